@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mstore_layout.h - the mapped store file format (format version 1) and the
+ * library's internal helpers.  Only the library and its tests include this
+ * header; applications and the renderer use mstore.h.  doc/store-format.md
+ * describes the same layout for humans; keep the two in sync.
+ *
+ * File layout (all integers in the writer's native byte order, checked by
+ * the reader through MSTORE_BYTE_ORDER_MARK; every region starts on a
+ * MSTORE_REGION_ALIGN boundary):
+ *
+ *   0                 struct mstore_hdr (MSTORE_HDR_SIZE bytes)
+ *   family_off        max_families x struct mstore_family_rec
+ *   series_off        max_series x struct mstore_series_rec
+ *   value_off         value_slots x _Atomic uint64_t (the only hot region)
+ *   string_off        string_bytes bytes of NUL-terminated strings
+ *   ...               zero padding up to file_size (a page multiple)
+ *
+ * Publication protocol (families and series):
+ *   The writer fills a record completely (plain stores; the file is
+ *   private to it until published), then bumps the published count in the
+ *   header with a release store.  A reader loads the count with acquire
+ *   and reads only records below it, so every byte of such a record
+ *   happens-before the reader's reads: a half-registered family or series
+ *   is never visible.  The strings and value slots a record points to are
+ *   written before the record, so they are covered by the same release.
+ *
+ *   Series of one family form a singly linked chain in registration order:
+ *   family.first_series, then series.next, MSTORE_NONE at the end.  The
+ *   writer links a new series (release store into the predecessor's next,
+ *   or into family.first_series) BEFORE bumping the header's series count.
+ *   A reader that loads a link (acquire) may therefore see an index that
+ *   is not yet below its own acquired count: it treats that as the end of
+ *   the chain.  Because series are appended, a valid chain is strictly
+ *   increasing; the reader rejects next <= current as MSTORE_E_CORRUPT,
+ *   which also makes a cycle impossible to follow and bounds every walk by
+ *   the series count.
+ *
+ * Value protocol:
+ *   counter    2 slots: [0] integer part (u64, atomic_fetch_add relaxed for
+ *              inc and for integral adds), [1] fractional part (double
+ *              bits, CAS loop, relaxed).  value = (double)[0] + [1].  Both
+ *              parts only grow, so a reader's value never goes backwards
+ *              even though the two loads are not one atomic reading.
+ *   gauge      1 slot: double bits; set = relaxed store, add/sub = CAS loop.
+ *   histogram  B + 4 slots for B finite bounds: [0] seq, [1] count,
+ *              [2] sum (double bits), [3 .. 3+B] per-bucket counts, NOT
+ *              cumulative, the last one being the +Inf bucket.
+ *
+ * Histogram seqlock (one per series; several writer threads, any number
+ * of reader processes that never write):
+ *   Writer: CAS seq from an even value s to s+1 (acquire: pairs with the
+ *     previous writer's release so we continue from its values; spin a
+ *     bounded number of times, then sched_yield, while seq is odd);
+ *     atomic_thread_fence(release) so that no data store below can become
+ *     visible before the odd seq; update count, sum and the bucket with
+ *     relaxed loads and stores (we hold the lock); store seq = s+2 with
+ *     release.
+ *   Reader: s1 = load seq (acquire), retry while odd; copy count, sum and
+ *     buckets with relaxed loads; atomic_thread_fence(acquire); s2 = load
+ *     seq (relaxed).  If s1 != s2 a writer was inside: retry.
+ *   Why a torn copy is always detected: if any relaxed load in the copy
+ *   read a value stored inside a critical section that began after s1 was
+ *   published, then the writer's release fence (after its odd store) and
+ *   the reader's acquire fence (after that load) synchronise, so the odd
+ *   seq store happens-before the reload and s2 != s1.  If the copy read
+ *   only values of sections that ended at or before s1, the acquire load
+ *   of s1 synchronised with their final release store and the copy is
+ *   exactly the state at s1.  Relaxed atomics make a torn read wrong, not
+ *   undefined; the check above discards it.  After MSTORE_SNAPSHOT_RETRIES
+ *   failed attempts the reader gives up with MSTORE_E_RETRY rather than
+ *   return a torn reading.  A seq-stable copy whose buckets do not add up
+ *   to count cannot come from a correct writer: MSTORE_E_CORRUPT.
+ *
+ * Heartbeat: the writer stores CLOCK_REALTIME ns with release; readers
+ * load it with acquire.  It has no ordering duty; release/acquire only
+ * keeps it from appearing before the header it belongs to.
+ */
+#ifndef MSTORE_LAYOUT_H
+#define MSTORE_LAYOUT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mstore.h"
+
+/* "MSTORE" then NUL and 0x1a (stops `type`, flags binary on text tools). */
+#define MSTORE_MAGIC          "MSTORE\0\x1a"
+#define MSTORE_MAGIC_LEN      8
+/* Major: readers reject any other.  Minor: additions old readers ignore. */
+#define MSTORE_VERSION_MAJOR  1u
+#define MSTORE_VERSION_MINOR  0u
+/* Written as a native u64; a reader of the other byte order sees it reversed. */
+#define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
+
+/* Cache-line size: regions start on it, so value slots share no line with metadata. */
+#define MSTORE_REGION_ALIGN   64u
+#define MSTORE_NONE           UINT32_MAX /* end of a series chain */
+
+/* Value slots per series (mstore.h documents these to users). */
+#define MSTORE_COUNTER_SLOTS  2u
+#define MSTORE_GAUGE_SLOTS    1u
+#define MSTORE_HIST_FIXED_SLOTS 4u /* seq, count, sum, +Inf bucket */
+#define MSTORE_HIST_SEQ       0u
+#define MSTORE_HIST_COUNT     1u
+#define MSTORE_HIST_SUM       2u
+#define MSTORE_HIST_BUCKET0   3u
+
+/*
+ * Reader retries per snapshot before MSTORE_E_RETRY.  A writer holds the
+ * seqlock for a few tens of ns, so a few immediate retries are normal
+ * under contention (MSTORE_SNAPSHOT_SPINS).  A writer thread preempted
+ * inside the section keeps it odd for a scheduler slice, so the reader
+ * then yields (up to MSTORE_SNAPSHOT_YIELDS) and finally sleeps
+ * MSTORE_SNAPSHOT_BACKOFF_NS per try: the worst case (a writer that died
+ * inside, i.e. a dead writer process) costs about 1000 x 70 us = 70 ms
+ * for that series before MSTORE_E_RETRY; the store is then soon stale.
+ */
+#define MSTORE_SNAPSHOT_RETRIES     1000u
+#define MSTORE_SNAPSHOT_SPINS       64u
+#define MSTORE_SNAPSHOT_YIELDS      256u
+#define MSTORE_SNAPSHOT_BACKOFF_NS  20000L
+/* Writer spins this many times on an odd seq before each sched_yield. */
+#define MSTORE_SEQLOCK_SPINS        128u
+
+/* Staleness: mstore_reader_fresh() default is this many tick intervals. */
+#define MSTORE_STALE_TICKS    3
+
+/* Capacity limits accepted by mstore_create() (keep files and u32 offsets sane). */
+#define MSTORE_CAP_FAMILIES_MAX  (UINT32_C(1) << 16)
+#define MSTORE_CAP_SERIES_MAX    (UINT32_C(1) << 22)
+#define MSTORE_CAP_SLOTS_MAX     (UINT32_C(1) << 28)
+#define MSTORE_CAP_STRINGS_MAX   (UINT32_C(1) << 30)
+/* Defaults (mstore.h). */
+#define MSTORE_DEF_FAMILIES      256u
+#define MSTORE_DEF_SERIES        4096u
+#define MSTORE_DEF_SLOTS_PER_SERIES 4u
+#define MSTORE_DEF_STRINGS       (256u * 1024u)
+#define MSTORE_DEF_MODE          0666
+#define MSTORE_DEF_TICK_MS       1000u
+#define MSTORE_NS_PER_MS         INT64_C(1000000)
+#define MSTORE_NS_PER_SEC        INT64_C(1000000000)
+
+/* A string in the string region: offset from string_off, length without
+ * the NUL that must follow it.  Offset 0 holds the shared empty string. */
+struct mstore_str {
+	uint32_t off;
+	uint32_t len;
+};
+
+/* The file header.  Bytes 0..127 are written once before the rename;
+ * 128..255 are the only header fields that change afterwards. */
+struct mstore_hdr {
+	unsigned char magic[MSTORE_MAGIC_LEN];
+	uint32_t version_major;
+	uint32_t version_minor;
+	uint64_t byte_order;       /* MSTORE_BYTE_ORDER_MARK */
+	uint32_t header_size;      /* sizeof(struct mstore_hdr) */
+	uint32_t family_rec_size;  /* sizeof(struct mstore_family_rec) */
+	uint32_t series_rec_size;  /* sizeof(struct mstore_series_rec) */
+	uint32_t slot_size;        /* sizeof(_Atomic uint64_t) == sizeof(double) */
+	uint64_t file_size;        /* bytes; the file is never shrunk */
+	uint32_t flags;            /* MSTORE_F_* */
+	uint32_t reserved0;
+	int64_t writer_pid;
+	int64_t start_time_ns;     /* CLOCK_REALTIME at creation */
+	int64_t tick_interval_ns;  /* promised heartbeat interval, > 0 */
+	uint64_t family_off;       /* region offsets from file start */
+	uint64_t series_off;
+	uint64_t value_off;
+	uint64_t string_off;
+	uint32_t max_families;     /* region capacities */
+	uint32_t max_series;
+	uint32_t value_slots;
+	uint32_t string_bytes;
+	/* ---- cache line 2: mutable ---- */
+	_Atomic int64_t heartbeat_ns;     /* CLOCK_REALTIME of last heartbeat */
+	_Atomic uint32_t families;        /* published family records */
+	_Atomic uint32_t series;          /* published series records */
+	_Atomic uint32_t values_used;     /* value slots handed out */
+	_Atomic uint32_t strings_used;    /* string bytes handed out */
+	unsigned char reserved1[104];     /* zero; minor versions may use */
+};
+
+/* One family.  Immutable once published, except first_series. */
+struct mstore_family_rec {
+	uint32_t type;             /* enum mstore_type */
+	uint32_t nlabels;          /* <= MSTORE_MAX_LABELS */
+	uint32_t nbounds;          /* histograms: <= MSTORE_MAX_BUCKETS; else 0 */
+	uint32_t nslots;           /* value slots per series, derived from type */
+	struct mstore_str name;
+	struct mstore_str help;    /* len 0: no help */
+	struct mstore_str unit;    /* len 0: no unit */
+	struct mstore_str label[MSTORE_MAX_LABELS];
+	_Atomic uint32_t first_series; /* MSTORE_NONE while the family has none */
+	uint32_t reserved[5];
+	double bounds[MSTORE_MAX_BUCKETS]; /* finite, strictly increasing */
+};
+
+/* One series.  Immutable once published, except next. */
+struct mstore_series_rec {
+	uint32_t family;           /* index of its family record */
+	uint32_t value_off;        /* first value slot (index into the value region) */
+	_Atomic uint32_t next;     /* next series of the family, or MSTORE_NONE */
+	uint32_t reserved;
+	struct mstore_str label[MSTORE_MAX_LABELS]; /* family's nlabels are used */
+};
+
+#define MSTORE_HDR_SIZE        256u
+#define MSTORE_FAMILY_REC_SIZE 704u
+#define MSTORE_SERIES_REC_SIZE 144u
+#define MSTORE_SLOT_SIZE       8u
+
+_Static_assert(sizeof(struct mstore_hdr) == MSTORE_HDR_SIZE, "header size");
+_Static_assert(offsetof(struct mstore_hdr, heartbeat_ns) == MSTORE_REGION_ALIGN * 2,
+               "mutable header fields start a cache line");
+_Static_assert(MSTORE_HDR_SIZE % MSTORE_REGION_ALIGN == 0, "header alignment");
+_Static_assert(offsetof(struct mstore_hdr, string_bytes) == 124, "header layout");
+_Static_assert(sizeof(struct mstore_family_rec) == MSTORE_FAMILY_REC_SIZE, "family record size");
+_Static_assert(offsetof(struct mstore_family_rec, first_series) == 168, "family layout");
+_Static_assert(offsetof(struct mstore_family_rec, bounds) == 192, "family layout");
+_Static_assert(sizeof(struct mstore_series_rec) == MSTORE_SERIES_REC_SIZE, "series record size");
+_Static_assert(offsetof(struct mstore_series_rec, label) == 16, "series layout");
+_Static_assert(sizeof(_Atomic uint64_t) == MSTORE_SLOT_SIZE, "slot size");
+_Static_assert(_Alignof(_Atomic uint64_t) == MSTORE_SLOT_SIZE, "slot alignment");
+_Static_assert(sizeof(double) == MSTORE_SLOT_SIZE, "double fits a slot");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free in shared memory");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free in shared memory");
+_Static_assert(sizeof(struct mstore_str) == 8, "string reference size");
+
+/* Value slots a series of this shape needs (0 for an unknown type or
+ * too many bounds).  Inline: the reader calls it for every series. */
+static inline uint32_t
+mstore_slots_for(uint32_t type, uint32_t nbounds)
+{
+	switch (type) {
+	case MSTORE_COUNTER:
+		return MSTORE_COUNTER_SLOTS;
+	case MSTORE_GAUGE:
+		return MSTORE_GAUGE_SLOTS;
+	case MSTORE_HISTOGRAM:
+		return nbounds <= MSTORE_MAX_BUCKETS ? nbounds + MSTORE_HIST_FIXED_SLOTS : 0;
+	default:
+		return 0;
+	}
+}
+
+/* ---- internal helpers (mstore_common.c), not exported ---- */
+#define MSTORE_INTERNAL __attribute__((visibility("hidden")))
+
+/* Set errno for code and return code (for "return mstore_fail(E_X);"). */
+MSTORE_INTERNAL int mstore_fail(int code);
+/* 1 if s[0..len) is valid UTF-8 without NUL bytes (help, label values). */
+MSTORE_INTERNAL int mstore_valid_text(const char *s, size_t len);
+/* 1 if unit is [a-zA-Z0-9_]+ (len > 0). */
+MSTORE_INTERNAL int mstore_valid_unit(const char *unit, size_t len);
+/* 1 if name ends in "_<unit>" (or "_<unit>_total" for a counter). */
+MSTORE_INTERNAL int mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len,
+                                          const char *unit, size_t unit_len);
+/* 1 if bounds are finite and strictly increasing. */
+MSTORE_INTERNAL int mstore_valid_bounds(const double *bounds, size_t n);
+/* 1 if label name is reserved: "__" prefix, or "le" on a histogram. */
+MSTORE_INTERNAL int mstore_reserved_label(uint32_t type, const char *s, size_t len);
+/* Round v up to a multiple of align (a power of two). */
+MSTORE_INTERNAL uint64_t mstore_align_up(uint64_t v, uint64_t align);
+/* Current CLOCK_REALTIME in ns, or -1 with errno set. */
+MSTORE_INTERNAL int64_t mstore_now_ns(void);
+
+#endif /* MSTORE_LAYOUT_H */

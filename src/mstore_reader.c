@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mstore_reader.c - the reader side of the store: map a store file
+ * read-only behind a guard page, validate the header with a series of named
+ * checks, validate every record it hands out, follow series chains, take
+ * seqlock snapshots, and notice a replaced or truncated file.  Nothing in
+ * the file is trusted: every offset, count and length is checked against
+ * the validated region sizes before it is used.  Protocols: mstore_layout.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mstore_layout.h"
+
+/* Bytes 0..MUTABLE_OFF of the header never change after creation. */
+#define HDR_IMMUTABLE_LEN offsetof(struct mstore_hdr, heartbeat_ns)
+/* Largest tick the writer can record (u32 milliseconds). */
+#define TICK_NS_MAX ((int64_t)UINT32_MAX * MSTORE_NS_PER_MS)
+
+/* One validated mapping: copies of the header figures we checked, so a
+ * header changed behind our back cannot move us outside the file. */
+struct mapping {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	unsigned char *base;       /* file mapping, followed by a PROT_NONE guard */
+	size_t file_len;           /* validated file_size */
+	size_t map_len;            /* reserved length incl. the guard */
+	unsigned char hdr_copy[HDR_IMMUTABLE_LEN];
+	const struct mstore_hdr *hdr;
+	const struct mstore_family_rec *frec;
+	const struct mstore_series_rec *srec;
+	const _Atomic uint64_t *slots;
+	const char *strings;
+	uint32_t max_families, max_series, value_slots, string_bytes;
+	uint32_t nfam, nser, values_used, strings_used; /* acquired at refresh */
+	int64_t tick_ns;
+};
+
+struct mstore_reader {
+	char *path;
+	struct mapping m;
+	int mapped;                /* m holds a mapping */
+	int err;                   /* 0, or the error that invalidated m */
+};
+
+static double
+bits_to_double(uint64_t b)
+{
+	double d;
+
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+/* ------------------------------------------------------------- mapping */
+
+static void
+map_release(struct mapping *m)
+{
+	if (m->base != NULL)
+		(void)munmap(m->base, m->map_len);
+	if (m->fd >= 0)
+		(void)close(m->fd);
+	m->base = NULL;
+	m->fd = -1;
+}
+
+/* Map len bytes of fd read-only, directly followed by an inaccessible
+ * page, so an over-read past the end faults instead of reading a
+ * neighbouring mapping. */
+static int
+map_with_guard(struct mapping *m, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t span;
+	void *res, *p;
+
+	if (page <= 0)
+		return mstore_fail(MSTORE_E_SYS);
+	span = (size_t)mstore_align_up(len, (uint64_t)page);
+	res = mmap(NULL, span + (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return MSTORE_E_SYS;
+	p = mmap(res, len, PROT_READ, MAP_SHARED | MAP_FIXED, m->fd, 0);
+	if (p == MAP_FAILED) {
+		int saved = errno;
+
+		(void)munmap(res, span + (size_t)page);
+		errno = saved;
+		return MSTORE_E_SYS;
+	}
+	m->base = p;
+	m->map_len = span + (size_t)page;
+	m->hdr = p;
+	return 0;
+}
+
+/* ------------------------------------------------------- header checks */
+
+static int
+check_magic(const struct mstore_hdr *h)
+{
+	return memcmp(h->magic, MSTORE_MAGIC, MSTORE_MAGIC_LEN) == 0 ? 0 : MSTORE_E_MAGIC;
+}
+
+/* Bytes 0..23 (magic, version, byte-order mark) keep their place in every
+ * format version, so the byte order is checked before the version: a file
+ * of the other byte order is E_ABI, not a strange version. */
+static int
+check_byte_order(const struct mstore_hdr *h)
+{
+	return h->byte_order == MSTORE_BYTE_ORDER_MARK ? 0 : MSTORE_E_ABI;
+}
+
+static int
+check_version(const struct mstore_hdr *h)
+{
+	return h->version_major == MSTORE_VERSION_MAJOR ? 0 : MSTORE_E_VERSION;
+}
+
+static int
+check_abi(const struct mstore_hdr *h)
+{
+	if (h->header_size != MSTORE_HDR_SIZE || h->family_rec_size != MSTORE_FAMILY_REC_SIZE ||
+	    h->series_rec_size != MSTORE_SERIES_REC_SIZE || h->slot_size != MSTORE_SLOT_SIZE)
+		return MSTORE_E_ABI;
+	return 0;
+}
+
+static int
+check_size(const struct mstore_hdr *h, uint64_t actual)
+{
+	if (actual < h->file_size)
+		return MSTORE_E_TRUNCATED;
+	return actual == h->file_size ? 0 : MSTORE_E_BOUNDS;
+}
+
+/* One region: aligned, starts at or after lo, fits in the file.  *end is
+ * where the next region may start. */
+static int
+region_ok(uint64_t off, uint64_t count, uint64_t size, uint64_t lo, uint64_t file, uint64_t *end)
+{
+	if (off % MSTORE_REGION_ALIGN != 0 || off < lo || off > file || count * size > file - off)
+		return 0;
+	*end = off + count * size;
+	return 1;
+}
+
+static int
+check_regions(const struct mstore_hdr *h)
+{
+	uint64_t end = MSTORE_HDR_SIZE, fs = h->file_size;
+
+	if (!region_ok(h->family_off, h->max_families, MSTORE_FAMILY_REC_SIZE, end, fs, &end) ||
+	    !region_ok(h->series_off, h->max_series, MSTORE_SERIES_REC_SIZE, end, fs, &end) ||
+	    !region_ok(h->value_off, h->value_slots, MSTORE_SLOT_SIZE, end, fs, &end) ||
+	    !region_ok(h->string_off, h->string_bytes, 1, end, fs, &end) ||
+	    h->string_bytes == 0)
+		return MSTORE_E_BOUNDS;
+	return 0;
+}
+
+static int
+check_fields(const struct mstore_hdr *h, const unsigned char *base)
+{
+	if (h->tick_interval_ns <= 0 || h->tick_interval_ns > TICK_NS_MAX)
+		return MSTORE_E_CORRUPT;
+	/* The shared empty string. */
+	if (base[h->string_off] != '\0')
+		return MSTORE_E_CORRUPT;
+	return 0;
+}
+
+static int
+check_header(const struct mstore_hdr *h, uint64_t actual)
+{
+	int rc;
+
+	if ((rc = check_magic(h)) != 0 || (rc = check_byte_order(h)) != 0 || (rc = check_version(h)) != 0 ||
+	    (rc = check_abi(h)) != 0 || (rc = check_size(h, actual)) != 0 ||
+	    (rc = check_regions(h)) != 0 || (rc = check_fields(h, (const unsigned char *)h)) != 0)
+		return rc;
+	return 0;
+}
+
+/* Take validated copies of the header's geometry. */
+static void
+map_adopt_header(struct mapping *m)
+{
+	const struct mstore_hdr *h = m->hdr;
+
+	memcpy(m->hdr_copy, h, HDR_IMMUTABLE_LEN);
+	m->frec = (const struct mstore_family_rec *)(const void *)(m->base + h->family_off);
+	m->srec = (const struct mstore_series_rec *)(const void *)(m->base + h->series_off);
+	m->slots = (const _Atomic uint64_t *)(const void *)(m->base + h->value_off);
+	m->strings = (const char *)(m->base + h->string_off);
+	m->max_families = h->max_families;
+	m->max_series = h->max_series;
+	m->value_slots = h->value_slots;
+	m->string_bytes = h->string_bytes;
+	m->tick_ns = h->tick_interval_ns;
+}
+
+/* ------------------------------------------------------- record checks */
+
+/* Resolve a string reference: in bounds, at most max bytes, NUL-terminated. */
+static int
+str_get(const struct mapping *m, struct mstore_str ref, uint32_t max, const char **p, uint32_t *len)
+{
+	if (ref.off >= m->string_bytes || ref.len >= m->string_bytes - ref.off)
+		return MSTORE_E_BOUNDS;
+	if (ref.len > max || m->strings[ref.off + ref.len] != '\0')
+		return MSTORE_E_CORRUPT;
+	*p = m->strings + ref.off;
+	*len = ref.len;
+	return 0;
+}
+
+static int
+family_strings(const struct mapping *m, const struct mstore_family_rec *rec, uint32_t type,
+               struct mstore_family_view *out)
+{
+	int rc;
+
+	if ((rc = str_get(m, rec->name, MSTORE_NAME_MAX, &out->name, &out->name_len)) != 0)
+		return rc;
+	if (!mstore_valid_metric_name(out->name, out->name_len) ||
+	    (out->name_len >= 2 && out->name[0] == '_' && out->name[1] == '_'))
+		return MSTORE_E_CORRUPT;
+	if ((rc = str_get(m, rec->help, MSTORE_HELP_MAX, &out->help, &out->help_len)) != 0)
+		return rc;
+	if (!mstore_valid_text(out->help, out->help_len))
+		return MSTORE_E_CORRUPT;
+	if ((rc = str_get(m, rec->unit, MSTORE_UNIT_MAX, &out->unit, &out->unit_len)) != 0)
+		return rc;
+	if (out->unit_len > 0 && (!mstore_valid_unit(out->unit, out->unit_len) ||
+	    !mstore_unit_suffix_ok(type, out->name, out->name_len, out->unit, out->unit_len)))
+		return MSTORE_E_CORRUPT;
+	return 0;
+}
+
+static int
+family_labels(const struct mapping *m, const struct mstore_family_rec *rec, uint32_t type,
+              struct mstore_family_view *out)
+{
+	uint32_t i, j;
+	int rc;
+
+	for (i = 0; i < out->nlabels; i++) {
+		const char *s;
+		uint32_t len;
+
+		if ((rc = str_get(m, rec->label[i], MSTORE_NAME_MAX, &s, &len)) != 0)
+			return rc;
+		if (!mstore_valid_label_name(s, len) || mstore_reserved_label(type, s, len))
+			return MSTORE_E_CORRUPT;
+		for (j = 0; j < i; j++)
+			if (out->label_name_len[j] == len && memcmp(out->label_name[j], s, len) == 0)
+				return MSTORE_E_CORRUPT;
+		out->label_name[i] = s;
+		out->label_name_len[i] = len;
+	}
+	return 0;
+}
+
+/* Validate family record i and fill a view of it. */
+static int
+family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out)
+{
+	const struct mstore_family_rec *rec = &m->frec[i];
+	uint32_t type = rec->type, nbounds = rec->nbounds, first;
+	int rc;
+
+	out->nlabels = rec->nlabels;
+	if (mstore_slots_for(type, nbounds) == 0 || rec->nslots != mstore_slots_for(type, nbounds) ||
+	    (type != MSTORE_HISTOGRAM && nbounds != 0) || out->nlabels > MSTORE_MAX_LABELS)
+		return MSTORE_E_CORRUPT;
+	out->index = i;
+	out->type = (enum mstore_type)type;
+	out->nbounds = nbounds;
+	if ((rc = family_strings(m, rec, type, out)) != 0 || (rc = family_labels(m, rec, type, out)) != 0)
+		return rc;
+	memcpy(out->bounds, rec->bounds, nbounds * sizeof(double));
+	if (!mstore_valid_bounds(out->bounds, nbounds))
+		return MSTORE_E_CORRUPT;
+	first = atomic_load_explicit(&rec->first_series, memory_order_acquire);
+	if (first != MSTORE_NONE && first >= m->max_series)
+		return MSTORE_E_BOUNDS;
+	out->_first_series = first;
+	return 0;
+}
+
+/*
+ * Validate series record idx (< nser) as a member of family f; fill out.
+ * Offsets, lengths, terminators and links are checked on every call;
+ * the UTF-8 content of label values only when full (at open and refresh,
+ * for new records): the renderer walks every series on every scrape, and
+ * published strings never change under a correct writer.
+ */
+static int
+series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_t idx,
+            struct mstore_series_view *out, int full)
+{
+	const struct mstore_series_rec *rec = &m->srec[idx];
+	uint32_t voff = rec->value_off, next, i;
+	int rc;
+
+	if (rec->family != f->index)
+		return MSTORE_E_CORRUPT;
+	if ((uint64_t)voff + mstore_slots_for(f->type, f->nbounds) > m->value_slots)
+		return MSTORE_E_BOUNDS;
+	for (i = 0; i < f->nlabels; i++) {
+		if ((rc = str_get(m, rec->label[i], MSTORE_LABEL_VALUE_MAX, &out->label_value[i],
+		                  &out->label_value_len[i])) != 0)
+			return rc;
+		if (full && !mstore_valid_text(out->label_value[i], out->label_value_len[i]))
+			return MSTORE_E_CORRUPT;
+	}
+	next = atomic_load_explicit(&rec->next, memory_order_acquire);
+	if (next != MSTORE_NONE && next >= m->max_series)
+		return MSTORE_E_BOUNDS;
+	if (next != MSTORE_NONE && next <= idx)
+		return MSTORE_E_CORRUPT; /* chains only go forward: a cycle */
+	out->index = idx;
+	out->family = f->index;
+	out->_value_off = voff;
+	out->_next = next;
+	return 0;
+}
+
+/* Validate records published since the last check (families [f0, nfam),
+ * series [s0, nser)), and that each chain link they hold stays within one
+ * family.  Reuses the family view while consecutive series belong to the
+ * same family.  At open (f0 = s0 = 0) this covers every published record;
+ * links set later on old records are checked when a walk follows them. */
+static int
+validate_new(const struct mapping *m, uint32_t f0, uint32_t s0)
+{
+	struct mstore_family_view fv;
+	struct mstore_series_view sv;
+	uint32_t i, cached = MSTORE_NONE;
+	int rc;
+
+	for (i = f0; i < m->nfam; i++) {
+		if ((rc = family_fill(m, i, &fv)) != 0)
+			return rc;
+		if (fv._first_series < m->nser && m->srec[fv._first_series].family != i)
+			return MSTORE_E_CORRUPT;
+	}
+	for (i = s0; i < m->nser; i++) {
+		uint32_t fam = m->srec[i].family;
+
+		if (fam >= m->nfam)
+			return MSTORE_E_CORRUPT;
+		if (fam != cached && (rc = family_fill(m, fam, &fv)) != 0)
+			return rc;
+		cached = fam;
+		if ((rc = series_fill(m, &fv, i, &sv, 1)) != 0)
+			return rc;
+		/* Links only join series of one family (checked again on use). */
+		if (sv._next < m->nser && m->srec[sv._next].family != fam)
+			return MSTORE_E_CORRUPT;
+	}
+	return 0;
+}
+
+/* Acquire the published counts (series first: a series published before
+ * our load has its family published before it, hence below our family
+ * count), check them against capacities and the previous counts. */
+static int
+load_counts(struct mapping *m)
+{
+	const struct mstore_hdr *h = m->hdr;
+	uint32_t ser = atomic_load_explicit(&h->series, memory_order_acquire);
+	uint32_t fam = atomic_load_explicit(&h->families, memory_order_acquire);
+	uint32_t vals = atomic_load_explicit(&h->values_used, memory_order_relaxed);
+	uint32_t strs = atomic_load_explicit(&h->strings_used, memory_order_relaxed);
+
+	if (fam > m->max_families || ser > m->max_series || vals > m->value_slots || strs > m->string_bytes)
+		return MSTORE_E_BOUNDS;
+	if (fam < m->nfam || ser < m->nser)
+		return MSTORE_E_CORRUPT;
+	m->nfam = fam;
+	m->nser = ser;
+	m->values_used = vals;
+	m->strings_used = strs;
+	return 0;
+}
+
+/* Open, check and map path into *m.  On error *m holds nothing. */
+static int
+map_open(const char *path, struct mapping *m)
+{
+	struct stat sb;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	/* O_NONBLOCK: a FIFO planted at path must not hang us. */
+	m->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (m->fd < 0)
+		return MSTORE_E_SYS;
+	if (fstat(m->fd, &sb) != 0) {
+		rc = MSTORE_E_SYS;
+		goto fail;
+	}
+	rc = !S_ISREG(sb.st_mode) ? MSTORE_E_MAGIC : sb.st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED : 0;
+	if (rc != 0 || (rc = map_with_guard(m, (size_t)sb.st_size)) != 0)
+		goto fail;
+	m->dev = sb.st_dev;
+	m->ino = sb.st_ino;
+	m->file_len = (size_t)sb.st_size;
+	if ((rc = check_header(m->hdr, (uint64_t)sb.st_size)) != 0)
+		goto fail;
+	map_adopt_header(m);
+	if ((rc = load_counts(m)) != 0 || (rc = validate_new(m, 0, 0)) != 0)
+		goto fail;
+	return 0;
+fail:
+	{
+		int saved = errno;
+
+		map_release(m);
+		errno = saved;
+	}
+	return rc;
+}
+
+/* The same file again: still as long as mapped, header unchanged, new
+ * records valid. */
+static int
+map_recheck(struct mapping *m)
+{
+	struct stat sb;
+	uint32_t f0 = m->nfam, s0 = m->nser;
+	int rc;
+
+	if (fstat(m->fd, &sb) != 0)
+		return MSTORE_E_SYS;
+	if (sb.st_size < 0 || (uint64_t)sb.st_size < m->file_len)
+		return MSTORE_E_TRUNCATED; /* do not touch the mapping */
+	if (memcmp(m->hdr_copy, m->hdr, HDR_IMMUTABLE_LEN) != 0)
+		return MSTORE_E_CORRUPT;
+	if ((rc = load_counts(m)) != 0)
+		return rc;
+	if ((rc = validate_new(m, f0, s0)) != 0) {
+		/* Validate these records again on the next refresh. */
+		m->nfam = f0;
+		m->nser = s0;
+	}
+	return rc;
+}
+
+/* -------------------------------------------------------------- public */
+
+static int
+reader_ok(const struct mstore_reader *r)
+{
+	if (r == NULL)
+		return MSTORE_E_INVAL;
+	if (r->err != 0)
+		return r->err;
+	return r->mapped ? 0 : MSTORE_E_INVAL;
+}
+
+struct mstore_reader *
+mstore_reader_open(const char *path, int *err)
+{
+	struct mstore_reader *r;
+	int rc;
+
+	if (path == NULL) {
+		rc = MSTORE_E_INVAL;
+		goto out;
+	}
+	rc = MSTORE_E_SYS;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		goto out;
+	if ((r->path = strdup(path)) == NULL) {
+		free(r);
+		goto out;
+	}
+	if ((rc = map_open(path, &r->m)) != 0) {
+		int saved = errno;
+
+		free(r->path);
+		free(r);
+		errno = saved;
+		goto out;
+	}
+	r->mapped = 1;
+	if (err != NULL)
+		*err = 0;
+	return r;
+out:
+	rc = mstore_fail(rc);
+	if (err != NULL)
+		*err = rc;
+	return NULL;
+}
+
+void
+mstore_reader_close(struct mstore_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->mapped)
+		map_release(&r->m);
+	free(r->path);
+	free(r);
+}
+
+static int
+reader_invalidate(struct mstore_reader *r, int rc)
+{
+	r->err = rc;
+	return mstore_fail(rc);
+}
+
+int
+mstore_reader_refresh(struct mstore_reader *r)
+{
+	struct mapping nm;
+	struct stat sb;
+	int rc, was_bad;
+
+	if (r == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
+	if (stat(r->path, &sb) != 0)
+		return reader_invalidate(r, MSTORE_E_SYS);
+	if (!r->mapped || sb.st_dev != r->m.dev || sb.st_ino != r->m.ino) {
+		if ((rc = map_open(r->path, &nm)) != 0)
+			return reader_invalidate(r, rc);
+		if (r->mapped)
+			map_release(&r->m);
+		r->m = nm;
+		r->mapped = 1;
+		r->err = 0;
+		return 1;
+	}
+	if ((rc = map_recheck(&r->m)) != 0)
+		return reader_invalidate(r, rc);
+	/* Recovered on the same mapping: old views are void, say so. */
+	was_bad = r->err != 0;
+	r->err = 0;
+	return was_bad ? 1 : 0;
+}
+
+int
+mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out)
+{
+	const struct mapping *m;
+	int rc;
+
+	if (out == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
+	if ((rc = reader_ok(r)) != 0)
+		return mstore_fail(rc);
+	m = &r->m;
+	memset(out, 0, sizeof(*out));
+	out->version = m->hdr->version_major;
+	out->flags = m->hdr->flags;
+	out->writer_pid = m->hdr->writer_pid;
+	out->start_time_ns = m->hdr->start_time_ns;
+	out->heartbeat_ns = atomic_load_explicit(&m->hdr->heartbeat_ns, memory_order_acquire);
+	out->tick_interval_ns = m->tick_ns;
+	out->families = m->nfam;
+	out->max_families = m->max_families;
+	out->series = m->nser;
+	out->max_series = m->max_series;
+	out->values_used = m->values_used;
+	out->value_slots = m->value_slots;
+	out->strings_used = m->strings_used;
+	out->string_bytes = m->string_bytes;
+	out->file_size = m->file_len;
+	return 0;
+}
+
+uint32_t
+mstore_reader_family_count(const struct mstore_reader *r)
+{
+	return reader_ok(r) == 0 ? r->m.nfam : 0;
+}
+
+int
+mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_family_view *out)
+{
+	int rc;
+
+	if (out == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
+	if ((rc = reader_ok(r)) != 0)
+		return mstore_fail(rc);
+	if (i >= r->m.nfam)
+		return mstore_fail(MSTORE_E_INVAL);
+	if ((rc = family_fill(&r->m, i, out)) != 0)
+		return mstore_fail(rc);
+	return 0;
+}
+
+/* Go to series idx of f's chain: 1 with *s filled, 0 at the end. */
+static int
+series_step(const struct mstore_reader *r, const struct mstore_family_view *f, uint32_t idx,
+            struct mstore_series_view *s)
+{
+	int rc;
+
+	/* At or past our acquired count: linked but not yet published to us. */
+	if (idx == MSTORE_NONE || idx >= r->m.nser)
+		return 0;
+	if ((rc = series_fill(&r->m, f, idx, s, 0)) != 0)
+		return mstore_fail(rc);
+	return 1;
+}
+
+static int
+series_args(const struct mstore_reader *r, const struct mstore_family_view *f,
+            const struct mstore_series_view *s)
+{
+	int rc;
+
+	if (f == NULL || s == NULL)
+		return MSTORE_E_INVAL;
+	if ((rc = reader_ok(r)) != 0)
+		return rc;
+	if (f->index >= r->m.nfam || f->nlabels > MSTORE_MAX_LABELS ||
+	    mstore_slots_for(f->type, f->nbounds) == 0)
+		return MSTORE_E_INVAL;
+	return 0;
+}
+
+int
+mstore_reader_series_first(const struct mstore_reader *r, const struct mstore_family_view *f,
+                           struct mstore_series_view *s)
+{
+	int rc;
+
+	if ((rc = series_args(r, f, s)) != 0)
+		return mstore_fail(rc);
+	if (f->_first_series != MSTORE_NONE && f->_first_series >= r->m.max_series)
+		return mstore_fail(MSTORE_E_BOUNDS);
+	return series_step(r, f, f->_first_series, s);
+}
+
+int
+mstore_reader_series_next(const struct mstore_reader *r, const struct mstore_family_view *f,
+                          struct mstore_series_view *s)
+{
+	int rc;
+
+	if ((rc = series_args(r, f, s)) != 0)
+		return mstore_fail(rc);
+	if (s->family != f->index)
+		return mstore_fail(MSTORE_E_INVAL);
+	if (s->_next != MSTORE_NONE && s->_next <= s->index)
+		return mstore_fail(MSTORE_E_CORRUPT);
+	return series_step(r, f, s->_next, s);
+}
+
+/* Wait before retry number tries (see MSTORE_SNAPSHOT_RETRIES). */
+static void
+snapshot_backoff(uint32_t tries)
+{
+	static const struct timespec pause = { 0, MSTORE_SNAPSHOT_BACKOFF_NS };
+
+	if (tries < MSTORE_SNAPSHOT_SPINS)
+		return;
+	if (tries < MSTORE_SNAPSHOT_YIELDS)
+		(void)sched_yield();
+	else
+		(void)nanosleep(&pause, NULL); /* EINTR: just retry sooner */
+}
+
+/* Seqlock read of a histogram (protocol and proof in mstore_layout.h). */
+static int
+hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *out)
+{
+	uint64_t b[MSTORE_MAX_BUCKETS + 1];
+	uint32_t tries, i;
+
+	for (tries = 0; tries < MSTORE_SNAPSHOT_RETRIES; tries++) {
+		uint64_t s1, s2, count, sum, cum = 0;
+
+		if (tries > 0)
+			snapshot_backoff(tries);
+		s1 = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		count = atomic_load_explicit(&v[MSTORE_HIST_COUNT], memory_order_relaxed);
+		sum = atomic_load_explicit(&v[MSTORE_HIST_SUM], memory_order_relaxed);
+		for (i = 0; i <= nb; i++)
+			b[i] = atomic_load_explicit(&v[MSTORE_HIST_BUCKET0 + i], memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed);
+		if (s1 != s2)
+			continue;
+		for (i = 0; i <= nb; i++) {
+			cum += b[i];
+			out->bucket[i] = cum;
+		}
+		if (cum != count)
+			return MSTORE_E_CORRUPT; /* stable yet inconsistent */
+		out->count = count;
+		out->sum = bits_to_double(sum);
+		out->value = 0;
+		return 0;
+	}
+	return MSTORE_E_RETRY;
+}
+
+int
+mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
+                       const struct mstore_series_view *s, struct mstore_snapshot *out)
+{
+	const _Atomic uint64_t *v;
+	int rc;
+
+	if (out == NULL || (rc = series_args(r, f, s)) != 0)
+		return mstore_fail(out == NULL ? MSTORE_E_INVAL : rc);
+	if (s->family != f->index || f->nbounds > MSTORE_MAX_BUCKETS ||
+	    (uint64_t)s->_value_off + mstore_slots_for(f->type, f->nbounds) > r->m.value_slots)
+		return mstore_fail(MSTORE_E_INVAL);
+	v = &r->m.slots[s->_value_off];
+	out->count = 0;
+	out->sum = 0;
+	switch (f->type) {
+	case MSTORE_COUNTER:
+		out->value = (double)atomic_load_explicit(&v[0], memory_order_relaxed) +
+		             bits_to_double(atomic_load_explicit(&v[1], memory_order_relaxed));
+		return 0;
+	case MSTORE_GAUGE:
+		out->value = bits_to_double(atomic_load_explicit(&v[0], memory_order_relaxed));
+		return 0;
+	case MSTORE_HISTOGRAM:
+		rc = hist_snapshot(v, f->nbounds, out);
+		return rc != 0 ? mstore_fail(rc) : 0;
+	}
+	return mstore_fail(MSTORE_E_INVAL);
+}
+
+int
+mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns, int64_t *age_ns)
+{
+	int64_t now, hb, age;
+	int rc;
+
+	if ((rc = reader_ok(r)) != 0)
+		return mstore_fail(rc);
+	if ((now = mstore_now_ns()) < 0)
+		return mstore_fail(MSTORE_E_SYS);
+	hb = atomic_load_explicit(&r->m.hdr->heartbeat_ns, memory_order_acquire);
+	/* now >= 0, so now - hb cannot overflow for hb >= 0; a negative
+	 * heartbeat is nonsense: infinitely old. */
+	age = hb >= 0 ? now - hb : INT64_MAX;
+	if (age_ns != NULL)
+		*age_ns = age;
+	if (r->m.hdr->flags & MSTORE_F_STATIC)
+		return 1;
+	if (max_age_ns <= 0)
+		max_age_ns = MSTORE_STALE_TICKS * r->m.tick_ns;
+	return age <= max_age_ns ? 1 : 0;
+}

@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_mstore_reader.c - Check suite for the reader side of the store:
+ * iteration and snapshots, refresh across replacement, growth and
+ * truncation, staleness, and hostile files (truncated, zero-filled, wrong
+ * magic/version/ABI, out-of-bounds offsets, unterminated strings, invalid
+ * names, chain cycles, random byte flips): each must give its own error
+ * code and never crash.  The reader maps a guard page after the file, so
+ * an over-read would fault and fail the test.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mstore_layout.h"
+#include "testutil.h"
+
+#define FUZZ_ITERS    2000
+#define FUZZ_SEED     20240501u
+#define FUZZ_MAXFLIPS 4
+#define SPARE_BYTES   8192  /* room to grow the file image */
+#define OLD_HB_NS     (10 * MSTORE_NS_PER_SEC)
+
+static struct tu_dir dir;
+static char base_path[TU_PATH_MAX], mut_path[TU_PATH_MAX];
+static unsigned char *img;      /* the base file's bytes, with SPARE_BYTES room */
+static size_t img_len;
+
+/* Small capacities keep the image small (about 12 KiB). */
+static const struct mstore_options small_opts = { .max_families = 8, .max_series = 16,
+                                                  .value_slots = 64, .string_bytes = 1024 };
+
+static void
+setup(void)
+{
+	struct mstore *st;
+	void *data;
+	int err;
+
+	ck_assert_int_eq(tu_dir_make(&dir), 0);
+	ck_assert_ptr_nonnull(tu_path(&dir, "base", base_path, sizeof(base_path)));
+	ck_assert_ptr_nonnull(tu_path(&dir, "mut", mut_path, sizeof(mut_path)));
+	st = tu_sample_store(base_path, &small_opts, &err);
+	ck_assert_msg(st != NULL, "%s", mstore_strerror(err));
+	mstore_close(st);
+	data = tu_read_file(base_path, &img_len);
+	ck_assert_ptr_nonnull(data);
+	img = calloc(1, img_len + SPARE_BYTES);
+	ck_assert_ptr_nonnull(img);
+	memcpy(img, data, img_len);
+	free(data);
+}
+
+static void
+teardown(void)
+{
+	free(img);
+	img = NULL;
+	tu_dir_remove(&dir);
+}
+
+static struct mstore_hdr *
+hdr(unsigned char *b)
+{
+	return (struct mstore_hdr *)(void *)b;
+}
+
+static struct mstore_family_rec *
+frec(unsigned char *b, uint32_t i)
+{
+	return (struct mstore_family_rec *)(void *)(b + hdr(b)->family_off + (size_t)i * MSTORE_FAMILY_REC_SIZE);
+}
+
+static struct mstore_series_rec *
+srec(unsigned char *b, uint32_t i)
+{
+	return (struct mstore_series_rec *)(void *)(b + hdr(b)->series_off + (size_t)i * MSTORE_SERIES_REC_SIZE);
+}
+
+static char *
+str_at(unsigned char *b, struct mstore_str s)
+{
+	return (char *)(b + hdr(b)->string_off + s.off);
+}
+
+/* Find family by name in r, fill *f; fail if absent. */
+static void
+find_family(struct mstore_reader *r, const char *name, struct mstore_family_view *f)
+{
+	uint32_t i, n = mstore_reader_family_count(r);
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(mstore_reader_family(r, i, f), 0);
+		if (f->name_len == strlen(name) && memcmp(f->name, name, f->name_len) == 0)
+			return;
+	}
+	ck_abort_msg("family %s not found", name);
+}
+
+/* Walk everything r holds; returns the first error or the series count. */
+static int
+walk_all(struct mstore_reader *r)
+{
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	uint32_t i, n = mstore_reader_family_count(r);
+	int rc, total = 0;
+
+	for (i = 0; i < n; i++) {
+		if ((rc = mstore_reader_family(r, i, &f)) != 0)
+			return rc;
+		for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
+		     rc = mstore_reader_series_next(r, &f, &s)) {
+			int sr = mstore_reader_snapshot(r, &f, &s, &snap);
+
+			if (sr != 0)
+				return sr;
+			total++;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return total;
+}
+
+/* ----------------------------------------------------------------- core */
+
+START_TEST(test_iterate_sample)
+{
+	static const char *const fams[] = { "tu_requests_total", "tu_temperature_celsius", "tu_empty",
+	                                    "tu_latency_seconds" };
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	struct mstore_info info;
+	uint32_t i;
+	int err;
+
+	r = mstore_reader_open(base_path, &err);
+	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
+	ck_assert_int_eq(err, 0);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(mstore_reader_family(r, i, &f), 0);
+		ck_assert_uint_eq(f.index, i);
+		ck_assert_int_eq((int)f.name_len, (int)strlen(fams[i]));
+		ck_assert_int_eq(memcmp(f.name, fams[i], f.name_len), 0);
+	}
+	ck_assert_int_eq(mstore_reader_family(r, 4, &f), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_reader_info(r, &info), 0);
+	ck_assert_uint_eq(info.families, 4);
+	ck_assert_uint_eq(info.series, 6);
+	ck_assert_uint_eq(info.values_used, 3 * 2 + 1 + 2 * 7);
+	ck_assert_int_eq(walk_all(r), 6);
+	find_family(r, "tu_empty", &f);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 0);
+	find_family(r, "tu_requests_total", &f);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+	ck_assert_double_eq(snap.value, 3);
+	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+	ck_assert_double_eq(snap.value, 2.5);
+	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), 0);
+	find_family(r, "tu_latency_seconds", &f);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+	ck_assert_uint_eq(snap.bucket[0], 1);
+	ck_assert_uint_eq(snap.bucket[1], 2);
+	ck_assert_uint_eq(snap.bucket[2], 3);
+	ck_assert_uint_eq(snap.bucket[3], 4);
+	ck_assert_uint_eq(snap.count, 4);
+	ck_assert_double_eq_tol(snap.sum, 55.55, 1e-9);
+	mstore_reader_close(r);
+}
+END_TEST
+
+START_TEST(test_args)
+{
+	struct mstore_reader *r;
+	struct mstore_family_view f, g;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	int err;
+
+	ck_assert_ptr_null(mstore_reader_open(NULL, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_reader_open(mut_path, &err)); /* missing */
+	ck_assert_int_eq(err, MSTORE_E_SYS);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_ptr_null(mstore_reader_open(dir.path, &err)); /* a directory */
+	ck_assert_int_eq(err, MSTORE_E_MAGIC);
+	mstore_reader_close(NULL);
+	ck_assert_uint_eq(mstore_reader_family_count(NULL), 0);
+	ck_assert_int_eq(mstore_reader_refresh(NULL), MSTORE_E_INVAL);
+	r = mstore_reader_open(base_path, NULL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_reader_info(r, NULL), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_reader_family(r, 0, NULL), MSTORE_E_INVAL);
+	find_family(r, "tu_requests_total", &f);
+	find_family(r, "tu_latency_seconds", &g);
+	ck_assert_int_eq(mstore_reader_series_first(r, NULL, &s), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, NULL), MSTORE_E_INVAL);
+	/* a series view paired with another family's view */
+	ck_assert_int_eq(mstore_reader_snapshot(r, &g, &s, &snap), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_reader_series_next(r, &g, &s), MSTORE_E_INVAL);
+	mstore_reader_close(r);
+}
+END_TEST
+
+START_TEST(test_refresh_growth)
+{
+	struct mstore *st;
+	struct mstore_reader *r;
+	struct mstore_family *fam;
+	struct mstore_series *x;
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	int err;
+
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_reader_refresh(r), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "late", NULL, NULL, 0, NULL, &fam), 0);
+	ck_assert_int_eq(mstore_series_get(fam, NULL, &x), 0);
+	ck_assert_int_eq(mstore_gauge_set(x, 7), 0);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 4); /* not before refresh */
+	ck_assert_int_eq(mstore_reader_refresh(r), 0);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 5);
+	find_family(r, "late", &f);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+	ck_assert_double_eq(snap.value, 7);
+	ck_assert_int_eq(mstore_gauge_set(x, 8), 0); /* values are live */
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+	ck_assert_double_eq(snap.value, 8);
+	mstore_reader_close(r);
+	mstore_close(st);
+}
+END_TEST
+
+START_TEST(test_refresh_replaced)
+{
+	struct mstore *st, *st2;
+	struct mstore_reader *r;
+	struct mstore_family *fam;
+	int err;
+
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	st2 = mstore_create(mut_path, NULL, &err);
+	ck_assert_ptr_nonnull(st2);
+	ck_assert_int_eq(mstore_gauge_family(st2, "only", NULL, NULL, 0, NULL, &fam), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), 1);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 1);
+	ck_assert_int_eq(mstore_reader_refresh(r), 0);
+	/* deleted: error, no mapping; recreated: back with 1 */
+	ck_assert_int_eq(unlink(mut_path), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_SYS);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 0);
+	mstore_close(st);
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(mstore_reader_refresh(r), 1);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 4);
+	mstore_reader_close(r);
+	mstore_close(st);
+	mstore_close(st2);
+}
+END_TEST
+
+START_TEST(test_refresh_truncated)
+{
+	struct mstore *st;
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	struct mstore_info info;
+	int err;
+
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(truncate(mut_path, 100), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_TRUNCATED);
+	ck_assert_int_eq(errno, EBADMSG);
+	/* every call now fails without touching the mapping (no SIGBUS) */
+	ck_assert_uint_eq(mstore_reader_family_count(r), 0);
+	ck_assert_int_eq(mstore_reader_family(r, 0, &f), MSTORE_E_TRUNCATED);
+	ck_assert_int_eq(mstore_reader_info(r, &info), MSTORE_E_TRUNCATED);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), MSTORE_E_TRUNCATED);
+	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_TRUNCATED);
+	mstore_close(st);
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(mstore_reader_refresh(r), 1);
+	ck_assert_int_eq(walk_all(r), 6);
+	mstore_reader_close(r);
+	mstore_close(st);
+}
+END_TEST
+
+static void
+set_heartbeat(const char *path, int64_t v)
+{
+	ck_assert_int_eq(tu_patch(path, (off_t)offsetof(struct mstore_hdr, heartbeat_ns), &v, sizeof(v)), 0);
+}
+
+START_TEST(test_fresh)
+{
+	struct mstore_options stat_opts = small_opts;
+	struct mstore *st;
+	struct mstore_reader *r;
+	int64_t age = 0, now;
+	int err;
+
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 1);
+	ck_assert_int_ge(age, -MSTORE_NS_PER_SEC); /* clocks may step, but not wildly here */
+	now = mstore_now_ns();
+	set_heartbeat(mut_path, now - OLD_HB_NS);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 0);   /* 3 x 1 s ticks */
+	ck_assert_int_ge(age, OLD_HB_NS);
+	ck_assert_int_eq(mstore_reader_fresh(r, 2 * OLD_HB_NS, NULL), 1);
+	set_heartbeat(mut_path, INT64_MIN);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 0);
+	ck_assert_int_eq(age, INT64_MAX);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
+	mstore_reader_close(r);
+	mstore_close(st);
+	stat_opts.flags = MSTORE_F_STATIC;
+	st = tu_sample_store(mut_path, &stat_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	set_heartbeat(mut_path, now - OLD_HB_NS);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
+	mstore_reader_close(r);
+	mstore_close(st);
+}
+END_TEST
+
+/* --------------------------------------------------------------- errors */
+
+/* A mutation of the image; returns the new length. */
+typedef size_t (*mutate_fn)(unsigned char *b, size_t len);
+
+struct bad_case {
+	const char *what;
+	mutate_fn fn;
+	int want;
+};
+
+static size_t m_len0(unsigned char *b, size_t n) { (void)b; (void)n; return 0; }
+static size_t m_len1(unsigned char *b, size_t n) { (void)b; (void)n; return 1; }
+static size_t m_len255(unsigned char *b, size_t n) { (void)b; (void)n; return MSTORE_HDR_SIZE - 1; }
+static size_t m_len256(unsigned char *b, size_t n) { (void)b; (void)n; return MSTORE_HDR_SIZE; }
+static size_t m_short1(unsigned char *b, size_t n) { (void)b; return n - 1; }
+static size_t m_short_page(unsigned char *b, size_t n) { (void)b; return n - 4096; }
+static size_t m_longer(unsigned char *b, size_t n) { (void)b; return n + 4096; }
+static size_t m_zero(unsigned char *b, size_t n) { memset(b, 0, n); return n; }
+static size_t m_magic(unsigned char *b, size_t n) { b[3] ^= 1; return n; }
+static size_t m_version(unsigned char *b, size_t n) { hdr(b)->version_major = 2; return n; }
+static size_t m_byteorder(unsigned char *b, size_t n) { hdr(b)->byte_order = __builtin_bswap64(MSTORE_BYTE_ORDER_MARK); return n; }
+static size_t m_recsize(unsigned char *b, size_t n) { hdr(b)->family_rec_size += 8; return n; }
+static size_t m_hdrsize(unsigned char *b, size_t n) { hdr(b)->header_size = 512; return n; }
+static size_t m_fam_misaligned(unsigned char *b, size_t n) { hdr(b)->family_off += 8; return n; }
+static size_t m_series_at_end(unsigned char *b, size_t n) { hdr(b)->series_off = hdr(b)->file_size; return n; }
+static size_t m_string_huge(unsigned char *b, size_t n) { hdr(b)->string_off = UINT64_MAX - 63; return n; }
+static size_t m_max_series(unsigned char *b, size_t n) { hdr(b)->max_series = UINT32_MAX; return n; }
+static size_t m_no_strings(unsigned char *b, size_t n) { hdr(b)->string_bytes = 0; return n; }
+static size_t m_overlap(unsigned char *b, size_t n) { hdr(b)->value_off = hdr(b)->series_off; return n; }
+static size_t m_nfam(unsigned char *b, size_t n) { atomic_store(&hdr(b)->families, hdr(b)->max_families + 1); return n; }
+static size_t m_nser(unsigned char *b, size_t n) { atomic_store(&hdr(b)->series, hdr(b)->max_series + 1); return n; }
+static size_t m_tick(unsigned char *b, size_t n) { hdr(b)->tick_interval_ns = 0; return n; }
+static size_t m_empty_str(unsigned char *b, size_t n) { b[hdr(b)->string_off] = 'x'; return n; }
+static size_t m_name_off(unsigned char *b, size_t n) { frec(b, 0)->name.off = hdr(b)->string_bytes; return n; }
+static size_t m_name_len(unsigned char *b, size_t n) { frec(b, 0)->name.len = hdr(b)->string_bytes; return n; }
+static size_t m_name_unterm(unsigned char *b, size_t n) { frec(b, 0)->name.len -= 1; return n; }
+static size_t m_name_toolong(unsigned char *b, size_t n) { frec(b, 0)->name.len = MSTORE_NAME_MAX + 1; return n; }
+static size_t m_name_char(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->name)[0] = '9'; return n; }
+static size_t m_name_reserved(unsigned char *b, size_t n) { memcpy(str_at(b, frec(b, 0)->name), "__", 2); return n; }
+static size_t m_type(unsigned char *b, size_t n) { frec(b, 0)->type = 7; return n; }
+static size_t m_nlabels(unsigned char *b, size_t n) { frec(b, 0)->nlabels = MSTORE_MAX_LABELS + 1; return n; }
+static size_t m_nslots(unsigned char *b, size_t n) { frec(b, 0)->nslots = 5; return n; }
+static size_t m_gauge_bounds(unsigned char *b, size_t n) { frec(b, 1)->nbounds = 1; return n; }
+static size_t m_nbounds(unsigned char *b, size_t n) { frec(b, 3)->nbounds = MSTORE_MAX_BUCKETS + 1; frec(b, 3)->nslots = MSTORE_MAX_BUCKETS + 5; return n; }
+static size_t m_bounds_eq(unsigned char *b, size_t n) { frec(b, 3)->bounds[1] = frec(b, 3)->bounds[0]; return n; }
+static size_t m_bounds_inf(unsigned char *b, size_t n) { frec(b, 3)->bounds[2] = INFINITY; return n; }
+static size_t m_help_utf8(unsigned char *b, size_t n) { str_at(b, frec(b, 1)->help)[0] = (char)0xff; return n; }
+static size_t m_help_nul(unsigned char *b, size_t n) { str_at(b, frec(b, 1)->help)[1] = '\0'; return n; }
+static size_t m_unit(unsigned char *b, size_t n) { str_at(b, frec(b, 1)->unit)[0] = 'x'; return n; }
+static size_t m_label_le(unsigned char *b, size_t n)
+{
+	frec(b, 3)->label[0].len = 2;
+	memcpy(str_at(b, frec(b, 3)->label[0]), "le", 3);
+	return n;
+}
+static size_t m_label_dup(unsigned char *b, size_t n) { frec(b, 0)->label[1] = frec(b, 0)->label[0]; return n; }
+static size_t m_label_char(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->label[0])[1] = '-'; return n; }
+static size_t m_first_oob(unsigned char *b, size_t n) { atomic_store(&frec(b, 0)->first_series, hdr(b)->max_series); return n; }
+static size_t m_first_foreign(unsigned char *b, size_t n) { atomic_store(&frec(b, 1)->first_series, 0); return n; }
+static size_t m_sval_off(unsigned char *b, size_t n) { srec(b, 0)->label[0].off = hdr(b)->string_bytes + 5; return n; }
+static size_t m_sval_unterm(unsigned char *b, size_t n) { srec(b, 0)->label[0].len += 1; return n; }
+static size_t m_sval_utf8(unsigned char *b, size_t n) { str_at(b, srec(b, 4)->label[0])[0] = (char)0xc3; return n; }
+static size_t m_value_off(unsigned char *b, size_t n) { srec(b, 0)->value_off = hdr(b)->value_slots - 1; return n; }
+static size_t m_sfam_other(unsigned char *b, size_t n) { srec(b, 0)->family = 3; return n; }
+static size_t m_sfam_oob(unsigned char *b, size_t n) { srec(b, 0)->family = 99; return n; }
+static size_t m_self_cycle(unsigned char *b, size_t n) { atomic_store(&srec(b, 1)->next, 1); return n; }
+static size_t m_back_cycle(unsigned char *b, size_t n) { atomic_store(&srec(b, 2)->next, 0); return n; }
+static size_t m_next_oob(unsigned char *b, size_t n) { atomic_store(&srec(b, 0)->next, hdr(b)->max_series); return n; }
+static size_t m_next_foreign(unsigned char *b, size_t n) { atomic_store(&srec(b, 2)->next, 3); return n; }
+
+static const struct bad_case bad_cases[] = {
+	{ "empty file", m_len0, MSTORE_E_TRUNCATED },
+	{ "1 byte", m_len1, MSTORE_E_TRUNCATED },
+	{ "header - 1", m_len255, MSTORE_E_TRUNCATED },
+	{ "header only", m_len256, MSTORE_E_TRUNCATED },
+	{ "1 byte short", m_short1, MSTORE_E_TRUNCATED },
+	{ "a page short", m_short_page, MSTORE_E_TRUNCATED },
+	{ "longer than header says", m_longer, MSTORE_E_BOUNDS },
+	{ "zero-filled", m_zero, MSTORE_E_MAGIC },
+	{ "magic", m_magic, MSTORE_E_MAGIC },
+	{ "version", m_version, MSTORE_E_VERSION },
+	{ "byte order", m_byteorder, MSTORE_E_ABI },
+	{ "record size", m_recsize, MSTORE_E_ABI },
+	{ "header size", m_hdrsize, MSTORE_E_ABI },
+	{ "family_off misaligned", m_fam_misaligned, MSTORE_E_BOUNDS },
+	{ "series region past end", m_series_at_end, MSTORE_E_BOUNDS },
+	{ "string_off huge", m_string_huge, MSTORE_E_BOUNDS },
+	{ "max_series huge", m_max_series, MSTORE_E_BOUNDS },
+	{ "no string region", m_no_strings, MSTORE_E_BOUNDS },
+	{ "regions overlap", m_overlap, MSTORE_E_BOUNDS },
+	{ "families > capacity", m_nfam, MSTORE_E_BOUNDS },
+	{ "series > capacity", m_nser, MSTORE_E_BOUNDS },
+	{ "tick 0", m_tick, MSTORE_E_CORRUPT },
+	{ "empty string not empty", m_empty_str, MSTORE_E_CORRUPT },
+	{ "name offset out of bounds", m_name_off, MSTORE_E_BOUNDS },
+	{ "name length out of bounds", m_name_len, MSTORE_E_BOUNDS },
+	{ "name unterminated", m_name_unterm, MSTORE_E_CORRUPT },
+	{ "name too long", m_name_toolong, MSTORE_E_CORRUPT },
+	{ "name invalid", m_name_char, MSTORE_E_CORRUPT },
+	{ "name reserved", m_name_reserved, MSTORE_E_CORRUPT },
+	{ "type", m_type, MSTORE_E_CORRUPT },
+	{ "nlabels", m_nlabels, MSTORE_E_CORRUPT },
+	{ "nslots", m_nslots, MSTORE_E_CORRUPT },
+	{ "gauge with bounds", m_gauge_bounds, MSTORE_E_CORRUPT },
+	{ "nbounds", m_nbounds, MSTORE_E_CORRUPT },
+	{ "bounds not increasing", m_bounds_eq, MSTORE_E_CORRUPT },
+	{ "bound infinite", m_bounds_inf, MSTORE_E_CORRUPT },
+	{ "help invalid UTF-8", m_help_utf8, MSTORE_E_CORRUPT },
+	{ "help with NUL", m_help_nul, MSTORE_E_CORRUPT },
+	{ "unit suffix", m_unit, MSTORE_E_CORRUPT },
+	{ "label le on histogram", m_label_le, MSTORE_E_CORRUPT },
+	{ "label duplicate", m_label_dup, MSTORE_E_CORRUPT },
+	{ "label invalid", m_label_char, MSTORE_E_CORRUPT },
+	{ "first series out of bounds", m_first_oob, MSTORE_E_BOUNDS },
+	{ "first series of another family", m_first_foreign, MSTORE_E_CORRUPT },
+	{ "label value offset out of bounds", m_sval_off, MSTORE_E_BOUNDS },
+	{ "label value unterminated", m_sval_unterm, MSTORE_E_CORRUPT },
+	{ "label value invalid UTF-8", m_sval_utf8, MSTORE_E_CORRUPT },
+	{ "value offset out of bounds", m_value_off, MSTORE_E_BOUNDS },
+	{ "series of another family", m_sfam_other, MSTORE_E_CORRUPT },
+	{ "series family out of bounds", m_sfam_oob, MSTORE_E_CORRUPT },
+	{ "chain self cycle", m_self_cycle, MSTORE_E_CORRUPT },
+	{ "chain cycle backwards", m_back_cycle, MSTORE_E_CORRUPT },
+	{ "chain next out of bounds", m_next_oob, MSTORE_E_BOUNDS },
+	{ "chain into another family", m_next_foreign, MSTORE_E_CORRUPT },
+};
+
+START_TEST(test_bad_file)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	size_t len = c->fn(img, img_len);
+	struct mstore_reader *r;
+	int err = 0;
+
+	ck_assert_int_eq(tu_write_file(mut_path, img, len), 0);
+	errno = 0;
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_msg(r == NULL, "%s: opened a bad file", c->what);
+	ck_assert_msg(err == c->want, "%s: got %d (%s), want %d (%s)", c->what, err, mstore_strerror(err),
+	              c->want, mstore_strerror(c->want));
+	ck_assert_int_eq(errno, EBADMSG);
+}
+END_TEST
+
+/* Corruption appearing after open is caught when the record is used. */
+START_TEST(test_bad_after_open)
+{
+	struct mstore_reader *r;
+	struct mstore_family_view f, g;
+	struct mstore_series_view s;
+	uint32_t one = 1, bad_off = hdr(img)->string_bytes;
+	off_t soff = (off_t)hdr(img)->series_off;
+	int err;
+
+	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "tu_requests_total", &f);
+	/* series 1 links to itself */
+	ck_assert_int_eq(tu_patch(mut_path, soff + MSTORE_SERIES_REC_SIZE + (off_t)offsetof(struct mstore_series_rec, next),
+	                          &one, sizeof(one)), 0);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), MSTORE_E_CORRUPT);
+	/* series 0's first label value now points outside the string region */
+	ck_assert_int_eq(tu_patch(mut_path, soff + (off_t)offsetof(struct mstore_series_rec, label), &bad_off,
+	                          sizeof(bad_off)), 0);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), MSTORE_E_BOUNDS);
+	/* family 0's name now starts with a digit */
+	ck_assert_int_eq(tu_patch(mut_path, (off_t)(hdr(img)->string_off + frec(img, 0)->name.off), "9", 1), 0);
+	ck_assert_int_eq(mstore_reader_family(r, 0, &g), MSTORE_E_CORRUPT);
+	/* header geometry changed under us: refresh refuses */
+	ck_assert_int_eq(tu_patch(mut_path, (off_t)offsetof(struct mstore_hdr, value_off), &soff, sizeof(soff)), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_CORRUPT);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 0);
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* A newly published bad record fails refresh; fixing it recovers (1). */
+START_TEST(test_refresh_bad_new_record)
+{
+	struct mstore *st;
+	struct mstore_reader *r;
+	struct mstore_family *fam;
+	int err;
+
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_gauge_family(st, "late", NULL, NULL, 0, NULL, &fam), 0);
+	/* img has the same capacities, hence the same offsets; type is byte 0 */
+	ck_assert_int_eq(tu_patch(mut_path, (off_t)(hdr(img)->family_off + 4 * MSTORE_FAMILY_REC_SIZE), "\x07", 1), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_CORRUPT);
+	ck_assert_int_eq(tu_patch(mut_path, (off_t)(hdr(img)->family_off + 4 * MSTORE_FAMILY_REC_SIZE), "\x02", 1), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), 1);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 5);
+	mstore_reader_close(r);
+	mstore_close(st);
+}
+END_TEST
+
+static void
+hist_slots(unsigned char *b, uint64_t **v)
+{
+	uint32_t off = srec(b, 4)->value_off;
+
+	*v = (uint64_t *)(void *)(b + hdr(b)->value_off + (size_t)off * MSTORE_SLOT_SIZE);
+}
+
+START_TEST(test_snapshot_torn)
+{
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	uint64_t *v;
+	int err;
+
+	hist_slots(img, &v);
+	v[MSTORE_HIST_BUCKET0] += 1; /* buckets no longer add up to count */
+	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "tu_latency_seconds", &f);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
+	mstore_reader_close(r);
+	v[MSTORE_HIST_BUCKET0] -= 1;
+	v[MSTORE_HIST_SEQ] = 1; /* a writer died inside the seqlock */
+	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "tu_latency_seconds", &f);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_RETRY);
+	ck_assert_int_eq(errno, EAGAIN);
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* Random byte flips in the used parts of the file: any outcome but a crash. */
+START_TEST(test_fuzz_flips)
+{
+	unsigned char *work = malloc(img_len);
+	unsigned int seed = FUZZ_SEED;
+	size_t ranges[][2] = {
+		{ 0, MSTORE_HDR_SIZE },
+		{ hdr(img)->family_off, 4 * MSTORE_FAMILY_REC_SIZE },
+		{ hdr(img)->series_off, 6 * MSTORE_SERIES_REC_SIZE },
+		{ hdr(img)->value_off, 21 * MSTORE_SLOT_SIZE },
+		{ hdr(img)->string_off, atomic_load(&hdr(img)->strings_used) },
+	};
+	int i, opened = 0;
+
+	ck_assert_ptr_nonnull(work);
+	for (i = 0; i < FUZZ_ITERS; i++) {
+		struct mstore_reader *r;
+		int k, flips = 1 + rand_r(&seed) % FUZZ_MAXFLIPS, err;
+
+		memcpy(work, img, img_len);
+		for (k = 0; k < flips; k++) {
+			size_t *rg = ranges[rand_r(&seed) % 5];
+
+			work[rg[0] + (size_t)rand_r(&seed) % rg[1]] ^= (unsigned char)(1 + rand_r(&seed) % 255);
+		}
+		ck_assert_int_eq(tu_write_file(mut_path, work, img_len), 0);
+		r = mstore_reader_open(mut_path, &err);
+		if (r == NULL) {
+			ck_assert_int_lt(err, 0);
+			ck_assert_int_ge(err, MSTORE_E_LAST);
+			continue;
+		}
+		opened++;
+		ck_assert_int_ge(walk_all(r), MSTORE_E_LAST);
+		ck_assert_int_ge(mstore_reader_refresh(r), MSTORE_E_LAST);
+		mstore_reader_close(r);
+	}
+	ck_assert_int_gt(opened, 0); /* some flips hit harmless bytes (values) */
+	free(work);
+}
+END_TEST
+
+/* --------------------------------------------------------------- limits */
+
+static sigjmp_buf fault_jmp;
+
+static void
+on_fault(int sig)
+{
+	siglongjmp(fault_jmp, sig);
+}
+
+/* 1 if reading *p faults (SIGSEGV or SIGBUS), 0 if it reads. */
+static int
+read_faults(const volatile char *p)
+{
+	struct sigaction sa, old_segv, old_bus;
+	volatile int faulted = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGSEGV, &sa, &old_segv), 0);
+	ck_assert_int_eq(sigaction(SIGBUS, &sa, &old_bus), 0);
+	if (sigsetjmp(fault_jmp, 1) == 0)
+		(void)*p;
+	else
+		faulted = 1;
+	ck_assert_int_eq(sigaction(SIGSEGV, &old_segv, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGBUS, &old_bus, NULL), 0);
+	return faulted;
+}
+
+/* The byte after the file is an inaccessible guard page. */
+START_TEST(test_guard_page)
+{
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	const volatile char *base;
+	int err;
+
+	r = mstore_reader_open(base_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_reader_family(r, 0, &f), 0);
+	base = f.name - hdr(img)->string_off - frec(img, 0)->name.off;
+	ck_assert_int_eq(base[0], 'M');
+	ck_assert_int_eq(read_faults(base + img_len - 1), 0);
+	ck_assert_int_eq(read_faults(base + img_len), 1);
+	mstore_reader_close(r);
+}
+END_TEST
+
+START_TEST(test_limits_full_store)
+{
+	struct mstore *st;
+	struct mstore_reader *r;
+	struct mstore_family *fam;
+	struct mstore_series *x;
+	char buf[16];
+	const char *v[] = { buf };
+	static const char *const ln[] = { "i" };
+	int i, err;
+
+	st = mstore_create(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(mstore_counter_family(st, "full_total", NULL, NULL, 1, ln, &fam), 0);
+	for (i = 0; i < (int)small_opts.max_series; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		ck_assert_int_eq(mstore_series_get(fam, v, &x), 0);
+	}
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
+	ck_assert_int_eq(walk_all(r), (int)small_opts.max_series);
+	mstore_reader_close(r);
+	mstore_close(st);
+}
+END_TEST
+
+/* valgrind preloads its vgpreload_*.so into the program it runs. */
+static int
+under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
+static Suite *
+mstore_reader_suite(void)
+{
+	Suite *s = suite_create("mstore_reader");
+	TCase *core = tcase_create("core"), *errors = tcase_create("errors"), *limits = tcase_create("limits");
+
+	tcase_add_checked_fixture(core, setup, teardown);
+	tcase_add_test(core, test_iterate_sample);
+	tcase_add_test(core, test_args);
+	tcase_add_test(core, test_refresh_growth);
+	tcase_add_test(core, test_refresh_replaced);
+	tcase_add_test(core, test_refresh_truncated);
+	tcase_add_test(core, test_fresh);
+	suite_add_tcase(s, core);
+	tcase_add_checked_fixture(errors, setup, teardown);
+	tcase_add_loop_test(errors, test_bad_file, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+	tcase_add_test(errors, test_bad_after_open);
+	tcase_add_test(errors, test_refresh_bad_new_record);
+	tcase_add_test(errors, test_snapshot_torn);
+	tcase_add_test(errors, test_fuzz_flips);
+	tcase_set_timeout(errors, 60);
+	suite_add_tcase(s, errors);
+	tcase_add_checked_fixture(limits, setup, teardown);
+	/* The deliberate fault would be reported by valgrind as an error. */
+	if (!under_valgrind())
+		tcase_add_test(limits, test_guard_page);
+	tcase_add_test(limits, test_limits_full_store);
+	suite_add_tcase(s, limits);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(mstore_reader_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

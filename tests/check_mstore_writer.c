@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_mstore_writer.c - Check suite for the writer side of the store:
+ * creation, registration, series lookup and updates, read back through the
+ * reader (also across processes), every documented writer error, and the
+ * capacity limits.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mstore.h"
+#include "testutil.h"
+
+#define NTHREADS      4
+#define MANY_SERIES   1000
+#define LONG_BUF      (MSTORE_HELP_MAX + 16)
+
+static struct tu_dir dir;
+static char store_path[TU_PATH_MAX];
+static struct mstore *st;
+
+static void
+setup(void)
+{
+	int err;
+
+	ck_assert_int_eq(tu_dir_make(&dir), 0);
+	ck_assert_ptr_nonnull(tu_path(&dir, "store", store_path, sizeof(store_path)));
+	st = mstore_create(store_path, NULL, &err);
+	ck_assert_msg(st != NULL, "create: %s", mstore_strerror(err));
+}
+
+static void
+teardown(void)
+{
+	mstore_close(st);
+	st = NULL;
+	tu_dir_remove(&dir);
+}
+
+/* Find family name in reader r; fills *f.  Fails the test if absent. */
+static void
+find_family(struct mstore_reader *r, const char *name, struct mstore_family_view *f)
+{
+	uint32_t i, n = mstore_reader_family_count(r);
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(mstore_reader_family(r, i, f), 0);
+		if (f->name_len == strlen(name) && memcmp(f->name, name, f->name_len) == 0)
+			return;
+	}
+	ck_abort_msg("family %s not found", name);
+}
+
+/* Snapshot of the k-th series (0-based, registration order) of family f. */
+static void
+nth_series(struct mstore_reader *r, const struct mstore_family_view *f, int k,
+           struct mstore_series_view *s, struct mstore_snapshot *snap)
+{
+	int rc, i = 0;
+
+	for (rc = mstore_reader_series_first(r, f, s); rc == 1; rc = mstore_reader_series_next(r, f, s), i++)
+		if (i == k) {
+			ck_assert_int_eq(mstore_reader_snapshot(r, f, s, snap), 0);
+			return;
+		}
+	ck_abort_msg("series %d not found (rc %d)", k, rc);
+}
+
+static int
+label_is(const struct mstore_series_view *s, int i, const char *v)
+{
+	return s->label_value_len[i] == strlen(v) && memcmp(s->label_value[i], v, strlen(v)) == 0;
+}
+
+/* ----------------------------------------------------------------- core */
+
+START_TEST(test_create_file)
+{
+	struct mstore_options o = { .mode = 0640, .tick_interval_ms = 250, .flags = MSTORE_F_STATIC };
+	char p[TU_PATH_MAX];
+	struct mstore *s2;
+	struct mstore_reader *r;
+	struct mstore_info info;
+	struct stat sb;
+	int err;
+
+	ck_assert_ptr_nonnull(tu_path(&dir, "other", p, sizeof(p)));
+	s2 = mstore_create(p, &o, &err);
+	ck_assert_ptr_nonnull(s2);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(stat(p, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 07777, 0640);
+	ck_assert_int_eq(tu_dir_count(&dir), 2); /* no temp file left */
+	r = mstore_reader_open(p, &err);
+	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
+	ck_assert_int_eq(mstore_reader_info(r, &info), 0);
+	ck_assert_uint_eq(info.version, 1);
+	ck_assert_uint_eq(info.flags, MSTORE_F_STATIC);
+	ck_assert_int_eq(info.writer_pid, getpid());
+	ck_assert_int_eq(info.tick_interval_ns, 250 * INT64_C(1000000));
+	ck_assert_uint_eq(info.max_families, 256);
+	ck_assert_uint_eq(info.max_series, 4096);
+	ck_assert_uint_eq(info.value_slots, 4 * 4096);
+	ck_assert_uint_eq(info.string_bytes, 256 * 1024);
+	ck_assert_uint_eq(info.file_size, (uint64_t)sb.st_size);
+	ck_assert_int_ge(info.heartbeat_ns, info.start_time_ns);
+	ck_assert_int_gt(info.start_time_ns, 0);
+	ck_assert_uint_eq(info.families, 0);
+	mstore_reader_close(r);
+	mstore_close(s2);
+}
+END_TEST
+
+/* Child process: write every kind of value, then exit. */
+static int
+child_write(const char *path)
+{
+	static const char *const ln[] = { "method", "path" };
+	static const char *const v1[] = { "GET", "/caf\xc3\xa9" };
+	static const char *const v2[] = { "POST", "" };
+	static const double bounds[] = { 0.1, 1, 10 };
+	static const double obs[] = { 0.05, 0.1, 0.5, 5, 100, NAN };
+	struct mstore_family *c, *g, *h, *h2;
+	struct mstore_series *c1, *c2, *gs[4], *hs, *hs2;
+	const char *gv[4][1] = { { "nan" }, { "pinf" }, { "ninf" }, { "num" } };
+	static const char *const gl[] = { "kind" };
+	int err, i, bad = 0;
+	struct mstore *w = mstore_create(path, NULL, &err);
+
+	if (w == NULL)
+		return 2;
+	bad |= mstore_counter_family(w, "rt_requests_total", "Requests.\nSecond line \\ \xe6\x97\xa5", NULL, 2, ln, &c);
+	bad |= mstore_series_get(c, v1, &c1) | mstore_series_get(c, v2, &c2);
+	bad |= mstore_counter_inc(c1) | mstore_counter_inc(c1) | mstore_counter_add(c1, 1e6);
+	bad |= mstore_counter_add(c2, 0.25) | mstore_counter_add(c2, 0.25) | mstore_counter_inc(c2) |
+	       mstore_counter_add(c2, 0.5);
+	bad |= mstore_gauge_family(w, "rt_level", NULL, NULL, 1, gl, &g);
+	for (i = 0; i < 4; i++)
+		bad |= mstore_series_get(g, gv[i], &gs[i]);
+	bad |= mstore_gauge_set(gs[0], NAN) | mstore_gauge_set(gs[1], INFINITY) | mstore_gauge_set(gs[2], -INFINITY);
+	bad |= mstore_gauge_set(gs[3], 10) | mstore_gauge_add(gs[3], 2.5) | mstore_gauge_sub(gs[3], 20);
+	bad |= mstore_histogram_family(w, "rt_latency_seconds", "Latency.", "seconds", 0, NULL, 3, bounds, &h);
+	bad |= mstore_series_get(h, NULL, &hs);
+	for (i = 0; i < 6; i++)
+		bad |= mstore_histogram_observe(hs, obs[i]);
+	bad |= mstore_histogram_family(w, "rt_size_bytes", NULL, "bytes", 0, NULL, 0, NULL, &h2);
+	bad |= mstore_series_get(h2, NULL, &hs2) | mstore_histogram_observe(hs2, 3) |
+	       mstore_histogram_observe(hs2, -1.5);
+	mstore_close(w);
+	return bad != 0 ? 3 : 0;
+}
+
+static void
+check_counters(struct mstore_reader *r)
+{
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+
+	find_family(r, "rt_requests_total", &f);
+	ck_assert_int_eq(f.type, MSTORE_COUNTER);
+	ck_assert_str_eq(f.help, "Requests.\nSecond line \\ \xe6\x97\xa5"); /* NUL-terminated in file */
+	ck_assert_uint_eq(f.unit_len, 0);
+	ck_assert_uint_eq(f.nlabels, 2);
+	ck_assert_int_eq(memcmp(f.label_name[1], "path", 4), 0);
+	nth_series(r, &f, 0, &s, &snap);
+	ck_assert(label_is(&s, 0, "GET") && label_is(&s, 1, "/caf\xc3\xa9"));
+	ck_assert_double_eq(snap.value, 1000002.0);
+	nth_series(r, &f, 1, &s, &snap);
+	ck_assert(label_is(&s, 0, "POST") && label_is(&s, 1, ""));
+	ck_assert_double_eq(snap.value, 2.0);
+}
+
+static void
+check_gauges(struct mstore_reader *r)
+{
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+
+	find_family(r, "rt_level", &f);
+	ck_assert_int_eq(f.type, MSTORE_GAUGE);
+	ck_assert_uint_eq(f.help_len, 0);
+	nth_series(r, &f, 0, &s, &snap);
+	ck_assert(isnan(snap.value));
+	nth_series(r, &f, 1, &s, &snap);
+	ck_assert(isinf(snap.value) && snap.value > 0);
+	nth_series(r, &f, 2, &s, &snap);
+	ck_assert(isinf(snap.value) && snap.value < 0);
+	nth_series(r, &f, 3, &s, &snap);
+	ck_assert(label_is(&s, 0, "num"));
+	ck_assert_double_eq(snap.value, -7.5);
+}
+
+static void
+check_histograms(struct mstore_reader *r)
+{
+	static const uint64_t want[] = { 2, 3, 4, 6 };
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	int i;
+
+	find_family(r, "rt_latency_seconds", &f);
+	ck_assert_int_eq(f.type, MSTORE_HISTOGRAM);
+	ck_assert_uint_eq(f.nbounds, 3);
+	ck_assert_double_eq(f.bounds[1], 1.0);
+	ck_assert_uint_eq(f.unit_len, 7);
+	ck_assert_int_eq(memcmp(f.unit, "seconds", 7), 0);
+	nth_series(r, &f, 0, &s, &snap);
+	for (i = 0; i < 4; i++)
+		ck_assert_uint_eq(snap.bucket[i], want[i]);
+	ck_assert_uint_eq(snap.count, 6);
+	ck_assert(isnan(snap.sum)); /* a NaN observation poisons the sum */
+	find_family(r, "rt_size_bytes", &f);
+	nth_series(r, &f, 0, &s, &snap);
+	ck_assert_uint_eq(f.nbounds, 0);
+	ck_assert_uint_eq(snap.bucket[0], 2);
+	ck_assert_uint_eq(snap.count, 2);
+	ck_assert_double_eq(snap.sum, 1.5);
+}
+
+START_TEST(test_round_trip_fork)
+{
+	char p[TU_PATH_MAX];
+	struct mstore_reader *r;
+	int status, err;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(tu_path(&dir, "child", p, sizeof(p)));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(child_write(p));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	r = mstore_reader_open(p, &err);
+	ck_assert_msg(r != NULL, "open: %s", mstore_strerror(err));
+	ck_assert_uint_eq(mstore_reader_family_count(r), 4);
+	check_counters(r);
+	check_gauges(r);
+	check_histograms(r);
+	mstore_reader_close(r);
+}
+END_TEST
+
+START_TEST(test_series_identity)
+{
+	static const char *const ln[] = { "a" };
+	const char *x[] = { "x" }, *y[] = { "y" };
+	char xcopy[] = "x";
+	const char *x2[] = { xcopy };
+	struct mstore_family *f, *g;
+	struct mstore_series *s1, *s2, *s3, *s4;
+
+	ck_assert_int_eq(mstore_counter_family(st, "id_total", NULL, NULL, 1, ln, &f), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "id_gauge", NULL, NULL, 1, ln, &g), 0);
+	ck_assert_int_eq(mstore_series_get(f, x, &s1), 0);
+	ck_assert_int_eq(mstore_series_get(f, y, &s2), 0);
+	ck_assert_int_eq(mstore_series_get(f, x2, &s3), 0);
+	ck_assert_int_eq(mstore_series_get(g, x, &s4), 0);
+	ck_assert_ptr_eq(s1, s3);
+	ck_assert_ptr_ne(s1, s2);
+	ck_assert_ptr_ne(s1, s4);
+}
+END_TEST
+
+START_TEST(test_heartbeat)
+{
+	struct mstore_reader *r;
+	struct mstore_info a, b;
+	int err;
+
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_reader_info(r, &a), 0);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	ck_assert_int_eq(mstore_reader_info(r, &b), 0);
+	ck_assert_int_ge(b.heartbeat_ns, a.heartbeat_ns);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
+	ck_assert_int_eq(mstore_heartbeat(NULL), MSTORE_E_INVAL);
+	mstore_reader_close(r);
+}
+END_TEST
+
+struct reg_arg {
+	struct mstore_family *fam;
+	struct mstore_series *out[MANY_SERIES / 10];
+};
+
+static void *
+reg_thread(void *p)
+{
+	struct reg_arg *a = p;
+	char buf[16];
+	const char *v[] = { buf };
+	int i;
+
+	for (i = 0; i < MANY_SERIES / 10; i++) {
+		snprintf(buf, sizeof(buf), "v%d", i);
+		if (mstore_series_get(a->fam, v, &a->out[i]) != 0 || mstore_counter_inc(a->out[i]) != 0)
+			a->out[i] = NULL;
+	}
+	return NULL;
+}
+
+/* Threads racing to register the same series all get one handle each. */
+START_TEST(test_threads_register)
+{
+	static const char *const ln[] = { "v" };
+	static struct reg_arg args[NTHREADS];
+	pthread_t t[NTHREADS];
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	int i, j, rc, n = 0, err;
+
+	ck_assert_int_eq(mstore_counter_family(st, "race_total", NULL, NULL, 1, ln, &args[0].fam), 0);
+	for (i = 0; i < NTHREADS; i++) {
+		args[i].fam = args[0].fam;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, reg_thread, &args[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	for (i = 1; i < NTHREADS; i++)
+		for (j = 0; j < MANY_SERIES / 10; j++)
+			ck_assert_ptr_eq(args[i].out[j], args[0].out[j]);
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "race_total", &f);
+	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1; rc = mstore_reader_series_next(r, &f, &s)) {
+		ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+		ck_assert_double_eq(snap.value, NTHREADS);
+		n++;
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(n, MANY_SERIES / 10);
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* --------------------------------------------------------------- errors */
+
+struct fam_case {
+	int type;
+	const char *name, *help, *unit;
+	size_t nlabels;
+	const char *labels[MSTORE_MAX_LABELS + 1];
+	size_t nbounds;
+	double bounds[MSTORE_MAX_BUCKETS + 1];
+	int want;
+	int want_errno;
+};
+
+static char long_name[MSTORE_NAME_MAX + 2];   /* 129 chars */
+static char max_name[MSTORE_NAME_MAX + 1];    /* 128 chars */
+static char long_help[LONG_BUF];
+static char long_unit[MSTORE_UNIT_MAX + 2];
+
+static const struct fam_case fam_cases[] = {
+	{ MSTORE_COUNTER, NULL, NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
+	{ MSTORE_COUNTER, "", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
+	{ MSTORE_COUNTER, "1abc", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
+	{ MSTORE_GAUGE, "a-b", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
+	{ MSTORE_GAUGE, "caf\xc3\xa9", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
+	{ MSTORE_GAUGE, "__x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
+	{ MSTORE_GAUGE, long_name, NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
+	{ MSTORE_GAUGE, "g", long_help, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
+	{ MSTORE_GAUGE, "g", "bad \xff", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
+	{ MSTORE_GAUGE, "g", "overlong \xc0\xaf", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
+	{ MSTORE_GAUGE, "g", "surrogate \xed\xa0\x80", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
+	{ MSTORE_GAUGE, "g", "cut \xe6\x97", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
+	{ MSTORE_GAUGE, "g_x", NULL, long_unit, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
+	{ MSTORE_GAUGE, "g_x", NULL, "a-b", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
+	{ MSTORE_GAUGE, "g_bytes", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
+	{ MSTORE_GAUGE, "gseconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
+	{ MSTORE_GAUGE, "g_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
+	{ MSTORE_COUNTER, "c_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "1x" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "a:b" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "__name__" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 1, { "le" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 2, { "a", "a" }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { long_name }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
+	{ MSTORE_GAUGE, "g", NULL, NULL, MSTORE_MAX_LABELS + 1,
+	  { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q" }, 0, { 0 },
+	  MSTORE_E_TOO_MANY, E2BIG },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, MSTORE_MAX_BUCKETS + 1, { 0 }, MSTORE_E_TOO_MANY, E2BIG },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, 1 }, MSTORE_E_BUCKETS, EINVAL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 2, 1 }, MSTORE_E_BUCKETS, EINVAL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { NAN }, MSTORE_E_BUCKETS, EINVAL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, INFINITY }, MSTORE_E_BUCKETS, EINVAL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { -INFINITY }, MSTORE_E_BUCKETS, EINVAL },
+	/* clashes with the families registered by register_existing() */
+	{ MSTORE_GAUGE, "dup_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_GAUGE, "dup", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_GAUGE, "hist_count", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_COUNTER, "hist_bucket", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_HISTOGRAM, "gauge_x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_HISTOGRAM, "gauge", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	/* accepted edge cases */
+	{ MSTORE_GAUGE, max_name, NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0 },
+	{ MSTORE_GAUGE, "a:b_c9", "", "", 1, { "le" }, 0, { 0 }, 0, 0 },
+	{ MSTORE_COUNTER, "c_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, 0, 0 },
+	{ MSTORE_COUNTER, "c_seconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, 0, 0 },
+	{ MSTORE_HISTOGRAM, "h_bytes", "caf\xc3\xa9 \xf0\x9f\x8d\xb0", "bytes", 1, { "_x" }, 2, { -1, 1 }, 0, 0 },
+};
+
+static void
+fill_long_strings(void)
+{
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	memset(max_name, 'm', sizeof(max_name) - 1);
+	memset(long_help, 'h', sizeof(long_help) - 1);
+	memset(long_unit, 'u', sizeof(long_unit) - 1);
+}
+
+static void
+register_existing(void)
+{
+	struct mstore_family *f;
+
+	ck_assert_int_eq(mstore_counter_family(st, "dup_total", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_histogram_family(st, "hist", NULL, NULL, 0, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "gauge_x_sum", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "gauge", NULL, NULL, 0, NULL, &f), 0);
+}
+
+static int
+register_case(const struct fam_case *c, struct mstore_family **f)
+{
+	const char *const *l = c->nlabels > 0 ? c->labels : NULL;
+
+	switch (c->type) {
+	case MSTORE_COUNTER:
+		return mstore_counter_family(st, c->name, c->help, c->unit, c->nlabels, l, f);
+	case MSTORE_GAUGE:
+		return mstore_gauge_family(st, c->name, c->help, c->unit, c->nlabels, l, f);
+	default:
+		return mstore_histogram_family(st, c->name, c->help, c->unit, c->nlabels, l, c->nbounds,
+		                               c->bounds, f);
+	}
+}
+
+START_TEST(test_family_errors)
+{
+	const struct fam_case *c = &fam_cases[_i];
+	struct mstore_family *f = NULL;
+	struct mstore_reader *r;
+	int rc, err;
+
+	fill_long_strings();
+	register_existing();
+	errno = 0;
+	rc = register_case(c, &f);
+	ck_assert_msg(rc == c->want, "case %d (%s): got %d (%s), want %d", _i, c->name ? c->name : "NULL",
+	              rc, mstore_strerror(rc), c->want);
+	if (rc != 0) {
+		ck_assert_int_eq(errno, c->want_errno);
+		ck_assert_ptr_null(f);
+	} else {
+		ck_assert_ptr_nonnull(f);
+	}
+	/* The reader must agree with whatever the writer accepted. */
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_msg(r != NULL, "reader: %s", mstore_strerror(err));
+	ck_assert_uint_eq(mstore_reader_family_count(r), 4 + (rc == 0));
+	mstore_reader_close(r);
+}
+END_TEST
+
+START_TEST(test_family_null_out)
+{
+	ck_assert_int_eq(mstore_gauge_family(st, "g", NULL, NULL, 0, NULL, NULL), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_gauge_family(NULL, "g", NULL, NULL, 0, NULL, NULL), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_histogram_family(st, "h", NULL, NULL, 0, NULL, 2, NULL, NULL), MSTORE_E_INVAL);
+}
+END_TEST
+
+START_TEST(test_series_errors)
+{
+	static const char *const ln[] = { "a", "b" };
+	char long_value[MSTORE_LABEL_VALUE_MAX + 2];
+	const char *ok[] = { "x", "y" }, *nul[] = { "x", NULL }, *bad[] = { "x", "\xc3" };
+	const char *lng[] = { "x", long_value }, *zero[] = { "x", "\xc0\x80" };
+	struct mstore_family *f;
+	struct mstore_series *s = NULL;
+
+	memset(long_value, 'v', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	ck_assert_int_eq(mstore_gauge_family(st, "g", NULL, NULL, 2, ln, &f), 0);
+	ck_assert_int_eq(mstore_series_get(NULL, ok, &s), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_series_get(f, ok, NULL), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_series_get(f, NULL, &s), MSTORE_E_LABEL_VALUE);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(mstore_series_get(f, nul, &s), MSTORE_E_LABEL_VALUE);
+	ck_assert_int_eq(mstore_series_get(f, bad, &s), MSTORE_E_LABEL_VALUE);
+	ck_assert_int_eq(mstore_series_get(f, zero, &s), MSTORE_E_LABEL_VALUE);
+	ck_assert_int_eq(mstore_series_get(f, lng, &s), MSTORE_E_TOO_LONG);
+	ck_assert_int_eq(errno, ENAMETOOLONG);
+	ck_assert_ptr_null(s);
+	long_value[MSTORE_LABEL_VALUE_MAX] = '\0'; /* exactly the maximum */
+	ck_assert_int_eq(mstore_series_get(f, lng, &s), 0);
+	ck_assert_ptr_nonnull(s);
+}
+END_TEST
+
+START_TEST(test_update_errors)
+{
+	struct mstore_family *cf, *gf, *hf;
+	struct mstore_series *c, *g, *h;
+	struct mstore_reader *r;
+	struct mstore_family_view fv;
+	struct mstore_series_view sv;
+	struct mstore_snapshot snap;
+	int err;
+
+	ck_assert_int_eq(mstore_counter_family(st, "c_total", NULL, NULL, 0, NULL, &cf), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "g", NULL, NULL, 0, NULL, &gf), 0);
+	ck_assert_int_eq(mstore_histogram_family(st, "h", NULL, NULL, 0, NULL, 0, NULL, &hf), 0);
+	ck_assert_int_eq(mstore_series_get(cf, NULL, &c), 0);
+	ck_assert_int_eq(mstore_series_get(gf, NULL, &g), 0);
+	ck_assert_int_eq(mstore_series_get(hf, NULL, &h), 0);
+	ck_assert_int_eq(mstore_counter_add(c, 4), 0);
+	ck_assert_int_eq(mstore_counter_add(c, -1), MSTORE_E_NEGATIVE);
+	ck_assert_int_eq(errno, EDOM);
+	ck_assert_int_eq(mstore_counter_add(c, NAN), MSTORE_E_NEGATIVE);
+	ck_assert_int_eq(mstore_counter_add(c, -0.0), 0); /* -0 is not a decrease */
+	ck_assert_int_eq(mstore_counter_inc(g), MSTORE_E_TYPE);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(mstore_counter_add(h, 1), MSTORE_E_TYPE);
+	ck_assert_int_eq(mstore_gauge_set(c, 1), MSTORE_E_TYPE);
+	ck_assert_int_eq(mstore_gauge_add(h, 1), MSTORE_E_TYPE);
+	ck_assert_int_eq(mstore_gauge_sub(c, 1), MSTORE_E_TYPE);
+	ck_assert_int_eq(mstore_histogram_observe(g, 1), MSTORE_E_TYPE);
+	ck_assert_int_eq(mstore_counter_inc(NULL), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_counter_add(NULL, 1), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_gauge_set(NULL, 1), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_gauge_add(NULL, 1), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_gauge_sub(NULL, 1), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_histogram_observe(NULL, 1), MSTORE_E_INVAL);
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "c_total", &fv);
+	nth_series(r, &fv, 0, &sv, &snap);
+	ck_assert_double_eq(snap.value, 4); /* rejected adds changed nothing */
+	mstore_reader_close(r);
+}
+END_TEST
+
+START_TEST(test_create_errors)
+{
+	struct mstore_options big = { .max_series = UINT32_MAX };
+	struct mstore_options mode = { .mode = 010000 };
+	struct mstore_options flags = { .flags = 0x80 };
+	char p[TU_PATH_MAX], sub[TU_PATH_MAX];
+	int err = 0;
+
+	ck_assert_ptr_null(mstore_create(NULL, NULL, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_create("", NULL, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_create(store_path, &big, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_create(store_path, &mode, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_create(store_path, &flags, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_nonnull(tu_path(&dir, "missing/store", p, sizeof(p)));
+	ck_assert_ptr_null(mstore_create(p, NULL, &err));
+	ck_assert_int_eq(err, MSTORE_E_SYS);
+	ck_assert_int_eq(errno, ENOENT);
+	/* rename() onto a non-empty directory fails: no temp file may stay. */
+	ck_assert_ptr_nonnull(tu_path(&dir, "adir", p, sizeof(p)));
+	ck_assert_int_eq(mkdir(p, 0700), 0);
+	ck_assert_ptr_nonnull(tu_path(&dir, "adir/x", sub, sizeof(sub)));
+	ck_assert_int_eq(tu_write_file(sub, "x", 1), 0);
+	ck_assert_ptr_null(mstore_create(p, NULL, &err));
+	ck_assert_int_eq(err, MSTORE_E_SYS);
+	ck_assert_int_eq(tu_dir_count(&dir), 2); /* store + adir */
+	ck_assert_int_eq(unlink(sub), 0);
+}
+END_TEST
+
+START_TEST(test_strerror)
+{
+	int a, b;
+
+	for (a = MSTORE_OK; a >= MSTORE_E_LAST; a--) {
+		const char *m = mstore_strerror(a);
+
+		ck_assert_ptr_nonnull(m);
+		ck_assert_int_gt((int)strlen(m), 0);
+		ck_assert_str_ne(m, mstore_strerror(1));
+		for (b = a - 1; b >= MSTORE_E_LAST; b--)
+			ck_assert_str_ne(m, mstore_strerror(b));
+	}
+	ck_assert_ptr_nonnull(mstore_strerror(MSTORE_E_LAST - 1));
+	ck_assert_ptr_nonnull(mstore_strerror(12345));
+}
+END_TEST
+
+START_TEST(test_validators)
+{
+	ck_assert_int_eq(mstore_valid_metric_name("a:b_1", 5), 1);
+	ck_assert_int_eq(mstore_valid_metric_name(":x", 2), 1);
+	ck_assert_int_eq(mstore_valid_metric_name("9", 1), 0);
+	ck_assert_int_eq(mstore_valid_metric_name("ab", 0), 0);
+	ck_assert_int_eq(mstore_valid_label_name("_a9", 3), 1);
+	ck_assert_int_eq(mstore_valid_label_name(":x", 2), 0);
+	ck_assert_int_eq(mstore_valid_utf8("", 0), 1);
+	ck_assert_int_eq(mstore_valid_utf8("a\0b", 3), 1);
+	ck_assert_int_eq(mstore_valid_utf8("\xf4\x8f\xbf\xbf", 4), 1);  /* U+10FFFF */
+	ck_assert_int_eq(mstore_valid_utf8("\xf4\x90\x80\x80", 4), 0);  /* > U+10FFFF */
+	ck_assert_int_eq(mstore_valid_utf8("\xe0\x80\xaf", 3), 0);      /* overlong */
+	ck_assert_int_eq(mstore_valid_utf8("\xf0\x80\x80\xaf", 4), 0);  /* overlong */
+	ck_assert_int_eq(mstore_valid_utf8("\xed\xbf\xbf", 3), 0);      /* surrogate */
+	ck_assert_int_eq(mstore_valid_utf8("abcdefgh\xc3\xa9ijklmnop", 18), 1);
+	ck_assert_int_eq(mstore_valid_utf8("abcdefghijklmno\x80", 16), 0);
+	ck_assert_int_eq(mstore_valid_utf8("\xc3", 1), 0);
+}
+END_TEST
+
+/* --------------------------------------------------------------- limits */
+
+/* A store with tiny capacities, in the fixture's directory. */
+static struct mstore *
+small_store(uint32_t fams, uint32_t series, uint32_t slots, uint32_t strings)
+{
+	struct mstore_options o = { .max_families = fams, .max_series = series, .value_slots = slots,
+	                            .string_bytes = strings };
+	char p[TU_PATH_MAX];
+	int err;
+	struct mstore *s;
+
+	ck_assert_ptr_nonnull(tu_path(&dir, "small", p, sizeof(p)));
+	s = mstore_create(p, &o, &err);
+	ck_assert_msg(s != NULL, "%s", mstore_strerror(err));
+	return s;
+}
+
+START_TEST(test_family_space)
+{
+	struct mstore *s = small_store(2, 0, 0, 0);
+	struct mstore_family *f;
+
+	ck_assert_int_eq(mstore_gauge_family(s, "a", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_gauge_family(s, "b", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_gauge_family(s, "c", NULL, NULL, 0, NULL, &f), MSTORE_E_NO_FAMILY_SPACE);
+	ck_assert_int_eq(errno, ENOSPC);
+	mstore_close(s);
+}
+END_TEST
+
+START_TEST(test_series_space)
+{
+	static const char *const ln[] = { "k" };
+	const char *a[] = { "a" }, *b[] = { "b" }, *c[] = { "c" };
+	struct mstore *s = small_store(0, 2, 0, 0);
+	struct mstore_family *f;
+	struct mstore_series *x;
+
+	ck_assert_int_eq(mstore_gauge_family(s, "g", NULL, NULL, 1, ln, &f), 0);
+	ck_assert_int_eq(mstore_series_get(f, a, &x), 0);
+	ck_assert_int_eq(mstore_series_get(f, b, &x), 0);
+	ck_assert_int_eq(mstore_series_get(f, c, &x), MSTORE_E_NO_SERIES_SPACE);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_int_eq(mstore_series_get(f, a, &x), 0); /* lookups still work */
+	mstore_close(s);
+}
+END_TEST
+
+START_TEST(test_value_space)
+{
+	static const double bounds[] = { 1, 2 };
+	struct mstore *s = small_store(0, 0, 7, 0);
+	struct mstore_family *c, *h;
+	struct mstore_series *x;
+
+	ck_assert_int_eq(mstore_counter_family(s, "c_total", NULL, NULL, 0, NULL, &c), 0);
+	ck_assert_int_eq(mstore_histogram_family(s, "h", NULL, NULL, 0, NULL, 2, bounds, &h), 0);
+	ck_assert_int_eq(mstore_series_get(c, NULL, &x), 0);          /* 2 slots */
+	ck_assert_int_eq(mstore_series_get(h, NULL, &x), MSTORE_E_NO_VALUE_SPACE); /* needs 6 */
+	ck_assert_int_eq(errno, ENOSPC);
+	mstore_close(s);
+}
+END_TEST
+
+START_TEST(test_string_space)
+{
+	static const char *const ln[] = { "k" };
+	const char *v[] = { "0123456789" };
+	struct mstore *s = small_store(0, 0, 0, 32);
+	struct mstore_family *f;
+	struct mstore_series *x;
+
+	/* 1 byte is the shared empty string; "g" + NUL and "k" + NUL: 5 used. */
+	ck_assert_int_eq(mstore_gauge_family(s, "h", "0123456789012345678901234567890", NULL, 0, NULL, &f),
+	                 MSTORE_E_NO_STRING_SPACE);
+	ck_assert_int_eq(errno, ENOSPC);
+	ck_assert_int_eq(mstore_gauge_family(s, "g", NULL, NULL, 1, ln, &f), 0);
+	ck_assert_int_eq(mstore_series_get(f, v, &x), 0);      /* 11 more: 16 */
+	v[0] = "0123456789abcdef";                               /* 17 more: 33 > 32 */
+	ck_assert_int_eq(mstore_series_get(f, v, &x), MSTORE_E_NO_STRING_SPACE);
+	mstore_close(s);
+}
+END_TEST
+
+START_TEST(test_max_labels_buckets)
+{
+	static const char *const ln[MSTORE_MAX_LABELS] = { "a", "b", "c", "d", "e", "f", "g", "h",
+	                                                   "i", "j", "k", "l", "m", "n", "o", "p" };
+	double bounds[MSTORE_MAX_BUCKETS];
+	struct mstore_family *f;
+	struct mstore_series *x;
+	struct mstore_reader *r;
+	struct mstore_family_view fv;
+	struct mstore_series_view sv;
+	struct mstore_snapshot snap;
+	int i, err;
+
+	for (i = 0; i < MSTORE_MAX_BUCKETS; i++)
+		bounds[i] = i * 0.5;
+	ck_assert_int_eq(mstore_histogram_family(st, "big", NULL, NULL, MSTORE_MAX_LABELS, ln,
+	                                         MSTORE_MAX_BUCKETS, bounds, &f), 0);
+	ck_assert_int_eq(mstore_series_get(f, ln, &x), 0);
+	for (i = 0; i <= MSTORE_MAX_BUCKETS; i++)
+		ck_assert_int_eq(mstore_histogram_observe(x, i * 0.5), 0); /* one per bucket, incl +Inf */
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "big", &fv);
+	ck_assert_uint_eq(fv.nlabels, MSTORE_MAX_LABELS);
+	nth_series(r, &fv, 0, &sv, &snap);
+	for (i = 0; i <= MSTORE_MAX_BUCKETS; i++)
+		ck_assert_uint_eq(snap.bucket[i], (uint64_t)i + 1);
+	ck_assert(label_is(&sv, MSTORE_MAX_LABELS - 1, "p"));
+	mstore_reader_close(r);
+}
+END_TEST
+
+START_TEST(test_many_series)
+{
+	static const char *const ln[] = { "id" };
+	static struct mstore_series *h[MANY_SERIES];
+	char buf[16];
+	const char *v[] = { buf };
+	struct mstore_family *f;
+	struct mstore_series *x;
+	int i;
+
+	ck_assert_int_eq(mstore_counter_family(st, "many_total", NULL, NULL, 1, ln, &f), 0);
+	for (i = 0; i < MANY_SERIES; i++) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		ck_assert_int_eq(mstore_series_get(f, v, &h[i]), 0);
+	}
+	for (i = MANY_SERIES - 1; i >= 0; i--) {
+		snprintf(buf, sizeof(buf), "%d", i);
+		ck_assert_int_eq(mstore_series_get(f, v, &x), 0);
+		ck_assert_ptr_eq(x, h[i]);
+	}
+}
+END_TEST
+
+static Suite *
+mstore_writer_suite(void)
+{
+	Suite *s = suite_create("mstore_writer");
+	TCase *core = tcase_create("core"), *errors = tcase_create("errors"), *limits = tcase_create("limits");
+
+	tcase_add_checked_fixture(core, setup, teardown);
+	tcase_add_test(core, test_create_file);
+	tcase_add_test(core, test_round_trip_fork);
+	tcase_add_test(core, test_series_identity);
+	tcase_add_test(core, test_heartbeat);
+	tcase_add_test(core, test_threads_register);
+	tcase_add_test(core, test_validators);
+	suite_add_tcase(s, core);
+	tcase_add_checked_fixture(errors, setup, teardown);
+	tcase_add_loop_test(errors, test_family_errors, 0, (int)(sizeof(fam_cases) / sizeof(fam_cases[0])));
+	tcase_add_test(errors, test_family_null_out);
+	tcase_add_test(errors, test_series_errors);
+	tcase_add_test(errors, test_update_errors);
+	tcase_add_test(errors, test_create_errors);
+	tcase_add_test(errors, test_strerror);
+	suite_add_tcase(s, errors);
+	tcase_add_checked_fixture(limits, setup, teardown);
+	tcase_add_test(limits, test_family_space);
+	tcase_add_test(limits, test_series_space);
+	tcase_add_test(limits, test_value_space);
+	tcase_add_test(limits, test_string_space);
+	tcase_add_test(limits, test_max_labels_buckets);
+	tcase_add_test(limits, test_many_series);
+	suite_add_tcase(s, limits);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(mstore_writer_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

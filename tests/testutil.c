@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testutil.c - temporary directories, file helpers and a sample store for
+ * the Check suites (see testutil.h).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define TU_TEMPLATE "mstore-test.XXXXXX"
+
+int
+tu_dir_make(struct tu_dir *d)
+{
+	const char *base = getenv("TMPDIR");
+	int n;
+
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	n = snprintf(d->path, sizeof(d->path), "%s/%s", base, TU_TEMPLATE);
+	if (n < 0 || (size_t)n >= sizeof(d->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return mkdtemp(d->path) != NULL ? 0 : -1;
+}
+
+void
+tu_dir_remove(const struct tu_dir *d)
+{
+	DIR *dir = opendir(d->path);
+	struct dirent *e;
+	char buf[TU_PATH_MAX];
+
+	if (dir == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (tu_path(d, e->d_name, buf, sizeof(buf)) != NULL && unlink(buf) != 0)
+			(void)rmdir(buf); /* a test may have made a directory */
+	}
+	(void)closedir(dir);
+	(void)rmdir(d->path);
+}
+
+const char *
+tu_path(const struct tu_dir *d, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", d->path, name);
+
+	return n >= 0 && (size_t)n < len ? buf : NULL;
+}
+
+int
+tu_dir_count(const struct tu_dir *d)
+{
+	DIR *dir = opendir(d->path);
+	struct dirent *e;
+	int n = 0;
+
+	if (dir == NULL)
+		return -1;
+	while ((e = readdir(dir)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	(void)closedir(dir);
+	return n;
+}
+
+void *
+tu_read_file(const char *path, size_t *len)
+{
+	struct stat sb;
+	unsigned char *buf = NULL;
+	size_t done = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) != 0 || (buf = malloc((size_t)sb.st_size + 1)) == NULL)
+		goto fail;
+	while (done < (size_t)sb.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)sb.st_size - done);
+
+		if (n <= 0)
+			goto fail;
+		done += (size_t)n;
+	}
+	(void)close(fd);
+	*len = done;
+	return buf;
+fail:
+	free(buf);
+	(void)close(fd);
+	return NULL;
+}
+
+static int
+write_all(int fd, const void *data, size_t len, off_t off)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n <= 0)
+			return -1;
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+tu_write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write_all(fd, data, len, 0);
+	if (close(fd) != 0)
+		rc = -1;
+	return rc;
+}
+
+int
+tu_patch(const char *path, off_t off, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = write_all(fd, data, len, off);
+	if (close(fd) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int
+sample_counter(struct mstore *st)
+{
+	static const char *const labels[] = { "method", "code" };
+	static const char *const get200[] = { "GET", "200" };
+	static const char *const post200[] = { "POST", "200" };
+	static const char *const get500[] = { "GET", "500" };
+	struct mstore_family *f;
+	struct mstore_series *a, *b, *c;
+
+	if (mstore_counter_family(st, "tu_requests_total", "Requests served.", NULL, 2, labels, &f) != 0 ||
+	    mstore_series_get(f, get200, &a) != 0 || mstore_series_get(f, post200, &b) != 0 ||
+	    mstore_series_get(f, get500, &c) != 0)
+		return -1;
+	if (mstore_counter_inc(a) != 0 || mstore_counter_inc(a) != 0 || mstore_counter_inc(a) != 0 ||
+	    mstore_counter_add(b, 2.5) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+sample_gauge(struct mstore *st)
+{
+	struct mstore_family *f, *e;
+	struct mstore_series *s;
+
+	if (mstore_gauge_family(st, "tu_temperature_celsius", "Temperature.", "celsius", 0, NULL, &f) != 0 ||
+	    mstore_series_get(f, NULL, &s) != 0 || mstore_gauge_set(s, 21.5) != 0)
+		return -1;
+	return mstore_gauge_family(st, "tu_empty", NULL, NULL, 0, NULL, &e) != 0 ? -1 : 0;
+}
+
+static int
+sample_histogram(struct mstore *st)
+{
+	static const char *const labels[] = { "route" };
+	static const char *const root[] = { "/" };
+	static const char *const cart[] = { "/cart" };
+	static const double bounds[] = { 0.1, 1, 10 };
+	static const double obs[] = { 0.05, 0.5, 5, 50 };
+	struct mstore_family *f;
+	struct mstore_series *a, *b;
+	size_t i;
+
+	if (mstore_histogram_family(st, "tu_latency_seconds", "Latency.", "seconds", 1, labels, 3, bounds,
+	                            &f) != 0 ||
+	    mstore_series_get(f, root, &a) != 0 || mstore_series_get(f, cart, &b) != 0)
+		return -1;
+	for (i = 0; i < sizeof(obs) / sizeof(obs[0]); i++)
+		if (mstore_histogram_observe(a, obs[i]) != 0)
+			return -1;
+	return 0;
+}
+
+struct mstore *
+tu_sample_store(const char *path, const struct mstore_options *opts, int *err)
+{
+	struct mstore *st = mstore_create(path, opts, err);
+
+	if (st == NULL)
+		return NULL;
+	if (sample_counter(st) != 0 || sample_gauge(st) != 0 || sample_histogram(st) != 0) {
+		if (err != NULL)
+			*err = MSTORE_E_INVAL;
+		mstore_close(st);
+		return NULL;
+	}
+	return st;
+}
