@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: MIT
+/*
+ * expo.c - the renderer: store snapshot -> Prometheus text 0.0.4 or
+ * OpenMetrics 1.0.0, written straight into the caller's buffer.
+ *
+ * One cursor (struct out) walks the buffer.  When a write does not fit, the
+ * cursor stops writing for good and only counts, so the caller learns the
+ * exact size it needs from the same pass.  Everything that is constant for
+ * a family (sample names, label-name chunks, "le" strings) is formatted once
+ * per family on the stack; everything per series goes through memcpy, the
+ * escaper and fmtnum.  Histogram series write their label set once and copy
+ * it for every further bucket line.
+ */
+#include "config.h"
+
+#include "expo.h"
+
+#include "fmtnum.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#define CT_TEXT        "text/plain; version=0.0.4; charset=utf-8"
+#define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/* Namespace of the responder's own families; store families in it are
+ * skipped. */
+#define OWN_PREFIX "mstore_exporter_"
+#define STR_LEN(s) (sizeof(s) - 1)
+
+#define TOTAL_SUFFIX "_total"
+/* Longest suffix appended to a family name ("_bucket", "_count", "_total"). */
+#define SUFFIX_MAX 8
+#define SAMPLE_NAME_MAX (MSTORE_NAME_MAX + SUFFIX_MAX)
+/* `",` or `{`, the label name, `="`. */
+#define LABEL_CHUNK_MAX (MSTORE_NAME_MAX + 4)
+/* `le="` + number + `"} `. */
+#define LE_TAIL_MAX (FMT_DOUBLE_MAX + 8)
+
+/* ------------------------------------------------------------------ */
+/* Output cursor                                                       */
+/* ------------------------------------------------------------------ */
+
+struct out {
+	char *base;
+	char *p;      /* next byte to write */
+	char *end;    /* end of writable space; set to p on the first overflow */
+	size_t over;  /* bytes that did not fit */
+};
+
+static void
+out_init(struct out *o, char *buf, size_t cap)
+{
+	o->base = buf;
+	o->p = buf;
+	o->end = buf + cap;
+	o->over = 0;
+}
+
+/* Bytes produced so far, written or not. */
+static size_t
+out_pos(const struct out *o)
+{
+	return (size_t)(o->p - o->base) + o->over;
+}
+
+/* Stop writing: from now on every write only counts. */
+static void
+out_overflow(struct out *o, size_t n)
+{
+	o->over += n;
+	o->end = o->p;
+}
+
+/*
+ * Most copies are a few bytes (label values, chunks, small numbers): with
+ * room for SMALL_COPY bytes, copy them as two overlapping fixed-size moves
+ * instead of calling memcpy.
+ */
+#define SMALL_COPY 16
+#define HALF_COPY 8
+#define QUARTER_COPY 4
+
+static inline void
+copy_small(char *d, const char *s, size_t n)
+{
+	if (n >= HALF_COPY) {
+		memcpy(d, s, HALF_COPY);
+		memcpy(d + n - HALF_COPY, s + n - HALF_COPY, HALF_COPY);
+	} else if (n >= QUARTER_COPY) {
+		memcpy(d, s, QUARTER_COPY);
+		memcpy(d + n - QUARTER_COPY, s + n - QUARTER_COPY, QUARTER_COPY);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
+}
+
+static inline void
+out_put(struct out *o, const char *s, size_t n)
+{
+	if (n <= (size_t)(o->end - o->p)) {
+		if (n <= SMALL_COPY)
+			copy_small(o->p, s, n);
+		else
+			memcpy(o->p, s, n);
+		o->p += n;
+	} else {
+		out_overflow(o, n);
+	}
+}
+
+static inline void
+out_ch(struct out *o, char c)
+{
+	if (o->p < o->end)
+		*o->p++ = c;
+	else
+		out_overflow(o, 1);
+}
+
+/* Copy n bytes written earlier at offset off (only read while nothing has
+ * overflowed, i.e. while they are really in the buffer). */
+static inline void
+out_copy(struct out *o, size_t off, size_t n)
+{
+	if (o->over == 0)
+		out_put(o, o->base + off, n);
+	else
+		out_overflow(o, n);
+}
+
+#define OUT_LIT(o, lit) out_put((o), (lit), STR_LEN(lit))
+
+static void
+out_double(struct out *o, double v, enum fmt_style style)
+{
+	char tmp[FMT_DOUBLE_MAX];
+
+	if ((size_t)(o->end - o->p) >= FMT_DOUBLE_MAX)
+		o->p += fmt_double_style(o->p, v, style);
+	else
+		out_put(o, tmp, fmt_double_style(tmp, v, style));
+}
+
+static void
+out_u64(struct out *o, uint64_t v)
+{
+	char tmp[FMT_U64_MAX];
+
+	if ((size_t)(o->end - o->p) >= FMT_U64_MAX)
+		o->p += fmt_u64(o->p, v);
+	else
+		out_put(o, tmp, fmt_u64(tmp, v));
+}
+
+/* ------------------------------------------------------------------ */
+/* Escaping                                                            */
+/* ------------------------------------------------------------------ */
+
+#define SWAR_ONES  UINT64_C(0x0101010101010101)
+#define SWAR_HIGHS UINT64_C(0x8080808080808080)
+
+/* Non-zero iff some byte of w equals c (exact for "any", as used here). */
+static inline uint64_t
+swar_has(uint64_t w, unsigned char c)
+{
+	uint64_t x = w ^ (SWAR_ONES * c);
+
+	return (x - SWAR_ONES) & ~x & SWAR_HIGHS;
+}
+
+static inline bool
+is_special(unsigned char c, bool quote)
+{
+	return c == '\\' || c == '\n' || (quote && c == '"');
+}
+
+/* Index of the first byte needing an escape in s[0..n), or n.  Eight bytes
+ * at a time; most label values have nothing to escape. */
+static size_t
+find_special(const char *s, size_t n, bool quote)
+{
+	size_t i = 0;
+
+	for (; i + sizeof(uint64_t) <= n; i += sizeof(uint64_t)) {
+		uint64_t w;
+
+		memcpy(&w, s + i, sizeof w);
+		if (swar_has(w, '\\') | swar_has(w, '\n') | (quote ? swar_has(w, '"') : 0))
+			break;
+	}
+	for (; i < n; i++)
+		if (is_special((unsigned char)s[i], quote))
+			return i;
+	return n;
+}
+
+/* Write s[0..n) escaping \ and newline, and " when quote is set. */
+static void
+out_escaped(struct out *o, const char *s, size_t n, bool quote)
+{
+	for (;;) {
+		size_t i = find_special(s, n, quote);
+
+		out_put(o, s, i);
+		if (i == n)
+			return;
+		out_ch(o, '\\');
+		out_ch(o, s[i] == '\n' ? 'n' : s[i]);
+		s += i + 1;
+		n -= i + 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-family context                                                  */
+/* ------------------------------------------------------------------ */
+
+struct name {
+	char s[SAMPLE_NAME_MAX];
+	size_t len;
+};
+
+struct fam_ctx {
+	enum expo_format fmt;
+	const struct mstore_family_view *v;
+	const char *meta;        /* name in the metadata lines */
+	size_t meta_len;
+	struct name sample;      /* counter/gauge samples; histogram _bucket */
+	struct name sum, count;  /* histogram only */
+	/* Label chunks: chunk[0] = `{n0="`, chunk[j] = `",nj="`. */
+	char chunk[MSTORE_MAX_LABELS][LABEL_CHUNK_MAX];
+	uint8_t chunk_len[MSTORE_MAX_LABELS];
+	/* Histogram: `le="b"} ` for each finite bound and +Inf. */
+	char le[MSTORE_MAX_BUCKETS + 1][LE_TAIL_MAX];
+	uint8_t le_len[MSTORE_MAX_BUCKETS + 1];
+	bool om_no_sum;          /* OpenMetrics: family has a negative bound */
+};
+
+static void
+name_set(struct name *n, const char *s, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+
+	memcpy(n->s, s, len);
+	memcpy(n->s + len, suffix, sl);
+	n->len = len + sl;
+}
+
+static bool
+ends_with_total(const char *s, size_t n)
+{
+	return n >= STR_LEN(TOTAL_SUFFIX) &&
+	       memcmp(s + n - STR_LEN(TOTAL_SUFFIX), TOTAL_SUFFIX, STR_LEN(TOTAL_SUFFIX)) == 0;
+}
+
+/* Lengths the fixed-size context relies on (the reader validates them too;
+ * checked here so that a reader bug cannot overflow the stack). */
+static bool
+view_fits(const struct mstore_family_view *v)
+{
+	uint32_t j;
+
+	if (v->name_len == 0 || v->name_len > MSTORE_NAME_MAX ||
+	    v->nlabels > MSTORE_MAX_LABELS || v->nbounds > MSTORE_MAX_BUCKETS)
+		return false;
+	for (j = 0; j < v->nlabels; j++)
+		if (v->label_name_len[j] == 0 || v->label_name_len[j] > MSTORE_NAME_MAX)
+			return false;
+	return true;
+}
+
+static void
+ctx_names(struct fam_ctx *c)
+{
+	const struct mstore_family_view *v = c->v;
+
+	c->meta = v->name;
+	c->meta_len = v->name_len;
+	if (v->type == MSTORE_HISTOGRAM) {
+		name_set(&c->sample, v->name, v->name_len, "_bucket");
+		name_set(&c->sum, v->name, v->name_len, "_sum");
+		name_set(&c->count, v->name, v->name_len, "_count");
+	} else if (v->type == MSTORE_COUNTER && c->fmt == EXPO_OPENMETRICS) {
+		if (ends_with_total(v->name, v->name_len)) {
+			c->meta_len -= STR_LEN(TOTAL_SUFFIX);
+			name_set(&c->sample, v->name, v->name_len, "");
+		} else {
+			name_set(&c->sample, v->name, v->name_len, TOTAL_SUFFIX);
+		}
+	} else {
+		name_set(&c->sample, v->name, v->name_len, "");
+	}
+}
+
+static void
+ctx_chunks(struct fam_ctx *c)
+{
+	uint32_t j;
+
+	for (j = 0; j < c->v->nlabels; j++) {
+		char *p = c->chunk[j];
+		size_t n = c->v->label_name_len[j];
+
+		if (j == 0) {
+			*p++ = '{';
+		} else {
+			*p++ = '"';
+			*p++ = ',';
+		}
+		memcpy(p, c->v->label_name[j], n);
+		p += n;
+		*p++ = '=';
+		*p++ = '"';
+		c->chunk_len[j] = (uint8_t)(p - c->chunk[j]);
+	}
+}
+
+static void
+le_tail(char *dst, uint8_t *len, double bound, enum fmt_style style)
+{
+	char *p = dst;
+
+	memcpy(p, "le=\"", 4);
+	p += 4;
+	p += fmt_double_style(p, bound, style);
+	memcpy(p, "\"} ", 3);
+	p += 3;
+	*len = (uint8_t)(p - dst);
+}
+
+static void
+ctx_buckets(struct fam_ctx *c)
+{
+	enum fmt_style style = c->fmt == EXPO_OPENMETRICS ? FMT_OM_CANONICAL : FMT_GO;
+	uint32_t i, nb = c->v->nbounds;
+
+	c->om_no_sum = false;
+	for (i = 0; i < nb; i++) {
+		le_tail(c->le[i], &c->le_len[i], c->v->bounds[i], style);
+		if (c->v->bounds[i] < 0)
+			c->om_no_sum = c->fmt == EXPO_OPENMETRICS;
+	}
+	le_tail(c->le[nb], &c->le_len[nb], (double)INFINITY, style);
+}
+
+static int
+ctx_init(struct fam_ctx *c, enum expo_format fmt, const struct mstore_family_view *v)
+{
+	if (!view_fits(v))
+		return MSTORE_E_CORRUPT;
+	if (v->type != MSTORE_COUNTER && v->type != MSTORE_GAUGE &&
+	    v->type != MSTORE_HISTOGRAM)
+		return MSTORE_E_CORRUPT;
+	c->fmt = fmt;
+	c->v = v;
+	ctx_names(c);
+	ctx_chunks(c);
+	if (v->type == MSTORE_HISTOGRAM)
+		ctx_buckets(c);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lines                                                               */
+/* ------------------------------------------------------------------ */
+
+static const char *
+type_word(enum mstore_type t)
+{
+	switch (t) {
+	case MSTORE_COUNTER:
+		return "counter";
+	case MSTORE_GAUGE:
+		return "gauge";
+	case MSTORE_HISTOGRAM:
+		return "histogram";
+	}
+	return "unknown";
+}
+
+static void
+meta_line(struct out *o, const char *tag, const struct fam_ctx *c)
+{
+	out_put(o, tag, strlen(tag));
+	out_put(o, c->meta, c->meta_len);
+	out_ch(o, ' ');
+}
+
+static void
+render_meta(struct out *o, const struct fam_ctx *c)
+{
+	const struct mstore_family_view *v = c->v;
+	const char *type = type_word(v->type);
+	bool om = c->fmt == EXPO_OPENMETRICS;
+
+	if (!om && v->help_len > 0) {
+		meta_line(o, "# HELP ", c);
+		out_escaped(o, v->help, v->help_len, false);
+		out_ch(o, '\n');
+	}
+	meta_line(o, "# TYPE ", c);
+	out_put(o, type, strlen(type));
+	out_ch(o, '\n');
+	if (om && v->unit_len > 0) {
+		meta_line(o, "# UNIT ", c);
+		out_put(o, v->unit, v->unit_len);
+		out_ch(o, '\n');
+	}
+	if (om && v->help_len > 0) {
+		meta_line(o, "# HELP ", c);
+		out_escaped(o, v->help, v->help_len, true);
+		out_ch(o, '\n');
+	}
+}
+
+/* The label values of s, each after its chunk; leaves the last value's
+ * closing quote unwritten.  Nothing for a family without labels. */
+static void
+render_label_values(struct out *o, const struct fam_ctx *c,
+                    const struct mstore_series_view *s)
+{
+	uint32_t j;
+
+	for (j = 0; j < c->v->nlabels; j++) {
+		out_put(o, c->chunk[j], c->chunk_len[j]);
+		out_escaped(o, s->label_value[j], s->label_value_len[j], true);
+	}
+}
+
+/* name{labels} value\n for a counter or gauge. */
+static void
+render_scalar(struct out *o, const struct fam_ctx *c,
+              const struct mstore_series_view *s, double value)
+{
+	out_put(o, c->sample.s, c->sample.len);
+	render_label_values(o, c, s);
+	if (c->v->nlabels > 0)
+		OUT_LIT(o, "\"} ");
+	else
+		out_ch(o, ' ');
+	out_double(o, value, FMT_VALUE);
+	out_ch(o, '\n');
+}
+
+/* Cumulative, ending at count: what a consistent snapshot promises. */
+static bool
+snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb)
+{
+	uint32_t i;
+
+	for (i = 1; i <= nb; i++)
+		if (snap->bucket[i] < snap->bucket[i - 1])
+			return false;
+	return snap->bucket[nb] == snap->count;
+}
+
+/* _sum (or _count) line reusing the label body written at body_off. */
+static void
+render_hist_tail(struct out *o, const struct name *n, size_t body_off,
+                 size_t body_len, bool labels)
+{
+	out_put(o, n->s, n->len);
+	if (labels) {
+		out_ch(o, '{');
+		out_copy(o, body_off, body_len);
+		OUT_LIT(o, "} ");
+	} else {
+		out_ch(o, ' ');
+	}
+}
+
+static int
+render_histogram(struct out *o, const struct fam_ctx *c,
+                 const struct mstore_series_view *s, const struct mstore_snapshot *snap)
+{
+	uint32_t i, nb = c->v->nbounds;
+	bool labels = c->v->nlabels > 0;
+	size_t start = out_pos(o), prefix_len, body_off, body_len;
+
+	if (!snapshot_sane(snap, nb))
+		return MSTORE_E_CORRUPT;
+	/* First line, whose start "name_bucket{labels," is the prefix of all. */
+	out_put(o, c->sample.s, c->sample.len);
+	render_label_values(o, c, s);
+	if (labels)
+		OUT_LIT(o, "\",");
+	else
+		out_ch(o, '{');
+	prefix_len = out_pos(o) - start;
+	for (i = 0; i <= nb; i++) {
+		if (i > 0)
+			out_copy(o, start, prefix_len);
+		out_put(o, c->le[i], c->le_len[i]);
+		out_u64(o, snap->bucket[i]);
+		out_ch(o, '\n');
+	}
+	if (c->fmt == EXPO_OPENMETRICS &&
+	    (c->om_no_sum || !(snap->sum >= 0)))
+		return 0; /* not counter-like: OpenMetrics forbids _sum (and so _count) */
+	body_off = start + c->sample.len + 1;
+	body_len = labels ? prefix_len - c->sample.len - 2 : 0;
+	render_hist_tail(o, &c->sum, body_off, body_len, labels);
+	out_double(o, snap->sum, FMT_VALUE);
+	out_ch(o, '\n');
+	render_hist_tail(o, &c->count, body_off, body_len, labels);
+	out_u64(o, snap->count);
+	out_ch(o, '\n');
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Store families                                                      */
+/* ------------------------------------------------------------------ */
+
+static int
+render_series(struct out *o, const struct mstore_reader *r, const struct fam_ctx *c,
+              const struct mstore_series_view *s)
+{
+	struct mstore_snapshot snap;
+	int rc = mstore_reader_snapshot(r, c->v, s, &snap);
+
+	if (rc < 0)
+		return rc;
+	if (c->v->type == MSTORE_HISTOGRAM)
+		return render_histogram(o, c, s, &snap);
+	render_scalar(o, c, s, snap.value);
+	return 0;
+}
+
+static int
+render_store_family(struct out *o, enum expo_format fmt, const struct mstore_reader *r,
+                    const struct mstore_family_view *v)
+{
+	struct fam_ctx c;
+	struct mstore_series_view s;
+	int rc = ctx_init(&c, fmt, v);
+
+	if (rc < 0)
+		return rc;
+	render_meta(o, &c);
+	for (rc = mstore_reader_series_first(r, v, &s); rc == 1;
+	     rc = mstore_reader_series_next(r, v, &s)) {
+		int src = render_series(o, r, &c, &s);
+
+		if (src < 0)
+			return src;
+	}
+	return rc;
+}
+
+static bool
+is_own_name(const struct mstore_family_view *v)
+{
+	return v->name_len >= STR_LEN(OWN_PREFIX) &&
+	       memcmp(v->name, OWN_PREFIX, STR_LEN(OWN_PREFIX)) == 0;
+}
+
+static int
+render_store(struct out *o, enum expo_format fmt, const struct mstore_reader *r)
+{
+	uint32_t i, n = mstore_reader_family_count(r);
+	struct mstore_family_view v;
+
+	for (i = 0; i < n; i++) {
+		int rc = mstore_reader_family(r, i, &v);
+
+		if (rc < 0)
+			return rc;
+		if (is_own_name(&v))
+			continue;
+		rc = render_store_family(o, fmt, r, &v);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The responder's own families                                        */
+/* ------------------------------------------------------------------ */
+
+#define OWN_UP      OWN_PREFIX "writer_up"
+#define OWN_AGE     OWN_PREFIX "store_age_seconds"
+#define OWN_BUILD   OWN_PREFIX "build_info"
+#define OWN_SCRAPES OWN_PREFIX "scrapes_total"
+#define OWN_ERRORS  OWN_PREFIX "scrape_errors_total"
+
+#define HELP_UP "Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
+	"the store is static, 0 if it is stale or the store is missing or invalid."
+#define HELP_AGE "Seconds since the store's writer last stamped its heartbeat."
+#define HELP_BUILD "Version of the metrics responder and the store format it reads; " \
+	"always 1."
+#define HELP_SCRAPES "Requests for metrics served by this responder process."
+#define HELP_ERRORS "Requests for metrics that failed because the store was " \
+	"missing, invalid or kept changing."
+
+#define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
+
+static void
+own_view(struct mstore_family_view *v, enum mstore_type type, const char *name,
+         const char *help, const char *unit)
+{
+	memset(v, 0, sizeof *v);
+	v->type = type;
+	v->name = name;
+	v->name_len = (uint32_t)strlen(name);
+	v->help = help;
+	v->help_len = (uint32_t)strlen(help);
+	v->unit = unit;
+	v->unit_len = unit == NULL ? 0 : (uint32_t)strlen(unit);
+}
+
+/* One family with one series (labels in s, or none) of value value. */
+static void
+render_own_family(struct out *o, enum expo_format fmt, const struct mstore_family_view *v,
+                  const struct mstore_series_view *s, double value)
+{
+	struct fam_ctx c;
+
+	/* Own views are built here and always fit; ctx_init cannot fail. */
+	if (ctx_init(&c, fmt, v) < 0)
+		return;
+	render_meta(o, &c);
+	render_scalar(o, &c, s, value);
+}
+
+static void
+render_build_info(struct out *o, enum expo_format fmt, const struct expo_own *own)
+{
+	static const char *const names[] = { "version", "store_format" };
+	struct mstore_family_view v;
+	struct mstore_series_view s;
+	const char *version = own->version != NULL ? own->version : PACKAGE_VERSION;
+	char format[FORMAT_LABEL_MAX];
+
+	own_view(&v, MSTORE_GAUGE, OWN_BUILD, HELP_BUILD, NULL);
+	v.nlabels = 2;
+	v.label_name[0] = names[0];
+	v.label_name_len[0] = (uint32_t)strlen(names[0]);
+	v.label_name[1] = names[1];
+	v.label_name_len[1] = (uint32_t)strlen(names[1]);
+	memset(&s, 0, sizeof s);
+	s.label_value[0] = version;
+	s.label_value_len[0] = (uint32_t)strlen(version);
+	s.label_value[1] = format;
+	s.label_value_len[1] = (uint32_t)fmt_u64(format, own->store_format);
+	render_own_family(o, fmt, &v, &s, 1);
+}
+
+static void
+render_own(struct out *o, enum expo_format fmt, const struct expo_own *own)
+{
+	struct mstore_family_view v;
+	struct mstore_series_view none;
+
+	memset(&none, 0, sizeof none);
+	own_view(&v, MSTORE_GAUGE, OWN_UP, HELP_UP, NULL);
+	render_own_family(o, fmt, &v, &none, own->writer_up ? 1 : 0);
+	if (own->have_store_age) {
+		own_view(&v, MSTORE_GAUGE, OWN_AGE, HELP_AGE, "seconds");
+		render_own_family(o, fmt, &v, &none, own->store_age_seconds);
+	}
+	render_build_info(o, fmt, own);
+	own_view(&v, MSTORE_COUNTER, OWN_SCRAPES, HELP_SCRAPES, NULL);
+	render_own_family(o, fmt, &v, &none, (double)own->scrapes);
+	own_view(&v, MSTORE_COUNTER, OWN_ERRORS, HELP_ERRORS, NULL);
+	render_own_family(o, fmt, &v, &none, (double)own->scrape_errors);
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+/* ------------------------------------------------------------------ */
+
+const char *
+expo_content_type(enum expo_format f)
+{
+	return f == EXPO_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT;
+}
+
+const char *
+expo_strerror(int code)
+{
+	switch (code) {
+	case EXPO_E_SPACE:
+		return "output buffer too small";
+	case EXPO_E_INVAL:
+		return "invalid argument to the renderer";
+	default:
+		return mstore_strerror(code);
+	}
+}
+
+int
+expo_render(const struct mstore_reader *r, enum expo_format f,
+            const struct expo_own *own, char *buf, size_t cap, size_t *len)
+{
+	struct out o;
+	char none; /* a valid address for an empty buffer */
+	int rc;
+
+	if (len == NULL)
+		return EXPO_E_INVAL;
+	*len = 0;
+	if ((f != EXPO_TEXT && f != EXPO_OPENMETRICS) || (buf == NULL && cap > 0))
+		return EXPO_E_INVAL;
+	out_init(&o, buf != NULL ? buf : &none, cap);
+	if (own != NULL)
+		render_own(&o, f, own);
+	if (r != NULL) {
+		rc = render_store(&o, f, r);
+		if (rc < 0)
+			return rc;
+	}
+	if (f == EXPO_OPENMETRICS)
+		OUT_LIT(&o, "# EOF\n");
+	*len = out_pos(&o);
+	return o.over > 0 ? EXPO_E_SPACE : 0;
+}

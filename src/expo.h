@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * expo.h - render a store snapshot as Prometheus text 0.0.4 or OpenMetrics
+ * 1.0.0 into a caller-supplied buffer.
+ *
+ * Pure code: no I/O, no allocation, no global state.  The responder keeps one
+ * buffer for its lifetime and calls expo_render() per scrape; when the buffer
+ * is too small the call says how many bytes it needs, the caller grows the
+ * buffer and calls again.  Output is never partial: on any error the buffer
+ * content is undefined and must not be sent.
+ *
+ * What is rendered, in this order:
+ *   1. the responder's own families (struct expo_own, when own != NULL),
+ *      all named mstore_exporter_*;
+ *   2. every family of the store (when r != NULL), in registration order,
+ *      each with its series in registration order.  Store families whose
+ *      name starts with "mstore_exporter_" are skipped: that namespace
+ *      belongs to the responder, and a clash would make the output invalid.
+ *   3. "# EOF" (OpenMetrics only).
+ *
+ * Format rules applied (see the Prometheus exposition format and the
+ * OpenMetrics 1.0 specification):
+ *   - text: "# HELP" (escaping \ and newline) then "# TYPE"; no UNIT line.
+ *     OpenMetrics: "# TYPE", "# UNIT" (when the family has a unit),
+ *     "# HELP" (escaping \, " and newline).  An empty help text gives no
+ *     HELP line (the spec treats both alike).
+ *   - counters: text uses the registered name for metadata and samples.
+ *     OpenMetrics declares the family without a "_total" suffix and names
+ *     the samples <family>_total (the suffix is added when the registered
+ *     name lacks it).
+ *   - label values escape \, " and newline; no labels gives no braces.
+ *   - histograms: <name>_bucket{labels...,le="b"} with cumulative counts,
+ *     le="+Inf" equal to _count, then _sum and _count.  le values: Go's
+ *     shortest %g form in text (le="0.005", le="1", le="1e+06"), the
+ *     OpenMetrics canonical form in OpenMetrics (le="1.0", le="1e+06").
+ *     OpenMetrics forbids a _sum that is not counter-like: when the family
+ *     has a negative bucket bound, or a series' sum is negative or NaN, that
+ *     series is written without _sum and _count in OpenMetrics (the buckets
+ *     carry the same information); text always has them.
+ *   - counter and gauge values: shortest round-trip decimal, integers
+ *     without a decimal point (fmt_double); counts as integers.
+ *   - families without series still get their metadata lines.
+ */
+#ifndef EXPO_H
+#define EXPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mstore.h"
+
+enum expo_format {
+	EXPO_TEXT,        /* text/plain; version=0.0.4 */
+	EXPO_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+};
+
+/*
+ * Error codes of this module, negative and below every MSTORE_E_* code so
+ * that expo_render() can return either kind.
+ */
+enum expo_error {
+	EXPO_E_SPACE = -100, /* buffer too small: *len holds the size needed */
+	EXPO_E_INVAL = -101, /* bad argument (NULL len, unknown format, ...) */
+};
+
+/* The Content-Type header value for a format (never NULL; the text format
+ * for unknown values). */
+const char *expo_content_type(enum expo_format f);
+
+/* A one-line message for an EXPO_E_* or MSTORE_E_* code (never NULL). */
+const char *expo_strerror(int code);
+
+/*
+ * The responder's own families, rendered before the store's:
+ *   mstore_exporter_writer_up            gauge   writer_up (1 or 0)
+ *   mstore_exporter_store_age_seconds    gauge   store_age_seconds, only
+ *                                                when have_store_age
+ *   mstore_exporter_build_info           gauge   1, labels version and
+ *                                                store_format
+ *   mstore_exporter_scrapes_total        counter scrapes
+ *   mstore_exporter_scrape_errors_total  counter scrape_errors
+ * version may be NULL (the package version is used).  store_format is the
+ * store format version this build reads.
+ */
+struct expo_own {
+	int writer_up;             /* 1: the writer heartbeats (or static) */
+	int have_store_age;        /* 0: age unknown, family omitted */
+	double store_age_seconds;  /* seconds since the last heartbeat */
+	const char *version;       /* build_info version label; NULL: PACKAGE_VERSION */
+	uint32_t store_format;     /* build_info store_format label */
+	uint64_t scrapes;          /* scrapes served, this one included */
+	uint64_t scrape_errors;    /* scrapes that failed */
+};
+
+/*
+ * Render the store behind r (NULL: own families only) and own (NULL: none)
+ * in format f into buf[0..cap).  buf may be NULL when cap is 0 (a pure size
+ * query).  The output is not NUL-terminated.
+ *
+ * Returns 0 and sets *len to the bytes written, or:
+ *   EXPO_E_SPACE  cap was too small; *len is the exact size this rendering
+ *                 needed (values can change before the next call: grow with
+ *                 some headroom and call again; the needed size is stable
+ *                 while the store's schema is);
+ *   EXPO_E_INVAL  len is NULL, f is unknown, or buf is NULL with cap > 0;
+ *   MSTORE_E_*    the store failed (MSTORE_E_RETRY, MSTORE_E_CORRUPT,
+ *                 MSTORE_E_BOUNDS, ...): *len is 0, nothing may be sent.
+ * The reader is used read-only but its handle belongs to the calling thread
+ * for the duration (see mstore.h).  Never allocates.
+ */
+int expo_render(const struct mstore_reader *r, enum expo_format f,
+                const struct expo_own *own, char *buf, size_t cap, size_t *len);
+
+#endif /* EXPO_H */

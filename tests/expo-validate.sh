@@ -1,0 +1,89 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# expo-validate.sh - the renderer's output must pass the real parsers:
+#   text 0.0.4   -> promtool check metrics (parse + lint, must be clean)
+#   OpenMetrics  -> prometheus_client.openmetrics.parser (strict: metadata
+#                   order, _total, le canonical, +Inf == _count, # EOF)
+# tests/expo_dump builds a store with every metric kind and renders it.
+# Exits 77 (skipped) when neither checker is installed.
+set -u
+
+builddir=${top_builddir:-.}
+dump="$builddir/tests/expo_dump"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/expo-validate.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+checked=0
+failed=0
+
+fail() {
+	echo "FAIL: $*" >&2
+	failed=1
+}
+
+"$dump" text >"$tmp/text.txt" || { echo "expo_dump text failed" >&2; exit 99; }
+"$dump" openmetrics >"$tmp/om.txt" || { echo "expo_dump openmetrics failed" >&2; exit 99; }
+
+if command -v promtool >/dev/null 2>&1; then
+	if promtool check metrics <"$tmp/text.txt" >"$tmp/promtool.out" 2>&1; then
+		echo "ok: promtool check metrics"
+	else
+		cat "$tmp/promtool.out" >&2
+		fail "promtool check metrics"
+	fi
+	checked=$((checked + 1))
+else
+	echo "promtool not found: text format not checked"
+fi
+
+# The python with prometheus_client may not be the first python3 on PATH.
+py=
+for cand in python3 /usr/bin/python3; do
+	if command -v "$cand" >/dev/null 2>&1 &&
+	   "$cand" -c 'import prometheus_client.openmetrics.parser' 2>/dev/null; then
+		py=$cand
+		break
+	fi
+done
+if [ -n "$py" ]; then
+	if "$py" - "$tmp/om.txt" <<'EOF'
+import sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+text = open(sys.argv[1], encoding="utf-8").read()
+fams = {f.name: f for f in text_string_to_metric_families(text)}
+# A few facts the dump guarantees, read back through the parser.
+assert fams["shop_orders"].type == "counter", fams["shop_orders"].type
+assert fams["legacy_requests"].samples[0].name == "legacy_requests_total"
+assert fams["room_temperature_celsius"].unit == "celsius"
+assert fams["room_temperature_celsius"].documentation == 'Temperature in "C" \\ per\nroom.'
+h = fams["http_request_duration_seconds"]
+count = [s for s in h.samples if s.name.endswith("_count")][0].value
+assert count == 100, count
+les = [s.labels["le"] for s in h.samples if s.name.endswith("_bucket")]
+assert les[-1] == "+Inf" and "1.0" in les and "0.005" in les, les
+assert not [s for s in fams["room_delta_celsius"].samples if s.name.endswith("_sum")]
+assert fams["mstore_exporter_writer_up"].samples[0].value == 1
+print("ok: OpenMetrics parser,", len(fams), "families")
+EOF
+	then
+		:
+	else
+		fail "python OpenMetrics parser"
+	fi
+	checked=$((checked + 1))
+else
+	echo "python3 prometheus_client not found: OpenMetrics not checked"
+fi
+
+# Text format through the python text parser too (lenient, but a parse
+# error is still an error).
+if [ -n "$py" ]; then
+	"$py" -c '
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+n = len(list(text_string_to_metric_families(open(sys.argv[1]).read())))
+print("ok: python text parser,", n, "families")' "$tmp/text.txt" || fail "python text parser"
+fi
+
+[ "$failed" -eq 0 ] || exit 1
+[ "$checked" -gt 0 ] || exit 77
+exit 0
