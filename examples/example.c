@@ -1,0 +1,96 @@
+/*
+ * example.c - a worker that publishes its own metrics with libmstore:
+ * a labelled counter, a labelled gauge and a labelled histogram.
+ *
+ * Build:  cc example.c $(pkg-config --cflags --libs mstore) -o example
+ * Run:    ./example /run/metrics/metrics.store      (until Ctrl-C)
+ *         ./example /tmp/example.store 5            (5 ticks, then exit)
+ * Serve:  METRICS_STORE=/run/metrics/metrics.store metrics.fcgi ...
+ */
+#include <mstore.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Library calls return 0 or a negative MSTORE_E_* code. */
+static void check(int rc, const char *what)
+{
+	if (rc < 0) {
+		fprintf(stderr, "example: %s: %s\n", what, mstore_strerror(rc));
+		exit(1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = argc > 1 ? argv[1] : "/run/metrics/metrics.store";
+	long ticks = argc > 2 ? atol(argv[2]) : 0; /* 0: run until a signal */
+	static const char *const job_labels[] = { "queue", "result" };
+	static const char *const queue_label[] = { "queue" };
+	static const double bounds[] = { 0.01, 0.05, 0.1, 0.5, 1 };
+	struct mstore_options opts = {
+		.mode = 0640,             /* the responder's group may read */
+		.tick_interval_ms = 1000, /* we promise a heartbeat every second */
+	};
+	struct mstore_family *jobs, *depth, *duration;
+	struct mstore_series *mail_ok, *mail_failed, *mail_depth, *mail_seconds;
+	struct mstore *st;
+	int err;
+
+	st = mstore_create(path, &opts, &err);
+	if (st == NULL) {
+		fprintf(stderr, "example: %s: %s\n", path, mstore_strerror(err));
+		return 1;
+	}
+
+	/* 1. Register each family once: name, help, unit, label names. */
+	check(mstore_counter_family(st, "worker_jobs_total",
+	                            "Jobs processed, by queue and result.", NULL,
+	                            2, job_labels, &jobs), "worker_jobs_total");
+	check(mstore_gauge_family(st, "worker_queue_depth",
+	                          "Jobs waiting in the queue.", NULL,
+	                          1, queue_label, &depth), "worker_queue_depth");
+	check(mstore_histogram_family(st, "worker_job_duration_seconds",
+	                              "Time spent on one job.", "seconds",
+	                              1, queue_label, 5, bounds, &duration),
+	      "worker_job_duration_seconds");
+
+	/* 2. Get a series handle per set of label values, and keep it. */
+	check(mstore_series_get(jobs, (const char *const[]){ "mail", "ok" },
+	                        &mail_ok), "series");
+	check(mstore_series_get(jobs, (const char *const[]){ "mail", "failed" },
+	                        &mail_failed), "series");
+	check(mstore_series_get(depth, (const char *const[]){ "mail" },
+	                        &mail_depth), "series");
+	check(mstore_series_get(duration, (const char *const[]){ "mail" },
+	                        &mail_seconds), "series");
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	/* 3. Update through the handles: one atomic operation each. */
+	for (long t = 1; !stop && (ticks == 0 || t <= ticks); t++) {
+		check(mstore_counter_add(mail_ok, 3), "counter");
+		if (t % 2 == 0)
+			check(mstore_counter_inc(mail_failed), "counter");
+		check(mstore_gauge_set(mail_depth, (double)(t % 7)), "gauge");
+		check(mstore_histogram_observe(mail_seconds, 0.042), "histogram");
+		check(mstore_histogram_observe(mail_seconds, 0.3), "histogram");
+		check(mstore_heartbeat(st), "heartbeat"); /* "I am alive" */
+		if (ticks == 0 || t < ticks)
+			sleep(1);
+	}
+
+	mstore_close(st); /* the file stays; readers see it go stale */
+	return 0;
+}
