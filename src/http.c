@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.c - routing, method check and Accept negotiation for metrics.fcgi.
+ * Pure string functions: no I/O, no allocation, no global state.  The rules
+ * are documented in http.h.
+ */
+#include "config.h"
+
+#include "http.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+/* q values are handled as integer thousandths: "0.5" is 500. */
+#define Q_MAX 1000
+/* RFC 9110 allows at most three digits after the decimal point in a q. */
+#define Q_DECIMALS 3
+
+/* Specificity of a matching media range (higher wins). */
+enum spec {
+	SPEC_NONE = -1,   /* no match */
+	SPEC_ANY = 0,     /* star/star */
+	SPEC_TYPE = 1,    /* type/star */
+	SPEC_FULL = 2,    /* type/subtype */
+	SPEC_VERSION = 3, /* type/subtype;version=... */
+};
+
+/* A borrowed, non-terminated piece of the header. */
+struct span {
+	const char *s;
+	size_t len;
+};
+
+/* One parsed media range. */
+struct media_range {
+	struct span type, subtype, version;
+	bool has_version;
+	int q; /* thousandths */
+};
+
+/* ------------------------------------------------------------ routing */
+
+const char *
+http_request_path(const char *path_info, const char *request_uri,
+                  const char *script_name, size_t *len)
+{
+	if (path_info != NULL && *path_info != '\0') {
+		*len = strlen(path_info);
+		return path_info;
+	}
+	if (request_uri != NULL && *request_uri != '\0' &&
+	    *request_uri != '?' && *request_uri != '#') {
+		*len = strcspn(request_uri, "?#");
+		return request_uri;
+	}
+	if (script_name != NULL) {
+		*len = strlen(script_name);
+		return script_name;
+	}
+	*len = 0;
+	return "";
+}
+
+/* Does the span equal the NUL-terminated word exactly? */
+static bool
+span_is(const char *s, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(s, word, len) == 0;
+}
+
+enum http_route
+http_route(const char *path_info, const char *request_uri,
+           const char *script_name)
+{
+	const char *path, *seg;
+	size_t len, seglen;
+
+	path = http_request_path(path_info, request_uri, script_name, &len);
+	seg = path + len;
+	while (seg > path && seg[-1] != '/')
+		seg--;
+	seglen = (size_t)(path + len - seg);
+	if (span_is(seg, seglen, "metrics"))
+		return HTTP_ROUTE_METRICS;
+	if (span_is(seg, seglen, "health"))
+		return HTTP_ROUTE_HEALTH;
+	return HTTP_ROUTE_NONE;
+}
+
+enum http_method
+http_method(const char *method)
+{
+	if (method == NULL)
+		return HTTP_METHOD_OTHER;
+	if (strcmp(method, "GET") == 0)
+		return HTTP_METHOD_GET;
+	if (strcmp(method, "HEAD") == 0)
+		return HTTP_METHOD_HEAD;
+	return HTTP_METHOD_OTHER;
+}
+
+/* -------------------------------------------------- Accept parsing */
+
+static bool
+is_tchar(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static const char *
+skip_ows(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Read a token at *pp into *out; false if there is none. */
+static bool
+read_token(const char **pp, struct span *out)
+{
+	const char *p = *pp;
+
+	while (is_tchar(*p))
+		p++;
+	if (p == *pp)
+		return false;
+	out->s = *pp;
+	out->len = (size_t)(p - *pp);
+	*pp = p;
+	return true;
+}
+
+/* Read a quoted-string (the quotes stripped, escapes kept as is). */
+static bool
+read_quoted(const char **pp, struct span *out)
+{
+	const char *p = *pp + 1;
+
+	out->s = p;
+	for (;;) {
+		if (*p == '\0')
+			return false;
+		if (*p == '"')
+			break;
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		p++;
+	}
+	out->len = (size_t)(p - out->s);
+	*pp = p + 1;
+	return true;
+}
+
+/* Parse a qvalue ("0", "0.5", "1.000") into thousandths, or -1. */
+static int
+parse_q(struct span v)
+{
+	size_t i, decimals = 0;
+	int q, scale = Q_MAX;
+
+	if (v.len == 0 || (v.s[0] != '0' && v.s[0] != '1'))
+		return -1;
+	q = (v.s[0] - '0') * Q_MAX;
+	if (v.len == 1)
+		return q;
+	if (v.s[1] != '.')
+		return -1;
+	for (i = 2; i < v.len; i++) {
+		if (v.s[i] < '0' || v.s[i] > '9' || ++decimals > Q_DECIMALS)
+			return -1;
+		scale /= 10;
+		q += (v.s[i] - '0') * scale;
+	}
+	return q <= Q_MAX ? q : -1;
+}
+
+/* Parse one parameter ";name=value" (the ';' already consumed). */
+static bool
+read_param(const char **pp, struct media_range *mr)
+{
+	struct span name, value;
+	const char *p = skip_ows(*pp);
+
+	if (!read_token(&p, &name) || *p != '=')
+		return false;
+	p++;
+	if (*p == '"' ? !read_quoted(&p, &value) : !read_token(&p, &value))
+		return false;
+	if (name.len == 1 && (name.s[0] == 'q' || name.s[0] == 'Q')) {
+		mr->q = parse_q(value);
+		if (mr->q < 0)
+			return false;
+	} else if (name.len == strlen("version") &&
+	           strncasecmp(name.s, "version", name.len) == 0) {
+		mr->version = value;
+		mr->has_version = true;
+	}
+	*pp = p;
+	return true;
+}
+
+/*
+ * Parse one media range at *pp, up to (not including) the next ',' or the
+ * end.  Returns false if it is malformed; *pp is then left anywhere inside
+ * it and the caller skips to the next ','.
+ */
+static bool
+read_range(const char **pp, struct media_range *mr)
+{
+	const char *p = skip_ows(*pp);
+
+	memset(mr, 0, sizeof *mr);
+	mr->q = Q_MAX;
+	if (!read_token(&p, &mr->type) || *p != '/')
+		return false;
+	p++;
+	if (!read_token(&p, &mr->subtype))
+		return false;
+	for (;;) {
+		p = skip_ows(p);
+		if (*p == ',' || *p == '\0')
+			break;
+		if (*p != ';')
+			return false;
+		p++;
+		if (!read_param(&p, mr))
+			return false;
+	}
+	*pp = p;
+	return true;
+}
+
+/* Skip to the ',' ending the current (malformed) range, honouring quotes. */
+static const char *
+skip_range(const char *p)
+{
+	bool quoted = false;
+
+	for (; *p != '\0'; p++) {
+		if (quoted && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == ',')
+			break;
+	}
+	return p;
+}
+
+/* ------------------------------------------------------- matching */
+
+static bool
+span_ieq(struct span a, const char *word)
+{
+	return a.len == strlen(word) && strncasecmp(a.s, word, a.len) == 0;
+}
+
+static bool
+span_eq(struct span a, const char *word)
+{
+	return span_is(a.s, a.len, word);
+}
+
+/* How specifically does mr name type/subtype with one of the versions
+ * (NULL-terminated list)?  SPEC_NONE if it does not match. */
+static enum spec
+range_spec(const struct media_range *mr, const char *type, const char *subtype,
+           const char *const *versions)
+{
+	size_t i;
+
+	if (span_eq(mr->type, "*"))
+		return span_eq(mr->subtype, "*") ? SPEC_ANY : SPEC_NONE;
+	if (!span_ieq(mr->type, type))
+		return SPEC_NONE;
+	if (span_eq(mr->subtype, "*"))
+		return SPEC_TYPE;
+	if (!span_ieq(mr->subtype, subtype))
+		return SPEC_NONE;
+	if (!mr->has_version)
+		return SPEC_FULL;
+	for (i = 0; versions[i] != NULL; i++)
+		if (span_eq(mr->version, versions[i]))
+			return SPEC_VERSION;
+	return SPEC_NONE;
+}
+
+/* The per-format result of scanning the header. */
+struct format_score {
+	enum spec spec;
+	int q;
+};
+
+static void
+score_range(struct format_score *fs, enum spec s, int q)
+{
+	if (s == SPEC_NONE || s < fs->spec)
+		return;
+	if (s > fs->spec || q > fs->q)
+		fs->q = q;
+	fs->spec = s;
+}
+
+enum http_format
+http_negotiate(const char *accept)
+{
+	static const char *const om_versions[] = { "1.0.0", "0.0.1", NULL };
+	static const char *const text_versions[] = { "0.0.4", NULL };
+	struct format_score om = { SPEC_NONE, 0 }, text = { SPEC_NONE, 0 };
+	struct media_range mr;
+	const char *p = accept;
+
+	if (p == NULL)
+		return HTTP_FORMAT_TEXT;
+	while (*p != '\0') {
+		if (read_range(&p, &mr)) {
+			score_range(&om, range_spec(&mr, "application",
+			            "openmetrics-text", om_versions), mr.q);
+			score_range(&text, range_spec(&mr, "text", "plain",
+			            text_versions), mr.q);
+		}
+		p = skip_range(p);
+		if (*p == ',')
+			p++;
+	}
+	return om.q > text.q ? HTTP_FORMAT_OPENMETRICS : HTTP_FORMAT_TEXT;
+}

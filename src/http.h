@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.h - the responder's HTTP decisions, free of I/O: which resource a
+ * request names, whether its method is allowed, and which exposition format
+ * its Accept header asks for.  Everything here is a pure function of its
+ * string arguments (CGI/FastCGI parameters), so Check can test it with
+ * tables of real environments from lighttpd, nginx and CGI.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The resources metrics.fcgi serves. */
+enum http_route {
+	HTTP_ROUTE_NONE = 0,   /* anything else: 404 */
+	HTTP_ROUTE_METRICS,    /* .../metrics */
+	HTTP_ROUTE_HEALTH,     /* .../health */
+};
+
+enum http_method {
+	HTTP_METHOD_OTHER = 0, /* 405 with HTTP_ALLOW */
+	HTTP_METHOD_GET,
+	HTTP_METHOD_HEAD,      /* like GET, headers only */
+};
+
+/* The value of the Allow header sent with 405. */
+#define HTTP_ALLOW "GET, HEAD"
+
+enum http_format {
+	HTTP_FORMAT_TEXT = 0,      /* text/plain; version=0.0.4 (the default) */
+	HTTP_FORMAT_OPENMETRICS,   /* application/openmetrics-text; version=1.0.0 */
+};
+
+/*
+ * Route a request.  The arguments are the CGI parameters PATH_INFO,
+ * REQUEST_URI and SCRIPT_NAME; any may be NULL (unset) or empty.
+ *
+ * The rule:
+ *   1. The request path is PATH_INFO if it is non-empty; otherwise the
+ *      part of REQUEST_URI before the first '?' or '#' if that is
+ *      non-empty; otherwise SCRIPT_NAME.  (CGI puts the resource in
+ *      PATH_INFO: /cgi-bin/metrics.fcgi/metrics.  lighttpd mod_fastcgi and
+ *      nginx with Debian's fastcgi_params set REQUEST_URI and no PATH_INFO.
+ *      lighttpd splits /metrics/x into SCRIPT_NAME=/metrics, PATH_INFO=/x.)
+ *   2. The route is chosen by the LAST '/'-separated segment of that path,
+ *      compared exactly (case-sensitive, no percent-decoding): "metrics" or
+ *      "health".  Anything else is HTTP_ROUTE_NONE, including an empty last
+ *      segment ("/metrics/"), a longer name ("/metricsx") and an empty path.
+ *      So the responder can be mounted under any prefix (/app/metrics);
+ *      repeated slashes ("//metrics") and query strings are harmless.
+ * Never reads beyond the terminating NUL; any length is fine.
+ */
+enum http_route http_route(const char *path_info, const char *request_uri,
+                           const char *script_name);
+
+/* The request path step 1 above picks (never NULL; "" when all are unset),
+ * and its length (REQUEST_URI is cut at '?' or '#'). */
+const char *http_request_path(const char *path_info, const char *request_uri,
+                              const char *script_name, size_t *len);
+
+/* Classify REQUEST_METHOD (may be NULL).  Methods are case-sensitive
+ * (RFC 9110): only exactly "GET" and "HEAD" are allowed. */
+enum http_method http_method(const char *method);
+
+/*
+ * Choose the exposition format from an Accept header (HTTP_ACCEPT; may be
+ * NULL or empty: text).  Media ranges are parsed as in RFC 9110 12.5.1,
+ * case-insensitively, with optional quoted parameter values:
+ *   - application/openmetrics-text matches OpenMetrics when it has no
+ *     version parameter or version 1.0.0 or 0.0.1 (both are served as
+ *     1.0.0, which Prometheus parses either way); text/plain matches text
+ *     when it has no version or version 0.0.4.  Other parameters (charset,
+ *     Prometheus 3's escaping=...) are ignored.
+ *   - A wildcard subtype ("application/" or "text/" followed by an
+ *     asterisk) matches its type; the full wildcard (asterisk, slash,
+ *     asterisk) matches both.
+ *   - Each format gets the q of its most specific matching range (full type
+ *     with version > full type > wildcard subtype > full wildcard; the
+ *     highest q among equally specific ones).  A missing q is 1; q=0 means "not acceptable"; a
+ *     malformed q (not 0..1 with at most 3 decimals) drops that range.
+ * OpenMetrics is chosen only when its q is strictly higher than text's;
+ * everything else (ties, nothing acceptable, garbage) gives text.
+ */
+enum http_format http_negotiate(const char *accept);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HTTP_H */

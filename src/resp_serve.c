@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * resp_serve.c - metrics.fcgi's request logic: route and method checks,
+ * the store reader's life cycle, /metrics (rendered by expo into one
+ * reusable buffer) and /health.  Everything that touches the mapped store
+ * runs inside resp_guard_call(), so a file truncated under us costs one 503
+ * and a reopen, not the process.  No FastCGI here: see responder.c.
+ */
+#include "config.h"
+
+#include "resp_serve.h"
+
+#include "expo.h"
+#include "http.h"
+#include "log.h"
+#include "mstore.h"
+#include "resp_guard.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* First size of the render buffer; it grows to fit and is kept. */
+#define BUF_INITIAL ((size_t)64 * 1024)
+/* Refuse to grow beyond this: a store that renders larger is a bug. */
+#define BUF_MAX ((size_t)256 * 1024 * 1024)
+/* Render attempts per request: the output may grow between attempts while
+ * the writer registers series, but not forever. */
+#define RENDER_TRIES 4
+/* Grow to the size asked for plus 1/BUF_HEADROOM of it. */
+#define BUF_HEADROOM 8
+/* Short text bodies (errors, /health) and the log rate-limit key. */
+#define MSG_MAX 1024
+#define NS_PER_SEC 1e9
+/* The library's default staleness limit, in ticks (mstore_reader_fresh). */
+#define STALE_TICKS 3
+
+/* Not an MSTORE_E_* code: the rendered output would exceed BUF_MAX. */
+#define RESP_E_TOO_LARGE (MSTORE_E_LAST - 1)
+
+static const char text_plain[] = "text/plain; charset=utf-8";
+
+struct resp_server {
+	const struct resp_opts *opts;
+	struct mstore_reader *reader;   /* NULL: (re)open on the next request */
+	char *buf;                      /* the render buffer */
+	size_t cap;
+	char msg[MSG_MAX];              /* short bodies */
+	char last_problem[MSG_MAX];     /* last store problem logged ("" none) */
+	uint64_t scrapes;               /* /metrics requests answered */
+	uint64_t scrape_errors;         /* ... with 503 */
+};
+
+/* What the guarded store work found out. */
+struct store_job {
+	struct resp_server *s;
+	enum expo_format fmt;
+	int render;               /* render /metrics (else just check health) */
+	int rc;                   /* 0, MSTORE_E_* or RESP_E_TOO_LARGE */
+	int saved_errno;          /* errno for MSTORE_E_SYS */
+	int fresh;                /* 1 fresh or static, 0 stale */
+	int64_t age_ns;           /* now - heartbeat */
+	struct mstore_info info;
+	size_t len;               /* rendered bytes in s->buf */
+};
+
+static void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n);
+
+	if (q == NULL)
+		log_fatal(EXIT_FAILURE, "cannot allocate %zu bytes: %s", n,
+		          strerror(errno));
+	return q;
+}
+
+struct resp_server *
+resp_server_new(const struct resp_opts *o)
+{
+	struct resp_server *s = xrealloc(NULL, sizeof *s);
+
+	memset(s, 0, sizeof *s);
+	s->opts = o;
+	s->cap = BUF_INITIAL;
+	s->buf = xrealloc(NULL, s->cap);
+	return s;
+}
+
+void
+resp_server_free(struct resp_server *s)
+{
+	if (s == NULL)
+		return;
+	mstore_reader_close(s->reader);
+	free(s->buf);
+	free(s);
+}
+
+/* ---------------------------------------------------------- the store */
+
+/* Open the store, or refresh the open reader; on failure close it so the
+ * next request starts over with a fresh open. */
+static int
+store_acquire(struct store_job *j)
+{
+	struct resp_server *s = j->s;
+	int rc = 0;
+
+	if (s->reader == NULL) {
+		s->reader = mstore_reader_open(s->opts->store_path, &rc);
+		if (s->reader == NULL)
+			j->saved_errno = errno;
+		return s->reader == NULL ? rc : 0;
+	}
+	rc = mstore_reader_refresh(s->reader);
+	if (rc >= 0)
+		return 0;
+	j->saved_errno = errno;
+	mstore_reader_close(s->reader);
+	s->reader = NULL;
+	return rc;
+}
+
+/* The responder's own families, rendered with (or instead of) the store's. */
+static void
+fill_own(const struct store_job *j, struct expo_own *own)
+{
+	memset(own, 0, sizeof *own);
+	own->writer_up = j->fresh == 1;
+	own->have_store_age = 1; /* only rendered once the store is readable */
+	own->store_age_seconds = (double)j->age_ns / NS_PER_SEC;
+	own->version = PACKAGE_VERSION;
+	own->store_format = j->info.version;
+	own->scrapes = j->s->scrapes;
+	own->scrape_errors = j->s->scrape_errors;
+}
+
+/* Grow the render buffer to hold need bytes. */
+static int
+grow(struct resp_server *s, size_t need)
+{
+	size_t cap = s->cap;
+
+	if (need > BUF_MAX)
+		return RESP_E_TOO_LARGE;
+	need += need / BUF_HEADROOM; /* values may widen before the retry */
+	while (cap < need)
+		cap = cap > BUF_MAX / 2 ? BUF_MAX : cap * 2;
+	s->buf = xrealloc(s->buf, cap);
+	s->cap = cap;
+	return 0;
+}
+
+/* Render into s->buf, growing it when expo asks for more room.  A stale
+ * writer gets only our own families (NULL reader). */
+static int
+render(struct store_job *j)
+{
+	const struct mstore_reader *r = j->fresh == 1 ? j->s->reader : NULL;
+	struct expo_own own;
+	int i, rc = EXPO_E_SPACE;
+	size_t len = 0;
+
+	fill_own(j, &own);
+	for (i = 0; i < RENDER_TRIES && rc == EXPO_E_SPACE; i++) {
+		rc = expo_render(r, j->fmt, &own, j->s->buf, j->s->cap, &len);
+		if (rc == EXPO_E_SPACE && grow(j->s, len) != 0)
+			return RESP_E_TOO_LARGE;
+	}
+	if (rc == EXPO_E_SPACE)
+		return MSTORE_E_RETRY; /* kept growing: try the next scrape */
+	j->len = len;
+	return rc;
+}
+
+/* The guarded part: everything that may touch the mapping. */
+static int
+store_work(void *arg)
+{
+	struct store_job *j = arg;
+	int rc;
+
+	rc = store_acquire(j);
+	if (rc == 0)
+		rc = mstore_reader_info(j->s->reader, &j->info);
+	if (rc == 0) {
+		rc = mstore_reader_fresh(j->s->reader, j->s->opts->stale_after_ns,
+		                         &j->age_ns);
+		if (rc >= 0) {
+			j->fresh = rc;
+			rc = 0;
+		}
+	}
+	if (rc == 0 && j->render)
+		rc = render(j);
+	if (rc < 0 && rc != RESP_E_TOO_LARGE && j->saved_errno == 0)
+		j->saved_errno = errno;
+	return rc;
+}
+
+/* Describe a failed job in s->msg (also the rate-limit key: no ages). */
+static void
+describe_failure(const struct store_job *j, int faulted)
+{
+	struct resp_server *s = j->s;
+	const char *path = s->opts->store_path;
+
+	if (faulted)
+		(void)snprintf(s->msg, sizeof s->msg,
+		               "store truncated while reading: %s: reopening", path);
+	else if (j->rc == RESP_E_TOO_LARGE)
+		(void)snprintf(s->msg, sizeof s->msg,
+		               "output too large: %s: over %zu bytes", path, BUF_MAX);
+	else if (j->rc == MSTORE_E_SYS)
+		(void)snprintf(s->msg, sizeof s->msg, "store unavailable: %s: %s",
+		               path, strerror(j->saved_errno));
+	else
+		(void)snprintf(s->msg, sizeof s->msg, "store invalid: %s: %s", path,
+		               expo_strerror(j->rc));
+}
+
+/* Log a store problem once, until it changes (scrapes come every few
+ * seconds; the log must not fill with copies of one line). */
+static void
+note_problem(struct resp_server *s, const char *key)
+{
+	if (strcmp(s->last_problem, key) == 0)
+		return;
+	log_warn("%s", key);
+	(void)snprintf(s->last_problem, sizeof s->last_problem, "%s", key);
+}
+
+static void
+note_ok(struct resp_server *s)
+{
+	if (s->last_problem[0] == '\0')
+		return;
+	log_warn("store usable again: %s", s->opts->store_path);
+	s->last_problem[0] = '\0';
+}
+
+/* Run the store job under the SIGBUS guard.  Returns 0, or -1 with the
+ * reason in s->msg (and logged). */
+static int
+run_job(struct store_job *j)
+{
+	int faulted, rc = 0;
+
+	faulted = resp_guard_call(store_work, j, &rc);
+	if (faulted) {
+		/* the mapping is unusable: drop it, reopen next time */
+		mstore_reader_close(j->s->reader);
+		j->s->reader = NULL;
+	}
+	j->rc = rc;
+	if (!faulted && rc == 0)
+		return 0;
+	describe_failure(j, faulted);
+	note_problem(j->s, j->s->msg);
+	return -1;
+}
+
+/* ------------------------------------------------------------ replies */
+
+static void
+reply_text(struct resp_server *s, struct resp_reply *out, int status,
+           const char *reason, const char *body)
+{
+	if (body != s->msg)
+		(void)snprintf(s->msg, sizeof s->msg, "%s", body);
+	out->status = status;
+	out->reason = reason;
+	out->content_type = text_plain;
+	out->body = s->msg;
+	out->len = strlen(s->msg);
+}
+
+/* Append a newline to s->msg (bodies are lines). */
+static void
+msg_newline(struct resp_server *s)
+{
+	size_t n = strlen(s->msg);
+
+	if (n + 1 < sizeof s->msg) {
+		s->msg[n] = '\n';
+		s->msg[n + 1] = '\0';
+	}
+}
+
+static void
+serve_metrics(struct resp_server *s, enum http_format f, struct resp_reply *out)
+{
+	struct store_job j;
+
+	memset(&j, 0, sizeof j);
+	j.s = s;
+	j.fmt = f == HTTP_FORMAT_OPENMETRICS ? EXPO_OPENMETRICS : EXPO_TEXT;
+	j.render = 1;
+	s->scrapes++;
+	out->vary_accept = 1;
+	if (run_job(&j) != 0) {
+		s->scrape_errors++;
+		msg_newline(s);
+		reply_text(s, out, 503, "Service Unavailable", s->msg);
+		return;
+	}
+	if (j.fresh != 1)
+		note_problem(s, "writer stale: serving own metrics only");
+	else
+		note_ok(s);
+	out->status = 200;
+	out->reason = "OK";
+	out->content_type = expo_content_type(j.fmt);
+	out->body = s->buf;
+	out->len = j.len;
+}
+
+/* The staleness limit that applied, in seconds (for messages). */
+static double
+stale_limit(const struct resp_server *s, const struct mstore_info *info)
+{
+	if (s->opts->stale_after_ns > 0)
+		return (double)s->opts->stale_after_ns / NS_PER_SEC;
+	return STALE_TICKS * (double)info->tick_interval_ns / NS_PER_SEC;
+}
+
+static void
+serve_health(struct resp_server *s, struct resp_reply *out)
+{
+	struct store_job j;
+	double age;
+
+	memset(&j, 0, sizeof j);
+	j.s = s;
+	if (run_job(&j) != 0) {
+		msg_newline(s);
+		reply_text(s, out, 503, "Service Unavailable", s->msg);
+		return;
+	}
+	age = (double)j.age_ns / NS_PER_SEC;
+	if (j.fresh != 1) {
+		(void)snprintf(s->msg, sizeof s->msg,
+		               "writer stale: %s: last heartbeat %.3f s ago (limit %.3f s)\n",
+		               s->opts->store_path, age, stale_limit(s, &j.info));
+		note_problem(s, "writer stale: serving own metrics only");
+		reply_text(s, out, 503, "Service Unavailable", s->msg);
+		return;
+	}
+	note_ok(s);
+	if (j.info.flags & MSTORE_F_STATIC)
+		(void)snprintf(s->msg, sizeof s->msg, "ok: static store\n");
+	else
+		(void)snprintf(s->msg, sizeof s->msg,
+		               "ok: last heartbeat %.3f s ago\n", age);
+	reply_text(s, out, 200, "OK", s->msg);
+}
+
+void
+resp_serve(struct resp_server *s, const struct resp_request *rq,
+           struct resp_reply *out)
+{
+	enum http_route route;
+	enum http_method method;
+
+	memset(out, 0, sizeof *out);
+	route = http_route(rq->path_info, rq->request_uri, rq->script_name);
+	method = http_method(rq->method);
+	log_debug("%s %s%s: route %d", rq->method != NULL ? rq->method : "-",
+	          rq->request_uri != NULL ? rq->request_uri : "",
+	          rq->path_info != NULL ? rq->path_info : "", (int)route);
+	if (route == HTTP_ROUTE_NONE) {
+		reply_text(s, out, 404, "Not Found", "not found\n");
+	} else if (method == HTTP_METHOD_OTHER) {
+		reply_text(s, out, 405, "Method Not Allowed", "method not allowed\n");
+		out->allow = HTTP_ALLOW;
+	} else if (route == HTTP_ROUTE_METRICS) {
+		serve_metrics(s, http_negotiate(rq->accept), out);
+	} else {
+		serve_health(s, out);
+	}
+	out->head_only = method == HTTP_METHOD_HEAD;
+}

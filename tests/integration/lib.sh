@@ -1,0 +1,307 @@
+# SPDX-License-Identifier: MIT
+# lib.sh - shared helpers for the integration scripts (POSIX sh, sourced):
+# temp dir, free loopback ports, starting and stopping processes by PID
+# (always, also on failure, through an EXIT trap), curl wrappers and
+# assertions, and run_http_checks, the scenario every front end must pass.
+#
+# Environment: top_builddir / top_srcdir (set by "make check"; default: the
+# current directory and the tree this file is in).  KEEP_TMP=1 keeps the
+# temp dir for a post-mortem.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$(pwd)}"
+FCGI="$top_builddir/src/metrics.fcgi"
+MKSTORE="$top_builddir/tests/mkstore"
+PROM3_ACCEPT='application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1'
+PROM2_ACCEPT='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+# Tick of the test writer, ms: the store goes stale 3 ticks after its last
+# heartbeat.
+TICK_MS=100
+# The system python (has python3-prometheus-client on Debian; a pyenv shim
+# in PATH may take seconds to start).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+PIDS=""
+T=""
+NAME=$(basename "$0" .sh)
+
+skip() { echo "SKIP: $NAME: $*"; exit 77; }
+fail() {
+	echo "FAIL: $NAME: $*" >&2
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $f" >&2
+		tail -n 30 "$f" >&2
+	done
+	exit 1
+}
+ok() { echo "ok: $*"; }
+
+need_cmd() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c not installed"
+	done
+}
+
+need_built() {
+	for f in "$FCGI" "$MKSTORE"; do
+		[ -x "$f" ] || fail "not built: $f (run make check)"
+	done
+}
+
+# Stop one process: SIGTERM, up to 5 s, then SIGKILL; always reaped.
+# Sets STOP_STATUS to its exit status.
+stop_pid() {
+	pid=$1
+	kill -TERM "$pid" 2>/dev/null || true
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	STOP_STATUS=0
+	wait "$pid" 2>/dev/null || STOP_STATUS=$?
+	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ')
+}
+
+cleanup() {
+	rc=$?
+	for p in $PIDS; do stop_pid "$p"; done
+	if [ -n "$T" ] && [ "${KEEP_TMP:-0}" != 1 ]; then rm -rf "$T"; fi
+	exit $rc
+}
+
+# A temp dir the unprivileged web server user can traverse.
+setup_tmp() {
+	T=$(mktemp -d "${TMPDIR:-/tmp}/mstore-$NAME.XXXXXX") || fail "mktemp"
+	chmod 755 "$T"
+	trap cleanup EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
+# Start a background process, output to $T/LOGNAME.log; BG_PID gets its pid.
+start_bg() {
+	log=$1
+	shift
+	"$@" >"$T/$log.log" 2>&1 &
+	BG_PID=$!
+	PIDS="$PIDS $BG_PID"
+}
+
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Wait (up to 5 s) until the condition command succeeds.
+wait_for() {
+	what=$1
+	shift
+	i=0
+	until "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "timed out waiting for $what"
+		sleep 0.05
+	done
+}
+
+port_open() { curl -s -o /dev/null "http://127.0.0.1:$1/" ; }
+
+# fetch TAG URL [curl args]: body in $T/TAG.body, headers in $T/TAG.hdr;
+# STATUS gets the HTTP status.
+fetch() {
+	tag=$1
+	url=$2
+	shift 2
+	STATUS=$(curl -sS -o "$T/$tag.body" -D "$T/$tag.hdr" -w '%{http_code}' "$@" "$url") ||
+		fail "curl $url failed"
+}
+
+# hdr TAG NAME: the value of a response header (case-insensitive name).
+hdr() {
+	grep -i "^$2:" "$T/$1.hdr" | head -n 1 | sed 's/^[^:]*: *//' | tr -d '\r'
+}
+
+assert_eq() { [ "$1" = "$2" ] || fail "$3: got [$1], want [$2]"; }
+assert_grep() { grep -q -- "$2" "$T/$1.body" || fail "$3: [$2] not in $1 body"; }
+assert_nogrep() { ! grep -q -- "$2" "$T/$1.body" || fail "$3: [$2] in $1 body"; }
+
+size_of() { wc -c <"$1" | tr -d ' '; }
+
+# Content-Length must equal the body size.
+assert_length() {
+	assert_eq "$(hdr "$1" Content-Length)" "$(size_of "$T/$1.body")" "$1 Content-Length"
+}
+
+# The samples of a body without the responder's own (which change per scrape).
+app_samples() { grep -v '^mstore_exporter_' "$1"; }
+
+# Start the test writer: writer STORE [mkstore args].
+# An existing file is replaced (rename): wait until the inode changes.
+inode_of() { stat -c %i "$1" 2>/dev/null || echo none; }
+start_writer() {
+	wstore=$1
+	shift
+	old_inode=$(inode_of "$wstore")
+	start_bg writer "$MKSTORE" --store "$wstore" --interval "$TICK_MS" "$@"
+	WRITER_PID=$BG_PID
+	wait_for "store $wstore" sh -c "[ \"\$(stat -c %i '$wstore' 2>/dev/null || echo none)\" != '$old_inode' ]"
+}
+
+check_text_format() {
+	if command -v promtool >/dev/null 2>&1; then
+		promtool check metrics <"$T/$1.body" >"$T/promtool.out" 2>&1 ||
+			{ cat "$T/promtool.out" >&2; fail "promtool check metrics on $1"; }
+		ok "promtool check metrics"
+	else
+		echo "note: promtool missing, text format not linted"
+	fi
+}
+
+# Parse with prometheus_client's strict OpenMetrics parser; "own" as the
+# second argument: only the responder's own families are expected.
+check_openmetrics() {
+	rc=0
+	"$PY" -c 'import sys
+try:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families as p
+except ImportError:
+    sys.exit(3)
+fams = list(p(open(sys.argv[1]).read()))
+assert any(f.name == "mkstore_latency_seconds" for f in fams) or sys.argv[2] == "own", fams
+' "$T/$1.body" "${2:-app}" || rc=$?
+	case $rc in
+	0) ok "prometheus_client OpenMetrics parser" ;;
+	3) echo "note: prometheus_client missing, OpenMetrics not parsed" ;;
+	*) fail "OpenMetrics parser rejected $1" ;;
+	esac
+}
+
+# The scenario every front end must pass, against BASE (http://host:port
+# with /metrics and /health) and the store path the responder reads.
+# LOGFILES (optional, space-separated) is where the responder's stderr goes.
+run_http_checks() {
+	base=$1
+	store=$2
+	logfile=${3:-}
+
+	# -- no store yet: 503 with the reason, logged once
+	for i in 1 2 3; do fetch nostore "$base/metrics"; done
+	assert_eq "$STATUS" 503 "/metrics without store"
+	assert_grep nostore "store unavailable: $store: No such file or directory" "503 reason"
+	assert_eq "$(hdr nostore Content-Type)" "text/plain; charset=utf-8" "503 type"
+	fetch nohealth "$base/health"
+	assert_eq "$STATUS" 503 "/health without store"
+	assert_grep nohealth "No such file or directory" "/health reason"
+	if [ -n "$logfile" ]; then
+		# shellcheck disable=SC2086 # a list of files
+		n=$(cat $logfile 2>/dev/null | grep -c "store unavailable: $store" || true)
+		assert_eq "$n" 1 "log lines for a repeated problem"
+	fi
+	ok "503 without a store"
+
+	# -- a live writer
+	start_writer "$store"
+	fetch text "$base/metrics"
+	assert_eq "$STATUS" 200 "/metrics"
+	assert_eq "$(hdr text Content-Type)" "text/plain; version=0.0.4; charset=utf-8" "text type"
+	assert_length text
+	assert_grep text '^mkstore_requests_total{method="GET",code="200"} ' "counter sample"
+	assert_grep text 'mstore_exporter_writer_up 1' "writer up"
+	assert_grep text '# HELP mkstore_requests_total Requests handled, by \\\\method\\\\ and code.\\nSecond line.' "help escaping"
+	assert_grep text 'method="we\\\\ird \\"quoted\\"\\nline"' "label escaping"
+	check_text_format text
+	ok "GET /metrics text"
+
+	fetch om "$base/metrics" -H "Accept: $PROM2_ACCEPT"
+	assert_eq "$STATUS" 200 "/metrics OM"
+	assert_eq "$(hdr om Content-Type)" "application/openmetrics-text; version=1.0.0; charset=utf-8" "OM type"
+	assert_length om
+	[ "$(tail -n 1 "$T/om.body")" = "# EOF" ] || fail "OM body does not end in # EOF"
+	check_openmetrics om
+	fetch om3 "$base/metrics" -H "Accept: $PROM3_ACCEPT"
+	assert_eq "$(hdr om3 Content-Type)" "application/openmetrics-text; version=1.0.0; charset=utf-8" "Prometheus 3 Accept"
+	fetch q0 "$base/metrics" -H "Accept: application/openmetrics-text;q=0,*/*;q=0.1"
+	assert_eq "$(hdr q0 Content-Type)" "text/plain; version=0.0.4; charset=utf-8" "q=0"
+	ok "negotiation"
+
+	fetch head "$base/metrics" -I
+	assert_eq "$STATUS" 200 "HEAD /metrics"
+	# with -I curl writes the headers as the body: nothing else may follow
+	cmp -s "$T/head.body" "$T/head.hdr" || fail "HEAD response has a body"
+	[ "$(hdr head Content-Length)" -gt 0 ] || fail "HEAD Content-Length missing"
+	fetch health "$base/health"
+	assert_eq "$STATUS" 200 "/health"
+	assert_grep health '^ok' "/health body"
+	assert_length health
+	fetch query "$base/metrics?x=1&y"
+	assert_eq "$STATUS" 200 "query string"
+	ok "HEAD, /health, query string"
+
+	for p in /nope /metricsx /metrics/ /health/x; do
+		fetch nf "$base$p"
+		assert_eq "$STATUS" 404 "GET $p"
+	done
+	for m in POST PUT DELETE; do
+		fetch na "$base/metrics" -X "$m" -d ''
+		assert_eq "$STATUS" 405 "$m /metrics"
+		assert_eq "$(hdr na Allow)" "GET, HEAD" "Allow"
+	done
+	ok "404 and 405"
+
+	# -- stale writer: /health 503, /metrics own families only
+	stop_pid "$WRITER_PID"
+	wait_for "stale /health" sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$base/health')\" = 503 ]"
+	fetch stale "$base/health"
+	assert_grep stale "writer stale: $store" "stale reason"
+	fetch stalem "$base/metrics"
+	assert_eq "$STATUS" 200 "stale /metrics"
+	assert_grep stalem 'mstore_exporter_writer_up 0' "writer down"
+	assert_grep stalem 'mstore_exporter_store_age_seconds ' "store age"
+	assert_nogrep stalem 'mkstore_' "app series while stale"
+	check_text_format stalem
+	fetch stalom "$base/metrics" -H "Accept: $PROM2_ACCEPT"
+	check_openmetrics stalom own
+	ok "stale writer"
+
+	# -- a static store never goes stale; its body is stable: gzip check
+	start_writer "$store" --static
+	sleep 0.5 # > 3 ticks: a heartbeat-based store would be stale by now
+	fetch sthealth "$base/health"
+	assert_eq "$STATUS" 200 "static /health"
+	assert_grep sthealth 'static' "static /health body"
+	fetch plain "$base/metrics" -H 'Accept-Encoding: identity'
+	fetch gz "$base/metrics" -H 'Accept-Encoding: gzip'
+	assert_eq "$(hdr gz Content-Encoding)" gzip "Content-Encoding"
+	gzip -dc <"$T/gz.body" >"$T/gunzip.out" || fail "gzip body does not decompress"
+	app_samples "$T/plain.body" >"$T/a.txt"
+	app_samples "$T/gunzip.out" >"$T/b.txt"
+	cmp -s "$T/a.txt" "$T/b.txt" || fail "gzip body differs"
+	grep -q '^mkstore_' "$T/b.txt" || fail "gzip body lacks app series"
+	fetch gzom "$base/metrics" -H 'Accept-Encoding: gzip' -H "Accept: $PROM2_ACCEPT"
+	assert_eq "$(hdr gzom Content-Encoding)" gzip "OpenMetrics Content-Encoding"
+	ok "static store, gzip"
+
+	# -- corrupted and truncated stores: 503, responder survives
+	stop_pid "$WRITER_PID"
+	printf 'XXXXXXXX' | dd of="$store" bs=1 seek=0 conv=notrunc 2>/dev/null
+	fetch bad "$base/metrics"
+	assert_eq "$STATUS" 503 "corrupted store"
+	assert_grep bad "store invalid: $store" "corrupt reason"
+	fetch badh "$base/health"
+	assert_eq "$STATUS" 503 "/health corrupted"
+	start_writer "$store" --static
+	fetch again "$base/metrics"
+	assert_eq "$STATUS" 200 "recovered"
+	truncate -s 100 "$store"
+	fetch trunc "$base/metrics"
+	assert_eq "$STATUS" 503 "truncated store"
+	assert_grep trunc "store" "truncated reason"
+	stop_pid "$WRITER_PID"
+	rm -f "$store"
+	start_writer "$store"
+	fetch back "$base/metrics"
+	assert_eq "$STATUS" 200 "replaced store picked up"
+	assert_grep back 'mkstore_requests_total' "replaced store content"
+	ok "corrupt, truncated, replaced store"
+}

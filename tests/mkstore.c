@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mkstore.c - a small store writer for tests.  Creates a store with a few
+ * families of every type (counters with and without labels, a gauge with a
+ * unit, a histogram), label values and help texts that need escaping, and
+ * then heartbeats and updates every tick until told to stop.  --static
+ * makes a static store (MSTORE_F_STATIC): values written once, no
+ * heartbeat, so its output only changes in the responder's own families.  Options let a
+ * test make the store static, stop the heartbeat to make the writer look
+ * dead, bound the run time, or add many series (large output).
+ *
+ *   mkstore --store PATH [--interval MS] [--static] [--run SECONDS]
+ *           [--stop-heartbeat-after MS] [--series N]
+ *
+ * Exits 0 after --run seconds or on SIGTERM/SIGINT, 1 on a store error,
+ * 2 on bad usage.  The store file is left in place.
+ */
+#include "config.h"
+
+#include "mstore.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PROG "mkstore"
+#define DEFAULT_INTERVAL_MS 200
+#define MS_PER_SEC 1000
+#define NS_PER_MS 1000000L
+#define INTERVAL_MAX_MS 3600000L
+#define SERIES_MAX 100000L
+#define LABEL_BUF 32
+/* Readable by the web server's user (the responder runs as www-data). */
+#define STORE_MODE 0644
+
+struct mk_opts {
+	const char *path;
+	long interval_ms;
+	int is_static;
+	long run_ms;                /* 0: until a signal */
+	long stop_heartbeat_ms;     /* -1: never */
+	long extra_series;
+};
+
+struct mk_series {
+	struct mstore_series *get_ok, *post_err, *escaped, *bytes;
+	struct mstore_series *temp, *inflight, *special;
+	struct mstore_series *lat_home, *lat_odd;
+};
+
+static volatile sig_atomic_t mk_stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	mk_stop = 1;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " --store PATH [--interval MS] [--static] "
+	           "[--run SECONDS] [--stop-heartbeat-after MS] [--series N]\n");
+}
+
+static int
+parse_num(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum { OPT_STORE = 256, OPT_INTERVAL, OPT_STATIC, OPT_RUN, OPT_STOP, OPT_SERIES };
+
+static int
+parse_opts(int argc, char **argv, struct mk_opts *o)
+{
+	static const struct option lo[] = {
+		{ "store", required_argument, NULL, OPT_STORE },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "static", no_argument, NULL, OPT_STATIC },
+		{ "run", required_argument, NULL, OPT_RUN },
+		{ "stop-heartbeat-after", required_argument, NULL, OPT_STOP },
+		{ "series", required_argument, NULL, OPT_SERIES },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	long secs;
+	int c, bad = 0;
+
+	memset(o, 0, sizeof *o);
+	o->interval_ms = DEFAULT_INTERVAL_MS;
+	o->stop_heartbeat_ms = -1;
+	while (!bad && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case OPT_STORE: o->path = optarg; break;
+		case OPT_STATIC: o->is_static = 1; break;
+		case OPT_INTERVAL:
+			bad = parse_num(optarg, 1, INTERVAL_MAX_MS, &o->interval_ms);
+			break;
+		case OPT_RUN:
+			bad = parse_num(optarg, 0, INTERVAL_MAX_MS / MS_PER_SEC, &secs);
+			o->run_ms = secs * MS_PER_SEC;
+			break;
+		case OPT_STOP:
+			bad = parse_num(optarg, 0, INTERVAL_MAX_MS, &o->stop_heartbeat_ms);
+			break;
+		case OPT_SERIES:
+			bad = parse_num(optarg, 0, SERIES_MAX, &o->extra_series);
+			break;
+		case 'h': usage(stdout); exit(0);
+		default: bad = -1; break;
+		}
+	}
+	if (bad || optind != argc || o->path == NULL) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Report a failed library call and return -1. */
+static int
+fail(const char *what, int rc)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, mstore_strerror(rc));
+	return -1;
+}
+
+static int
+get(struct mstore_family *f, const char *const *values,
+    struct mstore_series **out)
+{
+	int rc = mstore_series_get(f, values, out);
+
+	return rc == 0 ? 0 : fail("series", rc);
+}
+
+static int
+register_counters(struct mstore *st, struct mk_series *s)
+{
+	static const char *const lbl[] = { "method", "code" };
+	static const char *const v_ok[] = { "GET", "200" };
+	static const char *const v_err[] = { "POST", "500" };
+	/* backslash, double quote, newline and UTF-8 in a label value */
+	static const char *const v_esc[] = { "we\\ird \"quoted\"\nline", "\xc3\xa9t\xc3\xa9" };
+	struct mstore_family *req, *bytes;
+	int rc;
+
+	rc = mstore_counter_family(st, "mkstore_requests_total",
+	                           "Requests handled, by \\method\\ and code.\nSecond line.",
+	                           NULL, 2, lbl, &req);
+	if (rc != 0)
+		return fail("counter family", rc);
+	rc = mstore_counter_family(st, "mkstore_sent_bytes_total",
+	                           "Bytes sent.", "bytes", 0, NULL, &bytes);
+	if (rc != 0)
+		return fail("counter family with unit", rc);
+	if (get(req, v_ok, &s->get_ok) || get(req, v_err, &s->post_err) ||
+	    get(req, v_esc, &s->escaped) || get(bytes, NULL, &s->bytes))
+		return -1;
+	return 0;
+}
+
+static int
+register_gauges(struct mstore *st, struct mk_series *s)
+{
+	static const char *const lbl[] = { "room" };
+	static const char *const v_room[] = { "server room" };
+	static const char *const kind[] = { "kind" };
+	static const char *const v_special[] = { "plus_inf" };
+	struct mstore_family *temp, *inflight, *special;
+	int rc;
+
+	rc = mstore_gauge_family(st, "mkstore_temperature_celsius",
+	                         "Temperature.", "celsius", 1, lbl, &temp);
+	if (rc == 0)
+		rc = mstore_gauge_family(st, "mkstore_in_flight", "Requests in flight.",
+		                         NULL, 0, NULL, &inflight);
+	if (rc == 0)
+		rc = mstore_gauge_family(st, "mkstore_special", "Special values.",
+		                         NULL, 1, kind, &special);
+	if (rc != 0)
+		return fail("gauge family", rc);
+	if (get(temp, v_room, &s->temp) || get(inflight, NULL, &s->inflight) ||
+	    get(special, v_special, &s->special))
+		return -1;
+	return 0;
+}
+
+static int
+register_histograms(struct mstore *st, struct mk_series *s)
+{
+	static const double bounds[] = { 0.005, 0.1, 0.25, 1, 2.5 };
+	static const char *const lbl[] = { "route" };
+	static const char *const v_home[] = { "/home" };
+	static const char *const v_odd[] = { "/a\"b\\c" };
+	struct mstore_family *lat;
+	int rc;
+
+	rc = mstore_histogram_family(st, "mkstore_latency_seconds",
+	                             "Request latency.", "seconds", 1, lbl,
+	                             sizeof bounds / sizeof bounds[0], bounds, &lat);
+	if (rc != 0)
+		return fail("histogram family", rc);
+	if (get(lat, v_home, &s->lat_home) || get(lat, v_odd, &s->lat_odd))
+		return -1;
+	return 0;
+}
+
+/* Add n series to a gauge family "mkstore_bulk" (large outputs). */
+static int
+register_bulk(struct mstore *st, long n)
+{
+	static const char *const lbl[] = { "i" };
+	struct mstore_family *bulk;
+	struct mstore_series *s;
+	char buf[LABEL_BUF];
+	const char *v[1] = { buf };
+	long i;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = mstore_gauge_family(st, "mkstore_bulk", "Many series.", NULL, 1, lbl,
+	                         &bulk);
+	if (rc != 0)
+		return fail("bulk family", rc);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(buf, sizeof buf, "series-%ld", i);
+		if (get(bulk, v, &s) || mstore_gauge_set(s, (double)i) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One tick's worth of updates; values change so scrapes can tell. */
+static int
+update(const struct mk_series *s, long tick)
+{
+	const int rc[] = {
+		mstore_counter_inc(s->get_ok),
+		mstore_counter_add(s->post_err, 0.5),
+		mstore_counter_inc(s->escaped),
+		mstore_counter_add(s->bytes, 1500),
+		mstore_gauge_set(s->temp, 21.5 + (double)(tick % 3)),
+		mstore_gauge_set(s->inflight, (double)(tick % 7) - 3),
+		mstore_gauge_set(s->special, INFINITY),
+		mstore_histogram_observe(s->lat_home, 0.05 * (double)(tick % 5)),
+		mstore_histogram_observe(s->lat_odd, 3.0),
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof rc / sizeof rc[0]; i++)
+		if (rc[i] != 0)
+			return fail("update", rc[i]);
+	return 0;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / MS_PER_SEC, (ms % MS_PER_SEC) * NS_PER_MS };
+
+	/* EINTR (a signal) just ends the nap early; the loop checks mk_stop */
+	(void)nanosleep(&ts, NULL);
+}
+
+static int
+run(struct mstore *st, const struct mk_series *s, const struct mk_opts *o)
+{
+	long tick, elapsed;
+
+	for (tick = 0; !mk_stop; tick++) {
+		elapsed = tick * o->interval_ms;
+		if (o->run_ms > 0 && elapsed >= o->run_ms)
+			break;
+		/* a static store is written once: its values never change */
+		if ((!o->is_static || tick == 0) && update(s, tick) != 0)
+			return -1;
+		if (!o->is_static && (o->stop_heartbeat_ms < 0 ||
+		                      elapsed < o->stop_heartbeat_ms)) {
+			int rc = mstore_heartbeat(st);
+
+			if (rc != 0)
+				return fail("heartbeat", rc);
+		}
+		sleep_ms(o->interval_ms);
+	}
+	return 0;
+}
+
+static int
+setup_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	if (sigemptyset(&sa.sa_mask) == -1 || sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1) {
+		perror(PROG ": sigaction");
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mstore_options so;
+	struct mk_opts o;
+	struct mk_series s;
+	struct mstore *st;
+	int err = 0, rc;
+
+	if (parse_opts(argc, argv, &o) != 0)
+		return 2;
+	if (setup_signals() != 0)
+		return 1;
+	memset(&so, 0, sizeof so);
+	so.flags = o.is_static ? MSTORE_F_STATIC : 0;
+	so.tick_interval_ms = (uint32_t)o.interval_ms;
+	so.mode = STORE_MODE;
+	st = mstore_create(o.path, &so, &err);
+	if (st == NULL) {
+		fprintf(stderr, PROG ": cannot create store: %s: %s%s%s\n", o.path,
+		        mstore_strerror(err), err == MSTORE_E_SYS ? ": " : "",
+		        err == MSTORE_E_SYS ? strerror(errno) : "");
+		return 1;
+	}
+	rc = register_counters(st, &s) || register_gauges(st, &s) ||
+	     register_histograms(st, &s) || register_bulk(st, o.extra_series) ||
+	     run(st, &s, &o);
+	mstore_close(st);
+	return rc == 0 ? 0 : 1;
+}
