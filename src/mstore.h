@@ -12,6 +12,15 @@
  * readers need no knowledge of the metrics.  Put it on tmpfs (/run, /dev/shm)
  * or on a volume shared with the reader.
  *
+ * Why a file and not an HTTP endpoint in the application: the application
+ * then runs no server and parses no request; the process that faces the
+ * network (behind a web server that does TLS, auth and gzip) can only read
+ * the file, so a bug there cannot change a metric; an update costs one
+ * atomic instruction and a scrape costs the application nothing.  Why a
+ * seqlock: a histogram is many words (buckets, count, sum) that must be read
+ * as one moment; the reader cannot write to the file, so it cannot take a
+ * lock, but it can notice that a writer was inside and read again.
+ *
  * Which metric type to use:
  *   counter    a total that only goes up (requests served, bytes sent, euros
  *              billed).  Query it with rate()/increase().  Name it with the
