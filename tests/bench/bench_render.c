@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_render.c - "metrics-bench render N [REPS] [text|openmetrics]": time
+ * full /metrics renders of the standard workload through the responder's
+ * code path (mstore_reader_refresh, then expo_render into one reusable
+ * buffer) and count the heap allocations those renders make.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "expo.h"
+
+#define RENDER_BUDGET 2000000UL /* default REPS = budget / N, clamped below */
+#define RENDER_REPS_MIN 21UL
+#define RENDER_REPS_MAX 2001UL
+#define RENDER_REPS_LIMIT 1000000UL
+#define WARMUP_DIVISOR 10UL     /* warm-up renders: REPS / 10, at least ... */
+#define WARMUP_MIN 3UL
+#define INITIAL_CAP (64u * 1024u) /* first guess; grown once to what is needed */
+#define HEADROOM_DIVISOR 8        /* grow to needed + 1/8, as expo.h advises */
+#define NS_PER_US 1000.0
+#define Q_MEDIAN 0.5
+#define Q_P90 0.9
+#define PATH_CAP 4096
+
+struct render_run {
+	struct mstore_reader *r;
+	enum expo_format format;
+	char *buf;
+	size_t cap;
+	size_t len;
+};
+
+/* One scrape as the responder does it: pick up a replaced file, then render. */
+static int
+scrape(struct render_run *run)
+{
+	int rc = mstore_reader_refresh(run->r);
+
+	if (rc < 0) {
+		fprintf(stderr, "metrics-bench: refresh failed: %s\n",
+		        mstore_strerror(rc));
+		return -1;
+	}
+	rc = expo_render(run->r, run->format, NULL, run->buf, run->cap, &run->len);
+	if (rc == EXPO_E_SPACE)
+		return 1;
+	if (rc != 0) {
+		fprintf(stderr, "metrics-bench: render failed: %s\n",
+		        expo_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* First scrape: grow the buffer to the size the body needs (as the
+ * responder does once), so that later scrapes never allocate. */
+static int
+first_scrape(struct render_run *run)
+{
+	int rc;
+
+	run->cap = INITIAL_CAP;
+	run->buf = malloc(run->cap);
+	if (run->buf == NULL) {
+		perror("metrics-bench: malloc");
+		return -1;
+	}
+	while ((rc = scrape(run)) == 1) {
+		size_t cap = run->len + run->len / HEADROOM_DIVISOR;
+		char *p = realloc(run->buf, cap);
+
+		if (p == NULL) {
+			perror("metrics-bench: realloc");
+			return -1;
+		}
+		run->buf = p;
+		run->cap = cap;
+	}
+	return rc;
+}
+
+static unsigned long
+default_reps(unsigned long n)
+{
+	unsigned long reps = RENDER_BUDGET / n;
+
+	if (reps < RENDER_REPS_MIN)
+		reps = RENDER_REPS_MIN;
+	if (reps > RENDER_REPS_MAX)
+		reps = RENDER_REPS_MAX;
+	return reps;
+}
+
+/* Wall-clock and CPU time of each scrape, in microseconds. */
+static int
+timed_scrapes(struct render_run *run, double *us, double *cpu_us,
+              unsigned long reps, uint64_t *allocs)
+{
+	unsigned long i;
+
+	bench_alloc_start();
+	for (i = 0; i < reps; i++) {
+		uint64_t t0 = bench_now_ns(), c0 = bench_cpu_ns();
+
+		if (scrape(run) != 0) {
+			*allocs = bench_alloc_stop();
+			return -1;
+		}
+		cpu_us[i] = (double)(bench_cpu_ns() - c0) / NS_PER_US;
+		us[i] = (double)(bench_now_ns() - t0) / NS_PER_US;
+	}
+	*allocs = bench_alloc_stop();
+	return 0;
+}
+
+static void
+print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps,
+              size_t len, uint64_t allocs)
+{
+	double min = bench_quantile(us, reps, 0.0);
+	double median = bench_quantile(us, reps, Q_MEDIAN);
+	double p90 = bench_quantile(us, reps, Q_P90);
+	double max = bench_quantile(us, reps, 1.0);
+
+	printf("n %lu\n", n);
+	printf("reps %lu\n", reps);
+	printf("render_median_us %.1f\n", median);
+	printf("render_min_us %.1f\n", min);
+	printf("render_p90_us %.1f\n", p90);
+	printf("render_max_us %.1f\n", max);
+	printf("render_cpu_median_us %.1f\n", bench_quantile(cpu_us, reps, Q_MEDIAN));
+	printf("body_bytes %zu\n", len);
+	printf("samples %lu\n", bench_samples(n));
+	printf("render_mb_per_s %.0f\n", (double)len / median);
+	if (bench_alloc_available())
+		printf("allocs_per_render %.3f\n", (double)allocs / (double)reps);
+	else
+		printf("allocs_per_render -1\n"); /* not countable in this build */
+}
+
+/* Render the store at path reps times after a warm-up. */
+static int
+render_store(const char *path, unsigned long n, unsigned long reps,
+             enum expo_format format)
+{
+	struct render_run run = { .format = format };
+	unsigned long i, warmup = reps / WARMUP_DIVISOR;
+	uint64_t allocs = 0;
+	double *us = calloc(2 * reps, sizeof(*us)); /* wall, then CPU */
+	int err = 0, rc = -1;
+
+	if (us == NULL) {
+		perror("metrics-bench: calloc");
+		return -1;
+	}
+	run.r = mstore_reader_open(path, &err);
+	if (run.r == NULL) {
+		fprintf(stderr, "metrics-bench: cannot open %s: %s\n", path,
+		        mstore_strerror(err));
+		goto out;
+	}
+	if (first_scrape(&run) != 0)
+		goto out;
+	for (i = 0; i < (warmup > WARMUP_MIN ? warmup : WARMUP_MIN); i++)
+		if (scrape(&run) != 0)
+			goto out;
+	if (timed_scrapes(&run, us, us + reps, reps, &allocs) != 0)
+		goto out;
+	print_results(n, us, us + reps, reps, run.len, allocs);
+	rc = 0;
+out:
+	mstore_reader_close(run.r);
+	free(run.buf);
+	free(us);
+	return rc;
+}
+
+static int
+parse_format(const char *s, enum expo_format *f)
+{
+	if (strcmp(s, "text") == 0)
+		*f = EXPO_TEXT;
+	else if (strcmp(s, "openmetrics") == 0)
+		*f = EXPO_OPENMETRICS;
+	else {
+		fprintf(stderr, "metrics-bench: format must be text or openmetrics\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+bench_render(int argc, char **argv)
+{
+	enum expo_format format = EXPO_TEXT;
+	struct bench_workload w;
+	char dir[PATH_CAP], path[PATH_CAP];
+	unsigned long n, reps;
+	int rc = -1;
+
+	if (argc < 1 || argc > 3) {
+		fprintf(stderr, "usage: metrics-bench render N [REPS] [text|openmetrics]\n");
+		return EXIT_FAILURE;
+	}
+	n = bench_parse_count("N", argv[0], BENCH_N_MAX);
+	if (n == 0)
+		return EXIT_FAILURE;
+	reps = argc > 1 ? bench_parse_count("REPS", argv[1], RENDER_REPS_LIMIT)
+	                : default_reps(n);
+	if (reps == 0 || (argc > 2 && parse_format(argv[2], &format) != 0))
+		return EXIT_FAILURE;
+	if (bench_tmpdir(dir, path, sizeof(dir)) != 0)
+		return EXIT_FAILURE;
+	if (bench_workload_create(&w, path, n, MSTORE_F_STATIC) == 0) {
+		rc = bench_workload_fill(&w);
+		bench_workload_close(&w);
+		if (rc == 0)
+			rc = render_store(path, n, reps, format);
+	}
+	bench_tmpdir_remove(dir, path);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

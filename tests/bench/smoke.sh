@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# smoke.sh - make check's quick look at metrics-bench: render, update and
+# populate run on tiny inputs and print their keys.  Asserts no timing at
+# all (that is what `make bench` and doc/performance.md are for).
+set -u
+
+bench="${top_builddir:-.}/src/metrics-bench"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-smoke.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+# expect FILE KEY...: every KEY appears as "KEY value" in FILE
+expect() {
+	file=$1
+	shift
+	for key in "$@"; do
+		if ! grep -q "^$key [^ ]" "$file"; then
+			echo "FAIL: no '$key' in the output:" >&2
+			cat "$file" >&2
+			fail=1
+		fi
+	done
+}
+
+if ! "$bench" render 100 5 >"$tmp/render" 2>"$tmp/err"; then
+	echo "FAIL: metrics-bench render 100 5" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+expect "$tmp/render" render_median_us render_min_us render_p90_us body_bytes \
+	samples allocs_per_render
+grep -q '^samples 340$' "$tmp/render" || { echo "FAIL: samples != 340" >&2; fail=1; }
+
+if ! "$bench" render 10 3 openmetrics >"$tmp/om" 2>"$tmp/err"; then
+	echo "FAIL: metrics-bench render 10 3 openmetrics" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+expect "$tmp/om" render_median_us body_bytes
+
+if ! "$bench" update 1000 1 >"$tmp/update" 2>"$tmp/err"; then
+	echo "FAIL: metrics-bench update 1000 1" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+expect "$tmp/update" counter_inc_ns gauge_set_ns hist_observe_ns \
+	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns
+grep -q '^hist_2t_consistent 1$' "$tmp/update" ||
+	{ echo "FAIL: hist_2t_consistent is not 1" >&2; fail=1; }
+
+if ! "$bench" populate 10 "$tmp/store" >"$tmp/populate" 2>"$tmp/err" ||
+   ! test -s "$tmp/store"; then
+	echo "FAIL: metrics-bench populate 10" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+
+# bad usage must fail
+if "$bench" render 0 >/dev/null 2>&1 || "$bench" bogus >/dev/null 2>&1; then
+	echo "FAIL: bad usage accepted" >&2
+	fail=1
+fi
+exit $fail
