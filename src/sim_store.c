@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_store.c - register the simulator's families in the store and publish
+ * shop events, shop gauges and process metrics through series handles.
+ * Every series is created at startup so Prometheus sees a constant set.
+ */
+#include "config.h"
+
+#include "sim_store.h"
+
+#include <errno.h>
+#include <string.h>
+
+/*
+ * Capacity: the simulator registers 16 families, 66 series, about 210
+ * value slots and a few KiB of strings.  Four times that leaves room to
+ * add metrics without touching these numbers.
+ */
+#define SIM_MAX_FAMILIES 64
+#define SIM_MAX_SERIES 256
+#define SIM_VALUE_SLOTS 1024
+#define SIM_STRING_BYTES (64u * 1024u)
+
+struct gauge_def {
+	const char *name;
+	const char *help;
+	const char *unit;
+};
+
+static const struct gauge_def shop_gauges[SIM_GAUGE_COUNT] = {
+	[SIM_GAUGE_CONNECTIONS] = { "shop_active_connections",
+		"Open client connections (keep-alive and in use).", NULL },
+	[SIM_GAUGE_QUEUE] = { "shop_queue_depth",
+		"Requests waiting for a worker.", NULL },
+	[SIM_GAUGE_INFLIGHT] = { "shop_inflight_requests",
+		"Requests being processed right now.", NULL },
+	[SIM_GAUGE_CART] = { "shop_cart_items",
+		"Items sitting in shopping carts (added, bought or abandoned).", NULL },
+};
+
+static const struct gauge_def proc_gauges[SIM_PROC_GAUGE_COUNT] = {
+	[SIM_PROC_RESIDENT] = { "process_resident_memory_bytes",
+		"Resident memory size in bytes.", "bytes" },
+	[SIM_PROC_VIRTUAL] = { "process_virtual_memory_bytes",
+		"Virtual memory size in bytes.", "bytes" },
+	[SIM_PROC_OPEN_FDS] = { "process_open_fds",
+		"Number of open file descriptors.", NULL },
+	[SIM_PROC_MAX_FDS] = { "process_max_fds",
+		"Maximum number of open file descriptors.", NULL },
+	[SIM_PROC_START_TIME] = { "process_start_time_seconds",
+		"Start time of the process since unix epoch in seconds.", "seconds" },
+};
+
+static const char *const request_labels[] = { "method", "route", "status" };
+static const char *const route_label[] = { "route" };
+static const char *const outcome_label[] = { "outcome" };
+static const char *const kind_label[] = { "kind" };
+
+#define COUNT_OF(a) (sizeof (a) / sizeof (a)[0])
+
+/* Remember which family failed, for the caller's error message. */
+static int failed(struct sim_store *s, const char *name, int rc)
+{
+	if (rc < 0)
+		s->failed = name;
+	return rc;
+}
+
+/* A family without labels and its only series. */
+static int single(struct sim_store *s, enum mstore_type type, const char *name,
+                  const char *help, const char *unit, struct mstore_series **out)
+{
+	struct mstore_family *f;
+	int rc;
+
+	if (type == MSTORE_COUNTER)
+		rc = mstore_counter_family(s->st, name, help, unit, 0, NULL, &f);
+	else
+		rc = mstore_gauge_family(s->st, name, help, unit, 0, NULL, &f);
+	if (rc == 0)
+		rc = mstore_series_get(f, NULL, out);
+	return failed(s, name, rc);
+}
+
+static int register_requests(struct sim_store *s)
+{
+	static const char name[] = "shop_http_requests_total";
+	struct mstore_family *f;
+	int rc = mstore_counter_family(s->st, name,
+		"HTTP requests served, by method, route template and status code.",
+		NULL, COUNT_OF(request_labels), request_labels, &f);
+
+	for (unsigned e = 0; rc == 0 && e < SIM_ENDPOINT_COUNT; e++) {
+		for (unsigned k = 0; rc == 0 && k < SIM_STATUS_COUNT; k++) {
+			const char *v[] = {
+				sim_method_name(sim_endpoint_method(e)),
+				sim_route_name(sim_endpoint_route(e)),
+				sim_status_name((enum sim_status)k),
+			};
+			rc = mstore_series_get(f, v, &s->requests[e][k]);
+		}
+	}
+	return failed(s, name, rc);
+}
+
+static int register_latency(struct sim_store *s)
+{
+	static const char name[] = "shop_http_request_duration_seconds";
+	struct mstore_family *f;
+	int rc = mstore_histogram_family(s->st, name,
+		"Time from request arrival to the last byte of the response.",
+		"seconds", COUNT_OF(route_label), route_label,
+		sim_latency_nbounds, sim_latency_bounds, &f);
+
+	for (unsigned r = 0; rc == 0 && r < SIM_ROUTE_COUNT; r++) {
+		const char *v[] = { sim_route_name((enum sim_route)r) };
+		rc = mstore_series_get(f, v, &s->latency[r]);
+	}
+	return failed(s, name, rc);
+}
+
+static int register_orders(struct sim_store *s)
+{
+	static const char name[] = "shop_orders_total";
+	static const char vname[] = "shop_order_value_euros";
+	struct mstore_family *f;
+	int rc = mstore_counter_family(s->st, name,
+		"Orders placed, by outcome.", NULL,
+		COUNT_OF(outcome_label), outcome_label, &f);
+
+	for (unsigned o = 0; rc == 0 && o < SIM_OUTCOME_COUNT; o++) {
+		const char *v[] = { sim_outcome_name((enum sim_outcome)o) };
+		rc = mstore_series_get(f, v, &s->orders[o]);
+	}
+	if (rc < 0)
+		return failed(s, name, rc);
+	rc = mstore_histogram_family(s->st, vname,
+		"Value of orders placed, in euros.", "euros", 0, NULL,
+		sim_order_nbounds, sim_order_bounds, &f);
+	if (rc == 0)
+		rc = mstore_series_get(f, NULL, &s->order_value);
+	if (rc < 0)
+		return failed(s, vname, rc);
+	return single(s, MSTORE_COUNTER, "shop_billed_euros_total",
+	              "Money billed for completed orders, in euros.", "euros",
+	              &s->billed);
+}
+
+static int register_errors(struct sim_store *s)
+{
+	static const char name[] = "shop_errors_total";
+	struct mstore_family *f;
+	int rc = mstore_counter_family(s->st, name,
+		"Application errors, by kind.", NULL,
+		COUNT_OF(kind_label), kind_label, &f);
+
+	for (unsigned k = 0; rc == 0 && k < SIM_ERROR_KIND_COUNT; k++) {
+		const char *v[] = { sim_error_kind_name((enum sim_error_kind)k) };
+		rc = mstore_series_get(f, v, &s->errors[k]);
+	}
+	return failed(s, name, rc);
+}
+
+static int register_gauges(struct sim_store *s)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i < SIM_GAUGE_COUNT; i++)
+		rc = single(s, MSTORE_GAUGE, shop_gauges[i].name,
+		            shop_gauges[i].help, shop_gauges[i].unit,
+		            &s->gauges[i]);
+	return rc;
+}
+
+static int register_process(struct sim_store *s)
+{
+	int rc = single(s, MSTORE_COUNTER, "process_cpu_seconds_total",
+	                "Total user and system CPU time spent in seconds.",
+	                "seconds", &s->cpu);
+
+	for (unsigned i = 0; rc == 0 && i < SIM_PROC_GAUGE_COUNT; i++)
+		rc = single(s, MSTORE_GAUGE, proc_gauges[i].name,
+		            proc_gauges[i].help, proc_gauges[i].unit,
+		            &s->proc[i]);
+	return rc;
+}
+
+int sim_store_open(struct sim_store *s, const char *path, unsigned tick_ms)
+{
+	struct mstore_options opts = {
+		.max_families = SIM_MAX_FAMILIES,
+		.max_series = SIM_MAX_SERIES,
+		.value_slots = SIM_VALUE_SLOTS,
+		.string_bytes = SIM_STRING_BYTES,
+		.mode = SIM_STORE_MODE,
+		.tick_interval_ms = tick_ms,
+	};
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	s->st = mstore_create(path, &opts, &rc);
+	if (s->st == NULL)
+		return rc;
+	rc = register_requests(s);
+	if (rc == 0)
+		rc = register_latency(s);
+	if (rc == 0)
+		rc = register_orders(s);
+	if (rc == 0)
+		rc = register_errors(s);
+	if (rc == 0)
+		rc = register_gauges(s);
+	if (rc == 0)
+		rc = register_process(s);
+	if (rc < 0) {
+		int saved = errno;
+		const char *name = s->failed;
+
+		sim_store_close(s);
+		s->failed = name;
+		errno = saved;
+	}
+	return rc;
+}
+
+static int on_request(void *ctx, unsigned endpoint, enum sim_status status,
+                      double seconds)
+{
+	struct sim_store *s = ctx;
+	int rc = mstore_counter_inc(s->requests[endpoint][status]);
+
+	if (rc < 0)
+		return rc;
+	return mstore_histogram_observe(s->latency[sim_endpoint_route(endpoint)],
+	                                seconds);
+}
+
+static int on_order(void *ctx, enum sim_outcome outcome, double euros)
+{
+	struct sim_store *s = ctx;
+	int rc = mstore_counter_inc(s->orders[outcome]);
+
+	if (rc == 0)
+		rc = mstore_histogram_observe(s->order_value, euros);
+	if (rc == 0 && outcome == SIM_ORDER_COMPLETED)
+		rc = mstore_counter_add(s->billed, euros);
+	return rc;
+}
+
+static int on_error(void *ctx, enum sim_error_kind kind)
+{
+	struct sim_store *s = ctx;
+
+	return mstore_counter_inc(s->errors[kind]);
+}
+
+struct sim_sink sim_store_sink(struct sim_store *s)
+{
+	struct sim_sink sink = {
+		.ctx = s,
+		.request = on_request,
+		.order = on_order,
+		.error = on_error,
+	};
+
+	return sink;
+}
+
+int sim_store_gauges(struct sim_store *s, const struct sim_gauges *g)
+{
+	const double v[SIM_GAUGE_COUNT] = {
+		[SIM_GAUGE_CONNECTIONS] = g->active_connections,
+		[SIM_GAUGE_QUEUE] = g->queue_depth,
+		[SIM_GAUGE_INFLIGHT] = g->inflight_requests,
+		[SIM_GAUGE_CART] = g->cart_items,
+	};
+	int rc = 0;
+
+	for (unsigned i = 0; rc == 0 && i < SIM_GAUGE_COUNT; i++)
+		rc = mstore_gauge_set(s->gauges[i], v[i]);
+	return rc;
+}
+
+int sim_store_process(struct sim_store *s, const struct procmetrics *pm)
+{
+	const double v[SIM_PROC_GAUGE_COUNT] = {
+		[SIM_PROC_RESIDENT] = pm->resident_bytes,
+		[SIM_PROC_VIRTUAL] = pm->virtual_bytes,
+		[SIM_PROC_OPEN_FDS] = pm->open_fds,
+		[SIM_PROC_MAX_FDS] = pm->max_fds,
+		[SIM_PROC_START_TIME] = pm->start_time_seconds,
+	};
+	int rc = 0;
+
+	/* CPU time only grows; a smaller reading (never expected) adds 0. */
+	if (pm->cpu_seconds > s->last_cpu) {
+		rc = mstore_counter_add(s->cpu, pm->cpu_seconds - s->last_cpu);
+		if (rc == 0)
+			s->last_cpu = pm->cpu_seconds;
+	}
+	for (unsigned i = 0; rc == 0 && i < SIM_PROC_GAUGE_COUNT; i++)
+		rc = mstore_gauge_set(s->proc[i], v[i]);
+	return rc;
+}
+
+int sim_store_heartbeat(struct sim_store *s)
+{
+	return mstore_heartbeat(s->st);
+}
+
+void sim_store_close(struct sim_store *s)
+{
+	mstore_close(s->st);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim_store.h - metrics-simulator's binding to the store: creates the store
+ * file, registers every family and series up front (so the number of
+ * exposed samples never changes while it runs), and turns shop events,
+ * shop gauges and process metrics into store updates.
+ */
+#ifndef SIM_STORE_H
+#define SIM_STORE_H
+
+#include "mstore.h"
+#include "procmetrics.h"
+#include "sim_shop.h"
+
+/* File mode of the store: the writer writes, the responder's group reads,
+ * everybody else nothing (still filtered by the umask). */
+#define SIM_STORE_MODE 0640
+
+enum sim_gauge {
+	SIM_GAUGE_CONNECTIONS,
+	SIM_GAUGE_QUEUE,
+	SIM_GAUGE_INFLIGHT,
+	SIM_GAUGE_CART,
+	SIM_GAUGE_COUNT
+};
+
+enum sim_proc_gauge {
+	SIM_PROC_RESIDENT,
+	SIM_PROC_VIRTUAL,
+	SIM_PROC_OPEN_FDS,
+	SIM_PROC_MAX_FDS,
+	SIM_PROC_START_TIME,
+	SIM_PROC_GAUGE_COUNT
+};
+
+/* Handles of every series the simulator writes. */
+struct sim_store {
+	struct mstore *st;
+	struct mstore_series *requests[SIM_ENDPOINT_COUNT][SIM_STATUS_COUNT];
+	struct mstore_series *latency[SIM_ROUTE_COUNT];
+	struct mstore_series *orders[SIM_OUTCOME_COUNT];
+	struct mstore_series *errors[SIM_ERROR_KIND_COUNT];
+	struct mstore_series *billed;
+	struct mstore_series *order_value;
+	struct mstore_series *gauges[SIM_GAUGE_COUNT];
+	struct mstore_series *cpu;
+	struct mstore_series *proc[SIM_PROC_GAUGE_COUNT];
+	double last_cpu;            /* CPU seconds already added to cpu */
+	const char *failed;         /* family being registered when it failed */
+};
+
+/*
+ * Create the store at path (mode SIM_STORE_MODE, heartbeat promise
+ * tick_ms) and register everything.  Returns 0, or a negative MSTORE_E_*
+ * code with errno set; on failure nothing stays open and s->failed names
+ * the family whose registration failed (NULL if creation failed).
+ */
+int sim_store_open(struct sim_store *s, const char *path, unsigned tick_ms);
+
+/* The event sink that publishes shop events into s. */
+struct sim_sink sim_store_sink(struct sim_store *s);
+
+/* Publish the shop's gauges.  Returns 0 or a negative MSTORE_E_* code. */
+int sim_store_gauges(struct sim_store *s, const struct sim_gauges *g);
+
+/* Publish process metrics (the CPU counter advances by the difference to
+ * the previous call).  Returns 0 or a negative MSTORE_E_* code. */
+int sim_store_process(struct sim_store *s, const struct procmetrics *pm);
+
+/* Stamp the heartbeat.  Returns 0 or a negative MSTORE_E_* code. */
+int sim_store_heartbeat(struct sim_store *s);
+
+/* Close the store (the file stays).  Accepts a never-opened, zeroed s. */
+void sim_store_close(struct sim_store *s);
+
+#endif /* SIM_STORE_H */

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_sim.c - Check suite for metrics-simulator's parts: the shop model
+ * (determinism, plausible values, the daily cycle), the /proc parsers and
+ * readers, and the store binding read back through the mstore reader.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mstore.h"
+#include "procmetrics.h"
+#include "sim_shop.h"
+#include "sim_store.h"
+
+#define TICK_S 1.0
+#define LONG_RUN_TICKS 3000
+#define SHORT_RUN_TICKS 300
+/* Largest latency the model may report: the timeout is below the top bound. */
+#define MAX_LATENCY_S 10.0
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+/* ---- a sink that tallies and fingerprints events ---------------------- */
+
+struct tally {
+	uint64_t hash;
+	unsigned long requests;
+	unsigned long by_status[SIM_STATUS_COUNT];
+	unsigned long by_route[SIM_ROUTE_COUNT];
+	unsigned long orders[SIM_OUTCOME_COUNT];
+	unsigned long errors[SIM_ERROR_KIND_COUNT];
+	int bad_latency;
+	int bad_order;
+	int fail_with;   /* nonzero: every callback returns this */
+};
+
+static void mix(struct tally *t, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		t->hash = (t->hash ^ b[i]) * FNV_PRIME;
+}
+
+static int t_request(void *ctx, unsigned ep, enum sim_status st, double s)
+{
+	struct tally *t = ctx;
+
+	if (t->fail_with)
+		return t->fail_with;
+	mix(t, &ep, sizeof ep);
+	mix(t, &st, sizeof st);
+	mix(t, &s, sizeof s);
+	t->requests++;
+	t->by_status[st]++;
+	t->by_route[sim_endpoint_route(ep)]++;
+	if (!(s > 0.0) || s > MAX_LATENCY_S)
+		t->bad_latency = 1;
+	return 0;
+}
+
+static int t_order(void *ctx, enum sim_outcome o, double euros)
+{
+	struct tally *t = ctx;
+
+	mix(t, &o, sizeof o);
+	mix(t, &euros, sizeof euros);
+	t->orders[o]++;
+	if (!(euros >= 1.0) || !isfinite(euros))
+		t->bad_order = 1;
+	return 0;
+}
+
+static int t_error(void *ctx, enum sim_error_kind k)
+{
+	struct tally *t = ctx;
+
+	mix(t, &k, sizeof k);
+	t->errors[k]++;
+	return 0;
+}
+
+static struct sim_sink tally_sink(struct tally *t)
+{
+	struct sim_sink s = { t, t_request, t_order, t_error };
+
+	memset(t, 0, sizeof *t);
+	t->hash = FNV_OFFSET;
+	return s;
+}
+
+static uint64_t run_hash(uint64_t seed, int ticks)
+{
+	struct sim_shop shop;
+	struct tally t;
+	struct sim_sink sink = tally_sink(&t);
+
+	sim_shop_init(&shop, seed);
+	for (int i = 0; i < ticks; i++) {
+		ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &sink), 0);
+		mix(&t, sim_shop_gauges(&shop), sizeof(struct sim_gauges));
+	}
+	return t.hash;
+}
+
+/* ---- shop model ------------------------------------------------------- */
+
+START_TEST(test_same_seed_same_run)
+{
+	ck_assert_uint_eq(run_hash(42, SHORT_RUN_TICKS), run_hash(42, SHORT_RUN_TICKS));
+	ck_assert_uint_ne(run_hash(42, SHORT_RUN_TICKS), run_hash(43, SHORT_RUN_TICKS));
+}
+END_TEST
+
+START_TEST(test_uniform_range)
+{
+	struct sim_shop shop;
+
+	sim_shop_init(&shop, 7);
+	for (int i = 0; i < 10000; i++) {
+		double u = sim_shop_uniform(&shop);
+		ck_assert(u >= 0.0 && u < 1.0);
+	}
+}
+END_TEST
+
+/* Over several simulated "days" everything the dashboard shows happens. */
+START_TEST(test_plausible_values)
+{
+	struct sim_shop shop;
+	struct tally t;
+	struct sim_sink sink = tally_sink(&t);
+	double prev_cart = 0.0;
+	int cart_up = 0, cart_down = 0, queued = 0;
+
+	sim_shop_init(&shop, (uint64_t)_i + 1);
+	for (int i = 0; i < LONG_RUN_TICKS; i++) {
+		const struct sim_gauges *g;
+
+		ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &sink), 0);
+		g = sim_shop_gauges(&shop);
+		ck_assert(g->active_connections >= g->inflight_requests);
+		ck_assert(g->queue_depth >= 0.0 && g->cart_items >= 0.0);
+		ck_assert(g->inflight_requests >= 0.0);
+		cart_up += g->cart_items > prev_cart;
+		cart_down += g->cart_items < prev_cart;
+		queued += g->queue_depth > 0.0;
+		prev_cart = g->cart_items;
+	}
+	ck_assert_int_eq(t.bad_latency, 0);
+	ck_assert_int_eq(t.bad_order, 0);
+	for (int r = 0; r < SIM_ROUTE_COUNT; r++)
+		ck_assert_uint_gt(t.by_route[r], 0);
+	/* Mostly successes, but every kind of status and outcome occurs. */
+	ck_assert_uint_gt(t.by_status[SIM_STATUS_200], t.requests / 2);
+	for (int k = 0; k < SIM_STATUS_COUNT; k++)
+		ck_assert_uint_gt(t.by_status[k], 0);
+	for (int o = 0; o < SIM_OUTCOME_COUNT; o++)
+		ck_assert_uint_gt(t.orders[o], 0);
+	ck_assert_uint_gt(t.orders[SIM_ORDER_COMPLETED], t.orders[SIM_ORDER_FAILED]);
+	ck_assert_uint_gt(t.errors[SIM_ERROR_DATABASE] + t.errors[SIM_ERROR_UPSTREAM], 0);
+	ck_assert_uint_gt(t.errors[SIM_ERROR_PAYMENT], 0);
+	ck_assert_int_gt(cart_up, 0);
+	ck_assert_int_gt(cart_down, 0);
+	ck_assert_int_gt(queued, 0);
+}
+END_TEST
+
+/* The first half of the cycle (sine above zero) is busier than the second. */
+START_TEST(test_rate_follows_cycle)
+{
+	double period = sim_shop_cycle_period();
+	int half = (int)(period / TICK_S / 2);
+	unsigned long first, second;
+	struct sim_shop shop;
+	struct tally t;
+	struct sim_sink sink = tally_sink(&t);
+
+	ck_assert(sim_shop_cycle_rate(period / 4) > sim_shop_cycle_rate(3 * period / 4));
+	sim_shop_init(&shop, (uint64_t)_i + 100);
+	for (int i = 0; i < half; i++)
+		ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &sink), 0);
+	first = t.requests;
+	for (int i = 0; i < half; i++)
+		ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &sink), 0);
+	second = t.requests - first;
+	ck_assert_uint_gt(first, second);
+}
+END_TEST
+
+START_TEST(test_step_rejects_bad_args)
+{
+	struct sim_shop shop;
+	struct tally t;
+	struct sim_sink sink = tally_sink(&t);
+	struct sim_sink broken = sink;
+
+	broken.order = NULL;
+	sim_shop_init(&shop, 1);
+	errno = 0;
+	ck_assert_int_eq(sim_shop_step(&shop, 0.0, &sink), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(sim_shop_step(&shop, -1.0, &sink), -1);
+	ck_assert_int_eq(sim_shop_step(&shop, NAN, &sink), -1);
+	ck_assert_int_eq(sim_shop_step(&shop, TICK_S, NULL), -1);
+	ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &broken), -1);
+	ck_assert_int_eq(sim_shop_step(NULL, TICK_S, &sink), -1);
+}
+END_TEST
+
+START_TEST(test_sink_error_stops_step)
+{
+	struct sim_shop shop;
+	struct tally t;
+	struct sim_sink sink = tally_sink(&t);
+
+	t.fail_with = -7;
+	sim_shop_init(&shop, 1);
+	/* 100 s of traffic: a tick without any request is out of the question. */
+	ck_assert_int_eq(sim_shop_step(&shop, 100.0, &sink), -7);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	ck_assert_str_eq(sim_route_name(SIM_ROUTE_PRODUCT), "/product/:id");
+	ck_assert_str_eq(sim_status_name(SIM_STATUS_503), "503");
+	ck_assert_str_eq(sim_route_name(SIM_ROUTE_COUNT), "unknown");
+	for (unsigned e = 0; e < SIM_ENDPOINT_COUNT; e++) {
+		ck_assert_int_lt(sim_endpoint_route(e), SIM_ROUTE_COUNT);
+		ck_assert_int_lt(sim_endpoint_method(e), SIM_METHOD_COUNT);
+	}
+}
+END_TEST
+
+/* ---- procmetrics ------------------------------------------------------ */
+
+START_TEST(test_parse_stat)
+{
+	/* A command name with spaces and parentheses; fields 4..24 hold
+	 * ten times their field number. */
+	static const char text[] = "1234 (a) b (c)) S 40 50 60 70 80 90 100 110 "
+		"120 130 140 150 160 170 180 190 200 210 220 230 240 250 260\n";
+	struct procstat st;
+
+	ck_assert_int_eq(procmetrics_parse_stat(text, &st), 0);
+	ck_assert_uint_eq(st.utime, 140);
+	ck_assert_uint_eq(st.stime, 150);
+	ck_assert_uint_eq(st.starttime, 220);
+	ck_assert_uint_eq(st.vsize, 230);
+	ck_assert_int_eq(st.rss, 240);
+	errno = 0;
+	ck_assert_int_eq(procmetrics_parse_stat("1234 no parens S 1 2", &st), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(procmetrics_parse_stat("1 (x) S 1 2 3\n", &st), -1);
+	ck_assert_int_eq(procmetrics_parse_stat("1 (x) S 4 5 6 7 8 9 10 11 12 13 "
+		"x 15 16 17 18 19 20 21 22 23 24", &st), -1);
+}
+END_TEST
+
+START_TEST(test_parse_statm_btime)
+{
+	unsigned long long size, res;
+	long long bt;
+
+	ck_assert_int_eq(procmetrics_parse_statm("2000 300 100 10 0 500 0\n", &size, &res), 0);
+	ck_assert_uint_eq(size, 2000);
+	ck_assert_uint_eq(res, 300);
+	ck_assert_int_eq(procmetrics_parse_statm("2000\n", &size, &res), -1);
+	ck_assert_int_eq(procmetrics_parse_btime("cpu  1 2 3\nintr 5 6\nbtime 1700000000\n"
+		"processes 9\n", &bt), 0);
+	ck_assert_int_eq(bt, 1700000000LL);
+	ck_assert_int_eq(procmetrics_parse_btime("cpu 1\nxbtime 5\n", &bt), -1);
+	ck_assert_int_eq(procmetrics_parse_btime("btime x\n", &bt), -1);
+}
+END_TEST
+
+START_TEST(test_read_self)
+{
+	struct procmetrics a, b;
+	time_t now = time(NULL);
+	int fd;
+
+	ck_assert_int_eq(procmetrics_read(&a), 0);
+	ck_assert(a.cpu_seconds >= 0.0);
+	ck_assert(a.resident_bytes > 0.0);
+	ck_assert(a.virtual_bytes >= a.resident_bytes);
+	ck_assert(a.open_fds >= 0.0);
+	ck_assert(a.max_fds >= a.open_fds);
+	/* Started a moment ago; btime has one-second resolution. */
+	ck_assert(a.start_time_seconds <= (double)now + 2.0);
+	ck_assert(a.start_time_seconds > (double)now - 3600.0);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(procmetrics_read(&b), 0);
+	ck_assert(b.open_fds == a.open_fds + 1.0);
+	ck_assert(b.start_time_seconds == a.start_time_seconds);
+	ck_assert(b.cpu_seconds >= a.cpu_seconds);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(procmetrics_read(NULL), -1);
+}
+END_TEST
+
+/* ---- store binding, read back through the reader ---------------------- */
+
+static char tmpdir[64];
+static char store_path[128];
+
+static void store_setup(void)
+{
+	strcpy(tmpdir, "/tmp/check_sim.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(store_path, sizeof store_path, "%s/metrics.store", tmpdir);
+}
+
+static void store_teardown(void)
+{
+	(void)unlink(store_path);  /* may not exist: the test decides */
+	(void)rmdir(tmpdir);
+}
+
+static int name_is(const char *p, uint32_t len, const char *want)
+{
+	return strlen(want) == len && memcmp(p, want, len) == 0;
+}
+
+static void family(struct mstore_reader *r, const char *name,
+                   struct mstore_family_view *f)
+{
+	uint32_t n = mstore_reader_family_count(r);
+
+	for (uint32_t i = 0; i < n; i++) {
+		ck_assert_int_eq(mstore_reader_family(r, i, f), 0);
+		if (name_is(f->name, f->name_len, name))
+			return;
+	}
+	ck_abort_msg("family %s not found", name);
+}
+
+static int route_index(const struct mstore_series_view *s, unsigned label)
+{
+	for (int r = 0; r < SIM_ROUTE_COUNT; r++)
+		if (name_is(s->label_value[label], s->label_value_len[label],
+		            sim_route_name((enum sim_route)r)))
+			return r;
+	ck_abort_msg("unknown route label");
+	return -1;
+}
+
+/* Sum of counter values (by route when label >= 0) or histogram counts. */
+static double read_family(struct mstore_reader *r, const char *name, int label,
+                          double by_route[SIM_ROUTE_COUNT], double *sum)
+{
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	double total = 0.0;
+	int rc;
+
+	family(r, name, &f);
+	if (sum != NULL)
+		*sum = 0.0;
+	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
+	     rc = mstore_reader_series_next(r, &f, &s)) {
+		double v;
+
+		ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+		v = f.type == MSTORE_HISTOGRAM ? (double)snap.count : snap.value;
+		if (f.type == MSTORE_HISTOGRAM) {
+			ck_assert_uint_eq(snap.bucket[f.nbounds], snap.count);
+			if (sum != NULL)
+				*sum += snap.sum;
+		}
+		if (label >= 0)
+			by_route[route_index(&s, (unsigned)label)] += v;
+		total += v;
+	}
+	ck_assert_int_eq(rc, 0);
+	return total;
+}
+
+static void tick_into(struct sim_store *st, struct sim_shop *shop)
+{
+	struct sim_sink sink = sim_store_sink(st);
+	struct procmetrics pm;
+
+	ck_assert_int_eq(sim_shop_step(shop, TICK_S, &sink), 0);
+	ck_assert_int_eq(sim_store_gauges(st, sim_shop_gauges(shop)), 0);
+	ck_assert_int_eq(procmetrics_read(&pm), 0);
+	ck_assert_int_eq(sim_store_process(st, &pm), 0);
+	ck_assert_int_eq(sim_store_heartbeat(st), 0);
+}
+
+/* Requests counted by route equal the latency histogram's counts; orders
+ * equal the order-value count; counters never go down; the series set is
+ * complete from the start. */
+START_TEST(test_store_consistent)
+{
+	struct sim_store st;
+	struct sim_shop shop;
+	struct mstore_reader *r;
+	struct mstore_info before, after;
+	double prev_requests = 0.0, prev_orders = 0.0;
+	int err;
+
+	ck_assert_int_eq(sim_store_open(&st, store_path, 1000), 0);
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_reader_info(r, &before), 0);
+	sim_shop_init(&shop, 5);
+	for (int round = 0; round < 10; round++) {
+		double req[SIM_ROUTE_COUNT] = { 0 }, lat[SIM_ROUTE_COUNT] = { 0 };
+		double requests, orders, values, value_sum, billed;
+
+		for (int i = 0; i < 10; i++)
+			tick_into(&st, &shop);
+		requests = read_family(r, "shop_http_requests_total", 1, req, NULL);
+		ck_assert(read_family(r, "shop_http_request_duration_seconds", 0, lat, NULL)
+		          == requests);
+		for (int k = 0; k < SIM_ROUTE_COUNT; k++)
+			ck_assert(req[k] == lat[k]);
+		orders = read_family(r, "shop_orders_total", -1, NULL, NULL);
+		values = read_family(r, "shop_order_value_euros", -1, NULL, &value_sum);
+		billed = read_family(r, "shop_billed_euros_total", -1, NULL, NULL);
+		ck_assert(orders == values);
+		ck_assert(billed <= value_sum + 1e-6 && billed > 0.0);
+		ck_assert(requests > prev_requests && orders >= prev_orders);
+		prev_requests = requests;
+		prev_orders = orders;
+	}
+	ck_assert(read_family(r, "process_cpu_seconds_total", -1, NULL, NULL) >= 0.0);
+	ck_assert_int_eq(mstore_reader_info(r, &after), 0);
+	ck_assert_uint_eq(before.series, after.series);
+	ck_assert_uint_eq(before.families, after.families);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
+	mstore_reader_close(r);
+	sim_store_close(&st);
+}
+END_TEST
+
+START_TEST(test_store_mode)
+{
+	struct sim_store st;
+	struct stat sb;
+	mode_t mask = umask(0);
+
+	umask(mask);
+	ck_assert_int_eq(sim_store_open(&st, store_path, 1000), 0);
+	ck_assert_int_eq(stat(store_path, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, SIM_STORE_MODE & ~mask);
+	sim_store_close(&st);
+}
+END_TEST
+
+START_TEST(test_store_unwritable)
+{
+	struct sim_store st;
+	char path[sizeof store_path + 16];
+
+	snprintf(path, sizeof path, "%s/missing/x", tmpdir);
+	errno = 0;
+	ck_assert_int_eq(sim_store_open(&st, path, 1000), MSTORE_E_SYS);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_ptr_null(st.failed);
+	ck_assert_ptr_null(st.st);
+	sim_store_close(&st);  /* harmless on a closed store */
+}
+END_TEST
+
+static Suite *sim_suite(void)
+{
+	Suite *s = suite_create("sim");
+	TCase *shop = tcase_create("shop");
+	TCase *proc = tcase_create("procmetrics");
+	TCase *store = tcase_create("store");
+
+	tcase_add_test(shop, test_same_seed_same_run);
+	tcase_add_test(shop, test_uniform_range);
+	tcase_add_loop_test(shop, test_plausible_values, 0, 3);
+	tcase_add_loop_test(shop, test_rate_follows_cycle, 0, 5);
+	tcase_add_test(shop, test_step_rejects_bad_args);
+	tcase_add_test(shop, test_sink_error_stops_step);
+	tcase_add_test(shop, test_names);
+	suite_add_tcase(s, shop);
+	tcase_add_test(proc, test_parse_stat);
+	tcase_add_test(proc, test_parse_statm_btime);
+	tcase_add_test(proc, test_read_self);
+	suite_add_tcase(s, proc);
+	tcase_add_checked_fixture(store, store_setup, store_teardown);
+	tcase_add_test(store, test_store_consistent);
+	tcase_add_test(store, test_store_mode);
+	tcase_add_test(store, test_store_unwritable);
+	suite_add_tcase(s, store);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(sim_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
