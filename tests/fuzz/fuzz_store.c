@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_store.c - libFuzzer target: arbitrary bytes as a store file, through
+ * everything metrics.fcgi does with one: open + validate, info, freshness,
+ * family/series iteration, snapshots, rendering in both formats, then the
+ * file shrinking under the reader and a refresh.
+ *
+ * The input is written to a memfd and opened through /proc/self/fd/N, so
+ * the library takes its ordinary open(2)/fstat/mmap path.  Besides "no
+ * crash, no leak, no sanitizer report", the target checks the promises of
+ * mstore.h and expo.h and abort()s when one is broken:
+ *   - a failed open reports a negative code with a message;
+ *   - every family view has a valid name, label names and bound counts;
+ *   - a histogram snapshot is cumulative with bucket[nbounds] == count;
+ *   - a size query (cap 0) gives the exact size a second rendering uses,
+ *     one byte less gives EXPO_E_SPACE, and the output ends in a newline
+ *     and holds no NUL byte;
+ *   - after the file shrinks below what the reader mapped, refresh fails
+ *     and rendering fails cleanly (touching the lost pages would SIGBUS).
+ *
+ * Built two ways: with -fsanitize=fuzzer as tests/fuzz/fuzz_store
+ * (configure --enable-fuzzing, make fuzz), and with tests/fuzz/fuzz_replay.c
+ * as an ordinary program that make check uses to replay the corpus.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "expo.h"
+#include "mstore.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_ASSERT(cond, ...) do {                                     \
+		if (!(cond)) {                                          \
+			fprintf(stderr, "fuzz_store: broken promise: %s: ", #cond); \
+			fprintf(stderr, __VA_ARGS__);                   \
+			fputc('\n', stderr);                            \
+			abort();                                        \
+		}                                                       \
+	} while (0)
+
+static int fuzz_fd = -1;
+static char fuzz_path[64];
+
+/* Replace the memfd's content with data.  0, or -1 if the system failed us
+ * (not a finding: the input is skipped). */
+static int
+fuzz_write_file(const uint8_t *data, size_t size)
+{
+	size_t done = 0;
+
+	if (fuzz_fd < 0) {
+		fuzz_fd = memfd_create("fuzz_store", MFD_CLOEXEC);
+		if (fuzz_fd < 0)
+			return -1;
+		snprintf(fuzz_path, sizeof(fuzz_path), "/proc/self/fd/%d", fuzz_fd);
+	}
+	if (ftruncate(fuzz_fd, 0) != 0)
+		return -1;
+	while (done < size) {
+		ssize_t n = pwrite(fuzz_fd, data + done, size - done, (off_t)done);
+
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+static void
+fuzz_check_family(const struct mstore_family_view *f)
+{
+	uint32_t i;
+
+	FUZZ_ASSERT(mstore_valid_metric_name(f->name, f->name_len), "family %u", f->index);
+	FUZZ_ASSERT(f->type == MSTORE_COUNTER || f->type == MSTORE_GAUGE ||
+	            f->type == MSTORE_HISTOGRAM, "type %d", (int)f->type);
+	FUZZ_ASSERT(f->nlabels <= MSTORE_MAX_LABELS, "nlabels %u", f->nlabels);
+	FUZZ_ASSERT(f->nbounds <= MSTORE_MAX_BUCKETS, "nbounds %u", f->nbounds);
+	FUZZ_ASSERT(f->type == MSTORE_HISTOGRAM || f->nbounds == 0, "nbounds %u", f->nbounds);
+	FUZZ_ASSERT(f->name_len <= MSTORE_NAME_MAX && f->help_len <= MSTORE_HELP_MAX &&
+	            f->unit_len <= MSTORE_UNIT_MAX, "string lengths");
+	for (i = 0; i < f->nlabels; i++)
+		FUZZ_ASSERT(mstore_valid_label_name(f->label_name[i], f->label_name_len[i]),
+		            "label name %u", i);
+	for (i = 0; i + 1 < f->nbounds; i++)
+		FUZZ_ASSERT(f->bounds[i] < f->bounds[i + 1], "bounds not increasing");
+}
+
+static void
+fuzz_check_snapshot(const struct mstore_family_view *f, const struct mstore_snapshot *sn)
+{
+	uint32_t i;
+
+	if (f->type != MSTORE_HISTOGRAM)
+		return;
+	for (i = 0; i < f->nbounds; i++)
+		FUZZ_ASSERT(sn->bucket[i] <= sn->bucket[i + 1], "bucket %u not cumulative", i);
+	FUZZ_ASSERT(sn->bucket[f->nbounds] == sn->count, "+Inf bucket %llu != count %llu",
+	            (unsigned long long)sn->bucket[f->nbounds], (unsigned long long)sn->count);
+}
+
+/* Walk every family and series, as the renderer does, checking the views. */
+static void
+fuzz_walk(const struct mstore_reader *r)
+{
+	uint32_t i, n = mstore_reader_family_count(r);
+
+	for (i = 0; i < n; i++) {
+		struct mstore_family_view f;
+		struct mstore_series_view s;
+		struct mstore_snapshot sn;
+		uint32_t k, steps = 0;
+		int rc;
+
+		if (mstore_reader_family(r, i, &f) != 0)
+			continue;
+		fuzz_check_family(&f);
+		for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
+		     rc = mstore_reader_series_next(r, &f, &s)) {
+			FUZZ_ASSERT(++steps <= UINT32_C(1) << 22, "series walk does not end");
+			FUZZ_ASSERT(s.family == f.index, "series of family %u in %u", s.family, f.index);
+			for (k = 0; k < f.nlabels; k++)
+				FUZZ_ASSERT(mstore_valid_utf8(s.label_value[k], s.label_value_len[k]),
+				            "label value not UTF-8");
+			if (mstore_reader_snapshot(r, &f, &s, &sn) == 0)
+				fuzz_check_snapshot(&f, &sn);
+		}
+		FUZZ_ASSERT(rc <= 0, "series iteration returned %d", rc);
+	}
+}
+
+/* Render in format f: size query, exact rendering, one byte short. */
+static void
+fuzz_render(const struct mstore_reader *r, enum expo_format f)
+{
+	static const struct expo_own own = {
+		.writer_up = 1, .have_store_age = 1, .store_age_seconds = 0.5,
+		.version = "fuzz", .store_format = 1, .scrapes = 7, .scrape_errors = 1,
+	};
+	size_t need = 0, len = 0, i;
+	char *buf;
+	int rc;
+
+	rc = expo_render(r, f, &own, NULL, 0, &need);
+	if (rc != EXPO_E_SPACE) {
+		FUZZ_ASSERT(rc < 0 && rc != EXPO_E_INVAL, "size query returned %d", rc);
+		return;
+	}
+	FUZZ_ASSERT(need > 0, "size query says 0 bytes");
+	buf = malloc(need);
+	if (buf == NULL)
+		return;
+	rc = expo_render(r, f, &own, buf, need, &len);
+	if (rc == 0) {
+		FUZZ_ASSERT(len == need, "rendered %zu bytes, size query said %zu", len, need);
+		FUZZ_ASSERT(buf[len - 1] == '\n', "output does not end in a newline");
+		for (i = 0; i < len; i++)
+			FUZZ_ASSERT(buf[i] != '\0', "NUL byte at %zu", i);
+		if (f == EXPO_OPENMETRICS)
+			FUZZ_ASSERT(len >= 6 && memcmp(buf + len - 6, "# EOF\n", 6) == 0, "no # EOF");
+		rc = expo_render(r, f, &own, buf, need - 1, &len);
+		FUZZ_ASSERT(rc == EXPO_E_SPACE && len == need, "one byte short gave %d/%zu", rc, len);
+	} else {
+		FUZZ_ASSERT(rc < 0 && rc != EXPO_E_INVAL, "render returned %d", rc);
+	}
+	free(buf);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct mstore_reader *r;
+	struct mstore_info info;
+	int64_t age;
+	int err = 0, rc;
+
+	if (fuzz_write_file(data, size) != 0)
+		return 0;
+	r = mstore_reader_open(fuzz_path, &err);
+	if (r == NULL) {
+		FUZZ_ASSERT(err < 0 && mstore_strerror(err) != NULL, "open failed with %d", err);
+		return 0;
+	}
+	FUZZ_ASSERT(mstore_reader_info(r, &info) == 0, "info on a valid reader");
+	FUZZ_ASSERT(info.families <= info.max_families && info.series <= info.max_series,
+	            "counts above capacity");
+	(void)mstore_reader_fresh(r, 0, &age);
+	fuzz_walk(r);
+	fuzz_render(r, EXPO_TEXT);
+	fuzz_render(r, EXPO_OPENMETRICS);
+
+	/* The same file again: nothing changed, so no remap. */
+	rc = mstore_reader_refresh(r);
+	FUZZ_ASSERT(rc == 0 || rc < 0, "refresh of an unchanged file returned %d", rc);
+
+	/* Shrink it under the reader: refresh must notice before touching it. */
+	if (size >= 2 && ftruncate(fuzz_fd, (off_t)(size / 2)) == 0) {
+		rc = mstore_reader_refresh(r);
+		if (info.file_size > size / 2)
+			FUZZ_ASSERT(rc < 0, "refresh after shrinking to %zu of %llu returned %d",
+			            size / 2, (unsigned long long)info.file_size, rc);
+		fuzz_walk(r);
+		fuzz_render(r, EXPO_TEXT);
+	}
+	mstore_reader_close(r);
+	return 0;
+}
