@@ -78,9 +78,11 @@ out_overflow(struct out *o, size_t n)
  * room for SMALL_COPY bytes, copy them as two overlapping fixed-size moves
  * instead of calling memcpy.
  */
-#define SMALL_COPY 16
-#define HALF_COPY 8
-#define QUARTER_COPY 4
+#define SMALL_COPY 32
+#define CHECKED_COPY 16 /* out_put()'s limit: its stack sources are small */
+#define HALF_COPY 16
+#define QUARTER_COPY 8
+#define EIGHTH_COPY 4
 
 static inline void
 copy_small(char *d, const char *s, size_t n)
@@ -91,9 +93,15 @@ copy_small(char *d, const char *s, size_t n)
 	} else if (n >= QUARTER_COPY) {
 		memcpy(d, s, QUARTER_COPY);
 		memcpy(d + n - QUARTER_COPY, s + n - QUARTER_COPY, QUARTER_COPY);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
+	} else if (n >= EIGHTH_COPY) {
+		memcpy(d, s, EIGHTH_COPY);
+		memcpy(d + n - EIGHTH_COPY, s + n - EIGHTH_COPY, EIGHTH_COPY);
+	} else if (n > 0) {
+		/* 1..3 bytes: first, middle, last (a loop here would be turned
+		 * into a memcpy call by the compiler). */
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
 	}
 }
 
@@ -101,7 +109,7 @@ static inline void
 out_put(struct out *o, const char *s, size_t n)
 {
 	if (n <= (size_t)(o->end - o->p)) {
-		if (n <= SMALL_COPY)
+		if (n <= CHECKED_COPY)
 			copy_small(o->p, s, n);
 		else
 			memcpy(o->p, s, n);
@@ -162,13 +170,23 @@ out_u64(struct out *o, uint64_t v)
 #define SWAR_ONES  UINT64_C(0x0101010101010101)
 #define SWAR_HIGHS UINT64_C(0x8080808080808080)
 
-/* Non-zero iff some byte of w equals c (exact for "any", as used here). */
+/*
+ * Non-zero iff some byte of w needs an escape: \ and newline, and " when
+ * quote is set.  Each term is the zero-byte test on w xor that byte, which
+ * is exact for "some byte" (the only question asked here).
+ */
 static inline uint64_t
-swar_has(uint64_t w, unsigned char c)
+swar_special(uint64_t w, bool quote)
 {
-	uint64_t x = w ^ (SWAR_ONES * c);
+	uint64_t a = w ^ (SWAR_ONES * '\\'), b = w ^ (SWAR_ONES * '\n');
+	uint64_t t = ((a - SWAR_ONES) & ~a) | ((b - SWAR_ONES) & ~b);
 
-	return (x - SWAR_ONES) & ~x & SWAR_HIGHS;
+	if (quote) {
+		uint64_t c = w ^ (SWAR_ONES * '"');
+
+		t |= (c - SWAR_ONES) & ~c;
+	}
+	return t & SWAR_HIGHS;
 }
 
 static inline bool
@@ -179,7 +197,7 @@ is_special(unsigned char c, bool quote)
 
 /* Index of the first byte needing an escape in s[0..n), or n.  Eight bytes
  * at a time; most label values have nothing to escape. */
-static size_t
+static inline size_t
 find_special(const char *s, size_t n, bool quote)
 {
 	size_t i = 0;
@@ -188,8 +206,17 @@ find_special(const char *s, size_t n, bool quote)
 		uint64_t w;
 
 		memcpy(&w, s + i, sizeof w);
-		if (swar_has(w, '\\') | swar_has(w, '\n') | (quote ? swar_has(w, '"') : 0))
+		if (swar_special(w, quote))
 			break;
+	}
+	if (i < n && i + sizeof(uint64_t) > n && n >= sizeof(uint64_t)) {
+		/* The last few bytes: one word ending at n (overlapping bytes
+		 * already known to be clean). */
+		uint64_t w;
+
+		memcpy(&w, s + n - sizeof w, sizeof w);
+		if (!swar_special(w, quote))
+			return n;
 	}
 	for (; i < n; i++)
 		if (is_special((unsigned char)s[i], quote))
@@ -212,6 +239,70 @@ out_escaped(struct out *o, const char *s, size_t n, bool quote)
 		s += i + 1;
 		n -= i + 1;
 	}
+}
+
+/*
+ * Unchecked writers, for a line whose worst-case size was reserved first
+ * (see render_scalar): they take and return a raw write pointer.
+ */
+
+/* Whether s[0..n) has a byte to escape.  Short strings (most label values)
+ * are folded into one word: two overlapping loads for 4..7 bytes, three
+ * bytes for 1..3; the zero bytes this adds never match. */
+static inline bool
+has_special(const char *s, size_t n, bool quote)
+{
+	uint64_t w;
+
+	if (n >= sizeof w)
+		return find_special(s, n, quote) < n;
+	if (n >= EIGHTH_COPY) {
+		uint32_t a, b;
+
+		memcpy(&a, s, sizeof a);
+		memcpy(&b, s + n - sizeof b, sizeof b);
+		w = a | (uint64_t)b << 32;
+	} else if (n > 0) {
+		w = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+		    (uint64_t)(unsigned char)s[n - 1] << 16;
+	} else {
+		return false;
+	}
+	return swar_special(w, quote) != 0;
+}
+
+/* Copy s[0..n) to d escaping as out_escaped() does; d has room for 2n. */
+static inline char *
+raw_escaped(char *d, const char *s, size_t n, bool quote)
+{
+	size_t i;
+
+	if (!has_special(s, n, quote)) {
+		if (n <= SMALL_COPY)
+			copy_small(d, s, n);
+		else
+			memcpy(d, s, n);
+		return d + n;
+	}
+	for (i = 0; i < n; i++) {
+		if (is_special((unsigned char)s[i], quote)) {
+			*d++ = '\\';
+			*d++ = s[i] == '\n' ? 'n' : s[i];
+		} else {
+			*d++ = s[i];
+		}
+	}
+	return d;
+}
+
+static inline char *
+raw_put(char *d, const char *s, size_t n)
+{
+	if (n <= SMALL_COPY)
+		copy_small(d, s, n);
+	else
+		memcpy(d, s, n);
+	return d + n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -237,6 +328,9 @@ struct fam_ctx {
 	char le[MSTORE_MAX_BUCKETS + 1][LE_TAIL_MAX];
 	uint8_t le_len[MSTORE_MAX_BUCKETS + 1];
 	bool om_no_sum;          /* OpenMetrics: family has a negative bound */
+	/* Longest scalar line without its label values: name, chunks,
+	 * `"} `, number, newline. */
+	size_t scalar_fixed;
 };
 
 static void
@@ -358,6 +452,9 @@ ctx_init(struct fam_ctx *c, enum expo_format fmt, const struct mstore_family_vie
 	c->v = v;
 	ctx_names(c);
 	ctx_chunks(c);
+	c->scalar_fixed = c->sample.len + STR_LEN("\"} ") + FMT_DOUBLE_MAX + 1;
+	for (uint32_t j = 0; j < v->nlabels; j++)
+		c->scalar_fixed += c->chunk_len[j];
 	if (v->type == MSTORE_HISTOGRAM)
 		ctx_buckets(c);
 	return 0;
@@ -430,11 +527,54 @@ render_label_values(struct out *o, const struct fam_ctx *c,
 	}
 }
 
+/* The most render_scalar() can write for s: each label value at most
+ * doubles when escaped. */
+static size_t
+scalar_worst(const struct fam_ctx *c, const struct mstore_series_view *s)
+{
+	size_t n = c->scalar_fixed;
+	uint32_t j;
+
+	for (j = 0; j < c->v->nlabels; j++)
+		n += 2 * (size_t)s->label_value_len[j];
+	return n;
+}
+
+/* render_scalar() into reserved space: no per-write checks. */
+static char *
+scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
+           double value)
+{
+	uint32_t j;
+
+	p = raw_put(p, c->sample.s, c->sample.len);
+	for (j = 0; j < c->v->nlabels; j++) {
+		p = raw_put(p, c->chunk[j], c->chunk_len[j]);
+		p = raw_escaped(p, s->label_value[j], s->label_value_len[j], true);
+	}
+	if (c->v->nlabels > 0) {
+		memcpy(p, "\"} ", 3);
+		p += 3;
+	} else {
+		*p++ = ' ';
+	}
+	p += fmt_double_style(p, value, FMT_VALUE);
+	*p++ = '\n';
+	return p;
+}
+
 /* name{labels} value\n for a counter or gauge. */
 static void
 render_scalar(struct out *o, const struct fam_ctx *c,
               const struct mstore_series_view *s, double value)
 {
+	/* Nearly always: reserve the worst case once, then write unchecked.
+	 * Near the end of the buffer (or once it overflowed, end == p) the
+	 * checked writes below count exactly. */
+	if (scalar_worst(c, s) <= (size_t)(o->end - o->p)) {
+		o->p = scalar_raw(o->p, c, s, value);
+		return;
+	}
 	out_put(o, c->sample.s, c->sample.len);
 	render_label_values(o, c, s);
 	if (c->v->nlabels > 0)

@@ -3,11 +3,10 @@
  * fmtnum.h - fast number formatting for the exposition formats.
  *
  * Doubles are written as the SHORTEST decimal string that reads back
- * (strtod) to exactly the same double, bit for bit.  The digits come from a
- * Grisu-style generator (cached 64-bit powers of ten, exact error bounds) that
- * proves its own result; when it cannot, an exact slow path (snprintf +
- * strtod round-trip check) takes over, so every output is correct.  No
- * allocation, no locale dependence in the fast path, no global state.
+ * (strtod) to exactly the same double, bit for bit, and among those the one
+ * closest to it.  The digits come from Schubfach (128-bit powers of ten and
+ * a proof that every comparison it makes is exact), so there is no slow
+ * path.  No allocation, no locale dependence, no global state.
  *
  * Output never carries a NUL terminator and never exceeds FMT_DOUBLE_MAX /
  * FMT_U64_MAX bytes; dst must have room for that many.
@@ -73,9 +72,10 @@ size_t fmt_u64(char *dst, uint64_t v);
 int fmt_shortest_digits(double v, char *digits, int *exp10);
 
 /*
- * The proven fast path alone: like fmt_shortest_digits() but returns 0 when
- * it cannot prove its digits shortest and correct (about 0.5% of random bit
- * patterns; the caller then needs the slow path).  For tests and benchmarks.
+ * The fast path alone.  It used to fail on about 0.5% of values (Grisu3)
+ * and let fmt_shortest_digits() fall back to a slow path; it now always
+ * succeeds and is the same as fmt_shortest_digits().  Kept for the tests
+ * and benchmarks.
  */
 int fmt_fast_digits(double v, char *digits, int *exp10);
 

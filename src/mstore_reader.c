@@ -214,7 +214,7 @@ map_adopt_header(struct mapping *m)
 /* ------------------------------------------------------- record checks */
 
 /* Resolve a string reference: in bounds, at most max bytes, NUL-terminated. */
-static int
+static inline int
 str_get(const struct mapping *m, struct mstore_str ref, uint32_t max, const char **p, uint32_t *len)
 {
 	if (ref.off >= m->string_bytes || ref.len >= m->string_bytes - ref.off)
@@ -307,7 +307,7 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out)
  * for new records): the renderer walks every series on every scrape, and
  * published strings never change under a correct writer.
  */
-static int
+static inline int
 series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_t idx,
             struct mstore_series_view *out, int full)
 {
@@ -462,7 +462,7 @@ map_recheck(struct mapping *m)
 
 /* -------------------------------------------------------------- public */
 
-static int
+static inline int
 reader_ok(const struct mstore_reader *r)
 {
 	if (r == NULL)
@@ -622,7 +622,7 @@ series_step(const struct mstore_reader *r, const struct mstore_family_view *f, u
 	return 1;
 }
 
-static int
+static inline int
 series_args(const struct mstore_reader *r, const struct mstore_family_view *f,
             const struct mstore_series_view *s)
 {

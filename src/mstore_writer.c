@@ -853,7 +853,9 @@ mstore_gauge_sub(struct mstore_series *s, double v)
 	return mstore_gauge_add(s, -v);
 }
 
-/* Index of the first bound >= v, i.e. its bucket; NaN and > last: +Inf. */
+/* Index of the first bound >= v, i.e. its bucket; NaN and > last: +Inf.
+ * (A branch-free variant measured ~1.5 ns slower in metrics-bench update:
+ * the bench's repeating values are well predicted.) */
 static uint32_t
 bucket_index(const double *b, uint32_t n, double v)
 {

@@ -500,6 +500,64 @@ START_TEST(test_huge_labels)
 }
 END_TEST
 
+/* Longest label value in test_escape_positions: past two 16-byte words. */
+#define ESC_LEN_MAX 40
+
+/* Value number (len, pos, k) of test_escape_positions: len bytes of 'a'
+ * with specials[k] at pos (pos == len: none).  All distinct. */
+static void
+esc_value(char *val, size_t len, size_t pos, int k)
+{
+	static const char specials[] = { '"', '\\', '\n' };
+
+	memset(val, 'a', len);
+	if (pos < len)
+		val[pos] = specials[k];
+	val[len] = '\0';
+}
+
+/*
+ * Label values of every length 0..ESC_LEN_MAX, clean or with one byte to
+ * escape at each position (the renderer scans 4- and 8-byte words with
+ * overlapping tails and copies in 4/8/16-byte moves), one series each,
+ * against escaping done here byte by byte.
+ */
+START_TEST(test_escape_positions)
+{
+	static const char *const ln[] = { "v" };
+	static char want[OUT_CAP];
+	char val[ESC_LEN_MAX + 1];
+	const char *vp[1] = { val };
+	struct mstore_family *f = gauge("esc", NULL, NULL, 1, ln);
+	const char *got;
+	size_t len, pos, i, w = 0;
+	int k;
+
+	w += (size_t)sprintf(want + w, "# TYPE esc gauge\n");
+	for (len = 0; len <= ESC_LEN_MAX; len++) {
+		for (pos = 0; pos <= len; pos++) {
+			for (k = 0; k < (pos < len ? 3 : 1); k++) {
+				esc_value(val, len, pos, k);
+				(void)series(f, vp);
+				w += (size_t)sprintf(want + w, "esc{v=\"");
+				for (i = 0; i < len; i++) {
+					if (val[i] == '"' || val[i] == '\\' || val[i] == '\n')
+						want[w++] = '\\';
+					want[w++] = val[i] == '\n' ? 'n' : val[i];
+				}
+				w += (size_t)sprintf(want + w, "\"} 0\n");
+			}
+		}
+	}
+	got = render(1, EXPO_TEXT, NULL);
+	/* Report the first difference, not two 150 KB strings. */
+	for (i = 0; got[i] != '\0' && got[i] == want[i]; i++)
+		;
+	ck_assert_msg(got[i] == want[i], "differs at byte %zu: \"%.40s\" vs \"%.40s\"",
+	              i, got + i, want + i);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Buffer too small                                                    */
 /* ------------------------------------------------------------------ */
@@ -599,6 +657,7 @@ expo_suite(void)
 	suite_add_tcase(s, core);
 	tcase_add_checked_fixture(limits, setup, teardown);
 	tcase_add_test(limits, test_huge_labels);
+	tcase_add_test(limits, test_escape_positions);
 	tcase_add_test(limits, test_small_buffer);
 	suite_add_tcase(s, limits);
 	tcase_add_test(errors, test_errors);

@@ -753,6 +753,66 @@ START_TEST(test_max_labels_buckets)
 }
 END_TEST
 
+/*
+ * Bucket placement for every bound count 0..MSTORE_MAX_BUCKETS: each bound,
+ * its neighbours, values outside, infinities and NaN, against a linear
+ * reference (first bound >= v; NaN and above the last go to +Inf).
+ */
+START_TEST(test_bucket_placement)
+{
+	double bounds[MSTORE_MAX_BUCKETS], probes[4 * MSTORE_MAX_BUCKETS + 8];
+	uint64_t want[MSTORE_MAX_BUCKETS + 1];
+	char name[32];
+	struct mstore_family *f;
+	struct mstore_series *x;
+	struct mstore_reader *r;
+	struct mstore_family_view fv;
+	struct mstore_series_view sv;
+	struct mstore_snapshot snap;
+	int nb, i, np, err;
+
+	for (nb = 0; nb <= MSTORE_MAX_BUCKETS; nb++) {
+		for (i = 0; i < nb; i++)
+			bounds[i] = i * 0.25 - 2;
+		np = 0;
+		for (i = 0; i < nb; i++) {
+			probes[np++] = bounds[i];
+			probes[np++] = nextafter(bounds[i], -INFINITY);
+			probes[np++] = nextafter(bounds[i], INFINITY);
+		}
+		probes[np++] = -1e300;
+		probes[np++] = 1e300;
+		probes[np++] = -INFINITY;
+		probes[np++] = INFINITY;
+		probes[np++] = NAN;
+		memset(want, 0, sizeof want);
+		(void)snprintf(name, sizeof name, "place_%d", nb);
+		ck_assert_int_eq(mstore_histogram_family(st, name, NULL, NULL, 0, NULL, (size_t)nb,
+		                                         bounds, &f), 0);
+		ck_assert_int_eq(mstore_series_get(f, NULL, &x), 0);
+		for (i = 0; i < np; i++) {
+			int b = 0;
+
+			while (b < nb && !(probes[i] <= bounds[b]))
+				b++;
+			want[b]++;
+			ck_assert_int_eq(mstore_histogram_observe(x, probes[i]), 0);
+		}
+		r = mstore_reader_open(store_path, &err);
+		ck_assert_ptr_nonnull(r);
+		find_family(r, name, &fv);
+		nth_series(r, &fv, 0, &sv, &snap);
+		for (i = 1; i <= nb; i++)
+			want[i] += want[i - 1]; /* the reader reports cumulative counts */
+		for (i = 0; i <= nb; i++)
+			ck_assert_msg(snap.bucket[i] == want[i], "%d bounds: bucket %d has %llu, want %llu",
+			              nb, i, (unsigned long long)snap.bucket[i],
+			              (unsigned long long)want[i]);
+		mstore_reader_close(r);
+	}
+}
+END_TEST
+
 START_TEST(test_many_series)
 {
 	static const char *const ln[] = { "id" };
@@ -804,6 +864,7 @@ mstore_writer_suite(void)
 	tcase_add_test(limits, test_value_space);
 	tcase_add_test(limits, test_string_space);
 	tcase_add_test(limits, test_max_labels_buckets);
+	tcase_add_test(limits, test_bucket_placement);
 	tcase_add_test(limits, test_many_series);
 	suite_add_tcase(s, limits);
 	return s;
