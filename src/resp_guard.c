@@ -36,6 +36,10 @@ resp_guard_install(void)
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = guard_handler;
+	/* SA_NODEFER: SIGBUS stays unblocked in the handler, so jumping out
+	 * of it leaves the signal mask as it was and sigsetjmp() need not
+	 * save it (that would be an rt_sigprocmask() per request). */
+	sa.sa_flags = SA_NODEFER;
 	if (sigemptyset(&sa.sa_mask) == -1)
 		return -1;
 	return sigaction(SIGBUS, &sa, NULL);
@@ -46,8 +50,8 @@ resp_guard_call(int (*fn)(void *arg), void *arg, int *rc)
 {
 	int r;
 
-	/* savemask = 1: the jump restores the mask, unblocking SIGBUS. */
-	if (sigsetjmp(guard_env, 1) != 0)
+	/* savemask = 0: see SA_NODEFER in resp_guard_install(). */
+	if (sigsetjmp(guard_env, 0) != 0)
 		return 1;
 	guard_armed = 1;
 	r = fn(arg);

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* First size of the render buffer; it grows to fit and is kept. */
 #define BUF_INITIAL ((size_t)64 * 1024)
@@ -31,6 +33,20 @@
 #define RENDER_TRIES 4
 /* Grow to the size asked for plus 1/BUF_HEADROOM of it. */
 #define BUF_HEADROOM 8
+/*
+ * How much of the render buffer stays resident while idle.  After a body
+ * larger than this, resp_server_trim() gives the pages beyond it back to
+ * the kernel (MADV_DONTNEED): the buffer keeps its size and address (no
+ * allocation per request), and the next large render takes a zero-filled
+ * page fault per 4 KiB beyond this mark.  At N=10,000 (2.4 MB bodies) that
+ * is ~350 faults, measured at 7.7 ms of CPU per request on our VM (render:
+ * 1.5 ms), so the responder trims only once it has been idle for a while
+ * (responder.c), never between back-to-back requests.  Stores that render
+ * under 1 MiB never pay it.  Alternatives: MADV_FREE pages count in RSS
+ * until the kernel needs them; rendering in pieces would need a streaming
+ * renderer and give up the single write per response.
+ */
+#define BUF_KEEP_RESIDENT ((size_t)1024 * 1024)
 /* Short text bodies (errors, /health) and the log rate-limit key. */
 #define MSG_MAX 1024
 #define NS_PER_SEC 1e9
@@ -47,6 +63,8 @@ struct resp_server {
 	struct mstore_reader *reader;   /* NULL: (re)open on the next request */
 	char *buf;                      /* the render buffer */
 	size_t cap;
+	size_t used;                    /* bytes written since the last trim */
+	size_t page;                    /* the system's page size */
 	char msg[MSG_MAX];              /* short bodies */
 	char last_problem[MSG_MAX];     /* last store problem logged ("" none) */
 	uint64_t scrapes;               /* /metrics requests answered */
@@ -86,6 +104,7 @@ resp_server_new(const struct resp_opts *o)
 	s->opts = o;
 	s->cap = BUF_INITIAL;
 	s->buf = xrealloc(NULL, s->cap);
+	s->page = (size_t)sysconf(_SC_PAGESIZE);
 	return s;
 }
 
@@ -170,6 +189,8 @@ render(struct store_job *j)
 		if (rc == EXPO_E_SPACE && grow(j->s, len) != 0)
 			return RESP_E_TOO_LARGE;
 	}
+	/* what the renders may have written: a failed one, anything */
+	j->s->used = rc == 0 ? len : j->s->cap;
 	if (rc == EXPO_E_SPACE)
 		return MSTORE_E_RETRY; /* kept growing: try the next scrape */
 	j->len = len;
@@ -356,6 +377,38 @@ serve_health(struct resp_server *s, struct resp_reply *out)
 		(void)snprintf(s->msg, sizeof s->msg,
 		               "ok: last heartbeat %.3f s ago\n", age);
 	reply_text(s, out, 200, "OK", s->msg);
+}
+
+/* addr rounded down to a page boundary */
+static uintptr_t
+page_down(const struct resp_server *s, uintptr_t addr)
+{
+	return addr & ~(uintptr_t)(s->page - 1);
+}
+
+int
+resp_server_trim_pending(const struct resp_server *s)
+{
+	return s->used > BUF_KEEP_RESIDENT;
+}
+
+void
+resp_server_trim(struct resp_server *s)
+{
+	uintptr_t base = (uintptr_t)s->buf, from, to, end;
+
+	if (s->used <= BUF_KEEP_RESIDENT)
+		return;
+	/* Whole pages inside the allocation only: malloc's header sits just
+	 * before s->buf, and what follows s->cap may be someone else's. */
+	from = page_down(s, base + BUF_KEEP_RESIDENT + s->page - 1);
+	to = page_down(s, base + s->used + s->page - 1);
+	end = page_down(s, base + s->cap);
+	if (to > end)
+		to = end;
+	s->used = 0;
+	if (to > from && madvise((void *)from, to - from, MADV_DONTNEED) != 0)
+		log_debug("cannot release render buffer pages: %s", strerror(errno));
 }
 
 void

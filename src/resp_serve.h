@@ -52,6 +52,17 @@ struct resp_server *resp_server_new(const struct resp_opts *o);
 /* Close the store and free everything.  Accepts NULL. */
 void resp_server_free(struct resp_server *s);
 
+/*
+ * Call when idle, after the reply of resp_serve() has been sent (its body
+ * is invalid afterwards): if a render since the last trim was large,
+ * return the render buffer's pages beyond the first MiB to the kernel, so
+ * an idle responder stays small.  Costs page faults on the next large
+ * render (no allocation): do not call it between back-to-back requests.
+ * resp_server_trim_pending() says whether there is anything to trim.
+ */
+void resp_server_trim(struct resp_server *s);
+int resp_server_trim_pending(const struct resp_server *s);
+
 /* Answer one request (never fails: problems become 4xx/5xx replies). */
 void resp_serve(struct resp_server *s, const struct resp_request *rq,
                 struct resp_reply *out);

@@ -8,6 +8,10 @@
  * SIGTERM (lighttpd's way to stop a backend) is blocked except while we
  * wait for a connection in ppoll(), so a request in progress is always
  * finished; the loop then exits 0.
+ *
+ * libfcgi parses the request and ends it (FCGX_Finish_r); the response
+ * itself we frame as FastCGI records and send with one writev(), which
+ * libfcgi's fixed 8 KiB writer would have cut into a write per 8 KiB.
  */
 #include "config.h"
 
@@ -23,15 +27,22 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define EXIT_USAGE 2
 /* The FastCGI spec hands a spawned responder its listening socket as fd 0
  * (FCGI_LISTENSOCK_FILENO in fastcgi.h, which libfcgi-dev does not ship). */
 #define LISTENSOCK_FD 0
+/* With a large render buffer to trim, how long no request must arrive
+ * before we trim it (resp_server_trim): Prometheus scrapes every few
+ * seconds, a load test never pauses this long. */
+#define TRIM_IDLE_MS 1000
 /* Room for the response headers (status, type, length, Allow, Vary). */
 #define HEADER_MAX 512
 
@@ -44,23 +55,177 @@ on_term(int sig)
 	stop_requested = 1;
 }
 
-/* Where the response bytes go: a FastCGI stream or stdout (CGI). */
+/* A FastCGI record header (FastCGI spec 3.3; libfcgi-dev ships no
+ * fastcgi.h): version, type, requestId (2 bytes, big endian),
+ * contentLength (2), paddingLength, reserved. */
+#define REC_HEADER_LEN 8
+#define REC_VERSION 1
+#define REC_STDOUT 6
+/* contentLength is 16 bits. */
+#define REC_CONTENT_MAX 65535
+/* Records per writev(): with a header and at most two data pieces each
+ * (the end of the HTTP headers and the start of the body share the first
+ * record) that is 3 * 256 iovecs, under Linux's IOV_MAX of 1024, and about
+ * 16 MiB, so any body up to ~16 MiB goes out in one call. */
+#define REC_BATCH 256
+#define IOV_BATCH (3 * REC_BATCH)
+/* The last bytes of a response go through libfcgi's stream instead, so
+ * that they leave together with the empty FCGI_STDOUT and FCGI_END_REQUEST
+ * in FCGX_Finish_r's one write: lighttpd closes the connection as soon as
+ * it holds Content-Length bytes, and an END_REQUEST written on its own
+ * after that meets EPIPE (and SIGPIPE).  Fits libfcgi's 8 KiB buffer with
+ * room for the record headers, so it is never flushed early. */
+#define TAIL_MAX 4096
+
+/*
+ * Where the response goes.  FastCGI: fd is the request's connection and
+ * request_id its id, and we frame FCGI_STDOUT records ourselves; CGI: fd
+ * is stdout and request_id is -1 (no framing).
+ */
 struct sink {
-	int (*put)(void *ctx, const char *p, size_t n); /* 0 or -1 */
-	void *ctx;
+	int fd;
+	int request_id;
+	FCGX_Stream *out;      /* FastCGI: where the last TAIL_MAX bytes go */
 };
 
+/* Wait until fd is writable again (it may be non-blocking). */
 static int
-put_fcgx(void *ctx, const char *p, size_t n)
+wait_writable(int fd)
 {
-	return FCGX_PutStr(p, (int)n, ctx) == (int)n ? 0 : -1;
+	struct pollfd p;
+	int n;
+
+	do {
+		p.fd = fd;
+		p.events = POLLOUT;
+		p.revents = 0;
+		n = poll(&p, 1, -1);
+	} while (n < 0 && errno == EINTR);
+	return n > 0 ? 0 : -1;
 }
 
+/*
+ * Write all of iov[0..n) to fd, usually with one writev(): a short write
+ * (a full socket buffer, a signal) continues where it stopped.  Consumes
+ * *iov.  Returns 0, or -1 with errno (EPIPE: the peer went away).
+ */
 static int
-put_stdout(void *ctx, const char *p, size_t n)
+write_iov(int fd, struct iovec *iov, int n)
 {
-	(void)ctx;
-	return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+	ssize_t w;
+
+	while (n > 0) {
+		w = writev(fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			    wait_writable(fd) == 0)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+static void
+rec_header(unsigned char *h, int request_id, size_t len)
+{
+	h[0] = REC_VERSION;
+	h[1] = REC_STDOUT;
+	h[2] = (unsigned char)((unsigned)request_id >> 8);
+	h[3] = (unsigned char)request_id;
+	h[4] = (unsigned char)(len >> 8);
+	h[5] = (unsigned char)len;
+	h[6] = 0; /* paddingLength: optional, and the body needs none */
+	h[7] = 0;
+}
+
+/* Take up to want bytes from the pieces p[*i..np) (advancing them) into
+ * iovecs at iov[*k]; returns the bytes taken. */
+static size_t
+take(struct iovec *p, int np, int *i, struct iovec *iov, int *k, size_t want)
+{
+	size_t got = 0, m;
+
+	while (got < want && *i < np) {
+		m = p[*i].iov_len < want - got ? p[*i].iov_len : want - got;
+		iov[*k].iov_base = p[*i].iov_base;
+		iov[(*k)++].iov_len = m;
+		p[*i].iov_base = (char *)p[*i].iov_base + m;
+		p[*i].iov_len -= m;
+		got += m;
+		if (p[*i].iov_len == 0)
+			(*i)++;
+	}
+	return got;
+}
+
+/*
+ * Send the first total bytes of the pieces p[0..np) (HTTP headers, body)
+ * as FCGI_STDOUT records of up to REC_CONTENT_MAX bytes, REC_BATCH records
+ * per writev(), and advance the pieces past them.  libfcgi would cut them
+ * into 8 KiB records with one write() each (its buffer size is fixed).
+ * Returns 0 or -1 with errno.
+ */
+static int
+send_records(const struct sink *k, struct iovec *p, int np, size_t total)
+{
+	unsigned char hdr[REC_BATCH][REC_HEADER_LEN];
+	struct iovec iov[IOV_BATCH];
+	size_t len;
+	int i = 0, n, r;
+
+	while (total > 0) {
+		n = 0;
+		for (r = 0; r < REC_BATCH && total > 0; r++) {
+			len = total < REC_CONTENT_MAX ? total : REC_CONTENT_MAX;
+			rec_header(hdr[r], k->request_id, len);
+			iov[n].iov_base = hdr[r];
+			iov[n++].iov_len = REC_HEADER_LEN;
+			total -= take(p, np, &i, iov, &n, len);
+		}
+		if (write_iov(k->fd, iov, n) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Send the header block and the body: one writev() on stdout for CGI;
+ * for FastCGI, FCGI_STDOUT records in one writev() and the last TAIL_MAX
+ * bytes into libfcgi's stream, which FCGX_Finish_r() writes together with
+ * the closing records. */
+static int
+send_parts(const struct sink *k, char *hdr, size_t hlen, const char *body,
+           size_t blen)
+{
+	struct iovec p[2];
+
+	p[0].iov_base = hdr;
+	p[0].iov_len = hlen;
+	p[1].iov_base = (void *)(uintptr_t)body; /* writev() only reads it */
+	p[1].iov_len = blen;
+	size_t tail = hlen + blen < TAIL_MAX ? hlen + blen : TAIL_MAX;
+	int i;
+
+	if (k->request_id < 0)
+		return write_iov(k->fd, p, blen > 0 ? 2 : 1);
+	if (send_records(k, p, 2, hlen + blen - tail) != 0)
+		return -1;
+	for (i = 0; i < 2; i++) /* what send_records() left: the tail */
+		if (p[i].iov_len > 0 &&
+		    FCGX_PutStr(p[i].iov_base, (int)p[i].iov_len, k->out) != (int)p[i].iov_len)
+			return -1;
+	return 0;
 }
 
 /* Format the CGI response header block into buf; length or -1. */
@@ -79,9 +244,9 @@ format_headers(const struct resp_reply *r, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
-/* Send headers, then the body in one write.  A client that went away is
- * normal (Prometheus timed out): note it at debug level and go on. */
-static void
+/* Send headers and body together.  A client that went away is normal
+ * (Prometheus timed out): note it at debug level and go on.  0 or -1. */
+static int
 send_reply(const struct sink *k, const struct resp_reply *r)
 {
 	char hdr[HEADER_MAX];
@@ -91,15 +256,18 @@ send_reply(const struct sink *k, const struct resp_reply *r)
 	if (n < 0) {
 		log_warn("cannot format response headers: status %d: too long",
 		         r->status);
-		return;
+		return -1;
 	}
-	if (k->put(k->ctx, hdr, (size_t)n) != 0 ||
-	    (!r->head_only && r->len > 0 && k->put(k->ctx, r->body, r->len) != 0))
-		log_debug("cannot send response: status %d: client gone",
-		          r->status);
+	if (send_parts(k, hdr, (size_t)n, r->body, r->head_only ? 0 : r->len) != 0) {
+		log_debug("cannot send response: status %d: %s", r->status,
+		          strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
-static void
+/* Answer the request whose CGI parameters are envp; 0 or -1 (not sent). */
+static int
 serve_params(struct resp_server *s, const struct sink *k, char **envp)
 {
 	struct resp_request rq;
@@ -111,13 +279,13 @@ serve_params(struct resp_server *s, const struct sink *k, char **envp)
 	rq.script_name = FCGX_GetParam("SCRIPT_NAME", envp);
 	rq.accept = FCGX_GetParam("HTTP_ACCEPT", envp);
 	resp_serve(s, &rq, &reply);
-	send_reply(k, &reply);
+	return send_reply(k, &reply);
 }
 
-/* Wait until fd is readable with SIGTERM unblocked.  0 readable, 1 stop
- * requested, -1 error. */
+/* Wait until fd is readable with SIGTERM unblocked, at most *idle (NULL:
+ * no limit).  0 readable, 1 stop requested, 2 idle, -1 error. */
 static int
-wait_readable(int fd, const sigset_t *waitmask)
+wait_readable(int fd, const sigset_t *waitmask, const struct timespec *idle)
 {
 	struct pollfd p;
 	int n;
@@ -128,9 +296,11 @@ wait_readable(int fd, const sigset_t *waitmask)
 		p.fd = fd;
 		p.events = POLLIN;
 		p.revents = 0;
-		n = ppoll(&p, 1, NULL, waitmask);
+		n = ppoll(&p, 1, idle, waitmask);
 		if (n > 0)
 			return 0;
+		if (n == 0)
+			return 2;
 		if (n < 0 && errno != EINTR)
 			return -1;
 	}
@@ -139,6 +309,9 @@ wait_readable(int fd, const sigset_t *waitmask)
 static int
 fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask)
 {
+	static const struct timespec idle = {
+		TRIM_IDLE_MS / 1000, (TRIM_IDLE_MS % 1000) * 1000000L
+	};
 	FCGX_Request req;
 	struct sink k;
 	int rc, w;
@@ -149,7 +322,12 @@ fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask)
 	}
 	log_info("serving FastCGI on fd %d", fd);
 	for (;;) {
-		w = wait_readable(fd, waitmask);
+		w = wait_readable(fd, waitmask,
+		                  resp_server_trim_pending(s) ? &idle : NULL);
+		if (w == 2) {
+			resp_server_trim(s);
+			continue;
+		}
 		if (w != 0) {
 			if (w < 0)
 				log_warn("cannot wait for connections: fd %d: %s", fd,
@@ -163,9 +341,18 @@ fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask)
 			log_debug("accept failed: fd %d: %s", fd, strerror(-rc));
 			continue;
 		}
-		k.put = put_fcgx;
-		k.ctx = req.out;
-		serve_params(s, &k, req.envp);
+		/* We write the records on req.ipcFd ourselves (send_records).
+		 * fcgiapp.h lists ipcFd among the fields not to use; we only
+		 * read it, between Accept and Finish, where it is the open
+		 * connection.  libfcgi's out stream must hold nothing that
+		 * would then come after our bytes: nothing was written to it,
+		 * so this flush costs no system call; it is a guard. */
+		if (FCGX_FFlush(req.out) == 0) {
+			k.fd = req.ipcFd;
+			k.request_id = req.requestId;
+			k.out = req.out;
+			(void)serve_params(s, &k, req.envp); /* logged inside */
+		}
 		FCGX_Finish_r(&req);
 	}
 	FCGX_Free(&req, 0);
@@ -178,14 +365,10 @@ extern char **environ;
 static int
 cgi_once(struct resp_server *s)
 {
-	struct sink k = { put_stdout, NULL };
+	struct sink k = { STDOUT_FILENO, -1, NULL };
 
-	serve_params(s, &k, environ);
-	if (fflush(stdout) != 0) {
-		log_debug("cannot send CGI response: stdout: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	/* Nothing went through stdio's stdout: the one writev() is first. */
+	return serve_params(s, &k, environ);
 }
 
 /* Block SIGTERM (and SIGINT) except in ppoll; ignore SIGPIPE so a gone

@@ -36,6 +36,12 @@
 #define INTERVAL_MAX_MS 3600000L
 #define SERIES_MAX 100000L
 #define LABEL_BUF 32
+/* Capacity on top of --series for the fixed families (the library's
+ * defaults, which they fit in), and string bytes per extra series (the
+ * label value plus the library's per-string overhead, generously). */
+#define BASE_SERIES 4096
+#define BASE_STRING_BYTES (256 * 1024)
+#define STRING_BYTES_PER_SERIES 64
 /* Readable by the web server's user (the responder runs as www-data). */
 #define STORE_MODE 0644
 
@@ -336,6 +342,12 @@ main(int argc, char **argv)
 	so.flags = o.is_static ? MSTORE_F_STATIC : 0;
 	so.tick_interval_ms = (uint32_t)o.interval_ms;
 	so.mode = STORE_MODE;
+	if (o.extra_series > 0) {
+		/* the defaults hold only 4096 series: make room for --series */
+		so.max_series = (uint32_t)(BASE_SERIES + o.extra_series);
+		so.string_bytes = (uint32_t)(BASE_STRING_BYTES +
+		                             o.extra_series * STRING_BYTES_PER_SERIES);
+	}
 	st = mstore_create(o.path, &so, &err);
 	if (st == NULL) {
 		fprintf(stderr, PROG ": cannot create store: %s: %s%s%s\n", o.path,
