@@ -92,8 +92,9 @@ enum mstore_error {
 	MSTORE_E_CORRUPT = -22,     /* content invalid (bad name, unterminated string, ...) */
 	MSTORE_E_RETRY = -23,       /* snapshot kept changing: retries exhausted */
 	MSTORE_E_UNIT = -24,        /* invalid unit, or the metric name lacks the unit suffix */
+	MSTORE_E_NOT_REGULAR = -25, /* the store path is a directory, FIFO, device, ... */
 };
-#define MSTORE_E_LAST MSTORE_E_UNIT
+#define MSTORE_E_LAST MSTORE_E_NOT_REGULAR
 
 /* A one-line, human-readable message for an MSTORE_E_* code (never NULL). */
 const char *mstore_strerror(int code);
@@ -117,10 +118,11 @@ struct mstore_series;  /* a series handle; owned by its store */
 
 /*
  * Capacity and options for mstore_create().  Zero fields take defaults:
- * max_families 256, max_series 4096, value_slots 4 * max_series,
+ * max_families 256, max_series 4096, value_slots 8 * max_series,
  * string_bytes 256 KiB, mode 0666 (filtered by the umask), tick_interval_ms
- * 1000.  A counter uses 2 value slots, a gauge 1, a histogram with B finite
- * bounds B + 4.
+ * 1000.  A counter uses 6 value slots (a shared integer, a fractional part
+ * and 4 per-thread shards), a gauge 1, a histogram with B finite bounds
+ * B + 4; mstore_value_slots() computes it, so size value_slots with it.
  */
 struct mstore_options {
 	uint32_t max_families;
@@ -133,10 +135,21 @@ struct mstore_options {
 };
 
 /*
+ * Value slots one series of this type needs (see struct mstore_options):
+ * for sizing value_slots.  nbounds counts finite bounds (histograms only).
+ * Returns 0 for an unknown type or nbounds > MSTORE_MAX_BUCKETS.
+ */
+uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
+
+/*
  * Create a new store at path: the file is built as "path.tmp.PID", sized to
  * its full capacity and renamed over path, so a reader sees either the old
- * file or the complete new one.  Records the writer's pid, start time and
- * tick interval, and stamps a first heartbeat.  opts may be NULL (defaults).
+ * file or the complete new one.  Before that it removes leftover
+ * "path.tmp.PID" regular files of processes that no longer exist (a writer
+ * killed inside mstore_create); symlinks and other names are left alone.
+ * Records the writer's pid, start time and tick interval, and stamps a
+ * first heartbeat.  opts may be NULL (defaults).  Create the store in the
+ * process that writes it (see the counter notes below on fork).
  * Returns NULL with *err set (MSTORE_E_SYS: errno from open/ftruncate/mmap/
  * rename; MSTORE_E_INVAL: capacity out of range).
  */
@@ -202,6 +215,15 @@ int mstore_series_get(struct mstore_family *fam, const char *const *label_values
  * safe from any thread of the writer process.  A wrong-typed handle gives
  * E_TYPE; a NULL handle E_INVAL.
  * counter_add rejects v < 0 and NaN with E_NEGATIVE (the counter is unchanged).
+ * Counters: up to 4 threads of the writer process at a time each own a
+ * per-thread shard of every counter (claimed on the thread's first counter
+ * update, given back when it exits) and add whole numbers to it without a
+ * locked instruction; other threads, and non-integral adds, use atomic
+ * read-modify-write operations.  Long-lived worker threads get the most
+ * out of it.  In a process forked from the writer every thread takes the
+ * slower path (the parent's threads keep their shards).  Do not update a counter from a
+ * signal handler that may interrupt an update of the same counter on the
+ * same thread: the interrupted update may overwrite the handler's one.
  */
 int mstore_counter_inc(struct mstore_series *s);
 int mstore_counter_add(struct mstore_series *s, double v);
@@ -234,8 +256,9 @@ struct mstore_info {
 /*
  * Open a store read-only (O_RDONLY, mmap PROT_READ, MAP_SHARED) and validate
  * its header and every published record.  Returns NULL with *err set:
- * E_SYS (errno from open/fstat/mmap, e.g. ENOENT, EACCES), E_TRUNCATED,
- * E_MAGIC, E_VERSION, E_ABI, E_BOUNDS, E_CORRUPT.
+ * E_SYS (errno from open/fstat/mmap, e.g. ENOENT, EACCES), E_NOT_REGULAR
+ * (a directory, FIFO, device ...: never read, and opening a FIFO does not
+ * block), E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI, E_BOUNDS, E_CORRUPT.
  */
 struct mstore_reader *mstore_reader_open(const char *path, int *err);
 

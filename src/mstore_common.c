@@ -50,6 +50,7 @@ static const struct error_desc error_table[] = {
 	{ MSTORE_E_CORRUPT, EBADMSG, "store content corrupt" },
 	{ MSTORE_E_RETRY, EAGAIN, "no consistent snapshot: writer kept changing the series" },
 	{ MSTORE_E_UNIT, EINVAL, "invalid unit, or metric name lacks the unit suffix" },
+	{ MSTORE_E_NOT_REGULAR, EBADMSG, "not a regular file" },
 };
 
 static const struct error_desc *
@@ -265,6 +266,14 @@ int
 mstore_valid_text(const char *s, size_t len)
 {
 	return utf8_check(s, len, 0);
+}
+
+uint32_t
+mstore_value_slots(enum mstore_type type, size_t nbounds)
+{
+	if (nbounds > MSTORE_MAX_BUCKETS)
+		return 0;
+	return mstore_slots_for((uint32_t)type, (uint32_t)nbounds);
 }
 
 uint64_t

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the mapped store file format (format version 1) and the
+ * mstore_layout.h - the mapped store file format (format version 2) and the
  * library's internal helpers.  Only the library and its tests include this
  * header; applications and the renderer use mstore.h.  doc/store-format.md
  * describes the same layout for humans; keep the two in sync.
@@ -37,15 +37,47 @@
  *   the series count.
  *
  * Value protocol:
- *   counter    2 slots: [0] integer part (u64, atomic_fetch_add relaxed for
- *              inc and for integral adds), [1] fractional part (double
- *              bits, CAS loop, relaxed).  value = (double)[0] + [1].  Both
- *              parts only grow, so a reader's value never goes backwards
- *              even though the two loads are not one atomic reading.
+ *   counter    2 + MSTORE_COUNTER_SHARDS slots: [0] shared integer part
+ *              (u64, atomic_fetch_add relaxed), [1] fractional part (double
+ *              bits, CAS loop, relaxed), [2 .. 2+SHARDS) per-thread integer
+ *              shards (u64).  value = (double)([0] + sum of shards) + [1].
+ *              Integral increments (inc, and adds of whole numbers below
+ *              2^53) go to the calling thread's shard if it owns one, else
+ *              to [0]; other increments go to [1].  See "Counter shards".
  *   gauge      1 slot: double bits; set = relaxed store, add/sub = CAS loop.
  *   histogram  B + 4 slots for B finite bounds: [0] seq, [1] count,
  *              [2] sum (double bits), [3 .. 3+B] per-bucket counts, NOT
  *              cumulative, the last one being the +Inf bucket.
+ *
+ * Counter shards (why a counter increment needs no locked instruction):
+ *   A writer thread claims, on its first counter update, one of the
+ *   MSTORE_COUNTER_SHARDS shard numbers k from a process-wide bitmap of
+ *   free shards (CAS, acquire).  While it owns k it is the only writer of
+ *   shard slot [2+k] of EVERY counter, so it updates the slot with a
+ *   relaxed load and a relaxed store (no read-modify-write: no lock
+ *   prefix).  When the thread exits, a thread-specific-data destructor
+ *   returns k to the bitmap (atomic or, release).  The next owner's
+ *   acquire CAS synchronises with that release, so the previous owner's
+ *   stores to its slots happen-before the new owner's loads: it continues
+ *   from the final values and no increment is lost.  A thread that finds
+ *   no free shard adds to the shared slot [0] with atomic_fetch_add (and
+ *   looks for a free shard again on its next update).  In a process
+ *   forked from a writer no thread ever gets a shard (a fork handler
+ *   empties the bitmap): the parent's threads still own theirs.
+ *   Why the reader's sum never decreases: every slot only grows in its
+ *   modification order.  A shard slot has one writer at a time, which
+ *   stores the slot's latest value plus a non-negative amount (a thread
+ *   reads its own latest store, and a new owner the previous owner's, see
+ *   above); [0] changes only by atomic adds of non-negative
+ *   amounts; [1] only by CAS from old to old + d with d >= 0, and rounded
+ *   IEEE addition of d >= 0 never gives less than old.  By read-read
+ *   coherence, a load that happens after an earlier load of the same slot
+ *   returns the same or a later value, hence one at least as large.  A
+ *   later scrape therefore reads every slot at least as large as an
+ *   earlier one did, and u64 addition (no wrap: 2^64 increments take
+ *   centuries), the conversion to double and the addition of the double
+ *   slot are all monotonic, so the value it computes is never smaller.
+ *   The loads are not one atomic reading; a counter does not need one.
  *
  * Histogram seqlock (one per series; several writer threads, any number
  * of reader processes that never write):
@@ -89,7 +121,7 @@
 #define MSTORE_MAGIC          "MSTORE\0\x1a"
 #define MSTORE_MAGIC_LEN      8
 /* Major: readers reject any other.  Minor: additions old readers ignore. */
-#define MSTORE_VERSION_MAJOR  1u
+#define MSTORE_VERSION_MAJOR  2u /* 2: counters gained per-thread shards */
 #define MSTORE_VERSION_MINOR  0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -98,8 +130,26 @@
 #define MSTORE_REGION_ALIGN   64u
 #define MSTORE_NONE           UINT32_MAX /* end of a series chain */
 
+/*
+ * Per-thread integer shards per counter (protocol above).  4: the writers
+ * this library targets update counters from a few threads at a time (a
+ * worker pool sized to the CPUs), and each shard costs 8 bytes in every
+ * counter and one more load per counter on every scrape.  With 4, a
+ * counter is 6 slots (48 bytes, at most two cache lines for the reader).
+ * Threads beyond the shard count stay correct, only slower (one locked add
+ * per increment); a shard is reused only after its thread exits, so long-
+ * lived threads keep theirs.  Changing the number changes the counter slot
+ * layout: a major version bump.  The shards of one counter share a cache
+ * line (padding them apart would multiply the file and the scrape's
+ * memory traffic), so threads that hit the same counter at the same
+ * moment still move that line between cores, only without a lock.
+ */
+#define MSTORE_COUNTER_SHARDS 4u
 /* Value slots per series (mstore.h documents these to users). */
-#define MSTORE_COUNTER_SLOTS  2u
+#define MSTORE_COUNTER_SHARED 0u /* integer slot of threads without a shard */
+#define MSTORE_COUNTER_FRAC   1u /* double bits: non-integral increments */
+#define MSTORE_COUNTER_SHARD0 2u /* first per-thread shard */
+#define MSTORE_COUNTER_SLOTS  (MSTORE_COUNTER_SHARD0 + MSTORE_COUNTER_SHARDS)
 #define MSTORE_GAUGE_SLOTS    1u
 #define MSTORE_HIST_FIXED_SLOTS 4u /* seq, count, sum, +Inf bucket */
 #define MSTORE_HIST_SEQ       0u
@@ -135,7 +185,9 @@
 /* Defaults (mstore.h). */
 #define MSTORE_DEF_FAMILIES      256u
 #define MSTORE_DEF_SERIES        4096u
-#define MSTORE_DEF_SLOTS_PER_SERIES 4u
+/* Enough for a store of counters only (MSTORE_COUNTER_SLOTS each) with
+ * room to spare for small histograms. */
+#define MSTORE_DEF_SLOTS_PER_SERIES 8u
 #define MSTORE_DEF_STRINGS       (256u * 1024u)
 #define MSTORE_DEF_MODE          0666
 #define MSTORE_DEF_TICK_MS       1000u

@@ -405,7 +405,8 @@ map_open(const char *path, struct mapping *m)
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	/* O_NONBLOCK: a FIFO planted at path must not hang us. */
+	/* O_NONBLOCK: a FIFO planted at path must not hang us (open of a
+	 * FIFO for reading returns at once; the S_ISREG check rejects it). */
 	m->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (m->fd < 0)
 		return MSTORE_E_SYS;
@@ -413,7 +414,9 @@ map_open(const char *path, struct mapping *m)
 		rc = MSTORE_E_SYS;
 		goto fail;
 	}
-	rc = !S_ISREG(sb.st_mode) ? MSTORE_E_MAGIC : sb.st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED : 0;
+	/* A directory, FIFO or device is never read (nor mapped). */
+	rc = !S_ISREG(sb.st_mode) ? MSTORE_E_NOT_REGULAR
+	     : sb.st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED : 0;
 	if (rc != 0 || (rc = map_with_guard(m, (size_t)sb.st_size)) != 0)
 		goto fail;
 	m->dev = sb.st_dev;
@@ -680,6 +683,19 @@ snapshot_backoff(uint32_t tries)
 		(void)nanosleep(&pause, NULL); /* EINTR: just retry sooner */
 }
 
+/* Sum of a counter's slots: shared integer, per-thread shards, double part
+ * ("Counter shards" in mstore_layout.h says why it never goes backwards). */
+static double
+counter_value(const _Atomic uint64_t *v)
+{
+	uint64_t n = atomic_load_explicit(&v[MSTORE_COUNTER_SHARED], memory_order_relaxed);
+	uint32_t i;
+
+	for (i = 0; i < MSTORE_COUNTER_SHARDS; i++)
+		n += atomic_load_explicit(&v[MSTORE_COUNTER_SHARD0 + i], memory_order_relaxed);
+	return (double)n + bits_to_double(atomic_load_explicit(&v[MSTORE_COUNTER_FRAC], memory_order_relaxed));
+}
+
 /* Seqlock read of a histogram (protocol and proof in mstore_layout.h). */
 static int
 hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *out)
@@ -734,8 +750,7 @@ mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family
 	out->sum = 0;
 	switch (f->type) {
 	case MSTORE_COUNTER:
-		out->value = (double)atomic_load_explicit(&v[0], memory_order_relaxed) +
-		             bits_to_double(atomic_load_explicit(&v[1], memory_order_relaxed));
+		out->value = counter_value(v);
 		return 0;
 	case MSTORE_GAUGE:
 		out->value = bits_to_double(atomic_load_explicit(&v[0], memory_order_relaxed));

@@ -8,10 +8,13 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,8 @@
 #include "mstore_layout.h"
 
 #define TMP_SUFFIX_FMT   "%s.tmp.%ld"
+#define TMP_INFIX        ".tmp."
+#define DECIMAL_BASE     10
 #define FNV_OFFSET       UINT64_C(0xcbf29ce484222325)
 #define FNV_PRIME        UINT64_C(0x100000001b3)
 #define HASH_MIN_SLOTS   16u
@@ -69,6 +74,32 @@ struct mstore {
 	uint32_t *htab;                  /* series index + 1, 0 = empty */
 	size_t hmask;
 };
+
+/*
+ * The calling thread's counter shard (protocol in mstore_layout.h):
+ * 0 = none (claim one on the next counter update if one is free),
+ * k in 1..MSTORE_COUNTER_SHARDS = owns shard k - 1, SHARD_NEVER = none and
+ * never claim (the thread is exiting).  Process-wide, not per store: a
+ * thread owns the same shard of every counter of every store.  With the
+ * claim bitmap and the key below it is the library's only global state.
+ * initial-exec: the hot path reads it at a fixed offset from the thread
+ * pointer, even in the shared library (no __tls_get_addr call).
+ */
+#define SHARD_NEVER (MSTORE_COUNTER_SHARDS + 1u)
+#define SHARD_ALL   ((1u << MSTORE_COUNTER_SHARDS) - 1u)
+_Static_assert(MSTORE_COUNTER_SHARDS < 32, "shard bitmap is a u32");
+#ifdef __GNUC__
+#define TLS_INITIAL_EXEC __attribute__((tls_model("initial-exec")))
+#else
+#define TLS_INITIAL_EXEC
+#endif
+static _Thread_local uint32_t thread_shard TLS_INITIAL_EXEC;
+/* Bit k set: shard k is free.  0 (none free) until shard_init() succeeds,
+ * and for good in a forked child. */
+static _Atomic uint32_t shards_free;
+/* Its destructor returns an exiting thread's shard. */
+static pthread_key_t shard_key;
+static pthread_once_t shard_once = PTHREAD_ONCE_INIT;
 
 /* Region offsets and file size for a set of capacities. */
 struct layout {
@@ -272,6 +303,120 @@ fail:
 	return -1;
 }
 
+/* 1 if name is base + ".tmp." + a pid (decimal, no sign or leading
+ * zero, as tmp_name() writes it); the pid goes to *pid. */
+static int
+stale_tmp_pid(const char *name, const char *base, size_t blen, pid_t *pid)
+{
+	const char *d = name + blen + sizeof(TMP_INFIX) - 1;
+	long v = 0;
+
+	if (strncmp(name, base, blen) != 0 || strncmp(name + blen, TMP_INFIX, sizeof(TMP_INFIX) - 1) != 0 ||
+	    *d < '1' || *d > '9')
+		return 0;
+	for (; *d != '\0'; d++) {
+		if (*d < '0' || *d > '9' || v > (INT_MAX - (*d - '0')) / DECIMAL_BASE)
+			return 0;
+		v = v * DECIMAL_BASE + (*d - '0');
+	}
+	*pid = (pid_t)v;
+	return 1;
+}
+
+/* Remove name (in directory dfd) if it is a regular file (not followed if
+ * a symlink) left by process pid, which no longer exists.  kill(pid, 0)
+ * fails with ESRCH only for a pid that is not in use in our pid
+ * namespace (EPERM: alive, someone else's). */
+static void
+stale_tmp_remove(int dfd, const char *name, pid_t pid)
+{
+	struct stat sb;
+
+	if (pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+		return;
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+		return;
+	/* unlinkat never follows a symlink swapped in meanwhile: it removes
+	 * the link itself. */
+	(void)unlinkat(dfd, name, 0);
+}
+
+/*
+ * A writer killed inside mstore_create() leaves a full-size "path.tmp.PID"
+ * behind.  Remove those of dead processes; best effort, errno preserved.
+ * Our own pid's file is handled by tmp_create().
+ */
+static void
+stale_tmp_sweep(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	size_t blen = strlen(base);
+	char *dname = slash != NULL ? strndup(path, (size_t)(slash - path)) : NULL;
+	int saved = errno, dfd;
+	struct dirent *e;
+	DIR *dir;
+	pid_t pid;
+
+	if (blen == 0 || (slash != NULL && dname == NULL))
+		goto out;
+	dfd = open(slash == NULL ? "." : slash == path ? "/" : dname,
+	           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || (dir = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			(void)close(dfd);
+		goto out;
+	}
+	while ((e = readdir(dir)) != NULL)
+		if (stale_tmp_pid(e->d_name, base, blen, &pid))
+			stale_tmp_remove(dfd, e->d_name, pid);
+	(void)closedir(dir);
+out:
+	free(dname);
+	errno = saved;
+}
+
+/*
+ * Thread exit (key destructor): hand the shard back.  The release pairs
+ * with the acquire of the next claimer, so every store the exiting thread
+ * made to its shard slots happens-before the new owner's first load of
+ * them: the new owner continues from the final values, nothing is lost.
+ * A counter update by a later destructor of this thread uses the shared
+ * slot (SHARD_NEVER).
+ */
+static void
+shard_release(void *unused)
+{
+	uint32_t t = thread_shard;
+
+	(void)unused;
+	thread_shard = SHARD_NEVER;
+	if (t - 1u < MSTORE_COUNTER_SHARDS)
+		atomic_fetch_or_explicit(&shards_free, 1u << (t - 1u), memory_order_release);
+}
+
+/* In a child forked from a writer: the parent's threads still own their
+ * shards, so no thread of the child may ever use one (mstore_layout.h). */
+static void
+shard_fork_child(void)
+{
+	atomic_store_explicit(&shards_free, 0, memory_order_relaxed);
+	thread_shard = 0;
+}
+
+/* Once per process (from mstore_create(), which precedes any update).
+ * Without the key or the fork handler, shards stay disabled: counters
+ * then use the shared slot only, correct and slower. */
+static void
+shard_init(void)
+{
+	if (pthread_key_create(&shard_key, shard_release) != 0)
+		return;
+	if (pthread_atfork(NULL, NULL, shard_fork_child) != 0)
+		return;
+	atomic_store_explicit(&shards_free, SHARD_ALL, memory_order_relaxed);
+}
+
 static void
 set_err(int *err, int code)
 {
@@ -295,6 +440,8 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 		return NULL;
 	}
 	layout_compute(&o, &l, (uint64_t)page);
+	(void)pthread_once(&shard_once, shard_init);
+	stale_tmp_sweep(path);
 	if ((now = mstore_now_ns()) < 0 || (st = store_alloc(&o)) == NULL ||
 	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &l) != 0)
 		goto fail;
@@ -806,12 +953,69 @@ atomic_add_double(_Atomic uint64_t *p, double d)
 		;
 }
 
+/* Claim a free shard for the calling thread; returns the new
+ * thread_shard (0 if none is free). */
+static uint32_t
+shard_claim(void)
+{
+	uint32_t f = atomic_load_explicit(&shards_free, memory_order_relaxed), k;
+
+	do {
+		if (f == 0)
+			return 0;
+		k = (uint32_t)__builtin_ctz(f);
+		/* Acquire: pairs with the previous owner's release. */
+	} while (!atomic_compare_exchange_weak_explicit(&shards_free, &f, f & ~(1u << k), memory_order_acquire,
+	                                                memory_order_relaxed));
+	/* The key's destructor returns the shard at thread exit. */
+	if (pthread_setspecific(shard_key, &shards_free) != 0) {
+		atomic_fetch_or_explicit(&shards_free, 1u << k, memory_order_release);
+		return 0;
+	}
+	thread_shard = k + 1u;
+	return k + 1u;
+}
+
+/* Only the owning thread writes a shard slot: load + store, no lock. */
+static inline void
+shard_add(_Atomic uint64_t *p, uint64_t n)
+{
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n, memory_order_relaxed);
+}
+
+/* Update by a thread without a shard: claim one if free, else add to the
+ * shared slot (one relaxed load of the bitmap more than a plain add). */
+static __attribute__((noinline)) void
+counter_add_int_slow(struct mstore_series *s, uint64_t n)
+{
+	uint32_t t = thread_shard;
+
+	if (t == 0)
+		t = shard_claim();
+	if (t - 1u < MSTORE_COUNTER_SHARDS)
+		shard_add(&s->v[MSTORE_COUNTER_SHARD0 + t - 1u], n);
+	else
+		atomic_fetch_add_explicit(&s->v[MSTORE_COUNTER_SHARED], n, memory_order_relaxed);
+}
+
+static inline void
+counter_add_int(struct mstore_series *s, uint64_t n)
+{
+	/* Unsigned: "not claimed" (0) wraps to a huge index. */
+	uint32_t k = thread_shard - 1u;
+
+	if (k < MSTORE_COUNTER_SHARDS)
+		shard_add(&s->v[MSTORE_COUNTER_SHARD0 + k], n);
+	else
+		counter_add_int_slow(s, n);
+}
+
 int
 mstore_counter_inc(struct mstore_series *s)
 {
 	if (s == NULL || s->type != MSTORE_COUNTER)
 		return update_reject(s);
-	atomic_fetch_add_explicit(&s->v[0], 1, memory_order_relaxed);
+	counter_add_int(s, 1);
 	return 0;
 }
 
@@ -823,9 +1027,9 @@ mstore_counter_add(struct mstore_series *s, double v)
 	if (!(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
 	if (v < COUNTER_INT_LIMIT && (double)(uint64_t)v == v)
-		atomic_fetch_add_explicit(&s->v[0], (uint64_t)v, memory_order_relaxed);
+		counter_add_int(s, (uint64_t)v);
 	else
-		atomic_add_double(&s->v[1], v);
+		atomic_add_double(&s->v[MSTORE_COUNTER_FRAC], v);
 	return 0;
 }
 

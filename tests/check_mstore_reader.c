@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mstore_layout.h"
@@ -35,9 +36,11 @@ static char base_path[TU_PATH_MAX], mut_path[TU_PATH_MAX];
 static unsigned char *img;      /* the base file's bytes, with SPARE_BYTES room */
 static size_t img_len;
 
-/* Small capacities keep the image small (about 12 KiB). */
+/* Small capacities keep the image small (about 12 KiB); value_slots holds
+ * max_series counters (test_limits_full_store). */
 static const struct mstore_options small_opts = { .max_families = 8, .max_series = 16,
-                                                  .value_slots = 64, .string_bytes = 1024 };
+                                                  .value_slots = 16 * MSTORE_COUNTER_SLOTS,
+                                                  .string_bytes = 1024 };
 
 static void
 setup(void)
@@ -161,7 +164,7 @@ START_TEST(test_iterate_sample)
 	ck_assert_int_eq(mstore_reader_info(r, &info), 0);
 	ck_assert_uint_eq(info.families, 4);
 	ck_assert_uint_eq(info.series, 6);
-	ck_assert_uint_eq(info.values_used, 3 * 2 + 1 + 2 * 7);
+	ck_assert_uint_eq(info.values_used, 3 * MSTORE_COUNTER_SLOTS + 1 + 2 * 7);
 	ck_assert_int_eq(walk_all(r), 6);
 	find_family(r, "tu_empty", &f);
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 0);
@@ -201,7 +204,8 @@ START_TEST(test_args)
 	ck_assert_int_eq(err, MSTORE_E_SYS);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_ptr_null(mstore_reader_open(dir.path, &err)); /* a directory */
-	ck_assert_int_eq(err, MSTORE_E_MAGIC);
+	ck_assert_int_eq(err, MSTORE_E_NOT_REGULAR);
+	ck_assert_int_eq(errno, EBADMSG);
 	mstore_reader_close(NULL);
 	ck_assert_uint_eq(mstore_reader_family_count(NULL), 0);
 	ck_assert_int_eq(mstore_reader_refresh(NULL), MSTORE_E_INVAL);
@@ -319,6 +323,73 @@ START_TEST(test_refresh_truncated)
 }
 END_TEST
 
+/* A directory, a FIFO (opening it must not block: no writer ever comes)
+ * or a device at the path is not a store; neither is a path replaced by
+ * one after open.  A symlink to a store is fine. */
+START_TEST(test_not_regular)
+{
+	char link[TU_PATH_MAX];
+	struct mstore_reader *r;
+	int err;
+
+	ck_assert_int_eq(mkfifo(mut_path, 0600), 0);
+	ck_assert_ptr_null(mstore_reader_open(mut_path, &err));
+	ck_assert_int_eq(err, MSTORE_E_NOT_REGULAR);
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_str_eq(mstore_strerror(err), "not a regular file");
+	if (access("/dev/null", R_OK) == 0) {
+		ck_assert_ptr_null(mstore_reader_open("/dev/null", &err));
+		ck_assert_int_eq(err, MSTORE_E_NOT_REGULAR);
+	}
+	ck_assert_ptr_nonnull(tu_path(&dir, "link", link, sizeof(link)));
+	ck_assert_int_eq(symlink(base_path, link), 0);
+	r = mstore_reader_open(link, &err);
+	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(mut_path, link), 0); /* now the FIFO */
+	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_NOT_REGULAR);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 0);
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(base_path, link), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), 1);
+	ck_assert_int_eq(walk_all(r), 6);
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* A counter's value is the shared integer slot, the per-thread shards and
+ * the double slot added up. */
+START_TEST(test_counter_shard_sum)
+{
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	uint64_t v[MSTORE_COUNTER_SLOTS] = { 0 }, mult = 10;
+	double half = 0.5;
+	uint32_t i;
+	int rc, err;
+
+	v[MSTORE_COUNTER_SHARED] = 1;
+	memcpy(&v[MSTORE_COUNTER_FRAC], &half, sizeof(half));
+	for (i = 0; i < MSTORE_COUNTER_SHARDS; i++, mult *= 10)
+		v[MSTORE_COUNTER_SHARD0 + i] = mult; /* 10, 100, 1000, 10000 */
+	/* series 2 is tu_requests_total{GET,500} */
+	memcpy(img + hdr(img)->value_off + (size_t)srec(img, 2)->value_off * MSTORE_SLOT_SIZE, v, sizeof(v));
+	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
+	find_family(r, "tu_requests_total", &f);
+	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1 && s.index != 2;
+	     rc = mstore_reader_series_next(r, &f, &s))
+		;
+	ck_assert_int_eq(rc, 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+	ck_assert_double_eq(snap.value, 11111.5);
+	mstore_reader_close(r);
+}
+END_TEST
+
 static void
 set_heartbeat(const char *path, int64_t v)
 {
@@ -383,7 +454,8 @@ static size_t m_short_page(unsigned char *b, size_t n) { (void)b; return n - 409
 static size_t m_longer(unsigned char *b, size_t n) { (void)b; return n + 4096; }
 static size_t m_zero(unsigned char *b, size_t n) { memset(b, 0, n); return n; }
 static size_t m_magic(unsigned char *b, size_t n) { b[3] ^= 1; return n; }
-static size_t m_version(unsigned char *b, size_t n) { hdr(b)->version_major = 2; return n; }
+static size_t m_version(unsigned char *b, size_t n) { hdr(b)->version_major = MSTORE_VERSION_MAJOR + 1; return n; }
+static size_t m_version_old(unsigned char *b, size_t n) { hdr(b)->version_major = 1; return n; }
 static size_t m_byteorder(unsigned char *b, size_t n) { hdr(b)->byte_order = __builtin_bswap64(MSTORE_BYTE_ORDER_MARK); return n; }
 static size_t m_recsize(unsigned char *b, size_t n) { hdr(b)->family_rec_size += 8; return n; }
 static size_t m_hdrsize(unsigned char *b, size_t n) { hdr(b)->header_size = 512; return n; }
@@ -445,6 +517,7 @@ static const struct bad_case bad_cases[] = {
 	{ "zero-filled", m_zero, MSTORE_E_MAGIC },
 	{ "magic", m_magic, MSTORE_E_MAGIC },
 	{ "version", m_version, MSTORE_E_VERSION },
+	{ "version 1 (counters without shards)", m_version_old, MSTORE_E_VERSION },
 	{ "byte order", m_byteorder, MSTORE_E_ABI },
 	{ "record size", m_recsize, MSTORE_E_ABI },
 	{ "header size", m_hdrsize, MSTORE_E_ABI },
@@ -745,6 +818,8 @@ mstore_reader_suite(void)
 	tcase_add_test(core, test_refresh_replaced);
 	tcase_add_test(core, test_refresh_truncated);
 	tcase_add_test(core, test_fresh);
+	tcase_add_test(core, test_not_regular);
+	tcase_add_test(core, test_counter_shard_sum);
 	suite_add_tcase(s, core);
 	tcase_add_checked_fixture(errors, setup, teardown);
 	tcase_add_loop_test(errors, test_bad_file, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));

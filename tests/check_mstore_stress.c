@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mstore.h"
+#include "mstore_layout.h"
 #include "testutil.h"
 
 #define STRESS_DEFAULT_ITERS 3000000UL
@@ -28,6 +28,12 @@
 #define NBOUNDS              4
 #define NVALUES              (NBOUNDS + 1)
 #define REG_SERIES_PER_THREAD 500
+/* More threads than counter shards, in two waves (the second reuses the
+ * shards the first gave back); each does iters / SHARD_ITERS_DIV updates. */
+#define SHARD_THREADS        (2 * MSTORE_COUNTER_SHARDS + 2)
+#define SHARD_WAVES          2
+#define SHARD_ITERS_DIV      4
+#define SHARD_ADD            3 /* every other update adds this (integral) */
 #define EXIT_VIOLATION       1
 #define EXIT_SETUP           2
 
@@ -258,6 +264,20 @@ register_thread(void *arg)
 	return bad != 0 ? (void *)s_hist : NULL;
 }
 
+/* Increments of s_int by one of the SHARD_THREADS threads: inc and
+ * integral adds alternately (both take the thread's shard, if any). */
+static void *
+shard_thread(void *arg)
+{
+	unsigned long i, n = iters / SHARD_ITERS_DIV;
+	int bad = 0;
+
+	(void)arg;
+	for (i = 0; i < n; i++)
+		bad |= (i & 1) ? mstore_counter_add(s_int, SHARD_ADD) : mstore_counter_inc(s_int);
+	return bad != 0 ? (void *)s_hist : NULL;
+}
+
 static pid_t
 start_reader(int walk_registrations)
 {
@@ -291,6 +311,22 @@ run_threads(void *(*fn)(void *))
 	for (i = 0; i < STRESS_THREADS; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, fn, (void *)i), 0);
 	for (i = 0; i < STRESS_THREADS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+}
+
+static void
+run_many(void *(*fn)(void *), int n)
+{
+	pthread_t t[SHARD_THREADS];
+	void *ret;
+	int i;
+
+	ck_assert_int_le(n, SHARD_THREADS);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, fn, NULL), 0);
+	for (i = 0; i < n; i++) {
 		ck_assert_int_eq(pthread_join(t[i], &ret), 0);
 		ck_assert_ptr_null(ret);
 	}
@@ -347,6 +383,23 @@ START_TEST(test_updates_vs_reader)
 }
 END_TEST
 
+/* Many threads (more than MSTORE_COUNTER_SHARDS; some own a shard, the
+ * rest use the shared slot) on one counter: the forked reader never sees
+ * it decrease, and the final total is exact. */
+START_TEST(test_shards_vs_reader)
+{
+	pid_t pid = start_reader(0);
+	unsigned long n = iters / SHARD_ITERS_DIV;
+	unsigned long per_thread = (n + 1) / 2 + (n / 2) * SHARD_ADD; /* even i: inc, odd i: add */
+	int w;
+
+	for (w = 0; w < SHARD_WAVES; w++)
+		run_many(shard_thread, SHARD_THREADS);
+	finish(pid);
+	check_totals(0, (double)per_thread * SHARD_THREADS * SHARD_WAVES, 0);
+}
+END_TEST
+
 START_TEST(test_registration_vs_reader)
 {
 	pid_t pid = start_reader(1);
@@ -366,6 +419,7 @@ mstore_stress_suite(void)
 	tcase_set_timeout(core, STRESS_TIMEOUT_S);
 	tcase_add_test(core, test_updates_vs_reader);
 	tcase_add_test(core, test_registration_vs_reader);
+	tcase_add_test(core, test_shards_vs_reader);
 	suite_add_tcase(s, core);
 	return s;
 }

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +20,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mstore.h"
+#include "mstore_layout.h"
 #include "testutil.h"
 
 #define NTHREADS      4
 #define MANY_SERIES   1000
 #define LONG_BUF      (MSTORE_HELP_MAX + 16)
+#define FORK_INCS     2000000L /* per process in test_counter_fork */
+#define RECYCLE_INCS  1000     /* per thread in test_counter_shard_recycled */
 
 static struct tu_dir dir;
 static char store_path[TU_PATH_MAX];
@@ -106,13 +109,13 @@ START_TEST(test_create_file)
 	r = mstore_reader_open(p, &err);
 	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
 	ck_assert_int_eq(mstore_reader_info(r, &info), 0);
-	ck_assert_uint_eq(info.version, 1);
+	ck_assert_uint_eq(info.version, 2);
 	ck_assert_uint_eq(info.flags, MSTORE_F_STATIC);
 	ck_assert_int_eq(info.writer_pid, getpid());
 	ck_assert_int_eq(info.tick_interval_ns, 250 * INT64_C(1000000));
 	ck_assert_uint_eq(info.max_families, 256);
 	ck_assert_uint_eq(info.max_series, 4096);
-	ck_assert_uint_eq(info.value_slots, 4 * 4096);
+	ck_assert_uint_eq(info.value_slots, 8 * 4096);
 	ck_assert_uint_eq(info.string_bytes, 256 * 1024);
 	ck_assert_uint_eq(info.file_size, (uint64_t)sb.st_size);
 	ck_assert_int_ge(info.heartbeat_ns, info.start_time_ns);
@@ -349,6 +352,285 @@ START_TEST(test_threads_register)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(n, MANY_SERIES / 10);
 	mstore_reader_close(r);
+}
+END_TEST
+
+/* -------------------------------------------------------------- shards */
+
+/* The counter slots of series idx, read from the file (the writer's
+ * MAP_SHARED stores are in the page cache that read() sees). */
+static void
+raw_counter(uint32_t idx, uint64_t v[MSTORE_COUNTER_SLOTS])
+{
+	size_t len;
+	unsigned char *b = tu_read_file(store_path, &len);
+	const struct mstore_hdr *h = (const void *)b;
+	const struct mstore_series_rec *rec;
+
+	ck_assert_ptr_nonnull(b);
+	rec = (const void *)(b + h->series_off + (uint64_t)idx * MSTORE_SERIES_REC_SIZE);
+	memcpy(v, b + h->value_off + (uint64_t)rec->value_off * MSTORE_SLOT_SIZE,
+	       MSTORE_COUNTER_SLOTS * MSTORE_SLOT_SIZE);
+	free(b);
+}
+
+/* The sole series of a new unlabelled counter in the fixture's (empty)
+ * store: series index 0. */
+static struct mstore_series *
+first_counter(void)
+{
+	struct mstore_family *f;
+	struct mstore_series *c;
+
+	ck_assert_int_eq(mstore_counter_family(st, "shard_total", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_series_get(f, NULL, &c), 0);
+	return c;
+}
+
+struct shard_arg {
+	struct mstore_series *c;
+	pthread_barrier_t *bar;  /* NULL: no waiting */
+	uint64_t add;
+	long n;
+};
+
+/* Add a->add a->n times, then (if a->bar) wait until every thread added,
+ * so all of them are alive, each holding a shard or none, at once. */
+static void *
+shard_thread(void *p)
+{
+	struct shard_arg *a = p;
+	long i;
+	int bad = 0;
+
+	for (i = 0; i < a->n; i++)
+		bad |= a->add == 1 ? mstore_counter_inc(a->c) : mstore_counter_add(a->c, (double)a->add);
+	if (a->bar != NULL) {
+		int rc = pthread_barrier_wait(a->bar);
+
+		bad |= rc != 0 && rc != PTHREAD_BARRIER_SERIAL_THREAD;
+	}
+	return bad ? p : NULL;
+}
+
+/*
+ * MSTORE_COUNTER_SHARDS + 1 live threads: thread i adds 2^i once.  A shard
+ * slot has one owner, so it holds no bit or exactly one; at least one
+ * thread found no free shard and used the shared slot; no add was lost.
+ */
+START_TEST(test_counter_shards_exclusive)
+{
+	enum { N = MSTORE_COUNTER_SHARDS + 1 };
+	struct mstore_series *c = first_counter();
+	struct shard_arg a[N];
+	pthread_barrier_t bar;
+	pthread_t t[N];
+	uint64_t v[MSTORE_COUNTER_SLOTS], all = 0, sum = 0;
+	void *ret;
+	uint32_t i;
+
+	ck_assert_int_eq(pthread_barrier_init(&bar, NULL, N), 0);
+	for (i = 0; i < N; i++) {
+		a[i] = (struct shard_arg){ .c = c, .bar = &bar, .add = UINT64_C(1) << i, .n = 1 };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, shard_thread, &a[i]), 0);
+	}
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(pthread_join(t[i], &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+	ck_assert_int_eq(pthread_barrier_destroy(&bar), 0);
+	raw_counter(0, v);
+	ck_assert_uint_eq(v[MSTORE_COUNTER_FRAC], 0);
+	ck_assert_uint_ne(v[MSTORE_COUNTER_SHARED], 0);
+	for (i = 0; i < MSTORE_COUNTER_SHARDS; i++)
+		ck_assert_int_le(__builtin_popcountll(v[MSTORE_COUNTER_SHARD0 + i]), 1);
+	for (i = 0; i < MSTORE_COUNTER_SLOTS; i++) {
+		if (i == MSTORE_COUNTER_FRAC)
+			continue;
+		ck_assert_uint_eq(all & v[i], 0); /* disjoint: each add went to one slot */
+		all |= v[i];
+		sum += v[i];
+	}
+	ck_assert_uint_eq(all, (UINT64_C(1) << N) - 1);
+	ck_assert_uint_eq(sum, all);
+}
+END_TEST
+
+/* A thread that exits gives its shard back; the next thread takes the same
+ * shard (the lowest free one) and continues from the slot's value. */
+START_TEST(test_counter_shard_recycled)
+{
+	struct mstore_series *c = first_counter();
+	struct shard_arg a = { .c = c, .add = 1, .n = RECYCLE_INCS };
+	uint64_t v[MSTORE_COUNTER_SLOTS];
+	pthread_t t;
+	void *ret;
+	int i, k, used = 0;
+
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(pthread_create(&t, NULL, shard_thread, &a), 0);
+		ck_assert_int_eq(pthread_join(t, &ret), 0);
+		ck_assert_ptr_null(ret);
+	}
+	raw_counter(0, v);
+	ck_assert_uint_eq(v[MSTORE_COUNTER_SHARED], 0);
+	ck_assert_uint_eq(v[MSTORE_COUNTER_FRAC], 0);
+	for (i = 0; i < (int)MSTORE_COUNTER_SHARDS; i++)
+		if (v[MSTORE_COUNTER_SHARD0 + i] != 0) {
+			ck_assert_uint_eq(v[MSTORE_COUNTER_SHARD0 + i], 2 * RECYCLE_INCS);
+			used++;
+		}
+	ck_assert_int_eq(used, 1);
+}
+END_TEST
+
+/*
+ * A child forked from a writer thread that owns a shard must not keep using
+ * it: parent and child increment the same counter at the same time, and
+ * the total must be exact (the child uses the shared slot).
+ */
+START_TEST(test_counter_fork)
+{
+	struct mstore_series *c = first_counter();
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	uint64_t v[MSTORE_COUNTER_SLOTS];
+	int status, err;
+	long i, bad = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_inc(c), 0); /* claims a shard */
+	raw_counter(0, v);
+	ck_assert_uint_eq(v[MSTORE_COUNTER_SHARED], 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (i = 0; i < FORK_INCS; i++)
+			bad |= mstore_counter_inc(c);
+		_exit(bad != 0);
+	}
+	for (i = 0; i < FORK_INCS; i++)
+		bad |= mstore_counter_inc(c);
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	raw_counter(0, v);
+	ck_assert_uint_eq(v[MSTORE_COUNTER_SHARED], FORK_INCS); /* all of the child's */
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "shard_total", &f);
+	nth_series(r, &f, 0, &s, &snap);
+	ck_assert_double_eq(snap.value, 2.0 * FORK_INCS + 1);
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* Integral adds go to the thread's shard, fractional ones to the double
+ * slot; the reader adds everything up. */
+START_TEST(test_counter_add_parts)
+{
+	struct mstore_series *c = first_counter();
+	uint64_t v[MSTORE_COUNTER_SLOTS];
+	struct mstore_reader *r;
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	double d;
+	int err;
+
+	ck_assert_int_eq(mstore_counter_add(c, 40), 0);
+	ck_assert_int_eq(mstore_counter_inc(c), 0);
+	ck_assert_int_eq(mstore_counter_add(c, 0.25), 0);
+	ck_assert_int_eq(mstore_counter_add(c, 1e300), 0); /* not below 2^53: double slot */
+	raw_counter(0, v);
+	memcpy(&d, &v[MSTORE_COUNTER_FRAC], sizeof(d));
+	ck_assert_double_eq(d, 0.25 + 1e300);
+	ck_assert_uint_eq(v[MSTORE_COUNTER_SHARED] + v[MSTORE_COUNTER_SHARD0] + v[MSTORE_COUNTER_SHARD0 + 1] +
+	                  v[MSTORE_COUNTER_SHARD0 + 2] + v[MSTORE_COUNTER_SHARD0 + 3], 41);
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	find_family(r, "shard_total", &f);
+	nth_series(r, &f, 0, &s, &snap);
+	ck_assert_double_eq(snap.value, 41 + (0.25 + 1e300));
+	mstore_reader_close(r);
+	ck_assert_uint_eq(mstore_value_slots(MSTORE_COUNTER, 0), MSTORE_COUNTER_SLOTS);
+	ck_assert_uint_eq(mstore_value_slots(MSTORE_GAUGE, 0), 1);
+	ck_assert_uint_eq(mstore_value_slots(MSTORE_HISTOGRAM, 3), 7);
+	ck_assert_uint_eq(mstore_value_slots(MSTORE_HISTOGRAM, MSTORE_MAX_BUCKETS + 1), 0);
+	ck_assert_uint_eq(mstore_value_slots((enum mstore_type)9, 0), 0);
+}
+END_TEST
+
+/* ----------------------------------------------------------- temp files */
+
+/* The pid of a process that has exited and been reaped. */
+static pid_t
+dead_pid(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return pid;
+}
+
+/* dir/<pre><pid><post> into buf. */
+static const char *
+pid_path(char *buf, size_t len, const char *pre, long pid, const char *post)
+{
+	char name[TU_PATH_MAX];
+
+	snprintf(name, sizeof(name), "%s%ld%s", pre, pid, post);
+	ck_assert_ptr_nonnull(tu_path(&dir, name, buf, len));
+	return buf;
+}
+
+static int
+exists(const char *p)
+{
+	struct stat sb;
+
+	return lstat(p, &sb) == 0;
+}
+
+/*
+ * mstore_create removes "store.tmp.PID" left by dead writers, and nothing
+ * else: not a live process's, not other names, not a symlink of that name
+ * (nor its target), not a directory.
+ */
+START_TEST(test_stale_tmp_removed)
+{
+	char dead[TU_PATH_MAX], live[TU_PATH_MAX], zero[TU_PATH_MAX], tail[TU_PATH_MAX], other[TU_PATH_MAX],
+	     link[TU_PATH_MAX], target[TU_PATH_MAX], sub[TU_PATH_MAX];
+	pid_t d1 = dead_pid(), d2 = dead_pid(), d3 = dead_pid();
+	struct mstore *s2;
+	int err;
+
+	ck_assert_int_eq(kill(d1, 0), -1); /* the pids are free (not reused yet) */
+	ck_assert_int_eq(tu_write_file(pid_path(dead, sizeof(dead), "store.tmp.", d1, ""), "x", 1), 0);
+	ck_assert_int_eq(tu_write_file(pid_path(live, sizeof(live), "store.tmp.", getppid(), ""), "x", 1), 0);
+	ck_assert_int_eq(tu_write_file(pid_path(zero, sizeof(zero), "store.tmp.0", d1, ""), "x", 1), 0);
+	ck_assert_int_eq(tu_write_file(pid_path(tail, sizeof(tail), "store.tmp.", d1, "x"), "x", 1), 0);
+	ck_assert_int_eq(tu_write_file(pid_path(other, sizeof(other), "other.tmp.", d1, ""), "x", 1), 0);
+	ck_assert_int_eq(tu_write_file(pid_path(target, sizeof(target), "target", d2, ""), "x", 1), 0);
+	ck_assert_int_eq(symlink(target, pid_path(link, sizeof(link), "store.tmp.", d2, "")), 0);
+	ck_assert_int_eq(mkdir(pid_path(sub, sizeof(sub), "store.tmp.", d3, ""), 0700), 0);
+	s2 = mstore_create(store_path, NULL, &err); /* replaces the fixture's file */
+	ck_assert_msg(s2 != NULL, "%s", mstore_strerror(err));
+	mstore_close(s2);
+	ck_assert(!exists(dead));
+	ck_assert(exists(live));
+	ck_assert(exists(zero));
+	ck_assert(exists(tail));
+	ck_assert(exists(other));
+	ck_assert(exists(link));
+	ck_assert(exists(target));
+	ck_assert(exists(sub));
 }
 END_TEST
 
@@ -688,13 +970,15 @@ END_TEST
 START_TEST(test_value_space)
 {
 	static const double bounds[] = { 1, 2 };
-	struct mstore *s = small_store(0, 0, 7, 0);
+	/* one slot short of a counter plus a 2-bound histogram */
+	struct mstore *s = small_store(0, 0, mstore_value_slots(MSTORE_COUNTER, 0) +
+	                                     mstore_value_slots(MSTORE_HISTOGRAM, 2) - 1, 0);
 	struct mstore_family *c, *h;
 	struct mstore_series *x;
 
 	ck_assert_int_eq(mstore_counter_family(s, "c_total", NULL, NULL, 0, NULL, &c), 0);
 	ck_assert_int_eq(mstore_histogram_family(s, "h", NULL, NULL, 0, NULL, 2, bounds, &h), 0);
-	ck_assert_int_eq(mstore_series_get(c, NULL, &x), 0);          /* 2 slots */
+	ck_assert_int_eq(mstore_series_get(c, NULL, &x), 0);          /* 6 slots */
 	ck_assert_int_eq(mstore_series_get(h, NULL, &x), MSTORE_E_NO_VALUE_SPACE); /* needs 6 */
 	ck_assert_int_eq(errno, ENOSPC);
 	mstore_close(s);
@@ -849,6 +1133,11 @@ mstore_writer_suite(void)
 	tcase_add_test(core, test_heartbeat);
 	tcase_add_test(core, test_threads_register);
 	tcase_add_test(core, test_validators);
+	tcase_add_test(core, test_counter_shards_exclusive);
+	tcase_add_test(core, test_counter_shard_recycled);
+	tcase_add_test(core, test_counter_fork);
+	tcase_add_test(core, test_counter_add_parts);
+	tcase_add_test(core, test_stale_tmp_removed);
 	suite_add_tcase(s, core);
 	tcase_add_checked_fixture(errors, setup, teardown);
 	tcase_add_loop_test(errors, test_family_errors, 0, (int)(sizeof(fam_cases) / sizeof(fam_cases[0])));
