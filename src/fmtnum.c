@@ -58,7 +58,8 @@
  * so that 2^127 <= g < 2^128 (r = floor(log2(10^e)) - 127): a 128-bit upper
  * approximation of 10^e, off by at most one unit.  The range is what
  * doubles need (e = -k for k = floor(log10(v)) of every finite v).
- * Generated with exact integer arithmetic (Python fractions).
+ * Generated with exact integer arithmetic by tools/gen-fmtnum-table.py
+ * (its docstring says how to regenerate and compare it with this table).
  */
 struct pow10_128 {
 	uint64_t hi, lo;

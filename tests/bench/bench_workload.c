@@ -17,9 +17,9 @@
 #include "bench.h"
 
 /* Value slots per series, as documented in mstore.h for struct mstore_options. */
-#define SLOTS_COUNTER 2u
-#define SLOTS_GAUGE 1u
-#define SLOTS_HIST (BENCH_NBOUNDS + 4u)
+#define SLOTS_COUNTER mstore_value_slots(MSTORE_COUNTER, 0)
+#define SLOTS_GAUGE mstore_value_slots(MSTORE_GAUGE, 0)
+#define SLOTS_HIST mstore_value_slots(MSTORE_HISTOGRAM, BENCH_NBOUNDS)
 /* Generous string-space estimate per series: at most three label values
  * ("DELETE", "500", "/api/v1/item/9999999") plus any per-string overhead
  * the store adds (length, terminator, alignment). */
