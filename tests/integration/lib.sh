@@ -78,6 +78,18 @@ setup_tmp() {
 	chmod 755 "$T"
 	trap cleanup EXIT
 	trap 'exit 1' INT TERM HUP
+	reachable_fcgi
+}
+
+# As root, lighttpd drops to www-data before it spawns metrics.fcgi; a build
+# tree under a private directory (/root, a mktemp -d) is out of that user's
+# reach, so hand lighttpd a copy in $T instead.
+reachable_fcgi() {
+	[ "$(id -u)" = 0 ] && id www-data >/dev/null 2>&1 || return 0
+	runuser -u www-data -- test -x "$FCGI" 2>/dev/null && return 0
+	mkdir -p "$T/bin" && cp "$FCGI" "$T/bin/metrics.fcgi" &&
+		chmod 755 "$T/bin" "$T/bin/metrics.fcgi" || fail "cannot copy metrics.fcgi to $T/bin"
+	FCGI="$T/bin/metrics.fcgi"
 }
 
 # Start a background process, output to $T/LOGNAME.log; BG_PID gets its pid.
