@@ -114,6 +114,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mstore.h"
 
@@ -280,6 +281,25 @@ _Static_assert(sizeof(double) == MSTORE_SLOT_SIZE, "double fits a slot");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free in shared memory");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free in shared memory");
 _Static_assert(sizeof(struct mstore_str) == 8, "string reference size");
+
+/* Doubles live in value slots as their IEEE-754 bit pattern. */
+static inline double
+bits_to_double(uint64_t b)
+{
+	double d;
+
+	memcpy(&d, &b, sizeof(d));
+	return d;
+}
+
+static inline uint64_t
+double_to_bits(double d)
+{
+	uint64_t b;
+
+	memcpy(&b, &d, sizeof(b));
+	return b;
+}
 
 /* Value slots a series of this shape needs (0 for an unknown type or
  * too many bounds).  Inline: the reader calls it for every series. */

@@ -53,15 +53,6 @@ struct mstore_reader {
 	int err;                   /* 0, or the error that invalidated m */
 };
 
-static double
-bits_to_double(uint64_t b)
-{
-	double d;
-
-	memcpy(&d, &b, sizeof(d));
-	return d;
-}
-
 /* ------------------------------------------------------------- mapping */
 
 static void

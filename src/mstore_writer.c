@@ -106,24 +106,6 @@ struct layout {
 	uint64_t family_off, series_off, value_off, string_off, file_size;
 };
 
-static double
-bits_to_double(uint64_t b)
-{
-	double d;
-
-	memcpy(&d, &b, sizeof(d));
-	return d;
-}
-
-static uint64_t
-double_to_bits(double d)
-{
-	uint64_t b;
-
-	memcpy(&b, &d, sizeof(b));
-	return b;
-}
-
 /* ------------------------------------------------------------ creation */
 
 static int

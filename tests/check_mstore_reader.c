@@ -95,20 +95,6 @@ str_at(unsigned char *b, struct mstore_str s)
 	return (char *)(b + hdr(b)->string_off + s.off);
 }
 
-/* Find family by name in r, fill *f; fail if absent. */
-static void
-find_family(struct mstore_reader *r, const char *name, struct mstore_family_view *f)
-{
-	uint32_t i, n = mstore_reader_family_count(r);
-
-	for (i = 0; i < n; i++) {
-		ck_assert_int_eq(mstore_reader_family(r, i, f), 0);
-		if (f->name_len == strlen(name) && memcmp(f->name, name, f->name_len) == 0)
-			return;
-	}
-	ck_abort_msg("family %s not found", name);
-}
-
 /* Walk everything r holds; returns the first error or the series count. */
 static int
 walk_all(struct mstore_reader *r)
@@ -166,9 +152,9 @@ START_TEST(test_iterate_sample)
 	ck_assert_uint_eq(info.series, 6);
 	ck_assert_uint_eq(info.values_used, 3 * MSTORE_COUNTER_SLOTS + 1 + 2 * 7);
 	ck_assert_int_eq(walk_all(r), 6);
-	find_family(r, "tu_empty", &f);
+	ck_assert_msg(tu_find_family(r, "tu_empty", &f) == 0, "family not found");
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 0);
-	find_family(r, "tu_requests_total", &f);
+	ck_assert_msg(tu_find_family(r, "tu_requests_total", &f) == 0, "family not found");
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
 	ck_assert_double_eq(snap.value, 3);
@@ -177,7 +163,7 @@ START_TEST(test_iterate_sample)
 	ck_assert_double_eq(snap.value, 2.5);
 	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), 0);
-	find_family(r, "tu_latency_seconds", &f);
+	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
 	ck_assert_uint_eq(snap.bucket[0], 1);
@@ -213,8 +199,8 @@ START_TEST(test_args)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(mstore_reader_info(r, NULL), MSTORE_E_INVAL);
 	ck_assert_int_eq(mstore_reader_family(r, 0, NULL), MSTORE_E_INVAL);
-	find_family(r, "tu_requests_total", &f);
-	find_family(r, "tu_latency_seconds", &g);
+	ck_assert_msg(tu_find_family(r, "tu_requests_total", &f) == 0, "family not found");
+	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &g) == 0, "family not found");
 	ck_assert_int_eq(mstore_reader_series_first(r, NULL, &s), MSTORE_E_INVAL);
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, NULL), MSTORE_E_INVAL);
@@ -247,7 +233,7 @@ START_TEST(test_refresh_growth)
 	ck_assert_uint_eq(mstore_reader_family_count(r), 4); /* not before refresh */
 	ck_assert_int_eq(mstore_reader_refresh(r), 0);
 	ck_assert_uint_eq(mstore_reader_family_count(r), 5);
-	find_family(r, "late", &f);
+	ck_assert_msg(tu_find_family(r, "late", &f) == 0, "family not found");
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
 	ck_assert_double_eq(snap.value, 7);
@@ -379,7 +365,7 @@ START_TEST(test_counter_shard_sum)
 	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
-	find_family(r, "tu_requests_total", &f);
+	ck_assert_msg(tu_find_family(r, "tu_requests_total", &f) == 0, "family not found");
 	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1 && s.index != 2;
 	     rc = mstore_reader_series_next(r, &f, &s))
 		;
@@ -594,7 +580,7 @@ START_TEST(test_bad_after_open)
 	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "tu_requests_total", &f);
+	ck_assert_msg(tu_find_family(r, "tu_requests_total", &f) == 0, "family not found");
 	/* series 1 links to itself */
 	ck_assert_int_eq(tu_patch(mut_path, soff + MSTORE_SERIES_REC_SIZE + (off_t)offsetof(struct mstore_series_rec, next),
 	                          &one, sizeof(one)), 0);
@@ -661,7 +647,7 @@ START_TEST(test_snapshot_torn)
 	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "tu_latency_seconds", &f);
+	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
@@ -670,7 +656,7 @@ START_TEST(test_snapshot_torn)
 	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "tu_latency_seconds", &f);
+	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_RETRY);
 	ck_assert_int_eq(errno, EAGAIN);

@@ -52,20 +52,6 @@ teardown(void)
 	tu_dir_remove(&dir);
 }
 
-/* Find family name in reader r; fills *f.  Fails the test if absent. */
-static void
-find_family(struct mstore_reader *r, const char *name, struct mstore_family_view *f)
-{
-	uint32_t i, n = mstore_reader_family_count(r);
-
-	for (i = 0; i < n; i++) {
-		ck_assert_int_eq(mstore_reader_family(r, i, f), 0);
-		if (f->name_len == strlen(name) && memcmp(f->name, name, f->name_len) == 0)
-			return;
-	}
-	ck_abort_msg("family %s not found", name);
-}
-
 /* Snapshot of the k-th series (0-based, registration order) of family f. */
 static void
 nth_series(struct mstore_reader *r, const struct mstore_family_view *f, int k,
@@ -172,7 +158,7 @@ check_counters(struct mstore_reader *r)
 	struct mstore_series_view s;
 	struct mstore_snapshot snap;
 
-	find_family(r, "rt_requests_total", &f);
+	ck_assert_msg(tu_find_family(r, "rt_requests_total", &f) == 0, "family not found");
 	ck_assert_int_eq(f.type, MSTORE_COUNTER);
 	ck_assert_str_eq(f.help, "Requests.\nSecond line \\ \xe6\x97\xa5"); /* NUL-terminated in file */
 	ck_assert_uint_eq(f.unit_len, 0);
@@ -193,7 +179,7 @@ check_gauges(struct mstore_reader *r)
 	struct mstore_series_view s;
 	struct mstore_snapshot snap;
 
-	find_family(r, "rt_level", &f);
+	ck_assert_msg(tu_find_family(r, "rt_level", &f) == 0, "family not found");
 	ck_assert_int_eq(f.type, MSTORE_GAUGE);
 	ck_assert_uint_eq(f.help_len, 0);
 	nth_series(r, &f, 0, &s, &snap);
@@ -216,7 +202,7 @@ check_histograms(struct mstore_reader *r)
 	struct mstore_snapshot snap;
 	int i;
 
-	find_family(r, "rt_latency_seconds", &f);
+	ck_assert_msg(tu_find_family(r, "rt_latency_seconds", &f) == 0, "family not found");
 	ck_assert_int_eq(f.type, MSTORE_HISTOGRAM);
 	ck_assert_uint_eq(f.nbounds, 3);
 	ck_assert_double_eq(f.bounds[1], 1.0);
@@ -227,7 +213,7 @@ check_histograms(struct mstore_reader *r)
 		ck_assert_uint_eq(snap.bucket[i], want[i]);
 	ck_assert_uint_eq(snap.count, 6);
 	ck_assert(isnan(snap.sum)); /* a NaN observation poisons the sum */
-	find_family(r, "rt_size_bytes", &f);
+	ck_assert_msg(tu_find_family(r, "rt_size_bytes", &f) == 0, "family not found");
 	nth_series(r, &f, 0, &s, &snap);
 	ck_assert_uint_eq(f.nbounds, 0);
 	ck_assert_uint_eq(snap.bucket[0], 2);
@@ -343,7 +329,7 @@ START_TEST(test_threads_register)
 			ck_assert_ptr_eq(args[i].out[j], args[0].out[j]);
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "race_total", &f);
+	ck_assert_msg(tu_find_family(r, "race_total", &f) == 0, "family not found");
 	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1; rc = mstore_reader_series_next(r, &f, &s)) {
 		ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
 		ck_assert_double_eq(snap.value, NTHREADS);
@@ -520,7 +506,7 @@ START_TEST(test_counter_fork)
 	ck_assert_uint_eq(v[MSTORE_COUNTER_SHARED], FORK_INCS); /* all of the child's */
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "shard_total", &f);
+	ck_assert_msg(tu_find_family(r, "shard_total", &f) == 0, "family not found");
 	nth_series(r, &f, 0, &s, &snap);
 	ck_assert_double_eq(snap.value, 2.0 * FORK_INCS + 1);
 	mstore_reader_close(r);
@@ -551,7 +537,7 @@ START_TEST(test_counter_add_parts)
 	                  v[MSTORE_COUNTER_SHARD0 + 2] + v[MSTORE_COUNTER_SHARD0 + 3], 41);
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "shard_total", &f);
+	ck_assert_msg(tu_find_family(r, "shard_total", &f) == 0, "family not found");
 	nth_series(r, &f, 0, &s, &snap);
 	ck_assert_double_eq(snap.value, 41 + (0.25 + 1e300));
 	mstore_reader_close(r);
@@ -838,7 +824,7 @@ START_TEST(test_update_errors)
 	ck_assert_int_eq(mstore_histogram_observe(NULL, 1), MSTORE_E_INVAL);
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "c_total", &fv);
+	ck_assert_msg(tu_find_family(r, "c_total", &fv) == 0, "family not found");
 	nth_series(r, &fv, 0, &sv, &snap);
 	ck_assert_double_eq(snap.value, 4); /* rejected adds changed nothing */
 	mstore_reader_close(r);
@@ -1027,7 +1013,7 @@ START_TEST(test_max_labels_buckets)
 		ck_assert_int_eq(mstore_histogram_observe(x, i * 0.5), 0); /* one per bucket, incl +Inf */
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
-	find_family(r, "big", &fv);
+	ck_assert_msg(tu_find_family(r, "big", &fv) == 0, "family not found");
 	ck_assert_uint_eq(fv.nlabels, MSTORE_MAX_LABELS);
 	nth_series(r, &fv, 0, &sv, &snap);
 	for (i = 0; i <= MSTORE_MAX_BUCKETS; i++)
@@ -1084,7 +1070,7 @@ START_TEST(test_bucket_placement)
 		}
 		r = mstore_reader_open(store_path, &err);
 		ck_assert_ptr_nonnull(r);
-		find_family(r, name, &fv);
+		ck_assert_msg(tu_find_family(r, name, &fv) == 0, "family not found");
 		nth_series(r, &fv, 0, &sv, &snap);
 		for (i = 1; i <= nb; i++)
 			want[i] += want[i - 1]; /* the reader reports cumulative counts */

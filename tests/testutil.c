@@ -219,3 +219,18 @@ tu_sample_store(const char *path, const struct mstore_options *opts, int *err)
 	}
 	return st;
 }
+
+int
+tu_find_family(const struct mstore_reader *r, const char *name, struct mstore_family_view *f)
+{
+	uint32_t i, n = mstore_reader_family_count(r);
+	size_t len = strlen(name);
+
+	for (i = 0; i < n; i++) {
+		if (mstore_reader_family(r, i, f) != 0)
+			return -1;
+		if (f->name_len == len && memcmp(f->name, name, len) == 0)
+			return 0;
+	}
+	return -1;
+}
