@@ -5,6 +5,13 @@
  * reusable buffer) and /health.  Everything that touches the mapped store
  * runs inside resp_guard_call(), so a file truncated under us costs one 503
  * and a reopen, not the process.  No FastCGI here: see responder.c.
+ *
+ * The responder only ever reads: mstore_reader_open() maps the store
+ * O_RDONLY/PROT_READ, so this internet-facing process cannot change a
+ * metric however it is attacked, and the application behind the store runs
+ * no server at all.  Consistency needs no lock either: each histogram is
+ * read under its seqlock (mstore_reader_snapshot), and a store that keeps
+ * changing under us fails the scrape (503) instead of serving torn numbers.
  */
 #include "config.h"
 

@@ -3,6 +3,13 @@
  * sim_store.c - register the simulator's families in the store and publish
  * shop events, shop gauges and process metrics through series handles.
  * Every series is created at startup so Prometheus sees a constant set.
+ *
+ * Naming, as an application should do it: base units in the name
+ * (_seconds, _euros, _bytes), "_total" on counters, and labels whose values
+ * come from a small fixed set.  The request counter is labelled by route
+ * template ("/product/:id"), method and status, never by the concrete URL,
+ * the user or the order id: each distinct label value is another series in
+ * the store and in Prometheus, for as long as Prometheus keeps data.
  */
 #include "config.h"
 
