@@ -72,6 +72,18 @@ resp_pids() {
 # rss_kb PID: resident set size in KiB (VmRSS), or "" if gone.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
+# assert_rss_flat WHAT BEFORE AFTER SLACK_KB: fail if RSS grew by more than
+# SLACK_KB.  In an ASan build RSS says nothing about leaks (freed memory sits
+# in ASan's quarantine, up to 256 MiB); LeakSanitizer checks leaks there and
+# valgrind does in the plain build, so only the figures are printed.
+assert_rss_flat() {
+	if grep -q '^SAN_FLAGS = -fsanitize' "$top_builddir/Makefile" 2>/dev/null; then
+		echo "note: $1 RSS $2 -> $3 KiB not asserted in a sanitizer build"
+		return 0
+	fi
+	[ $(($3 - $2)) -le "$4" ] || fail "$1 RSS grew by $(($3 - $2)) KiB (> $4)"
+}
+
 # fd_count PID: open descriptors.
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l | tr -d ' '; }
 

@@ -48,7 +48,7 @@ echo "hostile: rss_kb $rss0 -> $rss1 fds $fd0 -> $fd1 (responder $rpid)"
 [ "$rc" = 0 ] || fail "hostile cases failed"
 assert_eq "$(resp_pids)" "$before" "responder pids"
 [ -n "$rss1" ] || fail "responder $rpid is gone"
-[ $((rss1 - rss0)) -le "$slack" ] || fail "responder RSS grew by $((rss1 - rss0)) KiB (> $slack)"
+assert_rss_flat responder "$rss0" "$rss1" "$slack"
 assert_eq "$fd1" "$fd0" "responder descriptor count"
 assert_no_crash_in_errlog
 ok "hostile HTTP: no crash, no leak"
