@@ -14,9 +14,6 @@ Subcommands (each prints what it found; exit 1 with a message on a mismatch):
   grafana FILE            the PromQL expressions of a Grafana dashboard
   rules-file QUERYFILE    a Prometheus rules file recording each query
                           (so `promtool check rules` parses them)
-  query URL QUERY         run an instant query against Prometheus' HTTP API;
-                          exit 0 if it succeeds with a non-empty result
-                          (3 if it succeeds with an empty one)
   queries URL FILE [SEC]  each line of FILE as a query, retrying an empty
                           answer (rate() needs two scrapes) for up to SEC
                           seconds in all (default 30)
@@ -259,23 +256,6 @@ def cmd_queries(url, path, limit="30"):
     print("%d queries returned data" % n)
 
 
-def cmd_query(url, query):
-    data = urllib.parse.urlencode({"query": query}).encode()
-    try:
-        with urllib.request.urlopen(url + "/api/v1/query", data, timeout=5) as r:
-            res = json.load(r)
-    except urllib.error.HTTPError as e:
-        die("query failed (%s): %s: %s" % (e.code, query, e.read().decode(errors="replace")))
-    except OSError as e:
-        die("query failed: %s: %s" % (query, e))
-    if res.get("status") != "success":
-        die("status %s: %s" % (res.get("status"), query))
-    result = res["data"]["result"]
-    if not result:
-        sys.exit(3)  # success but empty: the caller may wait and retry
-    print("%d series, e.g. %s" % (len(result), json.dumps(result[0])[:160]))
-
-
 def cmd_compose(path):
     """Services ("service NAME") and published host ports ("port N") of a
     `docker-compose config` output (ports as "published: N" or "H:N:C")."""
@@ -325,8 +305,6 @@ def main(argv):
         print("\n".join(grafana(args[0])))
     elif cmd == "rules-file" and len(args) == 1:
         cmd_rules_file(args[0])
-    elif cmd == "query" and len(args) == 2:
-        cmd_query(*args)
     elif cmd == "queries" and len(args) in (2, 3):
         cmd_queries(*args)
     elif cmd == "compose" and len(args) == 1:
