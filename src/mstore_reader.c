@@ -429,18 +429,16 @@ fail:
 	return rc;
 }
 
-/* The same file again: still as long as mapped, header unchanged, new
- * records valid. */
+/* The same file again (size: its current length, from the caller's stat of
+ * the path, which showed our device and inode): still as long as mapped,
+ * header unchanged, new records valid. */
 static int
-map_recheck(struct mapping *m)
+map_recheck(struct mapping *m, off_t size)
 {
-	struct stat sb;
 	uint32_t f0 = m->nfam, s0 = m->nser;
 	int rc;
 
-	if (fstat(m->fd, &sb) != 0)
-		return MSTORE_E_SYS;
-	if (sb.st_size < 0 || (uint64_t)sb.st_size < m->file_len)
+	if (size < 0 || (uint64_t)size < m->file_len)
 		return MSTORE_E_TRUNCATED; /* do not touch the mapping */
 	if (memcmp(m->hdr_copy, m->hdr, HDR_IMMUTABLE_LEN) != 0)
 		return MSTORE_E_CORRUPT;
@@ -541,7 +539,9 @@ mstore_reader_refresh(struct mstore_reader *r)
 		r->err = 0;
 		return 1;
 	}
-	if ((rc = map_recheck(&r->m)) != 0)
+	/* Same device and inode as our descriptor: sb describes the mapped
+	 * file, so no fstat is needed to see whether it shrank. */
+	if ((rc = map_recheck(&r->m, sb.st_size)) != 0)
 		return reader_invalidate(r, rc);
 	/* Recovered on the same mapping: old views are void, say so. */
 	was_bad = r->err != 0;
