@@ -87,20 +87,21 @@ def cmd_skeleton(path):
         print("\n".join(body))
 
 
-def cmd_marked(path, name):
-    found = [b for _, m, b in blocks(read(path)) if m == name]
+def print_blocks(path, keep, what):
+    """Print the bodies of the fenced blocks for which keep(lang, mark)."""
+    found = [b for l, m, b in blocks(read(path)) if keep(l, m)]
     if not found:
-        die("%s: no block marked '%s'" % (path, name))
+        die("%s: no %s" % (path, what))
     for body in found:
         print("\n".join(body))
+
+
+def cmd_marked(path, name):
+    print_blocks(path, lambda _, m: m == name, "block marked '%s'" % name)
 
 
 def cmd_code(path, lang):
-    found = [b for l, _, b in blocks(read(path)) if l == lang]
-    if not found:
-        die("%s: no ```%s block" % (path, lang))
-    for body in found:
-        print("\n".join(body))
+    print_blocks(path, lambda l, _: l == lang, "```%s block" % lang)
 
 
 def promql(path):
