@@ -47,15 +47,19 @@ struct out {
 	char *p;      /* next byte to write */
 	char *end;    /* end of writable space; set to p on the first overflow */
 	size_t over;  /* bytes that did not fit */
+	struct expo_sink *sink; /* streaming (expo_render_stream); else NULL */
+	int tries;    /* streaming: times the current piece did not fit */
 };
 
 static void
-out_init(struct out *o, char *buf, size_t cap)
+out_init(struct out *o, char *buf, size_t cap, struct expo_sink *sink)
 {
 	o->base = buf;
 	o->p = buf;
 	o->end = buf + cap;
 	o->over = 0;
+	o->sink = sink;
+	o->tries = 0;
 }
 
 /* Bytes produced so far, written or not. */
@@ -140,6 +144,44 @@ out_copy(struct out *o, size_t off, size_t n)
 }
 
 #define OUT_LIT(o, lit) out_put((o), (lit), STR_LEN(lit))
+
+/* Streaming: how often one piece may fail to fit after the sink made room
+ * for it (it can only grow by values widening between the attempts). */
+#define SETTLE_TRIES 3
+
+/*
+ * Call after each piece of output (a family's metadata lines, one whole
+ * series), with start where the piece began.  When streaming and the piece
+ * did not fit: take it back, let the sink take the output before it and
+ * make room, and return 1: the caller writes the piece again, from fresh
+ * values.  0: done (it fit, or we only count); < 0: an error.
+ */
+static int
+out_settle(struct out *o, char *start)
+{
+	struct expo_sink *k = o->sink;
+	size_t need;
+	int rc;
+
+	if (o->over == 0 || k == NULL) {
+		o->tries = 0;
+		return 0;
+	}
+	if (++o->tries > SETTLE_TRIES)
+		return EXPO_E_SPACE;
+	need = (size_t)(o->p - start) + o->over;
+	k->len = (size_t)(start - o->base);
+	rc = k->flush(k, need + need / 8); /* room for values to widen */
+	if (rc < 0)
+		return rc;
+	if (k->buf == NULL || k->len > k->cap || k->cap - k->len < need)
+		return EXPO_E_INVAL; /* the sink broke its promise */
+	o->base = k->buf;
+	o->p = k->buf + k->len;
+	o->end = k->buf + k->cap;
+	o->over = 0;
+	return 1;
+}
 
 static void
 out_double(struct out *o, double v, enum fmt_style style)
@@ -676,15 +718,25 @@ render_store_family(struct out *o, enum expo_format fmt, const struct mstore_rea
 {
 	struct fam_ctx c;
 	struct mstore_series_view s;
+	char *start;
 	int rc = ctx_init(&c, fmt, v);
 
 	if (rc < 0)
 		return rc;
-	render_meta(o, &c);
+	do {
+		start = o->p;
+		render_meta(o, &c);
+	} while ((rc = out_settle(o, start)) == 1);
+	if (rc < 0)
+		return rc;
 	for (rc = mstore_reader_series_first(r, v, &s); rc == 1;
 	     rc = mstore_reader_series_next(r, v, &s)) {
-		int src = render_series(o, r, &c, &s);
+		int src;
 
+		do {
+			start = o->p;
+			src = render_series(o, r, &c, &s);
+		} while (src == 0 && (src = out_settle(o, start)) == 1);
 		if (src < 0)
 			return src;
 	}
@@ -833,6 +885,38 @@ expo_strerror(int code)
 	}
 }
 
+/* Everything, in order: own families, the store's, "# EOF". */
+static int
+render_all(struct out *o, const struct mstore_reader *r, enum expo_format f,
+           const struct expo_own *own)
+{
+	char *start;
+	int rc;
+
+	if (own != NULL) {
+		do { /* one piece: about a kilobyte */
+			start = o->p;
+			render_own(o, f, own);
+		} while ((rc = out_settle(o, start)) == 1);
+		if (rc < 0)
+			return rc;
+	}
+	if (r != NULL) {
+		rc = render_store(o, f, r);
+		if (rc < 0)
+			return rc;
+	}
+	if (f == EXPO_OPENMETRICS) {
+		do {
+			start = o->p;
+			OUT_LIT(o, "# EOF\n");
+		} while ((rc = out_settle(o, start)) == 1);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int
 expo_render(const struct mstore_reader *r, enum expo_format f,
             const struct expo_own *own, char *buf, size_t cap, size_t *len)
@@ -846,16 +930,28 @@ expo_render(const struct mstore_reader *r, enum expo_format f,
 	*len = 0;
 	if ((f != EXPO_TEXT && f != EXPO_OPENMETRICS) || (buf == NULL && cap > 0))
 		return EXPO_E_INVAL;
-	out_init(&o, buf != NULL ? buf : &none, cap);
-	if (own != NULL)
-		render_own(&o, f, own);
-	if (r != NULL) {
-		rc = render_store(&o, f, r);
-		if (rc < 0)
-			return rc;
-	}
-	if (f == EXPO_OPENMETRICS)
-		OUT_LIT(&o, "# EOF\n");
+	out_init(&o, buf != NULL ? buf : &none, cap, NULL);
+	rc = render_all(&o, r, f, own);
+	if (rc < 0)
+		return rc;
 	*len = out_pos(&o);
 	return o.over > 0 ? EXPO_E_SPACE : 0;
+}
+
+int
+expo_render_stream(const struct mstore_reader *r, enum expo_format f,
+                   const struct expo_own *own, struct expo_sink *k)
+{
+	struct out o;
+	int rc;
+
+	if (k == NULL || k->flush == NULL || k->buf == NULL || k->len > k->cap ||
+	    (f != EXPO_TEXT && f != EXPO_OPENMETRICS))
+		return EXPO_E_INVAL;
+	out_init(&o, k->buf, k->cap, k);
+	o.p = k->buf + k->len;
+	rc = render_all(&o, r, f, own);
+	if (rc == 0) /* after an error o.base may be a buffer the sink replaced */
+		k->len = (size_t)(o.p - o.base);
+	return rc;
 }

@@ -111,4 +111,46 @@ struct expo_own {
 int expo_render(const struct mstore_reader *r, enum expo_format f,
                 const struct expo_own *own, char *buf, size_t cap, size_t *len);
 
+/*
+ * Streaming: where expo_render_stream() writes.  The output goes to
+ * buf[len..cap).  Whenever the next piece (the responder's own families, a
+ * family's metadata lines, or one whole series) does not fit, the renderer
+ * calls flush(k, need) with buf[0..len) holding all output so far that has
+ * not been taken.  The sink either takes it (sends it, then sets len to 0)
+ * or keeps it, and must leave at least need bytes free at buf[len..cap),
+ * growing buf if it has to (buf and cap may change).  need includes 1/8
+ * of headroom (values may widen before the piece is written again); the
+ * renderer only insists on the piece's size without it.  flush returns 0, or
+ * a negative code that ends the render with that code.  A piece is never
+ * split: every flush ends at a line boundary.  ctx is the sink's own.
+ */
+struct expo_sink {
+	char *buf;
+	size_t cap;
+	size_t len;
+	int (*flush)(struct expo_sink *k, size_t need);
+	void *ctx;
+};
+
+/*
+ * Render like expo_render(), through the sink k: memory stays at one
+ * buffer of k->cap bytes however large the store (unless one piece alone
+ * is larger: a series, a family's metadata, or the own families, about
+ * 1.2 KB).  Writing starts at k->buf + k->len.
+ *
+ * Returns 0 with the rest of the output in k->buf[0..k->len) (everything
+ * before it went through flush), or (k->len then as the last flush left
+ * it, the buffer's content undefined):
+ *   EXPO_E_INVAL  k or its buffer or flush is missing, or f is unknown, or
+ *                 a flush left less room than asked for;
+ *   EXPO_E_SPACE  a piece kept outgrowing the room made for it;
+ *   MSTORE_E_*    the store failed;
+ *   what a flush returned, when negative.
+ * On an error, part of the output may already have been flushed: whoever
+ * sent it must make the receiver see an incomplete response.  Never
+ * allocates (a sink may).
+ */
+int expo_render_stream(const struct mstore_reader *r, enum expo_format f,
+                       const struct expo_own *own, struct expo_sink *k);
+
 #endif /* EXPO_H */
