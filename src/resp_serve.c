@@ -2,7 +2,8 @@
 /*
  * resp_serve.c - metrics.fcgi's request logic: route and method checks,
  * the store reader's life cycle, /metrics (rendered by expo into one
- * reusable buffer) and /health.  Everything that touches the mapped store
+ * reusable buffer, and streamed through the transport when it outgrows
+ * it) and /health.  Everything that touches the mapped store
  * runs inside resp_guard_call(), so a file truncated under us costs one 503
  * and a reopen, not the process.  No FastCGI here: see responder.c.
  *
@@ -28,40 +29,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-/* First size of the render buffer; it grows to fit and is kept. */
-#define BUF_INITIAL ((size_t)64 * 1024)
 /* Refuse to grow beyond this: a store that renders larger is a bug. */
 #define BUF_MAX ((size_t)256 * 1024 * 1024)
-/* Render attempts per request: the output may grow between attempts while
- * the writer registers series, but not forever. */
-#define RENDER_TRIES 4
-/* Grow to the size asked for plus 1/BUF_HEADROOM of it. */
-#define BUF_HEADROOM 8
-/*
- * How much of the render buffer stays resident while idle.  After a body
- * larger than this, resp_server_trim() gives the pages beyond it back to
- * the kernel (MADV_DONTNEED): the buffer keeps its size and address (no
- * allocation per request), and the next large render takes a zero-filled
- * page fault per 4 KiB beyond this mark.  At N=10,000 (2.4 MB bodies) that
- * is ~350 faults, measured at 7.7 ms of CPU per request on our VM (render:
- * 1.5 ms), so the responder trims only once it has been idle for a while
- * (responder.c), never between back-to-back requests.  Stores that render
- * under 1 MiB never pay it.  Alternatives: MADV_FREE pages count in RSS
- * until the kernel needs them; rendering in pieces would need a streaming
- * renderer and give up the single write per response.
- */
-#define BUF_KEEP_RESIDENT ((size_t)1024 * 1024)
 /* Short text bodies (errors, /health) and the log rate-limit key. */
 #define MSG_MAX 1024
 #define NS_PER_SEC 1e9
 /* The library's default staleness limit, in ticks (mstore_reader_fresh). */
 #define STALE_TICKS 3
 
-/* Not an MSTORE_E_* code: the rendered output would exceed BUF_MAX. */
+/* Not MSTORE_E_* codes: the rendered output would exceed BUF_MAX; the
+ * transport could not send a piece (the client went away). */
 #define RESP_E_TOO_LARGE (MSTORE_E_LAST - 1)
+#define RESP_E_SEND (MSTORE_E_LAST - 2)
 
 static const char text_plain[] = "text/plain; charset=utf-8";
 
@@ -70,12 +50,19 @@ struct resp_server {
 	struct mstore_reader *reader;   /* NULL: (re)open on the next request */
 	char *buf;                      /* the render buffer */
 	size_t cap;
-	size_t used;                    /* bytes written since the last trim */
-	size_t page;                    /* the system's page size */
 	char msg[MSG_MAX];              /* short bodies */
+	char abort_msg[MSG_MAX + 32];   /* the last line of an aborted body */
 	char last_problem[MSG_MAX];     /* last store problem logged ("" none) */
+	int render_problem;             /* it was found by rendering /metrics */
 	uint64_t scrapes;               /* /metrics requests answered */
 	uint64_t scrape_errors;         /* ... with 503 */
+};
+
+/* What to do with a full render buffer (render_flush). */
+enum body_mode {
+	BODY_SEND,   /* send it through the transport (FastCGI GET) */
+	BODY_COUNT,  /* only count it (HEAD: the length, no body) */
+	BODY_KEEP,   /* keep it and grow (CGI GET: one write at the end) */
 };
 
 /* What the guarded store work found out. */
@@ -83,12 +70,19 @@ struct store_job {
 	struct resp_server *s;
 	enum expo_format fmt;
 	int render;               /* render /metrics (else just check health) */
-	int rc;                   /* 0, MSTORE_E_* or RESP_E_TOO_LARGE */
+	int rc;                   /* 0, MSTORE_E_*, RESP_E_* */
 	int saved_errno;          /* errno for MSTORE_E_SYS */
 	int fresh;                /* 1 fresh or static, 0 stale */
 	int64_t age_ns;           /* now - heartbeat */
 	struct mstore_info info;
-	size_t len;               /* rendered bytes in s->buf */
+	/* rendering */
+	enum body_mode mode;
+	resp_send_fn *send;       /* BODY_SEND: the transport */
+	void *send_ctx;
+	struct resp_reply *out;   /* the reply whose headers a send carries */
+	int started;              /* a piece went out: no 503 possible now */
+	size_t taken;             /* bytes sent or counted before s->buf */
+	size_t len;               /* rendered bytes left in s->buf */
 };
 
 static void *
@@ -109,9 +103,8 @@ resp_server_new(const struct resp_opts *o)
 
 	memset(s, 0, sizeof *s);
 	s->opts = o;
-	s->cap = BUF_INITIAL;
+	s->cap = RESP_BUF_SIZE;
 	s->buf = xrealloc(NULL, s->cap);
-	s->page = (size_t)sysconf(_SC_PAGESIZE);
 	return s;
 }
 
@@ -164,7 +157,7 @@ fill_own(const struct store_job *j, struct expo_own *own)
 	own->scrape_errors = j->s->scrape_errors;
 }
 
-/* Grow the render buffer to hold need bytes. */
+/* Grow the render buffer to hold need bytes (keeping its content). */
 static int
 grow(struct resp_server *s, size_t need)
 {
@@ -172,7 +165,6 @@ grow(struct resp_server *s, size_t need)
 
 	if (need > BUF_MAX)
 		return RESP_E_TOO_LARGE;
-	need += need / BUF_HEADROOM; /* values may widen before the retry */
 	while (cap < need)
 		cap = cap > BUF_MAX / 2 ? BUF_MAX : cap * 2;
 	s->buf = xrealloc(s->buf, cap);
@@ -180,28 +172,52 @@ grow(struct resp_server *s, size_t need)
 	return 0;
 }
 
-/* Render into s->buf, growing it when expo asks for more room.  A stale
- * writer gets only our own families (NULL reader). */
+/* The render buffer is full (expo_sink.flush): send, count or keep what
+ * it holds, then make room for need more bytes. */
+static int
+render_flush(struct expo_sink *k, size_t need)
+{
+	struct store_job *j = k->ctx;
+	int rc;
+
+	if (j->mode != BODY_KEEP && k->len > 0) {
+		if (j->mode == BODY_SEND &&
+		    j->send(j->send_ctx, j->out, k->buf, k->len, !j->started) != 0)
+			return RESP_E_SEND;
+		j->started = j->mode == BODY_SEND;
+		j->taken += k->len;
+		k->len = 0;
+	}
+	if (k->cap - k->len < need) {
+		rc = grow(j->s, k->len + need);
+		if (rc != 0)
+			return rc;
+		k->buf = j->s->buf;
+		k->cap = j->s->cap;
+	}
+	return 0;
+}
+
+/* Render /metrics through s->buf.  A stale writer gets only our own
+ * families (NULL reader). */
 static int
 render(struct store_job *j)
 {
 	const struct mstore_reader *r = j->fresh == 1 ? j->s->reader : NULL;
 	struct expo_own own;
-	int i, rc = EXPO_E_SPACE;
-	size_t len = 0;
+	struct expo_sink k;
+	int rc;
 
 	fill_own(j, &own);
-	for (i = 0; i < RENDER_TRIES && rc == EXPO_E_SPACE; i++) {
-		rc = expo_render(r, j->fmt, &own, j->s->buf, j->s->cap, &len);
-		if (rc == EXPO_E_SPACE && grow(j->s, len) != 0)
-			return RESP_E_TOO_LARGE;
-	}
-	/* what the renders may have written: a failed one, anything */
-	j->s->used = rc == 0 ? len : j->s->cap;
-	if (rc == EXPO_E_SPACE)
-		return MSTORE_E_RETRY; /* kept growing: try the next scrape */
-	j->len = len;
-	return rc;
+	k.buf = j->s->buf;
+	k.cap = j->s->cap;
+	k.len = 0;
+	k.flush = render_flush;
+	k.ctx = j;
+	rc = expo_render_stream(r, j->fmt, &own, &k);
+	j->len = k.len;
+	/* a piece that kept outgrowing its room: values changing fast */
+	return rc == EXPO_E_SPACE ? MSTORE_E_RETRY : rc;
 }
 
 /* The guarded part: everything that may touch the mapping. */
@@ -261,10 +277,13 @@ note_problem(struct resp_server *s, const char *key)
 	(void)snprintf(s->last_problem, sizeof s->last_problem, "%s", key);
 }
 
+/* The store served well.  /health does not render, so it cannot clear
+ * a problem that only rendering finds (a bad series): alternating health
+ * checks and scrapes would log the pair on every scrape. */
 static void
-note_ok(struct resp_server *s)
+note_ok(struct resp_server *s, int rendered)
 {
-	if (s->last_problem[0] == '\0')
+	if (s->last_problem[0] == '\0' || (s->render_problem && !rendered))
 		return;
 	log_warn("store usable again: %s", s->opts->store_path);
 	s->last_problem[0] = '\0';
@@ -286,6 +305,12 @@ run_job(struct store_job *j)
 	j->rc = rc;
 	if (!faulted && rc == 0)
 		return 0;
+	j->s->render_problem = j->render;
+	if (!faulted && rc == RESP_E_SEND) {
+		/* normal: Prometheus timed out and went away */
+		log_debug("cannot send metrics: client gone");
+		return -1;
+	}
 	describe_failure(j, faulted);
 	note_problem(j->s, j->s->msg);
 	return -1;
@@ -319,7 +344,8 @@ msg_newline(struct resp_server *s)
 }
 
 static void
-serve_metrics(struct resp_server *s, enum http_format f, struct resp_reply *out)
+serve_metrics(struct resp_server *s, enum http_format f, int head,
+              resp_send_fn *send, void *ctx, struct resp_reply *out)
 {
 	struct store_job j;
 
@@ -327,10 +353,36 @@ serve_metrics(struct resp_server *s, enum http_format f, struct resp_reply *out)
 	j.s = s;
 	j.fmt = f == HTTP_FORMAT_OPENMETRICS ? EXPO_OPENMETRICS : EXPO_TEXT;
 	j.render = 1;
+	j.mode = head ? BODY_COUNT : send != NULL ? BODY_SEND : BODY_KEEP;
+	j.send = send;
+	j.send_ctx = ctx;
+	j.out = out;
 	s->scrapes++;
+	/* what the first piece of a streamed body goes out with */
+	out->status = 200;
+	out->reason = "OK";
+	out->content_type = expo_content_type(j.fmt);
 	out->vary_accept = 1;
 	if (run_job(&j) != 0) {
-		s->scrape_errors++;
+		if (j.rc != RESP_E_SEND)
+			s->scrape_errors++;
+		if (j.rc == RESP_E_SEND) {
+			out->streamed = out->aborted = 1;
+			return;
+		}
+		if (j.started) {
+			/* Too late for a 503.  A last line that no parser takes
+			 * makes the scrape fail even where the web server passes
+			 * the cut-off body on as complete (lighttpd buffering it
+			 * for gzip, nginx without fastcgi_keep_conn); the
+			 * transport then also leaves the response unfinished. */
+			(void)snprintf(s->abort_msg, sizeof s->abort_msg,
+			               "response aborted: %s\n", s->msg);
+			out->streamed = out->aborted = 1;
+			out->body = s->abort_msg;
+			out->len = strlen(s->abort_msg);
+			return;
+		}
 		msg_newline(s);
 		reply_text(s, out, 503, "Service Unavailable", s->msg);
 		return;
@@ -338,12 +390,10 @@ serve_metrics(struct resp_server *s, enum http_format f, struct resp_reply *out)
 	if (j.fresh != 1)
 		note_problem(s, "writer stale: serving own metrics only");
 	else
-		note_ok(s);
-	out->status = 200;
-	out->reason = "OK";
-	out->content_type = expo_content_type(j.fmt);
+		note_ok(s, 1);
+	out->streamed = j.started;
 	out->body = s->buf;
-	out->len = j.len;
+	out->len = j.mode == BODY_COUNT ? j.taken + j.len : j.len;
 }
 
 /* The staleness limit that applied, in seconds (for messages). */
@@ -377,7 +427,7 @@ serve_health(struct resp_server *s, struct resp_reply *out)
 		reply_text(s, out, 503, "Service Unavailable", s->msg);
 		return;
 	}
-	note_ok(s);
+	note_ok(s, 0);
 	if (j.info.flags & MSTORE_F_STATIC)
 		(void)snprintf(s->msg, sizeof s->msg, "ok: static store\n");
 	else
@@ -386,41 +436,9 @@ serve_health(struct resp_server *s, struct resp_reply *out)
 	reply_text(s, out, 200, "OK", s->msg);
 }
 
-/* addr rounded down to a page boundary */
-static uintptr_t
-page_down(const struct resp_server *s, uintptr_t addr)
-{
-	return addr & ~(uintptr_t)(s->page - 1);
-}
-
-int
-resp_server_trim_pending(const struct resp_server *s)
-{
-	return s->used > BUF_KEEP_RESIDENT;
-}
-
-void
-resp_server_trim(struct resp_server *s)
-{
-	uintptr_t base = (uintptr_t)s->buf, from, to, end;
-
-	if (s->used <= BUF_KEEP_RESIDENT)
-		return;
-	/* Whole pages inside the allocation only: malloc's header sits just
-	 * before s->buf, and what follows s->cap may be someone else's. */
-	from = page_down(s, base + BUF_KEEP_RESIDENT + s->page - 1);
-	to = page_down(s, base + s->used + s->page - 1);
-	end = page_down(s, base + s->cap);
-	if (to > end)
-		to = end;
-	s->used = 0;
-	if (to > from && madvise((void *)from, to - from, MADV_DONTNEED) != 0)
-		log_debug("cannot release render buffer pages: %s", strerror(errno));
-}
-
 void
 resp_serve(struct resp_server *s, const struct resp_request *rq,
-           struct resp_reply *out)
+           resp_send_fn *send, void *ctx, struct resp_reply *out)
 {
 	enum http_route route;
 	enum http_method method;
@@ -437,7 +455,8 @@ resp_serve(struct resp_server *s, const struct resp_request *rq,
 		reply_text(s, out, 405, "Method Not Allowed", "method not allowed\n");
 		out->allow = HTTP_ALLOW;
 	} else if (route == HTTP_ROUTE_METRICS) {
-		serve_metrics(s, http_negotiate(rq->accept), out);
+		serve_metrics(s, http_negotiate(rq->accept),
+		              method == HTTP_METHOD_HEAD, send, ctx, out);
 	} else {
 		serve_health(s, out);
 	}

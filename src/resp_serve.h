@@ -26,8 +26,16 @@ struct resp_request {
 	const char *accept;       /* HTTP_ACCEPT */
 };
 
-/* The answer.  Send the headers always, the body unless head_only, and
- * Content-Length: len in both cases. */
+/*
+ * The answer.  Unless streamed: send the headers, then the body unless
+ * head_only, with Content-Length: len in both cases.  Streamed: the
+ * headers (without a length) and the body up to body went out through the
+ * transport's send function already; send body[0..len) and end the
+ * response.  Aborted (implies streamed): the response was started and
+ * cannot be completed: send body[0..len) (a line that makes the body
+ * invalid, or nothing), then end it so that the client sees it incomplete
+ * (for FastCGI: close the connection without FCGI_END_REQUEST).
+ */
 struct resp_reply {
 	int status;                /* 200, 404, 405, 503 */
 	const char *reason;        /* "OK", "Not Found", ... */
@@ -35,9 +43,31 @@ struct resp_reply {
 	const char *allow;         /* non-NULL: send "Allow: <allow>" */
 	int vary_accept;           /* send "Vary: Accept" (negotiated body) */
 	int head_only;
+	int streamed;
+	int aborted;
 	const char *body;          /* valid until the next resp_serve() or free */
 	size_t len;
 };
+
+/*
+ * How a transport that can send a body in pieces (FastCGI) takes a
+ * /metrics body that outgrows the render buffer: resp_serve() calls it once
+ * per full buffer.  The first call (first != 0) sends r's header block
+ * without Content-Length, then p[0..n); later calls send p[0..n).  0, or
+ * -1 when the client is gone (the reply is then aborted).
+ */
+typedef int resp_send_fn(void *ctx, const struct resp_reply *r, const char *p,
+                         size_t n, int first);
+
+/*
+ * The render buffer's size.  A /metrics body that fits is sent with its
+ * length in one write; a larger one goes out (FastCGI) in pieces of this
+ * size, so the responder's memory does not grow with the store (N=10,000
+ * series render 2.4 MB), and each piece is still in the CPU cache when it
+ * is written.  The buffer only grows when one series alone is larger, or
+ * for CGI, which keeps the whole body.
+ */
+#define RESP_BUF_SIZE ((size_t)256 * 1024)
 
 struct resp_server;
 
@@ -53,19 +83,13 @@ struct resp_server *resp_server_new(const struct resp_opts *o);
 void resp_server_free(struct resp_server *s);
 
 /*
- * Call when idle, after the reply of resp_serve() has been sent (its body
- * is invalid afterwards): if a render since the last trim was large,
- * return the render buffer's pages beyond the first MiB to the kernel, so
- * an idle responder stays small.  Costs page faults on the next large
- * render (no allocation): do not call it between back-to-back requests.
- * resp_server_trim_pending() says whether there is anything to trim.
+ * Answer one request (never fails: problems become 4xx/5xx replies).  With
+ * send (FastCGI), a large /metrics body is streamed through it and memory
+ * stays at one render buffer; without (CGI), the buffer grows to hold the
+ * whole body.
  */
-void resp_server_trim(struct resp_server *s);
-int resp_server_trim_pending(const struct resp_server *s);
-
-/* Answer one request (never fails: problems become 4xx/5xx replies). */
 void resp_serve(struct resp_server *s, const struct resp_request *rq,
-                struct resp_reply *out);
+                resp_send_fn *send, void *ctx, struct resp_reply *out);
 
 #ifdef __cplusplus
 }

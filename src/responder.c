@@ -9,9 +9,10 @@
  * wait for a connection in ppoll(), so a request in progress is always
  * finished; the loop then exits 0.
  *
- * libfcgi parses the request and ends it (FCGX_Finish_r); the response
- * itself we frame as FastCGI records and send with one writev(), which
- * libfcgi's fixed 8 KiB writer would have cut into a write per 8 KiB.
+ * libfcgi accepts and parses the request; the response we frame as
+ * FastCGI records ourselves, closing records included, and send with one
+ * writev() (a large /metrics body: one per render buffer), which libfcgi's
+ * fixed 8 KiB writer would have cut into a write per 8 KiB.
  */
 #include "config.h"
 
@@ -25,12 +26,14 @@
 #include "resp_serve.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,12 +42,14 @@
 /* The FastCGI spec hands a spawned responder its listening socket as fd 0
  * (FCGI_LISTENSOCK_FILENO in fastcgi.h, which libfcgi-dev does not ship). */
 #define LISTENSOCK_FD 0
-/* With a large render buffer to trim, how long no request must arrive
- * before we trim it (resp_server_trim): Prometheus scrapes every few
- * seconds, a load test never pauses this long. */
-#define TRIM_IDLE_MS 1000
+/* Under load, check for a pending SIGTERM once per this many requests
+ * (we only wait, with SIGTERM unblocked, when no connection is pending). */
+#define SIGNAL_CHECK_EVERY 64
 /* Room for the response headers (status, type, length, Allow, Vary). */
 #define HEADER_MAX 512
+/* "Content-Length: <size_t>
+" */
+#define CL_MAX 48
 
 static volatile sig_atomic_t stop_requested;
 
@@ -60,7 +65,11 @@ on_term(int sig)
  * contentLength (2), paddingLength, reserved. */
 #define REC_HEADER_LEN 8
 #define REC_VERSION 1
+#define REC_END_REQUEST 3
 #define REC_STDOUT 6
+/* FCGI_END_REQUEST's body: appStatus (4), protocolStatus (1), reserved (3) */
+#define END_BODY_LEN 8
+#define END_RECORDS_LEN (2 * REC_HEADER_LEN + END_BODY_LEN)
 /* contentLength is 16 bits. */
 #define REC_CONTENT_MAX 65535
 /* Records per writev(): with a header and at most two data pieces each
@@ -69,23 +78,15 @@ on_term(int sig)
  * 16 MiB, so any body up to ~16 MiB goes out in one call. */
 #define REC_BATCH 256
 #define IOV_BATCH (3 * REC_BATCH)
-/* The last bytes of a response go through libfcgi's stream instead, so
- * that they leave together with the empty FCGI_STDOUT and FCGI_END_REQUEST
- * in FCGX_Finish_r's one write: lighttpd closes the connection as soon as
- * it holds Content-Length bytes, and an END_REQUEST written on its own
- * after that meets EPIPE (and SIGPIPE).  Fits libfcgi's 8 KiB buffer with
- * room for the record headers, so it is never flushed early. */
-#define TAIL_MAX 4096
 
 /*
  * Where the response goes.  FastCGI: fd is the request's connection and
- * request_id its id, and we frame FCGI_STDOUT records ourselves; CGI: fd
- * is stdout and request_id is -1 (no framing).
+ * request_id its id, and we frame the records ourselves; CGI: fd is stdout
+ * and request_id is -1 (no framing).
  */
 struct sink {
 	int fd;
 	int request_id;
-	FCGX_Stream *out;      /* FastCGI: where the last TAIL_MAX bytes go */
 };
 
 /* Wait until fd is writable again (it may be non-blocking). */
@@ -138,16 +139,26 @@ write_iov(int fd, struct iovec *iov, int n)
 }
 
 static void
-rec_header(unsigned char *h, int request_id, size_t len)
+rec_header(unsigned char *h, int type, int request_id, size_t len)
 {
 	h[0] = REC_VERSION;
-	h[1] = REC_STDOUT;
+	h[1] = (unsigned char)type;
 	h[2] = (unsigned char)((unsigned)request_id >> 8);
 	h[3] = (unsigned char)request_id;
 	h[4] = (unsigned char)(len >> 8);
 	h[5] = (unsigned char)len;
 	h[6] = 0; /* paddingLength: optional, and the body needs none */
 	h[7] = 0;
+}
+
+/* The records that end a response: an empty FCGI_STDOUT (end of stream)
+ * and FCGI_END_REQUEST with appStatus 0 and FCGI_REQUEST_COMPLETE (0). */
+static void
+end_records(unsigned char *e, int request_id)
+{
+	rec_header(e, REC_STDOUT, request_id, 0);
+	rec_header(e + REC_HEADER_LEN, REC_END_REQUEST, request_id, END_BODY_LEN);
+	memset(e + 2 * REC_HEADER_LEN, 0, END_BODY_LEN);
 }
 
 /* Take up to want bytes from the pieces p[*i..np) (advancing them) into
@@ -171,42 +182,48 @@ take(struct iovec *p, int np, int *i, struct iovec *iov, int *k, size_t want)
 }
 
 /*
- * Send the first total bytes of the pieces p[0..np) (HTTP headers, body)
- * as FCGI_STDOUT records of up to REC_CONTENT_MAX bytes, REC_BATCH records
- * per writev(), and advance the pieces past them.  libfcgi would cut them
- * into 8 KiB records with one write() each (its buffer size is fixed).
- * Returns 0 or -1 with errno.
+ * Send the pieces p[0..np) (HTTP headers, body), total bytes, as
+ * FCGI_STDOUT records of up to REC_CONTENT_MAX bytes, REC_BATCH records
+ * per writev(); with end, the closing records go in the last writev, so
+ * a response that fits one buffer leaves in one system call (lighttpd
+ * then reads it in one go).  libfcgi's writer would have cut it into a
+ * write per 8 KiB (its buffer size is fixed).  0 or -1 with errno.
  */
 static int
-send_records(const struct sink *k, struct iovec *p, int np, size_t total)
+send_records(const struct sink *k, struct iovec *p, int np, size_t total, int end)
 {
 	unsigned char hdr[REC_BATCH][REC_HEADER_LEN];
-	struct iovec iov[IOV_BATCH];
+	unsigned char fin[END_RECORDS_LEN];
+	struct iovec iov[IOV_BATCH + 1];
 	size_t len;
 	int i = 0, n, r;
 
-	while (total > 0) {
+	do {
 		n = 0;
 		for (r = 0; r < REC_BATCH && total > 0; r++) {
 			len = total < REC_CONTENT_MAX ? total : REC_CONTENT_MAX;
-			rec_header(hdr[r], k->request_id, len);
+			rec_header(hdr[r], REC_STDOUT, k->request_id, len);
 			iov[n].iov_base = hdr[r];
 			iov[n++].iov_len = REC_HEADER_LEN;
 			total -= take(p, np, &i, iov, &n, len);
 		}
-		if (write_iov(k->fd, iov, n) != 0)
+		if (total == 0 && end) {
+			end_records(fin, k->request_id);
+			iov[n].iov_base = fin;
+			iov[n++].iov_len = sizeof fin;
+		}
+		if (n > 0 && write_iov(k->fd, iov, n) != 0)
 			return -1;
-	}
+	} while (total > 0);
 	return 0;
 }
 
-/* Send the header block and the body: one writev() on stdout for CGI;
- * for FastCGI, FCGI_STDOUT records in one writev() and the last TAIL_MAX
- * bytes into libfcgi's stream, which FCGX_Finish_r() writes together with
- * the closing records. */
+/* Send the header block (may be empty) and body: one writev() on stdout
+ * for CGI; FCGI_STDOUT records for FastCGI, with the closing records when
+ * end is set. */
 static int
 send_parts(const struct sink *k, char *hdr, size_t hlen, const char *body,
-           size_t blen)
+           size_t blen, int end)
 {
 	struct iovec p[2];
 
@@ -214,29 +231,23 @@ send_parts(const struct sink *k, char *hdr, size_t hlen, const char *body,
 	p[0].iov_len = hlen;
 	p[1].iov_base = (void *)(uintptr_t)body; /* writev() only reads it */
 	p[1].iov_len = blen;
-	size_t tail = hlen + blen < TAIL_MAX ? hlen + blen : TAIL_MAX;
-	int i;
-
 	if (k->request_id < 0)
-		return write_iov(k->fd, p, blen > 0 ? 2 : 1);
-	if (send_records(k, p, 2, hlen + blen - tail) != 0)
-		return -1;
-	for (i = 0; i < 2; i++) /* what send_records() left: the tail */
-		if (p[i].iov_len > 0 &&
-		    FCGX_PutStr(p[i].iov_base, (int)p[i].iov_len, k->out) != (int)p[i].iov_len)
-			return -1;
-	return 0;
+		return write_iov(k->fd, p, 2);
+	return send_records(k, p, 2, hlen + blen, end);
 }
 
-/* Format the CGI response header block into buf; length or -1. */
+/* Format the CGI response header block into buf, with Content-Length
+ * unless the body is streamed; length or -1. */
 static int
-format_headers(const struct resp_reply *r, char *buf, size_t cap)
+format_headers(const struct resp_reply *r, int with_length, char *buf, size_t cap)
 {
+	char length[CL_MAX] = "";
 	int n;
 
-	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n"
-	             "Content-Length: %zu\r\n%s%s%s%s\r\n",
-	             r->status, r->reason, r->content_type, r->len,
+	if (with_length)
+		(void)snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->len);
+	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s\r\n",
+	             r->status, r->reason, r->content_type, length,
 	             r->allow != NULL ? "Allow: " : "",
 	             r->allow != NULL ? r->allow : "",
 	             r->allow != NULL ? "\r\n" : "",
@@ -244,21 +255,52 @@ format_headers(const struct resp_reply *r, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
-/* Send headers and body together.  A client that went away is normal
- * (Prometheus timed out): note it at debug level and go on.  0 or -1. */
+/* Send the headers of r and the first n bytes of a streamed body, or n
+ * more bytes (resp_send_fn). */
 static int
-send_reply(const struct sink *k, const struct resp_reply *r)
+send_piece(void *ctx, const struct resp_reply *r, const char *p, size_t n,
+           int first)
 {
+	const struct sink *k = ctx;
 	char hdr[HEADER_MAX];
-	int n;
+	int hl = 0;
 
-	n = format_headers(r, hdr, sizeof hdr);
-	if (n < 0) {
+	if (first && (hl = format_headers(r, 0, hdr, sizeof hdr)) < 0) {
 		log_warn("cannot format response headers: status %d: too long",
 		         r->status);
 		return -1;
 	}
-	if (send_parts(k, hdr, (size_t)n, r->body, r->head_only ? 0 : r->len) != 0) {
+	if (send_parts(k, hdr, (size_t)hl, p, n, 0) != 0) {
+		log_debug("cannot send response: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Send (the rest of) the reply and end it.  A client that went away is
+ * normal (Prometheus timed out): note it at debug level and go on.  0, or
+ * -1 when the response is incomplete (the connection must then be closed
+ * without FCGI_END_REQUEST, so that the client sees it incomplete). */
+static int
+send_reply(const struct sink *k, const struct resp_reply *r)
+{
+	char hdr[HEADER_MAX];
+	int n = 0;
+
+	if (r->aborted) {
+		if (r->len > 0)
+			(void)send_parts(k, hdr, 0, r->body, r->len, 0);
+		return -1;
+	}
+	if (!r->streamed) {
+		n = format_headers(r, 1, hdr, sizeof hdr);
+		if (n < 0) {
+			log_warn("cannot format response headers: status %d: too long",
+			         r->status);
+			return -1;
+		}
+	}
+	if (send_parts(k, hdr, (size_t)n, r->body, r->head_only ? 0 : r->len, 1) != 0) {
 		log_debug("cannot send response: status %d: %s", r->status,
 		          strerror(errno));
 		return -1;
@@ -266,7 +308,8 @@ send_reply(const struct sink *k, const struct resp_reply *r)
 	return 0;
 }
 
-/* Answer the request whose CGI parameters are envp; 0 or -1 (not sent). */
+/* Answer the request whose CGI parameters are envp; 0, or -1 when the
+ * response is incomplete. */
 static int
 serve_params(struct resp_server *s, const struct sink *k, char **envp)
 {
@@ -278,14 +321,17 @@ serve_params(struct resp_server *s, const struct sink *k, char **envp)
 	rq.request_uri = FCGX_GetParam("REQUEST_URI", envp);
 	rq.script_name = FCGX_GetParam("SCRIPT_NAME", envp);
 	rq.accept = FCGX_GetParam("HTTP_ACCEPT", envp);
-	resp_serve(s, &rq, &reply);
+	/* CGI keeps the whole body and writes it once; it cannot stream
+	 * (an aborted CGI response would look complete: it ends at EOF). */
+	resp_serve(s, &rq, k->request_id >= 0 ? send_piece : NULL, (void *)(uintptr_t)k,
+	           &reply);
 	return send_reply(k, &reply);
 }
 
-/* Wait until fd is readable with SIGTERM unblocked, at most *idle (NULL:
- * no limit).  0 readable, 1 stop requested, 2 idle, -1 error. */
+/* Wait until fd is readable with SIGTERM unblocked, at most *timeout
+ * (NULL: no limit).  0 readable, 1 stop requested, 2 timed out, -1 error. */
 static int
-wait_readable(int fd, const sigset_t *waitmask, const struct timespec *idle)
+wait_readable(int fd, const sigset_t *waitmask, const struct timespec *timeout)
 {
 	struct pollfd p;
 	int n;
@@ -296,7 +342,7 @@ wait_readable(int fd, const sigset_t *waitmask, const struct timespec *idle)
 		p.fd = fd;
 		p.events = POLLIN;
 		p.revents = 0;
-		n = ppoll(&p, 1, idle, waitmask);
+		n = ppoll(&p, 1, timeout, waitmask);
 		if (n > 0)
 			return 0;
 		if (n == 0)
@@ -306,56 +352,89 @@ wait_readable(int fd, const sigset_t *waitmask, const struct timespec *idle)
 	}
 }
 
+/* Whether fd is a unix-domain socket. */
+static int
+is_unix_socket(int fd)
+{
+	struct sockaddr_storage a;
+	socklen_t n = sizeof a;
+
+	return getsockname(fd, (struct sockaddr *)&a, &n) == 0 && a.ss_family == AF_UNIX;
+}
+
+/*
+ * The FastCGI loop.  The listening socket is non-blocking, so under load
+ * FCGX_Accept_r() takes the next connection at once and we only wait in
+ * ppoll() when there is none (a pending SIGTERM is still seen every
+ * SIGNAL_CHECK_EVERY requests).  Per request that leaves accept, libfcgi's
+ * readability poll and read, our stat of the store, one writev and close.
+ */
 static int
 fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask)
 {
-	static const struct timespec idle = {
-		TRIM_IDLE_MS / 1000, (TRIM_IDLE_MS % 1000) * 1000000L
-	};
+	static const struct timespec now = { 0, 0 };
 	FCGX_Request req;
 	struct sink k;
-	int rc, w;
+	unsigned busy = 0;
+	int flags, linger, rc, w;
 
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+		log_warn("cannot make the listening socket non-blocking: fd %d: %s",
+		         fd, strerror(errno));
+		return -1;
+	}
+	/* libfcgi closes a connection with shutdown() and waits for the peer
+	 * to close, so that a TCP reset cannot destroy the response it has
+	 * not read yet.  A unix socket has no such reset (the peer reads all
+	 * we wrote before it sees the close), and the wait would idle the
+	 * only responder for a trip through lighttpd's event loop: there we
+	 * close at once (FCGX_Detach() makes libfcgi skip the shutdown). */
+	linger = !is_unix_socket(fd);
 	if (FCGX_InitRequest(&req, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_warn("cannot initialise FastCGI request: fd %d", fd);
 		return -1;
 	}
 	log_info("serving FastCGI on fd %d", fd);
 	for (;;) {
-		w = wait_readable(fd, waitmask,
-		                  resp_server_trim_pending(s) ? &idle : NULL);
-		if (w == 2) {
-			resp_server_trim(s);
-			continue;
+		if (busy >= SIGNAL_CHECK_EVERY) {
+			busy = 0;
+			if (wait_readable(fd, waitmask, &now) == 1)
+				break;
 		}
-		if (w != 0) {
+		/* also closes the previous connection (unless the web server
+		 * asked to keep it: then the next request comes on it) */
+		rc = FCGX_Accept_r(&req);
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK) {
+			busy = 0;
+			w = wait_readable(fd, waitmask, NULL);
+			if (w == 0)
+				continue;
 			if (w < 0)
 				log_warn("cannot wait for connections: fd %d: %s", fd,
 				         strerror(errno));
 			break;
 		}
-		rc = FCGX_Accept_r(&req);
 		if (rc < 0) {
 			if (stop_requested)
 				break;
 			log_debug("accept failed: fd %d: %s", fd, strerror(-rc));
 			continue;
 		}
-		/* We write the records on req.ipcFd ourselves (send_records).
-		 * fcgiapp.h lists ipcFd among the fields not to use; we only
-		 * read it, between Accept and Finish, where it is the open
-		 * connection.  libfcgi's out stream must hold nothing that
-		 * would then come after our bytes: nothing was written to it,
-		 * so this flush costs no system call; it is a guard. */
-		if (FCGX_FFlush(req.out) == 0) {
-			k.fd = req.ipcFd;
-			k.request_id = req.requestId;
-			k.out = req.out;
-			(void)serve_params(s, &k, req.envp); /* logged inside */
-		}
-		FCGX_Finish_r(&req);
+		busy++;
+		/* We write the records on req.ipcFd ourselves, the closing
+		 * ones included.  fcgiapp.h lists ipcFd among the fields not to
+		 * use; we only read it, between Accept and Free, where it is
+		 * the open connection.  FCGX_Free(.., 0) then drops libfcgi's
+		 * streams without writing anything; an incomplete response
+		 * closes the connection at once (no FCGI_END_REQUEST). */
+		k.fd = req.ipcFd;
+		k.request_id = req.requestId;
+		if (!linger)
+			(void)FCGX_Detach(&req);
+		FCGX_Free(&req, serve_params(s, &k, req.envp) != 0);
 	}
-	FCGX_Free(&req, 0);
+	FCGX_Free(&req, 1);
 	log_info("stopping: %s", stop_requested ? "SIGTERM" : "error");
 	return stop_requested ? 0 : -1;
 }
@@ -365,7 +444,7 @@ extern char **environ;
 static int
 cgi_once(struct resp_server *s)
 {
-	struct sink k = { STDOUT_FILENO, -1, NULL };
+	struct sink k = { STDOUT_FILENO, -1 };
 
 	/* Nothing went through stdio's stdout: the one writev() is first. */
 	return serve_params(s, &k, environ);

@@ -7,10 +7,21 @@
  * makes a static store (MSTORE_F_STATIC): values written once, no
  * heartbeat, so its output only changes in the responder's own families.  Options let a
  * test make the store static, stop the heartbeat to make the writer look
- * dead, bound the run time, or add many series (large output).
+ * dead, bound the run time, add many series (large output), or end the
+ * store with a corrupted histogram (--corrupt-tail: a render that fails
+ * only after everything before it, the --series ones included, rendered).
  *
  *   mkstore --store PATH [--interval MS] [--static] [--run SECONDS]
- *           [--stop-heartbeat-after MS] [--series N]
+ *           [--stop-heartbeat-after MS] [--series N] [--corrupt-tail]
+ *
+ * --corrupt-tail registers one more histogram family, mkstore_corrupt_seconds
+ * (the last family of the store, so it renders last), observes a few values
+ * and then rewrites its +Inf bucket count in the file so that the buckets
+ * no longer add up to the series' count.  The reader opens such a file
+ * (the check is per snapshot), and every snapshot of that series then fails
+ * with MSTORE_E_CORRUPT ("store content corrupt"); the other series stay
+ * readable.  The corruption is written after the family is published: a
+ * test waits until a render fails before it relies on it.
  *
  * Exits 0 after --run seconds or on SIGTERM/SIGINT, 1 on a store error,
  * 2 on bad usage.  The store file is left in place.
@@ -18,8 +29,10 @@
 #include "config.h"
 
 #include "mstore.h"
+#include "mstore_layout.h" /* --corrupt-tail edits the file's value slots */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
@@ -27,7 +40,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PROG "mkstore"
 #define DEFAULT_INTERVAL_MS 200
@@ -52,6 +68,7 @@ struct mk_opts {
 	long run_ms;                /* 0: until a signal */
 	long stop_heartbeat_ms;     /* -1: never */
 	long extra_series;
+	int corrupt_tail;
 };
 
 struct mk_series {
@@ -73,7 +90,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " --store PATH [--interval MS] [--static] "
-	           "[--run SECONDS] [--stop-heartbeat-after MS] [--series N]\n");
+	           "[--run SECONDS] [--stop-heartbeat-after MS] [--series N] "
+	           "[--corrupt-tail]\n");
 }
 
 static int
@@ -90,7 +108,10 @@ parse_num(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-enum { OPT_STORE = 256, OPT_INTERVAL, OPT_STATIC, OPT_RUN, OPT_STOP, OPT_SERIES };
+enum {
+	OPT_STORE = 256, OPT_INTERVAL, OPT_STATIC, OPT_RUN, OPT_STOP, OPT_SERIES,
+	OPT_CORRUPT_TAIL
+};
 
 static int
 parse_opts(int argc, char **argv, struct mk_opts *o)
@@ -102,6 +123,7 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 		{ "run", required_argument, NULL, OPT_RUN },
 		{ "stop-heartbeat-after", required_argument, NULL, OPT_STOP },
 		{ "series", required_argument, NULL, OPT_SERIES },
+		{ "corrupt-tail", no_argument, NULL, OPT_CORRUPT_TAIL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,6 +137,7 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 		switch (c) {
 		case OPT_STORE: o->path = optarg; break;
 		case OPT_STATIC: o->is_static = 1; break;
+		case OPT_CORRUPT_TAIL: o->corrupt_tail = 1; break;
 		case OPT_INTERVAL:
 			bad = parse_num(optarg, 1, INTERVAL_MAX_MS, &o->interval_ms);
 			break;
@@ -254,6 +277,113 @@ register_bulk(struct mstore *st, long n)
 	return 0;
 }
 
+/* Name and bounds of the --corrupt-tail family; its observations. */
+#define CORRUPT_NAME "mkstore_corrupt_seconds"
+static const double corrupt_bounds[] = { 0.1, 1 };
+static const double corrupt_obs[] = { 0.05, 0.5, 5 };
+
+/* --corrupt-tail, part 1: the family (last of the store) and its series. */
+static int
+register_corrupt(struct mstore *st)
+{
+	struct mstore_family *f;
+	struct mstore_series *s;
+	size_t i;
+	int rc;
+
+	rc = mstore_histogram_family(st, CORRUPT_NAME,
+	                             "A histogram corrupted on purpose.", "seconds",
+	                             0, NULL,
+	                             sizeof corrupt_bounds / sizeof corrupt_bounds[0],
+	                             corrupt_bounds, &f);
+	if (rc != 0)
+		return fail("corrupt family", rc);
+	if (get(f, NULL, &s))
+		return -1;
+	for (i = 0; i < sizeof corrupt_obs / sizeof corrupt_obs[0]; i++)
+		if ((rc = mstore_histogram_observe(s, corrupt_obs[i])) != 0)
+			return fail("corrupt observe", rc);
+	return 0;
+}
+
+/* The value slots of the first series of family `name` in the mapped store
+ * b[0..size), or NULL (reported) if there is none or a record points
+ * outside the file. */
+static _Atomic uint64_t *
+find_slots(unsigned char *b, size_t size, const char *name)
+{
+	const struct mstore_hdr *h = (const void *)b;
+	const struct mstore_family_rec *fr;
+	const struct mstore_series_rec *sr;
+	size_t len = strlen(name);
+	uint32_t i, nf, ns, si;
+	uint64_t off;
+
+	if (size < sizeof *h || memcmp(h->magic, MSTORE_MAGIC, MSTORE_MAGIC_LEN) != 0 ||
+	    h->version_major != MSTORE_VERSION_MAJOR || h->file_size > size) {
+		fprintf(stderr, PROG ": --corrupt-tail: not a store of this version\n");
+		return NULL;
+	}
+	nf = atomic_load(&h->families);
+	ns = atomic_load(&h->series);
+	for (i = 0; i < nf && i < h->max_families; i++) {
+		fr = (const void *)(b + h->family_off + (uint64_t)i * MSTORE_FAMILY_REC_SIZE);
+		if (fr->name.len != len || (uint64_t)fr->name.off + len >= h->string_bytes ||
+		    memcmp(b + h->string_off + fr->name.off, name, len) != 0)
+			continue;
+		si = atomic_load(&fr->first_series);
+		if (fr->type != MSTORE_HISTOGRAM || si >= ns || si >= h->max_series)
+			break;
+		sr = (const void *)(b + h->series_off + (uint64_t)si * MSTORE_SERIES_REC_SIZE);
+		off = (uint64_t)sr->value_off + mstore_slots_for(fr->type, fr->nbounds);
+		if (sr->family != i || off > h->value_slots)
+			break;
+		return (_Atomic uint64_t *)(void *)(b + h->value_off +
+		                                    (uint64_t)sr->value_off * MSTORE_SLOT_SIZE);
+	}
+	fprintf(stderr, PROG ": --corrupt-tail: no histogram series %s in the store\n",
+	        name);
+	return NULL;
+}
+
+/*
+ * --corrupt-tail, part 2: add one to the +Inf bucket of that series in the
+ * file, through a second shared mapping of it (the library offers no way
+ * to write a wrong value).  The buckets then add up to count + 1: the
+ * reader's snapshot reports MSTORE_E_CORRUPT.  One atomic add, so a reader
+ * sees either the old, consistent value or the corrupt one.
+ */
+static int
+corrupt_tail(const char *path)
+{
+	const size_t nb = sizeof corrupt_bounds / sizeof corrupt_bounds[0];
+	_Atomic uint64_t *v;
+	struct stat sb;
+	void *m;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		fprintf(stderr, PROG ": --corrupt-tail: %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			(void)close(fd);
+		return -1;
+	}
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	(void)close(fd);
+	if (m == MAP_FAILED) {
+		fprintf(stderr, PROG ": --corrupt-tail: mmap %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	v = find_slots(m, (size_t)sb.st_size, CORRUPT_NAME);
+	if (v != NULL) {
+		(void)atomic_fetch_add(&v[MSTORE_HIST_BUCKET0 + nb], 1);
+		rc = 0;
+	}
+	(void)munmap(m, (size_t)sb.st_size);
+	return rc;
+}
+
 /* One tick's worth of updates; values change so scrapes can tell. */
 static int
 update(const struct mk_series *s, long tick)
@@ -357,6 +487,7 @@ main(int argc, char **argv)
 	}
 	rc = register_counters(st, &s) || register_gauges(st, &s) ||
 	     register_histograms(st, &s) || register_bulk(st, o.extra_series) ||
+	     (o.corrupt_tail && (register_corrupt(st) || corrupt_tail(o.path))) ||
 	     run(st, &s, &o);
 	mstore_close(st);
 	return rc == 0 ? 0 : 1;

@@ -2,8 +2,10 @@
 /*
  * bench_render.c - "metrics-bench render N [REPS] [text|openmetrics]": time
  * full /metrics renders of the standard workload through the responder's
- * code path (mstore_reader_refresh, then expo_render into one reusable
- * buffer) and count the heap allocations those renders make.
+ * code path (mstore_reader_refresh, then expo_render_stream through one
+ * reusable buffer of the responder's size, each full buffer handed to a
+ * sink that drops it where the responder would send it) and count the heap
+ * allocations those renders make.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 
 #include "bench.h"
 #include "expo.h"
+#include "resp_serve.h" /* RESP_BUF_SIZE */
 
 #define RENDER_BUDGET 2000000UL /* default REPS = budget / N, clamped below */
 #define RENDER_REPS_MIN 21UL
@@ -20,8 +23,6 @@
 #define RENDER_REPS_LIMIT 1000000UL
 #define WARMUP_DIVISOR 10UL     /* warm-up renders: REPS / 10, at least ... */
 #define WARMUP_MIN 3UL
-#define INITIAL_CAP (64u * 1024u) /* first guess; grown once to what is needed */
-#define HEADROOM_DIVISOR 8        /* grow to needed + 1/8, as expo.h advises */
 #define NS_PER_US 1000.0
 #define Q_MEDIAN 0.5
 #define Q_P90 0.9
@@ -30,10 +31,29 @@
 struct render_run {
 	struct mstore_reader *r;
 	enum expo_format format;
-	char *buf;
-	size_t cap;
-	size_t len;
+	struct expo_sink k;
+	size_t len;       /* body bytes of the last scrape */
 };
+
+/* A full buffer: drop it (the responder sends it); grow only for a series
+ * larger than the buffer, which the workload does not have. */
+static int
+drop_flush(struct expo_sink *k, size_t need)
+{
+	struct render_run *run = k->ctx;
+	char *p;
+
+	run->len += k->len;
+	k->len = 0;
+	if (k->cap >= need)
+		return 0;
+	p = realloc(k->buf, need);
+	if (p == NULL)
+		return -1;
+	k->buf = p;
+	k->cap = need;
+	return 0;
+}
 
 /* One scrape as the responder does it: pick up a replaced file, then render. */
 static int
@@ -46,9 +66,10 @@ scrape(struct render_run *run)
 		        mstore_strerror(rc));
 		return -1;
 	}
-	rc = expo_render(run->r, run->format, NULL, run->buf, run->cap, &run->len);
-	if (rc == EXPO_E_SPACE)
-		return 1;
+	run->len = 0;
+	run->k.len = 0;
+	rc = expo_render_stream(run->r, run->format, NULL, &run->k);
+	run->len += run->k.len;
 	if (rc != 0) {
 		fprintf(stderr, "metrics-bench: render failed: %s\n",
 		        expo_strerror(rc));
@@ -57,31 +78,19 @@ scrape(struct render_run *run)
 	return 0;
 }
 
-/* First scrape: grow the buffer to the size the body needs (as the
- * responder does once), so that later scrapes never allocate. */
+/* The responder's buffer, allocated once; the first scrape warms it. */
 static int
 first_scrape(struct render_run *run)
 {
-	int rc;
-
-	run->cap = INITIAL_CAP;
-	run->buf = malloc(run->cap);
-	if (run->buf == NULL) {
+	run->k.cap = RESP_BUF_SIZE;
+	run->k.buf = malloc(run->k.cap);
+	if (run->k.buf == NULL) {
 		perror("metrics-bench: malloc");
 		return -1;
 	}
-	while ((rc = scrape(run)) == 1) {
-		size_t cap = run->len + run->len / HEADROOM_DIVISOR;
-		char *p = realloc(run->buf, cap);
-
-		if (p == NULL) {
-			perror("metrics-bench: realloc");
-			return -1;
-		}
-		run->buf = p;
-		run->cap = cap;
-	}
-	return rc;
+	run->k.flush = drop_flush;
+	run->k.ctx = run;
+	return scrape(run);
 }
 
 static unsigned long
@@ -175,7 +184,7 @@ render_store(const char *path, unsigned long n, unsigned long reps,
 	rc = 0;
 out:
 	mstore_reader_close(run.r);
-	free(run.buf);
+	free(run.k.buf);
 	free(us);
 	return rc;
 }

@@ -145,13 +145,27 @@ assert_length() {
 	assert_eq "$(hdr "$1" Content-Length)" "$(size_of "$T/$1.body")" "$1 Content-Length"
 }
 
+# A body larger than the responder's render buffer (RESP_BUF_SIZE, 256 KiB)
+# is streamed: it goes out before its length is known, so the response has
+# no Content-Length and an HTTP/1.1 server sends it chunked (curl decodes
+# the chunks: TAG.body is the plain body).
+assert_streamed() {
+	assert_eq "$(hdr "$1" Content-Length)" "" "$1 Content-Length of a streamed body"
+	assert_eq "$(hdr "$1" Transfer-Encoding)" chunked "$1 Transfer-Encoding"
+}
+
 # The samples of a body without the responder's own (which change per scrape).
 app_samples() { grep -v '^mstore_exporter_' "$1"; }
 
-# Extra series for the large-store check: about 1.5 MB of text, so the
-# body spans two dozen 64 KiB FastCGI records (libfcgi: 180 8 KiB ones)
-# and passes the 1 MiB mark where the responder trims its render buffer.
+# Extra series for the large-store and streaming-error checks: about
+# 1.5 MB of text, so the body outgrows the responder's 256 KiB render
+# buffer several times over: it is streamed, without Content-Length, in
+# six pieces (FastCGI records of up to 64 KiB).
 BIG_SERIES=40000
+# The responder's render buffer (RESP_BUF_SIZE in src/resp_serve.h): a
+# response that failed after it was started carries at least one full
+# piece, i.e. almost this many bytes (a piece ends at a line boundary).
+RESP_BUF=262144
 
 # cgi_body STORE OUT [ACCEPT]: the /metrics body of metrics.fcgi run once
 # as a plain CGI program on STORE, written to OUT.
@@ -312,9 +326,11 @@ run_http_checks() {
 	assert_eq "$(hdr gzom Content-Encoding)" gzip "OpenMetrics Content-Encoding"
 	ok "static store, gzip"
 
-	# -- a large store: the body spans many FastCGI records and must be
-	# the CGI render of the same store, byte for byte apart from the
-	# responder's own samples; HEAD and gzip agree with it
+	# -- a large store: the body outgrows the render buffer, so it is
+	# streamed (no Content-Length; chunked to the client), and must still
+	# be the CGI render of the same store (one buffered write), byte for
+	# byte apart from the responder's own samples; HEAD (which renders and
+	# counts) and gzip agree with it
 	stop_pid "$WRITER_PID"
 	start_writer "$store" --static --series "$BIG_SERIES"
 	# the file appears before its series are registered: wait for the
@@ -325,21 +341,23 @@ run_http_checks() {
 	sleep 0.5
 	fetch big "$base/metrics"
 	assert_eq "$STATUS" 200 "large store"
-	assert_length big
+	assert_streamed big
 	cgi_body "$store" "$T/bigcgi.body"
 	app_samples "$T/big.body" >"$T/a.txt"
 	app_samples "$T/bigcgi.body" >"$T/b.txt"
 	cmp -s "$T/a.txt" "$T/b.txt" || fail "large body differs from the CGI render"
 	[ "$(grep -c '^mkstore_' "$T/a.txt")" -gt "$BIG_SERIES" ] || fail "large body lacks series"
 	fetch bigom "$base/metrics" -H "Accept: $PROM2_ACCEPT"
-	assert_length bigom
+	assert_streamed bigom
+	[ "$(tail -n 1 "$T/bigom.body")" = "# EOF" ] || fail "large OM body does not end in # EOF"
 	cgi_body "$store" "$T/bigomcgi.body" "$PROM2_ACCEPT"
 	app_samples "$T/bigom.body" >"$T/a.txt"
 	app_samples "$T/bigomcgi.body" >"$T/b.txt"
 	cmp -s "$T/a.txt" "$T/b.txt" || fail "large OpenMetrics body differs from the CGI render"
 	fetch bighead "$base/metrics" -I
-	# the responder's own samples (scrape count, store age) change in
-	# width between scrapes: the length may differ by a few bytes
+	# HEAD is not streamed: the exact length of the render.  The
+	# responder's own samples (scrape count, store age) change in width
+	# between scrapes: the length may differ by a few bytes
 	d=$(($(hdr bighead Content-Length) - $(size_of "$T/big.body")))
 	[ "$d" -ge -16 ] && [ "$d" -le 16 ] ||
 		fail "large HEAD Content-Length: $(hdr bighead Content-Length), GET body $(size_of "$T/big.body")"
@@ -373,4 +391,119 @@ run_http_checks() {
 	assert_eq "$STATUS" 200 "replaced store picked up"
 	assert_grep back 'mkstore_requests_total' "replaced store content"
 	ok "corrupt, truncated, replaced store"
+
+	check_stream_abort "$base" "$store" "$logfile"
+}
+
+# fetch_cut TAG URL [curl args]: like fetch, but the transfer may fail:
+# CURL_RC gets curl's exit status, $T/TAG.err its message.
+fetch_cut() {
+	tag=$1
+	url=$2
+	shift 2
+	CURL_RC=0
+	STATUS=$(curl -sS -o "$T/$tag.body" -D "$T/$tag.hdr" -w '%{http_code}' "$@" "$url" \
+	    2>"$T/$tag.err") || CURL_RC=$?
+}
+
+# assert_cut TAG WHAT: the response TAG was started (a 200 whose streamed
+# body carries at least one full render buffer, after gunzip if it is
+# compressed) and then failed visibly.  The body must end with the
+# responder's "response aborted: <reason>" line, which no parser takes;
+# and the transfer should be cut (curl 18, partial file: the chunked body
+# ended without its last chunk; or 56, receive error).  Where the web
+# server cannot pass the cut on (lighttpd buffering a body to gzip it,
+# nginx without fastcgi_keep_conn: curl exit 0), the body must at least
+# fail promtool's parser.  A body that ends cleanly after the last line
+# that happened to be sent fails the check.  CUT_RCS collects the statuses.
+assert_cut() {
+	CUT_RCS="$CUT_RCS $CURL_RC"
+	assert_eq "$STATUS" 200 "$2: status of the started response"
+	# (lighttpd gives a body it buffered to gzip a length of its own)
+	[ -n "$(hdr "$1" Content-Encoding)" ] ||
+		assert_eq "$(hdr "$1" Content-Length)" "" "$2: Content-Length of a streamed body"
+	if [ "$(hdr "$1" Content-Encoding)" = gzip ]; then
+		# a cut gzip stream: gzip complains, but writes what it got
+		gzip -dc <"$T/$1.body" >"$T/$1.plain" 2>/dev/null || true
+	else
+		cp "$T/$1.body" "$T/$1.plain"
+	fi
+	# at least one full piece: the buffer up to the last line that fit
+	[ "$(size_of "$T/$1.plain")" -ge $((RESP_BUF - 1024)) ] ||
+		fail "$2: only $(size_of "$T/$1.plain") bytes before the cut: not the streamed case"
+	case $CURL_RC in
+	18 | 56) return 0 ;; # cut: a gzip stream may end before the marker
+	0) ;;
+	*) fail "$2: curl exit $CURL_RC ($(cat "$T/$1.err"))" ;;
+	esac
+	tail -n 1 "$T/$1.plain" | grep -q "^response aborted: $3" ||
+		fail "$2: complete-looking response without the abort line: HTTP $STATUS," \
+		    "$(size_of "$T/$1.plain") body bytes ending [$(tail -c 80 "$T/$1.plain")]"
+	if command -v promtool >/dev/null 2>&1 &&
+	   promtool check metrics <"$T/$1.plain" >/dev/null 2>&1; then
+		fail "$2: promtool accepts the aborted body"
+	fi
+}
+
+# log_count FILES TEXT: lines with TEXT in the space-separated FILES.
+log_count() {
+	# shellcheck disable=SC2086 # a list of files
+	cat $1 2>/dev/null | grep -c -- "$2" || true
+}
+
+# An error after the first piece of a streamed body went out (here: a
+# series that fails its consistency check after ~1.3 MB of output; in
+# production a store truncated or corrupted mid-render) cannot become a
+# 503 any more.  The responder then drops the FastCGI connection without
+# FCGI_END_REQUEST, and the web server must pass that on: the client (a
+# scraper) has to see an incomplete response, never a 200 that ends
+# cleanly after the last line that happened to be sent, which would look
+# like a complete scrape with series missing.  HEAD renders in full before
+# it answers, so it still gets a 503; the responder survives and logs one
+# line with the reason.
+check_stream_abort() {
+	base=$1
+	store=$2
+	logfile=$3
+
+	stop_pid "$WRITER_PID"
+	start_writer "$store" --static --series "$BIG_SERIES" --corrupt-tail
+	# the corruption is written after the series are registered: wait
+	# until a (CGI, fully buffered) render fails on it
+	wait_for "corrupt tail in $store" sh -c "env METRICS_STORE='$store' \
+	    REQUEST_METHOD=GET PATH_INFO=/metrics '$FCGI' </dev/null 2>/dev/null |
+	    grep -q 'store invalid: $store: store content corrupt'"
+
+	# (the reason may be logged already: a header overwritten under an
+	# open reader gives the same one; count the new lines)
+	reason="store invalid: $store: store content corrupt"
+	logged=$(log_count "$logfile" "$reason")
+	CUT_RCS=""
+	fetch_cut cut "$base/metrics"
+	assert_cut cut "error after streaming started" "$reason"
+	assert_eq "$(hdr cut Transfer-Encoding)" chunked "cut Transfer-Encoding"
+	grep -q '^mkstore_bulk{i="series-' "$T/cut.body" || fail "cut body lacks the streamed series"
+	fetch_cut cutom "$base/metrics" -H "Accept: $PROM2_ACCEPT"
+	assert_cut cutom "error after streaming started, OpenMetrics" "$reason"
+	[ "$(tail -n 1 "$T/cutom.plain")" != "# EOF" ] || fail "cut OM body ends in # EOF"
+	# what Prometheus sends: the server compresses the streamed body
+	fetch_cut cutgz "$base/metrics" -H 'Accept-Encoding: gzip'
+	assert_cut cutgz "error after streaming started, gzip" "$reason"
+	ok "error after streaming started: the client sees it (curl exit$CUT_RCS; 0: the abort line)"
+
+	fetch cuthead "$base/metrics" -I
+	assert_eq "$STATUS" 503 "HEAD /metrics of a store that fails to render"
+	fetch cuthealth "$base/health"
+	assert_eq "$STATUS" 200 "/health after an aborted response"
+	if [ -n "$logfile" ]; then
+		n=$(log_count "$logfile" "$reason")
+		[ "$n" -gt "$logged" ] || fail "no new log line [$reason] for the aborted response"
+	fi
+	stop_pid "$WRITER_PID"
+	start_writer "$store" --static
+	fetch good "$base/metrics"
+	assert_eq "$STATUS" 200 "/metrics of a good store after an aborted response"
+	assert_length good
+	assert_grep good '^mkstore_requests_total' "good store content"
+	ok "HEAD 503, reason logged, responder serves on"
 }
