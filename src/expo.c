@@ -150,23 +150,20 @@ out_copy(struct out *o, size_t off, size_t n)
 #define SETTLE_TRIES 3
 
 /*
- * Call after each piece of output (a family's metadata lines, one whole
- * series), with start where the piece began.  When streaming and the piece
- * did not fit: take it back, let the sink take the output before it and
- * make room, and return 1: the caller writes the piece again, from fresh
- * values.  0: done (it fit, or we only count); < 0: an error.
+ * out_settle(): call after each piece of output (a family's metadata
+ * lines, one whole series), with start where the piece began.  When
+ * streaming and the piece did not fit (out_refit): take it back, let the
+ * sink take the output before it and make room, and return 1: the caller
+ * writes the piece again, from fresh values.  0: done (it fit, or we only
+ * count); < 0: an error.
  */
 static int
-out_settle(struct out *o, char *start)
+out_refit(struct out *o, char *start)
 {
 	struct expo_sink *k = o->sink;
 	size_t need;
 	int rc;
 
-	if (o->over == 0 || k == NULL) {
-		o->tries = 0;
-		return 0;
-	}
 	if (++o->tries > SETTLE_TRIES)
 		return EXPO_E_SPACE;
 	need = (size_t)(o->p - start) + o->over;
@@ -181,6 +178,17 @@ out_settle(struct out *o, char *start)
 	o->end = k->buf + k->cap;
 	o->over = 0;
 	return 1;
+}
+
+/* The common case (the piece fit) inline; once per series. */
+static inline int
+out_settle(struct out *o, char *start)
+{
+	if (o->over == 0 || o->sink == NULL) {
+		o->tries = 0;
+		return 0;
+	}
+	return out_refit(o, start);
 }
 
 static void

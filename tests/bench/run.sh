@@ -155,12 +155,13 @@ server_ticks() {
 	echo "${st_l:-0} $st_f"
 }
 
-# wrk_case N THREADS CONNS PORT LIGHTTPD_PID: BENCH_RUNS wrk runs, medians
-# recorded, and the server's CPU time per request (unlike req/s, that one
-# does not depend on what else the machine is doing).
+# wrk_case KEY PATH THREADS CONNS PORT LIGHTTPD_PID: BENCH_RUNS wrk runs of
+# PATH, medians (and the req/s range) recorded under KEY, and the server's
+# CPU time per request (less dependent on what else the machine is doing
+# than req/s, though a busy host slows that down too).
 wrk_case() {
-	n=$1 t=$2 c=$3 port=$4 lp=$5
-	url="http://127.0.0.1:$port/metrics"
+	n=$1 path=$2 t=$3 c=$4 port=$5 lp=$6
+	url="http://127.0.0.1:$port$path"
 	tck=$(getconf CLK_TCK)
 	: >"$out/wrk.$n.rps"
 	: >"$out/wrk.$n.p99"
@@ -170,7 +171,7 @@ wrk_case() {
 	errors=0
 	r=1
 	while [ "$r" -le "$BENCH_RUNS" ]; do
-		say "wrk N=$n -t$t -c$c -d${BENCH_DURATION}s run $r/$BENCH_RUNS"
+		say "wrk $path N=${n#health.} -t$t -c$c -d${BENCH_DURATION}s run $r/$BENCH_RUNS"
 		f=$out/wrk.$n.$r
 		t0=$(server_ticks "$lp")
 		if ! timeout $((BENCH_DURATION + 30)) wrk "-t$t" "-c$c" \
@@ -198,6 +199,7 @@ wrk_case() {
 		r=$((r + 1))
 	done
 	put "wrk.$n.rps" "$(median <"$out/wrk.$n.rps")"
+	put "wrk.$n.rps_range" "$(sort -g "$out/wrk.$n.rps" | sed -n '1p;$p' | paste -sd- | sed 's/-/../')"
 	put "wrk.$n.p99_ms" "$(median <"$out/wrk.$n.p99")"
 	put "wrk.$n.cpu_us_per_req" "$(median <"$out/wrk.$n.cpu")"
 	put "wrk.$n.lighttpd_cpu_us_per_req" "$(median <"$out/wrk.$n.cpu_l")"
@@ -282,8 +284,12 @@ EOF
 		if start_lighttpd "$port" "$store"; then
 			curl -fs -o "$out/body.$n" "http://127.0.0.1:$port/metrics" &&
 				put "wrk.$n.body_bytes" "$(wc -c <"$out/body.$n")"
-			wrk_case "$n" "$t" "$c" "$port" "$lpid"
+			wrk_case "$n" /metrics "$t" "$c" "$port" "$lpid"
 			responder_rss "$lpid" "$store" "$n"
+			# the floor of this path: same servers, same responder,
+			# /health (a stat and a one-line answer, no render)
+			[ "$n" = 100 ] &&
+				wrk_case "health.$n" /health "$t" "$c" "$port" "$lpid"
 		fi
 		# lighttpd SIGTERMs its backends on the way out; make sure of it
 		fpids=$(ps -o pid= --ppid "$lpid")
@@ -350,11 +356,16 @@ summary() {
 		*) rt=">= 300 req/s" ;;
 		esac
 		row "lighttpd N=$n $(get "wrk.$n.args") req/s, p99 ms" \
-		    "$(get "wrk.$n.rps"), $(get "wrk.$n.p99_ms") (errors $(get "wrk.$n.errors"))" "$rt"
+		    "$(get "wrk.$n.rps") ($(get "wrk.$n.rps_range")), $(get "wrk.$n.p99_ms") (errors $(get "wrk.$n.errors"))" "$rt"
 		row "  server CPU us per request (lighttpd + fcgi)" \
 		    "$(get "wrk.$n.cpu_us_per_req") ($(get "wrk.$n.lighttpd_cpu_us_per_req") + $(get "wrk.$n.fcgi_cpu_us_per_req"))" ""
 		row "  responder RSS / private excl. store kB" \
 		    "$(get "resp.$n.rss_kb") / $(get "resp.$n.private_excl_store_kb") ($(get "resp.$n.procs") procs)" "private < 2048 kB"
+		[ "$(get "wrk.health.$n.rps")" = n/a ] && continue
+		row "  floor: /health, same path, no render: req/s, p99 ms" \
+		    "$(get "wrk.health.$n.rps") ($(get "wrk.health.$n.rps_range")), $(get "wrk.health.$n.p99_ms")" ""
+		row "    server CPU us per request (lighttpd + fcgi)" \
+		    "$(get "wrk.health.$n.cpu_us_per_req") ($(get "wrk.health.$n.lighttpd_cpu_us_per_req") + $(get "wrk.health.$n.fcgi_cpu_us_per_req"))" ""
 	done
 	row "simulator VmRSS kB (peak)" "$(get sim.rss_kb) ($(get sim.hwm_kb))" "< 4096 kB"
 }
