@@ -305,12 +305,12 @@ run_job(struct store_job *j)
 	j->rc = rc;
 	if (!faulted && rc == 0)
 		return 0;
-	j->s->render_problem = j->render;
 	if (!faulted && rc == RESP_E_SEND) {
 		/* normal: Prometheus timed out and went away */
 		log_debug("cannot send metrics: client gone");
 		return -1;
 	}
+	j->s->render_problem = j->render;
 	describe_failure(j, faulted);
 	note_problem(j->s, j->s->msg);
 	return -1;
