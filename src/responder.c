@@ -45,6 +45,8 @@
 /* Under load, check for a pending SIGTERM once per this many requests
  * (we only wait, with SIGTERM unblocked, when no connection is pending). */
 #define SIGNAL_CHECK_EVERY 64
+/* Pause after a failed accept (e.g. out of file descriptors). */
+#define ACCEPT_BACKOFF_NS 10000000L
 /* Room for the response headers (status, type, length, Allow, Vary). */
 #define HEADER_MAX 512
 /* "Content-Length: <size_t>
@@ -373,6 +375,7 @@ static int
 fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask)
 {
 	static const struct timespec now = { 0, 0 };
+	static const struct timespec backoff = { 0, ACCEPT_BACKOFF_NS };
 	FCGX_Request req;
 	struct sink k;
 	unsigned busy = 0;
@@ -418,7 +421,10 @@ fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask)
 		if (rc < 0) {
 			if (stop_requested)
 				break;
+			/* EMFILE, ENOBUFS, ...: the socket stays readable, so
+			 * pause instead of spinning (SIGTERM still ends it) */
 			log_debug("accept failed: fd %d: %s", fd, strerror(-rc));
+			(void)ppoll(NULL, 0, &backoff, waitmask);
 			continue;
 		}
 		busy++;
