@@ -257,57 +257,50 @@ format_headers(const struct resp_reply *r, int with_length, char *buf, size_t ca
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
-/* Send the headers of r and the first n bytes of a streamed body, or n
- * more bytes (resp_send_fn). */
+/* Send r's header block first when headers is set (with Content-Length
+ * when with_length is), then p[0..n); with end, the closing records.  A
+ * client that went away is normal (Prometheus timed out): noted at debug
+ * level.  0 or -1. */
 static int
-send_piece(void *ctx, const struct resp_reply *r, const char *p, size_t n,
-           int first)
+send_out(const struct sink *k, const struct resp_reply *r, int headers,
+         int with_length, const char *p, size_t n, int end)
 {
-	const struct sink *k = ctx;
 	char hdr[HEADER_MAX];
 	int hl = 0;
 
-	if (first && (hl = format_headers(r, 0, hdr, sizeof hdr)) < 0) {
+	if (headers && (hl = format_headers(r, with_length, hdr, sizeof hdr)) < 0) {
 		log_warn("cannot format response headers: status %d: too long",
 		         r->status);
 		return -1;
 	}
-	if (send_parts(k, hdr, (size_t)hl, p, n, 0) != 0) {
-		log_debug("cannot send response: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Send (the rest of) the reply and end it.  A client that went away is
- * normal (Prometheus timed out): note it at debug level and go on.  0, or
- * -1 when the response is incomplete (the connection must then be closed
- * without FCGI_END_REQUEST, so that the client sees it incomplete). */
-static int
-send_reply(const struct sink *k, const struct resp_reply *r)
-{
-	char hdr[HEADER_MAX];
-	int n = 0;
-
-	if (r->aborted) {
-		if (r->len > 0)
-			(void)send_parts(k, hdr, 0, r->body, r->len, 0);
-		return -1;
-	}
-	if (!r->streamed) {
-		n = format_headers(r, 1, hdr, sizeof hdr);
-		if (n < 0) {
-			log_warn("cannot format response headers: status %d: too long",
-			         r->status);
-			return -1;
-		}
-	}
-	if (send_parts(k, hdr, (size_t)n, r->body, r->head_only ? 0 : r->len, 1) != 0) {
+	if (send_parts(k, hdr, (size_t)hl, p, n, end) != 0) {
 		log_debug("cannot send response: status %d: %s", r->status,
 		          strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* The headers of r and the first n bytes of a streamed body, or n more
+ * bytes (resp_send_fn). */
+static int
+send_piece(void *ctx, const struct resp_reply *r, const char *p, size_t n,
+           int first)
+{
+	return send_out(ctx, r, first, 0, p, n, 0);
+}
+
+/* Send (the rest of) the reply and end it.  0, or -1 when the response is
+ * incomplete (the connection must then be closed without
+ * FCGI_END_REQUEST, so that the client sees it incomplete). */
+static int
+send_reply(const struct sink *k, const struct resp_reply *r)
+{
+	if (r->aborted) {
+		(void)send_out(k, r, 0, 0, r->body, r->len, 0);
+		return -1;
+	}
+	return send_out(k, r, !r->streamed, 1, r->body, r->head_only ? 0 : r->len, 1);
 }
 
 /* Answer the request whose CGI parameters are envp; 0, or -1 when the
