@@ -74,12 +74,11 @@ on_term(int sig)
 #define END_RECORDS_LEN (2 * REC_HEADER_LEN + END_BODY_LEN)
 /* contentLength is 16 bits. */
 #define REC_CONTENT_MAX 65535
-/* Records per writev(): with a header and at most two data pieces each
- * (the end of the HTTP headers and the start of the body share the first
- * record) that is 3 * 256 iovecs, under Linux's IOV_MAX of 1024, and about
- * 16 MiB, so any body up to ~16 MiB goes out in one call. */
+/* Records per writev(): a header and one data piece each, 2 * 256 iovecs
+ * (under Linux's IOV_MAX of 1024) and about 16 MiB, so any body up to
+ * ~16 MiB goes out in one call. */
 #define REC_BATCH 256
-#define IOV_BATCH (3 * REC_BATCH)
+#define IOV_BATCH (2 * REC_BATCH)
 
 /*
  * Where the response goes.  FastCGI: fd is the request's connection and
@@ -163,36 +162,24 @@ end_records(unsigned char *e, int request_id)
 	memset(e + 2 * REC_HEADER_LEN, 0, END_BODY_LEN);
 }
 
-/* Take up to want bytes from the pieces p[*i..np) (advancing them) into
- * iovecs at iov[*k]; returns the bytes taken. */
-static size_t
-take(struct iovec *p, int np, int *i, struct iovec *iov, int *k, size_t want)
-{
-	size_t got = 0, m;
-
-	while (got < want && *i < np) {
-		m = p[*i].iov_len < want - got ? p[*i].iov_len : want - got;
-		iov[*k].iov_base = p[*i].iov_base;
-		iov[(*k)++].iov_len = m;
-		p[*i].iov_base = (char *)p[*i].iov_base + m;
-		p[*i].iov_len -= m;
-		got += m;
-		if (p[*i].iov_len == 0)
-			(*i)++;
-	}
-	return got;
-}
-
 /*
- * Send the pieces p[0..np) (HTTP headers, body), total bytes, as
- * FCGI_STDOUT records of up to REC_CONTENT_MAX bytes, REC_BATCH records
- * per writev(); with end, the closing records go in the last writev, so
- * a response that fits one buffer leaves in one system call (lighttpd
- * then reads it in one go).  libfcgi's writer would have cut it into a
- * write per 8 KiB (its buffer size is fixed).  0 or -1 with errno.
+ * Send the pieces p[0..np) (HTTP headers, body) as FCGI_STDOUT records of
+ * up to REC_CONTENT_MAX bytes, REC_BATCH records per writev(); with end,
+ * the closing records go in the last writev, so a response that fits one
+ * buffer leaves in one system call.  libfcgi's writer would have cut it
+ * into a write per 8 KiB (its buffer size is fixed).
+ *
+ * No record spans two pieces: the HTTP headers travel in a record of
+ * their own.  lighttpd (1.4.69, mod_fastcgi) parses response headers
+ * only from a whole record and reads a backend at most 8 KiB at a time
+ * until it has them; with the headers and 64 KiB of body in one record
+ * it needed a read (and a FIONREAD ioctl) per 8 KiB of that record, with
+ * them apart its first read completes the headers and the next takes the
+ * rest of what is waiting (N=100: two reads instead of three).
+ * 0 or -1 with errno.
  */
 static int
-send_records(const struct sink *k, struct iovec *p, int np, size_t total, int end)
+send_records(const struct sink *k, struct iovec *p, int np, int end)
 {
 	unsigned char hdr[REC_BATCH][REC_HEADER_LEN];
 	unsigned char fin[END_RECORDS_LEN];
@@ -202,21 +189,31 @@ send_records(const struct sink *k, struct iovec *p, int np, size_t total, int en
 
 	do {
 		n = 0;
-		for (r = 0; r < REC_BATCH && total > 0; r++) {
-			len = total < REC_CONTENT_MAX ? total : REC_CONTENT_MAX;
+		for (r = 0; r < REC_BATCH && i < np; r++) {
+			while (i < np && p[i].iov_len == 0)
+				i++;
+			if (i == np)
+				break;
+			len = p[i].iov_len < REC_CONTENT_MAX ? p[i].iov_len
+			                                     : REC_CONTENT_MAX;
 			rec_header(hdr[r], REC_STDOUT, k->request_id, len);
 			iov[n].iov_base = hdr[r];
 			iov[n++].iov_len = REC_HEADER_LEN;
-			total -= take(p, np, &i, iov, &n, len);
+			iov[n].iov_base = p[i].iov_base;
+			iov[n++].iov_len = len;
+			p[i].iov_base = (char *)p[i].iov_base + len;
+			p[i].iov_len -= len;
 		}
-		if (total == 0 && end) {
+		while (i < np && p[i].iov_len == 0)
+			i++;
+		if (i == np && end) {
 			end_records(fin, k->request_id);
 			iov[n].iov_base = fin;
 			iov[n++].iov_len = sizeof fin;
 		}
 		if (n > 0 && write_iov(k->fd, iov, n) != 0)
 			return -1;
-	} while (total > 0);
+	} while (i < np);
 	return 0;
 }
 
@@ -235,7 +232,7 @@ send_parts(const struct sink *k, char *hdr, size_t hlen, const char *body,
 	p[1].iov_len = blen;
 	if (k->request_id < 0)
 		return write_iov(k->fd, p, 2);
-	return send_records(k, p, 2, hlen + blen, end);
+	return send_records(k, p, 2, end);
 }
 
 /* Format the CGI response header block into buf, with Content-Length
