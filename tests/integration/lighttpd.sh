@@ -35,16 +35,17 @@ wait_for "lighttpd on port $port" port_open "$port"
 
 base="http://127.0.0.1:$port"
 fetch first "$base/health"
-resp_pid() { ps -o pid= --ppid "$LIGHTTPD_PID" | tr -d ' ' | head -n 1; }
+# the responders lighttpd spawned (max-procs 2), sorted
+resp_pid() { ps -o pid= --ppid "$LIGHTTPD_PID" | tr -d ' ' | sort -n | paste -sd' ' -; }
 before=$(resp_pid)
-[ -n "$before" ] || fail "no metrics.fcgi child of lighttpd"
+assert_eq "$(echo "$before" | wc -w)" 2 "metrics.fcgi children of lighttpd ($before)"
 
 # lighttpd -D hands spawned backends its own stderr; daemonized, the
 # error log.  Count the responder's lines in both.
 run_http_checks "$base" "$METRICS_STORE" "$T/lighttpd.log $T/log/error.log"
 
 after=$(resp_pid)
-assert_eq "$after" "$before" "metrics.fcgi pid (it must not have died)"
+assert_eq "$after" "$before" "metrics.fcgi pids (none may have died)"
 # (an aborted response, check_stream_abort, makes lighttpd say "unexpected
 # end-of-file (perhaps the fastcgi process died)": the pid above proves
 # it did not)
@@ -52,11 +53,13 @@ if grep -Ei 'signal|died|exited' "$T/log/error.log" |
    grep -v 'unexpected end-of-file (perhaps the fastcgi process died)' >/dev/null; then
 	fail "error.log reports a backend crash"
 fi
-ok "responder survived (pid $after)"
+ok "responders survived (pids $after)"
 
 stop_pid "$LIGHTTPD_PID"
 assert_eq "$STOP_STATUS" 0 "lighttpd exit status"
-i=0
-while kill -0 "$after" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-! kill -0 "$after" 2>/dev/null || fail "metrics.fcgi still running after lighttpd stopped"
+for p in $after; do
+	i=0
+	while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	! kill -0 "$p" 2>/dev/null || fail "metrics.fcgi $p still running after lighttpd stopped"
+done
 ok "lighttpd stopped metrics.fcgi"

@@ -72,6 +72,20 @@ resp_pids() {
 # rss_kb PID: resident set size in KiB (VmRSS), or "" if gone.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 
+# sum_of FN PID...: FN (rss_kb or fd_count) summed over the PIDs (the
+# responders: lighttpd.conf runs two), or "" if one of them is gone.
+sum_of() {
+	fn=$1 total=0
+	shift
+	for p in "$@"; do
+		[ -d "/proc/$p" ] || { echo; return 0; }
+		v=$("$fn" "$p")
+		[ -n "$v" ] || { echo; return 0; }
+		total=$((total + v))
+	done
+	echo "$total"
+}
+
 # assert_rss_flat WHAT BEFORE AFTER SLACK_KB: fail if RSS grew by more than
 # SLACK_KB.  In an ASan build RSS says nothing about leaks (freed memory sits
 # in ASan's quarantine, up to 256 MiB); LeakSanitizer checks leaks there and

@@ -89,20 +89,28 @@ fi
 need_cmd lighttpd curl
 start_lighttpd
 [ "$(status_of "$BASE/metrics")" = 200 ] || fail "/metrics not 200"
-set -- $(resp_pids)
-[ $# -ge 1 ] || fail "no metrics.fcgi child of lighttpd"
-rpid=$1
-ruid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$rpid/status")
+rpids=$(resp_pids)
+[ -n "$rpids" ] || fail "no metrics.fcgi child of lighttpd"
+mapped=0
+for rpid in $rpids; do
+	ruid=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$rpid/status")
+	if [ "$(id -u)" = 0 ]; then
+		wuid=$(id -u www-data)
+		assert_eq "$ruid" "$wuid $wuid $wuid $wuid" "responder $rpid uids (real effective saved fs)"
+	fi
+	# a responder maps the store when it serves its first /metrics:
+	# lighttpd gives requests to the first responder unless it is busy
+	line=$(grep -F "$STORE" "/proc/$rpid/maps" || true)
+	[ -n "$line" ] || continue
+	mapped=$((mapped + 1))
+	echo "maps ($rpid): $line"
+	echo "$line" | awk '{ if ($2 != "r--s") exit 1 }' || fail "store mapping is not r--s: $line"
+done
 if [ "$(id -u)" = 0 ]; then
-	wuid=$(id -u www-data)
-	assert_eq "$ruid" "$wuid $wuid $wuid $wuid" "responder uids (real effective saved fs)"
-	pass "responder runs as www-data ($wuid), not root"
+	pass "responders run as www-data ($wuid), not root ($rpids)"
 fi
-line=$(grep -F "$STORE" "/proc/$rpid/maps" || true)
-[ -n "$line" ] || fail "the store is not mapped in the responder ($rpid)"
-echo "maps: $line"
-echo "$line" | awk '{ if ($2 != "r--s") exit 1 }' || fail "store mapping is not r--s: $line"
-pass "responder maps the store r--s"
+[ "$mapped" -ge 1 ] || fail "the store is not mapped in any responder ($rpids)"
+pass "the responder that served maps the store r--s"
 
 # -- 4. the simulator's store mode
 for mask in 022 000; do
