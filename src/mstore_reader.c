@@ -711,6 +711,10 @@ hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *ou
 		if (s1 != s2)
 			continue;
 		for (i = 0; i <= nb; i++) {
+			/* a corrupted file can hold counts whose running sum
+			 * wraps (and may even wrap back onto count) */
+			if (b[i] > UINT64_MAX - cum)
+				return MSTORE_E_CORRUPT;
 			cum += b[i];
 			out->bucket[i] = cum;
 		}

@@ -652,6 +652,20 @@ START_TEST(test_snapshot_torn)
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
 	v[MSTORE_HIST_BUCKET0] -= 1;
+	/* counts whose running sum wraps around 2^64 back onto count (found
+	 * by fuzzing: tests/fuzz/regress/hist-bucket-sum-wraps.store) */
+	v[MSTORE_HIST_BUCKET0] += UINT64_C(1) << 63;
+	v[MSTORE_HIST_BUCKET0 + 1] += UINT64_C(1) << 63;
+	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
+	ck_assert_uint_ge(f.nbounds, 1);
+	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
+	mstore_reader_close(r);
+	v[MSTORE_HIST_BUCKET0] -= UINT64_C(1) << 63;
+	v[MSTORE_HIST_BUCKET0 + 1] -= UINT64_C(1) << 63;
 	v[MSTORE_HIST_SEQ] = 1; /* a writer died inside the seqlock */
 	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
 	r = mstore_reader_open(mut_path, &err);
