@@ -64,11 +64,7 @@ ok "HEAD, /health, 404 framed alike"
 
 # A body several times the render buffer: streamed in pieces, each sent
 # as records of at most 64 KiB (the format's limit, checked by the parser)
-stop_pid "$WRITER_PID"
-start_writer "$store" --static --series "$BIG_SERIES"
-wait_for "$BIG_SERIES series" sh -c "env METRICS_STORE='$store' \
-    REQUEST_METHOD=GET PATH_INFO=/metrics '$FCGI' </dev/null |
-    grep -q 'series-$((BIG_SERIES - 1))\"'"
+start_big_writer "$store"
 records big GET /metrics
 assert_eq "$STATUS" 200 "large store"
 assert_eq "$(hdr big Content-Length)" "" "Content-Length of a streamed body"

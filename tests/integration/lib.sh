@@ -192,6 +192,20 @@ start_writer() {
 	wait_for "store $wstore" sh -c "[ \"\$(stat -c %i '$wstore' 2>/dev/null || echo none)\" != '$old_inode' ]"
 }
 
+# start_big_writer STORE: replace the running test writer with a static
+# one of BIG_SERIES extra series, and return once they are all there and
+# their values hold still.
+start_big_writer() {
+	stop_pid "$WRITER_PID"
+	start_writer "$1" --static --series "$BIG_SERIES"
+	# the file appears before its series are registered: wait for the
+	# last one, then past the writer's first (and, static, only) tick
+	wait_for "$BIG_SERIES series" sh -c "env METRICS_STORE='$1' \
+	    REQUEST_METHOD=GET PATH_INFO=/metrics '$FCGI' </dev/null |
+	    grep -q 'series-$((BIG_SERIES - 1))\"'"
+	sleep 0.5
+}
+
 check_text_format() {
 	if command -v promtool >/dev/null 2>&1; then
 		promtool check metrics <"$T/$1.body" >"$T/promtool.out" 2>&1 ||
@@ -331,14 +345,7 @@ run_http_checks() {
 	# be the CGI render of the same store (one buffered write), byte for
 	# byte apart from the responder's own samples; HEAD (which renders and
 	# counts) and gzip agree with it
-	stop_pid "$WRITER_PID"
-	start_writer "$store" --static --series "$BIG_SERIES"
-	# the file appears before its series are registered: wait for the
-	# last one, then past the writer's first (and, static, only) tick
-	wait_for "$BIG_SERIES series" sh -c "env METRICS_STORE='$store' \
-	    REQUEST_METHOD=GET PATH_INFO=/metrics '$FCGI' </dev/null |
-	    grep -q 'series-$((BIG_SERIES - 1))\"'"
-	sleep 0.5
+	start_big_writer "$store"
 	fetch big "$base/metrics"
 	assert_eq "$STATUS" 200 "large store"
 	assert_streamed big
