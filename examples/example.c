@@ -16,14 +16,16 @@
 
 static volatile sig_atomic_t stop;
 
-static void on_signal(int sig)
+static void
+on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
 }
 
 /* Library calls return 0 or a negative MSTORE_E_* code. */
-static void check(int rc, const char *what)
+static void
+check(int rc, const char *what)
 {
 	if (rc < 0) {
 		fprintf(stderr, "example: %s: %s\n", what, mstore_strerror(rc));
@@ -31,7 +33,8 @@ static void check(int rc, const char *what)
 	}
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	const char *path = argc > 1 ? argv[1] : "/run/metrics/metrics.store";
 	long ticks = argc > 2 ? atol(argv[2]) : 0; /* 0: run until a signal */
@@ -39,8 +42,10 @@ int main(int argc, char **argv)
 	static const char *const queue_label[] = { "queue" };
 	static const double bounds[] = { 0.01, 0.05, 0.1, 0.5, 1 };
 	struct mstore_options opts = {
-		.mode = 0640,             /* the responder's group may read */
-		.tick_interval_ms = 1000, /* we promise a heartbeat every second */
+		/* the responder's group may read */
+		.mode = 0640,
+		/* we promise a heartbeat every second */
+		.tick_interval_ms = 1000,
 	};
 	struct mstore_family *jobs, *depth, *duration;
 	struct mstore_series *mail_ok, *mail_failed, *mail_depth, *mail_seconds;
@@ -49,31 +54,38 @@ int main(int argc, char **argv)
 
 	st = mstore_create(path, &opts, &err);
 	if (st == NULL) {
-		fprintf(stderr, "example: %s: %s\n", path, mstore_strerror(err));
+		fprintf(stderr, "example: %s: %s\n", path,
+		        mstore_strerror(err));
 		return 1;
 	}
 
 	/* 1. Register each family once: name, help, unit, label names. */
 	check(mstore_counter_family(st, "worker_jobs_total",
-	                            "Jobs processed, by queue and result.", NULL,
-	                            2, job_labels, &jobs), "worker_jobs_total");
+	                            "Jobs processed, by queue and result.",
+	                            NULL, 2, job_labels, &jobs),
+	      "worker_jobs_total");
 	check(mstore_gauge_family(st, "worker_queue_depth",
-	                          "Jobs waiting in the queue.", NULL,
-	                          1, queue_label, &depth), "worker_queue_depth");
+	                          "Jobs waiting in the queue.", NULL, 1,
+	                          queue_label, &depth),
+	      "worker_queue_depth");
 	check(mstore_histogram_family(st, "worker_job_duration_seconds",
-	                              "Time spent on one job.", "seconds",
-	                              1, queue_label, 5, bounds, &duration),
+	                              "Time spent on one job.", "seconds", 1,
+	                              queue_label, 5, bounds, &duration),
 	      "worker_job_duration_seconds");
 
 	/* 2. Get a series handle per set of label values, and keep it. */
 	check(mstore_series_get(jobs, (const char *const[]){ "mail", "ok" },
-	                        &mail_ok), "series");
+	                        &mail_ok),
+	      "series");
 	check(mstore_series_get(jobs, (const char *const[]){ "mail", "failed" },
-	                        &mail_failed), "series");
+	                        &mail_failed),
+	      "series");
 	check(mstore_series_get(depth, (const char *const[]){ "mail" },
-	                        &mail_depth), "series");
+	                        &mail_depth),
+	      "series");
 	check(mstore_series_get(duration, (const char *const[]){ "mail" },
-	                        &mail_seconds), "series");
+	                        &mail_seconds),
+	      "series");
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -84,7 +96,8 @@ int main(int argc, char **argv)
 		if (t % 2 == 0)
 			check(mstore_counter_inc(mail_failed), "counter");
 		check(mstore_gauge_set(mail_depth, (double)(t % 7)), "gauge");
-		check(mstore_histogram_observe(mail_seconds, 0.042), "histogram");
+		check(mstore_histogram_observe(mail_seconds, 0.042),
+		      "histogram");
 		check(mstore_histogram_observe(mail_seconds, 0.3), "histogram");
 		check(mstore_heartbeat(st), "heartbeat"); /* "I am alive" */
 		if (ticks == 0 || t < ticks)

@@ -31,7 +31,7 @@
 
 #define TOTAL_SUFFIX "_total"
 /* Longest suffix appended to a family name ("_bucket", "_count", "_total"). */
-#define SUFFIX_MAX 8
+#define SUFFIX_MAX      8
 #define SAMPLE_NAME_MAX (MSTORE_NAME_MAX + SUFFIX_MAX)
 /* `",` or `{`, the label name, `="`. */
 #define LABEL_CHUNK_MAX (MSTORE_NAME_MAX + 4)
@@ -44,11 +44,11 @@
 
 struct out {
 	char *base;
-	char *p;      /* next byte to write */
-	char *end;    /* end of writable space; set to p on the first overflow */
-	size_t over;  /* bytes that did not fit */
+	char *p;                /* next byte to write */
+	char *end;              /* end of writable space; set to p on the first overflow */
+	size_t over;            /* bytes that did not fit */
 	struct expo_sink *sink; /* streaming (expo_render_stream); else NULL */
-	int tries;    /* streaming: times the current piece did not fit */
+	int tries;              /* streaming: times the current piece did not fit */
 };
 
 static void
@@ -82,11 +82,11 @@ out_overflow(struct out *o, size_t n)
  * room for SMALL_COPY bytes, copy them as two overlapping fixed-size moves
  * instead of calling memcpy.
  */
-#define SMALL_COPY 32
+#define SMALL_COPY   32
 #define CHECKED_COPY 16 /* out_put()'s limit: its stack sources are small */
-#define HALF_COPY 16
+#define HALF_COPY    16
 #define QUARTER_COPY 8
-#define EIGHTH_COPY 4
+#define EIGHTH_COPY  4
 
 static inline void
 copy_small(char *d, const char *s, size_t n)
@@ -367,17 +367,17 @@ struct name {
 struct fam_ctx {
 	enum expo_format fmt;
 	const struct mstore_family_view *v;
-	const char *meta;        /* name in the metadata lines */
+	const char *meta; /* name in the metadata lines */
 	size_t meta_len;
-	struct name sample;      /* counter/gauge samples; histogram _bucket */
-	struct name sum, count;  /* histogram only */
+	struct name sample;     /* counter/gauge samples; histogram _bucket */
+	struct name sum, count; /* histogram only */
 	/* Label chunks: chunk[0] = `{n0="`, chunk[j] = `",nj="`. */
 	char chunk[MSTORE_MAX_LABELS][LABEL_CHUNK_MAX];
 	uint8_t chunk_len[MSTORE_MAX_LABELS];
 	/* Histogram: `le="b"} ` for each finite bound and +Inf. */
 	char le[MSTORE_MAX_BUCKETS + 1][LE_TAIL_MAX];
 	uint8_t le_len[MSTORE_MAX_BUCKETS + 1];
-	bool om_no_sum;          /* OpenMetrics: family has a negative bound */
+	bool om_no_sum; /* OpenMetrics: family has a negative bound */
 	/* Longest scalar line without its label values: name, chunks,
 	 * `"} `, number, newline. */
 	size_t scalar_fixed;
@@ -407,8 +407,8 @@ view_fits(const struct mstore_family_view *v)
 {
 	uint32_t j;
 
-	if (v->name_len == 0 || v->name_len > MSTORE_NAME_MAX ||
-	    v->nlabels > MSTORE_MAX_LABELS || v->nbounds > MSTORE_MAX_BUCKETS)
+	if (v->name_len == 0 || v->name_len > MSTORE_NAME_MAX || v->nlabels > MSTORE_MAX_LABELS ||
+	    v->nbounds > MSTORE_MAX_BUCKETS)
 		return false;
 	for (j = 0; j < v->nlabels; j++)
 		if (v->label_name_len[j] == 0 || v->label_name_len[j] > MSTORE_NAME_MAX)
@@ -495,8 +495,7 @@ ctx_init(struct fam_ctx *c, enum expo_format fmt, const struct mstore_family_vie
 {
 	if (!view_fits(v))
 		return MSTORE_E_CORRUPT;
-	if (v->type != MSTORE_COUNTER && v->type != MSTORE_GAUGE &&
-	    v->type != MSTORE_HISTOGRAM)
+	if (v->type != MSTORE_COUNTER && v->type != MSTORE_GAUGE && v->type != MSTORE_HISTOGRAM)
 		return MSTORE_E_CORRUPT;
 	c->fmt = fmt;
 	c->v = v;
@@ -566,8 +565,7 @@ render_meta(struct out *o, const struct fam_ctx *c)
 /* The label values of s, each after its chunk; leaves the last value's
  * closing quote unwritten.  Nothing for a family without labels. */
 static void
-render_label_values(struct out *o, const struct fam_ctx *c,
-                    const struct mstore_series_view *s)
+render_label_values(struct out *o, const struct fam_ctx *c, const struct mstore_series_view *s)
 {
 	uint32_t j;
 
@@ -592,8 +590,7 @@ scalar_worst(const struct fam_ctx *c, const struct mstore_series_view *s)
 
 /* render_scalar() into reserved space: no per-write checks. */
 static char *
-scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
-           double value)
+scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s, double value)
 {
 	uint32_t j;
 
@@ -615,8 +612,8 @@ scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
 
 /* name{labels} value\n for a counter or gauge. */
 static void
-render_scalar(struct out *o, const struct fam_ctx *c,
-              const struct mstore_series_view *s, double value)
+render_scalar(struct out *o, const struct fam_ctx *c, const struct mstore_series_view *s,
+              double value)
 {
 	/* Nearly always: reserve the worst case once, then write unchecked.
 	 * Near the end of the buffer (or once it overflowed, end == p) the
@@ -649,8 +646,7 @@ snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb)
 
 /* _sum (or _count) line reusing the label body written at body_off. */
 static void
-render_hist_tail(struct out *o, const struct name *n, size_t body_off,
-                 size_t body_len, bool labels)
+render_hist_tail(struct out *o, const struct name *n, size_t body_off, size_t body_len, bool labels)
 {
 	out_put(o, n->s, n->len);
 	if (labels) {
@@ -663,8 +659,8 @@ render_hist_tail(struct out *o, const struct name *n, size_t body_off,
 }
 
 static int
-render_histogram(struct out *o, const struct fam_ctx *c,
-                 const struct mstore_series_view *s, const struct mstore_snapshot *snap)
+render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_series_view *s,
+                 const struct mstore_snapshot *snap)
 {
 	uint32_t i, nb = c->v->nbounds;
 	bool labels = c->v->nlabels > 0;
@@ -687,8 +683,7 @@ render_histogram(struct out *o, const struct fam_ctx *c,
 		out_u64(o, snap->bucket[i]);
 		out_ch(o, '\n');
 	}
-	if (c->fmt == EXPO_OPENMETRICS &&
-	    (c->om_no_sum || !(snap->sum >= 0)))
+	if (c->fmt == EXPO_OPENMETRICS && (c->om_no_sum || !(snap->sum >= 0)))
 		return 0; /* not counter-like: OpenMetrics forbids _sum (and so _count) */
 	body_off = start + c->sample.len + 1;
 	body_len = labels ? prefix_len - c->sample.len - 2 : 0;
@@ -788,20 +783,23 @@ render_store(struct out *o, enum expo_format fmt, const struct mstore_reader *r)
 #define OWN_SCRAPES OWN_PREFIX "scrapes_total"
 #define OWN_ERRORS  OWN_PREFIX "scrape_errors_total"
 
-#define HELP_UP "Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
+#define HELP_UP                                                                \
+	"Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
 	"the store is static, 0 if it is stale or the store is missing or invalid."
 #define HELP_AGE "Seconds since the store's writer last stamped its heartbeat."
-#define HELP_BUILD "Version of the metrics responder and the store format it reads; " \
+#define HELP_BUILD                                                         \
+	"Version of the metrics responder and the store format it reads; " \
 	"always 1."
 #define HELP_SCRAPES "Requests for metrics served by this responder process."
-#define HELP_ERRORS "Requests for metrics that failed because the store was " \
+#define HELP_ERRORS                                               \
+	"Requests for metrics that failed because the store was " \
 	"missing, invalid or kept changing."
 
 #define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
 
 static void
-own_view(struct mstore_family_view *v, enum mstore_type type, const char *name,
-         const char *help, const char *unit)
+own_view(struct mstore_family_view *v, enum mstore_type type, const char *name, const char *help,
+         const char *unit)
 {
 	memset(v, 0, sizeof *v);
 	v->type = type;
@@ -926,8 +924,8 @@ render_all(struct out *o, const struct mstore_reader *r, enum expo_format f,
 }
 
 int
-expo_render(const struct mstore_reader *r, enum expo_format f,
-            const struct expo_own *own, char *buf, size_t cap, size_t *len)
+expo_render(const struct mstore_reader *r, enum expo_format f, const struct expo_own *own,
+            char *buf, size_t cap, size_t *len)
 {
 	struct out o;
 	char none; /* a valid address for an empty buffer */
@@ -947,8 +945,8 @@ expo_render(const struct mstore_reader *r, enum expo_format f,
 }
 
 int
-expo_render_stream(const struct mstore_reader *r, enum expo_format f,
-                   const struct expo_own *own, struct expo_sink *k)
+expo_render_stream(const struct mstore_reader *r, enum expo_format f, const struct expo_own *own,
+                   struct expo_sink *k)
 {
 	struct out o;
 	int rc;

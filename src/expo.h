@@ -83,13 +83,13 @@ const char *expo_strerror(int code);
  * store format version this build reads.
  */
 struct expo_own {
-	int writer_up;             /* 1: the writer heartbeats (or static) */
-	int have_store_age;        /* 0: age unknown, family omitted */
-	double store_age_seconds;  /* seconds since the last heartbeat */
-	const char *version;       /* build_info version label; NULL: PACKAGE_VERSION */
-	uint32_t store_format;     /* build_info store_format label */
-	uint64_t scrapes;          /* scrapes served, this one included */
-	uint64_t scrape_errors;    /* scrapes that failed */
+	int writer_up;            /* 1: the writer heartbeats (or static) */
+	int have_store_age;       /* 0: age unknown, family omitted */
+	double store_age_seconds; /* seconds since the last heartbeat */
+	const char *version;      /* build_info version label; NULL: PACKAGE_VERSION */
+	uint32_t store_format;    /* build_info store_format label */
+	uint64_t scrapes;         /* scrapes served, this one included */
+	uint64_t scrape_errors;   /* scrapes that failed */
 };
 
 /*
@@ -108,8 +108,8 @@ struct expo_own {
  * The reader is used read-only but its handle belongs to the calling thread
  * for the duration (see mstore.h).  Never allocates.
  */
-int expo_render(const struct mstore_reader *r, enum expo_format f,
-                const struct expo_own *own, char *buf, size_t cap, size_t *len);
+int expo_render(const struct mstore_reader *r, enum expo_format f, const struct expo_own *own,
+                char *buf, size_t cap, size_t *len);
 
 /*
  * Streaming: where expo_render_stream() writes.  The output goes to

@@ -25,13 +25,13 @@
 #include <string.h>
 
 /* IEEE 754 binary64 layout. */
-#define DBL_FRAC_BITS   52
-#define DBL_FRAC_MASK   ((UINT64_C(1) << DBL_FRAC_BITS) - 1)
-#define DBL_HIDDEN_BIT  (UINT64_C(1) << DBL_FRAC_BITS)
-#define DBL_EXP_FIELD   0x7ff
-#define DBL_EXP_BIAS    (1023 + DBL_FRAC_BITS) /* unbiased exponent of the integer significand */
-#define DBL_DENORM_EXP  (1 - DBL_EXP_BIAS)
-#define DBL_SIGN_BIT    (UINT64_C(1) << 63)
+#define DBL_FRAC_BITS  52
+#define DBL_FRAC_MASK  ((UINT64_C(1) << DBL_FRAC_BITS) - 1)
+#define DBL_HIDDEN_BIT (UINT64_C(1) << DBL_FRAC_BITS)
+#define DBL_EXP_FIELD  0x7ff
+#define DBL_EXP_BIAS   (1023 + DBL_FRAC_BITS) /* unbiased exponent of the integer significand */
+#define DBL_DENORM_EXP (1 - DBL_EXP_BIAS)
+#define DBL_SIGN_BIT   (UINT64_C(1) << 63)
 
 /* Integral doubles below this magnitude are exact integers, and so are all
  * integers of that size: print them digit for digit. */
@@ -47,11 +47,11 @@
  * log2(10) rounded down.  Checked exhaustively against exact arithmetic for
  * |q| <= 1100 and |k| <= 400, which covers every double.
  */
-#define LOG10_2_FIX      315653
-#define LOG10_3_4_FIX    131007
-#define LOG10_FIX_SHIFT  20
-#define LOG2_10_FIX      1741647
-#define LOG2_FIX_SHIFT   19
+#define LOG10_2_FIX     315653
+#define LOG10_3_4_FIX   131007
+#define LOG10_FIX_SHIFT 20
+#define LOG2_10_FIX     1741647
+#define LOG2_FIX_SHIFT  19
 
 /*
  * g(e) = floor(10^e / 2^r) + 1 for e = POW10_MIN .. POW10_MAX, with r chosen
@@ -689,17 +689,16 @@ static const struct pow10_128 pow10_table[POW10_MAX - POW10_MIN + 1] = {
 };
 
 /* Two ASCII digits for each value 0..99. */
-static const char digit_pairs[] =
-	"00010203040506070809"
-	"10111213141516171819"
-	"20212223242526272829"
-	"30313233343536373839"
-	"40414243444546474849"
-	"50515253545556575859"
-	"60616263646566676869"
-	"70717273747576777879"
-	"80818283848586878889"
-	"90919293949596979899";
+static const char digit_pairs[] = "00010203040506070809"
+                                  "10111213141516171819"
+                                  "20212223242526272829"
+                                  "30313233343536373839"
+                                  "40414243444546474849"
+                                  "50515253545556575859"
+                                  "60616263646566676869"
+                                  "70717273747576777879"
+                                  "80818283848586878889"
+                                  "90919293949596979899";
 
 /* a >= 0 (or NaN) is an integer below 2^53 (the cast is then defined;
  * the signed one is a single instruction on common targets). */
@@ -720,12 +719,25 @@ dbl_bits(double v)
 
 /* 10^i for i = 0..19. */
 static const uint64_t pow10_u64[] = {
-	UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
-	UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
-	UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
-	UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
-	UINT64_C(1000000000000000), UINT64_C(10000000000000000),
-	UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+	UINT64_C(1),
+	UINT64_C(10),
+	UINT64_C(100),
+	UINT64_C(1000),
+	UINT64_C(10000),
+	UINT64_C(100000),
+	UINT64_C(1000000),
+	UINT64_C(10000000),
+	UINT64_C(100000000),
+	UINT64_C(1000000000),
+	UINT64_C(10000000000),
+	UINT64_C(100000000000),
+	UINT64_C(1000000000000),
+	UINT64_C(10000000000000),
+	UINT64_C(100000000000000),
+	UINT64_C(1000000000000000),
+	UINT64_C(10000000000000000),
+	UINT64_C(100000000000000000),
+	UINT64_C(1000000000000000000),
 	UINT64_C(10000000000000000000),
 };
 

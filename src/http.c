@@ -42,15 +42,15 @@ struct media_range {
 /* ------------------------------------------------------------ routing */
 
 const char *
-http_request_path(const char *path_info, const char *request_uri,
-                  const char *script_name, size_t *len)
+http_request_path(const char *path_info, const char *request_uri, const char *script_name,
+                  size_t *len)
 {
 	if (path_info != NULL && *path_info != '\0') {
 		*len = strlen(path_info);
 		return path_info;
 	}
-	if (request_uri != NULL && *request_uri != '\0' &&
-	    *request_uri != '?' && *request_uri != '#') {
+	if (request_uri != NULL && *request_uri != '\0' && *request_uri != '?' &&
+	    *request_uri != '#') {
 		*len = strcspn(request_uri, "?#");
 		return request_uri;
 	}
@@ -70,8 +70,7 @@ span_is(const char *s, size_t len, const char *word)
 }
 
 enum http_route
-http_route(const char *path_info, const char *request_uri,
-           const char *script_name)
+http_route(const char *path_info, const char *request_uri, const char *script_name)
 {
 	const char *path, *seg;
 	size_t len, seglen;
@@ -105,8 +104,7 @@ http_method(const char *method)
 static bool
 is_tchar(char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -195,8 +193,7 @@ read_param(const char **pp, struct media_range *mr)
 		mr->q = parse_q(value);
 		if (mr->q < 0)
 			return false;
-	} else if (name.len == strlen("version") &&
-	           strncasecmp(name.s, "version", name.len) == 0) {
+	} else if (name.len == strlen("version") && strncasecmp(name.s, "version", name.len) == 0) {
 		mr->version = value;
 		mr->has_version = true;
 	}
@@ -319,10 +316,10 @@ http_negotiate(const char *accept)
 		return HTTP_FORMAT_TEXT;
 	while (*p != '\0') {
 		if (read_range(&p, &mr)) {
-			score_range(&om, range_spec(&mr, "application",
-			            "openmetrics-text", om_versions), mr.q);
-			score_range(&text, range_spec(&mr, "text", "plain",
-			            text_versions), mr.q);
+			score_range(&om,
+			            range_spec(&mr, "application", "openmetrics-text", om_versions),
+			            mr.q);
+			score_range(&text, range_spec(&mr, "text", "plain", text_versions), mr.q);
 		}
 		p = skip_range(p);
 		if (*p == ',')

@@ -17,23 +17,23 @@ extern "C" {
 
 /* The resources metrics.fcgi serves. */
 enum http_route {
-	HTTP_ROUTE_NONE = 0,   /* anything else: 404 */
-	HTTP_ROUTE_METRICS,    /* .../metrics */
-	HTTP_ROUTE_HEALTH,     /* .../health */
+	HTTP_ROUTE_NONE = 0, /* anything else: 404 */
+	HTTP_ROUTE_METRICS,  /* .../metrics */
+	HTTP_ROUTE_HEALTH,   /* .../health */
 };
 
 enum http_method {
 	HTTP_METHOD_OTHER = 0, /* 405 with HTTP_ALLOW */
 	HTTP_METHOD_GET,
-	HTTP_METHOD_HEAD,      /* like GET, headers only */
+	HTTP_METHOD_HEAD, /* like GET, headers only */
 };
 
 /* The value of the Allow header sent with 405. */
 #define HTTP_ALLOW "GET, HEAD"
 
 enum http_format {
-	HTTP_FORMAT_TEXT = 0,      /* text/plain; version=0.0.4 (the default) */
-	HTTP_FORMAT_OPENMETRICS,   /* application/openmetrics-text; version=1.0.0 */
+	HTTP_FORMAT_TEXT = 0,    /* text/plain; version=0.0.4 (the default) */
+	HTTP_FORMAT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
 };
 
 /*
@@ -55,8 +55,7 @@ enum http_format {
  *      repeated slashes ("//metrics") and query strings are harmless.
  * Never reads beyond the terminating NUL; any length is fine.
  */
-enum http_route http_route(const char *path_info, const char *request_uri,
-                           const char *script_name);
+enum http_route http_route(const char *path_info, const char *request_uri, const char *script_name);
 
 /* The request path step 1 above picks (never NULL; "" when all are unset),
  * and its length (REQUEST_URI is cut at '?' or '#'). */

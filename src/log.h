@@ -19,7 +19,7 @@ extern "C" {
 
 #if defined(__GNUC__) || defined(__clang__)
 #define LOG_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define LOG_NORETURN __attribute__((noreturn))
+#define LOG_NORETURN     __attribute__((noreturn))
 #else
 #define LOG_PRINTF(f, a)
 #define LOG_NORETURN

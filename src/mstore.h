@@ -67,22 +67,22 @@ extern "C" {
 /* Error codes (negative return values). */
 enum mstore_error {
 	MSTORE_OK = 0,
-	MSTORE_E_SYS = -1,          /* a system call failed: see errno */
-	MSTORE_E_INVAL = -2,        /* bad argument (NULL, bad option) */
-	MSTORE_E_NAME = -3,         /* invalid metric name */
-	MSTORE_E_LABEL_NAME = -4,   /* invalid label name */
-	MSTORE_E_RESERVED = -5,     /* reserved name: "__" prefix, or "le" on a histogram */
-	MSTORE_E_DUPLICATE = -6,    /* family name (or a label name within it) already used */
-	MSTORE_E_TOO_LONG = -7,     /* a string is longer than its MSTORE_*_MAX */
-	MSTORE_E_TOO_MANY = -8,     /* too many labels or buckets */
-	MSTORE_E_BUCKETS = -9,      /* bucket bounds not finite and strictly increasing */
-	MSTORE_E_LABEL_VALUE = -10, /* label value not valid UTF-8, or wrong count */
+	MSTORE_E_SYS = -1,              /* a system call failed: see errno */
+	MSTORE_E_INVAL = -2,            /* bad argument (NULL, bad option) */
+	MSTORE_E_NAME = -3,             /* invalid metric name */
+	MSTORE_E_LABEL_NAME = -4,       /* invalid label name */
+	MSTORE_E_RESERVED = -5,         /* reserved name: "__" prefix, or "le" on a histogram */
+	MSTORE_E_DUPLICATE = -6,        /* family name (or a label name within it) already used */
+	MSTORE_E_TOO_LONG = -7,         /* a string is longer than its MSTORE_*_MAX */
+	MSTORE_E_TOO_MANY = -8,         /* too many labels or buckets */
+	MSTORE_E_BUCKETS = -9,          /* bucket bounds not finite and strictly increasing */
+	MSTORE_E_LABEL_VALUE = -10,     /* label value not valid UTF-8, or wrong count */
 	MSTORE_E_NO_FAMILY_SPACE = -11, /* family table full */
 	MSTORE_E_NO_SERIES_SPACE = -12, /* series table full */
 	MSTORE_E_NO_STRING_SPACE = -13, /* string space full */
 	MSTORE_E_NO_VALUE_SPACE = -14,  /* value slots full */
-	MSTORE_E_NEGATIVE = -15,    /* counter decrement (negative or NaN increment) */
-	MSTORE_E_TYPE = -16,        /* operation does not match the series' type */
+	MSTORE_E_NEGATIVE = -15,        /* counter decrement (negative or NaN increment) */
+	MSTORE_E_TYPE = -16,            /* operation does not match the series' type */
 	/* reader side */
 	MSTORE_E_TRUNCATED = -17,   /* file shorter than its header says */
 	MSTORE_E_MAGIC = -18,       /* not a store file (bad magic) */
@@ -109,9 +109,9 @@ enum mstore_type {
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 
-struct mstore;         /* a store open for writing */
-struct mstore_family;  /* a registered family; owned by its store */
-struct mstore_series;  /* a series handle; owned by its store */
+struct mstore;        /* a store open for writing */
+struct mstore_family; /* a registered family; owned by its store */
+struct mstore_series; /* a series handle; owned by its store */
 
 /* Store flags. */
 #define MSTORE_F_STATIC 0x1u /* no heartbeat expected: never reported stale */
@@ -129,8 +129,8 @@ struct mstore_options {
 	uint32_t max_series;
 	uint32_t value_slots;
 	uint32_t string_bytes;
-	mode_t mode;              /* file mode; 0 = 0666 & ~umask */
-	uint32_t flags;           /* MSTORE_F_* */
+	mode_t mode;               /* file mode; 0 = 0666 & ~umask */
+	uint32_t flags;            /* MSTORE_F_* */
 	uint32_t tick_interval_ms; /* how often the writer promises to heartbeat */
 };
 
@@ -153,8 +153,7 @@ uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
  * Returns NULL with *err set (MSTORE_E_SYS: errno from open/ftruncate/mmap/
  * rename; MSTORE_E_INVAL: capacity out of range).
  */
-struct mstore *mstore_create(const char *path, const struct mstore_options *opts,
-                             int *err);
+struct mstore *mstore_create(const char *path, const struct mstore_options *opts, int *err);
 
 /*
  * Unmap and free the store handle.  The file stays (readers keep serving the
@@ -182,17 +181,13 @@ int mstore_heartbeat(struct mstore *st);
  * E_TOO_LONG, E_TOO_MANY, E_BUCKETS, E_UNIT, E_NO_FAMILY_SPACE,
  * E_NO_STRING_SPACE, E_SYS (ENOMEM).
  */
-int mstore_counter_family(struct mstore *st, const char *name, const char *help,
-                          const char *unit, size_t nlabels,
-                          const char *const *label_names,
+int mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
+                          size_t nlabels, const char *const *label_names,
                           struct mstore_family **out);
-int mstore_gauge_family(struct mstore *st, const char *name, const char *help,
-                        const char *unit, size_t nlabels,
-                        const char *const *label_names,
-                        struct mstore_family **out);
-int mstore_histogram_family(struct mstore *st, const char *name, const char *help,
-                            const char *unit, size_t nlabels,
-                            const char *const *label_names, size_t nbounds,
+int mstore_gauge_family(struct mstore *st, const char *name, const char *help, const char *unit,
+                        size_t nlabels, const char *const *label_names, struct mstore_family **out);
+int mstore_histogram_family(struct mstore *st, const char *name, const char *help, const char *unit,
+                            size_t nlabels, const char *const *label_names, size_t nbounds,
                             const double *bounds, struct mstore_family **out);
 
 /*
@@ -240,12 +235,12 @@ struct mstore_reader;
 
 /* What the header says about the writer and the store. */
 struct mstore_info {
-	uint32_t version;          /* format version of the file */
-	uint32_t flags;            /* MSTORE_F_* */
+	uint32_t version; /* format version of the file */
+	uint32_t flags;   /* MSTORE_F_* */
 	int64_t writer_pid;
-	int64_t start_time_ns;     /* CLOCK_REALTIME when the store was created */
-	int64_t heartbeat_ns;      /* CLOCK_REALTIME of the last heartbeat */
-	int64_t tick_interval_ns;  /* the writer's promised heartbeat interval */
+	int64_t start_time_ns;    /* CLOCK_REALTIME when the store was created */
+	int64_t heartbeat_ns;     /* CLOCK_REALTIME of the last heartbeat */
+	int64_t tick_interval_ns; /* the writer's promised heartbeat interval */
 	uint32_t families, max_families;
 	uint32_t series, max_series;
 	uint32_t values_used, value_slots;
@@ -287,15 +282,18 @@ int mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out);
 struct mstore_family_view {
 	uint32_t index;
 	enum mstore_type type;
-	const char *name;  uint32_t name_len;
-	const char *help;  uint32_t help_len;
-	const char *unit;  uint32_t unit_len;   /* unit_len 0: no unit */
+	const char *name;
+	uint32_t name_len;
+	const char *help;
+	uint32_t help_len;
+	const char *unit;
+	uint32_t unit_len; /* unit_len 0: no unit */
 	uint32_t nlabels;
 	const char *label_name[MSTORE_MAX_LABELS];
 	uint32_t label_name_len[MSTORE_MAX_LABELS];
-	uint32_t nbounds;                       /* finite bounds; +Inf implicit */
+	uint32_t nbounds; /* finite bounds; +Inf implicit */
 	double bounds[MSTORE_MAX_BUCKETS];
-	uint32_t _first_series;                 /* internal: iteration */
+	uint32_t _first_series; /* internal: iteration */
 };
 
 /* A validated view of one series' label values (same validity as above). */
@@ -304,8 +302,8 @@ struct mstore_series_view {
 	uint32_t family;
 	const char *label_value[MSTORE_MAX_LABELS];
 	uint32_t label_value_len[MSTORE_MAX_LABELS];
-	uint32_t _value_off;                    /* internal: first value slot */
-	uint32_t _next;                         /* internal: iteration */
+	uint32_t _value_off; /* internal: first value slot */
+	uint32_t _next;      /* internal: iteration */
 };
 
 /*
@@ -325,8 +323,7 @@ uint32_t mstore_reader_family_count(const struct mstore_reader *r);
 
 /* Fill *out with family i (0 <= i < family_count), validated.
  * Errors: E_INVAL (i out of range), E_BOUNDS, E_CORRUPT. */
-int mstore_reader_family(const struct mstore_reader *r, uint32_t i,
-                         struct mstore_family_view *out);
+int mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_family_view *out);
 
 /*
  * Iterate the series of a family in registration order:
@@ -335,11 +332,9 @@ int mstore_reader_family(const struct mstore_reader *r, uint32_t i,
  * Returns 1 with *s filled, 0 at the end, or a negative code (E_BOUNDS,
  * E_CORRUPT, e.g. a cycle or a series of another family).
  */
-int mstore_reader_series_first(const struct mstore_reader *r,
-                               const struct mstore_family_view *f,
+int mstore_reader_series_first(const struct mstore_reader *r, const struct mstore_family_view *f,
                                struct mstore_series_view *s);
-int mstore_reader_series_next(const struct mstore_reader *r,
-                              const struct mstore_family_view *f,
+int mstore_reader_series_next(const struct mstore_reader *r, const struct mstore_family_view *f,
                               struct mstore_series_view *s);
 
 /*
@@ -348,10 +343,8 @@ int mstore_reader_series_next(const struct mstore_reader *r,
  * inside the series, then fails with E_RETRY rather than return a torn
  * reading.  Errors: E_INVAL, E_RETRY, E_CORRUPT.
  */
-int mstore_reader_snapshot(const struct mstore_reader *r,
-                           const struct mstore_family_view *f,
-                           const struct mstore_series_view *s,
-                           struct mstore_snapshot *out);
+int mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
+                           const struct mstore_series_view *s, struct mstore_snapshot *out);
 
 /*
  * Is the writer alive?  Returns 1 if the store is static or the last
@@ -359,8 +352,7 @@ int mstore_reader_snapshot(const struct mstore_reader *r,
  * intervals), 0 if stale, or a negative code.  *age_ns (may be NULL) gets
  * now - heartbeat.
  */
-int mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns,
-                        int64_t *age_ns);
+int mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns, int64_t *age_ns);
 
 /* Name validation, shared by writer, reader and tests: 1 if valid. */
 int mstore_valid_metric_name(const char *s, size_t len);

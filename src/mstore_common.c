@@ -20,7 +20,7 @@
 
 struct error_desc {
 	int code;
-	int err;          /* errno; 0: keep the one the system call set */
+	int err; /* errno; 0: keep the one the system call set */
 	const char *msg;
 };
 
@@ -147,8 +147,8 @@ ends_with(const char *s, size_t len, const char *suffix, size_t slen)
 
 /* name ends in "_" unit, after dropping a trailing "_total" when counter. */
 int
-mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len,
-                      const char *unit, size_t unit_len)
+mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len, const char *unit,
+                      size_t unit_len)
 {
 	static const char total[] = "_total";
 	size_t n = name_len;

@@ -119,17 +119,17 @@
 #include "mstore.h"
 
 /* "MSTORE" then NUL and 0x1a (stops `type`, flags binary on text tools). */
-#define MSTORE_MAGIC          "MSTORE\0\x1a"
-#define MSTORE_MAGIC_LEN      8
+#define MSTORE_MAGIC     "MSTORE\0\x1a"
+#define MSTORE_MAGIC_LEN 8
 /* Major: readers reject any other.  Minor: additions old readers ignore. */
-#define MSTORE_VERSION_MAJOR  2u /* 2: counters gained per-thread shards */
-#define MSTORE_VERSION_MINOR  0u
+#define MSTORE_VERSION_MAJOR 2u /* 2: counters gained per-thread shards */
+#define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
 
 /* Cache-line size: regions start on it, so value slots share no line with metadata. */
-#define MSTORE_REGION_ALIGN   64u
-#define MSTORE_NONE           UINT32_MAX /* end of a series chain */
+#define MSTORE_REGION_ALIGN 64u
+#define MSTORE_NONE         UINT32_MAX /* end of a series chain */
 
 /*
  * Per-thread integer shards per counter (protocol above).  4: the writers
@@ -147,16 +147,16 @@
  */
 #define MSTORE_COUNTER_SHARDS 4u
 /* Value slots per series (mstore.h documents these to users). */
-#define MSTORE_COUNTER_SHARED 0u /* integer slot of threads without a shard */
-#define MSTORE_COUNTER_FRAC   1u /* double bits: non-integral increments */
-#define MSTORE_COUNTER_SHARD0 2u /* first per-thread shard */
-#define MSTORE_COUNTER_SLOTS  (MSTORE_COUNTER_SHARD0 + MSTORE_COUNTER_SHARDS)
-#define MSTORE_GAUGE_SLOTS    1u
+#define MSTORE_COUNTER_SHARED   0u /* integer slot of threads without a shard */
+#define MSTORE_COUNTER_FRAC     1u /* double bits: non-integral increments */
+#define MSTORE_COUNTER_SHARD0   2u /* first per-thread shard */
+#define MSTORE_COUNTER_SLOTS    (MSTORE_COUNTER_SHARD0 + MSTORE_COUNTER_SHARDS)
+#define MSTORE_GAUGE_SLOTS      1u
 #define MSTORE_HIST_FIXED_SLOTS 4u /* seq, count, sum, +Inf bucket */
-#define MSTORE_HIST_SEQ       0u
-#define MSTORE_HIST_COUNT     1u
-#define MSTORE_HIST_SUM       2u
-#define MSTORE_HIST_BUCKET0   3u
+#define MSTORE_HIST_SEQ         0u
+#define MSTORE_HIST_COUNT       1u
+#define MSTORE_HIST_SUM         2u
+#define MSTORE_HIST_BUCKET0     3u
 
 /*
  * Reader retries per snapshot before MSTORE_E_RETRY.  A writer holds the
@@ -168,32 +168,32 @@
  * inside, i.e. a dead writer process) costs about 1000 x 70 us = 70 ms
  * for that series before MSTORE_E_RETRY; the store is then soon stale.
  */
-#define MSTORE_SNAPSHOT_RETRIES     1000u
-#define MSTORE_SNAPSHOT_SPINS       64u
-#define MSTORE_SNAPSHOT_YIELDS      256u
-#define MSTORE_SNAPSHOT_BACKOFF_NS  20000L
+#define MSTORE_SNAPSHOT_RETRIES    1000u
+#define MSTORE_SNAPSHOT_SPINS      64u
+#define MSTORE_SNAPSHOT_YIELDS     256u
+#define MSTORE_SNAPSHOT_BACKOFF_NS 20000L
 /* Writer spins this many times on an odd seq before each sched_yield. */
-#define MSTORE_SEQLOCK_SPINS        128u
+#define MSTORE_SEQLOCK_SPINS 128u
 
 /* Staleness: mstore_reader_fresh() default is this many tick intervals. */
-#define MSTORE_STALE_TICKS    3
+#define MSTORE_STALE_TICKS 3
 
 /* Capacity limits accepted by mstore_create() (keep files and u32 offsets sane). */
-#define MSTORE_CAP_FAMILIES_MAX  (UINT32_C(1) << 16)
-#define MSTORE_CAP_SERIES_MAX    (UINT32_C(1) << 22)
-#define MSTORE_CAP_SLOTS_MAX     (UINT32_C(1) << 28)
-#define MSTORE_CAP_STRINGS_MAX   (UINT32_C(1) << 30)
+#define MSTORE_CAP_FAMILIES_MAX (UINT32_C(1) << 16)
+#define MSTORE_CAP_SERIES_MAX   (UINT32_C(1) << 22)
+#define MSTORE_CAP_SLOTS_MAX    (UINT32_C(1) << 28)
+#define MSTORE_CAP_STRINGS_MAX  (UINT32_C(1) << 30)
 /* Defaults (mstore.h). */
-#define MSTORE_DEF_FAMILIES      256u
-#define MSTORE_DEF_SERIES        4096u
+#define MSTORE_DEF_FAMILIES 256u
+#define MSTORE_DEF_SERIES   4096u
 /* Enough for a store of counters only (MSTORE_COUNTER_SLOTS each) with
  * room to spare for small histograms. */
 #define MSTORE_DEF_SLOTS_PER_SERIES 8u
-#define MSTORE_DEF_STRINGS       (256u * 1024u)
-#define MSTORE_DEF_MODE          0666
-#define MSTORE_DEF_TICK_MS       1000u
-#define MSTORE_NS_PER_MS         INT64_C(1000000)
-#define MSTORE_NS_PER_SEC        INT64_C(1000000000)
+#define MSTORE_DEF_STRINGS          (256u * 1024u)
+#define MSTORE_DEF_MODE             0666
+#define MSTORE_DEF_TICK_MS          1000u
+#define MSTORE_NS_PER_MS            INT64_C(1000000)
+#define MSTORE_NS_PER_SEC           INT64_C(1000000000)
 
 /* A string in the string region: offset from string_off, length without
  * the NUL that must follow it.  Offset 0 holds the shared empty string. */
@@ -208,43 +208,43 @@ struct mstore_hdr {
 	unsigned char magic[MSTORE_MAGIC_LEN];
 	uint32_t version_major;
 	uint32_t version_minor;
-	uint64_t byte_order;       /* MSTORE_BYTE_ORDER_MARK */
-	uint32_t header_size;      /* sizeof(struct mstore_hdr) */
-	uint32_t family_rec_size;  /* sizeof(struct mstore_family_rec) */
-	uint32_t series_rec_size;  /* sizeof(struct mstore_series_rec) */
-	uint32_t slot_size;        /* sizeof(_Atomic uint64_t) == sizeof(double) */
-	uint64_t file_size;        /* bytes; the file is never shrunk */
-	uint32_t flags;            /* MSTORE_F_* */
+	uint64_t byte_order;      /* MSTORE_BYTE_ORDER_MARK */
+	uint32_t header_size;     /* sizeof(struct mstore_hdr) */
+	uint32_t family_rec_size; /* sizeof(struct mstore_family_rec) */
+	uint32_t series_rec_size; /* sizeof(struct mstore_series_rec) */
+	uint32_t slot_size;       /* sizeof(_Atomic uint64_t) == sizeof(double) */
+	uint64_t file_size;       /* bytes; the file is never shrunk */
+	uint32_t flags;           /* MSTORE_F_* */
 	uint32_t reserved0;
 	int64_t writer_pid;
-	int64_t start_time_ns;     /* CLOCK_REALTIME at creation */
-	int64_t tick_interval_ns;  /* promised heartbeat interval, > 0 */
-	uint64_t family_off;       /* region offsets from file start */
+	int64_t start_time_ns;    /* CLOCK_REALTIME at creation */
+	int64_t tick_interval_ns; /* promised heartbeat interval, > 0 */
+	uint64_t family_off;      /* region offsets from file start */
 	uint64_t series_off;
 	uint64_t value_off;
 	uint64_t string_off;
-	uint32_t max_families;     /* region capacities */
+	uint32_t max_families; /* region capacities */
 	uint32_t max_series;
 	uint32_t value_slots;
 	uint32_t string_bytes;
 	/* ---- cache line 2: mutable ---- */
-	_Atomic int64_t heartbeat_ns;     /* CLOCK_REALTIME of last heartbeat */
-	_Atomic uint32_t families;        /* published family records */
-	_Atomic uint32_t series;          /* published series records */
-	_Atomic uint32_t values_used;     /* value slots handed out */
-	_Atomic uint32_t strings_used;    /* string bytes handed out */
-	unsigned char reserved1[104];     /* zero; minor versions may use */
+	_Atomic int64_t heartbeat_ns;  /* CLOCK_REALTIME of last heartbeat */
+	_Atomic uint32_t families;     /* published family records */
+	_Atomic uint32_t series;       /* published series records */
+	_Atomic uint32_t values_used;  /* value slots handed out */
+	_Atomic uint32_t strings_used; /* string bytes handed out */
+	unsigned char reserved1[104];  /* zero; minor versions may use */
 };
 
 /* One family.  Immutable once published, except first_series. */
 struct mstore_family_rec {
-	uint32_t type;             /* enum mstore_type */
-	uint32_t nlabels;          /* <= MSTORE_MAX_LABELS */
-	uint32_t nbounds;          /* histograms: <= MSTORE_MAX_BUCKETS; else 0 */
-	uint32_t nslots;           /* value slots per series, derived from type */
+	uint32_t type;    /* enum mstore_type */
+	uint32_t nlabels; /* <= MSTORE_MAX_LABELS */
+	uint32_t nbounds; /* histograms: <= MSTORE_MAX_BUCKETS; else 0 */
+	uint32_t nslots;  /* value slots per series, derived from type */
 	struct mstore_str name;
-	struct mstore_str help;    /* len 0: no help */
-	struct mstore_str unit;    /* len 0: no unit */
+	struct mstore_str help; /* len 0: no help */
+	struct mstore_str unit; /* len 0: no unit */
 	struct mstore_str label[MSTORE_MAX_LABELS];
 	_Atomic uint32_t first_series; /* MSTORE_NONE while the family has none */
 	uint32_t reserved[5];
@@ -253,9 +253,9 @@ struct mstore_family_rec {
 
 /* One series.  Immutable once published, except next. */
 struct mstore_series_rec {
-	uint32_t family;           /* index of its family record */
-	uint32_t value_off;        /* first value slot (index into the value region) */
-	_Atomic uint32_t next;     /* next series of the family, or MSTORE_NONE */
+	uint32_t family;       /* index of its family record */
+	uint32_t value_off;    /* first value slot (index into the value region) */
+	_Atomic uint32_t next; /* next series of the family, or MSTORE_NONE */
 	uint32_t reserved;
 	struct mstore_str label[MSTORE_MAX_LABELS]; /* family's nlabels are used */
 };

@@ -32,9 +32,9 @@ struct mapping {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-	unsigned char *base;       /* file mapping, followed by a PROT_NONE guard */
-	size_t file_len;           /* validated file_size */
-	size_t map_len;            /* reserved length incl. the guard */
+	unsigned char *base; /* file mapping, followed by a PROT_NONE guard */
+	size_t file_len;     /* validated file_size */
+	size_t map_len;      /* reserved length incl. the guard */
 	unsigned char hdr_copy[HDR_IMMUTABLE_LEN];
 	const struct mstore_hdr *hdr;
 	const struct mstore_family_rec *frec;
@@ -49,8 +49,8 @@ struct mapping {
 struct mstore_reader {
 	char *path;
 	struct mapping m;
-	int mapped;                /* m holds a mapping */
-	int err;                   /* 0, or the error that invalidated m */
+	int mapped; /* m holds a mapping */
+	int err;    /* 0, or the error that invalidated m */
 };
 
 /* ------------------------------------------------------------- mapping */
@@ -79,7 +79,8 @@ map_with_guard(struct mapping *m, size_t len)
 	if (page <= 0)
 		return mstore_fail(MSTORE_E_SYS);
 	span = (size_t)mstore_align_up(len, (uint64_t)page);
-	res = mmap(NULL, span + (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	res = mmap(NULL, span + (size_t)page, PROT_NONE,
+	           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (res == MAP_FAILED)
 		return MSTORE_E_SYS;
 	p = mmap(res, len, PROT_READ, MAP_SHARED | MAP_FIXED, m->fd, 0);
@@ -155,8 +156,7 @@ check_regions(const struct mstore_hdr *h)
 	if (!region_ok(h->family_off, h->max_families, MSTORE_FAMILY_REC_SIZE, end, fs, &end) ||
 	    !region_ok(h->series_off, h->max_series, MSTORE_SERIES_REC_SIZE, end, fs, &end) ||
 	    !region_ok(h->value_off, h->value_slots, MSTORE_SLOT_SIZE, end, fs, &end) ||
-	    !region_ok(h->string_off, h->string_bytes, 1, end, fs, &end) ||
-	    h->string_bytes == 0)
+	    !region_ok(h->string_off, h->string_bytes, 1, end, fs, &end) || h->string_bytes == 0)
 		return MSTORE_E_BOUNDS;
 	return 0;
 }
@@ -177,9 +177,10 @@ check_header(const struct mstore_hdr *h, uint64_t actual)
 {
 	int rc;
 
-	if ((rc = check_magic(h)) != 0 || (rc = check_byte_order(h)) != 0 || (rc = check_version(h)) != 0 ||
-	    (rc = check_abi(h)) != 0 || (rc = check_size(h, actual)) != 0 ||
-	    (rc = check_regions(h)) != 0 || (rc = check_fields(h, (const unsigned char *)h)) != 0)
+	if ((rc = check_magic(h)) != 0 || (rc = check_byte_order(h)) != 0 ||
+	    (rc = check_version(h)) != 0 || (rc = check_abi(h)) != 0 ||
+	    (rc = check_size(h, actual)) != 0 || (rc = check_regions(h)) != 0 ||
+	    (rc = check_fields(h, (const unsigned char *)h)) != 0)
 		return rc;
 	return 0;
 }
@@ -234,8 +235,9 @@ family_strings(const struct mapping *m, const struct mstore_family_rec *rec, uin
 		return MSTORE_E_CORRUPT;
 	if ((rc = str_get(m, rec->unit, MSTORE_UNIT_MAX, &out->unit, &out->unit_len)) != 0)
 		return rc;
-	if (out->unit_len > 0 && (!mstore_valid_unit(out->unit, out->unit_len) ||
-	    !mstore_unit_suffix_ok(type, out->name, out->name_len, out->unit, out->unit_len)))
+	if (out->unit_len > 0 &&
+	    (!mstore_valid_unit(out->unit, out->unit_len) ||
+	     !mstore_unit_suffix_ok(type, out->name, out->name_len, out->unit, out->unit_len)))
 		return MSTORE_E_CORRUPT;
 	return 0;
 }
@@ -256,7 +258,8 @@ family_labels(const struct mapping *m, const struct mstore_family_rec *rec, uint
 		if (!mstore_valid_label_name(s, len) || mstore_reserved_label(type, s, len))
 			return MSTORE_E_CORRUPT;
 		for (j = 0; j < i; j++)
-			if (out->label_name_len[j] == len && memcmp(out->label_name[j], s, len) == 0)
+			if (out->label_name_len[j] == len &&
+			    memcmp(out->label_name[j], s, len) == 0)
 				return MSTORE_E_CORRUPT;
 		out->label_name[i] = s;
 		out->label_name_len[i] = len;
@@ -273,13 +276,15 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out)
 	int rc;
 
 	out->nlabels = rec->nlabels;
-	if (mstore_slots_for(type, nbounds) == 0 || rec->nslots != mstore_slots_for(type, nbounds) ||
+	if (mstore_slots_for(type, nbounds) == 0 ||
+	    rec->nslots != mstore_slots_for(type, nbounds) ||
 	    (type != MSTORE_HISTOGRAM && nbounds != 0) || out->nlabels > MSTORE_MAX_LABELS)
 		return MSTORE_E_CORRUPT;
 	out->index = i;
 	out->type = (enum mstore_type)type;
 	out->nbounds = nbounds;
-	if ((rc = family_strings(m, rec, type, out)) != 0 || (rc = family_labels(m, rec, type, out)) != 0)
+	if ((rc = family_strings(m, rec, type, out)) != 0 ||
+	    (rc = family_labels(m, rec, type, out)) != 0)
 		return rc;
 	memcpy(out->bounds, rec->bounds, nbounds * sizeof(double));
 	if (!mstore_valid_bounds(out->bounds, nbounds))
@@ -377,7 +382,8 @@ load_counts(struct mapping *m)
 	uint32_t vals = atomic_load_explicit(&h->values_used, memory_order_relaxed);
 	uint32_t strs = atomic_load_explicit(&h->strings_used, memory_order_relaxed);
 
-	if (fam > m->max_families || ser > m->max_series || vals > m->value_slots || strs > m->string_bytes)
+	if (fam > m->max_families || ser > m->max_series || vals > m->value_slots ||
+	    strs > m->string_bytes)
 		return MSTORE_E_BOUNDS;
 	if (fam < m->nfam || ser < m->nser)
 		return MSTORE_E_CORRUPT;
@@ -406,8 +412,9 @@ map_open(const char *path, struct mapping *m)
 		goto fail;
 	}
 	/* A directory, FIFO or device is never read (nor mapped). */
-	rc = !S_ISREG(sb.st_mode) ? MSTORE_E_NOT_REGULAR
-	     : sb.st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED : 0;
+	rc = !S_ISREG(sb.st_mode)                  ? MSTORE_E_NOT_REGULAR
+	     : sb.st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED
+	                                           : 0;
 	if (rc != 0 || (rc = map_with_guard(m, (size_t)sb.st_size)) != 0)
 		goto fail;
 	m->dev = sb.st_dev;
@@ -419,13 +426,12 @@ map_open(const char *path, struct mapping *m)
 	if ((rc = load_counts(m)) != 0 || (rc = validate_new(m, 0, 0)) != 0)
 		goto fail;
 	return 0;
-fail:
-	{
-		int saved = errno;
+fail : {
+	int saved = errno;
 
-		map_release(m);
-		errno = saved;
-	}
+	map_release(m);
+	errno = saved;
+}
 	return rc;
 }
 
@@ -684,7 +690,8 @@ counter_value(const _Atomic uint64_t *v)
 
 	for (i = 0; i < MSTORE_COUNTER_SHARDS; i++)
 		n += atomic_load_explicit(&v[MSTORE_COUNTER_SHARD0 + i], memory_order_relaxed);
-	return (double)n + bits_to_double(atomic_load_explicit(&v[MSTORE_COUNTER_FRAC], memory_order_relaxed));
+	return (double)n +
+	       bits_to_double(atomic_load_explicit(&v[MSTORE_COUNTER_FRAC], memory_order_relaxed));
 }
 
 /* Seqlock read of a histogram (protocol and proof in mstore_layout.h). */
@@ -705,7 +712,8 @@ hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *ou
 		count = atomic_load_explicit(&v[MSTORE_HIST_COUNT], memory_order_relaxed);
 		sum = atomic_load_explicit(&v[MSTORE_HIST_SUM], memory_order_relaxed);
 		for (i = 0; i <= nb; i++)
-			b[i] = atomic_load_explicit(&v[MSTORE_HIST_BUCKET0 + i], memory_order_relaxed);
+			b[i] = atomic_load_explicit(&v[MSTORE_HIST_BUCKET0 + i],
+			                            memory_order_relaxed);
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed);
 		if (s1 != s2)

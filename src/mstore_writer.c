@@ -24,42 +24,42 @@
 
 #include "mstore_layout.h"
 
-#define TMP_SUFFIX_FMT   "%s.tmp.%ld"
-#define TMP_INFIX        ".tmp."
-#define DECIMAL_BASE     10
-#define FNV_OFFSET       UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME        UINT64_C(0x100000001b3)
-#define HASH_MIN_SLOTS   16u
+#define TMP_SUFFIX_FMT "%s.tmp.%ld"
+#define TMP_INFIX      ".tmp."
+#define DECIMAL_BASE   10
+#define FNV_OFFSET     UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME      UINT64_C(0x100000001b3)
+#define HASH_MIN_SLOTS 16u
 /* Integral counter increments below 2^53 are exact as doubles and go to
  * the integer slot; anything else goes to the floating-point slot. */
 #define COUNTER_INT_LIMIT 9007199254740992.0
-#define MODE_MASK        07777
+#define MODE_MASK         07777
 
 struct mstore_family {
 	struct mstore *st;
-	struct mstore_family_rec *rec;   /* in the mapping */
+	struct mstore_family_rec *rec; /* in the mapping */
 	uint32_t index;
 	uint32_t type;
 	uint32_t nlabels;
 	uint32_t nbounds;
 	uint32_t nslots;
-	uint32_t last_series;            /* MSTORE_NONE: no series yet */
+	uint32_t last_series; /* MSTORE_NONE: no series yet */
 	double bounds[MSTORE_MAX_BUCKETS];
 };
 
 struct mstore_series {
-	uint32_t type;                   /* first: checked on every update */
+	uint32_t type; /* first: checked on every update */
 	uint32_t nbounds;
-	_Atomic uint64_t *v;             /* first value slot, in the mapping */
-	const double *bounds;            /* the family's private copy */
+	_Atomic uint64_t *v;  /* first value slot, in the mapping */
+	const double *bounds; /* the family's private copy */
 	struct mstore_family *fam;
-	struct mstore_series_rec *rec;   /* in the mapping */
+	struct mstore_series_rec *rec; /* in the mapping */
 	uint64_t hash;
 	uint32_t index;
 };
 
 struct mstore {
-	pthread_mutex_t lock;            /* serialises registration */
+	pthread_mutex_t lock; /* serialises registration */
 	unsigned char *map;
 	size_t map_len;
 	struct mstore_hdr *hdr;
@@ -67,11 +67,11 @@ struct mstore {
 	struct mstore_series_rec *srec;
 	_Atomic uint64_t *slots;
 	char *strings;
-	struct mstore_options opt;       /* resolved capacities */
+	struct mstore_options opt;                     /* resolved capacities */
 	uint32_t nfam, nser, slots_used, strings_used; /* private, under lock */
-	struct mstore_family **fams;     /* max_families */
-	struct mstore_series **series;   /* max_series */
-	uint32_t *htab;                  /* series index + 1, 0 = empty */
+	struct mstore_family **fams;                   /* max_families */
+	struct mstore_series **series;                 /* max_series */
+	uint32_t *htab;                                /* series index + 1, 0 = empty */
 	size_t hmask;
 };
 
@@ -138,10 +138,12 @@ static void
 layout_compute(const struct mstore_options *o, struct layout *l, uint64_t page)
 {
 	l->family_off = MSTORE_HDR_SIZE;
-	l->series_off = mstore_align_up(l->family_off + (uint64_t)o->max_families * MSTORE_FAMILY_REC_SIZE,
-	                                MSTORE_REGION_ALIGN);
-	l->value_off = mstore_align_up(l->series_off + (uint64_t)o->max_series * MSTORE_SERIES_REC_SIZE,
-	                               MSTORE_REGION_ALIGN);
+	l->series_off =
+	        mstore_align_up(l->family_off + (uint64_t)o->max_families * MSTORE_FAMILY_REC_SIZE,
+	                        MSTORE_REGION_ALIGN);
+	l->value_off =
+	        mstore_align_up(l->series_off + (uint64_t)o->max_series * MSTORE_SERIES_REC_SIZE,
+	                        MSTORE_REGION_ALIGN);
 	l->string_off = mstore_align_up(l->value_off + (uint64_t)o->value_slots * MSTORE_SLOT_SIZE,
 	                                MSTORE_REGION_ALIGN);
 	/* A page multiple, so the reader's guard page follows the last byte. */
@@ -293,8 +295,8 @@ stale_tmp_pid(const char *name, const char *base, size_t blen, pid_t *pid)
 	const char *d = name + blen + sizeof(TMP_INFIX) - 1;
 	long v = 0;
 
-	if (strncmp(name, base, blen) != 0 || strncmp(name + blen, TMP_INFIX, sizeof(TMP_INFIX) - 1) != 0 ||
-	    *d < '1' || *d > '9')
+	if (strncmp(name, base, blen) != 0 ||
+	    strncmp(name + blen, TMP_INFIX, sizeof(TMP_INFIX) - 1) != 0 || *d < '1' || *d > '9')
 		return 0;
 	for (; *d != '\0'; d++) {
 		if (*d < '0' || *d > '9' || v > (INT_MAX - (*d - '0')) / DECIMAL_BASE)
@@ -342,7 +344,9 @@ stale_tmp_sweep(const char *path)
 
 	if (blen == 0 || (slash != NULL && dname == NULL))
 		goto out;
-	dfd = open(slash == NULL ? "." : slash == path ? "/" : dname,
+	dfd = open(slash == NULL   ? "."
+	           : slash == path ? "/"
+	                           : dname,
 	           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || (dir = fdopendir(dfd)) == NULL) {
 		if (dfd >= 0)
@@ -503,8 +507,9 @@ check_name_help_unit(struct family_args *a)
 	a->unit_len = a->unit != NULL ? strnlen(a->unit, MSTORE_UNIT_MAX + 1) : 0;
 	if (a->unit_len > MSTORE_UNIT_MAX)
 		return MSTORE_E_TOO_LONG;
-	if (a->unit_len > 0 && (!mstore_valid_unit(a->unit, a->unit_len) ||
-	    !mstore_unit_suffix_ok(a->type, a->name, a->name_len, a->unit, a->unit_len)))
+	if (a->unit_len > 0 &&
+	    (!mstore_valid_unit(a->unit, a->unit_len) ||
+	     !mstore_unit_suffix_ok(a->type, a->name, a->name_len, a->unit, a->unit_len)))
 		return MSTORE_E_UNIT;
 	return 0;
 }
@@ -529,7 +534,8 @@ check_labels(struct family_args *a)
 		if (mstore_reserved_label(a->type, s, a->label_len[i]))
 			return MSTORE_E_RESERVED;
 		for (j = 0; j < i; j++)
-			if (a->label_len[j] == a->label_len[i] && memcmp(a->labels[j], s, a->label_len[i]) == 0)
+			if (a->label_len[j] == a->label_len[i] &&
+			    memcmp(a->labels[j], s, a->label_len[i]) == 0)
 				return MSTORE_E_DUPLICATE;
 	}
 	return 0;
@@ -579,7 +585,8 @@ is_hist_sample(const char *h, size_t hlen, const char *o, size_t olen)
 	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		size_t sl = strlen(suffix[i]);
 
-		if (olen == hlen + sl && memcmp(o, h, hlen) == 0 && memcmp(o + hlen, suffix[i], sl) == 0)
+		if (olen == hlen + sl && memcmp(o, h, hlen) == 0 &&
+		    memcmp(o + hlen, suffix[i], sl) == 0)
 			return 1;
 	}
 	return 0;
@@ -593,7 +600,8 @@ names_clash(const struct mstore *st, const struct mstore_family *f, const struct
 	size_t nl = f->rec->name.len;
 
 	if (strs_equal(n, nl, a->name, a->name_len) ||
-	    strs_equal(n, base_len(f->type, n, nl), a->name, base_len(a->type, a->name, a->name_len)))
+	    strs_equal(n, base_len(f->type, n, nl), a->name,
+	               base_len(a->type, a->name, a->name_len)))
 		return 1;
 	if (f->type == MSTORE_HISTOGRAM && is_hist_sample(n, nl, a->name, a->name_len))
 		return 1;
@@ -706,35 +714,46 @@ family_register(struct mstore *st, struct family_args *a, struct mstore_family *
 }
 
 int
-mstore_counter_family(struct mstore *st, const char *name, const char *help,
-                      const char *unit, size_t nlabels, const char *const *label_names,
-                      struct mstore_family **out)
+mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
+                      size_t nlabels, const char *const *label_names, struct mstore_family **out)
 {
-	struct family_args a = { .type = MSTORE_COUNTER, .name = name, .help = help,
-	                         .unit = unit, .nlabels = nlabels, .labels = label_names };
+	struct family_args a = { .type = MSTORE_COUNTER,
+		                 .name = name,
+		                 .help = help,
+		                 .unit = unit,
+		                 .nlabels = nlabels,
+		                 .labels = label_names };
 
 	return family_register(st, &a, out);
 }
 
 int
-mstore_gauge_family(struct mstore *st, const char *name, const char *help,
-                    const char *unit, size_t nlabels, const char *const *label_names,
-                    struct mstore_family **out)
+mstore_gauge_family(struct mstore *st, const char *name, const char *help, const char *unit,
+                    size_t nlabels, const char *const *label_names, struct mstore_family **out)
 {
-	struct family_args a = { .type = MSTORE_GAUGE, .name = name, .help = help,
-	                         .unit = unit, .nlabels = nlabels, .labels = label_names };
+	struct family_args a = { .type = MSTORE_GAUGE,
+		                 .name = name,
+		                 .help = help,
+		                 .unit = unit,
+		                 .nlabels = nlabels,
+		                 .labels = label_names };
 
 	return family_register(st, &a, out);
 }
 
 int
-mstore_histogram_family(struct mstore *st, const char *name, const char *help,
-                        const char *unit, size_t nlabels, const char *const *label_names,
-                        size_t nbounds, const double *bounds, struct mstore_family **out)
+mstore_histogram_family(struct mstore *st, const char *name, const char *help, const char *unit,
+                        size_t nlabels, const char *const *label_names, size_t nbounds,
+                        const double *bounds, struct mstore_family **out)
 {
-	struct family_args a = { .type = MSTORE_HISTOGRAM, .name = name, .help = help,
-	                         .unit = unit, .nlabels = nlabels, .labels = label_names,
-	                         .nbounds = nbounds, .bounds = bounds };
+	struct family_args a = { .type = MSTORE_HISTOGRAM,
+		                 .name = name,
+		                 .help = help,
+		                 .unit = unit,
+		                 .nlabels = nlabels,
+		                 .labels = label_names,
+		                 .nbounds = nbounds,
+		                 .bounds = bounds };
 
 	return family_register(st, &a, out);
 }
@@ -768,8 +787,8 @@ series_hash(uint32_t fam, const char *const *v, const size_t *len, uint32_t n)
 }
 
 static int
-series_matches(const struct mstore *st, const struct mstore_series *s, const struct mstore_family *f,
-               const char *const *v, const size_t *len)
+series_matches(const struct mstore *st, const struct mstore_series *s,
+               const struct mstore_family *f, const char *const *v, const size_t *len)
 {
 	uint32_t i;
 
@@ -786,8 +805,8 @@ series_matches(const struct mstore *st, const struct mstore_series *s, const str
 
 /* Under the lock: the hash slot holding the series, or the empty one. */
 static uint32_t *
-htab_slot(struct mstore *st, const struct mstore_family *f, const char *const *v,
-          const size_t *len, uint64_t h)
+htab_slot(struct mstore *st, const struct mstore_family *f, const char *const *v, const size_t *len,
+          uint64_t h)
 {
 	size_t i = (size_t)h & st->hmask;
 
@@ -930,7 +949,8 @@ atomic_add_double(_Atomic uint64_t *p, double d)
 {
 	uint64_t old = atomic_load_explicit(p, memory_order_relaxed);
 
-	while (!atomic_compare_exchange_weak_explicit(p, &old, double_to_bits(bits_to_double(old) + d),
+	while (!atomic_compare_exchange_weak_explicit(p, &old,
+	                                              double_to_bits(bits_to_double(old) + d),
 	                                              memory_order_relaxed, memory_order_relaxed))
 		;
 }
@@ -947,8 +967,8 @@ shard_claim(void)
 			return 0;
 		k = (uint32_t)__builtin_ctz(f);
 		/* Acquire: pairs with the previous owner's release. */
-	} while (!atomic_compare_exchange_weak_explicit(&shards_free, &f, f & ~(1u << k), memory_order_acquire,
-	                                                memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+	        &shards_free, &f, f & ~(1u << k), memory_order_acquire, memory_order_relaxed));
 	/* The key's destructor returns the shard at thread exit. */
 	if (pthread_setspecific(shard_key, &shards_free) != 0) {
 		atomic_fetch_or_explicit(&shards_free, 1u << k, memory_order_release);
@@ -962,7 +982,8 @@ shard_claim(void)
 static inline void
 shard_add(_Atomic uint64_t *p, uint64_t n)
 {
-	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n, memory_order_relaxed);
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n,
+	                      memory_order_relaxed);
 }
 
 /* Update by a thread without a shard: claim one if free, else add to the
@@ -1084,7 +1105,8 @@ seqlock_enter(_Atomic uint64_t *seq)
 static void
 relaxed_inc(_Atomic uint64_t *p)
 {
-	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + 1, memory_order_relaxed);
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
 }
 
 int
@@ -1100,8 +1122,10 @@ mstore_histogram_observe(struct mstore_series *s, double v)
 	sum = &s->v[MSTORE_HIST_SUM];
 	seq = seqlock_enter(&s->v[MSTORE_HIST_SEQ]);
 	relaxed_inc(&s->v[MSTORE_HIST_COUNT]);
-	atomic_store_explicit(sum, double_to_bits(bits_to_double(atomic_load_explicit(sum, memory_order_relaxed)) + v),
-	                      memory_order_relaxed);
+	atomic_store_explicit(
+	        sum,
+	        double_to_bits(bits_to_double(atomic_load_explicit(sum, memory_order_relaxed)) + v),
+	        memory_order_relaxed);
 	relaxed_inc(&s->v[MSTORE_HIST_BUCKET0 + b]);
 	atomic_store_explicit(&s->v[MSTORE_HIST_SEQ], seq + 2, memory_order_release);
 	return 0;

@@ -22,17 +22,18 @@
 /* Fields after the command name: 3 state, 14 utime, 15 stime, 22 starttime,
  * 23 vsize, 24 rss (1-based numbering of proc(5)); we count from field 3. */
 #define FIELD_FIRST_AFTER_COMM 3
-#define FIELD_UTIME 14
-#define FIELD_STIME 15
-#define FIELD_STARTTIME 22
-#define FIELD_VSIZE 23
-#define FIELD_RSS 24
-#define DECIMAL 10
+#define FIELD_UTIME            14
+#define FIELD_STIME            15
+#define FIELD_STARTTIME        22
+#define FIELD_VSIZE            23
+#define FIELD_RSS              24
+#define DECIMAL                10
 
 static const char btime_key[] = "btime ";
 
 /* Parse one unsigned decimal field, advancing *p past it. */
-static int next_ull(const char **p, unsigned long long *out)
+static int
+next_ull(const char **p, unsigned long long *out)
 {
 	char *end;
 
@@ -49,7 +50,8 @@ static int next_ull(const char **p, unsigned long long *out)
 }
 
 /* Skip one space-separated field (the state letter, or a signed number). */
-static int skip_field(const char **p)
+static int
+skip_field(const char **p)
 {
 	while (**p == ' ')
 		(*p)++;
@@ -60,26 +62,39 @@ static int skip_field(const char **p)
 	return 0;
 }
 
-static void store_field(struct procstat *st, int field, unsigned long long v)
+static void
+store_field(struct procstat *st, int field, unsigned long long v)
 {
 	switch (field) {
-	case FIELD_UTIME: st->utime = v; break;
-	case FIELD_STIME: st->stime = v; break;
-	case FIELD_STARTTIME: st->starttime = v; break;
-	case FIELD_VSIZE: st->vsize = v; break;
-	case FIELD_RSS: st->rss = (long long)v; break;
-	default: break;
+	case FIELD_UTIME:
+		st->utime = v;
+		break;
+	case FIELD_STIME:
+		st->stime = v;
+		break;
+	case FIELD_STARTTIME:
+		st->starttime = v;
+		break;
+	case FIELD_VSIZE:
+		st->vsize = v;
+		break;
+	case FIELD_RSS:
+		st->rss = (long long)v;
+		break;
+	default:
+		break;
 	}
 }
 
-static int wanted_field(int field)
+static int
+wanted_field(int field)
 {
-	return field == FIELD_UTIME || field == FIELD_STIME ||
-	       field == FIELD_STARTTIME || field == FIELD_VSIZE ||
-	       field == FIELD_RSS;
+	return field == FIELD_UTIME || field == FIELD_STIME || field == FIELD_STARTTIME ||
+	       field == FIELD_VSIZE || field == FIELD_RSS;
 }
 
-int procmetrics_parse_stat(const char *text, struct procstat *out)
+int
+procmetrics_parse_stat(const char *text, struct procstat *out)
 {
 	struct procstat st = { 0 };
 	const char *p;
@@ -104,8 +119,9 @@ int procmetrics_parse_stat(const char *text, struct procstat *out)
 	return 0;
 }
 
-int procmetrics_parse_statm(const char *text, unsigned long long *size_pages,
-                            unsigned long long *resident_pages)
+int
+procmetrics_parse_statm(const char *text, unsigned long long *size_pages,
+                        unsigned long long *resident_pages)
 {
 	const char *p = text;
 	unsigned long long size, resident;
@@ -120,7 +136,8 @@ int procmetrics_parse_statm(const char *text, unsigned long long *size_pages,
 	return 0;
 }
 
-int procmetrics_parse_btime(const char *text, long long *btime)
+int
+procmetrics_parse_btime(const char *text, long long *btime)
 {
 	const char *p = text;
 	unsigned long long v;
@@ -146,7 +163,8 @@ int procmetrics_parse_btime(const char *text, long long *btime)
 }
 
 /* Read a small file into buf (NUL-terminated).  Returns 0 or -1 + errno. */
-static int read_small(const char *path, char *buf, size_t size)
+static int
+read_small(const char *path, char *buf, size_t size)
 {
 	size_t used = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -173,7 +191,8 @@ static int read_small(const char *path, char *buf, size_t size)
 }
 
 /* Boot time from /proc/stat, line by line: its intr line can be very long. */
-static int read_btime(long long *btime)
+static int
+read_btime(long long *btime)
 {
 	FILE *f = fopen("/proc/stat", "re");
 	char *line = NULL;
@@ -197,7 +216,8 @@ static int read_btime(long long *btime)
 }
 
 /* Open descriptors, not counting the one opendir() itself uses. */
-static int count_fds(double *out)
+static int
+count_fds(double *out)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -222,7 +242,8 @@ static int count_fds(double *out)
 	return 0;
 }
 
-static int max_fds(double *out)
+static int
+max_fds(double *out)
 {
 	struct rlimit rl;
 
@@ -233,7 +254,8 @@ static int max_fds(double *out)
 	return 0;
 }
 
-static int sysconf_positive(int name, long *out)
+static int
+sysconf_positive(int name, long *out)
 {
 	errno = 0;
 	*out = sysconf(name);
@@ -245,7 +267,8 @@ static int sysconf_positive(int name, long *out)
 	return 0;
 }
 
-int procmetrics_read(struct procmetrics *out)
+int
+procmetrics_read(struct procmetrics *out)
 {
 	char buf[STAT_BUF_SIZE];
 	struct procstat st;
@@ -258,14 +281,12 @@ int procmetrics_read(struct procmetrics *out)
 		errno = EINVAL;
 		return -1;
 	}
-	if (sysconf_positive(_SC_CLK_TCK, &hz) < 0 ||
-	    sysconf_positive(_SC_PAGESIZE, &page) < 0 ||
+	if (sysconf_positive(_SC_CLK_TCK, &hz) < 0 || sysconf_positive(_SC_PAGESIZE, &page) < 0 ||
 	    read_small("/proc/self/stat", buf, sizeof buf) < 0 ||
 	    procmetrics_parse_stat(buf, &st) < 0 ||
 	    read_small("/proc/self/statm", buf, sizeof buf) < 0 ||
 	    procmetrics_parse_statm(buf, &size_pages, &resident_pages) < 0 ||
-	    read_btime(&btime) < 0 || count_fds(&m.open_fds) < 0 ||
-	    max_fds(&m.max_fds) < 0)
+	    read_btime(&btime) < 0 || count_fds(&m.open_fds) < 0 || max_fds(&m.max_fds) < 0)
 		return -1;
 	m.cpu_seconds = (double)(st.utime + st.stime) / (double)hz;
 	m.resident_bytes = (double)resident_pages * (double)page;

@@ -11,21 +11,21 @@
 #include <stddef.h>
 
 struct procmetrics {
-	double cpu_seconds;         /* user + system CPU time */
-	double resident_bytes;      /* resident set size */
-	double virtual_bytes;       /* virtual memory size */
-	double open_fds;            /* open file descriptors */
-	double max_fds;             /* soft RLIMIT_NOFILE */
-	double start_time_seconds;  /* process start, seconds since the epoch */
+	double cpu_seconds;        /* user + system CPU time */
+	double resident_bytes;     /* resident set size */
+	double virtual_bytes;      /* virtual memory size */
+	double open_fds;           /* open file descriptors */
+	double max_fds;            /* soft RLIMIT_NOFILE */
+	double start_time_seconds; /* process start, seconds since the epoch */
 };
 
 /* The fields of /proc/PID/stat that the metrics need. */
 struct procstat {
-	unsigned long long utime;      /* clock ticks */
-	unsigned long long stime;      /* clock ticks */
-	unsigned long long starttime;  /* clock ticks after boot */
-	unsigned long long vsize;      /* bytes */
-	long long rss;                 /* pages */
+	unsigned long long utime;     /* clock ticks */
+	unsigned long long stime;     /* clock ticks */
+	unsigned long long starttime; /* clock ticks after boot */
+	unsigned long long vsize;     /* bytes */
+	long long rss;                /* pages */
 };
 
 /*

@@ -57,8 +57,7 @@ remove_stale(const char *path)
 }
 
 static int
-listen_unix(const struct resp_addr *a, mode_t mode, int backlog, char *cause,
-            size_t causelen)
+listen_unix(const struct resp_addr *a, mode_t mode, int backlog, char *cause, size_t causelen)
 {
 	struct sockaddr_un sun;
 	const char *what = "cannot remove stale socket";
@@ -89,8 +88,7 @@ fail:
 	saved = errno;
 	if (fd != -1)
 		(void)close(fd);
-	(void)snprintf(cause, causelen, "%s: %s: %s", what, a->path,
-	               strerror(saved));
+	(void)snprintf(cause, causelen, "%s: %s: %s", what, a->path, strerror(saved));
 	return -1;
 }
 
@@ -135,14 +133,13 @@ listen_tcp(const struct resp_addr *a, int backlog, char *cause, size_t causelen)
 	}
 	freeaddrinfo(res);
 	if (fd == -1)
-		(void)snprintf(cause, causelen, "cannot listen: %s port %s: %s",
-		               a->host, a->port, strerror(saved));
+		(void)snprintf(cause, causelen, "cannot listen: %s port %s: %s", a->host, a->port,
+		               strerror(saved));
 	return fd;
 }
 
 int
-resp_listen_open(const struct resp_addr *a, mode_t mode, int backlog,
-                 char *cause, size_t causelen)
+resp_listen_open(const struct resp_addr *a, mode_t mode, int backlog, char *cause, size_t causelen)
 {
 	if (a->is_unix)
 		return listen_unix(a, mode, backlog, cause, causelen);

@@ -25,8 +25,8 @@ extern "C" {
  * binds.  The fd is close-on-exec.  Returns the fd, or -1 with a one-line
  * message in cause ("what failed: on what: why").
  */
-int resp_listen_open(const struct resp_addr *a, mode_t mode, int backlog,
-                     char *cause, size_t causelen);
+int resp_listen_open(const struct resp_addr *a, mode_t mode, int backlog, char *cause,
+                     size_t causelen);
 
 /* Remove the socket file of a unix address (at exit); ignores errors. */
 void resp_listen_cleanup(const struct resp_addr *a);

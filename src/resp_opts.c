@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_SEC 1000000000.0
-#define PORT_MAX 65535
+#define NS_PER_SEC  1000000000.0
+#define PORT_MAX    65535
 #define BACKLOG_MAX 4096
-#define MODE_MAX 0777
-#define OCTAL 8
-#define DECIMAL 10
+#define MODE_MAX    0777
+#define OCTAL       8
+#define DECIMAL     10
 
 enum {
 	OPT_STORE = 256,
@@ -48,30 +48,28 @@ static const struct option long_options[] = {
 const char *
 resp_opts_usage(void)
 {
-	return
-"Usage: metrics.fcgi [OPTION]...\n"
-"Serve /metrics and /health from a metrics store file, as a FastCGI\n"
-"responder (spawned by lighttpd with the socket on fd 0, or listening on\n"
-"--listen for nginx), or as a plain CGI program.\n"
-"\n"
-"  --store PATH          the store file (env METRICS_STORE;\n"
-"                        default " RESP_DEFAULT_STORE ")\n"
-"  --stale-after SECONDS report the writer down when its heartbeat is older\n"
-"                        (env METRICS_STALE_AFTER; default: 3 of the\n"
-"                        writer's tick intervals)\n"
-"  --listen ADDR         listen by itself: a unix socket PATH (containing\n"
-"                        '/'), PORT or :PORT (127.0.0.1), HOST:PORT\n"
-"  --socket-mode OCTAL   permissions of a unix --listen socket (default 0660)\n"
-"  --backlog N           listen backlog (default 64)\n"
-"  -v, --verbose         log more (repeat for debug)\n"
-"  -h, --help            show this help and exit\n"
-"  -V, --version         show the version and exit\n"
-"\n"
-"Logs go to stderr (the web server's error log).\n";
+	return "Usage: metrics.fcgi [OPTION]...\n"
+	       "Serve /metrics and /health from a metrics store file, as a FastCGI\n"
+	       "responder (spawned by lighttpd with the socket on fd 0, or listening on\n"
+	       "--listen for nginx), or as a plain CGI program.\n"
+	       "\n"
+	       "  --store PATH          the store file (env METRICS_STORE;\n"
+	       "                        default " RESP_DEFAULT_STORE ")\n"
+	       "  --stale-after SECONDS report the writer down when its heartbeat is older\n"
+	       "                        (env METRICS_STALE_AFTER; default: 3 of the\n"
+	       "                        writer's tick intervals)\n"
+	       "  --listen ADDR         listen by itself: a unix socket PATH (containing\n"
+	       "                        '/'), PORT or :PORT (127.0.0.1), HOST:PORT\n"
+	       "  --socket-mode OCTAL   permissions of a unix --listen socket (default 0660)\n"
+	       "  --backlog N           listen backlog (default 64)\n"
+	       "  -v, --verbose         log more (repeat for debug)\n"
+	       "  -h, --help            show this help and exit\n"
+	       "  -V, --version         show the version and exit\n"
+	       "\n"
+	       "Logs go to stderr (the web server's error log).\n";
 }
 
-static void set_cause(char *cause, size_t len, const char *fmt, ...)
-    LOG_PRINTF(3, 4);
+static void set_cause(char *cause, size_t len, const char *fmt, ...) LOG_PRINTF(3, 4);
 
 /* Format a message into cause (cut to fit: it is only a message). */
 static void
@@ -96,8 +94,7 @@ resp_parse_seconds(const char *s, int64_t *ns)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(v) || v <= 0 ||
-	    v > RESP_STALE_AFTER_MAX)
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v <= 0 || v > RESP_STALE_AFTER_MAX)
 		return -1;
 	*ns = (int64_t)(v * NS_PER_SEC);
 	return *ns > 0 ? 0 : -1;
@@ -153,8 +150,7 @@ copy_host(const char *host, size_t len, struct resp_addr *a)
 }
 
 int
-resp_addr_parse(const char *spec, struct resp_addr *a, char *cause,
-                size_t causelen)
+resp_addr_parse(const char *spec, struct resp_addr *a, char *cause, size_t causelen)
 {
 	const char *colon, *port;
 	size_t host_len;
@@ -178,8 +174,7 @@ resp_addr_parse(const char *spec, struct resp_addr *a, char *cause,
 	port = colon != NULL ? colon + 1 : spec;
 	if (copy_host(spec, host_len, a) == -1 || parse_port(port, a) == -1) {
 		set_cause(cause, causelen,
-		          "bad --listen address (want PATH, PORT, :PORT or HOST:PORT): %s",
-		          spec);
+		          "bad --listen address (want PATH, PORT, :PORT or HOST:PORT): %s", spec);
 		return -1;
 	}
 	return 0;
@@ -200,8 +195,7 @@ opts_defaults(struct resp_opts *o)
 
 /* Handle one option with an argument; -1 with cause on a bad value. */
 static int
-opts_apply(struct resp_opts *o, int c, const char *arg, char *cause,
-           size_t causelen)
+opts_apply(struct resp_opts *o, int c, const char *arg, char *cause, size_t causelen)
 {
 	long v;
 
@@ -250,16 +244,14 @@ opts_bad_flag(int c, char *const argv[], char *cause, size_t causelen)
 }
 
 enum resp_opts_result
-resp_opts_parse(struct resp_opts *o, int argc, char *const argv[],
-                char *cause, size_t causelen)
+resp_opts_parse(struct resp_opts *o, int argc, char *const argv[], char *cause, size_t causelen)
 {
 	const char *env;
 	int c;
 
 	opts_defaults(o);
 	env = getenv("METRICS_STALE_AFTER");
-	if (env != NULL && *env != '\0' &&
-	    resp_parse_seconds(env, &o->stale_after_ns) == -1) {
+	if (env != NULL && *env != '\0' && resp_parse_seconds(env, &o->stale_after_ns) == -1) {
 		set_cause(cause, causelen, "bad METRICS_STALE_AFTER: %s", env);
 		return RESP_OPTS_ERROR;
 	}

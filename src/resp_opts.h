@@ -27,19 +27,19 @@ extern "C" {
 #define RESP_CAUSE_MAX 256
 
 struct resp_opts {
-	const char *store_path;  /* never NULL after parsing */
-	const char *listen;      /* --listen spec, NULL: socket on fd 0 or CGI */
-	int64_t stale_after_ns;  /* 0: three of the writer's tick intervals */
-	int verbosity;           /* LOG_LEVEL_* */
+	const char *store_path; /* never NULL after parsing */
+	const char *listen;     /* --listen spec, NULL: socket on fd 0 or CGI */
+	int64_t stale_after_ns; /* 0: three of the writer's tick intervals */
+	int verbosity;          /* LOG_LEVEL_* */
 	int backlog;
 	mode_t socket_mode;
 };
 
 enum resp_opts_result {
-	RESP_OPTS_RUN = 0,     /* serve */
-	RESP_OPTS_HELP,        /* print resp_opts_usage() to stdout, exit 0 */
-	RESP_OPTS_VERSION,     /* print the version, exit 0 */
-	RESP_OPTS_ERROR,       /* cause filled: print it, exit 2 */
+	RESP_OPTS_RUN = 0, /* serve */
+	RESP_OPTS_HELP,    /* print resp_opts_usage() to stdout, exit 0 */
+	RESP_OPTS_VERSION, /* print the version, exit 0 */
+	RESP_OPTS_ERROR,   /* cause filled: print it, exit 2 */
 };
 
 /*
@@ -48,9 +48,8 @@ enum resp_opts_result {
  * On RESP_OPTS_ERROR a one-line message (no newline) is in cause.  Resets
  * getopt's state, so it may be called more than once (tests).
  */
-enum resp_opts_result resp_opts_parse(struct resp_opts *o, int argc,
-                                      char *const argv[], char *cause,
-                                      size_t causelen);
+enum resp_opts_result resp_opts_parse(struct resp_opts *o, int argc, char *const argv[],
+                                      char *cause, size_t causelen);
 
 /* The --help text (static). */
 const char *resp_opts_usage(void);
@@ -58,9 +57,9 @@ const char *resp_opts_usage(void);
 /* A parsed --listen address. */
 struct resp_addr {
 	int is_unix;
-	char path[108];      /* unix socket path (sun_path size on Linux) */
-	char host[256];      /* TCP host, no brackets ("127.0.0.1" by default) */
-	char port[8];        /* TCP port, decimal 1..65535 */
+	char path[108]; /* unix socket path (sun_path size on Linux) */
+	char host[256]; /* TCP host, no brackets ("127.0.0.1" by default) */
+	char port[8];   /* TCP port, decimal 1..65535 */
 };
 
 /*
@@ -69,8 +68,7 @@ struct resp_addr {
  * 127.0.0.1:PORT (never all interfaces unless asked); "HOST:PORT" and
  * "[V6ADDR]:PORT" bind that host.  Returns 0, or -1 with cause filled.
  */
-int resp_addr_parse(const char *spec, struct resp_addr *a, char *cause,
-                    size_t causelen);
+int resp_addr_parse(const char *spec, struct resp_addr *a, char *cause, size_t causelen);
 
 /* Parse a positive number of seconds ("15", "2.5") into nanoseconds.
  * Returns 0, or -1 if it is not a finite number in (0, RESP_STALE_AFTER_MAX]. */

@@ -33,7 +33,7 @@
 /* Refuse to grow beyond this: a store that renders larger is a bug. */
 #define BUF_MAX ((size_t)256 * 1024 * 1024)
 /* Short text bodies (errors, /health) and the log rate-limit key. */
-#define MSG_MAX 1024
+#define MSG_MAX    1024
 #define NS_PER_SEC 1e9
 /* The library's default staleness limit, in ticks (mstore_reader_fresh). */
 #define STALE_TICKS 3
@@ -41,48 +41,48 @@
 /* Not MSTORE_E_* codes: the rendered output would exceed BUF_MAX; the
  * transport could not send a piece (the client went away). */
 #define RESP_E_TOO_LARGE (MSTORE_E_LAST - 1)
-#define RESP_E_SEND (MSTORE_E_LAST - 2)
+#define RESP_E_SEND      (MSTORE_E_LAST - 2)
 
 static const char text_plain[] = "text/plain; charset=utf-8";
 
 struct resp_server {
 	const struct resp_opts *opts;
-	struct mstore_reader *reader;   /* NULL: (re)open on the next request */
-	char *buf;                      /* the render buffer */
+	struct mstore_reader *reader; /* NULL: (re)open on the next request */
+	char *buf;                    /* the render buffer */
 	size_t cap;
-	char msg[MSG_MAX];              /* short bodies */
-	char abort_msg[MSG_MAX + 32];   /* the last line of an aborted body */
-	char last_problem[MSG_MAX];     /* last store problem logged ("" none) */
-	int render_problem;             /* it was found by rendering /metrics */
-	uint64_t scrapes;               /* /metrics requests answered */
-	uint64_t scrape_errors;         /* ... with 503 */
+	char msg[MSG_MAX];            /* short bodies */
+	char abort_msg[MSG_MAX + 32]; /* the last line of an aborted body */
+	char last_problem[MSG_MAX];   /* last store problem logged ("" none) */
+	int render_problem;           /* it was found by rendering /metrics */
+	uint64_t scrapes;             /* /metrics requests answered */
+	uint64_t scrape_errors;       /* ... with 503 */
 };
 
 /* What to do with a full render buffer (render_flush). */
 enum body_mode {
-	BODY_SEND,   /* send it through the transport (FastCGI GET) */
-	BODY_COUNT,  /* only count it (HEAD: the length, no body) */
-	BODY_KEEP,   /* keep it and grow (CGI GET: one write at the end) */
+	BODY_SEND,  /* send it through the transport (FastCGI GET) */
+	BODY_COUNT, /* only count it (HEAD: the length, no body) */
+	BODY_KEEP,  /* keep it and grow (CGI GET: one write at the end) */
 };
 
 /* What the guarded store work found out. */
 struct store_job {
 	struct resp_server *s;
 	enum expo_format fmt;
-	int render;               /* render /metrics (else just check health) */
-	int rc;                   /* 0, MSTORE_E_*, RESP_E_* */
-	int saved_errno;          /* errno for MSTORE_E_SYS */
-	int fresh;                /* 1 fresh or static, 0 stale */
-	int64_t age_ns;           /* now - heartbeat */
+	int render;      /* render /metrics (else just check health) */
+	int rc;          /* 0, MSTORE_E_*, RESP_E_* */
+	int saved_errno; /* errno for MSTORE_E_SYS */
+	int fresh;       /* 1 fresh or static, 0 stale */
+	int64_t age_ns;  /* now - heartbeat */
 	struct mstore_info info;
 	/* rendering */
 	enum body_mode mode;
-	resp_send_fn *send;       /* BODY_SEND: the transport */
+	resp_send_fn *send; /* BODY_SEND: the transport */
 	void *send_ctx;
-	struct resp_reply *out;   /* the reply whose headers a send carries */
-	int started;              /* a piece went out: no 503 possible now */
-	size_t taken;             /* bytes sent or counted before s->buf */
-	size_t len;               /* rendered bytes left in s->buf */
+	struct resp_reply *out; /* the reply whose headers a send carries */
+	int started;            /* a piece went out: no 503 possible now */
+	size_t taken;           /* bytes sent or counted before s->buf */
+	size_t len;             /* rendered bytes left in s->buf */
 };
 
 static void *
@@ -91,8 +91,7 @@ xrealloc(void *p, size_t n)
 	void *q = realloc(p, n);
 
 	if (q == NULL)
-		log_fatal(EXIT_FAILURE, "cannot allocate %zu bytes: %s", n,
-		          strerror(errno));
+		log_fatal(EXIT_FAILURE, "cannot allocate %zu bytes: %s", n, strerror(errno));
 	return q;
 }
 
@@ -231,8 +230,7 @@ store_work(void *arg)
 	if (rc == 0)
 		rc = mstore_reader_info(j->s->reader, &j->info);
 	if (rc == 0) {
-		rc = mstore_reader_fresh(j->s->reader, j->s->opts->stale_after_ns,
-		                         &j->age_ns);
+		rc = mstore_reader_fresh(j->s->reader, j->s->opts->stale_after_ns, &j->age_ns);
 		if (rc >= 0) {
 			j->fresh = rc;
 			rc = 0;
@@ -256,11 +254,11 @@ describe_failure(const struct store_job *j, int faulted)
 		(void)snprintf(s->msg, sizeof s->msg,
 		               "store truncated while reading: %s: reopening", path);
 	else if (j->rc == RESP_E_TOO_LARGE)
-		(void)snprintf(s->msg, sizeof s->msg,
-		               "output too large: %s: over %zu bytes", path, BUF_MAX);
+		(void)snprintf(s->msg, sizeof s->msg, "output too large: %s: over %zu bytes", path,
+		               BUF_MAX);
 	else if (j->rc == MSTORE_E_SYS)
-		(void)snprintf(s->msg, sizeof s->msg, "store unavailable: %s: %s",
-		               path, strerror(j->saved_errno));
+		(void)snprintf(s->msg, sizeof s->msg, "store unavailable: %s: %s", path,
+		               strerror(j->saved_errno));
 	else
 		(void)snprintf(s->msg, sizeof s->msg, "store invalid: %s: %s", path,
 		               expo_strerror(j->rc));
@@ -319,8 +317,8 @@ run_job(struct store_job *j)
 /* ------------------------------------------------------------ replies */
 
 static void
-reply_text(struct resp_server *s, struct resp_reply *out, int status,
-           const char *reason, const char *body)
+reply_text(struct resp_server *s, struct resp_reply *out, int status, const char *reason,
+           const char *body)
 {
 	if (body != s->msg)
 		(void)snprintf(s->msg, sizeof s->msg, "%s", body);
@@ -344,8 +342,8 @@ msg_newline(struct resp_server *s)
 }
 
 static void
-serve_metrics(struct resp_server *s, enum http_format f, int head,
-              resp_send_fn *send, void *ctx, struct resp_reply *out)
+serve_metrics(struct resp_server *s, enum http_format f, int head, resp_send_fn *send, void *ctx,
+              struct resp_reply *out)
 {
 	struct store_job j;
 
@@ -376,8 +374,8 @@ serve_metrics(struct resp_server *s, enum http_format f, int head,
 			 * the cut-off body on as complete (lighttpd buffering it
 			 * for gzip, nginx without fastcgi_keep_conn); the
 			 * transport then also leaves the response unfinished. */
-			(void)snprintf(s->abort_msg, sizeof s->abort_msg,
-			               "response aborted: %s\n", s->msg);
+			(void)snprintf(s->abort_msg, sizeof s->abort_msg, "response aborted: %s\n",
+			               s->msg);
 			out->streamed = out->aborted = 1;
 			out->body = s->abort_msg;
 			out->len = strlen(s->abort_msg);
@@ -431,14 +429,13 @@ serve_health(struct resp_server *s, struct resp_reply *out)
 	if (j.info.flags & MSTORE_F_STATIC)
 		(void)snprintf(s->msg, sizeof s->msg, "ok: static store\n");
 	else
-		(void)snprintf(s->msg, sizeof s->msg,
-		               "ok: last heartbeat %.3f s ago\n", age);
+		(void)snprintf(s->msg, sizeof s->msg, "ok: last heartbeat %.3f s ago\n", age);
 	reply_text(s, out, 200, "OK", s->msg);
 }
 
 void
-resp_serve(struct resp_server *s, const struct resp_request *rq,
-           resp_send_fn *send, void *ctx, struct resp_reply *out)
+resp_serve(struct resp_server *s, const struct resp_request *rq, resp_send_fn *send, void *ctx,
+           struct resp_reply *out)
 {
 	enum http_route route;
 	enum http_method method;
@@ -455,8 +452,8 @@ resp_serve(struct resp_server *s, const struct resp_request *rq,
 		reply_text(s, out, 405, "Method Not Allowed", "method not allowed\n");
 		out->allow = HTTP_ALLOW;
 	} else if (route == HTTP_ROUTE_METRICS) {
-		serve_metrics(s, http_negotiate(rq->accept),
-		              method == HTTP_METHOD_HEAD, send, ctx, out);
+		serve_metrics(s, http_negotiate(rq->accept), method == HTTP_METHOD_HEAD, send, ctx,
+		              out);
 	} else {
 		serve_health(s, out);
 	}

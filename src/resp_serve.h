@@ -19,11 +19,11 @@ extern "C" {
 /* The CGI parameters of one request (any may be NULL: unset).  Borrowed:
  * they only need to live during resp_serve(). */
 struct resp_request {
-	const char *method;       /* REQUEST_METHOD */
-	const char *path_info;    /* PATH_INFO */
-	const char *request_uri;  /* REQUEST_URI */
-	const char *script_name;  /* SCRIPT_NAME */
-	const char *accept;       /* HTTP_ACCEPT */
+	const char *method;      /* REQUEST_METHOD */
+	const char *path_info;   /* PATH_INFO */
+	const char *request_uri; /* REQUEST_URI */
+	const char *script_name; /* SCRIPT_NAME */
+	const char *accept;      /* HTTP_ACCEPT */
 };
 
 /*
@@ -37,15 +37,15 @@ struct resp_request {
  * (for FastCGI: close the connection without FCGI_END_REQUEST).
  */
 struct resp_reply {
-	int status;                /* 200, 404, 405, 503 */
-	const char *reason;        /* "OK", "Not Found", ... */
+	int status;         /* 200, 404, 405, 503 */
+	const char *reason; /* "OK", "Not Found", ... */
 	const char *content_type;
-	const char *allow;         /* non-NULL: send "Allow: <allow>" */
-	int vary_accept;           /* send "Vary: Accept" (negotiated body) */
+	const char *allow; /* non-NULL: send "Allow: <allow>" */
+	int vary_accept;   /* send "Vary: Accept" (negotiated body) */
 	int head_only;
 	int streamed;
 	int aborted;
-	const char *body;          /* valid until the next resp_serve() or free */
+	const char *body; /* valid until the next resp_serve() or free */
 	size_t len;
 };
 
@@ -56,8 +56,7 @@ struct resp_reply {
  * without Content-Length, then p[0..n); later calls send p[0..n).  0, or
  * -1 when the client is gone (the reply is then aborted).
  */
-typedef int resp_send_fn(void *ctx, const struct resp_reply *r, const char *p,
-                         size_t n, int first);
+typedef int resp_send_fn(void *ctx, const struct resp_reply *r, const char *p, size_t n, int first);
 
 /*
  * The render buffer's size.  A /metrics body that fits is sent with its
@@ -88,8 +87,8 @@ void resp_server_free(struct resp_server *s);
  * stays at one render buffer; without (CGI), the buffer grows to hold the
  * whole body.
  */
-void resp_serve(struct resp_server *s, const struct resp_request *rq,
-                resp_send_fn *send, void *ctx, struct resp_reply *out);
+void resp_serve(struct resp_server *s, const struct resp_request *rq, resp_send_fn *send, void *ctx,
+                struct resp_reply *out);
 
 #ifdef __cplusplus
 }

@@ -65,12 +65,12 @@ on_term(int sig)
 /* A FastCGI record header (FastCGI spec 3.3; libfcgi-dev ships no
  * fastcgi.h): version, type, requestId (2 bytes, big endian),
  * contentLength (2), paddingLength, reserved. */
-#define REC_HEADER_LEN 8
-#define REC_VERSION 1
+#define REC_HEADER_LEN  8
+#define REC_VERSION     1
 #define REC_END_REQUEST 3
-#define REC_STDOUT 6
+#define REC_STDOUT      6
 /* FCGI_END_REQUEST's body: appStatus (4), protocolStatus (1), reserved (3) */
-#define END_BODY_LEN 8
+#define END_BODY_LEN    8
 #define END_RECORDS_LEN (2 * REC_HEADER_LEN + END_BODY_LEN)
 /* contentLength is 16 bits. */
 #define REC_CONTENT_MAX 65535
@@ -121,8 +121,7 @@ write_iov(int fd, struct iovec *iov, int n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			    wait_writable(fd) == 0)
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && wait_writable(fd) == 0)
 				continue;
 			return -1;
 		}
@@ -194,8 +193,7 @@ send_records(const struct sink *k, struct iovec *p, int np, int end)
 				i++;
 			if (i == np)
 				break;
-			len = p[i].iov_len < REC_CONTENT_MAX ? p[i].iov_len
-			                                     : REC_CONTENT_MAX;
+			len = p[i].iov_len < REC_CONTENT_MAX ? p[i].iov_len : REC_CONTENT_MAX;
 			rec_header(hdr[r], REC_STDOUT, k->request_id, len);
 			iov[n].iov_base = hdr[r];
 			iov[n++].iov_len = REC_HEADER_LEN;
@@ -221,8 +219,7 @@ send_records(const struct sink *k, struct iovec *p, int np, int end)
  * for CGI; FCGI_STDOUT records for FastCGI, with the closing records when
  * end is set. */
 static int
-send_parts(const struct sink *k, char *hdr, size_t hlen, const char *body,
-           size_t blen, int end)
+send_parts(const struct sink *k, char *hdr, size_t hlen, const char *body, size_t blen, int end)
 {
 	struct iovec p[2];
 
@@ -245,11 +242,9 @@ format_headers(const struct resp_reply *r, int with_length, char *buf, size_t ca
 
 	if (with_length)
 		(void)snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->len);
-	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s\r\n",
-	             r->status, r->reason, r->content_type, length,
-	             r->allow != NULL ? "Allow: " : "",
-	             r->allow != NULL ? r->allow : "",
-	             r->allow != NULL ? "\r\n" : "",
+	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s\r\n", r->status,
+	             r->reason, r->content_type, length, r->allow != NULL ? "Allow: " : "",
+	             r->allow != NULL ? r->allow : "", r->allow != NULL ? "\r\n" : "",
 	             r->vary_accept ? "Vary: Accept\r\n" : "");
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
@@ -259,20 +254,18 @@ format_headers(const struct resp_reply *r, int with_length, char *buf, size_t ca
  * client that went away is normal (Prometheus timed out): noted at debug
  * level.  0 or -1. */
 static int
-send_out(const struct sink *k, const struct resp_reply *r, int headers,
-         int with_length, const char *p, size_t n, int end)
+send_out(const struct sink *k, const struct resp_reply *r, int headers, int with_length,
+         const char *p, size_t n, int end)
 {
 	char hdr[HEADER_MAX];
 	int hl = 0;
 
 	if (headers && (hl = format_headers(r, with_length, hdr, sizeof hdr)) < 0) {
-		log_warn("cannot format response headers: status %d: too long",
-		         r->status);
+		log_warn("cannot format response headers: status %d: too long", r->status);
 		return -1;
 	}
 	if (send_parts(k, hdr, (size_t)hl, p, n, end) != 0) {
-		log_debug("cannot send response: status %d: %s", r->status,
-		          strerror(errno));
+		log_debug("cannot send response: status %d: %s", r->status, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -281,8 +274,7 @@ send_out(const struct sink *k, const struct resp_reply *r, int headers,
 /* The headers of r and the first n bytes of a streamed body, or n more
  * bytes (resp_send_fn). */
 static int
-send_piece(void *ctx, const struct resp_reply *r, const char *p, size_t n,
-           int first)
+send_piece(void *ctx, const struct resp_reply *r, const char *p, size_t n, int first)
 {
 	return send_out(ctx, r, first, 0, p, n, 0);
 }
@@ -315,8 +307,7 @@ serve_params(struct resp_server *s, const struct sink *k, char **envp)
 	rq.accept = FCGX_GetParam("HTTP_ACCEPT", envp);
 	/* CGI keeps the whole body and writes it once; it cannot stream
 	 * (an aborted CGI response would look complete: it ends at EOF). */
-	resp_serve(s, &rq, k->request_id >= 0 ? send_piece : NULL, (void *)(uintptr_t)k,
-	           &reply);
+	resp_serve(s, &rq, k->request_id >= 0 ? send_piece : NULL, (void *)(uintptr_t)k, &reply);
 	return send_reply(k, &reply);
 }
 
@@ -373,8 +364,8 @@ fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask)
 
 	flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-		log_warn("cannot make the listening socket non-blocking: fd %d: %s",
-		         fd, strerror(errno));
+		log_warn("cannot make the listening socket non-blocking: fd %d: %s", fd,
+		         strerror(errno));
 		return -1;
 	}
 	/* libfcgi closes a connection with shutdown() and waits for the peer
@@ -463,8 +454,7 @@ setup_signals(sigset_t *waitmask)
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
 		return -1;
 	if (sigemptyset(&block) != 0 || sigaddset(&block, SIGTERM) != 0 ||
-	    sigaddset(&block, SIGINT) != 0 ||
-	    sigprocmask(SIG_BLOCK, &block, waitmask) != 0)
+	    sigaddset(&block, SIGINT) != 0 || sigprocmask(SIG_BLOCK, &block, waitmask) != 0)
 		return -1;
 	if (sigdelset(waitmask, SIGTERM) != 0 || sigdelset(waitmask, SIGINT) != 0)
 		return -1;
@@ -494,8 +484,7 @@ parse_or_exit(struct resp_opts *o, int argc, char **argv)
 
 /* Serve on our own --listen socket. */
 static int
-run_listen(struct resp_server *s, const struct resp_opts *o,
-           const sigset_t *waitmask)
+run_listen(struct resp_server *s, const struct resp_opts *o, const sigset_t *waitmask)
 {
 	char cause[RESP_CAUSE_MAX];
 	struct resp_addr a;

@@ -25,15 +25,15 @@
 #include "sim_store.h"
 
 /* Same default as metrics.fcgi: a tmpfs directory the two share. */
-#define SIM_DEFAULT_STORE "/run/metrics/metrics.store"
+#define SIM_DEFAULT_STORE      "/run/metrics/metrics.store"
 #define SIM_DEFAULT_INTERVAL_S 1.0
 /* One hour: longer ticks would make the store look stale for hours. */
 #define SIM_MAX_INTERVAL_S 3600.0
 /* Shortest tick; the heartbeat promise is in whole milliseconds. */
 #define SIM_MIN_INTERVAL_S 0.001
-#define MS_PER_S 1000.0
-#define NS_PER_S 1000000000L
-#define DECIMAL 10
+#define MS_PER_S           1000.0
+#define NS_PER_S           1000000000L
+#define DECIMAL            10
 
 /* Exit statuses: 1 runtime failure (EXIT_FAILURE), 2 bad command line. */
 #define EXIT_USAGE 2
@@ -47,47 +47,51 @@ struct sim_options {
 
 static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int sig)
+static void
+on_signal(int sig)
 {
 	stop_signal = sig;
 }
 
-static void usage(FILE *f, const char *prog)
+static void
+usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"Usage: %s [OPTION]...\n"
-		"Simulate a web shop and publish its metrics into a store file.\n"
-		"\n"
-		"  --store PATH        store file (default %s)\n"
-		"  --interval SECONDS  tick length, fractions allowed (default 1)\n"
-		"  --seed N            seed of the simulation (default: from the clock)\n"
-		"  -v, --verbose       more log output (repeat for debug)\n"
-		"  -h, --help          show this help and exit\n"
-		"  -V, --version       show the version and exit\n"
-		"\n"
-		"The store is created with mode %04o (less the umask): the\n"
-		"simulator writes it, the responder reads it through its group (give\n"
-		"the directory that group and the setgid bit), nobody else can.\n"
-		"Runs in the foreground; SIGTERM or SIGINT stop it cleanly.\n"
-		"Exit status: 0 stopped by a signal, 1 runtime error, 2 bad usage.\n",
-		prog, SIM_DEFAULT_STORE, (unsigned)SIM_STORE_MODE);
+	        "Usage: %s [OPTION]...\n"
+	        "Simulate a web shop and publish its metrics into a store file.\n"
+	        "\n"
+	        "  --store PATH        store file (default %s)\n"
+	        "  --interval SECONDS  tick length, fractions allowed (default 1)\n"
+	        "  --seed N            seed of the simulation (default: from the clock)\n"
+	        "  -v, --verbose       more log output (repeat for debug)\n"
+	        "  -h, --help          show this help and exit\n"
+	        "  -V, --version       show the version and exit\n"
+	        "\n"
+	        "The store is created with mode %04o (less the umask): the\n"
+	        "simulator writes it, the responder reads it through its group (give\n"
+	        "the directory that group and the setgid bit), nobody else can.\n"
+	        "Runs in the foreground; SIGTERM or SIGINT stop it cleanly.\n"
+	        "Exit status: 0 stopped by a signal, 1 runtime error, 2 bad usage.\n",
+	        prog, SIM_DEFAULT_STORE, (unsigned)SIM_STORE_MODE);
 }
 
-static int parse_interval(const char *arg, double *out)
+static int
+parse_interval(const char *arg, double *out)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(arg, &end);
-	if (end == arg || *end != '\0' || errno != 0 || !isfinite(v) ||
-	    v < SIM_MIN_INTERVAL_S || v > SIM_MAX_INTERVAL_S)
+	if (end == arg || *end != '\0' || errno != 0 || !isfinite(v) || v < SIM_MIN_INTERVAL_S ||
+	    v > SIM_MAX_INTERVAL_S)
 		return -1;
 	*out = v;
 	return 0;
 }
 
-static int parse_seed(const char *arg, uint64_t *out)
+static int
+parse_seed(const char *arg, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -102,7 +106,8 @@ static int parse_seed(const char *arg, uint64_t *out)
 	return 0;
 }
 
-static uint64_t seed_from_clock(void)
+static uint64_t
+seed_from_clock(void)
 {
 	struct timespec ts;
 
@@ -124,8 +129,8 @@ static const struct option long_options[] = {
 };
 
 /* Handle one option; returns -1 (bad usage), 0 (go on) or 1 (done: exit 0). */
-static int one_option(int c, const char *arg, const char *prog,
-                      struct sim_options *o)
+static int
+one_option(int c, const char *arg, const char *prog, struct sim_options *o)
 {
 	switch (c) {
 	case OPT_STORE:
@@ -157,7 +162,8 @@ static int one_option(int c, const char *arg, const char *prog,
 }
 
 /* Parse argv; returns -1 (exit 2), 0 (run) or 1 (exit 0). */
-static int parse_options(int argc, char **argv, struct sim_options *o)
+static int
+parse_options(int argc, char **argv, struct sim_options *o)
 {
 	int c, rc;
 
@@ -168,8 +174,8 @@ static int parse_options(int argc, char **argv, struct sim_options *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":vhV", long_options, NULL)) != -1) {
 		if (c == '?' || c == ':') {
-			log_warn("%s: '%s' (try --help)", c == '?' ?
-			         "unknown option" : "option needs a value",
+			log_warn("%s: '%s' (try --help)",
+			         c == '?' ? "unknown option" : "option needs a value",
 			         argv[optind - 1]);
 			return -1;
 		}
@@ -186,7 +192,8 @@ static int parse_options(int argc, char **argv, struct sim_options *o)
 
 /* Block SIGTERM/SIGINT except inside ppoll(), so a signal can never slip in
  * between the stop check and the sleep.  *orig gets the mask to sleep with. */
-static int setup_signals(sigset_t *orig)
+static int
+setup_signals(sigset_t *orig)
 {
 	struct sigaction sa;
 	sigset_t block;
@@ -195,15 +202,16 @@ static int setup_signals(sigset_t *orig)
 	sa.sa_handler = on_signal;
 	if (sigemptyset(&sa.sa_mask) != 0 || sigemptyset(&block) != 0 ||
 	    sigaddset(&block, SIGTERM) != 0 || sigaddset(&block, SIGINT) != 0 ||
-	    sigprocmask(SIG_BLOCK, &block, orig) != 0 ||
-	    sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+	    sigprocmask(SIG_BLOCK, &block, orig) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0)
 		return -1;
 	if (sigdelset(orig, SIGTERM) != 0 || sigdelset(orig, SIGINT) != 0)
 		return -1;
 	return 0;
 }
 
-static struct timespec ts_add(struct timespec a, double seconds)
+static struct timespec
+ts_add(struct timespec a, double seconds)
 {
 	double whole = floor(seconds);
 
@@ -216,12 +224,14 @@ static struct timespec ts_add(struct timespec a, double seconds)
 	return a;
 }
 
-static int ts_before(struct timespec a, struct timespec b)
+static int
+ts_before(struct timespec a, struct timespec b)
 {
 	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
 }
 
-static struct timespec ts_sub(struct timespec a, struct timespec b)
+static struct timespec
+ts_sub(struct timespec a, struct timespec b)
 {
 	struct timespec d = { a.tv_sec - b.tv_sec, a.tv_nsec - b.tv_nsec };
 
@@ -233,7 +243,8 @@ static struct timespec ts_sub(struct timespec a, struct timespec b)
 }
 
 /* Sleep until the monotonic deadline or a stop signal.  Returns 0 or -1. */
-static int sleep_until(struct timespec deadline, const sigset_t *mask)
+static int
+sleep_until(struct timespec deadline, const sigset_t *mask)
 {
 	struct timespec now, left;
 
@@ -250,7 +261,8 @@ static int sleep_until(struct timespec deadline, const sigset_t *mask)
 }
 
 /* One tick: the shop, its gauges, process metrics, the heartbeat. */
-static int tick(struct sim_shop *shop, struct sim_store *store, double dt)
+static int
+tick(struct sim_shop *shop, struct sim_store *store, double dt)
 {
 	struct sim_sink sink = sim_store_sink(store);
 	struct procmetrics pm;
@@ -275,8 +287,8 @@ static int tick(struct sim_shop *shop, struct sim_store *store, double dt)
 	return 0;
 }
 
-static int run(const struct sim_options *o, struct sim_store *store,
-               const sigset_t *mask)
+static int
+run(const struct sim_options *o, struct sim_store *store, const sigset_t *mask)
 {
 	struct sim_shop shop;
 	struct timespec deadline, now;
@@ -290,8 +302,7 @@ static int run(const struct sim_options *o, struct sim_store *store,
 		if (tick(&shop, store, o->interval) < 0)
 			return -1;
 		deadline = ts_add(deadline, o->interval);
-		if (clock_gettime(CLOCK_MONOTONIC, &now) != 0 ||
-		    sleep_until(deadline, mask) < 0) {
+		if (clock_gettime(CLOCK_MONOTONIC, &now) != 0 || sleep_until(deadline, mask) < 0) {
 			log_warn("sleep: %s", strerror(errno));
 			return -1;
 		}
@@ -302,7 +313,8 @@ static int run(const struct sim_options *o, struct sim_store *store,
 	return 0;
 }
 
-static int open_store(const struct sim_options *o, struct sim_store *store)
+static int
+open_store(const struct sim_options *o, struct sim_store *store)
 {
 	unsigned tick_ms = (unsigned)lround(o->interval * MS_PER_S);
 	int rc = sim_store_open(store, o->store, tick_ms > 0 ? tick_ms : 1);
@@ -319,7 +331,8 @@ static int open_store(const struct sim_options *o, struct sim_store *store)
 	return -1;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct sim_options o;
 	struct sim_store store;

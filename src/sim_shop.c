@@ -26,16 +26,16 @@
 #define CYCLE_PERIOD_S 600.0
 /* Traffic bursts: mean gap, duration range, multiplier range. */
 #define BURST_MEAN_GAP_S 90.0
-#define BURST_MIN_S 5.0
-#define BURST_MAX_S 20.0
+#define BURST_MIN_S      5.0
+#define BURST_MAX_S      20.0
 #define BURST_MIN_FACTOR 1.5
 #define BURST_MAX_FACTOR 3.0
 /* Error bursts (5xx storms): mean gap, duration, 5xx probability range. */
 #define ERROR_MEAN_GAP_S 120.0
-#define ERROR_MIN_S 10.0
-#define ERROR_MAX_S 30.0
-#define ERROR_MIN_RATE 0.05
-#define ERROR_MAX_RATE 0.25
+#define ERROR_MIN_S      10.0
+#define ERROR_MAX_S      30.0
+#define ERROR_MIN_RATE   0.05
+#define ERROR_MAX_RATE   0.25
 /* Background probability of a 500 outside error bursts. */
 #define BASE_500_RATE 0.003
 /* Share of 500s blamed on the database (the rest on an upstream service). */
@@ -53,8 +53,8 @@
 #define LATENCY_SIGMA 0.5
 /* Slow outliers: probability and multiplier range (the long tail). */
 #define OUTLIER_PROBABILITY 0.005
-#define OUTLIER_MIN_FACTOR 10.0
-#define OUTLIER_MAX_FACTOR 40.0
+#define OUTLIER_MIN_FACTOR  10.0
+#define OUTLIER_MAX_FACTOR  40.0
 /* Requests still running after this many seconds end as 503 timeouts. */
 #define TIMEOUT_S 5.0
 /* A 500 usually waited on something that failed slowly. */
@@ -83,12 +83,12 @@
 #define PAYMENT_DECLINE_RATE 0.04
 /* Declines triple during an error burst (payment provider trouble). */
 #define PAYMENT_BURST_FACTOR 3.0
-#define CANCEL_RATE 0.03
+#define CANCEL_RATE          0.03
 /* Order value: lognormal around a median, rounded to cents, at least 1. */
 #define ORDER_MEDIAN_EUR 45.0
-#define ORDER_SIGMA 0.9
-#define ORDER_MIN_EUR 1.0
-#define CENTS_PER_EURO 100.0
+#define ORDER_SIGMA      0.9
+#define ORDER_MIN_EUR    1.0
+#define CENTS_PER_EURO   100.0
 
 /* Poisson draws switch from exact to a normal approximation above this. */
 #define POISSON_EXACT_MAX 30.0
@@ -104,12 +104,13 @@
 struct endpoint {
 	enum sim_route route;
 	enum sim_method method;
-	unsigned weight;        /* share of traffic, per mille */
-	double median_s;        /* median latency */
-	double p404;            /* probability of a 404 */
-	double p304;            /* probability of a 304 (GET only) */
+	unsigned weight; /* share of traffic, per mille */
+	double median_s; /* median latency */
+	double p404;     /* probability of a 404 */
+	double p304;     /* probability of a 304 (GET only) */
 };
 
+/* clang-format off */
 static const struct endpoint endpoints[SIM_ENDPOINT_COUNT] = {
 	{ SIM_ROUTE_HOME,     SIM_METHOD_GET,  180, 0.020, 0.001, 0.10 },
 	{ SIM_ROUTE_PRODUCTS, SIM_METHOD_GET,  180, 0.040, 0.002, 0.05 },
@@ -120,79 +121,78 @@ static const struct endpoint endpoints[SIM_ENDPOINT_COUNT] = {
 	{ SIM_ROUTE_CHECKOUT, SIM_METHOD_POST,  30, 0.150, 0.002, 0.00 },
 	{ SIM_ROUTE_SEARCH,   SIM_METHOD_GET,  130, 0.080, 0.005, 0.00 },
 };
+/* clang-format on */
 
 _Static_assert(180 + 180 + 300 + 80 + 60 + 40 + 30 + 130 == WEIGHT_TOTAL,
                "endpoint weights must add up to WEIGHT_TOTAL");
 
-const double sim_latency_bounds[] = {
-	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
-};
-const unsigned sim_latency_nbounds =
-	sizeof sim_latency_bounds / sizeof sim_latency_bounds[0];
+const double sim_latency_bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+const unsigned sim_latency_nbounds = sizeof sim_latency_bounds / sizeof sim_latency_bounds[0];
 const double sim_order_bounds[] = { 5, 10, 20, 50, 100, 200, 500, 1000 };
-const unsigned sim_order_nbounds =
-	sizeof sim_order_bounds / sizeof sim_order_bounds[0];
+const unsigned sim_order_nbounds = sizeof sim_order_bounds / sizeof sim_order_bounds[0];
 
-static const char *const route_names[SIM_ROUTE_COUNT] = {
-	"/", "/products", "/product/:id", "/cart", "/checkout", "/api/search"
-};
+static const char *const route_names[SIM_ROUTE_COUNT] = { "/",     "/products", "/product/:id",
+	                                                  "/cart", "/checkout", "/api/search" };
 static const char *const method_names[SIM_METHOD_COUNT] = { "GET", "POST" };
-static const char *const status_names[SIM_STATUS_COUNT] = {
-	"200", "304", "404", "500", "503"
-};
-static const char *const outcome_names[SIM_OUTCOME_COUNT] = {
-	"completed", "failed", "cancelled"
-};
-static const char *const error_names[SIM_ERROR_KIND_COUNT] = {
-	"database", "upstream", "timeout", "overload", "payment"
-};
+static const char *const status_names[SIM_STATUS_COUNT] = { "200", "304", "404", "500", "503" };
+static const char *const outcome_names[SIM_OUTCOME_COUNT] = { "completed", "failed", "cancelled" };
+static const char *const error_names[SIM_ERROR_KIND_COUNT] = { "database", "upstream", "timeout",
+	                                                       "overload", "payment" };
 
-#define NAME_OR_UNKNOWN(table, i, n) \
-	((unsigned)(i) < (unsigned)(n) ? (table)[i] : "unknown")
+#define NAME_OR_UNKNOWN(table, i, n) ((unsigned)(i) < (unsigned)(n) ? (table)[i] : "unknown")
 
-const char *sim_route_name(enum sim_route r)
+const char *
+sim_route_name(enum sim_route r)
 {
 	return NAME_OR_UNKNOWN(route_names, r, SIM_ROUTE_COUNT);
 }
 
-const char *sim_method_name(enum sim_method m)
+const char *
+sim_method_name(enum sim_method m)
 {
 	return NAME_OR_UNKNOWN(method_names, m, SIM_METHOD_COUNT);
 }
 
-const char *sim_status_name(enum sim_status s)
+const char *
+sim_status_name(enum sim_status s)
 {
 	return NAME_OR_UNKNOWN(status_names, s, SIM_STATUS_COUNT);
 }
 
-const char *sim_outcome_name(enum sim_outcome o)
+const char *
+sim_outcome_name(enum sim_outcome o)
 {
 	return NAME_OR_UNKNOWN(outcome_names, o, SIM_OUTCOME_COUNT);
 }
 
-const char *sim_error_kind_name(enum sim_error_kind k)
+const char *
+sim_error_kind_name(enum sim_error_kind k)
 {
 	return NAME_OR_UNKNOWN(error_names, k, SIM_ERROR_KIND_COUNT);
 }
 
-enum sim_route sim_endpoint_route(unsigned i)
+enum sim_route
+sim_endpoint_route(unsigned i)
 {
 	return i < SIM_ENDPOINT_COUNT ? endpoints[i].route : SIM_ROUTE_COUNT;
 }
 
-enum sim_method sim_endpoint_method(unsigned i)
+enum sim_method
+sim_endpoint_method(unsigned i)
 {
 	return i < SIM_ENDPOINT_COUNT ? endpoints[i].method : SIM_METHOD_COUNT;
 }
 
 /* ---- PRNG: xoshiro256** seeded with splitmix64 ------------------------ */
 
-static uint64_t rotl(uint64_t x, int k)
+static uint64_t
+rotl(uint64_t x, int k)
 {
 	return (x << k) | (x >> (64 - k));
 }
 
-static uint64_t splitmix64(uint64_t *x)
+static uint64_t
+splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
 
@@ -201,7 +201,8 @@ static uint64_t splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-uint64_t sim_shop_rand(struct sim_shop *shop)
+uint64_t
+sim_shop_rand(struct sim_shop *shop)
 {
 	uint64_t *s = shop->rng;
 	uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -216,29 +217,34 @@ uint64_t sim_shop_rand(struct sim_shop *shop)
 	return result;
 }
 
-double sim_shop_uniform(struct sim_shop *shop)
+double
+sim_shop_uniform(struct sim_shop *shop)
 {
 	return (double)(sim_shop_rand(shop) >> 11) * UNIT_53;
 }
 
-static double uniform_between(struct sim_shop *shop, double lo, double hi)
+static double
+uniform_between(struct sim_shop *shop, double lo, double hi)
 {
 	return lo + (hi - lo) * sim_shop_uniform(shop);
 }
 
 /* 1..n inclusive. */
-static unsigned uniform_int(struct sim_shop *shop, unsigned n)
+static unsigned
+uniform_int(struct sim_shop *shop, unsigned n)
 {
 	return 1u + (unsigned)(sim_shop_uniform(shop) * n);
 }
 
-static int chance(struct sim_shop *shop, double p)
+static int
+chance(struct sim_shop *shop, double p)
 {
 	return sim_shop_uniform(shop) < p;
 }
 
 /* Standard normal by Box-Muller; 1 - u keeps log() away from 0. */
-static double normal(struct sim_shop *shop)
+static double
+normal(struct sim_shop *shop)
 {
 	double u1 = 1.0 - sim_shop_uniform(shop);
 	double u2 = sim_shop_uniform(shop);
@@ -246,13 +252,15 @@ static double normal(struct sim_shop *shop)
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * PI * u2);
 }
 
-static double lognormal(struct sim_shop *shop, double median, double sigma)
+static double
+lognormal(struct sim_shop *shop, double median, double sigma)
 {
 	return median * exp(sigma * normal(shop));
 }
 
 /* Poisson(mean): Knuth's product method for small means, else normal. */
-static unsigned poisson(struct sim_shop *shop, double mean)
+static unsigned
+poisson(struct sim_shop *shop, double mean)
 {
 	if (mean <= 0.0)
 		return 0;
@@ -272,12 +280,14 @@ static unsigned poisson(struct sim_shop *shop, double mean)
 }
 
 /* Probability that an event with mean gap `gap` starts within dt. */
-static double start_probability(double dt, double gap)
+static double
+start_probability(double dt, double gap)
 {
 	return 1.0 - exp(-dt / gap);
 }
 
-void sim_shop_init(struct sim_shop *shop, uint64_t seed)
+void
+sim_shop_init(struct sim_shop *shop, uint64_t seed)
 {
 	uint64_t x = seed;
 
@@ -287,17 +297,20 @@ void sim_shop_init(struct sim_shop *shop, uint64_t seed)
 	shop->burst_factor = 1.0;
 }
 
-double sim_shop_cycle_period(void)
+double
+sim_shop_cycle_period(void)
 {
 	return CYCLE_PERIOD_S;
 }
 
-double sim_shop_cycle_rate(double t)
+double
+sim_shop_cycle_rate(double t)
 {
 	return BASE_RATE * (1.0 + CYCLE_AMPLITUDE * sin(2.0 * PI * t / CYCLE_PERIOD_S));
 }
 
-const struct sim_gauges *sim_shop_gauges(const struct sim_shop *shop)
+const struct sim_gauges *
+sim_shop_gauges(const struct sim_shop *shop)
 {
 	return &shop->gauges;
 }
@@ -305,7 +318,8 @@ const struct sim_gauges *sim_shop_gauges(const struct sim_shop *shop)
 /* ---- one tick --------------------------------------------------------- */
 
 /* Start or run down the traffic and error bursts. */
-static void update_bursts(struct sim_shop *shop, double dt)
+static void
+update_bursts(struct sim_shop *shop, double dt)
 {
 	if (shop->burst_left > 0.0) {
 		shop->burst_left -= dt;
@@ -313,24 +327,24 @@ static void update_bursts(struct sim_shop *shop, double dt)
 			shop->burst_factor = 1.0;
 	} else if (chance(shop, start_probability(dt, BURST_MEAN_GAP_S))) {
 		shop->burst_left = uniform_between(shop, BURST_MIN_S, BURST_MAX_S);
-		shop->burst_factor = uniform_between(shop, BURST_MIN_FACTOR,
-		                                     BURST_MAX_FACTOR);
+		shop->burst_factor = uniform_between(shop, BURST_MIN_FACTOR, BURST_MAX_FACTOR);
 	}
 	if (shop->error_left > 0.0) {
 		shop->error_left -= dt;
 	} else if (chance(shop, start_probability(dt, ERROR_MEAN_GAP_S))) {
 		shop->error_left = uniform_between(shop, ERROR_MIN_S, ERROR_MAX_S);
-		shop->error_rate = uniform_between(shop, ERROR_MIN_RATE,
-		                                   ERROR_MAX_RATE);
+		shop->error_rate = uniform_between(shop, ERROR_MIN_RATE, ERROR_MAX_RATE);
 	}
 }
 
-static double current_500_rate(const struct sim_shop *shop)
+static double
+current_500_rate(const struct sim_shop *shop)
 {
 	return shop->error_left > 0.0 ? shop->error_rate : BASE_500_RATE;
 }
 
-static unsigned pick_endpoint(struct sim_shop *shop)
+static unsigned
+pick_endpoint(struct sim_shop *shop)
 {
 	unsigned w = (unsigned)(sim_shop_uniform(shop) * WEIGHT_TOTAL);
 
@@ -346,12 +360,13 @@ static unsigned pick_endpoint(struct sim_shop *shop)
 struct request {
 	unsigned endpoint;
 	enum sim_status status;
-	enum sim_error_kind error;  /* valid when has_error */
+	enum sim_error_kind error; /* valid when has_error */
 	int has_error;
 	double seconds;
 };
 
-static void draw_status(struct sim_shop *shop, struct request *rq)
+static void
+draw_status(struct sim_shop *shop, struct request *rq)
 {
 	const struct endpoint *ep = &endpoints[rq->endpoint];
 
@@ -362,8 +377,7 @@ static void draw_status(struct sim_shop *shop, struct request *rq)
 		rq->has_error = 1;
 	} else if (chance(shop, current_500_rate(shop))) {
 		rq->status = SIM_STATUS_500;
-		rq->error = chance(shop, DATABASE_SHARE) ? SIM_ERROR_DATABASE
-		                                         : SIM_ERROR_UPSTREAM;
+		rq->error = chance(shop, DATABASE_SHARE) ? SIM_ERROR_DATABASE : SIM_ERROR_UPSTREAM;
 		rq->has_error = 1;
 	} else if (chance(shop, ep->p404)) {
 		rq->status = SIM_STATUS_404;
@@ -372,14 +386,14 @@ static void draw_status(struct sim_shop *shop, struct request *rq)
 	}
 }
 
-static void draw_latency(struct sim_shop *shop, struct request *rq)
+static void
+draw_latency(struct sim_shop *shop, struct request *rq)
 {
 	const struct endpoint *ep = &endpoints[rq->endpoint];
 	double s;
 
 	if (rq->has_error && rq->error == SIM_ERROR_OVERLOAD) {
-		rq->seconds = uniform_between(shop, SHED_LATENCY_MIN_S,
-		                              SHED_LATENCY_MAX_S);
+		rq->seconds = uniform_between(shop, SHED_LATENCY_MIN_S, SHED_LATENCY_MAX_S);
 		return;
 	}
 	/* Time spent waiting in the queue, then the work itself. */
@@ -399,7 +413,8 @@ static void draw_latency(struct sim_shop *shop, struct request *rq)
 	rq->seconds = s;
 }
 
-static double draw_order_value(struct sim_shop *shop)
+static double
+draw_order_value(struct sim_shop *shop)
 {
 	double v = lognormal(shop, ORDER_MEDIAN_EUR, ORDER_SIGMA);
 
@@ -407,14 +422,15 @@ static double draw_order_value(struct sim_shop *shop)
 	return v < ORDER_MIN_EUR ? ORDER_MIN_EUR : v;
 }
 
-static void take_from_carts(struct sim_shop *shop, unsigned items)
+static void
+take_from_carts(struct sim_shop *shop, unsigned items)
 {
 	shop->cart = shop->cart > items ? shop->cart - items : 0.0;
 }
 
 /* A POST /checkout became an order; a failed request fails the order. */
-static int place_order(struct sim_shop *shop, const struct request *rq,
-                       const struct sim_sink *sink)
+static int
+place_order(struct sim_shop *shop, const struct request *rq, const struct sim_sink *sink)
 {
 	double euros = draw_order_value(shop);
 	double decline = PAYMENT_DECLINE_RATE;
@@ -439,8 +455,8 @@ static int place_order(struct sim_shop *shop, const struct request *rq,
 }
 
 /* Draw one request, report it and its consequences; adds its latency. */
-static int one_request(struct sim_shop *shop, const struct sim_sink *sink,
-                       double *latency_sum)
+static int
+one_request(struct sim_shop *shop, const struct sim_sink *sink, double *latency_sum)
 {
 	struct request rq = { .endpoint = pick_endpoint(shop) };
 	const struct endpoint *ep;
@@ -465,8 +481,8 @@ static int one_request(struct sim_shop *shop, const struct sim_sink *sink,
 }
 
 /* Queue, connections and carts after a tick with `arrivals` requests. */
-static void update_gauges(struct sim_shop *shop, double dt, unsigned arrivals,
-                          double latency_sum)
+static void
+update_gauges(struct sim_shop *shop, double dt, unsigned arrivals, double latency_sum)
 {
 	double alpha = 1.0 - exp(-dt / CONN_TAU_S);
 	double rate = arrivals / dt;
@@ -486,21 +502,20 @@ static void update_gauges(struct sim_shop *shop, double dt, unsigned arrivals,
 	shop->gauges.cart_items = shop->cart;
 }
 
-int sim_shop_step(struct sim_shop *shop, double dt, const struct sim_sink *sink)
+int
+sim_shop_step(struct sim_shop *shop, double dt, const struct sim_sink *sink)
 {
 	double latency_sum = 0.0;
 	unsigned arrivals;
 	int rc;
 
-	if (shop == NULL || sink == NULL || sink->request == NULL ||
-	    sink->order == NULL || sink->error == NULL || !(dt > 0.0) ||
-	    !isfinite(dt)) {
+	if (shop == NULL || sink == NULL || sink->request == NULL || sink->order == NULL ||
+	    sink->error == NULL || !(dt > 0.0) || !isfinite(dt)) {
 		errno = EINVAL;
 		return -1;
 	}
 	update_bursts(shop, dt);
-	arrivals = poisson(shop, sim_shop_cycle_rate(shop->t) *
-	                         shop->burst_factor * dt);
+	arrivals = poisson(shop, sim_shop_cycle_rate(shop->t) * shop->burst_factor * dt);
 	for (unsigned i = 0; i < arrivals; i++) {
 		rc = one_request(shop, sink, &latency_sum);
 		if (rc < 0)

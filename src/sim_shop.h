@@ -27,11 +27,7 @@ enum sim_route {
 	SIM_ROUTE_COUNT
 };
 
-enum sim_method {
-	SIM_METHOD_GET,
-	SIM_METHOD_POST,
-	SIM_METHOD_COUNT
-};
+enum sim_method { SIM_METHOD_GET, SIM_METHOD_POST, SIM_METHOD_COUNT };
 
 enum sim_status {
 	SIM_STATUS_200,
@@ -42,19 +38,14 @@ enum sim_status {
 	SIM_STATUS_COUNT
 };
 
-enum sim_outcome {
-	SIM_ORDER_COMPLETED,
-	SIM_ORDER_FAILED,
-	SIM_ORDER_CANCELLED,
-	SIM_OUTCOME_COUNT
-};
+enum sim_outcome { SIM_ORDER_COMPLETED, SIM_ORDER_FAILED, SIM_ORDER_CANCELLED, SIM_OUTCOME_COUNT };
 
 enum sim_error_kind {
-	SIM_ERROR_DATABASE,   /* a 500 from the database layer */
-	SIM_ERROR_UPSTREAM,   /* a 500 from a backend service */
-	SIM_ERROR_TIMEOUT,    /* request ran into the timeout: 503 */
-	SIM_ERROR_OVERLOAD,   /* request shed because the queue was full: 503 */
-	SIM_ERROR_PAYMENT,    /* payment declined: order failed */
+	SIM_ERROR_DATABASE, /* a 500 from the database layer */
+	SIM_ERROR_UPSTREAM, /* a 500 from a backend service */
+	SIM_ERROR_TIMEOUT,  /* request ran into the timeout: 503 */
+	SIM_ERROR_OVERLOAD, /* request shed because the queue was full: 503 */
+	SIM_ERROR_PAYMENT,  /* payment declined: order failed */
 	SIM_ERROR_KIND_COUNT
 };
 
@@ -86,8 +77,7 @@ extern const unsigned sim_order_nbounds;
  */
 struct sim_sink {
 	void *ctx;
-	int (*request)(void *ctx, unsigned endpoint, enum sim_status status,
-	               double seconds);
+	int (*request)(void *ctx, unsigned endpoint, enum sim_status status, double seconds);
 	int (*order)(void *ctx, enum sim_outcome outcome, double euros);
 	int (*error)(void *ctx, enum sim_error_kind kind);
 };
@@ -102,15 +92,15 @@ struct sim_gauges {
 
 /* Model state; treat as opaque, initialise with sim_shop_init(). */
 struct sim_shop {
-	uint64_t rng[4];           /* xoshiro256** state */
-	double t;                  /* simulated seconds since start */
-	double burst_left;         /* seconds of traffic burst remaining */
-	double burst_factor;       /* traffic multiplier during the burst */
-	double error_left;         /* seconds of error burst remaining */
-	double error_rate;         /* 5xx probability during the error burst */
-	double queue;              /* requests waiting for a worker */
-	double conn_smooth;        /* smoothed keep-alive connections */
-	double cart;               /* items sitting in carts */
+	uint64_t rng[4];     /* xoshiro256** state */
+	double t;            /* simulated seconds since start */
+	double burst_left;   /* seconds of traffic burst remaining */
+	double burst_factor; /* traffic multiplier during the burst */
+	double error_left;   /* seconds of error burst remaining */
+	double error_rate;   /* 5xx probability during the error burst */
+	double queue;        /* requests waiting for a worker */
+	double conn_smooth;  /* smoothed keep-alive connections */
+	double cart;         /* items sitting in carts */
 	struct sim_gauges gauges;
 };
 

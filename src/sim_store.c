@@ -24,8 +24,8 @@
  * add metrics without touching these numbers.
  */
 #define SIM_MAX_FAMILIES 64
-#define SIM_MAX_SERIES 256
-#define SIM_VALUE_SLOTS 1024
+#define SIM_MAX_SERIES   256
+#define SIM_VALUE_SLOTS  1024
 #define SIM_STRING_BYTES (64u * 1024u)
 
 struct gauge_def {
@@ -36,26 +36,26 @@ struct gauge_def {
 
 static const struct gauge_def shop_gauges[SIM_GAUGE_COUNT] = {
 	[SIM_GAUGE_CONNECTIONS] = { "shop_active_connections",
-		"Open client connections (keep-alive and in use).", NULL },
-	[SIM_GAUGE_QUEUE] = { "shop_queue_depth",
-		"Requests waiting for a worker.", NULL },
-	[SIM_GAUGE_INFLIGHT] = { "shop_inflight_requests",
-		"Requests being processed right now.", NULL },
+	                            "Open client connections (keep-alive and in use).", NULL },
+	[SIM_GAUGE_QUEUE] = { "shop_queue_depth", "Requests waiting for a worker.", NULL },
+	[SIM_GAUGE_INFLIGHT] = { "shop_inflight_requests", "Requests being processed right now.",
+	                         NULL },
 	[SIM_GAUGE_CART] = { "shop_cart_items",
-		"Items sitting in shopping carts (added, bought or abandoned).", NULL },
+	                     "Items sitting in shopping carts (added, bought or abandoned).",
+	                     NULL },
 };
 
 static const struct gauge_def proc_gauges[SIM_PROC_GAUGE_COUNT] = {
-	[SIM_PROC_RESIDENT] = { "process_resident_memory_bytes",
-		"Resident memory size in bytes.", "bytes" },
-	[SIM_PROC_VIRTUAL] = { "process_virtual_memory_bytes",
-		"Virtual memory size in bytes.", "bytes" },
-	[SIM_PROC_OPEN_FDS] = { "process_open_fds",
-		"Number of open file descriptors.", NULL },
-	[SIM_PROC_MAX_FDS] = { "process_max_fds",
-		"Maximum number of open file descriptors.", NULL },
+	[SIM_PROC_RESIDENT] = { "process_resident_memory_bytes", "Resident memory size in bytes.",
+	                        "bytes" },
+	[SIM_PROC_VIRTUAL] = { "process_virtual_memory_bytes", "Virtual memory size in bytes.",
+	                       "bytes" },
+	[SIM_PROC_OPEN_FDS] = { "process_open_fds", "Number of open file descriptors.", NULL },
+	[SIM_PROC_MAX_FDS] = { "process_max_fds", "Maximum number of open file descriptors.",
+	                       NULL },
 	[SIM_PROC_START_TIME] = { "process_start_time_seconds",
-		"Start time of the process since unix epoch in seconds.", "seconds" },
+	                          "Start time of the process since unix epoch in seconds.",
+	                          "seconds" },
 };
 
 static const char *const request_labels[] = { "method", "route", "status" };
@@ -63,10 +63,11 @@ static const char *const route_label[] = { "route" };
 static const char *const outcome_label[] = { "outcome" };
 static const char *const kind_label[] = { "kind" };
 
-#define COUNT_OF(a) (sizeof (a) / sizeof (a)[0])
+#define COUNT_OF(a) (sizeof(a) / sizeof(a)[0])
 
 /* Remember which family failed, for the caller's error message. */
-static int failed(struct sim_store *s, const char *name, int rc)
+static int
+failed(struct sim_store *s, const char *name, int rc)
 {
 	if (rc < 0)
 		s->failed = name;
@@ -74,8 +75,9 @@ static int failed(struct sim_store *s, const char *name, int rc)
 }
 
 /* A family without labels and its only series. */
-static int single(struct sim_store *s, enum mstore_type type, const char *name,
-                  const char *help, const char *unit, struct mstore_series **out)
+static int
+single(struct sim_store *s, enum mstore_type type, const char *name, const char *help,
+       const char *unit, struct mstore_series **out)
 {
 	struct mstore_family *f;
 	int rc;
@@ -89,13 +91,14 @@ static int single(struct sim_store *s, enum mstore_type type, const char *name,
 	return failed(s, name, rc);
 }
 
-static int register_requests(struct sim_store *s)
+static int
+register_requests(struct sim_store *s)
 {
 	static const char name[] = "shop_http_requests_total";
 	struct mstore_family *f;
-	int rc = mstore_counter_family(s->st, name,
-		"HTTP requests served, by method, route template and status code.",
-		NULL, COUNT_OF(request_labels), request_labels, &f);
+	int rc = mstore_counter_family(
+	        s->st, name, "HTTP requests served, by method, route template and status code.",
+	        NULL, COUNT_OF(request_labels), request_labels, &f);
 
 	for (unsigned e = 0; rc == 0 && e < SIM_ENDPOINT_COUNT; e++) {
 		for (unsigned k = 0; rc == 0 && k < SIM_STATUS_COUNT; k++) {
@@ -110,14 +113,15 @@ static int register_requests(struct sim_store *s)
 	return failed(s, name, rc);
 }
 
-static int register_latency(struct sim_store *s)
+static int
+register_latency(struct sim_store *s)
 {
 	static const char name[] = "shop_http_request_duration_seconds";
 	struct mstore_family *f;
-	int rc = mstore_histogram_family(s->st, name,
-		"Time from request arrival to the last byte of the response.",
-		"seconds", COUNT_OF(route_label), route_label,
-		sim_latency_nbounds, sim_latency_bounds, &f);
+	int rc = mstore_histogram_family(
+	        s->st, name, "Time from request arrival to the last byte of the response.",
+	        "seconds", COUNT_OF(route_label), route_label, sim_latency_nbounds,
+	        sim_latency_bounds, &f);
 
 	for (unsigned r = 0; rc == 0 && r < SIM_ROUTE_COUNT; r++) {
 		const char *v[] = { sim_route_name((enum sim_route)r) };
@@ -126,14 +130,14 @@ static int register_latency(struct sim_store *s)
 	return failed(s, name, rc);
 }
 
-static int register_orders(struct sim_store *s)
+static int
+register_orders(struct sim_store *s)
 {
 	static const char name[] = "shop_orders_total";
 	static const char vname[] = "shop_order_value_euros";
 	struct mstore_family *f;
-	int rc = mstore_counter_family(s->st, name,
-		"Orders placed, by outcome.", NULL,
-		COUNT_OF(outcome_label), outcome_label, &f);
+	int rc = mstore_counter_family(s->st, name, "Orders placed, by outcome.", NULL,
+	                               COUNT_OF(outcome_label), outcome_label, &f);
 
 	for (unsigned o = 0; rc == 0 && o < SIM_OUTCOME_COUNT; o++) {
 		const char *v[] = { sim_outcome_name((enum sim_outcome)o) };
@@ -141,25 +145,23 @@ static int register_orders(struct sim_store *s)
 	}
 	if (rc < 0)
 		return failed(s, name, rc);
-	rc = mstore_histogram_family(s->st, vname,
-		"Value of orders placed, in euros.", "euros", 0, NULL,
-		sim_order_nbounds, sim_order_bounds, &f);
+	rc = mstore_histogram_family(s->st, vname, "Value of orders placed, in euros.", "euros", 0,
+	                             NULL, sim_order_nbounds, sim_order_bounds, &f);
 	if (rc == 0)
 		rc = mstore_series_get(f, NULL, &s->order_value);
 	if (rc < 0)
 		return failed(s, vname, rc);
 	return single(s, MSTORE_COUNTER, "shop_billed_euros_total",
-	              "Money billed for completed orders, in euros.", "euros",
-	              &s->billed);
+	              "Money billed for completed orders, in euros.", "euros", &s->billed);
 }
 
-static int register_errors(struct sim_store *s)
+static int
+register_errors(struct sim_store *s)
 {
 	static const char name[] = "shop_errors_total";
 	struct mstore_family *f;
-	int rc = mstore_counter_family(s->st, name,
-		"Application errors, by kind.", NULL,
-		COUNT_OF(kind_label), kind_label, &f);
+	int rc = mstore_counter_family(s->st, name, "Application errors, by kind.", NULL,
+	                               COUNT_OF(kind_label), kind_label, &f);
 
 	for (unsigned k = 0; rc == 0 && k < SIM_ERROR_KIND_COUNT; k++) {
 		const char *v[] = { sim_error_kind_name((enum sim_error_kind)k) };
@@ -168,31 +170,31 @@ static int register_errors(struct sim_store *s)
 	return failed(s, name, rc);
 }
 
-static int register_gauges(struct sim_store *s)
+static int
+register_gauges(struct sim_store *s)
 {
 	int rc = 0;
 
 	for (unsigned i = 0; rc == 0 && i < SIM_GAUGE_COUNT; i++)
-		rc = single(s, MSTORE_GAUGE, shop_gauges[i].name,
-		            shop_gauges[i].help, shop_gauges[i].unit,
-		            &s->gauges[i]);
+		rc = single(s, MSTORE_GAUGE, shop_gauges[i].name, shop_gauges[i].help,
+		            shop_gauges[i].unit, &s->gauges[i]);
 	return rc;
 }
 
-static int register_process(struct sim_store *s)
+static int
+register_process(struct sim_store *s)
 {
 	int rc = single(s, MSTORE_COUNTER, "process_cpu_seconds_total",
-	                "Total user and system CPU time spent in seconds.",
-	                "seconds", &s->cpu);
+	                "Total user and system CPU time spent in seconds.", "seconds", &s->cpu);
 
 	for (unsigned i = 0; rc == 0 && i < SIM_PROC_GAUGE_COUNT; i++)
-		rc = single(s, MSTORE_GAUGE, proc_gauges[i].name,
-		            proc_gauges[i].help, proc_gauges[i].unit,
-		            &s->proc[i]);
+		rc = single(s, MSTORE_GAUGE, proc_gauges[i].name, proc_gauges[i].help,
+		            proc_gauges[i].unit, &s->proc[i]);
 	return rc;
 }
 
-int sim_store_open(struct sim_store *s, const char *path, unsigned tick_ms)
+int
+sim_store_open(struct sim_store *s, const char *path, unsigned tick_ms)
 {
 	struct mstore_options opts = {
 		.max_families = SIM_MAX_FAMILIES,
@@ -230,19 +232,19 @@ int sim_store_open(struct sim_store *s, const char *path, unsigned tick_ms)
 	return rc;
 }
 
-static int on_request(void *ctx, unsigned endpoint, enum sim_status status,
-                      double seconds)
+static int
+on_request(void *ctx, unsigned endpoint, enum sim_status status, double seconds)
 {
 	struct sim_store *s = ctx;
 	int rc = mstore_counter_inc(s->requests[endpoint][status]);
 
 	if (rc < 0)
 		return rc;
-	return mstore_histogram_observe(s->latency[sim_endpoint_route(endpoint)],
-	                                seconds);
+	return mstore_histogram_observe(s->latency[sim_endpoint_route(endpoint)], seconds);
 }
 
-static int on_order(void *ctx, enum sim_outcome outcome, double euros)
+static int
+on_order(void *ctx, enum sim_outcome outcome, double euros)
 {
 	struct sim_store *s = ctx;
 	int rc = mstore_counter_inc(s->orders[outcome]);
@@ -254,14 +256,16 @@ static int on_order(void *ctx, enum sim_outcome outcome, double euros)
 	return rc;
 }
 
-static int on_error(void *ctx, enum sim_error_kind kind)
+static int
+on_error(void *ctx, enum sim_error_kind kind)
 {
 	struct sim_store *s = ctx;
 
 	return mstore_counter_inc(s->errors[kind]);
 }
 
-struct sim_sink sim_store_sink(struct sim_store *s)
+struct sim_sink
+sim_store_sink(struct sim_store *s)
 {
 	struct sim_sink sink = {
 		.ctx = s,
@@ -273,7 +277,8 @@ struct sim_sink sim_store_sink(struct sim_store *s)
 	return sink;
 }
 
-int sim_store_gauges(struct sim_store *s, const struct sim_gauges *g)
+int
+sim_store_gauges(struct sim_store *s, const struct sim_gauges *g)
 {
 	const double v[SIM_GAUGE_COUNT] = {
 		[SIM_GAUGE_CONNECTIONS] = g->active_connections,
@@ -288,7 +293,8 @@ int sim_store_gauges(struct sim_store *s, const struct sim_gauges *g)
 	return rc;
 }
 
-int sim_store_process(struct sim_store *s, const struct procmetrics *pm)
+int
+sim_store_process(struct sim_store *s, const struct procmetrics *pm)
 {
 	const double v[SIM_PROC_GAUGE_COUNT] = {
 		[SIM_PROC_RESIDENT] = pm->resident_bytes,
@@ -310,12 +316,14 @@ int sim_store_process(struct sim_store *s, const struct procmetrics *pm)
 	return rc;
 }
 
-int sim_store_heartbeat(struct sim_store *s)
+int
+sim_store_heartbeat(struct sim_store *s)
 {
 	return mstore_heartbeat(s->st);
 }
 
-void sim_store_close(struct sim_store *s)
+void
+sim_store_close(struct sim_store *s)
 {
 	mstore_close(s->st);
 	memset(s, 0, sizeof *s);

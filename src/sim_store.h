@@ -45,8 +45,8 @@ struct sim_store {
 	struct mstore_series *gauges[SIM_GAUGE_COUNT];
 	struct mstore_series *cpu;
 	struct mstore_series *proc[SIM_PROC_GAUGE_COUNT];
-	double last_cpu;            /* CPU seconds already added to cpu */
-	const char *failed;         /* family being registered when it failed */
+	double last_cpu;    /* CPU seconds already added to cpu */
+	const char *failed; /* family being registered when it failed */
 };
 
 /*

@@ -22,10 +22,10 @@
 
 /* Big enough for every store in this suite (the largest, that of
  * test_escape_positions, renders to about 100 KiB). */
-#define OUT_CAP (1024 * 1024)
+#define OUT_CAP  (1024 * 1024)
 #define PATH_CAP 256
 /* Guard bytes after the allowed capacity in the small-buffer test. */
-#define GUARD 16
+#define GUARD      16
 #define GUARD_BYTE 0x5a
 
 static char dir[PATH_CAP];
@@ -81,8 +81,7 @@ render(int with_store, enum expo_format f, const struct expo_own *own)
 }
 
 static struct mstore_family *
-counter(const char *name, const char *help, const char *unit, size_t n,
-        const char *const *labels)
+counter(const char *name, const char *help, const char *unit, size_t n, const char *const *labels)
 {
 	struct mstore_family *f = NULL;
 	int rc = mstore_counter_family(st, name, help, unit, n, labels, &f);
@@ -92,8 +91,7 @@ counter(const char *name, const char *help, const char *unit, size_t n,
 }
 
 static struct mstore_family *
-gauge(const char *name, const char *help, const char *unit, size_t n,
-      const char *const *labels)
+gauge(const char *name, const char *help, const char *unit, size_t n, const char *const *labels)
 {
 	struct mstore_family *f = NULL;
 	int rc = mstore_gauge_family(st, name, help, unit, n, labels, &f);
@@ -103,8 +101,8 @@ gauge(const char *name, const char *help, const char *unit, size_t n,
 }
 
 static struct mstore_family *
-histogram(const char *name, const char *help, const char *unit, size_t n,
-          const char *const *labels, size_t nb, const double *bounds)
+histogram(const char *name, const char *help, const char *unit, size_t n, const char *const *labels,
+          size_t nb, const double *bounds)
 {
 	struct mstore_family *f = NULL;
 	int rc = mstore_histogram_family(st, name, help, unit, n, labels, nb, bounds, &f);
@@ -134,8 +132,8 @@ make_counters(void)
 {
 	static const char *const get200[] = { "GET", "200" };
 	static const char *const post500[] = { "POST", "500" };
-	struct mstore_family *f = counter("shop_orders_total", "Orders placed.", NULL, 2,
-	                                  method_status);
+	struct mstore_family *f =
+	        counter("shop_orders_total", "Orders placed.", NULL, 2, method_status);
 	struct mstore_series *s = series(f, get200);
 
 	ck_assert_int_eq(mstore_counter_inc(s), 0);
@@ -152,16 +150,16 @@ START_TEST(test_counter_text)
 {
 	make_counters();
 	ck_assert_str_eq(render(1, EXPO_TEXT, NULL),
-		"# HELP shop_orders_total Orders placed.\n"
-		"# TYPE shop_orders_total counter\n"
-		"shop_orders_total{method=\"GET\",status=\"200\"} 3\n"
-		"shop_orders_total{method=\"POST\",status=\"500\"} 2.5\n"
-		"# HELP legacy_requests No _total suffix.\n"
-		"# TYPE legacy_requests counter\n"
-		"legacy_requests 1e+21\n"
-		"# HELP shop_billed_euros_total Euros billed.\n"
-		"# TYPE shop_billed_euros_total counter\n"
-		"shop_billed_euros_total 12.75\n");
+	                 "# HELP shop_orders_total Orders placed.\n"
+	                 "# TYPE shop_orders_total counter\n"
+	                 "shop_orders_total{method=\"GET\",status=\"200\"} 3\n"
+	                 "shop_orders_total{method=\"POST\",status=\"500\"} 2.5\n"
+	                 "# HELP legacy_requests No _total suffix.\n"
+	                 "# TYPE legacy_requests counter\n"
+	                 "legacy_requests 1e+21\n"
+	                 "# HELP shop_billed_euros_total Euros billed.\n"
+	                 "# TYPE shop_billed_euros_total counter\n"
+	                 "shop_billed_euros_total 12.75\n");
 }
 END_TEST
 
@@ -169,18 +167,18 @@ START_TEST(test_counter_openmetrics)
 {
 	make_counters();
 	ck_assert_str_eq(render(1, EXPO_OPENMETRICS, NULL),
-		"# TYPE shop_orders counter\n"
-		"# HELP shop_orders Orders placed.\n"
-		"shop_orders_total{method=\"GET\",status=\"200\"} 3\n"
-		"shop_orders_total{method=\"POST\",status=\"500\"} 2.5\n"
-		"# TYPE legacy_requests counter\n"
-		"# HELP legacy_requests No _total suffix.\n"
-		"legacy_requests_total 1e+21\n"
-		"# TYPE shop_billed_euros counter\n"
-		"# UNIT shop_billed_euros euros\n"
-		"# HELP shop_billed_euros Euros billed.\n"
-		"shop_billed_euros_total 12.75\n"
-		"# EOF\n");
+	                 "# TYPE shop_orders counter\n"
+	                 "# HELP shop_orders Orders placed.\n"
+	                 "shop_orders_total{method=\"GET\",status=\"200\"} 3\n"
+	                 "shop_orders_total{method=\"POST\",status=\"500\"} 2.5\n"
+	                 "# TYPE legacy_requests counter\n"
+	                 "# HELP legacy_requests No _total suffix.\n"
+	                 "legacy_requests_total 1e+21\n"
+	                 "# TYPE shop_billed_euros counter\n"
+	                 "# UNIT shop_billed_euros euros\n"
+	                 "# HELP shop_billed_euros Euros billed.\n"
+	                 "shop_billed_euros_total 12.75\n"
+	                 "# EOF\n");
 }
 END_TEST
 
@@ -193,16 +191,15 @@ static const char *const path_label[] = { "path" };
 static void
 make_gauges(void)
 {
-	static const double vals[] = { NAN, INFINITY, -INFINITY, -0.0, 0.1, 1e-07,
-		                       123, -42.5 };
-	static const char *const names[] = { "nan", "inf", "-inf", "-0", "0.1", "1e-7",
-		                             "123", "-42.5" };
+	static const double vals[] = { NAN, INFINITY, -INFINITY, -0.0, 0.1, 1e-07, 123, -42.5 };
+	static const char *const names[] = { "nan", "inf",  "-inf", "-0",
+		                             "0.1", "1e-7", "123",  "-42.5" };
 	static const char *const tricky[] = { "a\"b\\c\nd" };
 	struct mstore_family *f;
 	size_t i;
 
-	f = gauge("room_temperature_celsius", "Temp in \"C\" \\ per\nroom", "celsius",
-	          1, path_label);
+	f = gauge("room_temperature_celsius", "Temp in \"C\" \\ per\nroom", "celsius", 1,
+	          path_label);
 	for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		const char *v[] = { names[i] };
 
@@ -217,20 +214,20 @@ START_TEST(test_gauge_text)
 {
 	make_gauges();
 	ck_assert_str_eq(render(1, EXPO_TEXT, NULL),
-		"# HELP room_temperature_celsius Temp in \"C\" \\\\ per\\nroom\n"
-		"# TYPE room_temperature_celsius gauge\n"
-		"room_temperature_celsius{path=\"nan\"} NaN\n"
-		"room_temperature_celsius{path=\"inf\"} +Inf\n"
-		"room_temperature_celsius{path=\"-inf\"} -Inf\n"
-		"room_temperature_celsius{path=\"-0\"} -0\n"
-		"room_temperature_celsius{path=\"0.1\"} 0.1\n"
-		"room_temperature_celsius{path=\"1e-7\"} 1e-07\n"
-		"room_temperature_celsius{path=\"123\"} 123\n"
-		"room_temperature_celsius{path=\"-42.5\"} -42.5\n"
-		"room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
-		"# TYPE shop_queue_depth gauge\n"
-		"# HELP shop_sessions Open sessions.\n"
-		"# TYPE shop_sessions gauge\n");
+	                 "# HELP room_temperature_celsius Temp in \"C\" \\\\ per\\nroom\n"
+	                 "# TYPE room_temperature_celsius gauge\n"
+	                 "room_temperature_celsius{path=\"nan\"} NaN\n"
+	                 "room_temperature_celsius{path=\"inf\"} +Inf\n"
+	                 "room_temperature_celsius{path=\"-inf\"} -Inf\n"
+	                 "room_temperature_celsius{path=\"-0\"} -0\n"
+	                 "room_temperature_celsius{path=\"0.1\"} 0.1\n"
+	                 "room_temperature_celsius{path=\"1e-7\"} 1e-07\n"
+	                 "room_temperature_celsius{path=\"123\"} 123\n"
+	                 "room_temperature_celsius{path=\"-42.5\"} -42.5\n"
+	                 "room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
+	                 "# TYPE shop_queue_depth gauge\n"
+	                 "# HELP shop_sessions Open sessions.\n"
+	                 "# TYPE shop_sessions gauge\n");
 }
 END_TEST
 
@@ -238,22 +235,22 @@ START_TEST(test_gauge_openmetrics)
 {
 	make_gauges();
 	ck_assert_str_eq(render(1, EXPO_OPENMETRICS, NULL),
-		"# TYPE room_temperature_celsius gauge\n"
-		"# UNIT room_temperature_celsius celsius\n"
-		"# HELP room_temperature_celsius Temp in \\\"C\\\" \\\\ per\\nroom\n"
-		"room_temperature_celsius{path=\"nan\"} NaN\n"
-		"room_temperature_celsius{path=\"inf\"} +Inf\n"
-		"room_temperature_celsius{path=\"-inf\"} -Inf\n"
-		"room_temperature_celsius{path=\"-0\"} -0\n"
-		"room_temperature_celsius{path=\"0.1\"} 0.1\n"
-		"room_temperature_celsius{path=\"1e-7\"} 1e-07\n"
-		"room_temperature_celsius{path=\"123\"} 123\n"
-		"room_temperature_celsius{path=\"-42.5\"} -42.5\n"
-		"room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
-		"# TYPE shop_queue_depth gauge\n"
-		"# TYPE shop_sessions gauge\n"
-		"# HELP shop_sessions Open sessions.\n"
-		"# EOF\n");
+	                 "# TYPE room_temperature_celsius gauge\n"
+	                 "# UNIT room_temperature_celsius celsius\n"
+	                 "# HELP room_temperature_celsius Temp in \\\"C\\\" \\\\ per\\nroom\n"
+	                 "room_temperature_celsius{path=\"nan\"} NaN\n"
+	                 "room_temperature_celsius{path=\"inf\"} +Inf\n"
+	                 "room_temperature_celsius{path=\"-inf\"} -Inf\n"
+	                 "room_temperature_celsius{path=\"-0\"} -0\n"
+	                 "room_temperature_celsius{path=\"0.1\"} 0.1\n"
+	                 "room_temperature_celsius{path=\"1e-7\"} 1e-07\n"
+	                 "room_temperature_celsius{path=\"123\"} 123\n"
+	                 "room_temperature_celsius{path=\"-42.5\"} -42.5\n"
+	                 "room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
+	                 "# TYPE shop_queue_depth gauge\n"
+	                 "# TYPE shop_sessions gauge\n"
+	                 "# HELP shop_sessions Open sessions.\n"
+	                 "# EOF\n");
 }
 END_TEST
 
@@ -273,15 +270,14 @@ make_histograms(void)
 	struct mstore_series *s;
 	size_t i;
 
-	f = histogram("http_request_duration_seconds", "Request latency.", "seconds", 1,
-	              path_label, sizeof bounds / sizeof bounds[0], bounds);
+	f = histogram("http_request_duration_seconds", "Request latency.", "seconds", 1, path_label,
+	              sizeof bounds / sizeof bounds[0], bounds);
 	s = series(f, a);
 	for (i = 0; i < sizeof obs / sizeof obs[0]; i++)
 		ck_assert_int_eq(mstore_histogram_observe(s, obs[i]), 0);
 	f = histogram("shop_order_items", "Items per order.", NULL, 0, NULL, 2, bounds + 2);
 	(void)series(f, NULL);
-	f = histogram("temperature_delta_celsius", "Negative buckets.", "celsius", 0, NULL,
-	              3, neg);
+	f = histogram("temperature_delta_celsius", "Negative buckets.", "celsius", 0, NULL, 3, neg);
 	ck_assert_int_eq(mstore_histogram_observe(series(f, NULL), -0.5), 0);
 	f = histogram("shop_refund_euros", "Negative sum.", "euros", 0, NULL, 2, bounds + 2);
 	ck_assert_int_eq(mstore_histogram_observe(series(f, NULL), -4), 0);
@@ -291,38 +287,38 @@ START_TEST(test_histogram_text)
 {
 	make_histograms();
 	ck_assert_str_eq(render(1, EXPO_TEXT, NULL),
-		"# HELP http_request_duration_seconds Request latency.\n"
-		"# TYPE http_request_duration_seconds histogram\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"0.005\"} 1\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"0.1\"} 2\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"1\"} 3\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"2.5\"} 3\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"1e+06\"} 5\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"+Inf\"} 5\n"
-		"http_request_duration_seconds_sum{path=\"/a\"} 10.56640625\n"
-		"http_request_duration_seconds_count{path=\"/a\"} 5\n"
-		"# HELP shop_order_items Items per order.\n"
-		"# TYPE shop_order_items histogram\n"
-		"shop_order_items_bucket{le=\"1\"} 0\n"
-		"shop_order_items_bucket{le=\"2.5\"} 0\n"
-		"shop_order_items_bucket{le=\"+Inf\"} 0\n"
-		"shop_order_items_sum 0\n"
-		"shop_order_items_count 0\n"
-		"# HELP temperature_delta_celsius Negative buckets.\n"
-		"# TYPE temperature_delta_celsius histogram\n"
-		"temperature_delta_celsius_bucket{le=\"-1\"} 0\n"
-		"temperature_delta_celsius_bucket{le=\"0\"} 1\n"
-		"temperature_delta_celsius_bucket{le=\"1\"} 1\n"
-		"temperature_delta_celsius_bucket{le=\"+Inf\"} 1\n"
-		"temperature_delta_celsius_sum -0.5\n"
-		"temperature_delta_celsius_count 1\n"
-		"# HELP shop_refund_euros Negative sum.\n"
-		"# TYPE shop_refund_euros histogram\n"
-		"shop_refund_euros_bucket{le=\"1\"} 1\n"
-		"shop_refund_euros_bucket{le=\"2.5\"} 1\n"
-		"shop_refund_euros_bucket{le=\"+Inf\"} 1\n"
-		"shop_refund_euros_sum -4\n"
-		"shop_refund_euros_count 1\n");
+	                 "# HELP http_request_duration_seconds Request latency.\n"
+	                 "# TYPE http_request_duration_seconds histogram\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"0.005\"} 1\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"0.1\"} 2\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"1\"} 3\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"2.5\"} 3\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"1e+06\"} 5\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"+Inf\"} 5\n"
+	                 "http_request_duration_seconds_sum{path=\"/a\"} 10.56640625\n"
+	                 "http_request_duration_seconds_count{path=\"/a\"} 5\n"
+	                 "# HELP shop_order_items Items per order.\n"
+	                 "# TYPE shop_order_items histogram\n"
+	                 "shop_order_items_bucket{le=\"1\"} 0\n"
+	                 "shop_order_items_bucket{le=\"2.5\"} 0\n"
+	                 "shop_order_items_bucket{le=\"+Inf\"} 0\n"
+	                 "shop_order_items_sum 0\n"
+	                 "shop_order_items_count 0\n"
+	                 "# HELP temperature_delta_celsius Negative buckets.\n"
+	                 "# TYPE temperature_delta_celsius histogram\n"
+	                 "temperature_delta_celsius_bucket{le=\"-1\"} 0\n"
+	                 "temperature_delta_celsius_bucket{le=\"0\"} 1\n"
+	                 "temperature_delta_celsius_bucket{le=\"1\"} 1\n"
+	                 "temperature_delta_celsius_bucket{le=\"+Inf\"} 1\n"
+	                 "temperature_delta_celsius_sum -0.5\n"
+	                 "temperature_delta_celsius_count 1\n"
+	                 "# HELP shop_refund_euros Negative sum.\n"
+	                 "# TYPE shop_refund_euros histogram\n"
+	                 "shop_refund_euros_bucket{le=\"1\"} 1\n"
+	                 "shop_refund_euros_bucket{le=\"2.5\"} 1\n"
+	                 "shop_refund_euros_bucket{le=\"+Inf\"} 1\n"
+	                 "shop_refund_euros_sum -4\n"
+	                 "shop_refund_euros_count 1\n");
 }
 END_TEST
 
@@ -330,38 +326,38 @@ START_TEST(test_histogram_openmetrics)
 {
 	make_histograms();
 	ck_assert_str_eq(render(1, EXPO_OPENMETRICS, NULL),
-		"# TYPE http_request_duration_seconds histogram\n"
-		"# UNIT http_request_duration_seconds seconds\n"
-		"# HELP http_request_duration_seconds Request latency.\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"0.005\"} 1\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"0.1\"} 2\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"1.0\"} 3\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"2.5\"} 3\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"1e+06\"} 5\n"
-		"http_request_duration_seconds_bucket{path=\"/a\",le=\"+Inf\"} 5\n"
-		"http_request_duration_seconds_sum{path=\"/a\"} 10.56640625\n"
-		"http_request_duration_seconds_count{path=\"/a\"} 5\n"
-		"# TYPE shop_order_items histogram\n"
-		"# HELP shop_order_items Items per order.\n"
-		"shop_order_items_bucket{le=\"1.0\"} 0\n"
-		"shop_order_items_bucket{le=\"2.5\"} 0\n"
-		"shop_order_items_bucket{le=\"+Inf\"} 0\n"
-		"shop_order_items_sum 0\n"
-		"shop_order_items_count 0\n"
-		"# TYPE temperature_delta_celsius histogram\n"
-		"# UNIT temperature_delta_celsius celsius\n"
-		"# HELP temperature_delta_celsius Negative buckets.\n"
-		"temperature_delta_celsius_bucket{le=\"-1.0\"} 0\n"
-		"temperature_delta_celsius_bucket{le=\"0.0\"} 1\n"
-		"temperature_delta_celsius_bucket{le=\"1.0\"} 1\n"
-		"temperature_delta_celsius_bucket{le=\"+Inf\"} 1\n"
-		"# TYPE shop_refund_euros histogram\n"
-		"# UNIT shop_refund_euros euros\n"
-		"# HELP shop_refund_euros Negative sum.\n"
-		"shop_refund_euros_bucket{le=\"1.0\"} 1\n"
-		"shop_refund_euros_bucket{le=\"2.5\"} 1\n"
-		"shop_refund_euros_bucket{le=\"+Inf\"} 1\n"
-		"# EOF\n");
+	                 "# TYPE http_request_duration_seconds histogram\n"
+	                 "# UNIT http_request_duration_seconds seconds\n"
+	                 "# HELP http_request_duration_seconds Request latency.\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"0.005\"} 1\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"0.1\"} 2\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"1.0\"} 3\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"2.5\"} 3\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"1e+06\"} 5\n"
+	                 "http_request_duration_seconds_bucket{path=\"/a\",le=\"+Inf\"} 5\n"
+	                 "http_request_duration_seconds_sum{path=\"/a\"} 10.56640625\n"
+	                 "http_request_duration_seconds_count{path=\"/a\"} 5\n"
+	                 "# TYPE shop_order_items histogram\n"
+	                 "# HELP shop_order_items Items per order.\n"
+	                 "shop_order_items_bucket{le=\"1.0\"} 0\n"
+	                 "shop_order_items_bucket{le=\"2.5\"} 0\n"
+	                 "shop_order_items_bucket{le=\"+Inf\"} 0\n"
+	                 "shop_order_items_sum 0\n"
+	                 "shop_order_items_count 0\n"
+	                 "# TYPE temperature_delta_celsius histogram\n"
+	                 "# UNIT temperature_delta_celsius celsius\n"
+	                 "# HELP temperature_delta_celsius Negative buckets.\n"
+	                 "temperature_delta_celsius_bucket{le=\"-1.0\"} 0\n"
+	                 "temperature_delta_celsius_bucket{le=\"0.0\"} 1\n"
+	                 "temperature_delta_celsius_bucket{le=\"1.0\"} 1\n"
+	                 "temperature_delta_celsius_bucket{le=\"+Inf\"} 1\n"
+	                 "# TYPE shop_refund_euros histogram\n"
+	                 "# UNIT shop_refund_euros euros\n"
+	                 "# HELP shop_refund_euros Negative sum.\n"
+	                 "shop_refund_euros_bucket{le=\"1.0\"} 1\n"
+	                 "shop_refund_euros_bucket{le=\"2.5\"} 1\n"
+	                 "shop_refund_euros_bucket{le=\"+Inf\"} 1\n"
+	                 "# EOF\n");
 }
 END_TEST
 
@@ -369,62 +365,76 @@ END_TEST
 /* The responder's own families                                        */
 /* ------------------------------------------------------------------ */
 
-#define OWN_HELP_UP "Whether the store's writer is alive: 1 if its heartbeat is fresh " \
+#define OWN_HELP_UP                                                         \
+	"Whether the store's writer is alive: 1 if its heartbeat is fresh " \
 	"or the store is static, 0 if it is stale or the store is missing or invalid."
 #define OWN_HELP_AGE "Seconds since the store's writer last stamped its heartbeat."
-#define OWN_HELP_BUILD "Version of the metrics responder and the store format it " \
+#define OWN_HELP_BUILD                                              \
+	"Version of the metrics responder and the store format it " \
 	"reads; always 1."
 #define OWN_HELP_SCRAPES "Requests for metrics served by this responder process."
-#define OWN_HELP_ERRORS "Requests for metrics that failed because the store was " \
+#define OWN_HELP_ERRORS                                           \
+	"Requests for metrics that failed because the store was " \
 	"missing, invalid or kept changing."
 
 static const struct expo_own own_up = {
-	.writer_up = 1, .have_store_age = 1, .store_age_seconds = 0.25,
-	.version = "1.2.3", .store_format = 1, .scrapes = 7, .scrape_errors = 2,
+	.writer_up = 1,
+	.have_store_age = 1,
+	.store_age_seconds = 0.25,
+	.version = "1.2.3",
+	.store_format = 1,
+	.scrapes = 7,
+	.scrape_errors = 2,
 };
 
 static const struct expo_own own_down = {
-	.writer_up = 0, .have_store_age = 0, .store_age_seconds = 99,
-	.version = NULL, .store_format = 3, .scrapes = 0, .scrape_errors = 0,
+	.writer_up = 0,
+	.have_store_age = 0,
+	.store_age_seconds = 99,
+	.version = NULL,
+	.store_format = 3,
+	.scrapes = 0,
+	.scrape_errors = 0,
 };
 
 START_TEST(test_own_text)
 {
 	ck_assert_str_eq(render(1, EXPO_TEXT, &own_up),
-		"# HELP mstore_exporter_writer_up " OWN_HELP_UP "\n"
-		"# TYPE mstore_exporter_writer_up gauge\n"
-		"mstore_exporter_writer_up 1\n"
-		"# HELP mstore_exporter_store_age_seconds " OWN_HELP_AGE "\n"
-		"# TYPE mstore_exporter_store_age_seconds gauge\n"
-		"mstore_exporter_store_age_seconds 0.25\n"
-		"# HELP mstore_exporter_build_info " OWN_HELP_BUILD "\n"
-		"# TYPE mstore_exporter_build_info gauge\n"
-		"mstore_exporter_build_info{version=\"1.2.3\",store_format=\"1\"} 1\n"
-		"# HELP mstore_exporter_scrapes_total " OWN_HELP_SCRAPES "\n"
-		"# TYPE mstore_exporter_scrapes_total counter\n"
-		"mstore_exporter_scrapes_total 7\n"
-		"# HELP mstore_exporter_scrape_errors_total " OWN_HELP_ERRORS "\n"
-		"# TYPE mstore_exporter_scrape_errors_total counter\n"
-		"mstore_exporter_scrape_errors_total 2\n");
+	                 "# HELP mstore_exporter_writer_up " OWN_HELP_UP "\n"
+	                 "# TYPE mstore_exporter_writer_up gauge\n"
+	                 "mstore_exporter_writer_up 1\n"
+	                 "# HELP mstore_exporter_store_age_seconds " OWN_HELP_AGE "\n"
+	                 "# TYPE mstore_exporter_store_age_seconds gauge\n"
+	                 "mstore_exporter_store_age_seconds 0.25\n"
+	                 "# HELP mstore_exporter_build_info " OWN_HELP_BUILD "\n"
+	                 "# TYPE mstore_exporter_build_info gauge\n"
+	                 "mstore_exporter_build_info{version=\"1.2.3\",store_format=\"1\"} 1\n"
+	                 "# HELP mstore_exporter_scrapes_total " OWN_HELP_SCRAPES "\n"
+	                 "# TYPE mstore_exporter_scrapes_total counter\n"
+	                 "mstore_exporter_scrapes_total 7\n"
+	                 "# HELP mstore_exporter_scrape_errors_total " OWN_HELP_ERRORS "\n"
+	                 "# TYPE mstore_exporter_scrape_errors_total counter\n"
+	                 "mstore_exporter_scrape_errors_total 2\n");
 }
 END_TEST
 
 START_TEST(test_own_openmetrics_no_store)
 {
 	ck_assert_str_eq(render(0, EXPO_OPENMETRICS, &own_down),
-		"# TYPE mstore_exporter_writer_up gauge\n"
-		"# HELP mstore_exporter_writer_up " OWN_HELP_UP "\n"
-		"mstore_exporter_writer_up 0\n"
-		"# TYPE mstore_exporter_build_info gauge\n"
-		"# HELP mstore_exporter_build_info " OWN_HELP_BUILD "\n"
-		"mstore_exporter_build_info{version=\"" PACKAGE_VERSION "\",store_format=\"3\"} 1\n"
-		"# TYPE mstore_exporter_scrapes counter\n"
-		"# HELP mstore_exporter_scrapes " OWN_HELP_SCRAPES "\n"
-		"mstore_exporter_scrapes_total 0\n"
-		"# TYPE mstore_exporter_scrape_errors counter\n"
-		"# HELP mstore_exporter_scrape_errors " OWN_HELP_ERRORS "\n"
-		"mstore_exporter_scrape_errors_total 0\n"
-		"# EOF\n");
+	                 "# TYPE mstore_exporter_writer_up gauge\n"
+	                 "# HELP mstore_exporter_writer_up " OWN_HELP_UP "\n"
+	                 "mstore_exporter_writer_up 0\n"
+	                 "# TYPE mstore_exporter_build_info gauge\n"
+	                 "# HELP mstore_exporter_build_info " OWN_HELP_BUILD "\n"
+	                 "mstore_exporter_build_info{version=\"" PACKAGE_VERSION
+	                 "\",store_format=\"3\"} 1\n"
+	                 "# TYPE mstore_exporter_scrapes counter\n"
+	                 "# HELP mstore_exporter_scrapes " OWN_HELP_SCRAPES "\n"
+	                 "mstore_exporter_scrapes_total 0\n"
+	                 "# TYPE mstore_exporter_scrape_errors counter\n"
+	                 "# HELP mstore_exporter_scrape_errors " OWN_HELP_ERRORS "\n"
+	                 "mstore_exporter_scrape_errors_total 0\n"
+	                 "# EOF\n");
 }
 END_TEST
 
@@ -433,10 +443,10 @@ START_TEST(test_own_age_openmetrics)
 	const char *s = render(0, EXPO_OPENMETRICS, &own_up);
 
 	ck_assert_ptr_nonnull(strstr(s,
-		"# TYPE mstore_exporter_store_age_seconds gauge\n"
-		"# UNIT mstore_exporter_store_age_seconds seconds\n"
-		"# HELP mstore_exporter_store_age_seconds " OWN_HELP_AGE "\n"
-		"mstore_exporter_store_age_seconds 0.25\n"));
+	                             "# TYPE mstore_exporter_store_age_seconds gauge\n"
+	                             "# UNIT mstore_exporter_store_age_seconds seconds\n"
+	                             "# HELP mstore_exporter_store_age_seconds " OWN_HELP_AGE "\n"
+	                             "mstore_exporter_store_age_seconds 0.25\n"));
 }
 END_TEST
 
@@ -452,14 +462,16 @@ END_TEST
 /* A store family in the responder's namespace is left out. */
 START_TEST(test_reserved_namespace)
 {
-	ck_assert_int_eq(mstore_gauge_set(series(gauge("mstore_exporter_writer_up", "Fake.",
-	                                               NULL, 0, NULL), NULL), 5), 0);
-	ck_assert_int_eq(mstore_gauge_set(series(gauge("shop_up", "Real.", NULL, 0, NULL),
-	                                         NULL), 1), 0);
-	ck_assert_str_eq(render(1, EXPO_TEXT, NULL),
-		"# HELP shop_up Real.\n"
-		"# TYPE shop_up gauge\n"
-		"shop_up 1\n");
+	ck_assert_int_eq(
+	        mstore_gauge_set(
+	                series(gauge("mstore_exporter_writer_up", "Fake.", NULL, 0, NULL), NULL),
+	                5),
+	        0);
+	ck_assert_int_eq(
+	        mstore_gauge_set(series(gauge("shop_up", "Real.", NULL, 0, NULL), NULL), 1), 0);
+	ck_assert_str_eq(render(1, EXPO_TEXT, NULL), "# HELP shop_up Real.\n"
+	                                             "# TYPE shop_up gauge\n"
+	                                             "shop_up 1\n");
 }
 END_TEST
 
@@ -484,7 +496,7 @@ make_huge_labels(void)
 	for (i = 0; i < MSTORE_MAX_LABELS; i++) {
 		(void)snprintf(huge_names[i], sizeof huge_names[i], "label_%zu", i);
 		memset(huge_values[i], 'a' + (int)i, MSTORE_LABEL_VALUE_MAX);
-		huge_values[i][0] = '"';  /* one escape at each end */
+		huge_values[i][0] = '"'; /* one escape at each end */
 		huge_values[i][MSTORE_LABEL_VALUE_MAX - 1] = '\\';
 		np[i] = huge_names[i];
 		vp[i] = huge_values[i];
@@ -501,7 +513,7 @@ START_TEST(test_huge_labels)
 	make_huge_labels();
 	/* Expected text, built independently of the renderer. */
 	w += (size_t)sprintf(want + w, "# HELP wide_gauge Wide.\n# TYPE wide_gauge gauge\n"
-	                     "wide_gauge{");
+	                               "wide_gauge{");
 	for (i = 0; i < MSTORE_MAX_LABELS; i++) {
 		w += (size_t)sprintf(want + w, "%s%s=\"\\\"", i ? "," : "", huge_names[i]);
 		memcpy(want + w, huge_values[i] + 1, MSTORE_LABEL_VALUE_MAX - 2);
@@ -578,8 +590,8 @@ START_TEST(test_escape_positions)
 	/* Report the first difference, not two 150 KB strings. */
 	for (i = 0; got[i] != '\0' && got[i] == want[i]; i++)
 		;
-	ck_assert_msg(got[i] == want[i], "differs at byte %zu: \"%.40s\" vs \"%.40s\"",
-	              i, got + i, want + i);
+	ck_assert_msg(got[i] == want[i], "differs at byte %zu: \"%.40s\" vs \"%.40s\"", i, got + i,
+	              want + i);
 }
 END_TEST
 
@@ -639,9 +651,9 @@ END_TEST
 
 /* A bigger store: hundreds of series in families of all three types, with
  * labels, escapes in label values and help, and fractional values. */
-#define MANY_GAUGES 300
-#define MANY_COUNTERS 200
-#define MANY_HISTS 40
+#define MANY_GAUGES    300
+#define MANY_COUNTERS  200
+#define MANY_HISTS     40
 #define MANY_LABEL_MAX 32
 
 static void
@@ -720,8 +732,8 @@ sink_flush(struct expo_sink *k, size_t need)
 	 * costs Check a write(2), and there are thousands of flushes. */
 	g->calls++;
 	if (k->buf == NULL || k->len > k->cap)
-		ck_abort_msg("flush %d: buf %p len %zu cap %zu", g->calls, (void *)k->buf,
-		             k->len, k->cap);
+		ck_abort_msg("flush %d: buf %p len %zu cap %zu", g->calls, (void *)k->buf, k->len,
+		             k->cap);
 	if (g->calls == 1)
 		g->first_len = k->len;
 	if (need <= k->cap - k->len)
@@ -805,8 +817,8 @@ assert_sent(const struct sink_log *g, const char *want, size_t want_len, const c
 	for (i = 0; i < g->sent && i < want_len && sent[i] == want[i]; i++)
 		;
 	if (i < g->sent || i < want_len)
-		ck_abort_msg("%s: %zu bytes, want %zu; differ at %zu: \"%.40s\" vs \"%.40s\"",
-		             what, g->sent, want_len, i, sent + i, want + i);
+		ck_abort_msg("%s: %zu bytes, want %zu; differ at %zu: \"%.40s\" vs \"%.40s\"", what,
+		             g->sent, want_len, i, sent + i, want + i);
 }
 
 static struct mstore_reader *
@@ -826,7 +838,7 @@ static const struct expo_own *const stream_owns[] = { NULL, &own_up, &own_down }
 /* Tiny (the sink must grow), mid-size; the exact output size and one more
  * byte are added per rendering. */
 static const size_t stream_caps[] = { 0, 1, 7, 64, 100, 1000, 4096 };
-#define NCAPS (sizeof stream_caps / sizeof stream_caps[0] + 2)
+#define NCAPS    (sizeof stream_caps / sizeof stream_caps[0] + 2)
 #define WHAT_MAX 96
 
 /*
@@ -836,16 +848,18 @@ static const size_t stream_caps[] = { 0, 1, 7, 64, 100, 1000, 4096 };
  * smaller one is, and its first flush hands over at least the prefix.
  */
 static void
-check_stream_case(const struct mstore_reader *r, enum expo_format f,
-                  const struct expo_own *own, enum sink_kind kind, size_t cap,
-                  const char *prefix, const char *want, size_t want_len, struct sink_log *g)
+check_stream_case(const struct mstore_reader *r, enum expo_format f, const struct expo_own *own,
+                  enum sink_kind kind, size_t cap, const char *prefix, const char *want,
+                  size_t want_len, struct sink_log *g)
 {
 	char what[WHAT_MAX];
 	int rc = stream(r, f, own, g, kind, cap, prefix, 0);
 
 	(void)snprintf(what, sizeof what, "format %d own %s sink %d cap %zu prefix %zu", (int)f,
-	               own == NULL ? "none" : own->version == NULL ? "down" : "up", (int)kind, cap,
-	               g->prefix_len);
+	               own == NULL            ? "none"
+	               : own->version == NULL ? "down"
+	                                      : "up",
+	               (int)kind, cap, g->prefix_len);
 	ck_assert_msg(rc == 0, "%s: %s", what, expo_strerror(rc));
 	assert_sent(g, want, want_len, what);
 	if (cap >= want_len)
@@ -861,8 +875,8 @@ check_stream_case(const struct mstore_reader *r, enum expo_format f,
  * byte must grow, and its first flush has nothing to take.
  */
 static void
-check_stream_caps(const struct mstore_reader *r, enum expo_format f,
-                  const struct expo_own *own, size_t want_len)
+check_stream_caps(const struct mstore_reader *r, enum expo_format f, const struct expo_own *own,
+                  size_t want_len)
 {
 	static const enum sink_kind kinds[] = { SINK_SEND, SINK_KEEP };
 	struct sink_log g;
@@ -988,8 +1002,14 @@ END_TEST
  * and no further flush. */
 START_TEST(test_stream_flush_error)
 {
-	static const struct { enum sink_kind kind; size_t cap; } runs[] = {
-		{ SINK_SEND, 64 }, { SINK_SEND, 1000 }, { SINK_KEEP, 1 }, { SINK_KEEP, 4096 },
+	static const struct {
+		enum sink_kind kind;
+		size_t cap;
+	} runs[] = {
+		{ SINK_SEND, 64 },
+		{ SINK_SEND, 1000 },
+		{ SINK_KEEP, 1 },
+		{ SINK_KEEP, 4096 },
 	};
 	struct mstore_reader *r;
 	struct sink_log g;
@@ -1004,17 +1024,17 @@ START_TEST(test_stream_flush_error)
 		enum expo_format f = fi ? EXPO_OPENMETRICS : EXPO_TEXT;
 
 		for (ri = 0; ri < sizeof runs / sizeof runs[0]; ri++) {
-			ck_assert_int_eq(stream(r, f, &own_up, &g, runs[ri].kind, runs[ri].cap,
-			                        NULL, 0), 0);
+			ck_assert_int_eq(
+			        stream(r, f, &own_up, &g, runs[ri].kind, runs[ri].cap, NULL, 0), 0);
 			n = g.calls;
 			ck_assert_int_gt(n, 1);
 			for (i = 1; i <= n; i++) {
-				rc = stream(r, f, &own_up, &g, runs[ri].kind, runs[ri].cap,
-				            NULL, i);
+				rc = stream(r, f, &own_up, &g, runs[ri].kind, runs[ri].cap, NULL,
+				            i);
 				if (rc != STREAM_FAIL_RC || g.calls != i)
 					ck_abort_msg("format %d run %zu: flush %d of %d failed: "
-					             "rc %d after %d flushes", fi, ri, i, n, rc,
-					             g.calls);
+					             "rc %d after %d flushes",
+					             fi, ri, i, n, rc, g.calls);
 			}
 		}
 	}
@@ -1064,8 +1084,8 @@ START_TEST(test_stream_store_error)
 	make_many();
 	f = histogram("shop_broken_seconds", "Torn.", "seconds", 0, NULL, 2, bounds);
 	ck_assert_int_eq(mstore_histogram_observe(series(f, NULL), 1.5), 0);
-	ck_assert_int_eq(mstore_gauge_set(series(gauge("shop_after", "After.", NULL, 0, NULL),
-	                                         NULL), 1), 0);
+	ck_assert_int_eq(
+	        mstore_gauge_set(series(gauge("shop_after", "After.", NULL, 0, NULL), NULL), 1), 0);
 	corrupt_hist_count(MANY_GAUGES + MANY_COUNTERS + MANY_HISTS);
 	r = open_reader(1);
 	for (fi = 0; fi < 2; fi++) {
@@ -1107,18 +1127,18 @@ START_TEST(test_stream_prefix)
 	for (fi = 0; fi < 2; fi++) {
 		enum expo_format f = fi ? EXPO_OPENMETRICS : EXPO_TEXT;
 
-		want_len = (size_t)snprintf(want, sizeof want, "%s%s", prefix,
-		                            render(1, f, &own_up));
-		caps[0] = plen;      /* full: the prefix alone goes first */
+		want_len =
+		        (size_t)snprintf(want, sizeof want, "%s%s", prefix, render(1, f, &own_up));
+		caps[0] = plen; /* full: the prefix alone goes first */
 		caps[1] = plen + 1;
 		caps[2] = 64;
 		caps[3] = 1000;
-		caps[4] = want_len;  /* prefix and output exactly */
+		caps[4] = want_len; /* prefix and output exactly */
 		caps[5] = OUT_CAP;
 		for (ki = 0; ki < sizeof kinds / sizeof kinds[0]; ki++) {
 			for (ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
-				check_stream_case(r, f, &own_up, kinds[ki], caps[ci], prefix,
-				                  want, want_len, &g);
+				check_stream_case(r, f, &own_up, kinds[ki], caps[ci], prefix, want,
+				                  want_len, &g);
 				if (caps[ci] == plen)
 					ck_assert_msg(g.first_len == plen, "cap %zu: first %zu",
 					              caps[ci], g.first_len);
@@ -1151,7 +1171,7 @@ START_TEST(test_stream_errors)
 	ck_assert_uint_eq(k.len, 65);
 	k.len = 0;
 	ck_assert_int_eq(expo_render_stream(NULL, (enum expo_format)7, &own_up, &k), EXPO_E_INVAL);
-	ck_assert_int_eq(expo_render_stream(NULL, (enum expo_format)-1, &own_up, &k),
+	ck_assert_int_eq(expo_render_stream(NULL, (enum expo_format) - 1, &own_up, &k),
 	                 EXPO_E_INVAL);
 	free(k.buf);
 	k.buf = NULL;
@@ -1268,8 +1288,7 @@ START_TEST(test_errors)
 	ck_assert_int_lt(EXPO_E_INVAL, MSTORE_E_LAST);
 	ck_assert_str_eq(expo_strerror(EXPO_E_SPACE), "output buffer too small");
 	ck_assert_str_eq(expo_strerror(MSTORE_E_RETRY), mstore_strerror(MSTORE_E_RETRY));
-	ck_assert_str_eq(expo_content_type(EXPO_TEXT),
-	                 "text/plain; version=0.0.4; charset=utf-8");
+	ck_assert_str_eq(expo_content_type(EXPO_TEXT), "text/plain; version=0.0.4; charset=utf-8");
 	ck_assert_str_eq(expo_content_type(EXPO_OPENMETRICS),
 	                 "application/openmetrics-text; version=1.0.0; charset=utf-8");
 }

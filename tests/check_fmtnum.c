@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_ITER 250000
-#define DEFAULT_SEED UINT64_C(0x243f6a8885a308d3)
-#define REF_BUF 40
-#define MAX_DIGITS 17
+#define DEFAULT_ITER    250000
+#define DEFAULT_SEED    UINT64_C(0x243f6a8885a308d3)
+#define REF_BUF         40
+#define MAX_DIGITS      17
 #define EXACT_INT_LIMIT 9007199254740992.0 /* 2^53 */
 /* Every FULL_REF_EVERY-th value also gets the full 1..17 reference search. */
 #define FULL_REF_EVERY 64
@@ -41,9 +41,9 @@
  * (a write per call), far too slow inside loops of millions: hot loops test
  * with REQUIRE, which only calls into Check on failure.
  */
-#define REQUIRE(cond, ...) \
-	do { \
-		if (!(cond)) \
+#define REQUIRE(cond, ...)                         \
+	do {                                       \
+		if (!(cond))                       \
 			ck_abort_msg(__VA_ARGS__); \
 	} while (0)
 
@@ -130,8 +130,7 @@ check_roundtrip(double v, const char *s, size_t n)
 	buf[n] = '\0';
 	back = strtod(buf, &end);
 	REQUIRE(*end == '\0', "trailing junk in \"%s\"", buf);
-	REQUIRE(bits_of(back) == bits_of(v),
-	              "\"%s\" reads back as %.17g, not %.17g", buf, back, v);
+	REQUIRE(bits_of(back) == bits_of(v), "\"%s\" reads back as %.17g, not %.17g", buf, back, v);
 }
 
 /* Decimal exponent of v as printf sees it at p digits. */
@@ -188,8 +187,8 @@ check_value(double v, unsigned long i)
 	} else {
 		REQUIRE(n >= 1 && n <= MAX_DIGITS, "%a: %d digits", v, n);
 		REQUIRE(d[0] != '0' && d[n - 1] != '0', "%a: zero at an end", v);
-		REQUIRE(n == 1 || !ref_roundtrips(v, n - 1),
-		        "%.17g: %d digits, but %d round-trip", v, n, n - 1);
+		REQUIRE(n == 1 || !ref_roundtrips(v, n - 1), "%.17g: %d digits, but %d round-trip",
+		        v, n, n - 1);
 		if (!ref_roundtrips(v, n))
 			REQUIRE(pow2_significand(v), "%.17g: printf's %d digits fail", v, n);
 		else
@@ -261,8 +260,7 @@ static const struct known known[] = {
 	/* Classic shortest-digit cases. */
 	{ 0.30000000000000004, "0.30000000000000004", "0.30000000000000004",
 	  "0.30000000000000004" },
-	{ 1.0 / 3.0, "0.3333333333333333", "0.3333333333333333",
-	  "0.3333333333333333" },
+	{ 1.0 / 3.0, "0.3333333333333333", "0.3333333333333333", "0.3333333333333333" },
 	{ 123456.789, "123456.789", "123456.789", "123456.789" },
 	{ 5e-324, "5e-324", "5e-324", "5e-324" },
 	{ DBL_MIN, "2.2250738585072014e-308", "2.2250738585072014e-308",
@@ -310,10 +308,28 @@ END_TEST
 START_TEST(test_u64)
 {
 	static const uint64_t vals[] = {
-		0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 9999, 10000, 12345,
-		99999, 100000, 4294967295u, 4294967296u, UINT64_C(999999999999),
-		UINT64_C(1000000000000), UINT64_C(9007199254740993),
-		UINT64_C(9999999999999999999), UINT64_C(10000000000000000000),
+		0,
+		1,
+		9,
+		10,
+		11,
+		99,
+		100,
+		101,
+		999,
+		1000,
+		9999,
+		10000,
+		12345,
+		99999,
+		100000,
+		4294967295u,
+		4294967296u,
+		UINT64_C(999999999999),
+		UINT64_C(1000000000000),
+		UINT64_C(9007199254740993),
+		UINT64_C(9999999999999999999),
+		UINT64_C(10000000000000000000),
 		UINT64_MAX,
 	};
 	char s[FMT_U64_MAX + 1], want[32];
@@ -344,11 +360,11 @@ END_TEST
 /* ------------------------------------------------------------------ */
 
 enum gen {
-	GEN_BITS,       /* random bit patterns (finite) */
-	GEN_INTEGER,    /* random integers of every magnitude */
-	GEN_DECIMAL,    /* few-digit decimals m * 10^k */
-	GEN_SUBNORMAL,  /* random subnormals */
-	GEN_WORKLOAD,   /* (i + 0.5) / 7 and friends */
+	GEN_BITS,      /* random bit patterns (finite) */
+	GEN_INTEGER,   /* random integers of every magnitude */
+	GEN_DECIMAL,   /* few-digit decimals m * 10^k */
+	GEN_SUBNORMAL, /* random subnormals */
+	GEN_WORKLOAD,  /* (i + 0.5) / 7 and friends */
 	GEN_COUNT
 };
 

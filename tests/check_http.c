@@ -43,20 +43,18 @@ static const struct route_case route_cases[] = {
 	{ "nginx metrics", NULL, "/metrics", "/metrics", HTTP_ROUTE_METRICS },
 	{ "nginx health query", NULL, "/health?verbose", "/health", HTTP_ROUTE_HEALTH },
 	{ "nginx empty PATH_INFO", "", "/metrics?a=b", "/metrics", HTTP_ROUTE_METRICS },
-	{ "nginx mounted under prefix", NULL, "/app/metrics", "/app/metrics",
-	  HTTP_ROUTE_METRICS },
+	{ "nginx mounted under prefix", NULL, "/app/metrics", "/app/metrics", HTTP_ROUTE_METRICS },
 	{ "nginx other", NULL, "/index.html", "/index.html", HTTP_ROUTE_NONE },
 	{ "nginx root", NULL, "/", "/", HTTP_ROUTE_NONE },
 	{ "nginx encoded", NULL, "/%6detrics", "/metrics", HTTP_ROUTE_NONE },
 	/* plain CGI: /cgi-bin/metrics.fcgi/metrics */
-	{ "cgi metrics", "/metrics", "/cgi-bin/metrics.fcgi/metrics",
-	  "/cgi-bin/metrics.fcgi", HTTP_ROUTE_METRICS },
-	{ "cgi health", "/health", "/cgi-bin/metrics.fcgi/health?x",
-	  "/cgi-bin/metrics.fcgi", HTTP_ROUTE_HEALTH },
+	{ "cgi metrics", "/metrics", "/cgi-bin/metrics.fcgi/metrics", "/cgi-bin/metrics.fcgi",
+	  HTTP_ROUTE_METRICS },
+	{ "cgi health", "/health", "/cgi-bin/metrics.fcgi/health?x", "/cgi-bin/metrics.fcgi",
+	  HTTP_ROUTE_HEALTH },
 	{ "cgi no path info", NULL, "/cgi-bin/metrics.fcgi", "/cgi-bin/metrics.fcgi",
 	  HTTP_ROUTE_NONE },
-	{ "cgi no request uri", "/metrics", NULL, "/cgi-bin/metrics.fcgi",
-	  HTTP_ROUTE_METRICS },
+	{ "cgi no request uri", "/metrics", NULL, "/cgi-bin/metrics.fcgi", HTTP_ROUTE_METRICS },
 	{ "cgi other", "/other", NULL, "/cgi-bin/metrics.fcgi", HTTP_ROUTE_NONE },
 	/* odd paths */
 	{ "double slash", NULL, "//metrics", "//metrics", HTTP_ROUTE_METRICS },
@@ -143,8 +141,7 @@ at_page_end(const char *s, void **base, size_t *maplen)
 
 	ck_assert_uint_le(len, page);
 	*maplen = 2 * page;
-	m = mmap(NULL, *maplen, PROT_READ | PROT_WRITE,
-	         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	m = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(m, MAP_FAILED);
 	ck_assert_int_eq(mprotect(m + page, page, PROT_NONE), 0);
 	memcpy(m + page - len, s, len);
@@ -155,8 +152,18 @@ at_page_end(const char *s, void **base, size_t *maplen)
 START_TEST(test_no_overread)
 {
 	static const char *const inputs[] = {
-		"", "/", "/metrics", "metrics", "?", "/health#",
-		"text/plain;q=", "a/b;x=\"", "a/b;x=\"\\", "*/*;q=0.", ",", ";",
+		"",
+		"/",
+		"/metrics",
+		"metrics",
+		"?",
+		"/health#",
+		"text/plain;q=",
+		"a/b;x=\"",
+		"a/b;x=\"\\",
+		"*/*;q=0.",
+		",",
+		";",
 		"application/openmetrics-text;version=1.0.0",
 	};
 	size_t i, maplen;
@@ -183,18 +190,12 @@ struct method_case {
 };
 
 static const struct method_case method_cases[] = {
-	{ "GET", HTTP_METHOD_GET },
-	{ "HEAD", HTTP_METHOD_HEAD },
-	{ "POST", HTTP_METHOD_OTHER },
-	{ "PUT", HTTP_METHOD_OTHER },
-	{ "DELETE", HTTP_METHOD_OTHER },
-	{ "OPTIONS", HTTP_METHOD_OTHER },
-	{ "get", HTTP_METHOD_OTHER },
-	{ "GET ", HTTP_METHOD_OTHER },
-	{ "GETX", HTTP_METHOD_OTHER },
-	{ "HEA", HTTP_METHOD_OTHER },
-	{ "", HTTP_METHOD_OTHER },
-	{ NULL, HTTP_METHOD_OTHER },
+	{ "GET", HTTP_METHOD_GET },      { "HEAD", HTTP_METHOD_HEAD },
+	{ "POST", HTTP_METHOD_OTHER },   { "PUT", HTTP_METHOD_OTHER },
+	{ "DELETE", HTTP_METHOD_OTHER }, { "OPTIONS", HTTP_METHOD_OTHER },
+	{ "get", HTTP_METHOD_OTHER },    { "GET ", HTTP_METHOD_OTHER },
+	{ "GETX", HTTP_METHOD_OTHER },   { "HEA", HTTP_METHOD_OTHER },
+	{ "", HTTP_METHOD_OTHER },       { NULL, HTTP_METHOD_OTHER },
 };
 
 START_TEST(test_method_table)
@@ -214,51 +215,58 @@ struct accept_case {
 	enum http_format want;
 };
 
-#define OM HTTP_FORMAT_OPENMETRICS
+#define OM   HTTP_FORMAT_OPENMETRICS
 #define TEXT HTTP_FORMAT_TEXT
 
 static const struct accept_case accept_cases[] = {
 	{ "prometheus 2.42",
 	  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-	  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", OM },
+	  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+	  OM },
 	{ "prometheus 3 default",
 	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
 	  "application/openmetrics-text;version=0.0.1;q=0.4,"
 	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
-	  "text/plain;version=0.0.4;q=0.2,*/*;q=0.1", OM },
+	  "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+	  OM },
 	{ "prometheus 3 underscores escaping",
 	  "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"
-	  "text/plain;version=0.0.4;escaping=underscores;q=0.3,*/*;q=0.2", OM },
+	  "text/plain;version=0.0.4;escaping=underscores;q=0.3,*/*;q=0.2",
+	  OM },
 	{ "prometheus 3 text only",
 	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,"
-	  "text/plain;version=0.0.4;q=0.4,*/*;q=0.3", TEXT },
+	  "text/plain;version=0.0.4;q=0.4,*/*;q=0.3",
+	  TEXT },
 	{ "prometheus 2 text only", "text/plain;version=0.0.4;q=1,*/*;q=0.1", TEXT },
 	{ "protobuf preferred",
 	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
-	  "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2", TEXT },
+	  "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  TEXT },
 	{ "openmetrics alone", "application/openmetrics-text", OM },
 	{ "openmetrics 0.0.1", "application/openmetrics-text;version=0.0.1", OM },
-	{ "openmetrics unknown version",
-	  "application/openmetrics-text;version=2.0.0", TEXT },
+	{ "openmetrics unknown version", "application/openmetrics-text;version=2.0.0", TEXT },
 	{ "case and spaces and quotes",
-	  "APPLICATION/OpenMetrics-Text ; Version=\"1.0.0\" ; Q=0.9 , text/plain ;q=0.8",
-	  OM },
+	  "APPLICATION/OpenMetrics-Text ; Version=\"1.0.0\" ; Q=0.9 , text/plain ;q=0.8", OM },
 	{ "q=0 openmetrics", "application/openmetrics-text;q=0,text/plain", TEXT },
-	{ "q=0 with version beats star",
-	  "application/openmetrics-text;version=1.0.0;q=0,*/*", TEXT },
+	{ "q=0 with version beats star", "application/openmetrics-text;version=1.0.0;q=0,*/*",
+	  TEXT },
 	{ "q=0 text", "text/plain;q=0,application/openmetrics-text;q=0.1", OM },
 	{ "q=0 everything", "application/openmetrics-text;q=0,text/plain;q=0", TEXT },
 	{ "tie prefers text",
 	  "text/plain;version=0.0.4;q=0.5,application/openmetrics-text;"
-	  "version=1.0.0;q=0.5", TEXT },
+	  "version=1.0.0;q=0.5",
+	  TEXT },
 	{ "star star", "*/*", TEXT },
 	{ "application star", "application/*", OM },
 	{ "type stars", "application/*;q=0.5,text/*;q=0.6", TEXT },
-	{ "specific beats star", "*/*;q=1,text/plain;q=0.1,"
-	  "application/openmetrics-text;q=0.2", OM },
+	{ "specific beats star",
+	  "*/*;q=1,text/plain;q=0.1,"
+	  "application/openmetrics-text;q=0.2",
+	  OM },
 	{ "highest q among equals",
 	  "application/openmetrics-text;q=0.1,application/openmetrics-text;q=0.9,"
-	  "text/plain;q=0.5", OM },
+	  "text/plain;q=0.5",
+	  OM },
 	{ "q too big dropped", "application/openmetrics-text;q=1.5", TEXT },
 	{ "q too precise dropped", "application/openmetrics-text;q=0.0001", TEXT },
 	{ "q not a number dropped", "application/openmetrics-text;q=high", TEXT },
@@ -267,9 +275,9 @@ static const struct accept_case accept_cases[] = {
 	{ "unterminated quote", "application/openmetrics-text;foo=\"bar", TEXT },
 	{ "quoted comma",
 	  "text/plain;foo=\"a,application/openmetrics-text\";q=0.1,"
-	  "application/openmetrics-text;q=0.2", OM },
-	{ "quoted comma alone", "text/plain;foo=\"a,application/openmetrics-text\"",
-	  TEXT },
+	  "application/openmetrics-text;q=0.2",
+	  OM },
+	{ "quoted comma alone", "text/plain;foo=\"a,application/openmetrics-text\"", TEXT },
 	{ "malformed then good", "%%%,application/openmetrics-text", OM },
 	{ "missing subtype", "application/,application", TEXT },
 	{ "stray semicolons", ";;;,,,", TEXT },
@@ -277,8 +285,7 @@ static const struct accept_case accept_cases[] = {
 	{ "null", NULL, TEXT },
 	{ "garbage", "\x01\xff garbage \"", TEXT },
 	{ "json only", "application/json", TEXT },
-	{ "html browser",
-	  "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", TEXT },
+	{ "html browser", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", TEXT },
 };
 
 START_TEST(test_negotiate_table)
@@ -294,14 +301,13 @@ END_TEST
 
 START_TEST(test_opts_defaults)
 {
-	char *argv[] = { (char[]){"metrics.fcgi"}, NULL };
+	char *argv[] = { (char[]){ "metrics.fcgi" }, NULL };
 	char cause[RESP_CAUSE_MAX];
 	struct resp_opts o;
 
 	ck_assert_int_eq(unsetenv("METRICS_STORE"), 0);
 	ck_assert_int_eq(unsetenv("METRICS_STALE_AFTER"), 0);
-	ck_assert_int_eq(resp_opts_parse(&o, 1, argv, cause, sizeof cause),
-	                 RESP_OPTS_RUN);
+	ck_assert_int_eq(resp_opts_parse(&o, 1, argv, cause, sizeof cause), RESP_OPTS_RUN);
 	ck_assert_str_eq(o.store_path, RESP_DEFAULT_STORE);
 	ck_assert_ptr_null(o.listen);
 	ck_assert_int_eq(o.stale_after_ns, 0);
@@ -311,23 +317,28 @@ END_TEST
 
 START_TEST(test_opts_env_and_flags)
 {
-	char *argv[] = { (char[]){"metrics.fcgi"}, (char[]){"-vv"}, (char[]){"--listen"}, (char[]){":9000"},
-	                 (char[]){"--stale-after=2.5"}, (char[]){"--socket-mode"}, (char[]){"0600"}, NULL };
-	char *argv2[] = { (char[]){"metrics.fcgi"}, (char[]){"--store"}, (char[]){"/flag/store"}, NULL };
+	char *argv[] = { (char[]){ "metrics.fcgi" },
+		         (char[]){ "-vv" },
+		         (char[]){ "--listen" },
+		         (char[]){ ":9000" },
+		         (char[]){ "--stale-after=2.5" },
+		         (char[]){ "--socket-mode" },
+		         (char[]){ "0600" },
+		         NULL };
+	char *argv2[] = { (char[]){ "metrics.fcgi" }, (char[]){ "--store" },
+		          (char[]){ "/flag/store" }, NULL };
 	char cause[RESP_CAUSE_MAX];
 	struct resp_opts o;
 
 	ck_assert_int_eq(setenv("METRICS_STORE", "/env/store", 1), 0);
 	ck_assert_int_eq(setenv("METRICS_STALE_AFTER", "7", 1), 0);
-	ck_assert_int_eq(resp_opts_parse(&o, 7, argv, cause, sizeof cause),
-	                 RESP_OPTS_RUN);
+	ck_assert_int_eq(resp_opts_parse(&o, 7, argv, cause, sizeof cause), RESP_OPTS_RUN);
 	ck_assert_str_eq(o.store_path, "/env/store");
 	ck_assert_str_eq(o.listen, ":9000");
 	ck_assert_int_eq(o.stale_after_ns, 2500000000LL);
 	ck_assert_int_eq(o.verbosity, 2);
 	ck_assert_int_eq(o.socket_mode, 0600);
-	ck_assert_int_eq(resp_opts_parse(&o, 3, argv2, cause, sizeof cause),
-	                 RESP_OPTS_RUN);
+	ck_assert_int_eq(resp_opts_parse(&o, 3, argv2, cause, sizeof cause), RESP_OPTS_RUN);
 	ck_assert_str_eq(o.store_path, "/flag/store");
 	ck_assert_int_eq(o.stale_after_ns, 7000000000LL);
 }
@@ -358,14 +369,13 @@ static const struct opts_case opts_cases[] = {
 START_TEST(test_opts_table)
 {
 	const struct opts_case *c = &opts_cases[_i];
-	char *argv[] = { (char[]){"metrics.fcgi"}, (char *)c->arg1, (char *)c->arg2, NULL };
+	char *argv[] = { (char[]){ "metrics.fcgi" }, (char *)c->arg1, (char *)c->arg2, NULL };
 	int argc = c->arg2 != NULL ? 3 : 2;
 	char cause[RESP_CAUSE_MAX] = "";
 	struct resp_opts o;
 
 	ck_assert_int_eq(unsetenv("METRICS_STALE_AFTER"), 0);
-	ck_assert_int_eq(resp_opts_parse(&o, argc, argv, cause, sizeof cause),
-	                 c->want);
+	ck_assert_int_eq(resp_opts_parse(&o, argc, argv, cause, sizeof cause), c->want);
 	if (c->cause_has != NULL)
 		ck_assert_msg(strstr(cause, c->cause_has) != NULL, "cause [%s]", cause);
 }
@@ -373,13 +383,12 @@ END_TEST
 
 START_TEST(test_opts_bad_env)
 {
-	char *argv[] = { (char[]){"metrics.fcgi"}, NULL };
+	char *argv[] = { (char[]){ "metrics.fcgi" }, NULL };
 	char cause[RESP_CAUSE_MAX];
 	struct resp_opts o;
 
 	ck_assert_int_eq(setenv("METRICS_STALE_AFTER", "soon", 1), 0);
-	ck_assert_int_eq(resp_opts_parse(&o, 1, argv, cause, sizeof cause),
-	                 RESP_OPTS_ERROR);
+	ck_assert_int_eq(resp_opts_parse(&o, 1, argv, cause, sizeof cause), RESP_OPTS_ERROR);
 	ck_assert_ptr_nonnull(strstr(cause, "METRICS_STALE_AFTER"));
 }
 END_TEST
@@ -417,8 +426,7 @@ START_TEST(test_addr_table)
 	int rc;
 
 	rc = resp_addr_parse(c->spec, &a, cause, sizeof cause);
-	ck_assert_msg((rc == 0) == c->ok, "spec [%s] rc %d cause [%s]", c->spec,
-	              rc, cause);
+	ck_assert_msg((rc == 0) == c->ok, "spec [%s] rc %d cause [%s]", c->spec, rc, cause);
 	if (!c->ok) {
 		ck_assert_ptr_nonnull(strstr(cause, c->spec));
 		return;

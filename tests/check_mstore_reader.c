@@ -28,19 +28,20 @@
 #define FUZZ_ITERS    2000
 #define FUZZ_SEED     20240501u
 #define FUZZ_MAXFLIPS 4
-#define SPARE_BYTES   8192  /* room to grow the file image */
+#define SPARE_BYTES   8192 /* room to grow the file image */
 #define OLD_HB_NS     (10 * MSTORE_NS_PER_SEC)
 
 static struct tu_dir dir;
 static char base_path[TU_PATH_MAX], mut_path[TU_PATH_MAX];
-static unsigned char *img;      /* the base file's bytes, with SPARE_BYTES room */
+static unsigned char *img; /* the base file's bytes, with SPARE_BYTES room */
 static size_t img_len;
 
 /* Small capacities keep the image small (about 12 KiB); value_slots holds
  * max_series counters (test_limits_full_store). */
-static const struct mstore_options small_opts = { .max_families = 8, .max_series = 16,
-                                                  .value_slots = 16 * MSTORE_COUNTER_SLOTS,
-                                                  .string_bytes = 1024 };
+static const struct mstore_options small_opts = { .max_families = 8,
+	                                          .max_series = 16,
+	                                          .value_slots = 16 * MSTORE_COUNTER_SLOTS,
+	                                          .string_bytes = 1024 };
 
 static void
 setup(void)
@@ -80,13 +81,15 @@ hdr(unsigned char *b)
 static struct mstore_family_rec *
 frec(unsigned char *b, uint32_t i)
 {
-	return (struct mstore_family_rec *)(void *)(b + hdr(b)->family_off + (size_t)i * MSTORE_FAMILY_REC_SIZE);
+	return (struct mstore_family_rec *)(void *)(b + hdr(b)->family_off +
+	                                            (size_t)i * MSTORE_FAMILY_REC_SIZE);
 }
 
 static struct mstore_series_rec *
 srec(unsigned char *b, uint32_t i)
 {
-	return (struct mstore_series_rec *)(void *)(b + hdr(b)->series_off + (size_t)i * MSTORE_SERIES_REC_SIZE);
+	return (struct mstore_series_rec *)(void *)(b + hdr(b)->series_off +
+	                                            (size_t)i * MSTORE_SERIES_REC_SIZE);
 }
 
 static char *
@@ -126,8 +129,8 @@ walk_all(struct mstore_reader *r)
 
 START_TEST(test_iterate_sample)
 {
-	static const char *const fams[] = { "tu_requests_total", "tu_temperature_celsius", "tu_empty",
-	                                    "tu_latency_seconds" };
+	static const char *const fams[] = { "tu_requests_total", "tu_temperature_celsius",
+		                            "tu_empty", "tu_latency_seconds" };
 	struct mstore_reader *r;
 	struct mstore_family_view f;
 	struct mstore_series_view s;
@@ -361,7 +364,8 @@ START_TEST(test_counter_shard_sum)
 	for (i = 0; i < MSTORE_COUNTER_SHARDS; i++, mult *= 10)
 		v[MSTORE_COUNTER_SHARD0 + i] = mult; /* 10, 100, 1000, 10000 */
 	/* series 2 is tu_requests_total{GET,500} */
-	memcpy(img + hdr(img)->value_off + (size_t)srec(img, 2)->value_off * MSTORE_SLOT_SIZE, v, sizeof(v));
+	memcpy(img + hdr(img)->value_off + (size_t)srec(img, 2)->value_off * MSTORE_SLOT_SIZE, v,
+	       sizeof(v));
 	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
@@ -379,7 +383,8 @@ END_TEST
 static void
 set_heartbeat(const char *path, int64_t v)
 {
-	ck_assert_int_eq(tu_patch(path, (off_t)offsetof(struct mstore_hdr, heartbeat_ns), &v, sizeof(v)), 0);
+	ck_assert_int_eq(
+	        tu_patch(path, (off_t)offsetof(struct mstore_hdr, heartbeat_ns), &v, sizeof(v)), 0);
 }
 
 START_TEST(test_fresh)
@@ -398,7 +403,7 @@ START_TEST(test_fresh)
 	ck_assert_int_ge(age, -MSTORE_NS_PER_SEC); /* clocks may step, but not wildly here */
 	now = mstore_now_ns();
 	set_heartbeat(mut_path, now - OLD_HB_NS);
-	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 0);   /* 3 x 1 s ticks */
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 0); /* 3 x 1 s ticks */
 	ck_assert_int_ge(age, OLD_HB_NS);
 	ck_assert_int_eq(mstore_reader_fresh(r, 2 * OLD_HB_NS, NULL), 1);
 	set_heartbeat(mut_path, INT64_MIN);
@@ -431,6 +436,7 @@ struct bad_case {
 	int want;
 };
 
+/* clang-format off */
 static size_t m_len0(unsigned char *b, size_t n) { (void)b; (void)n; return 0; }
 static size_t m_len1(unsigned char *b, size_t n) { (void)b; (void)n; return 1; }
 static size_t m_len255(unsigned char *b, size_t n) { (void)b; (void)n; return MSTORE_HDR_SIZE - 1; }
@@ -491,6 +497,7 @@ static size_t m_self_cycle(unsigned char *b, size_t n) { atomic_store(&srec(b, 1
 static size_t m_back_cycle(unsigned char *b, size_t n) { atomic_store(&srec(b, 2)->next, 0); return n; }
 static size_t m_next_oob(unsigned char *b, size_t n) { atomic_store(&srec(b, 0)->next, hdr(b)->max_series); return n; }
 static size_t m_next_foreign(unsigned char *b, size_t n) { atomic_store(&srec(b, 2)->next, 3); return n; }
+/* clang-format on */
 
 static const struct bad_case bad_cases[] = {
 	{ "empty file", m_len0, MSTORE_E_TRUNCATED },
@@ -561,8 +568,8 @@ START_TEST(test_bad_file)
 	errno = 0;
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_msg(r == NULL, "%s: opened a bad file", c->what);
-	ck_assert_msg(err == c->want, "%s: got %d (%s), want %d (%s)", c->what, err, mstore_strerror(err),
-	              c->want, mstore_strerror(c->want));
+	ck_assert_msg(err == c->want, "%s: got %d (%s), want %d (%s)", c->what, err,
+	              mstore_strerror(err), c->want, mstore_strerror(c->want));
 	ck_assert_int_eq(errno, EBADMSG);
 }
 END_TEST
@@ -582,19 +589,27 @@ START_TEST(test_bad_after_open)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(tu_find_family(r, "tu_requests_total", &f) == 0, "family not found");
 	/* series 1 links to itself */
-	ck_assert_int_eq(tu_patch(mut_path, soff + MSTORE_SERIES_REC_SIZE + (off_t)offsetof(struct mstore_series_rec, next),
-	                          &one, sizeof(one)), 0);
+	ck_assert_int_eq(tu_patch(mut_path,
+	                          soff + MSTORE_SERIES_REC_SIZE +
+	                                  (off_t)offsetof(struct mstore_series_rec, next),
+	                          &one, sizeof(one)),
+	                 0);
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), MSTORE_E_CORRUPT);
 	/* series 0's first label value now points outside the string region */
-	ck_assert_int_eq(tu_patch(mut_path, soff + (off_t)offsetof(struct mstore_series_rec, label), &bad_off,
-	                          sizeof(bad_off)), 0);
+	ck_assert_int_eq(tu_patch(mut_path, soff + (off_t)offsetof(struct mstore_series_rec, label),
+	                          &bad_off, sizeof(bad_off)),
+	                 0);
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), MSTORE_E_BOUNDS);
 	/* family 0's name now starts with a digit */
-	ck_assert_int_eq(tu_patch(mut_path, (off_t)(hdr(img)->string_off + frec(img, 0)->name.off), "9", 1), 0);
+	ck_assert_int_eq(
+	        tu_patch(mut_path, (off_t)(hdr(img)->string_off + frec(img, 0)->name.off), "9", 1),
+	        0);
 	ck_assert_int_eq(mstore_reader_family(r, 0, &g), MSTORE_E_CORRUPT);
 	/* header geometry changed under us: refresh refuses */
-	ck_assert_int_eq(tu_patch(mut_path, (off_t)offsetof(struct mstore_hdr, value_off), &soff, sizeof(soff)), 0);
+	ck_assert_int_eq(tu_patch(mut_path, (off_t)offsetof(struct mstore_hdr, value_off), &soff,
+	                          sizeof(soff)),
+	                 0);
 	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_CORRUPT);
 	ck_assert_uint_eq(mstore_reader_family_count(r), 0);
 	mstore_reader_close(r);
@@ -615,9 +630,15 @@ START_TEST(test_refresh_bad_new_record)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(mstore_gauge_family(st, "late", NULL, NULL, 0, NULL, &fam), 0);
 	/* img has the same capacities, hence the same offsets; type is byte 0 */
-	ck_assert_int_eq(tu_patch(mut_path, (off_t)(hdr(img)->family_off + 4 * MSTORE_FAMILY_REC_SIZE), "\x07", 1), 0);
+	ck_assert_int_eq(tu_patch(mut_path,
+	                          (off_t)(hdr(img)->family_off + 4 * MSTORE_FAMILY_REC_SIZE),
+	                          "\x07", 1),
+	                 0);
 	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_CORRUPT);
-	ck_assert_int_eq(tu_patch(mut_path, (off_t)(hdr(img)->family_off + 4 * MSTORE_FAMILY_REC_SIZE), "\x02", 1), 0);
+	ck_assert_int_eq(tu_patch(mut_path,
+	                          (off_t)(hdr(img)->family_off + 4 * MSTORE_FAMILY_REC_SIZE),
+	                          "\x02", 1),
+	                 0);
 	ck_assert_int_eq(mstore_reader_refresh(r), 1);
 	ck_assert_uint_eq(mstore_reader_family_count(r), 5);
 	mstore_reader_close(r);
@@ -701,7 +722,8 @@ START_TEST(test_fuzz_flips)
 		for (k = 0; k < flips; k++) {
 			size_t *rg = ranges[rand_r(&seed) % 5];
 
-			work[rg[0] + (size_t)rand_r(&seed) % rg[1]] ^= (unsigned char)(1 + rand_r(&seed) % 255);
+			work[rg[0] + (size_t)rand_r(&seed) % rg[1]] ^=
+			        (unsigned char)(1 + rand_r(&seed) % 255);
 		}
 		ck_assert_int_eq(tu_write_file(mut_path, work, img_len), 0);
 		r = mstore_reader_open(mut_path, &err);
@@ -809,7 +831,8 @@ static Suite *
 mstore_reader_suite(void)
 {
 	Suite *s = suite_create("mstore_reader");
-	TCase *core = tcase_create("core"), *errors = tcase_create("errors"), *limits = tcase_create("limits");
+	TCase *core = tcase_create("core"), *errors = tcase_create("errors"),
+	      *limits = tcase_create("limits");
 
 	tcase_add_checked_fixture(core, setup, teardown);
 	tcase_add_test(core, test_iterate_sample);
@@ -822,7 +845,8 @@ mstore_reader_suite(void)
 	tcase_add_test(core, test_counter_shard_sum);
 	suite_add_tcase(s, core);
 	tcase_add_checked_fixture(errors, setup, teardown);
-	tcase_add_loop_test(errors, test_bad_file, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+	tcase_add_loop_test(errors, test_bad_file, 0,
+	                    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(errors, test_bad_after_open);
 	tcase_add_test(errors, test_refresh_bad_new_record);
 	tcase_add_test(errors, test_snapshot_torn);

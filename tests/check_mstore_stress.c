@@ -22,20 +22,20 @@
 #include "mstore_layout.h"
 #include "testutil.h"
 
-#define STRESS_DEFAULT_ITERS 3000000UL
-#define STRESS_THREADS       2
-#define STRESS_TIMEOUT_S     600
-#define NBOUNDS              4
-#define NVALUES              (NBOUNDS + 1)
+#define STRESS_DEFAULT_ITERS  3000000UL
+#define STRESS_THREADS        2
+#define STRESS_TIMEOUT_S      600
+#define NBOUNDS               4
+#define NVALUES               (NBOUNDS + 1)
 #define REG_SERIES_PER_THREAD 500
 /* More threads than counter shards, in two waves (the second reuses the
  * shards the first gave back); each does iters / SHARD_ITERS_DIV updates. */
-#define SHARD_THREADS        (2 * MSTORE_COUNTER_SHARDS + 2)
-#define SHARD_WAVES          2
-#define SHARD_ITERS_DIV      4
-#define SHARD_ADD            3 /* every other update adds this (integral) */
-#define EXIT_VIOLATION       1
-#define EXIT_SETUP           2
+#define SHARD_THREADS   (2 * MSTORE_COUNTER_SHARDS + 2)
+#define SHARD_WAVES     2
+#define SHARD_ITERS_DIV 4
+#define SHARD_ADD       3 /* every other update adds this (integral) */
+#define EXIT_VIOLATION  1
+#define EXIT_SETUP      2
 
 /* Observed values: one per bucket, the last above every bound (+Inf).
  * All are multiples of 0.5, so every partial sum is exact. */
@@ -79,12 +79,16 @@ setup(void)
 	ck_assert_ptr_nonnull(tu_path(&dir, "store", path, sizeof(path)));
 	st = mstore_create(path, &o, &err);
 	ck_assert_msg(st != NULL, "%s", mstore_strerror(err));
-	ck_assert_int_eq(mstore_histogram_family(st, "stress_value", NULL, NULL, 0, NULL, NBOUNDS, bounds,
-	                                         &fam_hist), 0);
-	ck_assert_int_eq(mstore_counter_family(st, "stress_int_total", NULL, NULL, 0, NULL, &fam_int), 0);
-	ck_assert_int_eq(mstore_counter_family(st, "stress_frac_total", NULL, NULL, 0, NULL, &fam_frac), 0);
+	ck_assert_int_eq(mstore_histogram_family(st, "stress_value", NULL, NULL, 0, NULL, NBOUNDS,
+	                                         bounds, &fam_hist),
+	                 0);
+	ck_assert_int_eq(
+	        mstore_counter_family(st, "stress_int_total", NULL, NULL, 0, NULL, &fam_int), 0);
+	ck_assert_int_eq(
+	        mstore_counter_family(st, "stress_frac_total", NULL, NULL, 0, NULL, &fam_frac), 0);
 	ck_assert_int_eq(mstore_gauge_family(st, "stress_done", NULL, NULL, 0, NULL, &fam_done), 0);
-	ck_assert_int_eq(mstore_counter_family(st, "stress_reg_total", NULL, NULL, 2, ln, &fam_reg), 0);
+	ck_assert_int_eq(mstore_counter_family(st, "stress_reg_total", NULL, NULL, 2, ln, &fam_reg),
+	                 0);
 	ck_assert_int_eq(mstore_series_get(fam_hist, NULL, &s_hist), 0);
 	ck_assert_int_eq(mstore_series_get(fam_int, NULL, &s_int), 0);
 	ck_assert_int_eq(mstore_series_get(fam_frac, NULL, &s_frac), 0);
@@ -111,9 +115,12 @@ struct reader_ctx {
 };
 
 static int
-view_of(struct reader_ctx *c, uint32_t i, struct mstore_family_view *f, struct mstore_series_view *s)
+view_of(struct reader_ctx *c, uint32_t i, struct mstore_family_view *f,
+        struct mstore_series_view *s)
 {
-	return mstore_reader_family(c->r, i, f) == 0 && mstore_reader_series_first(c->r, f, s) == 1 ? 0 : -1;
+	return mstore_reader_family(c->r, i, f) == 0 && mstore_reader_series_first(c->r, f, s) == 1
+	               ? 0
+	               : -1;
 }
 
 static int
@@ -123,9 +130,9 @@ reader_setup(struct reader_ctx *c)
 
 	memset(c, 0, sizeof(*c));
 	c->r = mstore_reader_open(path, &err);
-	if (c->r == NULL || view_of(c, 0, &c->hist, &c->shist) != 0 || view_of(c, 1, &c->cint, &c->sint) != 0 ||
-	    view_of(c, 2, &c->cfrac, &c->sfrac) != 0 || view_of(c, 3, &c->done, &c->sdone) != 0 ||
-	    mstore_reader_family(c->r, 4, &c->reg) != 0)
+	if (c->r == NULL || view_of(c, 0, &c->hist, &c->shist) != 0 ||
+	    view_of(c, 1, &c->cint, &c->sint) != 0 || view_of(c, 2, &c->cfrac, &c->sfrac) != 0 ||
+	    view_of(c, 3, &c->done, &c->sdone) != 0 || mstore_reader_family(c->r, 4, &c->reg) != 0)
 		return -1;
 	return 0;
 }
@@ -149,8 +156,8 @@ hist_consistent(const struct mstore_snapshot *s, const struct mstore_snapshot *p
 }
 
 static void
-check_counter(struct reader_ctx *c, const struct mstore_family_view *f, const struct mstore_series_view *s,
-              double *last)
+check_counter(struct reader_ctx *c, const struct mstore_family_view *f,
+              const struct mstore_series_view *s, double *last)
 {
 	struct mstore_snapshot snap;
 
@@ -222,8 +229,10 @@ reader_main(int walk_registrations)
 		if (walk_registrations)
 			reader_walk_reg(&c);
 	}
-	printf("stress reader: %lu passes, %lu consistent histogram snapshots, %lu retries exhausted, "
-	       "%lu violations\n", c.stats.passes, c.stats.snapshots, c.stats.retries, c.stats.violations);
+	printf("stress reader: %lu passes, %lu consistent histogram snapshots, %lu retries "
+	       "exhausted, "
+	       "%lu violations\n",
+	       c.stats.passes, c.stats.snapshots, c.stats.retries, c.stats.violations);
 	(void)fflush(stdout);
 	mstore_reader_close(c.r);
 	_exit(c.stats.violations == 0 && c.stats.snapshots > 0 ? 0 : EXIT_VIOLATION);
@@ -298,7 +307,8 @@ finish(pid_t pid)
 
 	ck_assert_int_eq(mstore_gauge_set(s_done, 1), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader failed: status %d", status);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader failed: status %d",
+	              status);
 }
 
 static void

@@ -23,11 +23,11 @@
 #include "mstore_layout.h"
 #include "testutil.h"
 
-#define NTHREADS      4
-#define MANY_SERIES   1000
-#define LONG_BUF      (MSTORE_HELP_MAX + 16)
-#define FORK_INCS     2000000L /* per process in test_counter_fork */
-#define RECYCLE_INCS  1000     /* per thread in test_counter_shard_recycled */
+#define NTHREADS     4
+#define MANY_SERIES  1000
+#define LONG_BUF     (MSTORE_HELP_MAX + 16)
+#define FORK_INCS    2000000L /* per process in test_counter_fork */
+#define RECYCLE_INCS 1000     /* per thread in test_counter_shard_recycled */
 
 static struct tu_dir dir;
 static char store_path[TU_PATH_MAX];
@@ -59,7 +59,8 @@ nth_series(struct mstore_reader *r, const struct mstore_family_view *f, int k,
 {
 	int rc, i = 0;
 
-	for (rc = mstore_reader_series_first(r, f, s); rc == 1; rc = mstore_reader_series_next(r, f, s), i++)
+	for (rc = mstore_reader_series_first(r, f, s); rc == 1;
+	     rc = mstore_reader_series_next(r, f, s), i++)
 		if (i == k) {
 			ck_assert_int_eq(mstore_reader_snapshot(r, f, s, snap), 0);
 			return;
@@ -77,7 +78,9 @@ label_is(const struct mstore_series_view *s, int i, const char *v)
 
 START_TEST(test_create_file)
 {
-	struct mstore_options o = { .mode = 0640, .tick_interval_ms = 250, .flags = MSTORE_F_STATIC };
+	struct mstore_options o = { .mode = 0640,
+		                    .tick_interval_ms = 250,
+		                    .flags = MSTORE_F_STATIC };
 	char p[TU_PATH_MAX];
 	struct mstore *s2;
 	struct mstore_reader *r;
@@ -130,17 +133,21 @@ child_write(const char *path)
 
 	if (w == NULL)
 		return 2;
-	bad |= mstore_counter_family(w, "rt_requests_total", "Requests.\nSecond line \\ \xe6\x97\xa5", NULL, 2, ln, &c);
+	bad |= mstore_counter_family(w, "rt_requests_total",
+	                             "Requests.\nSecond line \\ \xe6\x97\xa5", NULL, 2, ln, &c);
 	bad |= mstore_series_get(c, v1, &c1) | mstore_series_get(c, v2, &c2);
 	bad |= mstore_counter_inc(c1) | mstore_counter_inc(c1) | mstore_counter_add(c1, 1e6);
-	bad |= mstore_counter_add(c2, 0.25) | mstore_counter_add(c2, 0.25) | mstore_counter_inc(c2) |
-	       mstore_counter_add(c2, 0.5);
+	bad |= mstore_counter_add(c2, 0.25) | mstore_counter_add(c2, 0.25) |
+	       mstore_counter_inc(c2) | mstore_counter_add(c2, 0.5);
 	bad |= mstore_gauge_family(w, "rt_level", NULL, NULL, 1, gl, &g);
 	for (i = 0; i < 4; i++)
 		bad |= mstore_series_get(g, gv[i], &gs[i]);
-	bad |= mstore_gauge_set(gs[0], NAN) | mstore_gauge_set(gs[1], INFINITY) | mstore_gauge_set(gs[2], -INFINITY);
-	bad |= mstore_gauge_set(gs[3], 10) | mstore_gauge_add(gs[3], 2.5) | mstore_gauge_sub(gs[3], 20);
-	bad |= mstore_histogram_family(w, "rt_latency_seconds", "Latency.", "seconds", 0, NULL, 3, bounds, &h);
+	bad |= mstore_gauge_set(gs[0], NAN) | mstore_gauge_set(gs[1], INFINITY) |
+	       mstore_gauge_set(gs[2], -INFINITY);
+	bad |= mstore_gauge_set(gs[3], 10) | mstore_gauge_add(gs[3], 2.5) |
+	       mstore_gauge_sub(gs[3], 20);
+	bad |= mstore_histogram_family(w, "rt_latency_seconds", "Latency.", "seconds", 0, NULL, 3,
+	                               bounds, &h);
 	bad |= mstore_series_get(h, NULL, &hs);
 	for (i = 0; i < 6; i++)
 		bad |= mstore_histogram_observe(hs, obs[i]);
@@ -160,7 +167,8 @@ check_counters(struct mstore_reader *r)
 
 	ck_assert_msg(tu_find_family(r, "rt_requests_total", &f) == 0, "family not found");
 	ck_assert_int_eq(f.type, MSTORE_COUNTER);
-	ck_assert_str_eq(f.help, "Requests.\nSecond line \\ \xe6\x97\xa5"); /* NUL-terminated in file */
+	ck_assert_str_eq(f.help,
+	                 "Requests.\nSecond line \\ \xe6\x97\xa5"); /* NUL-terminated in file */
 	ck_assert_uint_eq(f.unit_len, 0);
 	ck_assert_uint_eq(f.nlabels, 2);
 	ck_assert_int_eq(memcmp(f.label_name[1], "path", 4), 0);
@@ -299,7 +307,8 @@ reg_thread(void *p)
 
 	for (i = 0; i < MANY_SERIES / 10; i++) {
 		snprintf(buf, sizeof(buf), "v%d", i);
-		if (mstore_series_get(a->fam, v, &a->out[i]) != 0 || mstore_counter_inc(a->out[i]) != 0)
+		if (mstore_series_get(a->fam, v, &a->out[i]) != 0 ||
+		    mstore_counter_inc(a->out[i]) != 0)
 			a->out[i] = NULL;
 	}
 	return NULL;
@@ -317,7 +326,8 @@ START_TEST(test_threads_register)
 	struct mstore_snapshot snap;
 	int i, j, rc, n = 0, err;
 
-	ck_assert_int_eq(mstore_counter_family(st, "race_total", NULL, NULL, 1, ln, &args[0].fam), 0);
+	ck_assert_int_eq(mstore_counter_family(st, "race_total", NULL, NULL, 1, ln, &args[0].fam),
+	                 0);
 	for (i = 0; i < NTHREADS; i++) {
 		args[i].fam = args[0].fam;
 		ck_assert_int_eq(pthread_create(&t[i], NULL, reg_thread, &args[i]), 0);
@@ -330,7 +340,8 @@ START_TEST(test_threads_register)
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(tu_find_family(r, "race_total", &f) == 0, "family not found");
-	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1; rc = mstore_reader_series_next(r, &f, &s)) {
+	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
+	     rc = mstore_reader_series_next(r, &f, &s)) {
 		ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
 		ck_assert_double_eq(snap.value, NTHREADS);
 		n++;
@@ -375,7 +386,7 @@ first_counter(void)
 
 struct shard_arg {
 	struct mstore_series *c;
-	pthread_barrier_t *bar;  /* NULL: no waiting */
+	pthread_barrier_t *bar; /* NULL: no waiting */
 	uint64_t add;
 	long n;
 };
@@ -390,7 +401,8 @@ shard_thread(void *p)
 	int bad = 0;
 
 	for (i = 0; i < a->n; i++)
-		bad |= a->add == 1 ? mstore_counter_inc(a->c) : mstore_counter_add(a->c, (double)a->add);
+		bad |= a->add == 1 ? mstore_counter_inc(a->c)
+		                   : mstore_counter_add(a->c, (double)a->add);
 	if (a->bar != NULL) {
 		int rc = pthread_barrier_wait(a->bar);
 
@@ -533,8 +545,10 @@ START_TEST(test_counter_add_parts)
 	raw_counter(0, v);
 	memcpy(&d, &v[MSTORE_COUNTER_FRAC], sizeof(d));
 	ck_assert_double_eq(d, 0.25 + 1e300);
-	ck_assert_uint_eq(v[MSTORE_COUNTER_SHARED] + v[MSTORE_COUNTER_SHARD0] + v[MSTORE_COUNTER_SHARD0 + 1] +
-	                  v[MSTORE_COUNTER_SHARD0 + 2] + v[MSTORE_COUNTER_SHARD0 + 3], 41);
+	ck_assert_uint_eq(v[MSTORE_COUNTER_SHARED] + v[MSTORE_COUNTER_SHARD0] +
+	                          v[MSTORE_COUNTER_SHARD0 + 1] + v[MSTORE_COUNTER_SHARD0 + 2] +
+	                          v[MSTORE_COUNTER_SHARD0 + 3],
+	                  41);
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(tu_find_family(r, "shard_total", &f) == 0, "family not found");
@@ -591,19 +605,26 @@ exists(const char *p)
  */
 START_TEST(test_stale_tmp_removed)
 {
-	char dead[TU_PATH_MAX], live[TU_PATH_MAX], zero[TU_PATH_MAX], tail[TU_PATH_MAX], other[TU_PATH_MAX],
-	     link[TU_PATH_MAX], target[TU_PATH_MAX], sub[TU_PATH_MAX];
+	char dead[TU_PATH_MAX], live[TU_PATH_MAX], zero[TU_PATH_MAX], tail[TU_PATH_MAX],
+	        other[TU_PATH_MAX], link[TU_PATH_MAX], target[TU_PATH_MAX], sub[TU_PATH_MAX];
 	pid_t d1 = dead_pid(), d2 = dead_pid(), d3 = dead_pid();
 	struct mstore *s2;
 	int err;
 
 	ck_assert_int_eq(kill(d1, 0), -1); /* the pids are free (not reused yet) */
-	ck_assert_int_eq(tu_write_file(pid_path(dead, sizeof(dead), "store.tmp.", d1, ""), "x", 1), 0);
-	ck_assert_int_eq(tu_write_file(pid_path(live, sizeof(live), "store.tmp.", getppid(), ""), "x", 1), 0);
-	ck_assert_int_eq(tu_write_file(pid_path(zero, sizeof(zero), "store.tmp.0", d1, ""), "x", 1), 0);
-	ck_assert_int_eq(tu_write_file(pid_path(tail, sizeof(tail), "store.tmp.", d1, "x"), "x", 1), 0);
-	ck_assert_int_eq(tu_write_file(pid_path(other, sizeof(other), "other.tmp.", d1, ""), "x", 1), 0);
-	ck_assert_int_eq(tu_write_file(pid_path(target, sizeof(target), "target", d2, ""), "x", 1), 0);
+	ck_assert_int_eq(tu_write_file(pid_path(dead, sizeof(dead), "store.tmp.", d1, ""), "x", 1),
+	                 0);
+	ck_assert_int_eq(
+	        tu_write_file(pid_path(live, sizeof(live), "store.tmp.", getppid(), ""), "x", 1),
+	        0);
+	ck_assert_int_eq(tu_write_file(pid_path(zero, sizeof(zero), "store.tmp.0", d1, ""), "x", 1),
+	                 0);
+	ck_assert_int_eq(tu_write_file(pid_path(tail, sizeof(tail), "store.tmp.", d1, "x"), "x", 1),
+	                 0);
+	ck_assert_int_eq(
+	        tu_write_file(pid_path(other, sizeof(other), "other.tmp.", d1, ""), "x", 1), 0);
+	ck_assert_int_eq(tu_write_file(pid_path(target, sizeof(target), "target", d2, ""), "x", 1),
+	                 0);
 	ck_assert_int_eq(symlink(target, pid_path(link, sizeof(link), "store.tmp.", d2, "")), 0);
 	ck_assert_int_eq(mkdir(pid_path(sub, sizeof(sub), "store.tmp.", d3, ""), 0700), 0);
 	s2 = mstore_create(store_path, NULL, &err); /* replaces the fixture's file */
@@ -633,8 +654,8 @@ struct fam_case {
 	int want_errno;
 };
 
-static char long_name[MSTORE_NAME_MAX + 2];   /* 129 chars */
-static char max_name[MSTORE_NAME_MAX + 1];    /* 128 chars */
+static char long_name[MSTORE_NAME_MAX + 2]; /* 129 chars */
+static char max_name[MSTORE_NAME_MAX + 1];  /* 128 chars */
 static char long_help[LONG_BUF];
 static char long_unit[MSTORE_UNIT_MAX + 2];
 
@@ -645,18 +666,81 @@ static const struct fam_case fam_cases[] = {
 	{ MSTORE_GAUGE, "a-b", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
 	{ MSTORE_GAUGE, "caf\xc3\xa9", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
 	{ MSTORE_GAUGE, "__x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
-	{ MSTORE_GAUGE, long_name, NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
-	{ MSTORE_GAUGE, "g", long_help, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
+	{ MSTORE_GAUGE,
+	  long_name,
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_TOO_LONG,
+	  ENAMETOOLONG },
+	{ MSTORE_GAUGE,
+	  "g",
+	  long_help,
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_TOO_LONG,
+	  ENAMETOOLONG },
 	{ MSTORE_GAUGE, "g", "bad \xff", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g", "overlong \xc0\xaf", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g", "surrogate \xed\xa0\x80", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
+	{ MSTORE_GAUGE,
+	  "g",
+	  "overlong \xc0\xaf",
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_INVAL,
+	  EINVAL },
+	{ MSTORE_GAUGE,
+	  "g",
+	  "surrogate \xed\xa0\x80",
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_INVAL,
+	  EINVAL },
 	{ MSTORE_GAUGE, "g", "cut \xe6\x97", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g_x", NULL, long_unit, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
+	{ MSTORE_GAUGE,
+	  "g_x",
+	  NULL,
+	  long_unit,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_TOO_LONG,
+	  ENAMETOOLONG },
 	{ MSTORE_GAUGE, "g_x", NULL, "a-b", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
 	{ MSTORE_GAUGE, "g_bytes", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
 	{ MSTORE_GAUGE, "gseconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
-	{ MSTORE_GAUGE, "g_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
-	{ MSTORE_COUNTER, "c_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
+	{ MSTORE_GAUGE,
+	  "g_seconds_total",
+	  NULL,
+	  "seconds",
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_UNIT,
+	  EINVAL },
+	{ MSTORE_COUNTER,
+	  "c_total",
+	  NULL,
+	  "seconds",
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_UNIT,
+	  EINVAL },
 	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
 	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "1x" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
 	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "a:b" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
@@ -664,29 +748,126 @@ static const struct fam_case fam_cases[] = {
 	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "__name__" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
 	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 1, { "le" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
 	{ MSTORE_GAUGE, "g", NULL, NULL, 2, { "a", "a" }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { long_name }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
-	{ MSTORE_GAUGE, "g", NULL, NULL, MSTORE_MAX_LABELS + 1,
-	  { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q" }, 0, { 0 },
-	  MSTORE_E_TOO_MANY, E2BIG },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, MSTORE_MAX_BUCKETS + 1, { 0 }, MSTORE_E_TOO_MANY, E2BIG },
+	{ MSTORE_GAUGE,
+	  "g",
+	  NULL,
+	  NULL,
+	  1,
+	  { long_name },
+	  0,
+	  { 0 },
+	  MSTORE_E_TOO_LONG,
+	  ENAMETOOLONG },
+	{ MSTORE_GAUGE,
+	  "g",
+	  NULL,
+	  NULL,
+	  MSTORE_MAX_LABELS + 1,
+	  { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q" },
+	  0,
+	  { 0 },
+	  MSTORE_E_TOO_MANY,
+	  E2BIG },
+	{ MSTORE_HISTOGRAM,
+	  "h",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  MSTORE_MAX_BUCKETS + 1,
+	  { 0 },
+	  MSTORE_E_TOO_MANY,
+	  E2BIG },
 	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, 1 }, MSTORE_E_BUCKETS, EINVAL },
 	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 2, 1 }, MSTORE_E_BUCKETS, EINVAL },
 	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { NAN }, MSTORE_E_BUCKETS, EINVAL },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, INFINITY }, MSTORE_E_BUCKETS, EINVAL },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { -INFINITY }, MSTORE_E_BUCKETS, EINVAL },
+	{ MSTORE_HISTOGRAM,
+	  "h",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  2,
+	  { 1, INFINITY },
+	  MSTORE_E_BUCKETS,
+	  EINVAL },
+	{ MSTORE_HISTOGRAM,
+	  "h",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  1,
+	  { -INFINITY },
+	  MSTORE_E_BUCKETS,
+	  EINVAL },
 	/* clashes with the families registered by register_existing() */
-	{ MSTORE_GAUGE, "dup_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_GAUGE,
+	  "dup_total",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_DUPLICATE,
+	  EEXIST },
 	{ MSTORE_GAUGE, "dup", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_GAUGE, "hist_count", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_COUNTER, "hist_bucket", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_HISTOGRAM, "gauge_x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_HISTOGRAM, "gauge", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
+	{ MSTORE_GAUGE,
+	  "hist_count",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_DUPLICATE,
+	  EEXIST },
+	{ MSTORE_COUNTER,
+	  "hist_bucket",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_DUPLICATE,
+	  EEXIST },
+	{ MSTORE_HISTOGRAM,
+	  "gauge_x",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_DUPLICATE,
+	  EEXIST },
+	{ MSTORE_HISTOGRAM,
+	  "gauge",
+	  NULL,
+	  NULL,
+	  0,
+	  { NULL },
+	  0,
+	  { 0 },
+	  MSTORE_E_DUPLICATE,
+	  EEXIST },
 	/* accepted edge cases */
 	{ MSTORE_GAUGE, max_name, NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0 },
 	{ MSTORE_GAUGE, "a:b_c9", "", "", 1, { "le" }, 0, { 0 }, 0, 0 },
 	{ MSTORE_COUNTER, "c_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, 0, 0 },
 	{ MSTORE_COUNTER, "c_seconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, 0, 0 },
-	{ MSTORE_HISTOGRAM, "h_bytes", "caf\xc3\xa9 \xf0\x9f\x8d\xb0", "bytes", 1, { "_x" }, 2, { -1, 1 }, 0, 0 },
+	{ MSTORE_HISTOGRAM,
+	  "h_bytes",
+	  "caf\xc3\xa9 \xf0\x9f\x8d\xb0",
+	  "bytes",
+	  1,
+	  { "_x" },
+	  2,
+	  { -1, 1 },
+	  0,
+	  0 },
 };
 
 static void
@@ -720,8 +901,8 @@ register_case(const struct fam_case *c, struct mstore_family **f)
 	case MSTORE_GAUGE:
 		return mstore_gauge_family(st, c->name, c->help, c->unit, c->nlabels, l, f);
 	default:
-		return mstore_histogram_family(st, c->name, c->help, c->unit, c->nlabels, l, c->nbounds,
-		                               c->bounds, f);
+		return mstore_histogram_family(st, c->name, c->help, c->unit, c->nlabels, l,
+		                               c->nbounds, c->bounds, f);
 	}
 }
 
@@ -736,8 +917,8 @@ START_TEST(test_family_errors)
 	register_existing();
 	errno = 0;
 	rc = register_case(c, &f);
-	ck_assert_msg(rc == c->want, "case %d (%s): got %d (%s), want %d", _i, c->name ? c->name : "NULL",
-	              rc, mstore_strerror(rc), c->want);
+	ck_assert_msg(rc == c->want, "case %d (%s): got %d (%s), want %d", _i,
+	              c->name ? c->name : "NULL", rc, mstore_strerror(rc), c->want);
 	if (rc != 0) {
 		ck_assert_int_eq(errno, c->want_errno);
 		ck_assert_ptr_null(f);
@@ -756,7 +937,8 @@ START_TEST(test_family_null_out)
 {
 	ck_assert_int_eq(mstore_gauge_family(st, "g", NULL, NULL, 0, NULL, NULL), MSTORE_E_INVAL);
 	ck_assert_int_eq(mstore_gauge_family(NULL, "g", NULL, NULL, 0, NULL, NULL), MSTORE_E_INVAL);
-	ck_assert_int_eq(mstore_histogram_family(st, "h", NULL, NULL, 0, NULL, 2, NULL, NULL), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_histogram_family(st, "h", NULL, NULL, 0, NULL, 2, NULL, NULL),
+	                 MSTORE_E_INVAL);
 }
 END_TEST
 
@@ -893,11 +1075,11 @@ START_TEST(test_validators)
 	ck_assert_int_eq(mstore_valid_label_name(":x", 2), 0);
 	ck_assert_int_eq(mstore_valid_utf8("", 0), 1);
 	ck_assert_int_eq(mstore_valid_utf8("a\0b", 3), 1);
-	ck_assert_int_eq(mstore_valid_utf8("\xf4\x8f\xbf\xbf", 4), 1);  /* U+10FFFF */
-	ck_assert_int_eq(mstore_valid_utf8("\xf4\x90\x80\x80", 4), 0);  /* > U+10FFFF */
-	ck_assert_int_eq(mstore_valid_utf8("\xe0\x80\xaf", 3), 0);      /* overlong */
-	ck_assert_int_eq(mstore_valid_utf8("\xf0\x80\x80\xaf", 4), 0);  /* overlong */
-	ck_assert_int_eq(mstore_valid_utf8("\xed\xbf\xbf", 3), 0);      /* surrogate */
+	ck_assert_int_eq(mstore_valid_utf8("\xf4\x8f\xbf\xbf", 4), 1); /* U+10FFFF */
+	ck_assert_int_eq(mstore_valid_utf8("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	ck_assert_int_eq(mstore_valid_utf8("\xe0\x80\xaf", 3), 0);     /* overlong */
+	ck_assert_int_eq(mstore_valid_utf8("\xf0\x80\x80\xaf", 4), 0); /* overlong */
+	ck_assert_int_eq(mstore_valid_utf8("\xed\xbf\xbf", 3), 0);     /* surrogate */
 	ck_assert_int_eq(mstore_valid_utf8("abcdefgh\xc3\xa9ijklmnop", 18), 1);
 	ck_assert_int_eq(mstore_valid_utf8("abcdefghijklmno\x80", 16), 0);
 	ck_assert_int_eq(mstore_valid_utf8("\xc3", 1), 0);
@@ -910,8 +1092,10 @@ END_TEST
 static struct mstore *
 small_store(uint32_t fams, uint32_t series, uint32_t slots, uint32_t strings)
 {
-	struct mstore_options o = { .max_families = fams, .max_series = series, .value_slots = slots,
-	                            .string_bytes = strings };
+	struct mstore_options o = { .max_families = fams,
+		                    .max_series = series,
+		                    .value_slots = slots,
+		                    .string_bytes = strings };
 	char p[TU_PATH_MAX];
 	int err;
 	struct mstore *s;
@@ -929,7 +1113,8 @@ START_TEST(test_family_space)
 
 	ck_assert_int_eq(mstore_gauge_family(s, "a", NULL, NULL, 0, NULL, &f), 0);
 	ck_assert_int_eq(mstore_gauge_family(s, "b", NULL, NULL, 0, NULL, &f), 0);
-	ck_assert_int_eq(mstore_gauge_family(s, "c", NULL, NULL, 0, NULL, &f), MSTORE_E_NO_FAMILY_SPACE);
+	ck_assert_int_eq(mstore_gauge_family(s, "c", NULL, NULL, 0, NULL, &f),
+	                 MSTORE_E_NO_FAMILY_SPACE);
 	ck_assert_int_eq(errno, ENOSPC);
 	mstore_close(s);
 }
@@ -957,14 +1142,16 @@ START_TEST(test_value_space)
 {
 	static const double bounds[] = { 1, 2 };
 	/* one slot short of a counter plus a 2-bound histogram */
-	struct mstore *s = small_store(0, 0, mstore_value_slots(MSTORE_COUNTER, 0) +
-	                                     mstore_value_slots(MSTORE_HISTOGRAM, 2) - 1, 0);
+	struct mstore *s = small_store(0, 0,
+	                               mstore_value_slots(MSTORE_COUNTER, 0) +
+	                                       mstore_value_slots(MSTORE_HISTOGRAM, 2) - 1,
+	                               0);
 	struct mstore_family *c, *h;
 	struct mstore_series *x;
 
 	ck_assert_int_eq(mstore_counter_family(s, "c_total", NULL, NULL, 0, NULL, &c), 0);
 	ck_assert_int_eq(mstore_histogram_family(s, "h", NULL, NULL, 0, NULL, 2, bounds, &h), 0);
-	ck_assert_int_eq(mstore_series_get(c, NULL, &x), 0);          /* 6 slots */
+	ck_assert_int_eq(mstore_series_get(c, NULL, &x), 0);                       /* 6 slots */
 	ck_assert_int_eq(mstore_series_get(h, NULL, &x), MSTORE_E_NO_VALUE_SPACE); /* needs 6 */
 	ck_assert_int_eq(errno, ENOSPC);
 	mstore_close(s);
@@ -980,12 +1167,13 @@ START_TEST(test_string_space)
 	struct mstore_series *x;
 
 	/* 1 byte is the shared empty string; "g" + NUL and "k" + NUL: 5 used. */
-	ck_assert_int_eq(mstore_gauge_family(s, "h", "0123456789012345678901234567890", NULL, 0, NULL, &f),
-	                 MSTORE_E_NO_STRING_SPACE);
+	ck_assert_int_eq(
+	        mstore_gauge_family(s, "h", "0123456789012345678901234567890", NULL, 0, NULL, &f),
+	        MSTORE_E_NO_STRING_SPACE);
 	ck_assert_int_eq(errno, ENOSPC);
 	ck_assert_int_eq(mstore_gauge_family(s, "g", NULL, NULL, 1, ln, &f), 0);
-	ck_assert_int_eq(mstore_series_get(f, v, &x), 0);      /* 11 more: 16 */
-	v[0] = "0123456789abcdef";                               /* 17 more: 33 > 32 */
+	ck_assert_int_eq(mstore_series_get(f, v, &x), 0); /* 11 more: 16 */
+	v[0] = "0123456789abcdef";                        /* 17 more: 33 > 32 */
 	ck_assert_int_eq(mstore_series_get(f, v, &x), MSTORE_E_NO_STRING_SPACE);
 	mstore_close(s);
 }
@@ -994,7 +1182,7 @@ END_TEST
 START_TEST(test_max_labels_buckets)
 {
 	static const char *const ln[MSTORE_MAX_LABELS] = { "a", "b", "c", "d", "e", "f", "g", "h",
-	                                                   "i", "j", "k", "l", "m", "n", "o", "p" };
+		                                           "i", "j", "k", "l", "m", "n", "o", "p" };
 	double bounds[MSTORE_MAX_BUCKETS];
 	struct mstore_family *f;
 	struct mstore_series *x;
@@ -1007,10 +1195,12 @@ START_TEST(test_max_labels_buckets)
 	for (i = 0; i < MSTORE_MAX_BUCKETS; i++)
 		bounds[i] = i * 0.5;
 	ck_assert_int_eq(mstore_histogram_family(st, "big", NULL, NULL, MSTORE_MAX_LABELS, ln,
-	                                         MSTORE_MAX_BUCKETS, bounds, &f), 0);
+	                                         MSTORE_MAX_BUCKETS, bounds, &f),
+	                 0);
 	ck_assert_int_eq(mstore_series_get(f, ln, &x), 0);
 	for (i = 0; i <= MSTORE_MAX_BUCKETS; i++)
-		ck_assert_int_eq(mstore_histogram_observe(x, i * 0.5), 0); /* one per bucket, incl +Inf */
+		ck_assert_int_eq(mstore_histogram_observe(x, i * 0.5),
+		                 0); /* one per bucket, incl +Inf */
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_msg(tu_find_family(r, "big", &fv) == 0, "family not found");
@@ -1058,7 +1248,8 @@ START_TEST(test_bucket_placement)
 		memset(want, 0, sizeof want);
 		(void)snprintf(name, sizeof name, "place_%d", nb);
 		ck_assert_int_eq(mstore_histogram_family(st, name, NULL, NULL, 0, NULL, (size_t)nb,
-		                                         bounds, &f), 0);
+		                                         bounds, &f),
+		                 0);
 		ck_assert_int_eq(mstore_series_get(f, NULL, &x), 0);
 		for (i = 0; i < np; i++) {
 			int b = 0;
@@ -1075,8 +1266,9 @@ START_TEST(test_bucket_placement)
 		for (i = 1; i <= nb; i++)
 			want[i] += want[i - 1]; /* the reader reports cumulative counts */
 		for (i = 0; i <= nb; i++)
-			ck_assert_msg(snap.bucket[i] == want[i], "%d bounds: bucket %d has %llu, want %llu",
-			              nb, i, (unsigned long long)snap.bucket[i],
+			ck_assert_msg(snap.bucket[i] == want[i],
+			              "%d bounds: bucket %d has %llu, want %llu", nb, i,
+			              (unsigned long long)snap.bucket[i],
 			              (unsigned long long)want[i]);
 		mstore_reader_close(r);
 	}
@@ -1110,7 +1302,8 @@ static Suite *
 mstore_writer_suite(void)
 {
 	Suite *s = suite_create("mstore_writer");
-	TCase *core = tcase_create("core"), *errors = tcase_create("errors"), *limits = tcase_create("limits");
+	TCase *core = tcase_create("core"), *errors = tcase_create("errors"),
+	      *limits = tcase_create("limits");
 
 	tcase_add_checked_fixture(core, setup, teardown);
 	tcase_add_test(core, test_create_file);
@@ -1126,7 +1319,8 @@ mstore_writer_suite(void)
 	tcase_add_test(core, test_stale_tmp_removed);
 	suite_add_tcase(s, core);
 	tcase_add_checked_fixture(errors, setup, teardown);
-	tcase_add_loop_test(errors, test_family_errors, 0, (int)(sizeof(fam_cases) / sizeof(fam_cases[0])));
+	tcase_add_loop_test(errors, test_family_errors, 0,
+	                    (int)(sizeof(fam_cases) / sizeof(fam_cases[0])));
 	tcase_add_test(errors, test_family_null_out);
 	tcase_add_test(errors, test_series_errors);
 	tcase_add_test(errors, test_update_errors);

@@ -23,13 +23,13 @@
 #include "sim_shop.h"
 #include "sim_store.h"
 
-#define TICK_S 1.0
-#define LONG_RUN_TICKS 3000
+#define TICK_S          1.0
+#define LONG_RUN_TICKS  3000
 #define SHORT_RUN_TICKS 300
 /* Largest latency the model may report: the timeout is below the top bound. */
 #define MAX_LATENCY_S 10.0
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
+#define FNV_OFFSET    0xcbf29ce484222325ULL
+#define FNV_PRIME     0x100000001b3ULL
 
 /* ---- a sink that tallies and fingerprints events ---------------------- */
 
@@ -42,10 +42,11 @@ struct tally {
 	unsigned long errors[SIM_ERROR_KIND_COUNT];
 	int bad_latency;
 	int bad_order;
-	int fail_with;   /* nonzero: every callback returns this */
+	int fail_with; /* nonzero: every callback returns this */
 };
 
-static void mix(struct tally *t, const void *p, size_t n)
+static void
+mix(struct tally *t, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 
@@ -53,7 +54,8 @@ static void mix(struct tally *t, const void *p, size_t n)
 		t->hash = (t->hash ^ b[i]) * FNV_PRIME;
 }
 
-static int t_request(void *ctx, unsigned ep, enum sim_status st, double s)
+static int
+t_request(void *ctx, unsigned ep, enum sim_status st, double s)
 {
 	struct tally *t = ctx;
 
@@ -70,7 +72,8 @@ static int t_request(void *ctx, unsigned ep, enum sim_status st, double s)
 	return 0;
 }
 
-static int t_order(void *ctx, enum sim_outcome o, double euros)
+static int
+t_order(void *ctx, enum sim_outcome o, double euros)
 {
 	struct tally *t = ctx;
 
@@ -82,7 +85,8 @@ static int t_order(void *ctx, enum sim_outcome o, double euros)
 	return 0;
 }
 
-static int t_error(void *ctx, enum sim_error_kind k)
+static int
+t_error(void *ctx, enum sim_error_kind k)
 {
 	struct tally *t = ctx;
 
@@ -91,7 +95,8 @@ static int t_error(void *ctx, enum sim_error_kind k)
 	return 0;
 }
 
-static struct sim_sink tally_sink(struct tally *t)
+static struct sim_sink
+tally_sink(struct tally *t)
 {
 	struct sim_sink s = { t, t_request, t_order, t_error };
 
@@ -100,7 +105,8 @@ static struct sim_sink tally_sink(struct tally *t)
 	return s;
 }
 
-static uint64_t run_hash(uint64_t seed, int ticks)
+static uint64_t
+run_hash(uint64_t seed, int ticks)
 {
 	struct sim_shop shop;
 	struct tally t;
@@ -251,7 +257,7 @@ START_TEST(test_parse_stat)
 	/* A command name with spaces and parentheses; fields 4..24 hold
 	 * ten times their field number. */
 	static const char text[] = "1234 (a) b (c)) S 40 50 60 70 80 90 100 110 "
-		"120 130 140 150 160 170 180 190 200 210 220 230 240 250 260\n";
+	                           "120 130 140 150 160 170 180 190 200 210 220 230 240 250 260\n";
 	struct procstat st;
 
 	ck_assert_int_eq(procmetrics_parse_stat(text, &st), 0);
@@ -265,7 +271,9 @@ START_TEST(test_parse_stat)
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(procmetrics_parse_stat("1 (x) S 1 2 3\n", &st), -1);
 	ck_assert_int_eq(procmetrics_parse_stat("1 (x) S 4 5 6 7 8 9 10 11 12 13 "
-		"x 15 16 17 18 19 20 21 22 23 24", &st), -1);
+	                                        "x 15 16 17 18 19 20 21 22 23 24",
+	                                        &st),
+	                 -1);
 }
 END_TEST
 
@@ -279,7 +287,9 @@ START_TEST(test_parse_statm_btime)
 	ck_assert_uint_eq(res, 300);
 	ck_assert_int_eq(procmetrics_parse_statm("2000\n", &size, &res), -1);
 	ck_assert_int_eq(procmetrics_parse_btime("cpu  1 2 3\nintr 5 6\nbtime 1700000000\n"
-		"processes 9\n", &bt), 0);
+	                                         "processes 9\n",
+	                                         &bt),
+	                 0);
 	ck_assert_int_eq(bt, 1700000000LL);
 	ck_assert_int_eq(procmetrics_parse_btime("cpu 1\nxbtime 5\n", &bt), -1);
 	ck_assert_int_eq(procmetrics_parse_btime("btime x\n", &bt), -1);
@@ -317,26 +327,29 @@ END_TEST
 static char tmpdir[64];
 static char store_path[128];
 
-static void store_setup(void)
+static void
+store_setup(void)
 {
 	strcpy(tmpdir, "/tmp/check_sim.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 	snprintf(store_path, sizeof store_path, "%s/metrics.store", tmpdir);
 }
 
-static void store_teardown(void)
+static void
+store_teardown(void)
 {
-	(void)unlink(store_path);  /* may not exist: the test decides */
+	(void)unlink(store_path); /* may not exist: the test decides */
 	(void)rmdir(tmpdir);
 }
 
-static int name_is(const char *p, uint32_t len, const char *want)
+static int
+name_is(const char *p, uint32_t len, const char *want)
 {
 	return strlen(want) == len && memcmp(p, want, len) == 0;
 }
 
-static void family(struct mstore_reader *r, const char *name,
-                   struct mstore_family_view *f)
+static void
+family(struct mstore_reader *r, const char *name, struct mstore_family_view *f)
 {
 	uint32_t n = mstore_reader_family_count(r);
 
@@ -348,7 +361,8 @@ static void family(struct mstore_reader *r, const char *name,
 	ck_abort_msg("family %s not found", name);
 }
 
-static int route_index(const struct mstore_series_view *s, unsigned label)
+static int
+route_index(const struct mstore_series_view *s, unsigned label)
 {
 	for (int r = 0; r < SIM_ROUTE_COUNT; r++)
 		if (name_is(s->label_value[label], s->label_value_len[label],
@@ -359,8 +373,9 @@ static int route_index(const struct mstore_series_view *s, unsigned label)
 }
 
 /* Sum of counter values (by route when label >= 0) or histogram counts. */
-static double read_family(struct mstore_reader *r, const char *name, int label,
-                          double by_route[SIM_ROUTE_COUNT], double *sum)
+static double
+read_family(struct mstore_reader *r, const char *name, int label, double by_route[SIM_ROUTE_COUNT],
+            double *sum)
 {
 	struct mstore_family_view f;
 	struct mstore_series_view s;
@@ -390,7 +405,8 @@ static double read_family(struct mstore_reader *r, const char *name, int label,
 	return total;
 }
 
-static void tick_into(struct sim_store *st, struct sim_shop *shop)
+static void
+tick_into(struct sim_store *st, struct sim_shop *shop)
 {
 	struct sim_sink sink = sim_store_sink(st);
 	struct procmetrics pm;
@@ -426,8 +442,8 @@ START_TEST(test_store_consistent)
 		for (int i = 0; i < 10; i++)
 			tick_into(&st, &shop);
 		requests = read_family(r, "shop_http_requests_total", 1, req, NULL);
-		ck_assert(read_family(r, "shop_http_request_duration_seconds", 0, lat, NULL)
-		          == requests);
+		ck_assert(read_family(r, "shop_http_request_duration_seconds", 0, lat, NULL) ==
+		          requests);
 		for (int k = 0; k < SIM_ROUTE_COUNT; k++)
 			ck_assert(req[k] == lat[k]);
 		orders = read_family(r, "shop_orders_total", -1, NULL, NULL);
@@ -474,11 +490,12 @@ START_TEST(test_store_unwritable)
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_ptr_null(st.failed);
 	ck_assert_ptr_null(st.st);
-	sim_store_close(&st);  /* harmless on a closed store */
+	sim_store_close(&st); /* harmless on a closed store */
 }
 END_TEST
 
-static Suite *sim_suite(void)
+static Suite *
+sim_suite(void)
 {
 	Suite *s = suite_create("sim");
 	TCase *shop = tcase_create("shop");
@@ -505,7 +522,8 @@ static Suite *sim_suite(void)
 	return s;
 }
 
-int main(void)
+int
+main(void)
 {
 	SRunner *sr = srunner_create(sim_suite());
 	int failed;

@@ -22,8 +22,12 @@
 #include <unistd.h>
 
 #define PATH_CAP 256
-#define OUT_CAP (256 * 1024)
-#define OK(expr) do { if ((rc = (expr)) != 0) goto fail; } while (0)
+#define OUT_CAP  (256 * 1024)
+#define OK(expr)                        \
+	do {                            \
+		if ((rc = (expr)) != 0) \
+			goto fail;      \
+	} while (0)
 
 static char out[OUT_CAP];
 
@@ -42,14 +46,14 @@ add_counters(struct mstore *st, enum expo_format f)
 	OK(mstore_counter_add(s, 41));
 	OK(mstore_series_get(fam, v2, &s));
 	OK(mstore_counter_add(s, 2.5));
-	OK(mstore_counter_family(st, "shop_billed_euros_total", "Euros billed.", "euros", 0,
-	                         NULL, &fam));
+	OK(mstore_counter_family(st, "shop_billed_euros_total", "Euros billed.", "euros", 0, NULL,
+	                         &fam));
 	OK(mstore_series_get(fam, NULL, &s));
 	OK(mstore_counter_add(s, 1e21));
 	/* Valid in both formats, but promtool's linter wants "_total". */
 	if (f == EXPO_OPENMETRICS) {
-		OK(mstore_counter_family(st, "legacy_requests", "Counter without suffix.", NULL,
-		                         0, NULL, &fam));
+		OK(mstore_counter_family(st, "legacy_requests", "Counter without suffix.", NULL, 0,
+		                         NULL, &fam));
 		OK(mstore_series_get(fam, NULL, &s));
 		OK(mstore_counter_inc(s));
 	}
@@ -61,16 +65,16 @@ static int
 add_gauges(struct mstore *st)
 {
 	static const double vals[] = { NAN, INFINITY, -INFINITY, -0.0, 1e-07, 0.1, -3 };
-	static const char *const names[] = { "nan", "inf", "-inf", "-0", "tiny", "tenth",
-		                             "a\"b\\c\nd" };
+	static const char *const names[] = { "nan",  "inf",   "-inf",      "-0",
+		                             "tiny", "tenth", "a\"b\\c\nd" };
 	static const char *const ls[] = { "room" };
 	struct mstore_family *fam;
 	struct mstore_series *s;
 	size_t i;
 	int rc;
 
-	OK(mstore_gauge_family(st, "room_temperature_celsius",
-	                       "Temperature in \"C\" \\ per\nroom.", "celsius", 1, ls, &fam));
+	OK(mstore_gauge_family(st, "room_temperature_celsius", "Temperature in \"C\" \\ per\nroom.",
+	                       "celsius", 1, ls, &fam));
 	for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		const char *v[] = { names[i] };
 
@@ -89,8 +93,7 @@ fail:
 static int
 add_histograms(struct mstore *st)
 {
-	static const double bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-		                         5, 10 };
+	static const double bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 	static const double neg[] = { -10, -1, 0, 1, 10 };
 	static const char *const ls[] = { "path" };
 	static const char *const v[] = { "/cart" };
@@ -103,16 +106,16 @@ add_histograms(struct mstore *st)
 	OK(mstore_series_get(fam, v, &s));
 	for (i = 0; i < 100; i++)
 		OK(mstore_histogram_observe(s, (i + 0.5) / 7));
-	OK(mstore_histogram_family(st, "shop_order_items", "Items per order.", NULL, 0, NULL,
-	                           3, bounds + 7, &fam));
+	OK(mstore_histogram_family(st, "shop_order_items", "Items per order.", NULL, 0, NULL, 3,
+	                           bounds + 7, &fam));
 	OK(mstore_series_get(fam, NULL, &s));
-	OK(mstore_histogram_family(st, "room_delta_celsius", "Temperature changes.",
-	                           "celsius", 0, NULL, 5, neg, &fam));
+	OK(mstore_histogram_family(st, "room_delta_celsius", "Temperature changes.", "celsius", 0,
+	                           NULL, 5, neg, &fam));
 	OK(mstore_series_get(fam, NULL, &s));
 	OK(mstore_histogram_observe(s, -2));
 	OK(mstore_histogram_observe(s, 3));
-	OK(mstore_histogram_family(st, "shop_refund_euros", "Refunds (negative).", "euros",
-	                           0, NULL, 2, bounds + 8, &fam));
+	OK(mstore_histogram_family(st, "shop_refund_euros", "Refunds (negative).", "euros", 0, NULL,
+	                           2, bounds + 8, &fam));
 	OK(mstore_series_get(fam, NULL, &s));
 	OK(mstore_histogram_observe(s, -4));
 fail:
@@ -123,8 +126,13 @@ static int
 dump(const char *path, enum expo_format f)
 {
 	static const struct expo_own own = {
-		.writer_up = 1, .have_store_age = 1, .store_age_seconds = 0.5,
-		.version = NULL, .store_format = 1, .scrapes = 3, .scrape_errors = 1,
+		.writer_up = 1,
+		.have_store_age = 1,
+		.store_age_seconds = 0.5,
+		.version = NULL,
+		.store_format = 1,
+		.scrapes = 3,
+		.scrape_errors = 1,
 	};
 	struct mstore *st;
 	struct mstore_reader *r = NULL;
@@ -162,7 +170,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	f = strcmp(argv[1], "text") == 0 ? EXPO_TEXT : EXPO_OPENMETRICS;
-	if (snprintf(dir, sizeof dir, "%s/expo_dump.XXXXXX", tmp ? tmp : "/tmp") >= (int)sizeof dir ||
+	if (snprintf(dir, sizeof dir, "%s/expo_dump.XXXXXX", tmp ? tmp : "/tmp") >=
+	            (int)sizeof dir ||
 	    mkdtemp(dir) == NULL ||
 	    snprintf(path, sizeof path, "%s/store", dir) >= (int)sizeof path) {
 		perror("expo_dump: temporary directory");

@@ -45,18 +45,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROG "mkstore"
+#define PROG                "mkstore"
 #define DEFAULT_INTERVAL_MS 200
-#define MS_PER_SEC 1000
-#define NS_PER_MS 1000000L
-#define INTERVAL_MAX_MS 3600000L
-#define SERIES_MAX 100000L
-#define LABEL_BUF 32
+#define MS_PER_SEC          1000
+#define NS_PER_MS           1000000L
+#define INTERVAL_MAX_MS     3600000L
+#define SERIES_MAX          100000L
+#define LABEL_BUF           32
 /* Capacity on top of --series for the fixed families (the library's
  * defaults, which they fit in), and string bytes per extra series (the
  * label value plus the library's per-string overhead, generously). */
-#define BASE_SERIES 4096
-#define BASE_STRING_BYTES (256 * 1024)
+#define BASE_SERIES             4096
+#define BASE_STRING_BYTES       (256 * 1024)
 #define STRING_BYTES_PER_SERIES 64
 /* Readable by the web server's user (the responder runs as www-data). */
 #define STORE_MODE 0644
@@ -65,8 +65,8 @@ struct mk_opts {
 	const char *path;
 	long interval_ms;
 	int is_static;
-	long run_ms;                /* 0: until a signal */
-	long stop_heartbeat_ms;     /* -1: never */
+	long run_ms;            /* 0: until a signal */
+	long stop_heartbeat_ms; /* -1: never */
 	long extra_series;
 	int corrupt_tail;
 };
@@ -108,10 +108,7 @@ parse_num(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-enum {
-	OPT_STORE = 256, OPT_INTERVAL, OPT_STATIC, OPT_RUN, OPT_STOP, OPT_SERIES,
-	OPT_CORRUPT_TAIL
-};
+enum { OPT_STORE = 256, OPT_INTERVAL, OPT_STATIC, OPT_RUN, OPT_STOP, OPT_SERIES, OPT_CORRUPT_TAIL };
 
 static int
 parse_opts(int argc, char **argv, struct mk_opts *o)
@@ -135,9 +132,15 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 	o->stop_heartbeat_ms = -1;
 	while (!bad && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
-		case OPT_STORE: o->path = optarg; break;
-		case OPT_STATIC: o->is_static = 1; break;
-		case OPT_CORRUPT_TAIL: o->corrupt_tail = 1; break;
+		case OPT_STORE:
+			o->path = optarg;
+			break;
+		case OPT_STATIC:
+			o->is_static = 1;
+			break;
+		case OPT_CORRUPT_TAIL:
+			o->corrupt_tail = 1;
+			break;
 		case OPT_INTERVAL:
 			bad = parse_num(optarg, 1, INTERVAL_MAX_MS, &o->interval_ms);
 			break;
@@ -151,8 +154,12 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 		case OPT_SERIES:
 			bad = parse_num(optarg, 0, SERIES_MAX, &o->extra_series);
 			break;
-		case 'h': usage(stdout); exit(0);
-		default: bad = -1; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			bad = -1;
+			break;
 		}
 	}
 	if (bad || optind != argc || o->path == NULL) {
@@ -171,8 +178,7 @@ fail(const char *what, int rc)
 }
 
 static int
-get(struct mstore_family *f, const char *const *values,
-    struct mstore_series **out)
+get(struct mstore_family *f, const char *const *values, struct mstore_series **out)
 {
 	int rc = mstore_series_get(f, values, out);
 
@@ -191,12 +197,12 @@ register_counters(struct mstore *st, struct mk_series *s)
 	int rc;
 
 	rc = mstore_counter_family(st, "mkstore_requests_total",
-	                           "Requests handled, by \\method\\ and code.\nSecond line.",
-	                           NULL, 2, lbl, &req);
+	                           "Requests handled, by \\method\\ and code.\nSecond line.", NULL,
+	                           2, lbl, &req);
 	if (rc != 0)
 		return fail("counter family", rc);
-	rc = mstore_counter_family(st, "mkstore_sent_bytes_total",
-	                           "Bytes sent.", "bytes", 0, NULL, &bytes);
+	rc = mstore_counter_family(st, "mkstore_sent_bytes_total", "Bytes sent.", "bytes", 0, NULL,
+	                           &bytes);
 	if (rc != 0)
 		return fail("counter family with unit", rc);
 	if (get(req, v_ok, &s->get_ok) || get(req, v_err, &s->post_err) ||
@@ -215,14 +221,14 @@ register_gauges(struct mstore *st, struct mk_series *s)
 	struct mstore_family *temp, *inflight, *special;
 	int rc;
 
-	rc = mstore_gauge_family(st, "mkstore_temperature_celsius",
-	                         "Temperature.", "celsius", 1, lbl, &temp);
+	rc = mstore_gauge_family(st, "mkstore_temperature_celsius", "Temperature.", "celsius", 1,
+	                         lbl, &temp);
 	if (rc == 0)
-		rc = mstore_gauge_family(st, "mkstore_in_flight", "Requests in flight.",
-		                         NULL, 0, NULL, &inflight);
+		rc = mstore_gauge_family(st, "mkstore_in_flight", "Requests in flight.", NULL, 0,
+		                         NULL, &inflight);
 	if (rc == 0)
-		rc = mstore_gauge_family(st, "mkstore_special", "Special values.",
-		                         NULL, 1, kind, &special);
+		rc = mstore_gauge_family(st, "mkstore_special", "Special values.", NULL, 1, kind,
+		                         &special);
 	if (rc != 0)
 		return fail("gauge family", rc);
 	if (get(temp, v_room, &s->temp) || get(inflight, NULL, &s->inflight) ||
@@ -241,9 +247,8 @@ register_histograms(struct mstore *st, struct mk_series *s)
 	struct mstore_family *lat;
 	int rc;
 
-	rc = mstore_histogram_family(st, "mkstore_latency_seconds",
-	                             "Request latency.", "seconds", 1, lbl,
-	                             sizeof bounds / sizeof bounds[0], bounds, &lat);
+	rc = mstore_histogram_family(st, "mkstore_latency_seconds", "Request latency.", "seconds",
+	                             1, lbl, sizeof bounds / sizeof bounds[0], bounds, &lat);
 	if (rc != 0)
 		return fail("histogram family", rc);
 	if (get(lat, v_home, &s->lat_home) || get(lat, v_odd, &s->lat_odd))
@@ -265,8 +270,7 @@ register_bulk(struct mstore *st, long n)
 
 	if (n == 0)
 		return 0;
-	rc = mstore_gauge_family(st, "mkstore_bulk", "Many series.", NULL, 1, lbl,
-	                         &bulk);
+	rc = mstore_gauge_family(st, "mkstore_bulk", "Many series.", NULL, 1, lbl, &bulk);
 	if (rc != 0)
 		return fail("bulk family", rc);
 	for (i = 0; i < n; i++) {
@@ -291,11 +295,9 @@ register_corrupt(struct mstore *st)
 	size_t i;
 	int rc;
 
-	rc = mstore_histogram_family(st, CORRUPT_NAME,
-	                             "A histogram corrupted on purpose.", "seconds",
-	                             0, NULL,
-	                             sizeof corrupt_bounds / sizeof corrupt_bounds[0],
-	                             corrupt_bounds, &f);
+	rc = mstore_histogram_family(
+	        st, CORRUPT_NAME, "A histogram corrupted on purpose.", "seconds", 0, NULL,
+	        sizeof corrupt_bounds / sizeof corrupt_bounds[0], corrupt_bounds, &f);
 	if (rc != 0)
 		return fail("corrupt family", rc);
 	if (get(f, NULL, &s))
@@ -341,8 +343,7 @@ find_slots(unsigned char *b, size_t size, const char *name)
 		return (_Atomic uint64_t *)(void *)(b + h->value_off +
 		                                    (uint64_t)sr->value_off * MSTORE_SLOT_SIZE);
 	}
-	fprintf(stderr, PROG ": --corrupt-tail: no histogram series %s in the store\n",
-	        name);
+	fprintf(stderr, PROG ": --corrupt-tail: no histogram series %s in the store\n", name);
 	return NULL;
 }
 
@@ -428,8 +429,7 @@ run(struct mstore *st, const struct mk_series *s, const struct mk_opts *o)
 		/* a static store is written once: its values never change */
 		if ((!o->is_static || tick == 0) && update(s, tick) != 0)
 			return -1;
-		if (!o->is_static && (o->stop_heartbeat_ms < 0 ||
-		                      elapsed < o->stop_heartbeat_ms)) {
+		if (!o->is_static && (o->stop_heartbeat_ms < 0 || elapsed < o->stop_heartbeat_ms)) {
 			int rc = mstore_heartbeat(st);
 
 			if (rc != 0)
@@ -475,8 +475,8 @@ main(int argc, char **argv)
 	if (o.extra_series > 0) {
 		/* the defaults hold only 4096 series: make room for --series */
 		so.max_series = (uint32_t)(BASE_SERIES + o.extra_series);
-		so.string_bytes = (uint32_t)(BASE_STRING_BYTES +
-		                             o.extra_series * STRING_BYTES_PER_SERIES);
+		so.string_bytes =
+		        (uint32_t)(BASE_STRING_BYTES + o.extra_series * STRING_BYTES_PER_SERIES);
 	}
 	st = mstore_create(o.path, &so, &err);
 	if (st == NULL) {
@@ -485,10 +485,9 @@ main(int argc, char **argv)
 		        err == MSTORE_E_SYS ? strerror(errno) : "");
 		return 1;
 	}
-	rc = register_counters(st, &s) || register_gauges(st, &s) ||
-	     register_histograms(st, &s) || register_bulk(st, o.extra_series) ||
-	     (o.corrupt_tail && (register_corrupt(st) || corrupt_tail(o.path))) ||
-	     run(st, &s, &o);
+	rc = register_counters(st, &s) || register_gauges(st, &s) || register_histograms(st, &s) ||
+	     register_bulk(st, o.extra_series) ||
+	     (o.corrupt_tail && (register_corrupt(st) || corrupt_tail(o.path))) || run(st, &s, &o);
 	mstore_close(st);
 	return rc == 0 ? 0 : 1;
 }

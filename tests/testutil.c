@@ -160,12 +160,13 @@ sample_counter(struct mstore *st)
 	struct mstore_family *f;
 	struct mstore_series *a, *b, *c;
 
-	if (mstore_counter_family(st, "tu_requests_total", "Requests served.", NULL, 2, labels, &f) != 0 ||
+	if (mstore_counter_family(st, "tu_requests_total", "Requests served.", NULL, 2, labels,
+	                          &f) != 0 ||
 	    mstore_series_get(f, get200, &a) != 0 || mstore_series_get(f, post200, &b) != 0 ||
 	    mstore_series_get(f, get500, &c) != 0)
 		return -1;
-	if (mstore_counter_inc(a) != 0 || mstore_counter_inc(a) != 0 || mstore_counter_inc(a) != 0 ||
-	    mstore_counter_add(b, 2.5) != 0)
+	if (mstore_counter_inc(a) != 0 || mstore_counter_inc(a) != 0 ||
+	    mstore_counter_inc(a) != 0 || mstore_counter_add(b, 2.5) != 0)
 		return -1;
 	return 0;
 }
@@ -176,7 +177,8 @@ sample_gauge(struct mstore *st)
 	struct mstore_family *f, *e;
 	struct mstore_series *s;
 
-	if (mstore_gauge_family(st, "tu_temperature_celsius", "Temperature.", "celsius", 0, NULL, &f) != 0 ||
+	if (mstore_gauge_family(st, "tu_temperature_celsius", "Temperature.", "celsius", 0, NULL,
+	                        &f) != 0 ||
 	    mstore_series_get(f, NULL, &s) != 0 || mstore_gauge_set(s, 21.5) != 0)
 		return -1;
 	return mstore_gauge_family(st, "tu_empty", NULL, NULL, 0, NULL, &e) != 0 ? -1 : 0;
@@ -194,8 +196,8 @@ sample_histogram(struct mstore *st)
 	struct mstore_series *a, *b;
 	size_t i;
 
-	if (mstore_histogram_family(st, "tu_latency_seconds", "Latency.", "seconds", 1, labels, 3, bounds,
-	                            &f) != 0 ||
+	if (mstore_histogram_family(st, "tu_latency_seconds", "Latency.", "seconds", 1, labels, 3,
+	                            bounds, &f) != 0 ||
 	    mstore_series_get(f, root, &a) != 0 || mstore_series_get(f, cart, &b) != 0)
 		return -1;
 	for (i = 0; i < sizeof(obs) / sizeof(obs[0]); i++)

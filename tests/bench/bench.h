@@ -16,13 +16,13 @@
 
 /* The standard workload: N counters and N gauges, H = max(1, N / 10)
  * histogram series, each histogram with BENCH_NBOUNDS finite buckets. */
-#define BENCH_NBOUNDS 11
-#define BENCH_HIST_DIVISOR 10  /* H = N / BENCH_HIST_DIVISOR, at least 1 */
-#define BENCH_N_MAX 1000000UL /* keeps 2N + H series under the store's 2^22 cap */
+#define BENCH_NBOUNDS      11
+#define BENCH_HIST_DIVISOR 10        /* H = N / BENCH_HIST_DIVISOR, at least 1 */
+#define BENCH_N_MAX        1000000UL /* keeps 2N + H series under the store's 2^22 cap */
 
 struct bench_workload {
-	unsigned long n;          /* counter and gauge series */
-	unsigned long h;          /* histogram series */
+	unsigned long n; /* counter and gauge series */
+	unsigned long h; /* histogram series */
 	struct mstore *st;
 	struct mstore_family *counters, *gauges, *histograms;
 };
@@ -38,8 +38,8 @@ unsigned long bench_samples(unsigned long n);
  * and register the three families; no series yet.  Returns 0, or -1 after a
  * message on stderr.  Close with bench_workload_close().
  */
-int bench_workload_create(struct bench_workload *w, const char *path,
-                          unsigned long n, uint32_t flags);
+int bench_workload_create(struct bench_workload *w, const char *path, unsigned long n,
+                          uint32_t flags);
 
 /* Create every series and give it its standard value.  0 or -1 (message). */
 int bench_workload_fill(struct bench_workload *w);

@@ -19,7 +19,8 @@ usage(void)
 	fputs("usage: metrics-bench populate N STORE\n"
 	      "       metrics-bench render N [REPS] [text|openmetrics]\n"
 	      "       metrics-bench update [ITERS [RUNS]]\n"
-	      "Results are printed as \"key value\" lines.\n", stderr);
+	      "Results are printed as \"key value\" lines.\n",
+	      stderr);
 }
 
 /* A static store (never reported stale) holding the workload of size N. */

@@ -17,22 +17,22 @@
 #include "expo.h"
 #include "resp_serve.h" /* RESP_BUF_SIZE */
 
-#define RENDER_BUDGET 2000000UL /* default REPS = budget / N, clamped below */
-#define RENDER_REPS_MIN 21UL
-#define RENDER_REPS_MAX 2001UL
+#define RENDER_BUDGET     2000000UL /* default REPS = budget / N, clamped below */
+#define RENDER_REPS_MIN   21UL
+#define RENDER_REPS_MAX   2001UL
 #define RENDER_REPS_LIMIT 1000000UL
-#define WARMUP_DIVISOR 10UL     /* warm-up renders: REPS / 10, at least ... */
-#define WARMUP_MIN 3UL
-#define NS_PER_US 1000.0
-#define Q_MEDIAN 0.5
-#define Q_P90 0.9
-#define PATH_CAP 4096
+#define WARMUP_DIVISOR    10UL /* warm-up renders: REPS / 10, at least ... */
+#define WARMUP_MIN        3UL
+#define NS_PER_US         1000.0
+#define Q_MEDIAN          0.5
+#define Q_P90             0.9
+#define PATH_CAP          4096
 
 struct render_run {
 	struct mstore_reader *r;
 	enum expo_format format;
 	struct expo_sink k;
-	size_t len;       /* body bytes of the last scrape */
+	size_t len; /* body bytes of the last scrape */
 };
 
 /* A full buffer: drop it (the responder sends it); grow only for a series
@@ -62,8 +62,7 @@ scrape(struct render_run *run)
 	int rc = mstore_reader_refresh(run->r);
 
 	if (rc < 0) {
-		fprintf(stderr, "metrics-bench: refresh failed: %s\n",
-		        mstore_strerror(rc));
+		fprintf(stderr, "metrics-bench: refresh failed: %s\n", mstore_strerror(rc));
 		return -1;
 	}
 	run->len = 0;
@@ -71,8 +70,7 @@ scrape(struct render_run *run)
 	rc = expo_render_stream(run->r, run->format, NULL, &run->k);
 	run->len += run->k.len;
 	if (rc != 0) {
-		fprintf(stderr, "metrics-bench: render failed: %s\n",
-		        expo_strerror(rc));
+		fprintf(stderr, "metrics-bench: render failed: %s\n", expo_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -107,8 +105,8 @@ default_reps(unsigned long n)
 
 /* Wall-clock and CPU time of each scrape, in microseconds. */
 static int
-timed_scrapes(struct render_run *run, double *us, double *cpu_us,
-              unsigned long reps, uint64_t *allocs)
+timed_scrapes(struct render_run *run, double *us, double *cpu_us, unsigned long reps,
+              uint64_t *allocs)
 {
 	unsigned long i;
 
@@ -128,8 +126,8 @@ timed_scrapes(struct render_run *run, double *us, double *cpu_us,
 }
 
 static void
-print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps,
-              size_t len, uint64_t allocs)
+print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps, size_t len,
+              uint64_t allocs)
 {
 	double min = bench_quantile(us, reps, 0.0);
 	double median = bench_quantile(us, reps, Q_MEDIAN);
@@ -154,8 +152,7 @@ print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps,
 
 /* Render the store at path reps times after a warm-up. */
 static int
-render_store(const char *path, unsigned long n, unsigned long reps,
-             enum expo_format format)
+render_store(const char *path, unsigned long n, unsigned long reps, enum expo_format format)
 {
 	struct render_run run = { .format = format };
 	unsigned long i, warmup = reps / WARMUP_DIVISOR;
@@ -169,8 +166,7 @@ render_store(const char *path, unsigned long n, unsigned long reps,
 	}
 	run.r = mstore_reader_open(path, &err);
 	if (run.r == NULL) {
-		fprintf(stderr, "metrics-bench: cannot open %s: %s\n", path,
-		        mstore_strerror(err));
+		fprintf(stderr, "metrics-bench: cannot open %s: %s\n", path, mstore_strerror(err));
 		goto out;
 	}
 	if (first_scrape(&run) != 0)
@@ -219,8 +215,7 @@ bench_render(int argc, char **argv)
 	n = bench_parse_count("N", argv[0], BENCH_N_MAX);
 	if (n == 0)
 		return EXIT_FAILURE;
-	reps = argc > 1 ? bench_parse_count("REPS", argv[1], RENDER_REPS_LIMIT)
-	                : default_reps(n);
+	reps = argc > 1 ? bench_parse_count("REPS", argv[1], RENDER_REPS_LIMIT) : default_reps(n);
 	if (reps == 0 || (argc > 2 && parse_format(argv[2], &format) != 0))
 		return EXIT_FAILURE;
 	if (bench_tmpdir(dir, path, sizeof(dir)) != 0)

@@ -18,28 +18,29 @@
 #include "bench.h"
 
 #define UPDATE_ITERS_DEFAULT 4000000UL
-#define UPDATE_ITERS_MAX 1000000000UL
-#define UPDATE_RUNS_DEFAULT 5UL
-#define UPDATE_RUNS_MAX 101UL
-#define THREADS 2
-#define Q_MEDIAN 0.5
-#define SUM_REL_TOLERANCE 1e-9 /* the two threads add in different orders */
-#define PATH_CAP 4096
+#define UPDATE_ITERS_MAX     1000000000UL
+#define UPDATE_RUNS_DEFAULT  5UL
+#define UPDATE_RUNS_MAX      101UL
+#define THREADS              2
+#define Q_MEDIAN             0.5
+#define SUM_REL_TOLERANCE    1e-9 /* the two threads add in different orders */
+#define PATH_CAP             4096
 
 /* Observed / set values, cycled with i & VALUE_MASK: every bucket of
  * bench_bounds (and +Inf) is hit, none on a bound. */
-#define NVALUES 16u
+#define NVALUES    16u
 #define VALUE_MASK (NVALUES - 1u)
 static const double values[NVALUES] = {
-	0.001, 0.007, 0.02, 0.03, 0.07, 0.2, 0.3, 0.7,
-	2.0, 3.0, 7.0, 20.0, 0.004, 0.04, 0.4, 4.0,
+	0.001, 0.007, 0.02, 0.03, 0.07, 0.2, 0.3, 0.7, 2.0, 3.0, 7.0, 20.0, 0.004, 0.04, 0.4, 4.0,
 };
 
 enum op { OP_COUNTER, OP_GAUGE, OP_HIST, OP_COUNT };
 enum mode { MODE_1T, MODE_2T, MODE_COUNT };
 
 static const char *const op_key[OP_COUNT] = {
-	"counter_inc", "gauge_set", "hist_observe",
+	"counter_inc",
+	"gauge_set",
+	"hist_observe",
 };
 static const char *const mode_suffix[MODE_COUNT] = { "", "_2t" };
 static const char *const mode_label[MODE_COUNT] = { "1t", "2t" };
@@ -56,7 +57,7 @@ struct worker {
 	struct update_bench *b;
 	enum op op;
 	struct mstore_series *s;
-	uint64_t elapsed_ns;  /* CPU time of the loop */
+	uint64_t elapsed_ns;   /* CPU time of the loop */
 	uint64_t wall0, wall1; /* wall-clock start and end of the loop */
 	int failed;
 };
@@ -123,8 +124,7 @@ concurrency(const struct worker *a, const struct worker *b)
 /* CPU ns per operation as each thread sees it (the slower thread counts);
  * CPU time, so that other load on the machine does not inflate it. */
 static int
-run_threads(struct update_bench *b, enum op op, int nthreads, double *ns,
-            double *cc)
+run_threads(struct update_bench *b, enum op op, int nthreads, double *ns, double *cc)
 {
 	struct worker wk[THREADS];
 	pthread_t tid[THREADS];
@@ -134,8 +134,9 @@ run_threads(struct update_bench *b, enum op op, int nthreads, double *ns,
 	if (pthread_barrier_init(&b->start, NULL, (unsigned)nthreads) != 0)
 		return -1;
 	for (i = 0; i < nthreads; i++) {
-		wk[i] = (struct worker){ .b = b, .op = op,
-		                         .s = b->series[op][nthreads > 1 ? MODE_2T : MODE_1T] };
+		wk[i] = (struct worker){ .b = b,
+			                 .op = op,
+			                 .s = b->series[op][nthreads > 1 ? MODE_2T : MODE_1T] };
 		if (pthread_create(&tid[i], NULL, worker_main, &wk[i]) != 0)
 			break;
 		started++;
@@ -166,36 +167,31 @@ register_all(struct update_bench *b)
 	static const char *const names[] = { "mode" };
 	int rc, op, m;
 
-	rc = mstore_counter_family(b->st, "bench_ops_total", "Benchmark counter.",
-	                           NULL, 1, names, &b->fam[OP_COUNTER]);
+	rc = mstore_counter_family(b->st, "bench_ops_total", "Benchmark counter.", NULL, 1, names,
+	                           &b->fam[OP_COUNTER]);
 	if (rc == 0)
-		rc = mstore_gauge_family(b->st, "bench_value", "Benchmark gauge.",
-		                         NULL, 1, names, &b->fam[OP_GAUGE]);
+		rc = mstore_gauge_family(b->st, "bench_value", "Benchmark gauge.", NULL, 1, names,
+		                         &b->fam[OP_GAUGE]);
 	if (rc == 0)
 		rc = mstore_histogram_family(b->st, "bench_duration_seconds",
-		                             "Benchmark histogram.", NULL, 1, names,
-		                             BENCH_NBOUNDS, bench_bounds,
-		                             &b->fam[OP_HIST]);
+		                             "Benchmark histogram.", NULL, 1, names, BENCH_NBOUNDS,
+		                             bench_bounds, &b->fam[OP_HIST]);
 	for (op = 0; rc == 0 && op < OP_COUNT; op++)
 		for (m = 0; rc == 0 && m < MODE_COUNT; m++)
-			rc = mstore_series_get(b->fam[op], &mode_label[m],
-			                       &b->series[op][m]);
+			rc = mstore_series_get(b->fam[op], &mode_label[m], &b->series[op][m]);
 	if (rc != 0)
-		fprintf(stderr, "metrics-bench: cannot register: %s\n",
-		        mstore_strerror(rc));
+		fprintf(stderr, "metrics-bench: cannot register: %s\n", mstore_strerror(rc));
 	return rc;
 }
 
 static void
-print_op(const char *key, const char *suffix, double *ns, double *cc,
-         unsigned long runs)
+print_op(const char *key, const char *suffix, double *ns, double *cc, unsigned long runs)
 {
 	printf("%s%s_ns %.2f\n", key, suffix, bench_quantile(ns, runs, Q_MEDIAN));
 	printf("%s%s_min_ns %.2f\n", key, suffix, bench_quantile(ns, runs, 0.0));
 	printf("%s%s_max_ns %.2f\n", key, suffix, bench_quantile(ns, runs, 1.0));
 	if (*suffix != '\0')
-		printf("%s%s_cpus %.2f\n", key, suffix,
-		       bench_quantile(cc, runs, Q_MEDIAN));
+		printf("%s%s_cpus %.2f\n", key, suffix, bench_quantile(cc, runs, Q_MEDIAN));
 }
 
 /* Slot of (op, mode, run) in the result arrays. */
@@ -251,8 +247,7 @@ find_series(const struct mstore_reader *r, const char *family, const char *label
 		return -1;
 	for (rc = mstore_reader_series_first(r, f, s); rc == 1;
 	     rc = mstore_reader_series_next(r, f, s))
-		if (s->label_value_len[0] == llen &&
-		    memcmp(s->label_value[0], label, llen) == 0)
+		if (s->label_value_len[0] == llen && memcmp(s->label_value[0], label, llen) == 0)
 			return 0;
 	return -1;
 }
@@ -292,8 +287,7 @@ hist_matches(const struct update_bench *b, const struct mstore_snapshot *snap)
 }
 
 static int
-snapshot_of(const struct mstore_reader *r, const char *family,
-            struct mstore_snapshot *snap)
+snapshot_of(const struct mstore_reader *r, const char *family, struct mstore_snapshot *snap)
 {
 	struct mstore_family_view f;
 	struct mstore_series_view s;
@@ -313,8 +307,7 @@ check_consistency(const struct update_bench *b, const char *path)
 
 	r = mstore_reader_open(path, &err);
 	if (r == NULL) {
-		fprintf(stderr, "metrics-bench: cannot open %s: %s\n", path,
-		        mstore_strerror(err));
+		fprintf(stderr, "metrics-bench: cannot open %s: %s\n", path, mstore_strerror(err));
 		return -1;
 	}
 	if (snapshot_of(r, "bench_duration_seconds", &snap) == 0)
@@ -352,8 +345,7 @@ update_in(const char *path, struct update_bench *b)
 int
 bench_update(int argc, char **argv)
 {
-	struct update_bench b = { .iters = UPDATE_ITERS_DEFAULT,
-	                          .runs = UPDATE_RUNS_DEFAULT };
+	struct update_bench b = { .iters = UPDATE_ITERS_DEFAULT, .runs = UPDATE_RUNS_DEFAULT };
 	char dir[PATH_CAP], path[PATH_CAP];
 	int rc;
 

@@ -15,10 +15,10 @@
 
 #include "bench.h"
 
-#define NS_PER_SEC 1000000000ULL
-#define DECIMAL 10
+#define NS_PER_SEC      1000000000ULL
+#define DECIMAL         10
 #define TMPDIR_TEMPLATE "metrics-bench.XXXXXX"
-#define STORE_NAME "/store"
+#define STORE_NAME      "/store"
 
 uint64_t
 bench_now_ns(void)
@@ -72,10 +72,9 @@ bench_parse_count(const char *what, const char *s, unsigned long max)
 
 	errno = 0;
 	v = strtoul(s, &end, DECIMAL);
-	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v == 0 ||
-	    v > max) {
-		fprintf(stderr, "metrics-bench: %s must be a number in 1..%lu, not '%s'\n",
-		        what, max, s);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v == 0 || v > max) {
+		fprintf(stderr, "metrics-bench: %s must be a number in 1..%lu, not '%s'\n", what,
+		        max, s);
 		return 0;
 	}
 	return v;
@@ -95,8 +94,8 @@ bench_tmpdir(char *dir, char *file, size_t cap)
 		return -1;
 	}
 	if (mkdtemp(dir) == NULL) {
-		fprintf(stderr, "metrics-bench: cannot create a directory in %s: %s\n",
-		        base, strerror(errno));
+		fprintf(stderr, "metrics-bench: cannot create a directory in %s: %s\n", base,
+		        strerror(errno));
 		return -1;
 	}
 	/* fits: checked against the template's length above */
@@ -109,9 +108,7 @@ void
 bench_tmpdir_remove(const char *dir, const char *file)
 {
 	if (file != NULL && unlink(file) != 0 && errno != ENOENT)
-		fprintf(stderr, "metrics-bench: cannot remove %s: %s\n", file,
-		        strerror(errno));
+		fprintf(stderr, "metrics-bench: cannot remove %s: %s\n", file, strerror(errno));
 	if (rmdir(dir) != 0)
-		fprintf(stderr, "metrics-bench: cannot remove %s: %s\n", dir,
-		        strerror(errno));
+		fprintf(stderr, "metrics-bench: cannot remove %s: %s\n", dir, strerror(errno));
 }

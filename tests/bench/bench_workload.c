@@ -18,8 +18,8 @@
 
 /* Value slots per series, as documented in mstore.h for struct mstore_options. */
 #define SLOTS_COUNTER mstore_value_slots(MSTORE_COUNTER, 0)
-#define SLOTS_GAUGE mstore_value_slots(MSTORE_GAUGE, 0)
-#define SLOTS_HIST mstore_value_slots(MSTORE_HISTOGRAM, BENCH_NBOUNDS)
+#define SLOTS_GAUGE   mstore_value_slots(MSTORE_GAUGE, 0)
+#define SLOTS_HIST    mstore_value_slots(MSTORE_HISTOGRAM, BENCH_NBOUNDS)
 /* Generous string-space estimate per series: at most three label values
  * ("DELETE", "500", "/api/v1/item/9999999") plus any per-string overhead
  * the store adds (length, terminator, alignment). */
@@ -30,14 +30,14 @@
 #define CAPACITY_SLACK 16u
 #define BENCH_FAMILIES 3u
 
-#define MAX_PATH_LABEL 32 /* "/api/v1/item/" + up to 19 digits + NUL */
-#define COUNTER_INC_CYCLE 5 /* counter i is incremented 1 + i mod 5 times */
-#define GAUGE_DIVISOR 7.0   /* gauge i is (i + 0.5) / 7 */
-#define GAUGE_OFFSET 0.5
-#define HIST_OBS 4          /* observations per histogram series */
-#define HIST_BASE 0.0005    /* observation k of series j: 0.0005 * 2^((j+3k) mod 16) */
-#define HIST_STRIDE 3
-#define HIST_EXP_CYCLE 16
+#define MAX_PATH_LABEL    32  /* "/api/v1/item/" + up to 19 digits + NUL */
+#define COUNTER_INC_CYCLE 5   /* counter i is incremented 1 + i mod 5 times */
+#define GAUGE_DIVISOR     7.0 /* gauge i is (i + 0.5) / 7 */
+#define GAUGE_OFFSET      0.5
+#define HIST_OBS          4      /* observations per histogram series */
+#define HIST_BASE         0.0005 /* observation k of series j: 0.0005 * 2^((j+3k) mod 16) */
+#define HIST_STRIDE       3
+#define HIST_EXP_CYCLE    16
 
 const double bench_bounds[BENCH_NBOUNDS] = {
 	0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
@@ -45,7 +45,7 @@ const double bench_bounds[BENCH_NBOUNDS] = {
 
 static const char *const methods[] = { "GET", "POST", "PUT", "DELETE" };
 static const char *const statuses[] = { "200", "404", "500" };
-#define NMETHODS (sizeof(methods) / sizeof(methods[0]))
+#define NMETHODS  (sizeof(methods) / sizeof(methods[0]))
 #define NSTATUSES (sizeof(statuses) / sizeof(statuses[0]))
 
 unsigned long
@@ -64,18 +64,16 @@ bench_samples(unsigned long n)
 }
 
 static void
-workload_options(struct mstore_options *o, unsigned long n, unsigned long h,
-                 uint32_t flags)
+workload_options(struct mstore_options *o, unsigned long n, unsigned long h, uint32_t flags)
 {
 	unsigned long series = 2 * n + h;
 
 	memset(o, 0, sizeof(*o));
 	o->max_families = BENCH_FAMILIES + CAPACITY_SLACK;
 	o->max_series = (uint32_t)(series + CAPACITY_SLACK);
-	o->value_slots = (uint32_t)(n * (SLOTS_COUNTER + SLOTS_GAUGE) +
-	                            h * SLOTS_HIST + CAPACITY_SLACK);
-	o->string_bytes = (uint32_t)(series * STRING_BYTES_PER_SERIES +
-	                             STRING_BYTES_FIXED);
+	o->value_slots =
+	        (uint32_t)(n * (SLOTS_COUNTER + SLOTS_GAUGE) + h * SLOTS_HIST + CAPACITY_SLACK);
+	o->string_bytes = (uint32_t)(series * STRING_BYTES_PER_SERIES + STRING_BYTES_FIXED);
 	o->flags = flags;
 }
 
@@ -93,28 +91,24 @@ register_families(struct bench_workload *w)
 	static const char *const path_names[] = { "path" };
 	int rc;
 
-	rc = mstore_counter_family(w->st, "app_requests_total",
-	                           "Total requests handled.", NULL, 3,
+	rc = mstore_counter_family(w->st, "app_requests_total", "Total requests handled.", NULL, 3,
 	                           counter_labels, &w->counters);
 	if (rc != 0)
 		return store_failed("cannot register app_requests_total", rc);
-	rc = mstore_gauge_family(w->st, "app_inflight_requests",
-	                         "Requests currently in flight.", NULL, 1,
-	                         path_names, &w->gauges);
+	rc = mstore_gauge_family(w->st, "app_inflight_requests", "Requests currently in flight.",
+	                         NULL, 1, path_names, &w->gauges);
 	if (rc != 0)
 		return store_failed("cannot register app_inflight_requests", rc);
 	rc = mstore_histogram_family(w->st, "app_request_duration_seconds",
-	                             "Request duration in seconds.", NULL, 1,
-	                             path_names, BENCH_NBOUNDS, bench_bounds,
-	                             &w->histograms);
+	                             "Request duration in seconds.", NULL, 1, path_names,
+	                             BENCH_NBOUNDS, bench_bounds, &w->histograms);
 	if (rc != 0)
 		return store_failed("cannot register app_request_duration_seconds", rc);
 	return 0;
 }
 
 int
-bench_workload_create(struct bench_workload *w, const char *path,
-                      unsigned long n, uint32_t flags)
+bench_workload_create(struct bench_workload *w, const char *path, unsigned long n, uint32_t flags)
 {
 	struct mstore_options o;
 	int err = 0;
@@ -129,8 +123,8 @@ bench_workload_create(struct bench_workload *w, const char *path,
 	workload_options(&o, n, w->h, flags);
 	w->st = mstore_create(path, &o, &err);
 	if (w->st == NULL) {
-		fprintf(stderr, "metrics-bench: cannot create store %s: %s%s%s\n",
-		        path, mstore_strerror(err), err == MSTORE_E_SYS ? ": " : "",
+		fprintf(stderr, "metrics-bench: cannot create store %s: %s%s%s\n", path,
+		        mstore_strerror(err), err == MSTORE_E_SYS ? ": " : "",
 		        err == MSTORE_E_SYS ? strerror(errno) : "");
 		return -1;
 	}

@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define REPLAY_MAX_FILE (64u * 1024u * 1024u)
 /* Mutating words is quadratic in the file size: only files up to this size. */
-#define REPLAY_MUTATE_MAX (1024u * 1024u)
+#define REPLAY_MUTATE_MAX   (1024u * 1024u)
 #define REPLAY_STRING_BYTES 96u
 
 static unsigned long n_inputs, n_variants;
@@ -90,7 +90,7 @@ mutate_words64(uint8_t *buf, const uint8_t *orig, size_t size, size_t from, size
 
 	for (off = from; off + 8 <= from + len && off + 8 <= size; off += 8) {
 		uint64_t vals[5] = { 0, UINT64_MAX, UINT64_C(1) << 63, (uint64_t)size,
-		                     (uint64_t)size - 8 };
+			             (uint64_t)size - 8 };
 		size_t k;
 
 		for (k = 0; k < 5; k++) {
@@ -109,7 +109,8 @@ mutate_strings(uint8_t *buf, const uint8_t *orig, size_t size, const struct msto
 
 	if (h->string_off >= size)
 		return;
-	for (off = (size_t)h->string_off; off < size && off < h->string_off + REPLAY_STRING_BYTES; off++) {
+	for (off = (size_t)h->string_off; off < size && off < h->string_off + REPLAY_STRING_BYTES;
+	     off++) {
 		for (k = 0; k < sizeof(bad); k++) {
 			if (orig[off] == bad[k])
 				continue;
@@ -129,10 +130,10 @@ mutate_values(uint8_t *buf, const uint8_t *orig, size_t size, const struct mstor
 
 	dv[3] = -0.0;
 	vals[0] = UINT64_MAX;
-	vals[1] = UINT64_C(0x7ff8000000000000);  /* NaN */
-	vals[2] = UINT64_C(0x7ff0000000000000);  /* +Inf */
-	vals[3] = UINT64_C(0xfff0000000000000);  /* -Inf */
-	vals[4] = 1;                             /* an odd seqlock */
+	vals[1] = UINT64_C(0x7ff8000000000000); /* NaN */
+	vals[2] = UINT64_C(0x7ff0000000000000); /* +Inf */
+	vals[3] = UINT64_C(0xfff0000000000000); /* -Inf */
+	vals[4] = 1;                            /* an odd seqlock */
 	vals[5] = UINT64_C(1) << 63;
 	memcpy(&vals[6], &dv[2], 8);
 	memcpy(&vals[7], &dv[3], 8);
@@ -210,7 +211,8 @@ replay_file(const char *path, int do_mutate)
 
 	f = fopen(path, "rb");
 	if (f == NULL || fstat(fileno(f), &sb) != 0 || sb.st_size > REPLAY_MAX_FILE) {
-		fprintf(stderr, "fuzz_replay: %s: %s\n", path, f == NULL ? strerror(errno) : "too big");
+		fprintf(stderr, "fuzz_replay: %s: %s\n", path,
+		        f == NULL ? strerror(errno) : "too big");
 		if (f != NULL)
 			fclose(f);
 		return -1;
@@ -270,7 +272,8 @@ replay_dir(const char *dir, int do_mutate)
 		struct stat sb;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && replay_file(path, do_mutate) != 0)
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    replay_file(path, do_mutate) != 0)
 			rc = -1;
 		free(names[i]);
 	}

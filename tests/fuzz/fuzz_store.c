@@ -35,13 +35,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_ASSERT(cond, ...) do {                                     \
-		if (!(cond)) {                                          \
+#define FUZZ_ASSERT(cond, ...)                                                      \
+	do {                                                                        \
+		if (!(cond)) {                                                      \
 			fprintf(stderr, "fuzz_store: broken promise: %s: ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                   \
-			fputc('\n', stderr);                            \
-			abort();                                        \
-		}                                                       \
+			fprintf(stderr, __VA_ARGS__);                               \
+			fputc('\n', stderr);                                        \
+			abort();                                                    \
+		}                                                                   \
 	} while (0)
 
 static int fuzz_fd = -1;
@@ -79,12 +80,14 @@ fuzz_check_family(const struct mstore_family_view *f)
 
 	FUZZ_ASSERT(mstore_valid_metric_name(f->name, f->name_len), "family %u", f->index);
 	FUZZ_ASSERT(f->type == MSTORE_COUNTER || f->type == MSTORE_GAUGE ||
-	            f->type == MSTORE_HISTOGRAM, "type %d", (int)f->type);
+	                    f->type == MSTORE_HISTOGRAM,
+	            "type %d", (int)f->type);
 	FUZZ_ASSERT(f->nlabels <= MSTORE_MAX_LABELS, "nlabels %u", f->nlabels);
 	FUZZ_ASSERT(f->nbounds <= MSTORE_MAX_BUCKETS, "nbounds %u", f->nbounds);
 	FUZZ_ASSERT(f->type == MSTORE_HISTOGRAM || f->nbounds == 0, "nbounds %u", f->nbounds);
 	FUZZ_ASSERT(f->name_len <= MSTORE_NAME_MAX && f->help_len <= MSTORE_HELP_MAX &&
-	            f->unit_len <= MSTORE_UNIT_MAX, "string lengths");
+	                    f->unit_len <= MSTORE_UNIT_MAX,
+	            "string lengths");
 	for (i = 0; i < f->nlabels; i++)
 		FUZZ_ASSERT(mstore_valid_label_name(f->label_name[i], f->label_name_len[i]),
 		            "label name %u", i);
@@ -124,10 +127,12 @@ fuzz_walk(const struct mstore_reader *r)
 		for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
 		     rc = mstore_reader_series_next(r, &f, &s)) {
 			FUZZ_ASSERT(++steps <= UINT32_C(1) << 22, "series walk does not end");
-			FUZZ_ASSERT(s.family == f.index, "series of family %u in %u", s.family, f.index);
+			FUZZ_ASSERT(s.family == f.index, "series of family %u in %u", s.family,
+			            f.index);
 			for (k = 0; k < f.nlabels; k++)
-				FUZZ_ASSERT(mstore_valid_utf8(s.label_value[k], s.label_value_len[k]),
-				            "label value not UTF-8");
+				FUZZ_ASSERT(
+				        mstore_valid_utf8(s.label_value[k], s.label_value_len[k]),
+				        "label value not UTF-8");
 			if (mstore_reader_snapshot(r, &f, &s, &sn) == 0)
 				fuzz_check_snapshot(&f, &sn);
 		}
@@ -152,8 +157,7 @@ fuzz_collect_flush(struct expo_sink *k, size_t need)
 	struct fuzz_collect *c = k->ctx;
 	char *p;
 
-	FUZZ_ASSERT(k->len == 0 || k->buf[k->len - 1] == '\n',
-	            "flushed piece does not end a line");
+	FUZZ_ASSERT(k->len == 0 || k->buf[k->len - 1] == '\n', "flushed piece does not end a line");
 	if (c->len + k->len > c->cap)
 		c->overflow = 1;
 	else
@@ -172,12 +176,12 @@ fuzz_collect_flush(struct expo_sink *k, size_t need)
 
 /* Stream-render and compare with want[0..len) (what expo_render made). */
 static void
-fuzz_stream(const struct mstore_reader *r, enum expo_format f,
-            const struct expo_own *own, const char *want, size_t len)
+fuzz_stream(const struct mstore_reader *r, enum expo_format f, const struct expo_own *own,
+            const char *want, size_t len)
 {
 	struct fuzz_collect c = { malloc(len), 0, len, 0 };
-	struct expo_sink k = { malloc(FUZZ_STREAM_CAP), FUZZ_STREAM_CAP, 0,
-	                       fuzz_collect_flush, &c };
+	struct expo_sink k = { malloc(FUZZ_STREAM_CAP), FUZZ_STREAM_CAP, 0, fuzz_collect_flush,
+		               &c };
 	int rc;
 
 	if (c.out != NULL && k.buf != NULL) {
@@ -198,8 +202,13 @@ static void
 fuzz_render(const struct mstore_reader *r, enum expo_format f)
 {
 	static const struct expo_own own = {
-		.writer_up = 1, .have_store_age = 1, .store_age_seconds = 0.5,
-		.version = "fuzz", .store_format = 1, .scrapes = 7, .scrape_errors = 1,
+		.writer_up = 1,
+		.have_store_age = 1,
+		.store_age_seconds = 0.5,
+		.version = "fuzz",
+		.store_format = 1,
+		.scrapes = 7,
+		.scrape_errors = 1,
 	};
 	size_t need = 0, len = 0, i;
 	char *buf;
@@ -221,10 +230,12 @@ fuzz_render(const struct mstore_reader *r, enum expo_format f)
 		for (i = 0; i < len; i++)
 			FUZZ_ASSERT(buf[i] != '\0', "NUL byte at %zu", i);
 		if (f == EXPO_OPENMETRICS)
-			FUZZ_ASSERT(len >= 6 && memcmp(buf + len - 6, "# EOF\n", 6) == 0, "no # EOF");
+			FUZZ_ASSERT(len >= 6 && memcmp(buf + len - 6, "# EOF\n", 6) == 0,
+			            "no # EOF");
 		fuzz_stream(r, f, &own, buf, len);
 		rc = expo_render(r, f, &own, buf, need - 1, &len);
-		FUZZ_ASSERT(rc == EXPO_E_SPACE && len == need, "one byte short gave %d/%zu", rc, len);
+		FUZZ_ASSERT(rc == EXPO_E_SPACE && len == need, "one byte short gave %d/%zu", rc,
+		            len);
 	} else {
 		FUZZ_ASSERT(rc < 0 && rc != EXPO_E_INVAL, "render returned %d", rc);
 	}

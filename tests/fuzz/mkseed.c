@@ -78,18 +78,20 @@ seed_mixed(const char *dir)
 	if (st == NULL)
 		return;
 	if (check(mstore_counter_family(st, "seed_requests_total", "Requests \\ with\nnewline.",
-	                                NULL, 2, cl, &c), "counter") == 0) {
+	                                NULL, 2, cl, &c),
+	          "counter") == 0) {
 		if (check(mstore_series_get(c, v1, &s), "series") == 0)
 			check(mstore_counter_add(s, 41.5), "add");
 		if (check(mstore_series_get(c, v2, &s), "series") == 0)
 			check(mstore_counter_add(s, 1e300), "add");
 	}
-	if (check(mstore_gauge_family(st, "seed_temperature_celsius", "", "celsius",
-	                              1, gl, &g), "gauge") == 0 &&
+	if (check(mstore_gauge_family(st, "seed_temperature_celsius", "", "celsius", 1, gl, &g),
+	          "gauge") == 0 &&
 	    check(mstore_series_get(g, gv, &s), "series") == 0)
 		check(mstore_gauge_set(s, -INFINITY), "set");
-	if (check(mstore_histogram_family(st, "seed_latency_seconds", "Latency.", "seconds",
-	                                  0, NULL, 5, bounds, &h), "histogram") == 0 &&
+	if (check(mstore_histogram_family(st, "seed_latency_seconds", "Latency.", "seconds", 0,
+	                                  NULL, 5, bounds, &h),
+	          "histogram") == 0 &&
 	    check(mstore_series_get(h, NULL, &s), "series") == 0) {
 		check(mstore_histogram_observe(s, -3), "observe");
 		check(mstore_histogram_observe(s, 0.001), "observe");
@@ -108,7 +110,8 @@ seed_static(const char *dir)
 	if (st == NULL)
 		return;
 	if (check(mstore_counter_family(st, "seed_boots_total", NULL, NULL, 0, NULL, &c),
-	          "counter") == 0 && check(mstore_series_get(c, NULL, &s), "series") == 0)
+	          "counter") == 0 &&
+	    check(mstore_series_get(c, NULL, &s), "series") == 0)
 		check(mstore_counter_inc(s), "inc");
 	mstore_close(st);
 }

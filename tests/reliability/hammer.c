@@ -40,11 +40,11 @@
 
 #include "mstore.h"
 
-#define HAMMER_MAX_THREADS   64
-#define HAMMER_BATCH         512   /* updates between stop-flag checks */
-#define HAMMER_NEW_SERIES_EVERY 64 /* batches between new series */
-#define HAMMER_MAX_OWN_SERIES 24   /* per thread and family: bounds the file */
-#define HAMMER_LABEL_MAX     32
+#define HAMMER_MAX_THREADS      64
+#define HAMMER_BATCH            512 /* updates between stop-flag checks */
+#define HAMMER_NEW_SERIES_EVERY 64  /* batches between new series */
+#define HAMMER_MAX_OWN_SERIES   24  /* per thread and family: bounds the file */
+#define HAMMER_LABEL_MAX        32
 
 /* Label values that exercise escaping in both formats. */
 static const char *const evil_values[] = {
@@ -113,16 +113,17 @@ fail(struct shared *sh, const char *what, int rc)
 		fprintf(stderr, "hammer: %s: %s\n", what, mstore_strerror(rc));
 }
 
-#define CHECK(sh, what, call) do {                      \
-		int rc_ = (call);                       \
-		if (rc_ != 0)                           \
-			fail((sh), (what), rc_);        \
+#define CHECK(sh, what, call)                    \
+	do {                                     \
+		int rc_ = (call);                \
+		if (rc_ != 0)                    \
+			fail((sh), (what), rc_); \
 	} while (0)
 
 /* Make the thread's own series number k of each own family. */
 static int
-own_series(struct worker *w, struct mstore_family *const fam[3],
-           struct mstore_series *out[3], unsigned k)
+own_series(struct worker *w, struct mstore_family *const fam[3], struct mstore_series *out[3],
+           unsigned k)
 {
 	char v[HAMMER_LABEL_MAX];
 	const char *vals[1] = { v };
@@ -149,20 +150,19 @@ register_own(struct worker *w, struct mstore_family *fam[3])
 	int rc;
 
 	snprintf(name, sizeof(name), "hammer_t%d_ops_total", w->id);
-	rc = mstore_counter_family(st, name, "Operations of one writer thread.",
-	                           NULL, 1, lbl, &fam[0]);
+	rc = mstore_counter_family(st, name, "Operations of one writer thread.", NULL, 1, lbl,
+	                           &fam[0]);
 	if (rc != 0)
 		goto err;
 	snprintf(name, sizeof(name), "hammer_t%d_level", w->id);
-	rc = mstore_gauge_family(st, name, "A gauge\\with \"odd\" help\nand a newline.",
-	                         NULL, 1, lbl, &fam[1]);
+	rc = mstore_gauge_family(st, name, "A gauge\\with \"odd\" help\nand a newline.", NULL, 1,
+	                         lbl, &fam[1]);
 	if (rc != 0)
 		goto err;
 	snprintf(name, sizeof(name), "hammer_t%d_latency_seconds", w->id);
-	rc = mstore_histogram_family(st, name, "Latency of one writer thread.",
-	                             "seconds", 1, lbl,
-	                             sizeof(own_bounds) / sizeof(own_bounds[0]),
-	                             own_bounds, &fam[2]);
+	rc = mstore_histogram_family(st, name, "Latency of one writer thread.", "seconds", 1, lbl,
+	                             sizeof(own_bounds) / sizeof(own_bounds[0]), own_bounds,
+	                             &fam[2]);
 	if (rc != 0)
 		goto err;
 	return 0;
@@ -180,8 +180,7 @@ register_race(struct worker *w)
 	int rc;
 
 	rc = mstore_counter_family(w->sh->st, "hammer_race_total",
-	                           "Registered by whichever thread came first.",
-	                           NULL, 0, NULL, &f);
+	                           "Registered by whichever thread came first.", NULL, 0, NULL, &f);
 	if (rc == 0) {
 		atomic_fetch_add(&w->sh->race_wins, 1);
 		rc = mstore_series_get(f, NULL, &s);
@@ -228,8 +227,8 @@ worker_main(void *arg)
 				break;
 			}
 			CHECK(sh, "observe", mstore_histogram_observe(s[2], u * u * 20.0));
-			CHECK(sh, "observe pair", mstore_histogram_observe(sh->pair,
-			                                                   (rnd(&w->rng) & 1) ? 0.25 : 4.0));
+			CHECK(sh, "observe pair",
+			      mstore_histogram_observe(sh->pair, (rnd(&w->rng) & 1) ? 0.25 : 4.0));
 			CHECK(sh, "events", mstore_counter_inc(sh->events[w->id]));
 			CHECK(sh, "evil", mstore_gauge_set(sh->evil[i % N_EVIL], u));
 			w->updates += 7;
@@ -252,14 +251,13 @@ register_shared(struct shared *sh, int nthreads)
 	int i, rc;
 	size_t k;
 
-	rc = mstore_counter_family(sh->st, "hammer_events_total",
-	                           "Updates per thread.", NULL, 1, thr, &ev);
+	rc = mstore_counter_family(sh->st, "hammer_events_total", "Updates per thread.", NULL, 1,
+	                           thr, &ev);
 	if (rc == 0)
-		rc = mstore_histogram_family(sh->st, "hammer_pair_seconds",
-		                             "Observes only 0.25 and 4: sum is checkable.",
-		                             "seconds", 0, NULL,
-		                             sizeof(pair_bounds) / sizeof(pair_bounds[0]),
-		                             pair_bounds, &pair);
+		rc = mstore_histogram_family(
+		        sh->st, "hammer_pair_seconds",
+		        "Observes only 0.25 and 4: sum is checkable.", "seconds", 0, NULL,
+		        sizeof(pair_bounds) / sizeof(pair_bounds[0]), pair_bounds, &pair);
 	if (rc == 0)
 		rc = mstore_gauge_family(sh->st, "hammer_escapes",
 		                         "Label values that need escaping.", NULL, 1, val, &evil);
@@ -349,7 +347,8 @@ main(int argc, char **argv)
 	opts.tick_interval_ms = (uint32_t)tick_ms;
 	sh.st = mstore_create(path, &opts, &err);
 	if (sh.st == NULL) {
-		fprintf(stderr, "hammer: cannot create store: %s: %s\n", path, mstore_strerror(err));
+		fprintf(stderr, "hammer: cannot create store: %s: %s\n", path,
+		        mstore_strerror(err));
 		return 1;
 	}
 	if (register_shared(&sh, (int)nthreads) != 0) {
@@ -383,9 +382,11 @@ main(int argc, char **argv)
 	}
 	mstore_close(sh.st);
 
-	if (started == nthreads && (atomic_load(&sh.race_wins) != 1 ||
-	                            atomic_load(&sh.race_dups) != started - 1)) {
-		fprintf(stderr, "hammer: concurrent registration of one name: %d winners, %d duplicates (want 1, %d)\n",
+	if (started == nthreads &&
+	    (atomic_load(&sh.race_wins) != 1 || atomic_load(&sh.race_dups) != started - 1)) {
+		fprintf(stderr,
+		        "hammer: concurrent registration of one name: %d winners, %d duplicates "
+		        "(want 1, %d)\n",
 		        atomic_load(&sh.race_wins), atomic_load(&sh.race_dups), started - 1);
 		atomic_fetch_add(&sh.errors, 1);
 	}

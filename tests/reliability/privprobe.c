@@ -42,8 +42,8 @@ verdict(int ok, const char *what, const char *detail)
 	checks++;
 	if (!ok)
 		failed++;
-	printf("privprobe: %s: %s%s%s\n", ok ? "ok" : "FAIL", what,
-	       detail[0] != '\0' ? ": " : "", detail);
+	printf("privprobe: %s: %s%s%s\n", ok ? "ok" : "FAIL", what, detail[0] != '\0' ? ": " : "",
+	       detail);
 }
 
 /* The access mode of our descriptor on realpath rp, or -1 if none is open. */
@@ -136,8 +136,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "privprobe: cannot open %s: %s\n", argv[1], mstore_strerror(err));
 		return 2;
 	}
-	if (mstore_reader_family_count(r) == 0 ||
-	    (err = mstore_reader_family(r, 0, &fv)) != 0 || fv.name_len == 0) {
+	if (mstore_reader_family_count(r) == 0 || (err = mstore_reader_family(r, 0, &fv)) != 0 ||
+	    fv.name_len == 0) {
 		fprintf(stderr, "privprobe: %s: need a store with at least one family\n", argv[1]);
 		mstore_reader_close(r);
 		return 2;
@@ -146,8 +146,10 @@ main(int argc, char **argv)
 	/* 1. the descriptor */
 	mode = store_fd_flags(rp, &fd);
 	snprintf(detail, sizeof(detail), "fd %d access mode %s", fd,
-	         mode == O_RDONLY ? "O_RDONLY" : mode == O_RDWR ? "O_RDWR" :
-	         mode == O_WRONLY ? "O_WRONLY" : "(no descriptor found)");
+	         mode == O_RDONLY   ? "O_RDONLY"
+	         : mode == O_RDWR   ? "O_RDWR"
+	         : mode == O_WRONLY ? "O_WRONLY"
+	                            : "(no descriptor found)");
 	/* A reader may also close the fd after mmap: then only the mapping counts. */
 	verdict(mode == O_RDONLY || mode == -1, "store descriptor is read-only", detail);
 
@@ -156,8 +158,8 @@ main(int argc, char **argv)
 	if (mapping_perms(fv.name, perms, &lo, &hi) != 0)
 		snprintf(detail, sizeof(detail), "no mapping holds %p", (const void *)fv.name);
 	else
-		snprintf(detail, sizeof(detail), "%lx-%lx %s", (unsigned long)lo,
-		         (unsigned long)hi, perms);
+		snprintf(detail, sizeof(detail), "%lx-%lx %s", (unsigned long)lo, (unsigned long)hi,
+		         perms);
 	verdict(strcmp(perms, "r--s") == 0, "store mapped r--s (PROT_READ, MAP_SHARED)", detail);
 
 	/* 3. a write through the mapping faults */
