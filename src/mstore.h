@@ -56,6 +56,12 @@
 extern "C" {
 #endif
 
+/* Times in this API are int64_t nanoseconds. */
+#define MSTORE_NS_PER_SEC INT64_C(1000000000)
+/* mstore_reader_fresh()'s default limit: a writer is stale when its last
+ * heartbeat is older than this many of its tick intervals. */
+#define MSTORE_STALE_TICKS 3
+
 /* Limits enforced at registration (the reader enforces them again). */
 #define MSTORE_NAME_MAX        128  /* metric and label names, bytes */
 #define MSTORE_HELP_MAX        1024 /* help text, bytes */

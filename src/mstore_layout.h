@@ -175,9 +175,6 @@
 /* Writer spins this many times on an odd seq before each sched_yield. */
 #define MSTORE_SEQLOCK_SPINS 128u
 
-/* Staleness: mstore_reader_fresh() default is this many tick intervals. */
-#define MSTORE_STALE_TICKS 3
-
 /* Capacity limits accepted by mstore_create() (keep files and u32 offsets sane). */
 #define MSTORE_CAP_FAMILIES_MAX (UINT32_C(1) << 16)
 #define MSTORE_CAP_SERIES_MAX   (UINT32_C(1) << 22)
@@ -193,7 +190,6 @@
 #define MSTORE_DEF_MODE             0666
 #define MSTORE_DEF_TICK_MS          1000u
 #define MSTORE_NS_PER_MS            INT64_C(1000000)
-#define MSTORE_NS_PER_SEC           INT64_C(1000000000)
 
 /* A string in the string region: offset from string_off, length without
  * the NUL that must follow it.  Offset 0 holds the shared empty string. */
