@@ -1,49 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore.h - publish Prometheus metrics from C through a memory-mapped file.
- *
- * One writer process (the application) creates a store file with a fixed
- * capacity, registers metric families (counter, gauge, histogram) and gets a
- * series handle per set of label values.  Updating a series is an atomic
- * operation on a mapped page: no system call, no lock (histograms take a
- * per-series sequence lock that only writers contend on), no allocation.
- * Any number of reader processes (metrics.fcgi) open the same file read-only,
- * validate it, and take consistent snapshots.  The file is self-describing:
- * readers need no knowledge of the metrics.  Put it on tmpfs (/run, /dev/shm)
- * or on a volume shared with the reader.
- *
- * Why a file and not an HTTP endpoint in the application: the application
- * then runs no server and parses no request; the process that faces the
- * network (behind a web server that does TLS, auth and gzip) can only read
- * the file, so a bug there cannot change a metric; an update costs one
- * atomic instruction and a scrape costs the application nothing.  Why a
- * seqlock: a histogram is many words (buckets, count, sum) that must be read
- * as one moment; the reader cannot write to the file, so it cannot take a
- * lock, but it can notice that a writer was inside and read again.
- *
- * Which metric type to use:
- *   counter    a total that only goes up (requests served, bytes sent, euros
- *              billed).  Query it with rate()/increase().  Name it with the
- *              unit and a "_total" suffix: shop_orders_total.
- *   gauge      a value that goes up and down (open connections, queue depth,
- *              temperature).  Query it as is.
- *   histogram  a distribution of observations (request latency, order value)
- *              counted into fixed buckets; gives quantiles with
- *              histogram_quantile() and averages from _sum/_count.
- * Use base units (seconds, bytes), and keep label values to a small bounded
- * set (method, route, status class): never user ids, URLs with ids, or
- * free-form text, since every distinct value is a new series in the file and
- * in Prometheus.
- *
- * Error convention: every function that can fail returns an int that is 0
- * on success or a negative MSTORE_E_* code, and sets errno to the closest
- * errno value.  Constructors return NULL and store the code in *err (err may
- * be NULL).  mstore_strerror() turns a code into a one-line message.  The
- * library never prints, exits or aborts.
- *
- * Threads: all writer functions may be called concurrently from several
- * threads of the writer process.  A reader handle belongs to one thread at a
- * time.  Only one process may write a given store.
+ * mstore.h - libmstore: publish Prometheus metrics through a memory-mapped
+ * store file.  One writer process creates the file, registers metric
+ * families and series, and updates them; any number of reader processes
+ * open it read-only and take consistent snapshots.  A function that can
+ * fail returns 0 (or the non-negative result documented above it) or a
+ * negative MSTORE_E_* code and sets errno (see MSTORE_ERROR_MAP); one that
+ * returns a pointer returns NULL instead and stores the code in *err (err
+ * may be NULL).  The library copies the strings it is given and owns the
+ * handles it returns, which stay valid until the close function of their
+ * store or reader.  It never prints, exits or aborts.  mstore(3) and the
+ * README are the guide, with examples; doc/store-format.md is the format.
  */
 #ifndef MSTORE_H
 #define MSTORE_H
@@ -70,39 +37,64 @@ extern "C" {
 #define MSTORE_MAX_LABELS      16   /* label names per family */
 #define MSTORE_MAX_BUCKETS     64   /* finite bucket bounds per histogram */
 
-/* Error codes (negative return values). */
-enum mstore_error {
-	MSTORE_OK = 0,
-	MSTORE_E_SYS = -1,              /* a system call failed: see errno */
-	MSTORE_E_INVAL = -2,            /* bad argument (NULL, bad option) */
-	MSTORE_E_NAME = -3,             /* invalid metric name */
-	MSTORE_E_LABEL_NAME = -4,       /* invalid label name */
-	MSTORE_E_RESERVED = -5,         /* reserved name: "__" prefix, or "le" on a histogram */
-	MSTORE_E_DUPLICATE = -6,        /* family name (or a label name within it) already used */
-	MSTORE_E_TOO_LONG = -7,         /* a string is longer than its MSTORE_*_MAX */
-	MSTORE_E_TOO_MANY = -8,         /* too many labels or buckets */
-	MSTORE_E_BUCKETS = -9,          /* bucket bounds not finite and strictly increasing */
-	MSTORE_E_LABEL_VALUE = -10,     /* label value not valid UTF-8, or wrong count */
-	MSTORE_E_NO_FAMILY_SPACE = -11, /* family table full */
-	MSTORE_E_NO_SERIES_SPACE = -12, /* series table full */
-	MSTORE_E_NO_STRING_SPACE = -13, /* string space full */
-	MSTORE_E_NO_VALUE_SPACE = -14,  /* value slots full */
-	MSTORE_E_NEGATIVE = -15,        /* counter decrement (negative or NaN increment) */
-	MSTORE_E_TYPE = -16,            /* operation does not match the series' type */
-	/* reader side */
-	MSTORE_E_TRUNCATED = -17,   /* file shorter than its header says */
-	MSTORE_E_MAGIC = -18,       /* not a store file (bad magic) */
-	MSTORE_E_VERSION = -19,     /* unsupported format version */
-	MSTORE_E_ABI = -20,         /* byte order or type sizes differ from this build */
-	MSTORE_E_BOUNDS = -21,      /* an offset, count or length points outside the file */
-	MSTORE_E_CORRUPT = -22,     /* content invalid (bad name, unterminated string, ...) */
-	MSTORE_E_RETRY = -23,       /* snapshot kept changing: retries exhausted */
-	MSTORE_E_UNIT = -24,        /* invalid unit, or the metric name lacks the unit suffix */
-	MSTORE_E_NOT_REGULAR = -25, /* the store path is a directory, FIFO, device, ... */
-};
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every result code, as X(name, value, errno, message): a failing function
+ * returns value and sets errno to the errno column (MSTORE_E_SYS leaves the
+ * errno of the system call that failed: print strerror(errno) for it);
+ * mstore_strerror() returns the message.  enum mstore_error and the
+ * library's message table are both generated from this list.  Values never
+ * change meaning; a new code takes the next negative value and becomes
+ * MSTORE_E_LAST (the library's build checks both).
+ */
+#define MSTORE_ERROR_MAP(X)                                                                       \
+	X(MSTORE_OK, 0, 0, "success")                                                             \
+	X(MSTORE_E_SYS, -1, 0, "system call failed")                                              \
+	/* NULL argument, option out of range, non-zero reserved field */                         \
+	X(MSTORE_E_INVAL, -2, EINVAL, "invalid argument")                                         \
+	X(MSTORE_E_NAME, -3, EINVAL, "invalid metric name")                                       \
+	X(MSTORE_E_LABEL_NAME, -4, EINVAL, "invalid label name")                                  \
+	X(MSTORE_E_RESERVED, -5, EINVAL,                                                          \
+	  "reserved name (\"__\" prefix, or \"le\" on a histogram)")                              \
+	/* a family's name (or one of its sample names), or a label name twice */                 \
+	X(MSTORE_E_DUPLICATE, -6, EEXIST, "name already registered")                              \
+	/* a string longer than its MSTORE_*_MAX */                                               \
+	X(MSTORE_E_TOO_LONG, -7, ENAMETOOLONG, "string too long")                                 \
+	X(MSTORE_E_TOO_MANY, -8, E2BIG, "too many labels or buckets")                             \
+	X(MSTORE_E_BUCKETS, -9, EINVAL, "bucket bounds not finite and strictly increasing")       \
+	X(MSTORE_E_LABEL_VALUE, -10, EINVAL,                                                      \
+	  "label value not valid UTF-8, or wrong number of values")                               \
+	X(MSTORE_E_NO_FAMILY_SPACE, -11, ENOSPC, "store full: no family space")                   \
+	X(MSTORE_E_NO_SERIES_SPACE, -12, ENOSPC, "store full: no series space")                   \
+	X(MSTORE_E_NO_STRING_SPACE, -13, ENOSPC, "store full: no string space")                   \
+	X(MSTORE_E_NO_VALUE_SPACE, -14, ENOSPC, "store full: no value slots")                     \
+	X(MSTORE_E_NEGATIVE, -15, EDOM, "counter cannot decrease (negative or NaN increment)")    \
+	X(MSTORE_E_TYPE, -16, EINVAL, "operation does not match the metric type")                 \
+	/* reader side: the file */                                                               \
+	X(MSTORE_E_TRUNCATED, -17, EBADMSG, "store file truncated")                               \
+	X(MSTORE_E_MAGIC, -18, EBADMSG, "not a store file (bad magic)")                           \
+	X(MSTORE_E_VERSION, -19, EBADMSG, "unsupported store format version")                     \
+	X(MSTORE_E_ABI, -20, EBADMSG, "store written with another byte order or ABI")             \
+	/* an offset, count or length points outside its region or the file */                    \
+	X(MSTORE_E_BOUNDS, -21, EBADMSG, "store offset or size out of bounds")                    \
+	/* content invalid: a bad name, an unterminated string, a cycle, ... */                   \
+	X(MSTORE_E_CORRUPT, -22, EBADMSG, "store content corrupt")                                \
+	X(MSTORE_E_RETRY, -23, EAGAIN, "no consistent snapshot: writer kept changing the series") \
+	/* writer side again */                                                                   \
+	X(MSTORE_E_UNIT, -24, EINVAL, "invalid unit, or metric name lacks the unit suffix")       \
+	/* a directory, FIFO, device ... at the store path */                                     \
+	X(MSTORE_E_NOT_REGULAR, -25, EBADMSG, "not a regular file")
+
+#define MSTORE_ERROR_ENUM_(name, value, errno_value, message) name = value,
+enum mstore_error { MSTORE_ERROR_MAP(MSTORE_ERROR_ENUM_) };
+#undef MSTORE_ERROR_ENUM_
+/* The most negative code; other modules number their own codes below it. */
 #define MSTORE_E_LAST MSTORE_E_NOT_REGULAR
 
-/* A one-line, human-readable message for an MSTORE_E_* code (never NULL). */
+/* The message of an MSTORE_E_* code, or "unknown mstore error"; never NULL. */
 const char *mstore_strerror(int code);
 
 enum mstore_type {
@@ -115,6 +107,10 @@ enum mstore_type {
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The writer functions may be called concurrently from any threads of the
+ * writer process.  Only one process may write a given store.
+ */
 struct mstore;        /* a store open for writing */
 struct mstore_family; /* a registered family; owned by its store */
 struct mstore_series; /* a series handle; owned by its store */
@@ -123,12 +119,16 @@ struct mstore_series; /* a series handle; owned by its store */
 #define MSTORE_F_STATIC 0x1u /* no heartbeat expected: never reported stale */
 
 /*
- * Capacity and options for mstore_create().  Zero fields take defaults:
- * max_families 256, max_series 4096, value_slots 8 * max_series,
- * string_bytes 256 KiB, mode 0666 (filtered by the umask), tick_interval_ms
- * 1000.  A counter uses 6 value slots (a shared integer, a fractional part
- * and 4 per-thread shards), a gauge 1, a histogram with B finite bounds
- * B + 4; mstore_value_slots() computes it, so size value_slots with it.
+ * Capacity and options for mstore_create().  Zero-initialise the whole
+ * struct (= { 0 }, a designated initializer or memset) and set the fields
+ * you need: a zero field takes its default, and the reserved words must
+ * stay zero (E_INVAL otherwise), so that later versions can give them
+ * meanings whose zero is today's behaviour without changing the struct's
+ * size.  Defaults: max_families 256, max_series 4096, value_slots
+ * 8 * max_series, string_bytes 256 KiB, mode 0666 (filtered by the
+ * umask), tick_interval_ms 1000.  A counter takes 6 value slots, a gauge
+ * 1, a histogram with B finite bounds B + 4: size value_slots with
+ * mstore_value_slots().
  */
 struct mstore_options {
 	uint32_t max_families;
@@ -138,12 +138,14 @@ struct mstore_options {
 	mode_t mode;               /* file mode; 0 = 0666 & ~umask */
 	uint32_t flags;            /* MSTORE_F_* */
 	uint32_t tick_interval_ms; /* how often the writer promises to heartbeat */
+	uint32_t reserved0;        /* zero */
+	uint64_t reserved[8];      /* zero: room for later options */
 };
 
 /*
- * Value slots one series of this type needs (see struct mstore_options):
- * for sizing value_slots.  nbounds counts finite bounds (histograms only).
- * Returns 0 for an unknown type or nbounds > MSTORE_MAX_BUCKETS.
+ * Value slots one series of this type needs (see struct mstore_options).
+ * nbounds counts finite bounds (histograms only).  Returns 0 for an unknown
+ * type or nbounds > MSTORE_MAX_BUCKETS.
  */
 uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
 
@@ -156,8 +158,9 @@ uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
  * Records the writer's pid, start time and tick interval, and stamps a
  * first heartbeat.  opts may be NULL (defaults).  Create the store in the
  * process that writes it (see the counter notes below on fork).
- * Returns NULL with *err set (MSTORE_E_SYS: errno from open/ftruncate/mmap/
- * rename; MSTORE_E_INVAL: capacity out of range).
+ * Returns the store, or NULL with *err set: E_SYS (errno from open,
+ * ftruncate, mmap, rename or malloc), E_INVAL (path NULL or empty, a
+ * capacity, mode or flag out of range, a reserved word not zero).
  */
 struct mstore *mstore_create(const char *path, const struct mstore_options *opts, int *err);
 
@@ -168,8 +171,8 @@ struct mstore *mstore_create(const char *path, const struct mstore_options *opts
  */
 void mstore_close(struct mstore *st);
 
-/* Stamp the heartbeat with the current time (CLOCK_REALTIME).  Call every
- * tick.  Lock-free. */
+/* Stamp the heartbeat with the current time (CLOCK_REALTIME); call it every
+ * tick.  Lock-free.  Errors: E_INVAL (st NULL), E_SYS (clock_gettime). */
 int mstore_heartbeat(struct mstore *st);
 
 /*
@@ -183,9 +186,11 @@ int mstore_heartbeat(struct mstore *st);
  * finite, strictly increasing upper bounds; +Inf is implicit.  Strings are
  * copied; the caller keeps ownership of its arguments.
  * On success *out is the family handle (valid until mstore_close()).
- * Errors: E_INVAL, E_NAME, E_LABEL_NAME, E_RESERVED, E_DUPLICATE,
+ * Errors: E_INVAL (a NULL argument, help not UTF-8), E_NAME, E_LABEL_NAME,
+ * E_RESERVED, E_DUPLICATE (also a name that would expose the same sample
+ * names as another family's, e.g. "x_count" next to histogram "x"),
  * E_TOO_LONG, E_TOO_MANY, E_BUCKETS, E_UNIT, E_NO_FAMILY_SPACE,
- * E_NO_STRING_SPACE, E_SYS (ENOMEM).
+ * E_NO_STRING_SPACE, E_SYS (ENOMEM, or a failed mutex lock).
  */
 int mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
                           size_t nlabels, const char *const *label_names,
@@ -200,31 +205,33 @@ int mstore_histogram_family(struct mstore *st, const char *name, const char *hel
  * Get the series of family fam for the given label values (exactly as many
  * as the family has label names; NULL when it has none).  The first call for
  * a set of values creates the series (value 0) and publishes it; later calls
- * return the same handle.  Values must be valid UTF-8, at most
- * MSTORE_LABEL_VALUE_MAX bytes; they are copied.  Handles stay valid until
- * mstore_close().  Keep the handle: looking it up costs a hash and a
- * comparison, updating through it costs one atomic operation.
+ * return the same handle.  Values must be valid UTF-8 without NUL bytes, at
+ * most MSTORE_LABEL_VALUE_MAX bytes; they are copied.  Handles stay valid
+ * until mstore_close().  Keep the handle: looking it up costs a hash and a
+ * comparison, updating through it one atomic operation.
  * Errors: E_INVAL, E_LABEL_VALUE, E_TOO_LONG, E_NO_SERIES_SPACE,
- * E_NO_VALUE_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM).
+ * E_NO_VALUE_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM, or a failed mutex
+ * lock).
  */
 int mstore_series_get(struct mstore_family *fam, const char *const *label_values,
                       struct mstore_series **out);
 
 /*
- * Update paths.  All are lock-free (histogram observe takes the series'
- * sequence lock, contended only by other writer threads), allocation-free and
- * safe from any thread of the writer process.  A wrong-typed handle gives
- * E_TYPE; a NULL handle E_INVAL.
- * counter_add rejects v < 0 and NaN with E_NEGATIVE (the counter is unchanged).
- * Counters: up to 4 threads of the writer process at a time each own a
- * per-thread shard of every counter (claimed on the thread's first counter
+ * Update a series.  No system call, no allocation; counters and gauges take
+ * no lock, a histogram observation takes the series' sequence lock, which
+ * only other writer threads contend for.  Errors: E_INVAL (s NULL), E_TYPE
+ * (s is of another type), and for counter_add E_NEGATIVE (v < 0 or NaN;
+ * the counter is unchanged).
+ * Counters: up to 4 threads of the writer process at a time own a
+ * per-thread shard of every counter (claimed on a thread's first counter
  * update, given back when it exits) and add whole numbers to it without a
- * locked instruction; other threads, and non-integral adds, use atomic
- * read-modify-write operations.  Long-lived worker threads get the most
- * out of it.  In a process forked from the writer every thread takes the
- * slower path (the parent's threads keep their shards).  Do not update a counter from a
- * signal handler that may interrupt an update of the same counter on the
- * same thread: the interrupted update may overwrite the handler's one.
+ * locked instruction; other threads, and fractional adds, use atomic
+ * read-modify-write operations, correct and slower.  Long-lived worker
+ * threads get the most out of it.  In a process forked from the writer
+ * every thread takes the slower path (the parent's threads keep their
+ * shards).  Do not update a counter from a signal handler that may
+ * interrupt an update of the same counter on the same thread: the
+ * interrupted update may overwrite the handler's.
  */
 int mstore_counter_inc(struct mstore_series *s);
 int mstore_counter_add(struct mstore_series *s, double v);
@@ -237,6 +244,10 @@ int mstore_histogram_observe(struct mstore_series *s, double v);
 /* Reader                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A reader handle belongs to one thread at a time; several handles, in any
+ * threads or processes, may read one store.  Readers never write to it.
+ */
 struct mstore_reader;
 
 /* What the header says about the writer and the store. */
@@ -256,10 +267,11 @@ struct mstore_info {
 
 /*
  * Open a store read-only (O_RDONLY, mmap PROT_READ, MAP_SHARED) and validate
- * its header and every published record.  Returns NULL with *err set:
- * E_SYS (errno from open/fstat/mmap, e.g. ENOENT, EACCES), E_NOT_REGULAR
- * (a directory, FIFO, device ...: never read, and opening a FIFO does not
- * block), E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI, E_BOUNDS, E_CORRUPT.
+ * its header and every published record.  Returns the reader, or NULL with
+ * *err set: E_INVAL (path NULL), E_SYS (errno from open/fstat/mmap, e.g.
+ * ENOENT, EACCES, or ENOMEM), E_NOT_REGULAR (a directory, FIFO, device ...:
+ * never read, and opening a FIFO does not block), E_TRUNCATED, E_MAGIC,
+ * E_VERSION, E_ABI, E_BOUNDS, E_CORRUPT.
  */
 struct mstore_reader *mstore_reader_open(const char *path, int *err);
 
@@ -270,10 +282,12 @@ void mstore_reader_close(struct mstore_reader *r);
  * Check the path again: if the file was replaced (device or inode changed)
  * map the new one; if the mapped file shrank, fail with E_TRUNCATED without
  * touching it.  Then revalidate the header and newly published records.
- * Returns 0 if the same file is still in use, 1 if it was remapped, or a
- * negative code (the reader then holds no valid mapping: every later call
- * fails until a refresh succeeds).  Views taken before a refresh that
- * returned 1 or an error are invalid.
+ * Returns 0 if the same file is still in use, 1 if it was remapped (or
+ * recovered from an earlier error), or a negative code: E_INVAL (r NULL),
+ * E_SYS (stat, or the open of a new file), or any code of
+ * mstore_reader_open(); the reader then holds no valid mapping and every
+ * later call fails with that code until a refresh succeeds.  Views taken
+ * before a refresh that returned 1 or an error are invalid.
  */
 int mstore_reader_refresh(struct mstore_reader *r);
 
@@ -328,15 +342,17 @@ struct mstore_snapshot {
 uint32_t mstore_reader_family_count(const struct mstore_reader *r);
 
 /* Fill *out with family i (0 <= i < family_count), validated.
- * Errors: E_INVAL (i out of range), E_BOUNDS, E_CORRUPT. */
+ * Errors: E_INVAL (i out of range, out NULL), the last refresh error,
+ * E_BOUNDS, E_CORRUPT. */
 int mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_family_view *out);
 
 /*
  * Iterate the series of a family in registration order:
  *   for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
  *        rc = mstore_reader_series_next(r, &f, &s)) ...
- * Returns 1 with *s filled, 0 at the end, or a negative code (E_BOUNDS,
- * E_CORRUPT, e.g. a cycle or a series of another family).
+ * Returns 1 with *s filled, 0 at the end, or a negative code: E_INVAL (a
+ * NULL or foreign view), the last refresh error, E_BOUNDS, E_CORRUPT (e.g.
+ * a cycle or a series of another family).
  */
 int mstore_reader_series_first(const struct mstore_reader *r, const struct mstore_family_view *f,
                                struct mstore_series_view *s);
@@ -344,27 +360,30 @@ int mstore_reader_series_next(const struct mstore_reader *r, const struct mstore
                               struct mstore_series_view *s);
 
 /*
- * Take a consistent snapshot of a series (see the seqlock protocol in
- * mstore_layout.h).  Retries a bounded number of times while a writer is
- * inside the series, then fails with E_RETRY rather than return a torn
- * reading.  Errors: E_INVAL, E_RETRY, E_CORRUPT.
+ * Take a consistent snapshot of a series.  Retries a bounded number of
+ * times (tens of ms at worst) while a writer is inside the series, then
+ * fails with E_RETRY rather than return a torn reading.  Errors: E_INVAL,
+ * the last refresh error, E_RETRY, E_CORRUPT (a histogram whose buckets do
+ * not add up to its count).
  */
 int mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
                            const struct mstore_series_view *s, struct mstore_snapshot *out);
 
 /*
  * Is the writer alive?  Returns 1 if the store is static or the last
- * heartbeat is at most max_age_ns old (max_age_ns <= 0: three tick
- * intervals), 0 if stale, or a negative code.  *age_ns (may be NULL) gets
+ * heartbeat is at most max_age_ns old (max_age_ns <= 0: MSTORE_STALE_TICKS
+ * tick intervals), 0 if stale, or a negative code (E_INVAL, the last
+ * refresh error, E_SYS from clock_gettime).  *age_ns (may be NULL) gets
  * now - heartbeat.
  */
 int mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns, int64_t *age_ns);
 
-/* Name validation, shared by writer, reader and tests: 1 if valid. */
+/* Name rules of Prometheus, as the library checks them: 1 if s[0..len) is
+ * a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*) or label name
+ * ([a-zA-Z_][a-zA-Z0-9_]*), else 0.  The "__" prefix is valid here; the
+ * library reserves it when registering. */
 int mstore_valid_metric_name(const char *s, size_t len);
 int mstore_valid_label_name(const char *s, size_t len);
-/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-int mstore_valid_utf8(const char *s, size_t len);
 
 #ifdef __cplusplus
 }

@@ -12,56 +12,35 @@
 #include <time.h>
 
 #include "mstore_layout.h"
+#include "mstore_names.h"
 
 #define ASCII_WORD_MASK UINT64_C(0x8080808080808080)
 #define ONES_WORD       UINT64_C(0x0101010101010101)
 #define UTF8_CONT_MIN   0x80u
 #define UTF8_CONT_MAX   0xbfu
 
+/* The errno and message of each code, at index -code (MSTORE_ERROR_MAP). */
 struct error_desc {
-	int code;
 	int err; /* errno; 0: keep the one the system call set */
 	const char *msg;
 };
 
-static const struct error_desc error_table[] = {
-	{ MSTORE_OK, 0, "success" },
-	{ MSTORE_E_SYS, 0, "system call failed (see errno)" },
-	{ MSTORE_E_INVAL, EINVAL, "invalid argument" },
-	{ MSTORE_E_NAME, EINVAL, "invalid metric name" },
-	{ MSTORE_E_LABEL_NAME, EINVAL, "invalid label name" },
-	{ MSTORE_E_RESERVED, EINVAL, "reserved name (\"__\" prefix, or \"le\" on a histogram)" },
-	{ MSTORE_E_DUPLICATE, EEXIST, "name already registered" },
-	{ MSTORE_E_TOO_LONG, ENAMETOOLONG, "string too long" },
-	{ MSTORE_E_TOO_MANY, E2BIG, "too many labels or buckets" },
-	{ MSTORE_E_BUCKETS, EINVAL, "bucket bounds not finite and strictly increasing" },
-	{ MSTORE_E_LABEL_VALUE, EINVAL, "label value not valid UTF-8, or wrong number of values" },
-	{ MSTORE_E_NO_FAMILY_SPACE, ENOSPC, "store full: no family space" },
-	{ MSTORE_E_NO_SERIES_SPACE, ENOSPC, "store full: no series space" },
-	{ MSTORE_E_NO_STRING_SPACE, ENOSPC, "store full: no string space" },
-	{ MSTORE_E_NO_VALUE_SPACE, ENOSPC, "store full: no value slots" },
-	{ MSTORE_E_NEGATIVE, EDOM, "counter cannot decrease (negative or NaN increment)" },
-	{ MSTORE_E_TYPE, EINVAL, "operation does not match the metric type" },
-	{ MSTORE_E_TRUNCATED, EBADMSG, "store file truncated" },
-	{ MSTORE_E_MAGIC, EBADMSG, "not a store file (bad magic)" },
-	{ MSTORE_E_VERSION, EBADMSG, "unsupported store format version" },
-	{ MSTORE_E_ABI, EBADMSG, "store written with another byte order or ABI" },
-	{ MSTORE_E_BOUNDS, EBADMSG, "store offset or size out of bounds" },
-	{ MSTORE_E_CORRUPT, EBADMSG, "store content corrupt" },
-	{ MSTORE_E_RETRY, EAGAIN, "no consistent snapshot: writer kept changing the series" },
-	{ MSTORE_E_UNIT, EINVAL, "invalid unit, or metric name lacks the unit suffix" },
-	{ MSTORE_E_NOT_REGULAR, EBADMSG, "not a regular file" },
-};
+#define ERROR_DESC(name, value, errno_value, message) [-(value)] = { errno_value, message },
+static const struct error_desc error_table[] = { MSTORE_ERROR_MAP(ERROR_DESC) };
+#undef ERROR_DESC
+
+/* Every code has an entry (a duplicate index is a -Woverride-init error),
+ * and MSTORE_E_LAST is the last one. */
+#define ERROR_ONE(name, value, errno_value, message) +1
+_Static_assert(sizeof(error_table) / sizeof(error_table[0]) == 1 - MSTORE_E_LAST &&
+                       (0 MSTORE_ERROR_MAP(ERROR_ONE)) == 1 - MSTORE_E_LAST,
+               "MSTORE_ERROR_MAP: codes 0 .. MSTORE_E_LAST, each once");
+#undef ERROR_ONE
 
 static const struct error_desc *
 error_find(int code)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(error_table) / sizeof(error_table[0]); i++)
-		if (error_table[i].code == code)
-			return &error_table[i];
-	return NULL;
+	return code <= 0 && code >= MSTORE_E_LAST ? &error_table[-code] : NULL;
 }
 
 const char *
@@ -139,22 +118,13 @@ mstore_valid_unit(const char *s, size_t len)
 	return 1;
 }
 
-static int
-ends_with(const char *s, size_t len, const char *suffix, size_t slen)
-{
-	return len >= slen && memcmp(s + len - slen, suffix, slen) == 0;
-}
-
-/* name ends in "_" unit, after dropping a trailing "_total" when counter. */
+/* name ends in "_" unit, after dropping a counter's "_total". */
 int
 mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len, const char *unit,
                       size_t unit_len)
 {
-	static const char total[] = "_total";
-	size_t n = name_len;
+	size_t n = mstore_name_base_len(type, name, name_len);
 
-	if (type == MSTORE_COUNTER && ends_with(name, n, total, sizeof(total) - 1))
-		n -= sizeof(total) - 1;
 	if (n < unit_len + 1)
 		return 0;
 	return name[n - unit_len - 1] == '_' && memcmp(name + n - unit_len, unit, unit_len) == 0;
@@ -163,7 +133,7 @@ mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len, const ch
 int
 mstore_reserved_label(uint32_t type, const char *s, size_t len)
 {
-	if (len >= 2 && s[0] == '_' && s[1] == '_')
+	if (mstore_name_reserved(s, len))
 		return 1;
 	return type == MSTORE_HISTOGRAM && len == 2 && s[0] == 'l' && s[1] == 'e';
 }
@@ -222,8 +192,8 @@ has_zero_byte(uint64_t w)
 	return ((w - ONES_WORD) & ~w & ASCII_WORD_MASK) != 0;
 }
 
-static int
-utf8_check(const char *s, size_t len, int allow_nul)
+int
+mstore_valid_text(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
@@ -234,16 +204,16 @@ utf8_check(const char *s, size_t len, int allow_nul)
 		uint64_t w;
 		size_t n;
 
-		/* ASCII fast path, 8 bytes at a time (NULs caught below). */
+		/* ASCII without NUL, 8 bytes at a time. */
 		if (len - i >= sizeof(w)) {
 			memcpy(&w, p + i, sizeof(w));
-			if ((w & ASCII_WORD_MASK) == 0 && (allow_nul || !has_zero_byte(w))) {
+			if ((w & ASCII_WORD_MASK) == 0 && !has_zero_byte(w)) {
 				i += sizeof(w);
 				continue;
 			}
 		}
 		if (p[i] < UTF8_CONT_MIN) {
-			if (p[i] == 0 && !allow_nul)
+			if (p[i] == 0)
 				return 0;
 			i++;
 			continue;
@@ -254,18 +224,6 @@ utf8_check(const char *s, size_t len, int allow_nul)
 		i += n;
 	}
 	return 1;
-}
-
-int
-mstore_valid_utf8(const char *s, size_t len)
-{
-	return utf8_check(s, len, 1);
-}
-
-int
-mstore_valid_text(const char *s, size_t len)
-{
-	return utf8_check(s, len, 0);
 }
 
 uint32_t

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the mapped store file format (format version 2) and the
- * library's internal helpers.  Only the library and its tests include this
- * header; applications and the renderer use mstore.h.  doc/store-format.md
- * describes the same layout for humans; keep the two in sync.
+ * mstore_layout.h - the store file format (version 2.0) and the protocols
+ * by which one writer process and any number of reader processes share
+ * it, plus the library's internal helpers.  Only the library and its tests
+ * include this header; applications and the renderer use mstore.h.  Each
+ * concurrency argument is written here once, beside the data it guards:
+ * publication before struct mstore_family_rec, counters before
+ * MSTORE_COUNTER_SHARDS, histograms before MSTORE_HIST_FIXED_SLOTS, the
+ * heartbeat in struct mstore_hdr.  doc/store-format.md describes the
+ * bytes and points here.
  *
  * File layout (all integers in the writer's native byte order, checked by
  * the reader through MSTORE_BYTE_ORDER_MARK; every region starts on a
@@ -16,97 +21,8 @@
  *   string_off        string_bytes bytes of NUL-terminated strings
  *   ...               zero padding up to file_size (a page multiple)
  *
- * Publication protocol (families and series):
- *   The writer fills a record completely (plain stores; the file is
- *   private to it until published), then bumps the published count in the
- *   header with a release store.  A reader loads the count with acquire
- *   and reads only records below it, so every byte of such a record
- *   happens-before the reader's reads: a half-registered family or series
- *   is never visible.  The strings and value slots a record points to are
- *   written before the record, so they are covered by the same release.
- *
- *   Series of one family form a singly linked chain in registration order:
- *   family.first_series, then series.next, MSTORE_NONE at the end.  The
- *   writer links a new series (release store into the predecessor's next,
- *   or into family.first_series) BEFORE bumping the header's series count.
- *   A reader that loads a link (acquire) may therefore see an index that
- *   is not yet below its own acquired count: it treats that as the end of
- *   the chain.  Because series are appended, a valid chain is strictly
- *   increasing; the reader rejects next <= current as MSTORE_E_CORRUPT,
- *   which also makes a cycle impossible to follow and bounds every walk by
- *   the series count.
- *
- * Value protocol:
- *   counter    2 + MSTORE_COUNTER_SHARDS slots: [0] shared integer part
- *              (u64, atomic_fetch_add relaxed), [1] fractional part (double
- *              bits, CAS loop, relaxed), [2 .. 2+SHARDS) per-thread integer
- *              shards (u64).  value = (double)([0] + sum of shards) + [1].
- *              Integral increments (inc, and adds of whole numbers below
- *              2^53) go to the calling thread's shard if it owns one, else
- *              to [0]; other increments go to [1].  See "Counter shards".
- *   gauge      1 slot: double bits; set = relaxed store, add/sub = CAS loop.
- *   histogram  B + 4 slots for B finite bounds: [0] seq, [1] count,
- *              [2] sum (double bits), [3 .. 3+B] per-bucket counts, NOT
- *              cumulative, the last one being the +Inf bucket.
- *
- * Counter shards (why a counter increment needs no locked instruction):
- *   A writer thread claims, on its first counter update, one of the
- *   MSTORE_COUNTER_SHARDS shard numbers k from a process-wide bitmap of
- *   free shards (CAS, acquire).  While it owns k it is the only writer of
- *   shard slot [2+k] of EVERY counter, so it updates the slot with a
- *   relaxed load and a relaxed store (no read-modify-write: no lock
- *   prefix).  When the thread exits, a thread-specific-data destructor
- *   returns k to the bitmap (atomic or, release).  The next owner's
- *   acquire CAS synchronises with that release, so the previous owner's
- *   stores to its slots happen-before the new owner's loads: it continues
- *   from the final values and no increment is lost.  A thread that finds
- *   no free shard adds to the shared slot [0] with atomic_fetch_add (and
- *   looks for a free shard again on its next update).  In a process
- *   forked from a writer no thread ever gets a shard (a fork handler
- *   empties the bitmap): the parent's threads still own theirs.
- *   Why the reader's sum never decreases: every slot only grows in its
- *   modification order.  A shard slot has one writer at a time, which
- *   stores the slot's latest value plus a non-negative amount (a thread
- *   reads its own latest store, and a new owner the previous owner's, see
- *   above); [0] changes only by atomic adds of non-negative
- *   amounts; [1] only by CAS from old to old + d with d >= 0, and rounded
- *   IEEE addition of d >= 0 never gives less than old.  By read-read
- *   coherence, a load that happens after an earlier load of the same slot
- *   returns the same or a later value, hence one at least as large.  A
- *   later scrape therefore reads every slot at least as large as an
- *   earlier one did, and u64 addition (no wrap: 2^64 increments take
- *   centuries), the conversion to double and the addition of the double
- *   slot are all monotonic, so the value it computes is never smaller.
- *   The loads are not one atomic reading; a counter does not need one.
- *
- * Histogram seqlock (one per series; several writer threads, any number
- * of reader processes that never write):
- *   Writer: CAS seq from an even value s to s+1 (acquire: pairs with the
- *     previous writer's release so we continue from its values; spin a
- *     bounded number of times, then sched_yield, while seq is odd);
- *     atomic_thread_fence(release) so that no data store below can become
- *     visible before the odd seq; update count, sum and the bucket with
- *     relaxed loads and stores (we hold the lock); store seq = s+2 with
- *     release.
- *   Reader: s1 = load seq (acquire), retry while odd; copy count, sum and
- *     buckets with relaxed loads; atomic_thread_fence(acquire); s2 = load
- *     seq (relaxed).  If s1 != s2 a writer was inside: retry.
- *   Why a torn copy is always detected: if any relaxed load in the copy
- *   read a value stored inside a critical section that began after s1 was
- *   published, then the writer's release fence (after its odd store) and
- *   the reader's acquire fence (after that load) synchronise, so the odd
- *   seq store happens-before the reload and s2 != s1.  If the copy read
- *   only values of sections that ended at or before s1, the acquire load
- *   of s1 synchronised with their final release store and the copy is
- *   exactly the state at s1.  Relaxed atomics make a torn read wrong, not
- *   undefined; the check above discards it.  After MSTORE_SNAPSHOT_RETRIES
- *   failed attempts the reader gives up with MSTORE_E_RETRY rather than
- *   return a torn reading.  A seq-stable copy whose buckets do not add up
- *   to count cannot come from a correct writer: MSTORE_E_CORRUPT.
- *
- * Heartbeat: the writer stores CLOCK_REALTIME ns with release; readers
- * load it with acquire.  It has no ordering duty; release/acquire only
- * keeps it from appearing before the header it belongs to.
+ * Every field shared while the file is in use is a lock-free C11 atomic
+ * (asserted below), so the protocols hold between processes.
  */
 #ifndef MSTORE_LAYOUT_H
 #define MSTORE_LAYOUT_H
@@ -132,42 +48,116 @@
 #define MSTORE_NONE         UINT32_MAX /* end of a series chain */
 
 /*
- * Per-thread integer shards per counter (protocol above).  4: the writers
- * this library targets update counters from a few threads at a time (a
- * worker pool sized to the CPUs), and each shard costs 8 bytes in every
- * counter and one more load per counter on every scrape.  With 4, a
- * counter is 6 slots (48 bytes, at most two cache lines for the reader).
- * Threads beyond the shard count stay correct, only slower (one locked add
- * per increment); a shard is reused only after its thread exits, so long-
- * lived threads keep theirs.  Changing the number changes the counter slot
- * layout: a major version bump.  The shards of one counter share a cache
- * line (padding them apart would multiply the file and the scrape's
- * memory traffic), so threads that hit the same counter at the same
- * moment still move that line between cores, only without a lock.
+ * Counters: MSTORE_COUNTER_SLOTS value slots per series,
+ *   [MSTORE_COUNTER_SHARED]      u64: integral increments of threads
+ *                                without a shard (atomic_fetch_add)
+ *   [MSTORE_COUNTER_FRAC]        double bits: all other increments
+ *                                (CAS loop, relaxed)
+ *   [MSTORE_COUNTER_SHARD0 + k]  u64, k < MSTORE_COUNTER_SHARDS: integral
+ *                                increments of the thread owning shard k
+ * value = (double)(shared + the shards) + frac.  An increment is integral
+ * when it is a whole number below 2^53 (exact as a double).
+ *
+ * Shards (why an increment needs no locked instruction): a relaxed
+ * read-modify-write (lock xadd on x86-64) costs several ns even
+ * uncontended; a plain store does not.  A writer thread claims, on its
+ * first counter update, a shard number k from a process-wide bitmap of
+ * free shards (CAS, acquire).  While it owns k it is the only writer of
+ * slot SHARD0 + k of EVERY counter of every store in the process, so it
+ * adds with a relaxed load and a relaxed store.  At thread exit a
+ * thread-specific-data destructor returns k (atomic or, release).  The
+ * next owner's acquire CAS synchronises with that release, so the
+ * previous owner's stores to its slots happen-before the new owner's
+ * loads: it continues from the final values and no increment is lost.  A
+ * thread that finds no free shard adds to SHARED with atomic_fetch_add
+ * (and looks for a free shard again on its next update).  In a process
+ * forked from a writer no thread ever gets a shard (a fork handler empties
+ * the bitmap): the parent's threads still own theirs.
+ *
+ * Why a reader's sum never decreases: every slot only grows in its
+ * modification order.  A shard slot has one writer at a time, which stores
+ * the slot's latest value plus a non-negative amount (a thread reads its
+ * own latest store, a new owner the previous owner's, see above); SHARED
+ * changes only by atomic adds of non-negative amounts; FRAC only by CAS
+ * from old to old + d with d >= 0, and rounded IEEE addition of d >= 0
+ * never gives less than old.  By read-read coherence, a load that happens
+ * after an earlier load of the same slot returns the same or a later
+ * value, hence one at least as large.  A later scrape therefore reads
+ * every slot at least as large as an earlier one did, and u64 addition
+ * (no wrap: 2^64 increments take centuries), the conversion to double and
+ * the addition of FRAC are all monotonic, so the value it computes is
+ * never smaller.  The loads are not one atomic reading; a counter does not
+ * need one.
+ *
+ * Why 4 shards: the writers this library targets update counters from a
+ * few threads at a time (a worker pool sized to the CPUs), and each shard
+ * costs 8 bytes in every counter and one more load per counter on every
+ * scrape.  With 4, a counter is 6 slots (48 bytes, at most two cache lines
+ * for the reader).  Threads beyond the shard count stay correct, only
+ * slower (one locked add per increment); a shard is reused only after its
+ * thread exits, so long-lived threads keep theirs.  The shards of one
+ * counter share a cache line (padding them apart would multiply the file
+ * and the scrape's memory traffic), so threads that hit the same counter
+ * at the same moment still move that line between cores, only without a
+ * lock.  Changing the number changes the slot layout: a major version.
  */
 #define MSTORE_COUNTER_SHARDS 4u
-/* Value slots per series (mstore.h documents these to users). */
-#define MSTORE_COUNTER_SHARED   0u /* integer slot of threads without a shard */
-#define MSTORE_COUNTER_FRAC     1u /* double bits: non-integral increments */
-#define MSTORE_COUNTER_SHARD0   2u /* first per-thread shard */
-#define MSTORE_COUNTER_SLOTS    (MSTORE_COUNTER_SHARD0 + MSTORE_COUNTER_SHARDS)
-#define MSTORE_GAUGE_SLOTS      1u
-#define MSTORE_HIST_FIXED_SLOTS 4u /* seq, count, sum, +Inf bucket */
-#define MSTORE_HIST_SEQ         0u
-#define MSTORE_HIST_COUNT       1u
-#define MSTORE_HIST_SUM         2u
-#define MSTORE_HIST_BUCKET0     3u
+#define MSTORE_COUNTER_SHARED 0u
+#define MSTORE_COUNTER_FRAC   1u
+#define MSTORE_COUNTER_SHARD0 2u
+#define MSTORE_COUNTER_SLOTS  (MSTORE_COUNTER_SHARD0 + MSTORE_COUNTER_SHARDS)
+
+/* Gauges: one slot, the value's double bits; set is a relaxed store,
+ * add/sub a relaxed CAS loop (a gauge's value carries no other data). */
+#define MSTORE_GAUGE_SLOTS 1u
 
 /*
- * Reader retries per snapshot before MSTORE_E_RETRY.  A writer holds the
- * seqlock for a few tens of ns, so a few immediate retries are normal
- * under contention (MSTORE_SNAPSHOT_SPINS).  A writer thread preempted
- * inside the section keeps it odd for a scheduler slice, so the reader
- * then yields (up to MSTORE_SNAPSHOT_YIELDS) and finally sleeps
- * MSTORE_SNAPSHOT_BACKOFF_NS per try: the worst case (a writer that died
- * inside, i.e. a dead writer process) costs about 1000 x 70 us = 70 ms
- * for that series before MSTORE_E_RETRY; the store is then soon stale.
+ * Histograms: B + MSTORE_HIST_FIXED_SLOTS slots for B finite bounds,
+ *   [MSTORE_HIST_SEQ]            u64 sequence number, odd while a writer
+ *                                is inside
+ *   [MSTORE_HIST_COUNT]          u64 observations
+ *   [MSTORE_HIST_SUM]            double bits, their sum
+ *   [MSTORE_HIST_BUCKET0 + i]    u64, i <= B: observations in bucket i, NOT
+ *                                cumulative; i = B is the +Inf bucket
+ *
+ * Seqlock (one per series; several writer threads, any number of reader
+ * processes that never write):
+ *   Writer: CAS seq from an even value s to s+1 (acquire: pairs with the
+ *     previous writer's release, so we continue from its values; spin
+ *     MSTORE_SEQLOCK_SPINS times, then sched_yield, while seq is odd);
+ *     atomic_thread_fence(release), so that no data store below can become
+ *     visible before the odd seq; update count, sum and the bucket with
+ *     relaxed loads and stores (we hold the lock); store seq = s+2 with
+ *     release.
+ *   Reader: s1 = load seq (acquire), retry while odd; copy count, sum and
+ *     buckets with relaxed loads; atomic_thread_fence(acquire); s2 = load
+ *     seq (relaxed).  If s1 != s2 a writer was inside: retry.
+ * Why a torn copy is always detected: if any relaxed load in the copy read
+ * a value stored inside a critical section that began after s1 was
+ * published, then the writer's release fence (after its odd store) and the
+ * reader's acquire fence (after that load) synchronise, so the odd seq
+ * store happens-before the reload and s2 != s1.  If the copy read only
+ * values of sections that ended at or before s1, the acquire load of s1
+ * synchronised with their final release store and the copy is exactly the
+ * state at s1.  Relaxed atomics make a torn read wrong, not undefined; the
+ * check above discards it.  A seq-stable copy whose buckets do not add up
+ * to count cannot come from a correct writer: MSTORE_E_CORRUPT.
+ *
+ * Retries: a writer holds the lock for a few tens of ns, so a few
+ * immediate retries are normal under contention (MSTORE_SNAPSHOT_SPINS).
+ * A writer thread preempted inside the section keeps seq odd for a
+ * scheduler slice, so the reader then yields (up to MSTORE_SNAPSHOT_YIELDS
+ * tries) and finally sleeps MSTORE_SNAPSHOT_BACKOFF_NS per try.  After
+ * MSTORE_SNAPSHOT_RETRIES tries it fails with MSTORE_E_RETRY rather than
+ * return a torn reading: the worst case, a writer process that died inside
+ * and left seq odd for good, costs about 1000 x 70 us = 70 ms for that
+ * series, and the store is soon stale.
  */
+#define MSTORE_HIST_FIXED_SLOTS    4u /* seq, count, sum, +Inf bucket */
+#define MSTORE_HIST_SEQ            0u
+#define MSTORE_HIST_COUNT          1u
+#define MSTORE_HIST_SUM            2u
+#define MSTORE_HIST_BUCKET0        3u
 #define MSTORE_SNAPSHOT_RETRIES    1000u
 #define MSTORE_SNAPSHOT_SPINS      64u
 #define MSTORE_SNAPSHOT_YIELDS     256u
@@ -189,7 +179,7 @@
 #define MSTORE_DEF_STRINGS          (256u * 1024u)
 #define MSTORE_DEF_MODE             0666
 #define MSTORE_DEF_TICK_MS          1000u
-#define MSTORE_NS_PER_MS            INT64_C(1000000)
+#define MSTORE_NS_PER_MS            (MSTORE_NS_PER_SEC / 1000)
 
 /* A string in the string region: offset from string_off, length without
  * the NUL that must follow it.  Offset 0 holds the shared empty string. */
@@ -224,13 +214,43 @@ struct mstore_hdr {
 	uint32_t value_slots;
 	uint32_t string_bytes;
 	/* ---- cache line 2: mutable ---- */
-	_Atomic int64_t heartbeat_ns;  /* CLOCK_REALTIME of last heartbeat */
-	_Atomic uint32_t families;     /* published family records */
+	/* CLOCK_REALTIME of the last heartbeat.  Stored with release, loaded
+	 * with acquire: it has no ordering duty of its own, release/acquire
+	 * only keeps it from appearing before the header it belongs to. */
+	_Atomic int64_t heartbeat_ns;
+	_Atomic uint32_t families;     /* published family records (publication, below) */
 	_Atomic uint32_t series;       /* published series records */
 	_Atomic uint32_t values_used;  /* value slots handed out */
 	_Atomic uint32_t strings_used; /* string bytes handed out */
 	unsigned char reserved1[104];  /* zero; minor versions may use */
 };
+
+/*
+ * Publication of families and series (append-only; registration is
+ * serialised by a mutex in the writer process):
+ *   1. The writer copies the strings into the string region, zeroes the
+ *      value slots and fills the record completely with plain stores; the
+ *      file regions it writes are not reachable from anything published.
+ *   2. For a series: it links the series at the end of its family's chain
+ *      with a release store into the predecessor's next (or into the
+ *      family's first_series).
+ *   3. It stores values_used and strings_used (relaxed), then the new
+ *      families or series count in the header with a release store.
+ * A reader loads series, then families, with acquire and reads only
+ * records below those counts, so every byte of such a record (and of the
+ * strings and slots it points to) happens-before the reader's reads: a
+ * half-registered family or series is never visible.  Loading series
+ * first matters: a series below the acquired series count had its family
+ * published before it, hence below the family count loaded after it.
+ *
+ * Series of one family form a singly linked chain in registration order:
+ * family.first_series, then series.next, MSTORE_NONE at the end.  Step 2
+ * precedes step 3, so a link a reader loads (acquire) may name a series at
+ * or above its own acquired count: it treats that as the end of the chain.
+ * Because series are appended, a valid chain is strictly increasing; the
+ * reader rejects next <= current as MSTORE_E_CORRUPT, which also makes a
+ * cycle impossible to follow and bounds every walk by the series count.
+ */
 
 /* One family.  Immutable once published, except first_series. */
 struct mstore_family_rec {
@@ -319,11 +339,13 @@ mstore_slots_for(uint32_t type, uint32_t nbounds)
 
 /* Set errno for code and return code (for "return mstore_fail(E_X);"). */
 MSTORE_INTERNAL int mstore_fail(int code);
-/* 1 if s[0..len) is valid UTF-8 without NUL bytes (help, label values). */
+/* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates, nothing
+ * above U+10FFFF) without NUL bytes: the rule for help and label values. */
 MSTORE_INTERNAL int mstore_valid_text(const char *s, size_t len);
 /* 1 if unit is [a-zA-Z0-9_]+ (len > 0). */
 MSTORE_INTERNAL int mstore_valid_unit(const char *unit, size_t len);
-/* 1 if name ends in "_<unit>" (or "_<unit>_total" for a counter). */
+/* 1 if name ends in "_<unit>" (a counter's name without its "_total",
+ * mstore_names.h). */
 MSTORE_INTERNAL int mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len,
                                           const char *unit, size_t unit_len);
 /* 1 if bounds are finite and strictly increasing. */

@@ -20,8 +20,9 @@
 #include <unistd.h>
 
 #include "mstore_layout.h"
+#include "mstore_names.h"
 
-/* Bytes 0..MUTABLE_OFF of the header never change after creation. */
+/* The header's first bytes, up to heartbeat_ns, never change after creation. */
 #define HDR_IMMUTABLE_LEN offsetof(struct mstore_hdr, heartbeat_ns)
 /* Largest tick the writer can record (u32 milliseconds). */
 #define TICK_NS_MAX ((int64_t)UINT32_MAX * MSTORE_NS_PER_MS)
@@ -227,7 +228,7 @@ family_strings(const struct mapping *m, const struct mstore_family_rec *rec, uin
 	if ((rc = str_get(m, rec->name, MSTORE_NAME_MAX, &out->name, &out->name_len)) != 0)
 		return rc;
 	if (!mstore_valid_metric_name(out->name, out->name_len) ||
-	    (out->name_len >= 2 && out->name[0] == '_' && out->name[1] == '_'))
+	    mstore_name_reserved(out->name, out->name_len))
 		return MSTORE_E_CORRUPT;
 	if ((rc = str_get(m, rec->help, MSTORE_HELP_MAX, &out->help, &out->help_len)) != 0)
 		return rc;
@@ -681,7 +682,8 @@ snapshot_backoff(uint32_t tries)
 }
 
 /* Sum of a counter's slots: shared integer, per-thread shards, double part
- * ("Counter shards" in mstore_layout.h says why it never goes backwards). */
+ * (mstore_layout.h, before MSTORE_COUNTER_SHARDS, says why it never
+ * goes backwards). */
 static double
 counter_value(const _Atomic uint64_t *v)
 {

@@ -23,10 +23,10 @@
 #include <unistd.h>
 
 #include "mstore_layout.h"
+#include "mstore_names.h"
 
 #define TMP_SUFFIX_FMT "%s.tmp.%ld"
 #define TMP_INFIX      ".tmp."
-#define DECIMAL_BASE   10
 #define FNV_OFFSET     UINT64_C(0xcbf29ce484222325)
 #define FNV_PRIME      UINT64_C(0x100000001b3)
 #define HASH_MIN_SLOTS 16u
@@ -79,9 +79,9 @@ struct mstore {
  * The calling thread's counter shard (protocol in mstore_layout.h):
  * 0 = none (claim one on the next counter update if one is free),
  * k in 1..MSTORE_COUNTER_SHARDS = owns shard k - 1, SHARD_NEVER = none and
- * never claim (the thread is exiting).  Process-wide, not per store: a
- * thread owns the same shard of every counter of every store.  With the
- * claim bitmap and the key below it is the library's only global state.
+ * never claim (the thread is exiting).  Process-wide, not per store.
+ * With the claim bitmap and the key below it is the library's only global
+ * state.
  * initial-exec: the hot path reads it at a fixed offset from the thread
  * pointer, even in the shared library (no __tls_get_addr call).
  */
@@ -108,12 +108,29 @@ struct layout {
 
 /* ------------------------------------------------------------ creation */
 
+/* Its size is ABI: a new option takes a reserved word (mstore.h). */
+_Static_assert(sizeof(struct mstore_options) == 96, "struct mstore_options keeps its size");
+
+/* 1 if the reserved words of o are all zero. */
+static int
+options_reserved_zero(const struct mstore_options *o)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
+		if (o->reserved[i] != 0)
+			return 0;
+	return o->reserved0 == 0;
+}
+
 static int
 options_resolve(const struct mstore_options *in, struct mstore_options *o)
 {
 	static const struct mstore_options zero;
 
 	*o = in != NULL ? *in : zero;
+	if (!options_reserved_zero(o))
+		return MSTORE_E_INVAL;
 	if (o->max_families == 0)
 		o->max_families = MSTORE_DEF_FAMILIES;
 	if (o->max_series == 0)
@@ -299,9 +316,9 @@ stale_tmp_pid(const char *name, const char *base, size_t blen, pid_t *pid)
 	    strncmp(name + blen, TMP_INFIX, sizeof(TMP_INFIX) - 1) != 0 || *d < '1' || *d > '9')
 		return 0;
 	for (; *d != '\0'; d++) {
-		if (*d < '0' || *d > '9' || v > (INT_MAX - (*d - '0')) / DECIMAL_BASE)
+		if (*d < '0' || *d > '9' || v > (INT_MAX - (*d - '0')) / 10)
 			return 0;
-		v = v * DECIMAL_BASE + (*d - '0');
+		v = v * 10 + (*d - '0');
 	}
 	*pid = (pid_t)v;
 	return 1;
@@ -363,12 +380,10 @@ out:
 }
 
 /*
- * Thread exit (key destructor): hand the shard back.  The release pairs
- * with the acquire of the next claimer, so every store the exiting thread
- * made to its shard slots happens-before the new owner's first load of
- * them: the new owner continues from the final values, nothing is lost.
- * A counter update by a later destructor of this thread uses the shared
- * slot (SHARD_NEVER).
+ * Thread exit (key destructor): hand the shard back, with the release
+ * that the next owner's acquire pairs with (mstore_layout.h).  A counter
+ * update by a later destructor of this thread uses the shared slot
+ * (SHARD_NEVER).
  */
 static void
 shard_release(void *unused)
@@ -497,7 +512,7 @@ check_name_help_unit(struct family_args *a)
 		return MSTORE_E_TOO_LONG;
 	if (!mstore_valid_metric_name(a->name, a->name_len))
 		return MSTORE_E_NAME;
-	if (a->name_len >= 2 && a->name[0] == '_' && a->name[1] == '_')
+	if (mstore_name_reserved(a->name, a->name_len))
 		return MSTORE_E_RESERVED;
 	a->help_len = a->help != NULL ? strnlen(a->help, MSTORE_HELP_MAX + 1) : 0;
 	if (a->help_len > MSTORE_HELP_MAX)
@@ -563,18 +578,6 @@ strs_equal(const char *a, size_t alen, const char *b, size_t blen)
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* Length of name without a counter's "_total" (the exposition family name). */
-static size_t
-base_len(uint32_t type, const char *name, size_t len)
-{
-	static const char total[] = "_total";
-	size_t tl = sizeof(total) - 1;
-
-	if (type == MSTORE_COUNTER && len > tl && memcmp(name + len - tl, total, tl) == 0)
-		return len - tl;
-	return len;
-}
-
 /* 1 if other (name o, olen) is one of histogram h's sample names. */
 static int
 is_hist_sample(const char *h, size_t hlen, const char *o, size_t olen)
@@ -600,8 +603,8 @@ names_clash(const struct mstore *st, const struct mstore_family *f, const struct
 	size_t nl = f->rec->name.len;
 
 	if (strs_equal(n, nl, a->name, a->name_len) ||
-	    strs_equal(n, base_len(f->type, n, nl), a->name,
-	               base_len(a->type, a->name, a->name_len)))
+	    strs_equal(n, mstore_name_base_len(f->type, n, nl), a->name,
+	               mstore_name_base_len(a->type, a->name, a->name_len)))
 		return 1;
 	if (f->type == MSTORE_HISTOGRAM && is_hist_sample(n, nl, a->name, a->name_len))
 		return 1;

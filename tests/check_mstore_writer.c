@@ -1018,6 +1018,8 @@ START_TEST(test_create_errors)
 	struct mstore_options big = { .max_series = UINT32_MAX };
 	struct mstore_options mode = { .mode = 010000 };
 	struct mstore_options flags = { .flags = 0x80 };
+	struct mstore_options resv0 = { .reserved0 = 1 };
+	struct mstore_options resv = { .reserved[7] = 1 };
 	char p[TU_PATH_MAX], sub[TU_PATH_MAX];
 	int err = 0;
 
@@ -1031,6 +1033,11 @@ START_TEST(test_create_errors)
 	ck_assert_int_eq(err, MSTORE_E_INVAL);
 	ck_assert_ptr_null(mstore_create(store_path, &flags, NULL));
 	ck_assert_int_eq(errno, EINVAL);
+	/* Reserved words must be zero: later versions give them meanings. */
+	ck_assert_ptr_null(mstore_create(store_path, &resv0, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_create(store_path, &resv, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
 	ck_assert_ptr_nonnull(tu_path(&dir, "missing/store", p, sizeof(p)));
 	ck_assert_ptr_null(mstore_create(p, NULL, &err));
 	ck_assert_int_eq(err, MSTORE_E_SYS);
@@ -1073,16 +1080,17 @@ START_TEST(test_validators)
 	ck_assert_int_eq(mstore_valid_metric_name("ab", 0), 0);
 	ck_assert_int_eq(mstore_valid_label_name("_a9", 3), 1);
 	ck_assert_int_eq(mstore_valid_label_name(":x", 2), 0);
-	ck_assert_int_eq(mstore_valid_utf8("", 0), 1);
-	ck_assert_int_eq(mstore_valid_utf8("a\0b", 3), 1);
-	ck_assert_int_eq(mstore_valid_utf8("\xf4\x8f\xbf\xbf", 4), 1); /* U+10FFFF */
-	ck_assert_int_eq(mstore_valid_utf8("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
-	ck_assert_int_eq(mstore_valid_utf8("\xe0\x80\xaf", 3), 0);     /* overlong */
-	ck_assert_int_eq(mstore_valid_utf8("\xf0\x80\x80\xaf", 4), 0); /* overlong */
-	ck_assert_int_eq(mstore_valid_utf8("\xed\xbf\xbf", 3), 0);     /* surrogate */
-	ck_assert_int_eq(mstore_valid_utf8("abcdefgh\xc3\xa9ijklmnop", 18), 1);
-	ck_assert_int_eq(mstore_valid_utf8("abcdefghijklmno\x80", 16), 0);
-	ck_assert_int_eq(mstore_valid_utf8("\xc3", 1), 0);
+	ck_assert_int_eq(mstore_valid_text("", 0), 1);
+	ck_assert_int_eq(mstore_valid_text("a\0b", 3), 0);
+	ck_assert_int_eq(mstore_valid_text("abcdefg\0", 8), 0);        /* NUL in a whole word */
+	ck_assert_int_eq(mstore_valid_text("\xf4\x8f\xbf\xbf", 4), 1); /* U+10FFFF */
+	ck_assert_int_eq(mstore_valid_text("\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
+	ck_assert_int_eq(mstore_valid_text("\xe0\x80\xaf", 3), 0);     /* overlong */
+	ck_assert_int_eq(mstore_valid_text("\xf0\x80\x80\xaf", 4), 0); /* overlong */
+	ck_assert_int_eq(mstore_valid_text("\xed\xbf\xbf", 3), 0);     /* surrogate */
+	ck_assert_int_eq(mstore_valid_text("abcdefgh\xc3\xa9ijklmnop", 18), 1);
+	ck_assert_int_eq(mstore_valid_text("abcdefghijklmno\x80", 16), 0);
+	ck_assert_int_eq(mstore_valid_text("\xc3", 1), 0);
 }
 END_TEST
 

@@ -32,6 +32,7 @@
 
 #include "expo.h"
 #include "mstore.h"
+#include "mstore_layout.h" /* mstore_valid_text: the rule for label values */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -131,8 +132,8 @@ fuzz_walk(const struct mstore_reader *r)
 			            f.index);
 			for (k = 0; k < f.nlabels; k++)
 				FUZZ_ASSERT(
-				        mstore_valid_utf8(s.label_value[k], s.label_value_len[k]),
-				        "label value not UTF-8");
+				        mstore_valid_text(s.label_value[k], s.label_value_len[k]),
+				        "label value not UTF-8 or has a NUL");
 			if (mstore_reader_snapshot(r, &f, &s, &sn) == 0)
 				fuzz_check_snapshot(&f, &sn);
 		}
