@@ -32,18 +32,6 @@ log_init(const char *progname, int level)
 	log_verbosity = level;
 }
 
-int
-log_level(void)
-{
-	return log_verbosity;
-}
-
-const char *
-log_progname(void)
-{
-	return log_name;
-}
-
 /* Write all of buf to stderr; errors are ignored (nowhere left to report). */
 static void
 log_write(const char *buf, size_t len)

@@ -40,12 +40,6 @@ enum log_level {
  */
 void log_init(const char *progname, int level);
 
-/* The current verbosity level, e.g. to skip expensive debug formatting. */
-int log_level(void);
-
-/* The program name given to log_init() (its basename). */
-const char *log_progname(void);
-
 /* Log one line at the given level (dropped if above the current level).
  * A trailing newline in fmt is not needed and is removed if present. */
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);

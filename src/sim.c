@@ -20,20 +20,15 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "procmetrics.h"
+#include "sim_proc.h"
 #include "sim_shop.h"
 #include "sim_store.h"
 
-/* Same default as metrics.fcgi: a tmpfs directory the two share. */
-#define SIM_DEFAULT_STORE      "/run/metrics/metrics.store"
 #define SIM_DEFAULT_INTERVAL_S 1.0
 /* One hour: longer ticks would make the store look stale for hours. */
 #define SIM_MAX_INTERVAL_S 3600.0
 /* Shortest tick; the heartbeat promise is in whole milliseconds. */
 #define SIM_MIN_INTERVAL_S 0.001
-#define MS_PER_S           1000.0
-#define NS_PER_S           1000000000L
-#define DECIMAL            10
 
 /* Exit statuses: 1 runtime failure (EXIT_FAILURE), 2 bad command line. */
 #define EXIT_USAGE 2
@@ -72,7 +67,7 @@ usage(FILE *f, const char *prog)
 	        "the directory that group and the setgid bit), nobody else can.\n"
 	        "Runs in the foreground; SIGTERM or SIGINT stop it cleanly.\n"
 	        "Exit status: 0 stopped by a signal, 1 runtime error, 2 bad usage.\n",
-	        prog, SIM_DEFAULT_STORE, (unsigned)SIM_STORE_MODE);
+	        prog, DEFAULT_STORE_PATH, (unsigned)SIM_STORE_MODE);
 }
 
 static int
@@ -99,7 +94,7 @@ parse_seed(const char *arg, uint64_t *out)
 	if (arg[0] < '0' || arg[0] > '9')
 		return -1;
 	errno = 0;
-	v = strtoull(arg, &end, DECIMAL);
+	v = strtoull(arg, &end, 10);
 	if (*end != '\0' || errno != 0)
 		return -1;
 	*out = (uint64_t)v;
@@ -113,7 +108,7 @@ seed_from_clock(void)
 
 	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
 		return (uint64_t)time(NULL);
-	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * (uint64_t)MSTORE_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 enum { OPT_STORE = 256, OPT_INTERVAL, OPT_SEED };
@@ -167,7 +162,7 @@ parse_options(int argc, char **argv, struct sim_options *o)
 {
 	int c, rc;
 
-	o->store = SIM_DEFAULT_STORE;
+	o->store = DEFAULT_STORE_PATH;
 	o->interval = SIM_DEFAULT_INTERVAL_S;
 	o->seed = seed_from_clock();
 	o->verbosity = LOG_LEVEL_WARN;
@@ -216,10 +211,10 @@ ts_add(struct timespec a, double seconds)
 	double whole = floor(seconds);
 
 	a.tv_sec += (time_t)whole;
-	a.tv_nsec += (long)((seconds - whole) * NS_PER_S);
-	if (a.tv_nsec >= NS_PER_S) {
+	a.tv_nsec += (long)((seconds - whole) * MSTORE_NS_PER_SEC);
+	if (a.tv_nsec >= MSTORE_NS_PER_SEC) {
 		a.tv_sec++;
-		a.tv_nsec -= NS_PER_S;
+		a.tv_nsec -= MSTORE_NS_PER_SEC;
 	}
 	return a;
 }
@@ -237,7 +232,7 @@ ts_sub(struct timespec a, struct timespec b)
 
 	if (d.tv_nsec < 0) {
 		d.tv_sec--;
-		d.tv_nsec += NS_PER_S;
+		d.tv_nsec += MSTORE_NS_PER_SEC;
 	}
 	return d;
 }
@@ -260,28 +255,45 @@ sleep_until(struct timespec deadline, const sigset_t *mask)
 	return 0;
 }
 
+/* The text for a library error: errno's when a system call failed. */
+static const char *
+store_strerror(int rc)
+{
+	return rc == MSTORE_E_SYS ? strerror(errno) : mstore_strerror(rc);
+}
+
+/* Publish the process metrics; an unreadable /proc is not a failure. */
+static int
+tick_process(struct sim_store *store)
+{
+	struct sim_proc pm;
+
+	if (sim_proc_read(&pm) == 0)
+		return sim_store_process(store, &pm);
+	log_debug("cannot read /proc/self: %s", strerror(errno));
+	return 0;
+}
+
 /* One tick: the shop, its gauges, process metrics, the heartbeat. */
 static int
 tick(struct sim_shop *shop, struct sim_store *store, double dt)
 {
 	struct sim_sink sink = sim_store_sink(store);
-	struct procmetrics pm;
 	int rc = sim_shop_step(shop, dt, &sink);
 
-	if (rc == 0)
-		rc = sim_store_gauges(store, sim_shop_gauges(shop));
-	if (rc < 0) {
-		log_warn("cannot update the store: %s", mstore_strerror(rc));
+	if (rc != SIM_SHOP_OK && rc != SIM_SHOP_E_SINK) {
+		log_warn("cannot advance the shop model: %s", sim_shop_strerror(rc));
 		return -1;
 	}
-	if (procmetrics_read(&pm) == 0)
-		rc = sim_store_process(store, &pm);
-	else
-		log_debug("cannot read /proc/self: %s", strerror(errno));
+	/* From here on rc is an MSTORE_E_* code. */
+	rc = rc == SIM_SHOP_E_SINK ? store->sink_err
+	                           : sim_store_gauges(store, sim_shop_gauges(shop));
+	if (rc == 0)
+		rc = tick_process(store);
 	if (rc == 0)
 		rc = sim_store_heartbeat(store);
-	if (rc < 0) {
-		log_warn("cannot update the store: %s", mstore_strerror(rc));
+	if (rc != 0) {
+		log_warn("cannot update the store: %s", store_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -316,18 +328,16 @@ run(const struct sim_options *o, struct sim_store *store, const sigset_t *mask)
 static int
 open_store(const struct sim_options *o, struct sim_store *store)
 {
-	unsigned tick_ms = (unsigned)lround(o->interval * MS_PER_S);
+	unsigned tick_ms = (unsigned)lround(o->interval * 1000);
 	int rc = sim_store_open(store, o->store, tick_ms > 0 ? tick_ms : 1);
 
 	if (rc == 0)
 		return 0;
 	if (store->failed != NULL)
 		log_warn("cannot register %s in %s: %s", store->failed, o->store,
-		         mstore_strerror(rc));
-	else if (rc == MSTORE_E_SYS)
-		log_warn("cannot create store: %s: %s", o->store, strerror(errno));
+		         store_strerror(rc));
 	else
-		log_warn("cannot create store: %s: %s", o->store, mstore_strerror(rc));
+		log_warn("cannot create store: %s: %s", o->store, store_strerror(rc));
 	return -1;
 }
 

@@ -11,7 +11,6 @@
 
 #include "sim_shop.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -444,7 +443,7 @@ place_order(struct sim_shop *shop, const struct request *rq, const struct sim_si
 	} else if (chance(shop, decline)) {
 		outcome = SIM_ORDER_FAILED;
 		rc = sink->error(sink->ctx, SIM_ERROR_PAYMENT);
-		if (rc < 0)
+		if (rc != 0)
 			return rc;
 	} else if (chance(shop, CANCEL_RATE)) {
 		outcome = SIM_ORDER_CANCELLED;
@@ -468,7 +467,7 @@ one_request(struct sim_shop *shop, const struct sim_sink *sink, double *latency_
 	rc = sink->request(sink->ctx, rq.endpoint, rq.status, rq.seconds);
 	if (rc == 0 && rq.has_error)
 		rc = sink->error(sink->ctx, rq.error);
-	if (rc < 0)
+	if (rc != 0)
 		return rc;
 	ep = &endpoints[rq.endpoint];
 	if (ep->method != SIM_METHOD_POST || rq.status == SIM_STATUS_404)
@@ -510,18 +509,31 @@ sim_shop_step(struct sim_shop *shop, double dt, const struct sim_sink *sink)
 	int rc;
 
 	if (shop == NULL || sink == NULL || sink->request == NULL || sink->order == NULL ||
-	    sink->error == NULL || !(dt > 0.0) || !isfinite(dt)) {
-		errno = EINVAL;
-		return -1;
-	}
+	    sink->error == NULL || !(dt > 0.0) || !isfinite(dt))
+		return SIM_SHOP_E_ARG;
 	update_bursts(shop, dt);
 	arrivals = poisson(shop, sim_shop_cycle_rate(shop->t) * shop->burst_factor * dt);
 	for (unsigned i = 0; i < arrivals; i++) {
 		rc = one_request(shop, sink, &latency_sum);
-		if (rc < 0)
-			return rc;
+		if (rc != 0)
+			return SIM_SHOP_E_SINK;
 	}
 	update_gauges(shop, dt, arrivals, latency_sum);
 	shop->t += dt;
-	return 0;
+	return SIM_SHOP_OK;
+}
+
+const char *
+sim_shop_strerror(int rc)
+{
+	switch (rc) {
+	case SIM_SHOP_OK:
+		return "success";
+	case SIM_SHOP_E_ARG:
+		return "invalid argument to the shop model";
+	case SIM_SHOP_E_SINK:
+		return "an event sink stopped the step";
+	default:
+		return "unknown shop model result";
+	}
 }

@@ -70,10 +70,11 @@ extern const double sim_order_bounds[];
 extern const unsigned sim_order_nbounds;
 
 /*
- * Event sink.  Each callback returns 0, or a negative value that stops the
- * step and is returned by sim_shop_step().  request: one finished request on
- * endpoint (index into the endpoint table) with its status and latency.
- * order: one order with its outcome and value.  error: one application error.
+ * Event sink.  Each callback returns 0 to go on, or non-zero to stop the
+ * step (sim_shop_step() then returns SIM_SHOP_E_SINK; the sink keeps its
+ * own reason).  request: one finished request on endpoint (index into the
+ * endpoint table) with its status and latency.  order: one order with its
+ * outcome and value.  error: one application error.
  */
 struct sim_sink {
 	void *ctx;
@@ -107,12 +108,23 @@ struct sim_shop {
 /* Seed the model; the same seed gives the same run. */
 void sim_shop_init(struct sim_shop *shop, uint64_t seed);
 
+/* sim_shop_step()'s results: the shop model's own error space. */
+enum sim_shop_result {
+	SIM_SHOP_OK = 0,
+	SIM_SHOP_E_ARG = -1,  /* shop or sink (or a callback) NULL, or dt not finite and > 0 */
+	SIM_SHOP_E_SINK = -2, /* a sink callback stopped the step */
+};
+
 /*
  * Advance by dt seconds (dt > 0): draw this tick's arrivals, report each
- * request, order and error to sink, update the gauges.  Returns 0, -1 with
- * errno EINVAL for a bad argument, or the first negative sink result.
+ * request, order and error to sink, update the gauges.  Returns a
+ * SIM_SHOP_* result; after SIM_SHOP_E_SINK the step is incomplete (the
+ * gauges and the clock did not advance).
  */
 int sim_shop_step(struct sim_shop *shop, double dt, const struct sim_sink *sink);
+
+/* A one-line message for a SIM_SHOP_* result (never NULL). */
+const char *sim_shop_strerror(int rc);
 
 /* Gauges as of the last step (all zero before the first). */
 const struct sim_gauges *sim_shop_gauges(const struct sim_shop *shop);

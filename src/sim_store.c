@@ -232,15 +232,24 @@ sim_store_open(struct sim_store *s, const char *path, unsigned tick_ms)
 	return rc;
 }
 
+/* A sink callback's result: 0, or the update's error, kept for the caller. */
+static int
+sink_result(struct sim_store *s, int rc)
+{
+	if (rc != 0)
+		s->sink_err = rc;
+	return rc;
+}
+
 static int
 on_request(void *ctx, unsigned endpoint, enum sim_status status, double seconds)
 {
 	struct sim_store *s = ctx;
 	int rc = mstore_counter_inc(s->requests[endpoint][status]);
 
-	if (rc < 0)
-		return rc;
-	return mstore_histogram_observe(s->latency[sim_endpoint_route(endpoint)], seconds);
+	if (rc == 0)
+		rc = mstore_histogram_observe(s->latency[sim_endpoint_route(endpoint)], seconds);
+	return sink_result(s, rc);
 }
 
 static int
@@ -253,7 +262,7 @@ on_order(void *ctx, enum sim_outcome outcome, double euros)
 		rc = mstore_histogram_observe(s->order_value, euros);
 	if (rc == 0 && outcome == SIM_ORDER_COMPLETED)
 		rc = mstore_counter_add(s->billed, euros);
-	return rc;
+	return sink_result(s, rc);
 }
 
 static int
@@ -261,7 +270,7 @@ on_error(void *ctx, enum sim_error_kind kind)
 {
 	struct sim_store *s = ctx;
 
-	return mstore_counter_inc(s->errors[kind]);
+	return sink_result(s, mstore_counter_inc(s->errors[kind]));
 }
 
 struct sim_sink
@@ -294,7 +303,7 @@ sim_store_gauges(struct sim_store *s, const struct sim_gauges *g)
 }
 
 int
-sim_store_process(struct sim_store *s, const struct procmetrics *pm)
+sim_store_process(struct sim_store *s, const struct sim_proc *pm)
 {
 	const double v[SIM_PROC_GAUGE_COUNT] = {
 		[SIM_PROC_RESIDENT] = pm->resident_bytes,

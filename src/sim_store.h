@@ -9,7 +9,7 @@
 #define SIM_STORE_H
 
 #include "mstore.h"
-#include "procmetrics.h"
+#include "sim_proc.h"
 #include "sim_shop.h"
 
 /* File mode of the store: the writer writes, the responder's group reads,
@@ -47,6 +47,7 @@ struct sim_store {
 	struct mstore_series *proc[SIM_PROC_GAUGE_COUNT];
 	double last_cpu;    /* CPU seconds already added to cpu */
 	const char *failed; /* family being registered when it failed */
+	int sink_err;       /* MSTORE_E_* of the update that stopped a shop step */
 };
 
 /*
@@ -57,7 +58,8 @@ struct sim_store {
  */
 int sim_store_open(struct sim_store *s, const char *path, unsigned tick_ms);
 
-/* The event sink that publishes shop events into s. */
+/* The event sink that publishes shop events into s.  When an update fails
+ * the sink stops the step and keeps the code in s->sink_err. */
 struct sim_sink sim_store_sink(struct sim_store *s);
 
 /* Publish the shop's gauges.  Returns 0 or a negative MSTORE_E_* code. */
@@ -65,7 +67,7 @@ int sim_store_gauges(struct sim_store *s, const struct sim_gauges *g);
 
 /* Publish process metrics (the CPU counter advances by the difference to
  * the previous call).  Returns 0 or a negative MSTORE_E_* code. */
-int sim_store_process(struct sim_store *s, const struct procmetrics *pm);
+int sim_store_process(struct sim_store *s, const struct sim_proc *pm);
 
 /* Stamp the heartbeat.  Returns 0 or a negative MSTORE_E_* code. */
 int sim_store_heartbeat(struct sim_store *s);

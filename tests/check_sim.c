@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "mstore.h"
-#include "procmetrics.h"
+#include "sim_proc.h"
 #include "sim_shop.h"
 #include "sim_store.h"
 
@@ -214,14 +214,17 @@ START_TEST(test_step_rejects_bad_args)
 
 	broken.order = NULL;
 	sim_shop_init(&shop, 1);
-	errno = 0;
-	ck_assert_int_eq(sim_shop_step(&shop, 0.0, &sink), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(sim_shop_step(&shop, -1.0, &sink), -1);
-	ck_assert_int_eq(sim_shop_step(&shop, NAN, &sink), -1);
-	ck_assert_int_eq(sim_shop_step(&shop, TICK_S, NULL), -1);
-	ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &broken), -1);
-	ck_assert_int_eq(sim_shop_step(NULL, TICK_S, &sink), -1);
+	ck_assert_int_eq(sim_shop_step(&shop, 0.0, &sink), SIM_SHOP_E_ARG);
+	ck_assert_int_eq(sim_shop_step(&shop, -1.0, &sink), SIM_SHOP_E_ARG);
+	ck_assert_int_eq(sim_shop_step(&shop, NAN, &sink), SIM_SHOP_E_ARG);
+	ck_assert_int_eq(sim_shop_step(&shop, INFINITY, &sink), SIM_SHOP_E_ARG);
+	ck_assert_int_eq(sim_shop_step(&shop, TICK_S, NULL), SIM_SHOP_E_ARG);
+	ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &broken), SIM_SHOP_E_ARG);
+	ck_assert_int_eq(sim_shop_step(NULL, TICK_S, &sink), SIM_SHOP_E_ARG);
+	/* The shop's own messages, not the store library's. */
+	ck_assert_str_eq(sim_shop_strerror(SIM_SHOP_E_ARG), "invalid argument to the shop model");
+	ck_assert_str_eq(sim_shop_strerror(SIM_SHOP_E_SINK), "an event sink stopped the step");
+	ck_assert_str_eq(sim_shop_strerror(12345), "unknown shop model result");
 }
 END_TEST
 
@@ -234,7 +237,10 @@ START_TEST(test_sink_error_stops_step)
 	t.fail_with = -7;
 	sim_shop_init(&shop, 1);
 	/* 100 s of traffic: a tick without any request is out of the question. */
-	ck_assert_int_eq(sim_shop_step(&shop, 100.0, &sink), -7);
+	ck_assert_int_eq(sim_shop_step(&shop, 100.0, &sink), SIM_SHOP_E_SINK);
+	ck_assert_double_eq(sim_shop_gauges(&shop)->active_connections, 0.0); /* not advanced */
+	t.fail_with = 1; /* any non-zero result stops the step */
+	ck_assert_int_eq(sim_shop_step(&shop, 100.0, &sink), SIM_SHOP_E_SINK);
 }
 END_TEST
 
@@ -250,7 +256,7 @@ START_TEST(test_names)
 }
 END_TEST
 
-/* ---- procmetrics ------------------------------------------------------ */
+/* ---- sim_proc --------------------------------------------------------- */
 
 START_TEST(test_parse_stat)
 {
@@ -258,21 +264,21 @@ START_TEST(test_parse_stat)
 	 * ten times their field number. */
 	static const char text[] = "1234 (a) b (c)) S 40 50 60 70 80 90 100 110 "
 	                           "120 130 140 150 160 170 180 190 200 210 220 230 240 250 260\n";
-	struct procstat st;
+	struct sim_proc_stat st;
 
-	ck_assert_int_eq(procmetrics_parse_stat(text, &st), 0);
+	ck_assert_int_eq(sim_proc_parse_stat(text, &st), 0);
 	ck_assert_uint_eq(st.utime, 140);
 	ck_assert_uint_eq(st.stime, 150);
 	ck_assert_uint_eq(st.starttime, 220);
 	ck_assert_uint_eq(st.vsize, 230);
 	ck_assert_int_eq(st.rss, 240);
 	errno = 0;
-	ck_assert_int_eq(procmetrics_parse_stat("1234 no parens S 1 2", &st), -1);
+	ck_assert_int_eq(sim_proc_parse_stat("1234 no parens S 1 2", &st), -1);
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(procmetrics_parse_stat("1 (x) S 1 2 3\n", &st), -1);
-	ck_assert_int_eq(procmetrics_parse_stat("1 (x) S 4 5 6 7 8 9 10 11 12 13 "
-	                                        "x 15 16 17 18 19 20 21 22 23 24",
-	                                        &st),
+	ck_assert_int_eq(sim_proc_parse_stat("1 (x) S 1 2 3\n", &st), -1);
+	ck_assert_int_eq(sim_proc_parse_stat("1 (x) S 4 5 6 7 8 9 10 11 12 13 "
+	                                     "x 15 16 17 18 19 20 21 22 23 24",
+	                                     &st),
 	                 -1);
 }
 END_TEST
@@ -282,27 +288,27 @@ START_TEST(test_parse_statm_btime)
 	unsigned long long size, res;
 	long long bt;
 
-	ck_assert_int_eq(procmetrics_parse_statm("2000 300 100 10 0 500 0\n", &size, &res), 0);
+	ck_assert_int_eq(sim_proc_parse_statm("2000 300 100 10 0 500 0\n", &size, &res), 0);
 	ck_assert_uint_eq(size, 2000);
 	ck_assert_uint_eq(res, 300);
-	ck_assert_int_eq(procmetrics_parse_statm("2000\n", &size, &res), -1);
-	ck_assert_int_eq(procmetrics_parse_btime("cpu  1 2 3\nintr 5 6\nbtime 1700000000\n"
-	                                         "processes 9\n",
-	                                         &bt),
+	ck_assert_int_eq(sim_proc_parse_statm("2000\n", &size, &res), -1);
+	ck_assert_int_eq(sim_proc_parse_btime("cpu  1 2 3\nintr 5 6\nbtime 1700000000\n"
+	                                      "processes 9\n",
+	                                      &bt),
 	                 0);
 	ck_assert_int_eq(bt, 1700000000LL);
-	ck_assert_int_eq(procmetrics_parse_btime("cpu 1\nxbtime 5\n", &bt), -1);
-	ck_assert_int_eq(procmetrics_parse_btime("btime x\n", &bt), -1);
+	ck_assert_int_eq(sim_proc_parse_btime("cpu 1\nxbtime 5\n", &bt), -1);
+	ck_assert_int_eq(sim_proc_parse_btime("btime x\n", &bt), -1);
 }
 END_TEST
 
 START_TEST(test_read_self)
 {
-	struct procmetrics a, b;
+	struct sim_proc a, b;
 	time_t now = time(NULL);
 	int fd;
 
-	ck_assert_int_eq(procmetrics_read(&a), 0);
+	ck_assert_int_eq(sim_proc_read(&a), 0);
 	ck_assert(a.cpu_seconds >= 0.0);
 	ck_assert(a.resident_bytes > 0.0);
 	ck_assert(a.virtual_bytes >= a.resident_bytes);
@@ -313,12 +319,12 @@ START_TEST(test_read_self)
 	ck_assert(a.start_time_seconds > (double)now - 3600.0);
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(procmetrics_read(&b), 0);
+	ck_assert_int_eq(sim_proc_read(&b), 0);
 	ck_assert(b.open_fds == a.open_fds + 1.0);
 	ck_assert(b.start_time_seconds == a.start_time_seconds);
 	ck_assert(b.cpu_seconds >= a.cpu_seconds);
 	ck_assert_int_eq(close(fd), 0);
-	ck_assert_int_eq(procmetrics_read(NULL), -1);
+	ck_assert_int_eq(sim_proc_read(NULL), -1);
 }
 END_TEST
 
@@ -409,11 +415,11 @@ static void
 tick_into(struct sim_store *st, struct sim_shop *shop)
 {
 	struct sim_sink sink = sim_store_sink(st);
-	struct procmetrics pm;
+	struct sim_proc pm;
 
 	ck_assert_int_eq(sim_shop_step(shop, TICK_S, &sink), 0);
 	ck_assert_int_eq(sim_store_gauges(st, sim_shop_gauges(shop)), 0);
-	ck_assert_int_eq(procmetrics_read(&pm), 0);
+	ck_assert_int_eq(sim_proc_read(&pm), 0);
 	ck_assert_int_eq(sim_store_process(st, &pm), 0);
 	ck_assert_int_eq(sim_store_heartbeat(st), 0);
 }
@@ -479,6 +485,21 @@ START_TEST(test_store_mode)
 }
 END_TEST
 
+/* A failed update stops the step; the store sink keeps the library's code. */
+START_TEST(test_store_sink_error)
+{
+	struct sim_store st;
+	struct sim_shop shop;
+	struct sim_sink sink;
+
+	memset(&st, 0, sizeof st); /* never opened: every series handle is NULL */
+	sink = sim_store_sink(&st);
+	sim_shop_init(&shop, 1);
+	ck_assert_int_eq(sim_shop_step(&shop, 100.0, &sink), SIM_SHOP_E_SINK);
+	ck_assert_int_eq(st.sink_err, MSTORE_E_INVAL);
+}
+END_TEST
+
 START_TEST(test_store_unwritable)
 {
 	struct sim_store st;
@@ -499,7 +520,7 @@ sim_suite(void)
 {
 	Suite *s = suite_create("sim");
 	TCase *shop = tcase_create("shop");
-	TCase *proc = tcase_create("procmetrics");
+	TCase *proc = tcase_create("proc");
 	TCase *store = tcase_create("store");
 
 	tcase_add_test(shop, test_same_seed_same_run);
@@ -517,6 +538,7 @@ sim_suite(void)
 	tcase_add_checked_fixture(store, store_setup, store_teardown);
 	tcase_add_test(store, test_store_consistent);
 	tcase_add_test(store, test_store_mode);
+	tcase_add_test(store, test_store_sink_error);
 	tcase_add_test(store, test_store_unwritable);
 	suite_add_tcase(s, store);
 	return s;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * procmetrics.c - process_* metrics from /proc/self: CPU time and start
- * time from stat, memory from statm, open fds from the fd directory, the
- * fd limit from getrlimit, boot time from /proc/stat.
+ * sim_proc.c - metrics-simulator's process_* metrics from /proc/self: CPU
+ * time and start time from stat, memory from statm, open fds from the fd
+ * directory, the fd limit from getrlimit, boot time from /proc/stat.
  */
 #include "config.h"
 
-#include "procmetrics.h"
+#include "sim_proc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,7 +27,6 @@
 #define FIELD_STARTTIME        22
 #define FIELD_VSIZE            23
 #define FIELD_RSS              24
-#define DECIMAL                10
 
 static const char btime_key[] = "btime ";
 
@@ -42,7 +41,7 @@ next_ull(const char **p, unsigned long long *out)
 	if (**p < '0' || **p > '9')
 		return -1;
 	errno = 0;
-	*out = strtoull(*p, &end, DECIMAL);
+	*out = strtoull(*p, &end, 10);
 	if (errno != 0)
 		return -1;
 	*p = end;
@@ -63,7 +62,7 @@ skip_field(const char **p)
 }
 
 static void
-store_field(struct procstat *st, int field, unsigned long long v)
+store_field(struct sim_proc_stat *st, int field, unsigned long long v)
 {
 	switch (field) {
 	case FIELD_UTIME:
@@ -94,9 +93,9 @@ wanted_field(int field)
 }
 
 int
-procmetrics_parse_stat(const char *text, struct procstat *out)
+sim_proc_parse_stat(const char *text, struct sim_proc_stat *out)
 {
-	struct procstat st = { 0 };
+	struct sim_proc_stat st = { 0 };
 	const char *p;
 
 	if (text == NULL || out == NULL || (p = strrchr(text, ')')) == NULL) {
@@ -120,8 +119,8 @@ procmetrics_parse_stat(const char *text, struct procstat *out)
 }
 
 int
-procmetrics_parse_statm(const char *text, unsigned long long *size_pages,
-                        unsigned long long *resident_pages)
+sim_proc_parse_statm(const char *text, unsigned long long *size_pages,
+                     unsigned long long *resident_pages)
 {
 	const char *p = text;
 	unsigned long long size, resident;
@@ -137,7 +136,7 @@ procmetrics_parse_statm(const char *text, unsigned long long *size_pages,
 }
 
 int
-procmetrics_parse_btime(const char *text, long long *btime)
+sim_proc_parse_btime(const char *text, long long *btime)
 {
 	const char *p = text;
 	unsigned long long v;
@@ -202,7 +201,7 @@ read_btime(long long *btime)
 	if (f == NULL)
 		return -1;
 	while (getline(&line, &cap, f) >= 0) {
-		if (procmetrics_parse_btime(line, btime) == 0) {
+		if (sim_proc_parse_btime(line, btime) == 0) {
 			rc = 0;
 			break;
 		}
@@ -268,11 +267,11 @@ sysconf_positive(int name, long *out)
 }
 
 int
-procmetrics_read(struct procmetrics *out)
+sim_proc_read(struct sim_proc *out)
 {
 	char buf[STAT_BUF_SIZE];
-	struct procstat st;
-	struct procmetrics m;
+	struct sim_proc_stat st;
+	struct sim_proc m;
 	unsigned long long size_pages, resident_pages;
 	long long btime;
 	long hz, page;
@@ -283,10 +282,10 @@ procmetrics_read(struct procmetrics *out)
 	}
 	if (sysconf_positive(_SC_CLK_TCK, &hz) < 0 || sysconf_positive(_SC_PAGESIZE, &page) < 0 ||
 	    read_small("/proc/self/stat", buf, sizeof buf) < 0 ||
-	    procmetrics_parse_stat(buf, &st) < 0 ||
+	    sim_proc_parse_stat(buf, &st) < 0 ||
 	    read_small("/proc/self/statm", buf, sizeof buf) < 0 ||
-	    procmetrics_parse_statm(buf, &size_pages, &resident_pages) < 0 ||
-	    read_btime(&btime) < 0 || count_fds(&m.open_fds) < 0 || max_fds(&m.max_fds) < 0)
+	    sim_proc_parse_statm(buf, &size_pages, &resident_pages) < 0 || read_btime(&btime) < 0 ||
+	    count_fds(&m.open_fds) < 0 || max_fds(&m.max_fds) < 0)
 		return -1;
 	m.cpu_seconds = (double)(st.utime + st.stime) / (double)hz;
 	m.resident_bytes = (double)resident_pages * (double)page;

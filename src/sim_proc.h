@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * procmetrics.h - the standard process_* metrics of the calling process,
- * read from /proc/self (Linux), as the official Prometheus clients export
- * them.  The parsers are separate from the file reading so tests can feed
- * them crafted input.
+ * sim_proc.h - metrics-simulator's process_* metrics: those of the
+ * calling process, read from /proc/self (Linux), as the official
+ * Prometheus clients export them.  The parsers are separate from the file
+ * reading so tests can feed them crafted input.
  */
-#ifndef PROCMETRICS_H
-#define PROCMETRICS_H
+#ifndef SIM_PROC_H
+#define SIM_PROC_H
 
 #include <stddef.h>
 
-struct procmetrics {
+struct sim_proc {
 	double cpu_seconds;        /* user + system CPU time */
 	double resident_bytes;     /* resident set size */
 	double virtual_bytes;      /* virtual memory size */
@@ -20,7 +20,7 @@ struct procmetrics {
 };
 
 /* The fields of /proc/PID/stat that the metrics need. */
-struct procstat {
+struct sim_proc_stat {
 	unsigned long long utime;     /* clock ticks */
 	unsigned long long stime;     /* clock ticks */
 	unsigned long long starttime; /* clock ticks after boot */
@@ -33,26 +33,26 @@ struct procstat {
  * parentheses may contain spaces and ')' itself: fields are counted after
  * the LAST ')'.  Returns 0, or -1 with errno EINVAL on malformed input.
  */
-int procmetrics_parse_stat(const char *text, struct procstat *out);
+int sim_proc_parse_stat(const char *text, struct sim_proc_stat *out);
 
 /*
  * Parse /proc/PID/statm (NUL-terminated): total program size and resident
  * set, both in pages.  Returns 0, or -1 with errno EINVAL.
  */
-int procmetrics_parse_statm(const char *text, unsigned long long *size_pages,
-                            unsigned long long *resident_pages);
+int sim_proc_parse_statm(const char *text, unsigned long long *size_pages,
+                         unsigned long long *resident_pages);
 
 /*
  * Find the "btime SECONDS" line (boot time) in the text of /proc/stat.
  * Returns 0, or -1 with errno EINVAL if missing or malformed.
  */
-int procmetrics_parse_btime(const char *text, long long *btime);
+int sim_proc_parse_btime(const char *text, long long *btime);
 
 /*
  * Read all metrics of the calling process.  Returns 0, or -1 with errno set
  * (from open/read/opendir/getrlimit/sysconf, or EINVAL for unparsable
  * /proc content).  *out is only written on success.
  */
-int procmetrics_read(struct procmetrics *out);
+int sim_proc_read(struct sim_proc *out);
 
-#endif /* PROCMETRICS_H */
+#endif /* SIM_PROC_H */
