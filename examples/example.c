@@ -9,9 +9,11 @@
  */
 #include <mstore.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -23,12 +25,20 @@ on_signal(int sig)
 	stop = 1;
 }
 
+/* Why a library call failed: MSTORE_E_SYS means a system call failed,
+ * and errno says why. */
+static const char *
+why(int rc)
+{
+	return rc == MSTORE_E_SYS ? strerror(errno) : mstore_strerror(rc);
+}
+
 /* Library calls return 0 or a negative MSTORE_E_* code. */
 static void
 check(int rc, const char *what)
 {
 	if (rc < 0) {
-		fprintf(stderr, "example: %s: %s\n", what, mstore_strerror(rc));
+		fprintf(stderr, "example: %s: %s\n", what, why(rc));
 		exit(1);
 	}
 }
@@ -54,8 +64,8 @@ main(int argc, char **argv)
 
 	st = mstore_create(path, &opts, &err);
 	if (st == NULL) {
-		fprintf(stderr, "example: %s: %s\n", path,
-		        mstore_strerror(err));
+		fprintf(stderr, "example: cannot create %s: %s\n", path,
+		        why(err));
 		return 1;
 	}
 

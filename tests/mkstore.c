@@ -169,11 +169,18 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 	return 0;
 }
 
+/* Why a library call failed (errno's text when a system call did). */
+static const char *
+why(int rc)
+{
+	return rc == MSTORE_E_SYS ? strerror(errno) : mstore_strerror(rc);
+}
+
 /* Report a failed library call and return -1. */
 static int
 fail(const char *what, int rc)
 {
-	fprintf(stderr, PROG ": %s: %s\n", what, mstore_strerror(rc));
+	fprintf(stderr, PROG ": %s: %s\n", what, why(rc));
 	return -1;
 }
 
@@ -480,9 +487,7 @@ main(int argc, char **argv)
 	}
 	st = mstore_create(o.path, &so, &err);
 	if (st == NULL) {
-		fprintf(stderr, PROG ": cannot create store: %s: %s%s%s\n", o.path,
-		        mstore_strerror(err), err == MSTORE_E_SYS ? ": " : "",
-		        err == MSTORE_E_SYS ? strerror(errno) : "");
+		fprintf(stderr, PROG ": cannot create store: %s: %s\n", o.path, why(err));
 		return 1;
 	}
 	rc = register_counters(st, &s) || register_gauges(st, &s) || register_histograms(st, &s) ||

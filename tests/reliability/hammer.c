@@ -348,7 +348,7 @@ main(int argc, char **argv)
 	sh.st = mstore_create(path, &opts, &err);
 	if (sh.st == NULL) {
 		fprintf(stderr, "hammer: cannot create store: %s: %s\n", path,
-		        mstore_strerror(err));
+		        err == MSTORE_E_SYS ? strerror(errno) : mstore_strerror(err));
 		return 1;
 	}
 	if (register_shared(&sh, (int)nthreads) != 0) {

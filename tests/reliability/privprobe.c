@@ -133,7 +133,8 @@ main(int argc, char **argv)
 	}
 	r = mstore_reader_open(argv[1], &err);
 	if (r == NULL) {
-		fprintf(stderr, "privprobe: cannot open %s: %s\n", argv[1], mstore_strerror(err));
+		fprintf(stderr, "privprobe: cannot open %s: %s\n", argv[1],
+		        err == MSTORE_E_SYS ? strerror(errno) : mstore_strerror(err));
 		return 2;
 	}
 	if (mstore_reader_family_count(r) == 0 || (err = mstore_reader_family(r, 0, &fv)) != 0 ||
