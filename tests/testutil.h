@@ -43,10 +43,10 @@ int tu_patch(const char *path, off_t off, const void *data, size_t len);
  * an empty gauge family "tu_empty".  Values: see testutil.c.  Returns the
  * open writer (the caller closes it) or NULL with *err set.
  */
+struct mstore *tu_sample_store(const char *path, const struct mstore_options *opts, int *err);
+
 /* Find the family called name in r and fill *f: 0, or -1 if it is absent
  * or a family view fails. */
 int tu_find_family(const struct mstore_reader *r, const char *name, struct mstore_family_view *f);
-
-struct mstore *tu_sample_store(const char *path, const struct mstore_options *opts, int *err);
 
 #endif /* TESTUTIL_H */
