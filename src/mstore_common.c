@@ -73,8 +73,10 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-int
-mstore_valid_metric_name(const char *s, size_t len)
+/* 1 if s[0..len) is non-empty and made of [a-zA-Z_], digits (not first
+ * unless digit_first) and the character extra (0: none). */
+static int
+valid_word(const char *s, size_t len, char extra, int digit_first)
 {
 	size_t i;
 
@@ -83,39 +85,29 @@ mstore_valid_metric_name(const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (!(is_alpha_(c) || c == ':' || (i > 0 && is_digit(c))))
+		if (!(is_alpha_(c) || (extra != 0 && c == (unsigned char)extra) ||
+		      ((i > 0 || digit_first) && is_digit(c))))
 			return 0;
 	}
 	return 1;
+}
+
+int
+mstore_valid_metric_name(const char *s, size_t len)
+{
+	return valid_word(s, len, ':', 0);
 }
 
 int
 mstore_valid_label_name(const char *s, size_t len)
 {
-	size_t i;
-
-	if (s == NULL || len == 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(is_alpha_(c) || (i > 0 && is_digit(c))))
-			return 0;
-	}
-	return 1;
+	return valid_word(s, len, 0, 0);
 }
 
 int
 mstore_valid_unit(const char *s, size_t len)
 {
-	size_t i;
-
-	if (s == NULL || len == 0)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!(is_alpha_((unsigned char)s[i]) || is_digit((unsigned char)s[i])))
-			return 0;
-	return 1;
+	return valid_word(s, len, 0, 1);
 }
 
 /* name ends in "_" unit, after dropping a counter's "_total". */

@@ -25,8 +25,9 @@
 #include "mstore_layout.h"
 #include "mstore_names.h"
 
-#define TMP_SUFFIX_FMT "%s.tmp.%ld"
+/* A store is built as "path.tmp.PID" (tmp_name), then renamed. */
 #define TMP_INFIX      ".tmp."
+#define TMP_SUFFIX_FMT "%s" TMP_INFIX "%ld"
 #define FNV_OFFSET     UINT64_C(0xcbf29ce484222325)
 #define FNV_PRIME      UINT64_C(0x100000001b3)
 #define HASH_MIN_SLOTS 16u
@@ -716,32 +717,36 @@ family_register(struct mstore *st, struct family_args *a, struct mstore_family *
 	return rc != 0 ? mstore_fail(rc) : 0;
 }
 
-int
-mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
-                      size_t nlabels, const char *const *label_names, struct mstore_family **out)
+/* The public registration calls: one per type, the same arguments. */
+static int
+family_new(struct mstore *st, uint32_t type, const char *name, const char *help, const char *unit,
+           size_t nlabels, const char *const *labels, size_t nbounds, const double *bounds,
+           struct mstore_family **out)
 {
-	struct family_args a = { .type = MSTORE_COUNTER,
+	struct family_args a = { .type = type,
 		                 .name = name,
 		                 .help = help,
 		                 .unit = unit,
 		                 .nlabels = nlabels,
-		                 .labels = label_names };
+		                 .labels = labels,
+		                 .nbounds = nbounds,
+		                 .bounds = bounds };
 
 	return family_register(st, &a, out);
+}
+
+int
+mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
+                      size_t nlabels, const char *const *label_names, struct mstore_family **out)
+{
+	return family_new(st, MSTORE_COUNTER, name, help, unit, nlabels, label_names, 0, NULL, out);
 }
 
 int
 mstore_gauge_family(struct mstore *st, const char *name, const char *help, const char *unit,
                     size_t nlabels, const char *const *label_names, struct mstore_family **out)
 {
-	struct family_args a = { .type = MSTORE_GAUGE,
-		                 .name = name,
-		                 .help = help,
-		                 .unit = unit,
-		                 .nlabels = nlabels,
-		                 .labels = label_names };
-
-	return family_register(st, &a, out);
+	return family_new(st, MSTORE_GAUGE, name, help, unit, nlabels, label_names, 0, NULL, out);
 }
 
 int
@@ -749,16 +754,8 @@ mstore_histogram_family(struct mstore *st, const char *name, const char *help, c
                         size_t nlabels, const char *const *label_names, size_t nbounds,
                         const double *bounds, struct mstore_family **out)
 {
-	struct family_args a = { .type = MSTORE_HISTOGRAM,
-		                 .name = name,
-		                 .help = help,
-		                 .unit = unit,
-		                 .nlabels = nlabels,
-		                 .labels = label_names,
-		                 .nbounds = nbounds,
-		                 .bounds = bounds };
-
-	return family_register(st, &a, out);
+	return family_new(st, MSTORE_HISTOGRAM, name, help, unit, nlabels, label_names, nbounds,
+	                  bounds, out);
 }
 
 /* --------------------------------------------------------------- series */
