@@ -56,7 +56,7 @@ usage(FILE *f, const char *prog)
 	        "Simulate a web shop and publish its metrics into a store file.\n"
 	        "\n"
 	        "  --store PATH        store file (default %s)\n"
-	        "  --interval SECONDS  tick length, fractions allowed (default 1)\n"
+	        "  --interval SECONDS  tick length, fractions allowed (default %g)\n"
 	        "  --seed N            seed of the simulation (default: from the clock)\n"
 	        "  -v, --verbose       more log output (repeat for debug)\n"
 	        "  -h, --help          show this help and exit\n"
@@ -67,7 +67,7 @@ usage(FILE *f, const char *prog)
 	        "the directory that group and the setgid bit), nobody else can.\n"
 	        "Runs in the foreground; SIGTERM or SIGINT stop it cleanly.\n"
 	        "Exit status: 0 stopped by a signal, 1 runtime error, 2 bad usage.\n",
-	        prog, DEFAULT_STORE_PATH, (unsigned)SIM_STORE_MODE);
+	        prog, DEFAULT_STORE_PATH, SIM_DEFAULT_INTERVAL_S, (unsigned)SIM_STORE_MODE);
 }
 
 static int

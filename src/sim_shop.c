@@ -87,7 +87,6 @@
 #define ORDER_MEDIAN_EUR 45.0
 #define ORDER_SIGMA      0.9
 #define ORDER_MIN_EUR    1.0
-#define CENTS_PER_EURO   100.0
 
 /* Poisson draws switch from exact to a normal approximation above this. */
 #define POISSON_EXACT_MAX 30.0
@@ -417,7 +416,7 @@ draw_order_value(struct sim_shop *shop)
 {
 	double v = lognormal(shop, ORDER_MEDIAN_EUR, ORDER_SIGMA);
 
-	v = floor(v * CENTS_PER_EURO + 0.5) / CENTS_PER_EURO;
+	v = floor(v * 100.0 + 0.5) / 100.0; /* to cents */
 	return v < ORDER_MIN_EUR ? ORDER_MIN_EUR : v;
 }
 

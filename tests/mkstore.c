@@ -47,8 +47,6 @@
 
 #define PROG                "mkstore"
 #define DEFAULT_INTERVAL_MS 200
-#define MS_PER_SEC          1000
-#define NS_PER_MS           1000000L
 #define INTERVAL_MAX_MS     3600000L
 #define SERIES_MAX          100000L
 #define LABEL_BUF           32
@@ -145,8 +143,8 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 			bad = parse_num(optarg, 1, INTERVAL_MAX_MS, &o->interval_ms);
 			break;
 		case OPT_RUN:
-			bad = parse_num(optarg, 0, INTERVAL_MAX_MS / MS_PER_SEC, &secs);
-			o->run_ms = secs * MS_PER_SEC;
+			bad = parse_num(optarg, 0, INTERVAL_MAX_MS / 1000, &secs);
+			o->run_ms = secs * 1000;
 			break;
 		case OPT_STOP:
 			bad = parse_num(optarg, 0, INTERVAL_MAX_MS, &o->stop_heartbeat_ms);
@@ -418,7 +416,7 @@ update(const struct mk_series *s, long tick)
 static void
 sleep_ms(long ms)
 {
-	struct timespec ts = { ms / MS_PER_SEC, (ms % MS_PER_SEC) * NS_PER_MS };
+	struct timespec ts = { ms / 1000, (ms % 1000) * MSTORE_NS_PER_MS };
 
 	/* EINTR (a signal) just ends the nap early; the loop checks mk_stop */
 	(void)nanosleep(&ts, NULL);
