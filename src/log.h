@@ -8,7 +8,8 @@
  * server's error log, which is where operators look.  Write messages as
  * "what failed: on what: why", e.g.
  *   metrics.fcgi: cannot open store: /run/metrics/metrics.store: No such file or directory
- * The library (libmstore) never logs; only programs link this file.
+ * The library (libmstore) never logs; only the daemons link this code
+ * (src/liblog.la).
  */
 #ifndef LOG_H
 #define LOG_H

@@ -400,7 +400,7 @@ static int
 map_open(const char *path, struct mapping *m)
 {
 	struct stat sb;
-	int rc;
+	int rc, saved;
 
 	memset(m, 0, sizeof(*m));
 	/* O_NONBLOCK: a FIFO planted at path must not hang us (open of a
@@ -427,12 +427,10 @@ map_open(const char *path, struct mapping *m)
 	if ((rc = load_counts(m)) != 0 || (rc = validate_new(m, 0, 0)) != 0)
 		goto fail;
 	return 0;
-fail : {
-	int saved = errno;
-
+fail:
+	saved = errno;
 	map_release(m);
 	errno = saved;
-}
 	return rc;
 }
 

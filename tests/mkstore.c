@@ -3,13 +3,13 @@
  * mkstore.c - a small store writer for tests.  Creates a store with a few
  * families of every type (counters with and without labels, a gauge with a
  * unit, a histogram), label values and help texts that need escaping, and
- * then heartbeats and updates every tick until told to stop.  --static
- * makes a static store (MSTORE_F_STATIC): values written once, no
- * heartbeat, so its output only changes in the responder's own families.  Options let a
- * test make the store static, stop the heartbeat to make the writer look
- * dead, bound the run time, add many series (large output), or end the
- * store with a corrupted histogram (--corrupt-tail: a render that fails
- * only after everything before it, the --series ones included, rendered).
+ * then heartbeats and updates every tick until told to stop.  Options let
+ * a test make the store static (--static, MSTORE_F_STATIC: values written
+ * once, no heartbeat, so only the responder's own families change), stop
+ * the heartbeat to make the writer look dead, bound the run time, add many
+ * series (large output), or end the store with a corrupted histogram
+ * (--corrupt-tail: a render that fails only after everything before it,
+ * the --series ones included, rendered).
  *
  *   mkstore --store PATH [--interval MS] [--static] [--run SECONDS]
  *           [--stop-heartbeat-after MS] [--series N] [--corrupt-tail]
