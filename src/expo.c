@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * expo.c - the renderer: store snapshot -> Prometheus text 0.0.4 or
  * OpenMetrics 1.0.0, written straight into the caller's buffer.
@@ -18,7 +18,6 @@
 #include "fmtnum.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <string.h>
 
 #define CT_TEXT        "text/plain; version=0.0.4; charset=utf-8"
@@ -226,7 +225,7 @@ out_u64(struct out *o, uint64_t v)
  * is exact for "some byte" (the only question asked here).
  */
 static inline uint64_t
-swar_special(uint64_t w, bool quote)
+swar_special(uint64_t w, int quote)
 {
 	uint64_t a = w ^ (SWAR_ONES * '\\'), b = w ^ (SWAR_ONES * '\n');
 	uint64_t t = ((a - SWAR_ONES) & ~a) | ((b - SWAR_ONES) & ~b);
@@ -239,8 +238,8 @@ swar_special(uint64_t w, bool quote)
 	return t & SWAR_HIGHS;
 }
 
-static inline bool
-is_special(unsigned char c, bool quote)
+static inline int
+is_special(unsigned char c, int quote)
 {
 	return c == '\\' || c == '\n' || (quote && c == '"');
 }
@@ -248,7 +247,7 @@ is_special(unsigned char c, bool quote)
 /* Index of the first byte needing an escape in s[0..n), or n.  Eight bytes
  * at a time; most label values have nothing to escape. */
 static inline size_t
-find_special(const char *s, size_t n, bool quote)
+find_special(const char *s, size_t n, int quote)
 {
 	size_t i = 0;
 
@@ -276,7 +275,7 @@ find_special(const char *s, size_t n, bool quote)
 
 /* Write s[0..n) escaping \ and newline, and " when quote is set. */
 static void
-out_escaped(struct out *o, const char *s, size_t n, bool quote)
+out_escaped(struct out *o, const char *s, size_t n, int quote)
 {
 	for (;;) {
 		size_t i = find_special(s, n, quote);
@@ -299,8 +298,8 @@ out_escaped(struct out *o, const char *s, size_t n, bool quote)
 /* Whether s[0..n) has a byte to escape.  Short strings (most label values)
  * are folded into one word: two overlapping loads for 4..7 bytes, three
  * bytes for 1..3; the zero bytes this adds never match. */
-static inline bool
-has_special(const char *s, size_t n, bool quote)
+static inline int
+has_special(const char *s, size_t n, int quote)
 {
 	uint64_t w;
 
@@ -316,14 +315,14 @@ has_special(const char *s, size_t n, bool quote)
 		w = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
 		    (uint64_t)(unsigned char)s[n - 1] << 16;
 	} else {
-		return false;
+		return 0;
 	}
 	return swar_special(w, quote) != 0;
 }
 
 /* Copy s[0..n) to d escaping as out_escaped() does; d has room for 2n. */
 static inline char *
-raw_escaped(char *d, const char *s, size_t n, bool quote)
+raw_escaped(char *d, const char *s, size_t n, int quote)
 {
 	size_t i;
 
@@ -377,7 +376,7 @@ struct fam_ctx {
 	/* Histogram: `le="b"} ` for each finite bound and +Inf. */
 	char le[MSTORE_MAX_BUCKETS + 1][LE_TAIL_MAX];
 	uint8_t le_len[MSTORE_MAX_BUCKETS + 1];
-	bool om_no_sum; /* OpenMetrics: family has a negative bound */
+	int om_no_sum; /* OpenMetrics: family has a negative bound */
 	/* Longest scalar line without its label values: name, chunks,
 	 * `"} `, number, newline. */
 	size_t scalar_fixed;
@@ -393,7 +392,7 @@ name_set(struct name *n, const char *s, size_t len, const char *suffix)
 	n->len = len + sl;
 }
 
-static bool
+static int
 ends_with_total(const char *s, size_t n)
 {
 	return n >= STR_LEN(TOTAL_SUFFIX) &&
@@ -402,18 +401,18 @@ ends_with_total(const char *s, size_t n)
 
 /* Lengths the fixed-size context relies on (the reader validates them too;
  * checked here so that a reader bug cannot overflow the stack). */
-static bool
+static int
 view_fits(const struct mstore_family_view *v)
 {
 	uint32_t j;
 
 	if (v->name_len == 0 || v->name_len > MSTORE_NAME_MAX || v->nlabels > MSTORE_MAX_LABELS ||
 	    v->nbounds > MSTORE_MAX_BUCKETS)
-		return false;
+		return 0;
 	for (j = 0; j < v->nlabels; j++)
 		if (v->label_name_len[j] == 0 || v->label_name_len[j] > MSTORE_NAME_MAX)
-			return false;
-	return true;
+			return 0;
+	return 1;
 }
 
 static void
@@ -481,7 +480,7 @@ ctx_buckets(struct fam_ctx *c)
 	enum fmt_style style = c->fmt == EXPO_OPENMETRICS ? FMT_OM_CANONICAL : FMT_GO;
 	uint32_t i, nb = c->v->nbounds;
 
-	c->om_no_sum = false;
+	c->om_no_sum = 0;
 	for (i = 0; i < nb; i++) {
 		le_tail(c->le[i], &c->le_len[i], c->v->bounds[i], style);
 		if (c->v->bounds[i] < 0)
@@ -540,11 +539,11 @@ render_meta(struct out *o, const struct fam_ctx *c)
 {
 	const struct mstore_family_view *v = c->v;
 	const char *type = type_word(v->type);
-	bool om = c->fmt == EXPO_OPENMETRICS;
+	int om = c->fmt == EXPO_OPENMETRICS;
 
 	if (!om && v->help_len > 0) {
 		meta_line(o, "# HELP ", c);
-		out_escaped(o, v->help, v->help_len, false);
+		out_escaped(o, v->help, v->help_len, 0);
 		out_ch(o, '\n');
 	}
 	meta_line(o, "# TYPE ", c);
@@ -557,7 +556,7 @@ render_meta(struct out *o, const struct fam_ctx *c)
 	}
 	if (om && v->help_len > 0) {
 		meta_line(o, "# HELP ", c);
-		out_escaped(o, v->help, v->help_len, true);
+		out_escaped(o, v->help, v->help_len, 1);
 		out_ch(o, '\n');
 	}
 }
@@ -571,7 +570,7 @@ render_label_values(struct out *o, const struct fam_ctx *c, const struct mstore_
 
 	for (j = 0; j < c->v->nlabels; j++) {
 		out_put(o, c->chunk[j], c->chunk_len[j]);
-		out_escaped(o, s->label_value[j], s->label_value_len[j], true);
+		out_escaped(o, s->label_value[j], s->label_value_len[j], 1);
 	}
 }
 
@@ -597,7 +596,7 @@ scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
 	p = raw_put(p, c->sample.s, c->sample.len);
 	for (j = 0; j < c->v->nlabels; j++) {
 		p = raw_put(p, c->chunk[j], c->chunk_len[j]);
-		p = raw_escaped(p, s->label_value[j], s->label_value_len[j], true);
+		p = raw_escaped(p, s->label_value[j], s->label_value_len[j], 1);
 	}
 	if (c->v->nlabels > 0) {
 		memcpy(p, "\"} ", 3);
@@ -633,20 +632,20 @@ render_scalar(struct out *o, const struct fam_ctx *c, const struct mstore_series
 }
 
 /* Cumulative, ending at count: what a consistent snapshot promises. */
-static bool
+static int
 snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb)
 {
 	uint32_t i;
 
 	for (i = 1; i <= nb; i++)
 		if (snap->bucket[i] < snap->bucket[i - 1])
-			return false;
+			return 0;
 	return snap->bucket[nb] == snap->count;
 }
 
 /* _sum (or _count) line reusing the label body written at body_off. */
 static void
-render_hist_tail(struct out *o, const struct name *n, size_t body_off, size_t body_len, bool labels)
+render_hist_tail(struct out *o, const struct name *n, size_t body_off, size_t body_len, int labels)
 {
 	out_put(o, n->s, n->len);
 	if (labels) {
@@ -663,7 +662,7 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
                  const struct mstore_snapshot *snap)
 {
 	uint32_t i, nb = c->v->nbounds;
-	bool labels = c->v->nlabels > 0;
+	int labels = c->v->nlabels > 0;
 	size_t start = out_pos(o), prefix_len, body_off, body_len;
 
 	if (!snapshot_sane(snap, nb))
@@ -746,7 +745,7 @@ render_store_family(struct out *o, enum expo_format fmt, const struct mstore_rea
 	return rc;
 }
 
-static bool
+static int
 is_own_name(const struct mstore_family_view *v)
 {
 	return v->name_len >= STR_LEN(OWN_PREFIX) &&

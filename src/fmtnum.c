@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * fmtnum.c - shortest round-trip double formatting and fast integer output.
  *
@@ -21,7 +21,6 @@
 #include "fmtnum.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <string.h>
 
 /* IEEE 754 binary64 layout. */
@@ -702,7 +701,7 @@ static const char digit_pairs[] = "00010203040506070809"
 
 /* a >= 0 (or NaN) is an integer below 2^53 (the cast is then defined;
  * the signed one is a single instruction on common targets). */
-static inline bool
+static inline int
 is_exact_int(double a)
 {
 	return a < EXACT_INT_LIMIT && (double)(int64_t)a == a;
@@ -863,7 +862,7 @@ schubfach(uint64_t bits, int *e10)
 	uint64_t c, cbl, cb, cbr, vbl, vb, vbr, lower, upper, s;
 	const struct pow10_128 *g;
 	int q, k, h;
-	bool irregular, odd;
+	int irregular, odd;
 
 	if (bexp != 0) {
 		c = frac | DBL_HIDDEN_BIT;
@@ -902,7 +901,7 @@ schubfach(uint64_t bits, int *e10)
 	if (s >= 10) {
 		/* One digit shorter: the multiples of 10 around v. */
 		uint64_t sp = s / 10 * 10, tp = sp + 10;
-		bool up_in = lower <= sp << 2, wp_in = tp << 2 <= upper;
+		int up_in = lower <= sp << 2, wp_in = tp << 2 <= upper;
 
 		if (up_in != wp_in) {
 			*e10 = k;
@@ -910,7 +909,7 @@ schubfach(uint64_t bits, int *e10)
 		}
 	}
 	{
-		bool u_in = lower <= s << 2, w_in = (s + 1) << 2 <= upper;
+		int u_in = lower <= s << 2, w_in = (s + 1) << 2 <= upper;
 		uint64_t mid;
 
 		*e10 = k;
@@ -1059,11 +1058,11 @@ fmt_special(char *dst, double v)
 }
 
 /* Whether the style writes this finite non-zero magnitude in exponent form. */
-static bool
+static int
 use_exponent(enum fmt_style style, double a, int x)
 {
 	if (x < GO_FIXED_MIN_EXP)
-		return true;
+		return 1;
 	if (style != FMT_VALUE)
 		return x >= GO_FIXED_END_EXP;
 	/* FMT_VALUE: exact integers were handled before; non-integers are

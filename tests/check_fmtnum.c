@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * check_fmtnum.c - Check suite for fmtnum: exact strings for known values
  * (from the OpenMetrics canonical-number examples and Go's strconv rules),
