@@ -322,12 +322,6 @@ shortest(double a, char *d, int *exp10)
 }
 
 int
-fmt_fast_digits(double v, char *digits, int *exp10)
-{
-	return fmt_shortest_digits(v, digits, exp10);
-}
-
-int
 fmt_shortest_digits(double v, char *digits, int *exp10)
 {
 	char d[DIGIT_BUF];

@@ -71,12 +71,4 @@ size_t fmt_u64(char *dst, uint64_t v);
  */
 int fmt_shortest_digits(double v, char *digits, int *exp10);
 
-/*
- * The fast path alone.  It used to fail on about 0.5% of values (Grisu3)
- * and let fmt_shortest_digits() fall back to a slow path; it now always
- * succeeds and is the same as fmt_shortest_digits().  Kept for the tests
- * and benchmarks.
- */
-int fmt_fast_digits(double v, char *digits, int *exp10);
-
 #endif /* FMTNUM_H */
