@@ -109,60 +109,30 @@ static const uint64_t pow10_u64[] = {
 	UINT64_C(10000000000000000000),
 };
 
-/* log10(2) as 1233 / 2^12: (bits * 1233) >> 12 is floor(log10(2^bits))
- * for bits <= 64, which is the digit count of v or one less. */
-#define LOG10_2_NUM   1233
-#define LOG10_2_SHIFT 12
-#define BLOCK8        100000000u /* digits are written 8 at a time */
-
-/* Number of decimal digits of v (1 for 0). */
+/* Number of decimal digits of v (1 for 0): t = floor(log10(2^bits)) for
+ * the bit length of v is the digit count or one less. */
 static inline int
 u64_digits(uint64_t v)
 {
-	int t = ((64 - __builtin_clzll(v | 1)) * LOG10_2_NUM) >> LOG10_2_SHIFT;
+	int t = ((64 - __builtin_clzll(v | 1)) * LOG10_2_FIX) >> LOG10_FIX_SHIFT;
 
 	/* 10^t is even for t > 0, so v | 1 compares like v (and 0 counts 1). */
 	return t + ((v | 1) >= pow10_u64[t]);
 }
 
-/* Exactly 8 digits of v < 10^8 (leading zeros kept), in 32-bit steps. */
-static inline void
-write8(char *p, uint32_t v)
-{
-	uint32_t hi = v / 10000, lo = v % 10000;
-
-	memcpy(p, digit_pairs + 2 * (hi / 100), 2);
-	memcpy(p + 2, digit_pairs + 2 * (hi % 100), 2);
-	memcpy(p + 4, digit_pairs + 2 * (lo / 100), 2);
-	memcpy(p + 6, digit_pairs + 2 * (lo % 100), 2);
-}
-
-/* Write the n = u64_digits(v) digits of v to dst. */
+/* Write the n = u64_digits(v) digits of v to dst, two at a time from the
+ * right. */
 static inline void
 u64_write(char *dst, uint64_t v, int n)
 {
 	char *p = dst + n;
-	uint32_t w;
 
-	while (v >= BLOCK8) {
-		p -= 8;
-		write8(p, (uint32_t)(v % BLOCK8));
-		v /= BLOCK8;
-	}
-	w = (uint32_t)v;
-	while (w >= 100) {
-		unsigned i = (w % 100) * 2;
-
-		w /= 100;
+	for (; v >= 10; v /= 100) {
 		p -= 2;
-		memcpy(p, digit_pairs + i, 2);
+		memcpy(p, digit_pairs + v % 100 * 2, 2);
 	}
-	if (w >= 10) {
-		p -= 2;
-		memcpy(p, digit_pairs + w * 2, 2);
-	} else {
-		*--p = (char)('0' + w);
-	}
+	if (p > dst)
+		*--p = (char)('0' + v);
 }
 
 size_t
@@ -338,29 +308,6 @@ fmt_shortest_digits(double v, char *digits, int *exp10)
 /* Layout                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Copy n <= DIGIT_BUF bytes with a few fixed-size moves (no libc call:
- * the copies here are short and their length varies). */
-static inline void
-copy_short(char *dst, const char *src, int n)
-{
-	if (n >= 16) {
-		memcpy(dst, src, 16);
-		memcpy(dst + n - 16, src + n - 16, 16);
-	} else if (n >= 8) {
-		memcpy(dst, src, 8);
-		memcpy(dst + n - 8, src + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(dst, src, 4);
-		memcpy(dst + n - 4, src + n - 4, 4);
-	} else if (n > 0) {
-		/* 1..3 bytes: first, middle, last (a loop here would be turned
-		 * into a memcpy call by the compiler). */
-		dst[0] = src[0];
-		dst[n / 2] = src[n / 2];
-		dst[n - 1] = src[n - 1];
-	}
-}
-
 /* "d.ddde+XX": sign and at least two exponent digits, as C and Go do. */
 static size_t
 layout_exp(char *dst, const char *d, int n, int x)
@@ -370,7 +317,7 @@ layout_exp(char *dst, const char *d, int n, int x)
 	*p++ = d[0];
 	if (n > 1) {
 		*p++ = '.';
-		copy_short(p, d + 1, n - 1);
+		memcpy(p, d + 1, (size_t)n - 1);
 		p += n - 1;
 	}
 	*p++ = 'e';
@@ -394,18 +341,18 @@ layout_fixed(char *dst, const char *d, int n, int x)
 		*p++ = '.';
 		memset(p, '0', (size_t)(-x - 1));
 		p += -x - 1;
-		copy_short(p, d, n);
+		memcpy(p, d, (size_t)n);
 		return (size_t)(p + n - dst);
 	}
 	if (n <= x + 1) {
-		copy_short(p, d, n);
+		memcpy(p, d, (size_t)n);
 		memset(p + n, '0', (size_t)(x + 1 - n));
 		return (size_t)(x + 1);
 	}
-	copy_short(p, d, x + 1);
+	memcpy(p, d, (size_t)x + 1);
 	p += x + 1;
 	*p++ = '.';
-	copy_short(p, d + x + 1, n - x - 1);
+	memcpy(p, d + x + 1, (size_t)(n - x - 1));
 	return (size_t)(p + (n - x - 1) - dst);
 }
 

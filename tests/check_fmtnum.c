@@ -329,12 +329,24 @@ START_TEST(test_u64)
 	char s[FMT_U64_MAX + 1], want[32];
 	size_t i, n;
 	unsigned long j;
+	uint64_t p;
 
 	for (i = 0; i < sizeof vals / sizeof vals[0]; i++) {
 		n = fmt_u64(s, vals[i]);
 		s[n] = '\0';
 		(void)snprintf(want, sizeof want, "%" PRIu64, vals[i]);
 		ck_assert_str_eq(s, want);
+	}
+	/* Every digit count, at both of its ends. */
+	for (p = 10; p <= UINT64_C(10000000000000000000); p *= 10) {
+		for (j = 0; j < 2; j++) {
+			n = fmt_u64(s, p - j);
+			s[n] = '\0';
+			(void)snprintf(want, sizeof want, "%" PRIu64, p - j);
+			ck_assert_str_eq(s, want);
+		}
+		if (p > UINT64_MAX / 10)
+			break;
 	}
 	rng_state = DEFAULT_SEED;
 	for (j = 0; j < 200000; j++) {
