@@ -7,9 +7,13 @@
  * cursor stops writing for good and only counts, so the caller learns the
  * exact size it needs from the same pass.  Everything that is constant for
  * a family (sample names, label-name chunks, "le" strings) is formatted once
- * per family on the stack; everything per series goes through memcpy, the
- * escaper and fmtnum.  Histogram series write their label set once and copy
- * it for every further bucket line.
+ * per family on the stack.  Four shortcuts remain because each is worth more
+ * than 5 % of a render (doc/performance.md, "What each shortcut is worth"):
+ * a counter or gauge line reserves its worst case once and is then written
+ * without bounds checks (render_scalar); short copies are inlined moves
+ * (copy_bytes); label values are scanned for bytes to escape eight at a time
+ * (has_special); a histogram series writes its label set once and copies it
+ * for every further line (render_histogram).
  */
 #include "config.h"
 
@@ -77,31 +81,24 @@ out_overflow(struct out *o, size_t n)
 }
 
 /*
- * Most copies are a few bytes (label values, chunks, small numbers): with
- * room for SMALL_COPY bytes, copy them as two overlapping fixed-size moves
- * instead of calling memcpy.
+ * Copy n bytes.  Most copies here are short (label values, label-name
+ * chunks, numbers): up to 16 bytes they are two overlapping moves of a
+ * fixed size, which the compiler inlines, instead of a call to memcpy.
  */
-#define SMALL_COPY   32
-#define CHECKED_COPY 16 /* out_put()'s limit: its stack sources are small */
-#define HALF_COPY    16
-#define QUARTER_COPY 8
-#define EIGHTH_COPY  4
-
 static inline void
-copy_small(char *d, const char *s, size_t n)
+copy_bytes(char *d, const char *s, size_t n)
 {
-	if (n >= HALF_COPY) {
-		memcpy(d, s, HALF_COPY);
-		memcpy(d + n - HALF_COPY, s + n - HALF_COPY, HALF_COPY);
-	} else if (n >= QUARTER_COPY) {
-		memcpy(d, s, QUARTER_COPY);
-		memcpy(d + n - QUARTER_COPY, s + n - QUARTER_COPY, QUARTER_COPY);
-	} else if (n >= EIGHTH_COPY) {
-		memcpy(d, s, EIGHTH_COPY);
-		memcpy(d + n - EIGHTH_COPY, s + n - EIGHTH_COPY, EIGHTH_COPY);
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
 	} else if (n > 0) {
-		/* 1..3 bytes: first, middle, last (a loop here would be turned
-		 * into a memcpy call by the compiler). */
+		/* first, middle, last (a loop here would be turned into a call
+		 * to memcpy by the compiler) */
 		d[0] = s[0];
 		d[n / 2] = s[n / 2];
 		d[n - 1] = s[n - 1];
@@ -112,10 +109,7 @@ static inline void
 out_put(struct out *o, const char *s, size_t n)
 {
 	if (n <= (size_t)(o->end - o->p)) {
-		if (n <= CHECKED_COPY)
-			copy_small(o->p, s, n);
-		else
-			memcpy(o->p, s, n);
+		copy_bytes(o->p, s, n);
 		o->p += n;
 	} else {
 		out_overflow(o, n);
@@ -195,10 +189,7 @@ out_double(struct out *o, double v, enum fmt_style style)
 {
 	char tmp[FMT_DOUBLE_MAX];
 
-	if ((size_t)(o->end - o->p) >= FMT_DOUBLE_MAX)
-		o->p += fmt_double_style(o->p, v, style);
-	else
-		out_put(o, tmp, fmt_double_style(tmp, v, style));
+	out_put(o, tmp, fmt_double_style(tmp, v, style));
 }
 
 static void
@@ -206,24 +197,25 @@ out_u64(struct out *o, uint64_t v)
 {
 	char tmp[FMT_U64_MAX];
 
-	if ((size_t)(o->end - o->p) >= FMT_U64_MAX)
-		o->p += fmt_u64(o->p, v);
-	else
-		out_put(o, tmp, fmt_u64(tmp, v));
+	out_put(o, tmp, fmt_u64(tmp, v));
 }
 
 /* ------------------------------------------------------------------ */
 /* Escaping                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Help texts escape \ and newline; label values, and help texts in
+ * OpenMetrics, also " (quote set).  Most strings have nothing to escape:
+ * has_special() checks them eight bytes at a time (shorter ones byte by
+ * byte), and only a string with a hit is escaped byte by byte.
+ */
 #define SWAR_ONES  UINT64_C(0x0101010101010101)
 #define SWAR_HIGHS UINT64_C(0x8080808080808080)
 
-/*
- * Non-zero iff some byte of w needs an escape: \ and newline, and " when
- * quote is set.  Each term is the zero-byte test on w xor that byte, which
- * is exact for "some byte" (the only question asked here).
- */
+/* Non-zero iff some byte of w needs an escape.  Each term is the zero-byte
+ * test on w xor that byte, which is exact for "some byte" (the only
+ * question asked here). */
 static inline uint64_t
 swar_special(uint64_t w, int quote)
 {
@@ -244,49 +236,42 @@ is_special(unsigned char c, int quote)
 	return c == '\\' || c == '\n' || (quote && c == '"');
 }
 
-/* Index of the first byte needing an escape in s[0..n), or n.  Eight bytes
- * at a time; most label values have nothing to escape. */
-static inline size_t
-find_special(const char *s, size_t n, int quote)
+/* Whether s[0..n) has a byte that needs an escape. */
+static inline int
+has_special(const char *s, size_t n, int quote)
 {
-	size_t i = 0;
+	uint64_t w;
+	size_t i;
 
-	for (; i + sizeof(uint64_t) <= n; i += sizeof(uint64_t)) {
-		uint64_t w;
-
-		memcpy(&w, s + i, sizeof w);
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			if (is_special((unsigned char)s[i], quote))
+				return 1;
+		return 0;
+	}
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
 		if (swar_special(w, quote))
-			break;
+			return 1;
 	}
-	if (i < n && i + sizeof(uint64_t) > n && n >= sizeof(uint64_t)) {
-		/* The last few bytes: one word ending at n (overlapping bytes
-		 * already known to be clean). */
-		uint64_t w;
-
-		memcpy(&w, s + n - sizeof w, sizeof w);
-		if (!swar_special(w, quote))
-			return n;
-	}
-	for (; i < n; i++)
-		if (is_special((unsigned char)s[i], quote))
-			return i;
-	return n;
+	memcpy(&w, s + n - 8, 8); /* the last 8, overlapping bytes already checked */
+	return swar_special(w, quote) != 0;
 }
 
-/* Write s[0..n) escaping \ and newline, and " when quote is set. */
+/* Write s[0..n), escaped. */
 static void
 out_escaped(struct out *o, const char *s, size_t n, int quote)
 {
-	for (;;) {
-		size_t i = find_special(s, n, quote);
+	size_t i;
 
-		out_put(o, s, i);
-		if (i == n)
-			return;
-		out_ch(o, '\\');
+	if (!has_special(s, n, quote)) {
+		out_put(o, s, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (is_special((unsigned char)s[i], quote))
+			out_ch(o, '\\');
 		out_ch(o, s[i] == '\n' ? 'n' : s[i]);
-		s += i + 1;
-		n -= i + 1;
 	}
 }
 
@@ -295,63 +280,27 @@ out_escaped(struct out *o, const char *s, size_t n, int quote)
  * (see render_scalar): they take and return a raw write pointer.
  */
 
-/* Whether s[0..n) has a byte to escape.  Short strings (most label values)
- * are folded into one word: two overlapping loads for 4..7 bytes, three
- * bytes for 1..3; the zero bytes this adds never match. */
-static inline int
-has_special(const char *s, size_t n, int quote)
+static inline char *
+raw_put(char *d, const char *s, size_t n)
 {
-	uint64_t w;
-
-	if (n >= sizeof w)
-		return find_special(s, n, quote) < n;
-	if (n >= EIGHTH_COPY) {
-		uint32_t a, b;
-
-		memcpy(&a, s, sizeof a);
-		memcpy(&b, s + n - sizeof b, sizeof b);
-		w = a | (uint64_t)b << 32;
-	} else if (n > 0) {
-		w = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
-		    (uint64_t)(unsigned char)s[n - 1] << 16;
-	} else {
-		return 0;
-	}
-	return swar_special(w, quote) != 0;
+	copy_bytes(d, s, n);
+	return d + n;
 }
 
-/* Copy s[0..n) to d escaping as out_escaped() does; d has room for 2n. */
+/* out_escaped() into reserved room (2n bytes). */
 static inline char *
 raw_escaped(char *d, const char *s, size_t n, int quote)
 {
 	size_t i;
 
-	if (!has_special(s, n, quote)) {
-		if (n <= SMALL_COPY)
-			copy_small(d, s, n);
-		else
-			memcpy(d, s, n);
-		return d + n;
-	}
+	if (!has_special(s, n, quote))
+		return raw_put(d, s, n);
 	for (i = 0; i < n; i++) {
-		if (is_special((unsigned char)s[i], quote)) {
+		if (is_special((unsigned char)s[i], quote))
 			*d++ = '\\';
-			*d++ = s[i] == '\n' ? 'n' : s[i];
-		} else {
-			*d++ = s[i];
-		}
+		*d++ = s[i] == '\n' ? 'n' : s[i];
 	}
 	return d;
-}
-
-static inline char *
-raw_put(char *d, const char *s, size_t n)
-{
-	if (n <= SMALL_COPY)
-		copy_small(d, s, n);
-	else
-		memcpy(d, s, n);
-	return d + n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -684,6 +633,9 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
 	}
 	if (c->fmt == EXPO_OPENMETRICS && (c->om_no_sum || !(snap->sum >= 0)))
 		return 0; /* not counter-like: OpenMetrics forbids _sum (and so _count) */
+	/* _sum and _count reuse the first line's label set: `n0="v0",...`
+	 * up to the last value's closing quote, between "name_bucket{" and
+	 * the trailing ','. */
 	body_off = start + c->sample.len + 1;
 	body_len = labels ? prefix_len - c->sample.len - 2 : 0;
 	render_hist_tail(o, &c->sum, body_off, body_len, labels);
