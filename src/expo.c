@@ -189,7 +189,7 @@ out_double(struct out *o, double v, enum fmt_style style)
 {
 	char tmp[FMT_DOUBLE_MAX];
 
-	out_put(o, tmp, fmt_double_style(tmp, v, style));
+	out_put(o, tmp, fmt_double(tmp, v, style));
 }
 
 static void
@@ -417,7 +417,7 @@ le_tail(char *dst, uint8_t *len, double bound, enum fmt_style style)
 
 	memcpy(p, "le=\"", 4);
 	p += 4;
-	p += fmt_double_style(p, bound, style);
+	p += fmt_double(p, bound, style);
 	memcpy(p, "\"} ", 3);
 	p += 3;
 	*len = (uint8_t)(p - dst);
@@ -553,7 +553,7 @@ scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
 	} else {
 		*p++ = ' ';
 	}
-	p += fmt_double_style(p, value, FMT_VALUE);
+	p += fmt_double(p, value, FMT_VALUE);
 	*p++ = '\n';
 	return p;
 }

@@ -381,7 +381,7 @@ use_exponent(enum fmt_style style, double a, int x)
 }
 
 size_t
-fmt_double_style(char *dst, double v, enum fmt_style style)
+fmt_double(char *dst, double v, enum fmt_style style)
 {
 	char d[DIGIT_BUF];
 	char *p = dst;
@@ -409,10 +409,4 @@ fmt_double_style(char *dst, double v, enum fmt_style style)
 		len += 2;
 	}
 	return (size_t)(p - dst) + len;
-}
-
-size_t
-fmt_double(char *dst, double v)
-{
-	return fmt_double_style(dst, v, FMT_VALUE);
 }

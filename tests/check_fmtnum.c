@@ -197,7 +197,7 @@ check_value(double v, unsigned long i)
 		}
 	}
 	for (st = FMT_VALUE; st <= FMT_OM_CANONICAL; st++) {
-		len = fmt_double_style(s, v, st);
+		len = fmt_double(s, v, st);
 		check_roundtrip(v, s, len);
 		if (v != 0)
 			check_layout(v, s, len, st, x);
@@ -271,7 +271,7 @@ static void
 assert_fmt(double v, enum fmt_style st, const char *want)
 {
 	char s[FMT_DOUBLE_MAX + 1];
-	size_t n = fmt_double_style(s, v, st);
+	size_t n = fmt_double(s, v, st);
 
 	s[n] = '\0';
 	ck_assert_str_eq(s, want);
@@ -286,16 +286,6 @@ START_TEST(test_known)
 	assert_fmt(k->v, FMT_OM_CANONICAL, k->om);
 	if (isfinite(k->v))
 		check_value(k->v, 0);
-}
-END_TEST
-
-START_TEST(test_fmt_double_is_value_style)
-{
-	char a[FMT_DOUBLE_MAX], b[FMT_DOUBLE_MAX];
-	size_t na = fmt_double(a, 1234567.5), nb = fmt_double_style(b, 1234567.5, FMT_VALUE);
-
-	ck_assert_uint_eq(na, nb);
-	ck_assert_int_eq(memcmp(a, b, na), 0);
 }
 END_TEST
 
@@ -451,7 +441,6 @@ fmtnum_suite(void)
 	TCase *random = tcase_create("random");
 
 	tcase_add_loop_test(core, test_known, 0, (int)(sizeof known / sizeof known[0]));
-	tcase_add_test(core, test_fmt_double_is_value_style);
 	tcase_add_test(core, test_u64);
 	tcase_add_test(core, test_powers);
 	suite_add_tcase(s, core);
