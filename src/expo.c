@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * expo.c - the renderer: store snapshot -> Prometheus text 0.0.4 or
  * OpenMetrics 1.0.0, written straight into the caller's buffer.
@@ -7,9 +7,13 @@
  * cursor stops writing for good and only counts, so the caller learns the
  * exact size it needs from the same pass.  Everything that is constant for
  * a family (sample names, label-name chunks, "le" strings) is formatted once
- * per family on the stack; everything per series goes through memcpy, the
- * escaper and fmtnum.  Histogram series write their label set once and copy
- * it for every further bucket line.
+ * per family on the stack.  Four shortcuts remain because each is worth more
+ * than 5 % of a render (doc/performance.md, "What each shortcut is worth"):
+ * a counter or gauge line reserves its worst case once and is then written
+ * without bounds checks (render_scalar); short copies are inlined moves
+ * (copy_bytes); label values are scanned for bytes to escape eight at a time
+ * (has_special); a histogram series writes its label set once and copies it
+ * for every further line (render_histogram).
  */
 #include "config.h"
 
@@ -18,7 +22,6 @@
 #include "fmtnum.h"
 
 #include <math.h>
-#include <stdbool.h>
 #include <string.h>
 
 #define CT_TEXT        "text/plain; version=0.0.4; charset=utf-8"
@@ -78,31 +81,24 @@ out_overflow(struct out *o, size_t n)
 }
 
 /*
- * Most copies are a few bytes (label values, chunks, small numbers): with
- * room for SMALL_COPY bytes, copy them as two overlapping fixed-size moves
- * instead of calling memcpy.
+ * Copy n bytes.  Most copies here are short (label values, label-name
+ * chunks, numbers): up to 16 bytes they are two overlapping moves of a
+ * fixed size, which the compiler inlines, instead of a call to memcpy.
  */
-#define SMALL_COPY   32
-#define CHECKED_COPY 16 /* out_put()'s limit: its stack sources are small */
-#define HALF_COPY    16
-#define QUARTER_COPY 8
-#define EIGHTH_COPY  4
-
 static inline void
-copy_small(char *d, const char *s, size_t n)
+copy_bytes(char *d, const char *s, size_t n)
 {
-	if (n >= HALF_COPY) {
-		memcpy(d, s, HALF_COPY);
-		memcpy(d + n - HALF_COPY, s + n - HALF_COPY, HALF_COPY);
-	} else if (n >= QUARTER_COPY) {
-		memcpy(d, s, QUARTER_COPY);
-		memcpy(d + n - QUARTER_COPY, s + n - QUARTER_COPY, QUARTER_COPY);
-	} else if (n >= EIGHTH_COPY) {
-		memcpy(d, s, EIGHTH_COPY);
-		memcpy(d + n - EIGHTH_COPY, s + n - EIGHTH_COPY, EIGHTH_COPY);
+	if (n > 16) {
+		memcpy(d, s, n);
+	} else if (n >= 8) {
+		memcpy(d, s, 8);
+		memcpy(d + n - 8, s + n - 8, 8);
+	} else if (n >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + n - 4, s + n - 4, 4);
 	} else if (n > 0) {
-		/* 1..3 bytes: first, middle, last (a loop here would be turned
-		 * into a memcpy call by the compiler). */
+		/* first, middle, last (a loop here would be turned into a call
+		 * to memcpy by the compiler) */
 		d[0] = s[0];
 		d[n / 2] = s[n / 2];
 		d[n - 1] = s[n - 1];
@@ -113,10 +109,7 @@ static inline void
 out_put(struct out *o, const char *s, size_t n)
 {
 	if (n <= (size_t)(o->end - o->p)) {
-		if (n <= CHECKED_COPY)
-			copy_small(o->p, s, n);
-		else
-			memcpy(o->p, s, n);
+		copy_bytes(o->p, s, n);
 		o->p += n;
 	} else {
 		out_overflow(o, n);
@@ -196,10 +189,7 @@ out_double(struct out *o, double v, enum fmt_style style)
 {
 	char tmp[FMT_DOUBLE_MAX];
 
-	if ((size_t)(o->end - o->p) >= FMT_DOUBLE_MAX)
-		o->p += fmt_double_style(o->p, v, style);
-	else
-		out_put(o, tmp, fmt_double_style(tmp, v, style));
+	out_put(o, tmp, fmt_double(tmp, v, style));
 }
 
 static void
@@ -207,26 +197,27 @@ out_u64(struct out *o, uint64_t v)
 {
 	char tmp[FMT_U64_MAX];
 
-	if ((size_t)(o->end - o->p) >= FMT_U64_MAX)
-		o->p += fmt_u64(o->p, v);
-	else
-		out_put(o, tmp, fmt_u64(tmp, v));
+	out_put(o, tmp, fmt_u64(tmp, v));
 }
 
 /* ------------------------------------------------------------------ */
 /* Escaping                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Help texts escape \ and newline; label values, and help texts in
+ * OpenMetrics, also " (quote set).  Most strings have nothing to escape:
+ * has_special() checks them eight bytes at a time (shorter ones byte by
+ * byte), and only a string with a hit is escaped byte by byte.
+ */
 #define SWAR_ONES  UINT64_C(0x0101010101010101)
 #define SWAR_HIGHS UINT64_C(0x8080808080808080)
 
-/*
- * Non-zero iff some byte of w needs an escape: \ and newline, and " when
- * quote is set.  Each term is the zero-byte test on w xor that byte, which
- * is exact for "some byte" (the only question asked here).
- */
+/* Non-zero iff some byte of w needs an escape.  Each term is the zero-byte
+ * test on w xor that byte, which is exact for "some byte" (the only
+ * question asked here). */
 static inline uint64_t
-swar_special(uint64_t w, bool quote)
+swar_special(uint64_t w, int quote)
 {
 	uint64_t a = w ^ (SWAR_ONES * '\\'), b = w ^ (SWAR_ONES * '\n');
 	uint64_t t = ((a - SWAR_ONES) & ~a) | ((b - SWAR_ONES) & ~b);
@@ -239,55 +230,48 @@ swar_special(uint64_t w, bool quote)
 	return t & SWAR_HIGHS;
 }
 
-static inline bool
-is_special(unsigned char c, bool quote)
+static inline int
+is_special(unsigned char c, int quote)
 {
 	return c == '\\' || c == '\n' || (quote && c == '"');
 }
 
-/* Index of the first byte needing an escape in s[0..n), or n.  Eight bytes
- * at a time; most label values have nothing to escape. */
-static inline size_t
-find_special(const char *s, size_t n, bool quote)
+/* Whether s[0..n) has a byte that needs an escape. */
+static inline int
+has_special(const char *s, size_t n, int quote)
 {
-	size_t i = 0;
+	uint64_t w;
+	size_t i;
 
-	for (; i + sizeof(uint64_t) <= n; i += sizeof(uint64_t)) {
-		uint64_t w;
-
-		memcpy(&w, s + i, sizeof w);
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			if (is_special((unsigned char)s[i], quote))
+				return 1;
+		return 0;
+	}
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
 		if (swar_special(w, quote))
-			break;
+			return 1;
 	}
-	if (i < n && i + sizeof(uint64_t) > n && n >= sizeof(uint64_t)) {
-		/* The last few bytes: one word ending at n (overlapping bytes
-		 * already known to be clean). */
-		uint64_t w;
-
-		memcpy(&w, s + n - sizeof w, sizeof w);
-		if (!swar_special(w, quote))
-			return n;
-	}
-	for (; i < n; i++)
-		if (is_special((unsigned char)s[i], quote))
-			return i;
-	return n;
+	memcpy(&w, s + n - 8, 8); /* the last 8, overlapping bytes already checked */
+	return swar_special(w, quote) != 0;
 }
 
-/* Write s[0..n) escaping \ and newline, and " when quote is set. */
+/* Write s[0..n), escaped. */
 static void
-out_escaped(struct out *o, const char *s, size_t n, bool quote)
+out_escaped(struct out *o, const char *s, size_t n, int quote)
 {
-	for (;;) {
-		size_t i = find_special(s, n, quote);
+	size_t i;
 
-		out_put(o, s, i);
-		if (i == n)
-			return;
-		out_ch(o, '\\');
+	if (!has_special(s, n, quote)) {
+		out_put(o, s, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (is_special((unsigned char)s[i], quote))
+			out_ch(o, '\\');
 		out_ch(o, s[i] == '\n' ? 'n' : s[i]);
-		s += i + 1;
-		n -= i + 1;
 	}
 }
 
@@ -296,63 +280,27 @@ out_escaped(struct out *o, const char *s, size_t n, bool quote)
  * (see render_scalar): they take and return a raw write pointer.
  */
 
-/* Whether s[0..n) has a byte to escape.  Short strings (most label values)
- * are folded into one word: two overlapping loads for 4..7 bytes, three
- * bytes for 1..3; the zero bytes this adds never match. */
-static inline bool
-has_special(const char *s, size_t n, bool quote)
-{
-	uint64_t w;
-
-	if (n >= sizeof w)
-		return find_special(s, n, quote) < n;
-	if (n >= EIGHTH_COPY) {
-		uint32_t a, b;
-
-		memcpy(&a, s, sizeof a);
-		memcpy(&b, s + n - sizeof b, sizeof b);
-		w = a | (uint64_t)b << 32;
-	} else if (n > 0) {
-		w = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
-		    (uint64_t)(unsigned char)s[n - 1] << 16;
-	} else {
-		return false;
-	}
-	return swar_special(w, quote) != 0;
-}
-
-/* Copy s[0..n) to d escaping as out_escaped() does; d has room for 2n. */
-static inline char *
-raw_escaped(char *d, const char *s, size_t n, bool quote)
-{
-	size_t i;
-
-	if (!has_special(s, n, quote)) {
-		if (n <= SMALL_COPY)
-			copy_small(d, s, n);
-		else
-			memcpy(d, s, n);
-		return d + n;
-	}
-	for (i = 0; i < n; i++) {
-		if (is_special((unsigned char)s[i], quote)) {
-			*d++ = '\\';
-			*d++ = s[i] == '\n' ? 'n' : s[i];
-		} else {
-			*d++ = s[i];
-		}
-	}
-	return d;
-}
-
 static inline char *
 raw_put(char *d, const char *s, size_t n)
 {
-	if (n <= SMALL_COPY)
-		copy_small(d, s, n);
-	else
-		memcpy(d, s, n);
+	copy_bytes(d, s, n);
 	return d + n;
+}
+
+/* out_escaped() into reserved room (2n bytes). */
+static inline char *
+raw_escaped(char *d, const char *s, size_t n, int quote)
+{
+	size_t i;
+
+	if (!has_special(s, n, quote))
+		return raw_put(d, s, n);
+	for (i = 0; i < n; i++) {
+		if (is_special((unsigned char)s[i], quote))
+			*d++ = '\\';
+		*d++ = s[i] == '\n' ? 'n' : s[i];
+	}
+	return d;
 }
 
 /* ------------------------------------------------------------------ */
@@ -377,7 +325,7 @@ struct fam_ctx {
 	/* Histogram: `le="b"} ` for each finite bound and +Inf. */
 	char le[MSTORE_MAX_BUCKETS + 1][LE_TAIL_MAX];
 	uint8_t le_len[MSTORE_MAX_BUCKETS + 1];
-	bool om_no_sum; /* OpenMetrics: family has a negative bound */
+	int om_no_sum; /* OpenMetrics: family has a negative bound */
 	/* Longest scalar line without its label values: name, chunks,
 	 * `"} `, number, newline. */
 	size_t scalar_fixed;
@@ -393,7 +341,7 @@ name_set(struct name *n, const char *s, size_t len, const char *suffix)
 	n->len = len + sl;
 }
 
-static bool
+static int
 ends_with_total(const char *s, size_t n)
 {
 	return n >= STR_LEN(TOTAL_SUFFIX) &&
@@ -402,18 +350,18 @@ ends_with_total(const char *s, size_t n)
 
 /* Lengths the fixed-size context relies on (the reader validates them too;
  * checked here so that a reader bug cannot overflow the stack). */
-static bool
+static int
 view_fits(const struct mstore_family_view *v)
 {
 	uint32_t j;
 
 	if (v->name_len == 0 || v->name_len > MSTORE_NAME_MAX || v->nlabels > MSTORE_MAX_LABELS ||
 	    v->nbounds > MSTORE_MAX_BUCKETS)
-		return false;
+		return 0;
 	for (j = 0; j < v->nlabels; j++)
 		if (v->label_name_len[j] == 0 || v->label_name_len[j] > MSTORE_NAME_MAX)
-			return false;
-	return true;
+			return 0;
+	return 1;
 }
 
 static void
@@ -469,7 +417,7 @@ le_tail(char *dst, uint8_t *len, double bound, enum fmt_style style)
 
 	memcpy(p, "le=\"", 4);
 	p += 4;
-	p += fmt_double_style(p, bound, style);
+	p += fmt_double(p, bound, style);
 	memcpy(p, "\"} ", 3);
 	p += 3;
 	*len = (uint8_t)(p - dst);
@@ -481,7 +429,7 @@ ctx_buckets(struct fam_ctx *c)
 	enum fmt_style style = c->fmt == EXPO_OPENMETRICS ? FMT_OM_CANONICAL : FMT_GO;
 	uint32_t i, nb = c->v->nbounds;
 
-	c->om_no_sum = false;
+	c->om_no_sum = 0;
 	for (i = 0; i < nb; i++) {
 		le_tail(c->le[i], &c->le_len[i], c->v->bounds[i], style);
 		if (c->v->bounds[i] < 0)
@@ -540,11 +488,11 @@ render_meta(struct out *o, const struct fam_ctx *c)
 {
 	const struct mstore_family_view *v = c->v;
 	const char *type = type_word(v->type);
-	bool om = c->fmt == EXPO_OPENMETRICS;
+	int om = c->fmt == EXPO_OPENMETRICS;
 
 	if (!om && v->help_len > 0) {
 		meta_line(o, "# HELP ", c);
-		out_escaped(o, v->help, v->help_len, false);
+		out_escaped(o, v->help, v->help_len, 0);
 		out_ch(o, '\n');
 	}
 	meta_line(o, "# TYPE ", c);
@@ -557,7 +505,7 @@ render_meta(struct out *o, const struct fam_ctx *c)
 	}
 	if (om && v->help_len > 0) {
 		meta_line(o, "# HELP ", c);
-		out_escaped(o, v->help, v->help_len, true);
+		out_escaped(o, v->help, v->help_len, 1);
 		out_ch(o, '\n');
 	}
 }
@@ -571,7 +519,7 @@ render_label_values(struct out *o, const struct fam_ctx *c, const struct mstore_
 
 	for (j = 0; j < c->v->nlabels; j++) {
 		out_put(o, c->chunk[j], c->chunk_len[j]);
-		out_escaped(o, s->label_value[j], s->label_value_len[j], true);
+		out_escaped(o, s->label_value[j], s->label_value_len[j], 1);
 	}
 }
 
@@ -597,7 +545,7 @@ scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
 	p = raw_put(p, c->sample.s, c->sample.len);
 	for (j = 0; j < c->v->nlabels; j++) {
 		p = raw_put(p, c->chunk[j], c->chunk_len[j]);
-		p = raw_escaped(p, s->label_value[j], s->label_value_len[j], true);
+		p = raw_escaped(p, s->label_value[j], s->label_value_len[j], 1);
 	}
 	if (c->v->nlabels > 0) {
 		memcpy(p, "\"} ", 3);
@@ -605,7 +553,7 @@ scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
 	} else {
 		*p++ = ' ';
 	}
-	p += fmt_double_style(p, value, FMT_VALUE);
+	p += fmt_double(p, value, FMT_VALUE);
 	*p++ = '\n';
 	return p;
 }
@@ -633,20 +581,20 @@ render_scalar(struct out *o, const struct fam_ctx *c, const struct mstore_series
 }
 
 /* Cumulative, ending at count: what a consistent snapshot promises. */
-static bool
+static int
 snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb)
 {
 	uint32_t i;
 
 	for (i = 1; i <= nb; i++)
 		if (snap->bucket[i] < snap->bucket[i - 1])
-			return false;
+			return 0;
 	return snap->bucket[nb] == snap->count;
 }
 
 /* _sum (or _count) line reusing the label body written at body_off. */
 static void
-render_hist_tail(struct out *o, const struct name *n, size_t body_off, size_t body_len, bool labels)
+render_hist_tail(struct out *o, const struct name *n, size_t body_off, size_t body_len, int labels)
 {
 	out_put(o, n->s, n->len);
 	if (labels) {
@@ -663,7 +611,7 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
                  const struct mstore_snapshot *snap)
 {
 	uint32_t i, nb = c->v->nbounds;
-	bool labels = c->v->nlabels > 0;
+	int labels = c->v->nlabels > 0;
 	size_t start = out_pos(o), prefix_len, body_off, body_len;
 
 	if (!snapshot_sane(snap, nb))
@@ -685,6 +633,9 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
 	}
 	if (c->fmt == EXPO_OPENMETRICS && (c->om_no_sum || !(snap->sum >= 0)))
 		return 0; /* not counter-like: OpenMetrics forbids _sum (and so _count) */
+	/* _sum and _count reuse the first line's label set: `n0="v0",...`
+	 * up to the last value's closing quote, between "name_bucket{" and
+	 * the trailing ','. */
 	body_off = start + c->sample.len + 1;
 	body_len = labels ? prefix_len - c->sample.len - 2 : 0;
 	render_hist_tail(o, &c->sum, body_off, body_len, labels);
@@ -746,7 +697,7 @@ render_store_family(struct out *o, enum expo_format fmt, const struct mstore_rea
 	return rc;
 }
 
-static bool
+static int
 is_own_name(const struct mstore_family_view *v)
 {
 	return v->name_len >= STR_LEN(OWN_PREFIX) &&

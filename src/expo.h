@@ -38,7 +38,7 @@
  *     series is written without _sum and _count in OpenMetrics (the buckets
  *     carry the same information); text always has them.
  *   - counter and gauge values: shortest round-trip decimal, integers
- *     without a decimal point (fmt_double); counts as integers.
+ *     without a decimal point (fmtnum.h, FMT_VALUE); counts as integers.
  *   - families without series still get their metadata lines.
  */
 #ifndef EXPO_H

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest output of fmt_double*(): "-2.2250738585072014e-308" is 24 bytes;
+/* Longest output of fmt_double(): "-2.2250738585072014e-308" is 24 bytes;
  * OpenMetrics canonical form adds ".0" to at most 7-character integers. */
 #define FMT_DOUBLE_MAX 32
 /* Longest output of fmt_u64(): 18446744073709551615 is 20 digits. */
@@ -53,10 +53,7 @@ enum fmt_style {
  * any NaN is "NaN", negative zero keeps its sign ("-0", or "-0.0" in
  * FMT_OM_CANONICAL).  Exponents have a sign and at least two digits.
  */
-size_t fmt_double_style(char *dst, double v, enum fmt_style style);
-
-/* fmt_double_style(dst, v, FMT_VALUE). */
-size_t fmt_double(char *dst, double v);
+size_t fmt_double(char *dst, double v, enum fmt_style style);
 
 /* Write v in decimal to dst (at least FMT_U64_MAX bytes); return length. */
 size_t fmt_u64(char *dst, uint64_t v);
@@ -70,13 +67,5 @@ size_t fmt_u64(char *dst, uint64_t v);
  * and infinities.
  */
 int fmt_shortest_digits(double v, char *digits, int *exp10);
-
-/*
- * The fast path alone.  It used to fail on about 0.5% of values (Grisu3)
- * and let fmt_shortest_digits() fall back to a slow path; it now always
- * succeeds and is the same as fmt_shortest_digits().  Kept for the tests
- * and benchmarks.
- */
-int fmt_fast_digits(double v, char *digits, int *exp10);
 
 #endif /* FMTNUM_H */

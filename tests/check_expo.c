@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * check_expo.c - Check suite for the renderer: stores built with the real
  * writer API in a mkdtemp directory, rendered through a real reader, and

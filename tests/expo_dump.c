@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * expo_dump.c - test helper: build a store holding every kind of metric the
  * renderer handles (labelled and bare counters, gauges with special values

@@ -23,9 +23,6 @@
 #define RENDER_REPS_LIMIT 1000000UL
 #define WARMUP_DIVISOR    10UL /* warm-up renders: REPS / 10, at least ... */
 #define WARMUP_MIN        3UL
-#define NS_PER_US         1000.0
-#define Q_MEDIAN          0.5
-#define Q_P90             0.9
 #define PATH_CAP          4096
 
 struct render_run {
@@ -118,8 +115,8 @@ timed_scrapes(struct render_run *run, double *us, double *cpu_us, unsigned long 
 			*allocs = bench_alloc_stop();
 			return -1;
 		}
-		cpu_us[i] = (double)(bench_cpu_ns() - c0) / NS_PER_US;
-		us[i] = (double)(bench_now_ns() - t0) / NS_PER_US;
+		cpu_us[i] = (double)(bench_cpu_ns() - c0) / 1000.0;
+		us[i] = (double)(bench_now_ns() - t0) / 1000.0;
 	}
 	*allocs = bench_alloc_stop();
 	return 0;
@@ -130,8 +127,8 @@ print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps, s
               uint64_t allocs)
 {
 	double min = bench_quantile(us, reps, 0.0);
-	double median = bench_quantile(us, reps, Q_MEDIAN);
-	double p90 = bench_quantile(us, reps, Q_P90);
+	double median = bench_quantile(us, reps, 0.5);
+	double p90 = bench_quantile(us, reps, 0.9);
 	double max = bench_quantile(us, reps, 1.0);
 
 	printf("n %lu\n", n);
@@ -140,7 +137,7 @@ print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps, s
 	printf("render_min_us %.1f\n", min);
 	printf("render_p90_us %.1f\n", p90);
 	printf("render_max_us %.1f\n", max);
-	printf("render_cpu_median_us %.1f\n", bench_quantile(cpu_us, reps, Q_MEDIAN));
+	printf("render_cpu_median_us %.1f\n", bench_quantile(cpu_us, reps, 0.5));
 	printf("body_bytes %zu\n", len);
 	printf("samples %lu\n", bench_samples(n));
 	printf("render_mb_per_s %.0f\n", (double)len / median);

@@ -22,7 +22,6 @@
 #define UPDATE_RUNS_DEFAULT  5UL
 #define UPDATE_RUNS_MAX      101UL
 #define THREADS              2
-#define Q_MEDIAN             0.5
 #define SUM_REL_TOLERANCE    1e-9 /* the two threads add in different orders */
 #define PATH_CAP             4096
 
@@ -187,11 +186,11 @@ register_all(struct update_bench *b)
 static void
 print_op(const char *key, const char *suffix, double *ns, double *cc, unsigned long runs)
 {
-	printf("%s%s_ns %.2f\n", key, suffix, bench_quantile(ns, runs, Q_MEDIAN));
+	printf("%s%s_ns %.2f\n", key, suffix, bench_quantile(ns, runs, 0.5));
 	printf("%s%s_min_ns %.2f\n", key, suffix, bench_quantile(ns, runs, 0.0));
 	printf("%s%s_max_ns %.2f\n", key, suffix, bench_quantile(ns, runs, 1.0));
 	if (*suffix != '\0')
-		printf("%s%s_cpus %.2f\n", key, suffix, bench_quantile(cc, runs, Q_MEDIAN));
+		printf("%s%s_cpus %.2f\n", key, suffix, bench_quantile(cc, runs, 0.5));
 }
 
 /* Slot of (op, mode, run) in the result arrays. */

@@ -15,8 +15,6 @@
 
 #include "bench.h"
 
-#define NS_PER_SEC      1000000000ULL
-#define DECIMAL         10
 #define TMPDIR_TEMPLATE "metrics-bench.XXXXXX"
 #define STORE_NAME      "/store"
 
@@ -28,7 +26,7 @@ bench_now_ns(void)
 	/* CLOCK_MONOTONIC cannot fail with a valid clock id and pointer. */
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
 		return 0;
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * MSTORE_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 uint64_t
@@ -38,7 +36,7 @@ bench_cpu_ns(void)
 
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
 		return 0;
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * MSTORE_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
 static int
@@ -71,7 +69,7 @@ bench_parse_count(const char *what, const char *s, unsigned long max)
 	char *end;
 
 	errno = 0;
-	v = strtoul(s, &end, DECIMAL);
+	v = strtoul(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v == 0 || v > max) {
 		fprintf(stderr, "metrics-bench: %s must be a number in 1..%lu, not '%s'\n", what,
 		        max, s);
