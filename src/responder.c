@@ -49,8 +49,7 @@
 #define ACCEPT_BACKOFF_NS 10000000L
 /* Room for the response headers (status, type, length, Allow, Vary). */
 #define HEADER_MAX 512
-/* "Content-Length: <size_t>
-" */
+/* Room for "Content-Length: ", a size_t in decimal and CRLF. */
 #define CL_MAX 48
 
 static volatile sig_atomic_t stop_requested;
