@@ -505,6 +505,6 @@ resp_fcgi_loop(struct resp_server *s, int fd, const sigset_t *waitmask, volatile
 		serve_request(s, &req, linger);
 	}
 	FCGX_Free(&req, 1);
-	log_info("stopping: %s", *stop ? "signal" : "error");
+	log_info("stopping: %s", *stop ? strsignal((int)*stop) : "error");
 	return *stop ? 0 : -1;
 }

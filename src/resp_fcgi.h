@@ -57,7 +57,7 @@ int resp_fcgi_is_cgi(void);
 
 /*
  * Serve FastCGI requests on the listening socket fd (made non-blocking)
- * until *stop is set.  waitmask is the signal mask to wait with: the
+ * until *stop is set (to the number of the signal that stops us).  waitmask is the signal mask to wait with: the
  * signals that set *stop must be blocked everywhere else, so a request in
  * progress is always finished.  Connections the web server asks to keep
  * (FCGI_KEEP_CONN) serve request after request; one that idles while

@@ -5,9 +5,16 @@
  * lighttpd, spawn-fcgi or systemd), on our own --listen socket, or one
  * plain CGI request from the environment.
  *
- * SIGTERM (lighttpd's way to stop a backend) and SIGINT are blocked except
- * while we wait for a connection in ppoll(), so a request in progress is
- * always finished; the loop then exits 0.
+ * SIGTERM (how lighttpd, spawn-fcgi setups and systemd stop a backend) is
+ * blocked except while we wait for a connection in ppoll(), so a request
+ * in progress is always finished; the loop then exits 0.  SIGINT does the
+ * same with --listen.  On fd 0 it is ignored: there the process that
+ * spawned us stops us, and a terminal's Ctrl-C reaches us only because we
+ * share that web server's process group.  Exiting on it made lighttpd
+ * (1.4.69), itself only starting a graceful shutdown, respawn us at once;
+ * the new process could then lose the SIGTERM lighttpd sends its backends
+ * on exit (delivered between its fork and exec, lighttpd's own handler
+ * takes it) and outlive lighttpd, holding its socket.
  */
 #include "config.h"
 
@@ -30,13 +37,13 @@
  * (FCGI_LISTENSOCK_FILENO in fastcgi.h, which libfcgi-dev does not ship). */
 #define LISTENSOCK_FD 0
 
+/* The signal that asked us to stop, 0 while none has. */
 static volatile sig_atomic_t stop_requested;
 
 static void
 on_stop(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	stop_requested = sig;
 }
 
 /* SIGTERM (and with int_stops SIGINT, else SIGINT is ignored) sets
@@ -120,7 +127,7 @@ main(int argc, char **argv)
 	log_init(argv[0], LOG_LEVEL_WARN);
 	parse_or_exit(&o, argc, argv);
 	log_init(argv[0], o.verbosity);
-	if (setup_signals(&waitmask, 1) != 0)
+	if (setup_signals(&waitmask, o.listen != NULL) != 0)
 		log_fatal(EXIT_FAILURE, "cannot set up signals: %s", strerror(errno));
 	if (resp_fcgi_init() != 0)
 		log_fatal(EXIT_FAILURE, "cannot initialise libfcgi");

@@ -169,3 +169,14 @@ stop_pid "$FCGI_PID"
 assert_eq "$STOP_STATUS" 0 "responder exit status after SIGTERM, a kept connection idle"
 stop_pid "$IDLER_PID"
 ok "responder stops cleanly, also with a kept connection open"
+
+# --listen: Ctrl-C stops it like SIGTERM (it is not a web server's backend)
+start_bg fcgi2 "$FCGI" --listen "$sock" -v
+FCGI_PID=$BG_PID
+wait_for "--listen socket" test -S "$sock"
+records again GET /health
+kill -INT "$FCGI_PID"
+wait_for "the --listen responder to stop on SIGINT" grep -q 'stopping: Interrupt' "$T/fcgi2.log"
+stop_pid "$FCGI_PID"
+assert_eq "$STOP_STATUS" 0 "--listen responder exit status after SIGINT"
+ok "--listen: SIGINT stops it"
