@@ -35,7 +35,8 @@ struct span {
 struct media_range {
 	struct span type, subtype, version;
 	int has_version;
-	int q; /* thousandths */
+	int escaping_ok; /* no escaping= parameter, or only ones we meet */
+	int q;           /* thousandths */
 };
 
 /* ------------------------------------------------------------ routing */
@@ -176,6 +177,20 @@ parse_q(struct span v)
 	return q <= Q_MAX ? q : -1;
 }
 
+/*
+ * Whether our output is what the escaping scheme (Prometheus 3, the
+ * "escaping" parameter of a 1.0.0 format) asks for.  The store and the
+ * renderer admit only legacy names ([a-zA-Z_:][a-zA-Z0-9_:]*), which
+ * allow-utf-8, underscores and values leave as they are; dots doubles
+ * every underscore, and an unknown scheme may do anything.
+ */
+static int
+escaping_met(struct span v)
+{
+	return span_is(v.s, v.len, "allow-utf-8") || span_is(v.s, v.len, "underscores") ||
+	       span_is(v.s, v.len, "values");
+}
+
 /* Parse one parameter ";name=value" (the ';' already consumed). */
 static int
 read_param(const char **pp, struct media_range *mr)
@@ -195,6 +210,9 @@ read_param(const char **pp, struct media_range *mr)
 	} else if (name.len == strlen("version") && strncasecmp(name.s, "version", name.len) == 0) {
 		mr->version = value;
 		mr->has_version = 1;
+	} else if (name.len == strlen("escaping") &&
+	           strncasecmp(name.s, "escaping", name.len) == 0) {
+		mr->escaping_ok = mr->escaping_ok && escaping_met(value);
 	}
 	*pp = p;
 	return 1;
@@ -212,6 +230,7 @@ read_range(const char **pp, struct media_range *mr)
 
 	memset(mr, 0, sizeof *mr);
 	mr->q = Q_MAX;
+	mr->escaping_ok = 1;
 	if (!read_token(&p, &mr->type) || *p != '/')
 		return 0;
 	p++;
@@ -270,6 +289,8 @@ range_spec(const struct media_range *mr, const char *type, const char *subtype,
 {
 	size_t i;
 
+	if (!mr->escaping_ok)
+		return SPEC_NONE;
 	if (span_eq(mr->type, "*"))
 		return span_eq(mr->subtype, "*") ? SPEC_ANY : SPEC_NONE;
 	if (!span_ieq(mr->type, type))
@@ -306,7 +327,7 @@ enum resp_http_format
 resp_http_negotiate(const char *accept)
 {
 	static const char *const om_versions[] = { "1.0.0", "0.0.1", NULL };
-	static const char *const text_versions[] = { "0.0.4", NULL };
+	static const char *const text_versions[] = { "0.0.4", "1.0.0", NULL };
 	struct format_score om = { SPEC_NONE, 0 }, text = { SPEC_NONE, 0 };
 	struct media_range mr;
 	const char *p = accept;

@@ -74,15 +74,24 @@ enum resp_http_method resp_http_method(const char *method);
  *   - application/openmetrics-text matches OpenMetrics when it has no
  *     version parameter or version 1.0.0 or 0.0.1 (both are served as
  *     1.0.0, which Prometheus parses either way); text/plain matches text
- *     when it has no version or version 0.0.4.  Other parameters (charset,
- *     Prometheus 3's escaping=...) are ignored.
+ *     when it has no version or version 0.0.4 or 1.0.0 (served as 0.0.4:
+ *     text 1.0.0 differs only in allowing quoted UTF-8 names, which we
+ *     never emit).
+ *   - Prometheus 3's escaping parameter (how names outside the legacy
+ *     character set are to be escaped): allow-utf-8, underscores and
+ *     values leave legacy names as they are, so the output is what was
+ *     asked for; a range asking for dots (which doubles every
+ *     underscore) or an unknown scheme matches nothing.  The response
+ *     carries no escaping parameter (there was nothing to escape).  Other
+ *     parameters (charset, ...) are ignored.
  *   - A wildcard subtype ("application/" or "text/" followed by an
  *     asterisk) matches its type; the full wildcard (asterisk, slash,
  *     asterisk) matches both.
  *   - Each format gets the q of its most specific matching range (full type
  *     with version > full type > wildcard subtype > full wildcard; the
- *     highest q among equally specific ones).  A missing q is 1; q=0 means "not acceptable"; a
- *     malformed q (not 0..1 with at most 3 decimals) drops that range.
+ *     highest q among equally specific ones).  A missing q is 1; q=0 means
+ *     "not acceptable"; a malformed q (not 0..1 with at most 3 decimals)
+ *     drops that range.
  * OpenMetrics is chosen only when its q is strictly higher than text's;
  * everything else (ties, nothing acceptable, garbage) gives text.
  */

@@ -225,20 +225,88 @@ static const struct accept_case accept_cases[] = {
 	  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
 	  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
 	  OM },
-	{ "prometheus 3 default",
+	/* Prometheus 3, exactly as it builds the header (scrape/scrape.go
+	 * acceptHeader, config/config.go ScrapeProtocolsHeaders and
+	 * DefaultScrapeProtocols; q from 0.6 down, one step per protocol).
+	 * 3.0-3.2, default (UTF-8 names): escaping=allow-utf-8 on every
+	 * range, twice on text 1.0.0 (its table entry carries one too) */
+	{ "prometheus 3.0 default",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.3,*/*;q=0.2",
+	  OM },
+	/* 3.0-3.2, metric_name_validation_scheme: legacy */
+	{ "prometheus 3.0 legacy names",
+	  "application/openmetrics-text;version=1.0.0;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	/* 3.0-3.3 with native histograms: protobuf first (we have none) */
+	{ "prometheus 3.0 protobuf first",
+	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+	  "encoding=delimited;escaping=allow-utf-8;q=0.6,"
 	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
-	  "application/openmetrics-text;version=0.0.1;q=0.4,"
-	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
-	  "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+	  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;escaping=allow-utf-8;q=0.3,"
+	  "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.2,*/*;q=0.1",
 	  OM },
-	{ "prometheus 3 underscores escaping",
+	/* 3.3: text 1.0.0's entry lost its own escaping= */
+	{ "prometheus 3.3 default",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.3,*/*;q=0.2",
+	  OM },
+	/* 3.4 and later (checked up to 3.14): escaping= only on the 1.0.0
+	 * formats, metric_name_escaping_scheme (default allow-utf-8;
+	 * underscores with legacy validation; dots; values) */
+	{ "prometheus 3.4+ default",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	{ "prometheus 3.4+ underscores",
 	  "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"
-	  "text/plain;version=0.0.4;escaping=underscores;q=0.3,*/*;q=0.2",
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=underscores;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
 	  OM },
-	{ "prometheus 3 text only",
-	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,"
-	  "text/plain;version=0.0.4;q=0.4,*/*;q=0.3",
+	{ "prometheus 3.4+ values",
+	  "application/openmetrics-text;version=1.0.0;escaping=values;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=values;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	/* dots would double every underscore of our names: OpenMetrics
+	 * 1.0.0 is out, 0.0.1 (no escaping in it) still wins */
+	{ "prometheus 3.4+ dots",
+	  "application/openmetrics-text;version=1.0.0;escaping=dots;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=dots;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	/* scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4] */
+	{ "prometheus 3.4+ dots, OpenMetrics 1.0.0 or text",
+	  "application/openmetrics-text;version=1.0.0;escaping=dots;q=0.6,"
+	  "text/plain;version=0.0.4;q=0.5,*/*;q=0.4",
 	  TEXT },
+	{ "prometheus 3.4+ OpenMetrics 1.0.0 or text",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "text/plain;version=0.0.4;q=0.5,*/*;q=0.4",
+	  OM },
+	/* scrape_protocols: [PrometheusText1.0.0, OpenMetricsText1.0.0] */
+	{ "prometheus 3.4+ text 1.0.0 first",
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,*/*;q=0.4",
+	  TEXT },
+	{ "prometheus 3.4+ text 1.0.0 only",
+	  "text/plain;version=1.0.0;escaping=underscores;q=0.6,*/*;q=0.5", TEXT },
+	{ "unknown escaping", "application/openmetrics-text;escaping=hex,text/plain;q=0.1", TEXT },
+	{ "escaping on a wildcard", "application/*;escaping=dots,text/plain;q=0.1", TEXT },
+	{ "escaping name case", "application/openmetrics-text;Escaping=underscores", OM },
 	{ "prometheus 2 text only", "text/plain;version=0.0.4;q=1,*/*;q=0.1", TEXT },
 	{ "protobuf preferred",
 	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
