@@ -5,7 +5,7 @@
  * reusable buffer, and streamed through the transport when it outgrows
  * it) and /health.  Everything that touches the mapped store
  * runs inside resp_guard_call(), so a file truncated under us costs one 503
- * and a reopen, not the process.  No FastCGI here: see responder.c.
+ * and a reopen, not the process.  No FastCGI here: see resp_fcgi.c.
  *
  * The responder only ever reads: mstore_reader_open() maps the store
  * O_RDONLY/PROT_READ, so this internet-facing process cannot change a
