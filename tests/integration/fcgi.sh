@@ -112,57 +112,15 @@ ok "keep-alive: 5 requests on one connection, a request body among them, large b
 
 # -- an idle kept connection does not hold up another one: the responder
 # serves one connection at a time, so it closes the idle one
-"$PY" - "$sock" >"$T/idle.check" 2>&1 <<'EOF_PY' || fail "idle kept connection: $(cat "$T/idle.check")"
-import socket, struct, sys
-sys.path.insert(0, sys.argv[0] and ".")
-def rec(t, rid, c=b""):
-    return struct.pack(">BBHHBx", 1, t, rid, len(c), 0) + c
-def req(rid, keep):
-    p = b"".join(bytes([len(k), len(v)]) + k + v for k, v in
-                 ((b"REQUEST_METHOD", b"GET"), (b"REQUEST_URI", b"/health")))
-    return (rec(1, rid, struct.pack(">HB5x", 1, keep)) + rec(4, rid, p) + rec(4, rid)
-            + rec(5, rid))
-def answer(s, rid):
-    data = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            raise SystemExit("connection %d closed before FCGI_END_REQUEST" % rid)
-        data += c
-        # FCGI_END_REQUEST of rid: 8-byte header, 8-byte body, at the end
-        if len(data) >= 16 and data[-16:-14] == b"\x01\x03" and \
-           struct.unpack(">H", data[-14:-12])[0] == rid:
-            return data
-a = socket.socket(socket.AF_UNIX); a.settimeout(10); a.connect(sys.argv[1])
-a.sendall(req(1, 1))
-answer(a, 1)
-b = socket.socket(socket.AF_UNIX); b.settimeout(10); b.connect(sys.argv[1])
-b.sendall(req(2, 0))
-if b"200 OK" not in answer(b, 2):
-    raise SystemExit("second connection: no 200")
-if a.recv(1) != b"":
-    raise SystemExit("the idle kept connection was not closed")
-EOF_PY
+"$PY" "$top_srcdir/tests/integration/fcgi_records.py" --idle-kept "$sock" \
+	>"$T/idle.check" 2>&1 || fail "idle kept connection: $(cat "$T/idle.check")"
 ok "an idle kept connection is closed when another one waits"
 
 # -- SIGTERM stops the responder also while a kept connection idles (it
 # waits for the connection's next request with SIGTERM unblocked)
 kill -0 "$FCGI_PID" 2>/dev/null || fail "responder died"
-cat >"$T/idler.py" <<'EOF_PY'
-import socket, struct, sys, time
-def rec(t, c=b""):
-    return struct.pack(">BBHHBx", 1, t, 1, len(c), 0) + c
-p = bytes([14, 3]) + b"REQUEST_METHOD" + b"GET" + bytes([11, 7]) + b"REQUEST_URI" + b"/health"
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(rec(1, struct.pack(">HB5x", 1, 1)) + rec(4, p) + rec(4) + rec(5))
-data = b""
-while not data.endswith(rec(3, bytes(8))):
-    data += s.recv(65536)
-open(sys.argv[2], "w").close()
-time.sleep(30)
-EOF_PY
-start_bg idler "$PY" "$T/idler.py" "$sock" "$T/idler.ready"
+start_bg idler "$PY" "$top_srcdir/tests/integration/fcgi_records.py" --hold-kept \
+	"$sock" "$T/idler.ready" 30
 IDLER_PID=$BG_PID
 wait_for "a kept connection" test -e "$T/idler.ready"
 stop_pid "$FCGI_PID"

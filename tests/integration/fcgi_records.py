@@ -4,6 +4,8 @@
 check how it frames a response (FastCGI spec 1.0, sections 3.3, 5.3, 6.1).
 
 usage: fcgi_records.py SOCKET OUT REQUEST...
+       fcgi_records.py --idle-kept SOCKET
+       fcgi_records.py --hold-kept SOCKET READYFILE SECONDS
 REQUEST: METHOD:PATH, or METHOD:PATH:BODYBYTES to send a request body
 (FCGI_STDIN) of that many bytes.
 
@@ -21,12 +23,20 @@ FCGI_REQUEST_COMPLETE.  After the last response (no FCGI_KEEP_CONN) the
 responder must close the connection with nothing more sent.  For the
 request numbered i (from 1) it writes the headers to OUT.i.hdr, the body
 to OUT.i.body and one line per record ("TYPE LENGTH") to OUT.i.records;
-with a single request to OUT.hdr, OUT.body and OUT.records.  Exit 0, or 1
-with one line saying what is wrong.
+with a single request to OUT.hdr, OUT.body and OUT.records.
+
+--idle-kept: GET /health with FCGI_KEEP_CONN, answered; then, the first
+connection left idle, the same on a second connection: it must be
+answered, and the idle one closed (the responder serves one connection at
+a time).  --hold-kept: GET /health with FCGI_KEEP_CONN, answered; create
+READYFILE and hold the connection open, idle, for SECONDS.
+
+Exit 0, or 1 with one line saying what is wrong.
 """
 import socket
 import struct
 import sys
+import time
 
 VERSION = 1
 BEGIN_REQUEST, END_REQUEST, PARAMS, STDIN, STDOUT = 1, 3, 4, 5, 6
@@ -148,14 +158,55 @@ def parse_request(spec):
     return parts[0], parts[1], b"x" * int(parts[2]) if len(parts) == 3 else b""
 
 
+def connect(path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(TIMEOUT)
+    sock.connect(path)
+    return sock
+
+
+def kept_health(path, rid):
+    """a connection on which GET /health with FCGI_KEEP_CONN was answered"""
+    sock = connect(path)
+    sock.sendall(request(rid, "GET", "/health", b"", True))
+    head, _ = check_response(read_response(Reader(sock), rid), rid)
+    if not head.startswith(b"Status: 200 "):
+        raise AssertionError("GET /health: %r" % head[:40])
+    return sock
+
+
+def idle_kept(path):
+    first = kept_health(path, 1)
+    second = kept_health(path, 2)
+    first.settimeout(CLOSE_TIMEOUT)
+    try:
+        if first.recv(1) != b"":
+            raise AssertionError("bytes on the idle kept connection")
+    except socket.timeout:
+        raise AssertionError("the idle kept connection was not closed while another "
+                             "one was served")
+    second.close()
+    return 0
+
+
+def hold_kept(path, ready, seconds):
+    sock = kept_health(path, 1)
+    open(ready, "w").close()
+    time.sleep(float(seconds))
+    sock.close()
+    return 0
+
+
 def main():
+    if sys.argv[1:2] == ["--idle-kept"] and len(sys.argv) == 3:
+        return idle_kept(sys.argv[2])
+    if sys.argv[1:2] == ["--hold-kept"] and len(sys.argv) == 5:
+        return hold_kept(*sys.argv[2:5])
     if len(sys.argv) < 4:
         raise AssertionError("usage: fcgi_records.py SOCKET OUT METHOD:PATH[:BODYBYTES]...")
     path, out = sys.argv[1:3]
     reqs = [parse_request(a) for a in sys.argv[3:]]
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.settimeout(TIMEOUT)
-    sock.connect(path)
+    sock = connect(path)
     reader = Reader(sock)
     for i, (method, uri, body) in enumerate(reqs, 1):
         keep = i < len(reqs)

@@ -27,9 +27,11 @@ T=""
 NAME=$(basename "$0" .sh)
 
 skip() { echo "SKIP: $NAME: $*"; exit 77; }
+# fail MESSAGE: say what failed, then the end of every log in $T (and in
+# its subdirectories' log/, where run-stack.sh keeps the stack's).
 fail() {
 	echo "FAIL: $NAME: $*" >&2
-	for f in "$T"/*.log; do
+	for f in "$T"/*.log "$T"/*/log/*.log; do
 		[ -f "$f" ] || continue
 		echo "---- $f" >&2
 		tail -n 30 "$f" >&2

@@ -37,15 +37,6 @@ kill_group() {
 }
 trap 'rc=$?; set +e; kill_group; (exit $rc); cleanup' EXIT
 
-die() {
-	for f in "$STACK"/log/*.log; do
-		[ -f "$f" ] || continue
-		echo "---- $f" >&2
-		tail -n 20 "$f" >&2
-	done
-	fail "$@"
-}
-
 http_port=$(free_port)
 prom_port=$(free_port)
 while [ "$prom_port" = "$http_port" ]; do prom_port=$(free_port); done
@@ -65,18 +56,18 @@ PG=$STACK_PID
 
 i=0
 until grep -q '^run-stack: up:' "$T/stack.log" 2>/dev/null; do
-	kill -0 "$STACK_PID" 2>/dev/null || die "run-stack.sh exited: $(cat "$T/stack.log")"
+	kill -0 "$STACK_PID" 2>/dev/null || fail "run-stack.sh exited: $(cat "$T/stack.log")"
 	i=$((i + 1))
-	[ $i -lt $UP_TRIES ] || die "run-stack.sh not up"
+	[ $i -lt $UP_TRIES ] || fail "run-stack.sh not up"
 	sleep 0.1
 done
-curl -fsS -o /dev/null "http://127.0.0.1:$http_port/metrics" || die "/metrics not served"
+curl -fsS -o /dev/null "http://127.0.0.1:$http_port/metrics" || fail "/metrics not served"
 members >"$T/before.txt"
 lighttpd_pid=$(cat "$STACK/lighttpd.pid")
 responders=$(ps -o pid= --ppid "$lighttpd_pid" | tr -d ' ' | paste -sd' ' -)
 assert_eq "$(echo "$responders" | wc -w)" 2 "metrics.fcgi processes before Ctrl-C ($responders)"
 for p in $responders; do
-	grep -q "^ *$p " "$T/before.txt" || die "responder $p not in the stack's process group"
+	grep -q "^ *$p " "$T/before.txt" || fail "responder $p not in the stack's process group"
 done
 ok "stack up: $(wc -l <"$T/before.txt") processes in process group $PG"
 
@@ -86,7 +77,7 @@ while [ -n "$(members)" ]; do
 	i=$((i + 1))
 	if [ $i -ge $DOWN_TRIES ]; then
 		members >"$T/after.txt"
-		die "still running $((DOWN_TRIES / 10)) s after SIGINT to the group:" \
+		fail "still running $((DOWN_TRIES / 10)) s after SIGINT to the group:" \
 		    "$(cat "$T/after.txt")"
 	fi
 	sleep 0.1
@@ -97,9 +88,9 @@ assert_eq "$rc" 0 "run-stack.sh exit status after SIGINT"
 ok "SIGINT to the process group: every process exited"
 
 if grep -E 'child (exited|signalled)' "$STACK/log/error.log" >"$T/exited.txt"; then
-	die "a responder exited before lighttpd stopped it (lighttpd respawns it):" \
+	fail "a responder exited before lighttpd stopped it (lighttpd respawns it):" \
 	    "$(cat "$T/exited.txt")"
 fi
 ! grep -q 'left behind by lighttpd' "$T/stack.log" ||
-	die "run-stack.sh had to stop a responder lighttpd left behind"
+	fail "run-stack.sh had to stop a responder lighttpd left behind"
 ok "the responders were stopped by lighttpd, none respawned"
