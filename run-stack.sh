@@ -5,9 +5,10 @@
 # into a build directory, then runs metrics-simulator, lighttpd with the
 # top-level lighttpd.conf spawning metrics.fcgi, and Prometheus with
 # contrib/prometheus/prometheus-native.yml, all in the foreground.  Ctrl-C
-# (SIGINT) or SIGTERM stops all three.  tests/integration/prometheus.sh runs
-# this script with environment overrides, so the test and the stack share
-# one code path.
+# (SIGINT) or SIGTERM stops all of them, the metrics.fcgi processes lighttpd
+# spawned included (tests/integration/stack-sigint.sh checks that).  The
+# integration tests run this script with environment overrides, so the
+# tests and the stack share one code path.
 set -eu
 
 usage() {
@@ -115,6 +116,7 @@ build_project() {
 prepare_run_dir() {
 	mkdir -p "$RUN_DIR/bin" "$RUN_DIR/store" "$RUN_DIR/state" "$RUN_DIR/log" \
 		"$RUN_DIR/www" "$RUN_DIR/prometheus"
+	RUN_DIR=$(cd "$RUN_DIR" && pwd -P) # as /proc/PID/exe names it
 	chmod 755 "$RUN_DIR" "$RUN_DIR/bin" "$RUN_DIR/www"
 	cp "$BUILD_DIR/src/metrics.fcgi" "$RUN_DIR/bin/metrics.fcgi"
 	chmod 755 "$RUN_DIR/bin/metrics.fcgi"
@@ -158,21 +160,43 @@ start() {
 	say "started $name (pid $!), log $RUN_DIR/log/$name.log"
 }
 
-# Stop everything by PID (PIDS lists the newest first) and reap it.
+# stop_pid PID: SIGTERM, up to 10 s, then SIGKILL.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || true
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL "$1" 2>/dev/null || true
+}
+
+# The pids of processes running this stack's copy of metrics.fcgi.
+responder_pids() {
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/exe" 2>/dev/null)" = "$RUN_DIR/bin/metrics.fcgi" ] &&
+			echo "${p#/proc/}"
+	done
+}
+
+# Stop everything by PID (PIDS lists the newest first) and reap it.  Then
+# any responder still running: lighttpd stops the ones it spawned, but
+# would one outlive it (lighttpd respawns a backend that exits while it
+# shuts down, and a SIGTERM that reaches the new one before its exec is
+# lost), it goes too.
 stop_all() {
 	for pid in $PIDS; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	for pid in $PIDS; do
-		i=0
-		while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$pid" 2>/dev/null || true
+		stop_pid "$pid"
 		wait "$pid" 2>/dev/null || true
 	done
 	PIDS=""
+	for pid in $(responder_pids); do
+		say "stopping metrics.fcgi $pid, left behind by lighttpd"
+		stop_pid "$pid"
+	done
 }
 
 # wait_until WHAT SECONDS CMD...: poll CMD every 0.1 s.

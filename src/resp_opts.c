@@ -9,6 +9,7 @@
 #include "resp_opts.h"
 
 #include "log.h"
+#include "mstore.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,12 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_SEC  1000000000.0
 #define PORT_MAX    65535
 #define BACKLOG_MAX 4096
 #define MODE_MAX    0777
-#define OCTAL       8
-#define DECIMAL     10
 
 enum {
 	OPT_STORE = 256,
@@ -54,7 +52,7 @@ resp_opts_usage(void)
 	       "--listen for nginx), or as a plain CGI program.\n"
 	       "\n"
 	       "  --store PATH          the store file (env METRICS_STORE;\n"
-	       "                        default " RESP_DEFAULT_STORE ")\n"
+	       "                        default " DEFAULT_STORE_PATH ")\n"
 	       "  --stale-after SECONDS report the writer down when its heartbeat is older\n"
 	       "                        (env METRICS_STALE_AFTER; default: 3 of the\n"
 	       "                        writer's tick intervals)\n"
@@ -96,7 +94,7 @@ resp_parse_seconds(const char *s, int64_t *ns)
 	v = strtod(s, &end);
 	if (errno != 0 || *end != '\0' || !isfinite(v) || v <= 0 || v > RESP_STALE_AFTER_MAX)
 		return -1;
-	*ns = (int64_t)(v * NS_PER_SEC);
+	*ns = (int64_t)(v * (double)MSTORE_NS_PER_SEC);
 	return *ns > 0 ? 0 : -1;
 }
 
@@ -122,8 +120,7 @@ parse_port(const char *s, struct resp_addr *a)
 {
 	long port;
 
-	if (strspn(s, "0123456789") != strlen(s) ||
-	    parse_long(s, DECIMAL, 1, PORT_MAX, &port) == -1)
+	if (strspn(s, "0123456789") != strlen(s) || parse_long(s, 10, 1, PORT_MAX, &port) == -1)
 		return -1;
 	(void)snprintf(a->port, sizeof a->port, "%ld", port);
 	return 0;
@@ -187,7 +184,7 @@ opts_defaults(struct resp_opts *o)
 
 	memset(o, 0, sizeof *o);
 	env = getenv("METRICS_STORE");
-	o->store_path = env != NULL && *env != '\0' ? env : RESP_DEFAULT_STORE;
+	o->store_path = env != NULL && *env != '\0' ? env : DEFAULT_STORE_PATH;
 	o->backlog = RESP_DEFAULT_BACKLOG;
 	o->socket_mode = RESP_DEFAULT_SOCKET_MODE;
 	o->verbosity = LOG_LEVEL_WARN;
@@ -213,13 +210,13 @@ opts_apply(struct resp_opts *o, int c, const char *arg, char *cause, size_t caus
 			return 0;
 		break;
 	case OPT_SOCKET_MODE:
-		if (parse_long(arg, OCTAL, 0, MODE_MAX, &v) == 0) {
+		if (parse_long(arg, 8, 0, MODE_MAX, &v) == 0) {
 			o->socket_mode = (mode_t)v;
 			return 0;
 		}
 		break;
 	case OPT_BACKLOG:
-		if (parse_long(arg, DECIMAL, 1, BACKLOG_MAX, &v) == 0) {
+		if (parse_long(arg, 10, 1, BACKLOG_MAX, &v) == 0) {
 			o->backlog = (int)v;
 			return 0;
 		}

@@ -15,8 +15,6 @@
 extern "C" {
 #endif
 
-/* Where the store lives unless --store or METRICS_STORE says otherwise. */
-#define RESP_DEFAULT_STORE "/run/metrics/metrics.store"
 /* Permissions of a --listen unix socket: owner and group may connect. */
 #define RESP_DEFAULT_SOCKET_MODE 0660
 /* Pending connections queued on a --listen socket. */
@@ -26,6 +24,8 @@ extern "C" {
 /* Room for an error message from the parsers. */
 #define RESP_CAUSE_MAX 256
 
+/* The store path defaults to DEFAULT_STORE_PATH (config.h, from configure
+ * --with-default-store). */
 struct resp_opts {
 	const char *store_path; /* never NULL after parsing */
 	const char *listen;     /* --listen spec, NULL: socket on fd 0 or CGI */

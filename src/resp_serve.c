@@ -5,7 +5,7 @@
  * reusable buffer, and streamed through the transport when it outgrows
  * it) and /health.  Everything that touches the mapped store
  * runs inside resp_guard_call(), so a file truncated under us costs one 503
- * and a reopen, not the process.  No FastCGI here: see responder.c.
+ * and a reopen, not the process.  No FastCGI here: see resp_fcgi.c.
  *
  * The responder only ever reads: mstore_reader_open() maps the store
  * O_RDONLY/PROT_READ, so this internet-facing process cannot change a
@@ -19,10 +19,10 @@
 #include "resp_serve.h"
 
 #include "expo.h"
-#include "http.h"
 #include "log.h"
 #include "mstore.h"
 #include "resp_guard.h"
+#include "resp_http.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -33,15 +33,28 @@
 /* Refuse to grow beyond this: a store that renders larger is a bug. */
 #define BUF_MAX ((size_t)256 * 1024 * 1024)
 /* Short text bodies (errors, /health) and the log rate-limit key. */
-#define MSG_MAX    1024
-#define NS_PER_SEC 1e9
-/* The library's default staleness limit, in ticks (mstore_reader_fresh). */
-#define STALE_TICKS 3
+#define MSG_MAX 1024
 
-/* Not MSTORE_E_* codes: the rendered output would exceed BUF_MAX; the
- * transport could not send a piece (the client went away). */
-#define RESP_E_TOO_LARGE (MSTORE_E_LAST - 1)
-#define RESP_E_SEND      (MSTORE_E_LAST - 2)
+/*
+ * The responder's own error codes and their messages, from this one list.
+ * They travel through the renderer's int results (render_flush() returns
+ * them from expo_render_stream()) next to the library's MSTORE_E_* (-1
+ * down) and the renderer's EXPO_E_* (-100 down), so they have a range of
+ * their own, from -200 down.
+ */
+#define RESP_ERRORS(X)                                                   \
+	X(RESP_E_TOO_LARGE, -200, "output too large") /* over BUF_MAX */ \
+	X(RESP_E_SEND, -201, "client gone")           /* a piece not sent */
+
+enum resp_error {
+#define RESP_ERROR_CODE(name, code, msg) name = (code),
+	RESP_ERRORS(RESP_ERROR_CODE)
+#undef RESP_ERROR_CODE
+};
+
+_Static_assert((int)RESP_E_TOO_LARGE < (int)EXPO_E_INVAL &&
+                       (int)RESP_E_TOO_LARGE < (int)MSTORE_E_LAST,
+               "the responder's error codes overlap the renderer's or the library's");
 
 static const char text_plain[] = "text/plain; charset=utf-8";
 
@@ -117,6 +130,21 @@ resp_server_free(struct resp_server *s)
 	free(s);
 }
 
+/* A one-line message for a RESP_E_*, EXPO_E_* or MSTORE_E_* code. */
+static const char *
+resp_strerror(int code)
+{
+	switch (code) {
+#define RESP_ERROR_CASE(name, code, msg) \
+	case name:                       \
+		return msg;
+		RESP_ERRORS(RESP_ERROR_CASE)
+#undef RESP_ERROR_CASE
+	default:
+		return expo_strerror(code);
+	}
+}
+
 /* ---------------------------------------------------------- the store */
 
 /* Open the store, or refresh the open reader; on failure close it so the
@@ -149,7 +177,7 @@ fill_own(const struct store_job *j, struct expo_own *own)
 	memset(own, 0, sizeof *own);
 	own->writer_up = j->fresh == 1;
 	own->have_store_age = 1; /* only rendered once the store is readable */
-	own->store_age_seconds = (double)j->age_ns / NS_PER_SEC;
+	own->store_age_seconds = (double)j->age_ns / (double)MSTORE_NS_PER_SEC;
 	own->version = PACKAGE_VERSION;
 	own->store_format = j->info.version;
 	own->scrapes = j->s->scrapes;
@@ -254,14 +282,14 @@ describe_failure(const struct store_job *j, int faulted)
 		(void)snprintf(s->msg, sizeof s->msg,
 		               "store truncated while reading: %s: reopening", path);
 	else if (j->rc == RESP_E_TOO_LARGE)
-		(void)snprintf(s->msg, sizeof s->msg, "output too large: %s: over %zu bytes", path,
-		               BUF_MAX);
+		(void)snprintf(s->msg, sizeof s->msg, "%s: %s: over %zu bytes",
+		               resp_strerror(j->rc), path, BUF_MAX);
 	else if (j->rc == MSTORE_E_SYS)
 		(void)snprintf(s->msg, sizeof s->msg, "store unavailable: %s: %s", path,
 		               strerror(j->saved_errno));
 	else
 		(void)snprintf(s->msg, sizeof s->msg, "store invalid: %s: %s", path,
-		               expo_strerror(j->rc));
+		               resp_strerror(j->rc));
 }
 
 /* Log a store problem once, until it changes (scrapes come every few
@@ -305,7 +333,7 @@ run_job(struct store_job *j)
 		return 0;
 	if (!faulted && rc == RESP_E_SEND) {
 		/* normal: Prometheus timed out and went away */
-		log_debug("cannot send metrics: client gone");
+		log_debug("cannot send metrics: %s", resp_strerror(rc));
 		return -1;
 	}
 	j->s->render_problem = j->render;
@@ -342,14 +370,14 @@ msg_newline(struct resp_server *s)
 }
 
 static void
-serve_metrics(struct resp_server *s, enum http_format f, int head, resp_send_fn *send, void *ctx,
-              struct resp_reply *out)
+serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_send_fn *send,
+              void *ctx, struct resp_reply *out)
 {
 	struct store_job j;
 
 	memset(&j, 0, sizeof j);
 	j.s = s;
-	j.fmt = f == HTTP_FORMAT_OPENMETRICS ? EXPO_OPENMETRICS : EXPO_TEXT;
+	j.fmt = f == RESP_HTTP_FORMAT_OPENMETRICS ? EXPO_OPENMETRICS : EXPO_TEXT;
 	j.render = 1;
 	j.mode = head ? BODY_COUNT : send != NULL ? BODY_SEND : BODY_KEEP;
 	j.send = send;
@@ -399,8 +427,8 @@ static double
 stale_limit(const struct resp_server *s, const struct mstore_info *info)
 {
 	if (s->opts->stale_after_ns > 0)
-		return (double)s->opts->stale_after_ns / NS_PER_SEC;
-	return STALE_TICKS * (double)info->tick_interval_ns / NS_PER_SEC;
+		return (double)s->opts->stale_after_ns / (double)MSTORE_NS_PER_SEC;
+	return MSTORE_STALE_TICKS * (double)info->tick_interval_ns / (double)MSTORE_NS_PER_SEC;
 }
 
 static void
@@ -416,7 +444,7 @@ serve_health(struct resp_server *s, struct resp_reply *out)
 		reply_text(s, out, 503, "Service Unavailable", s->msg);
 		return;
 	}
-	age = (double)j.age_ns / NS_PER_SEC;
+	age = (double)j.age_ns / (double)MSTORE_NS_PER_SEC;
 	if (j.fresh != 1) {
 		(void)snprintf(s->msg, sizeof s->msg,
 		               "writer stale: %s: last heartbeat %.3f s ago (limit %.3f s)\n",
@@ -437,25 +465,25 @@ void
 resp_serve(struct resp_server *s, const struct resp_request *rq, resp_send_fn *send, void *ctx,
            struct resp_reply *out)
 {
-	enum http_route route;
-	enum http_method method;
+	enum resp_http_route route;
+	enum resp_http_method method;
 
 	memset(out, 0, sizeof *out);
-	route = http_route(rq->path_info, rq->request_uri, rq->script_name);
-	method = http_method(rq->method);
+	route = resp_http_route(rq->path_info, rq->request_uri, rq->script_name);
+	method = resp_http_method(rq->method);
 	log_debug("%s %s%s: route %d", rq->method != NULL ? rq->method : "-",
 	          rq->request_uri != NULL ? rq->request_uri : "",
 	          rq->path_info != NULL ? rq->path_info : "", (int)route);
-	if (route == HTTP_ROUTE_NONE) {
+	if (route == RESP_HTTP_ROUTE_NONE) {
 		reply_text(s, out, 404, "Not Found", "not found\n");
-	} else if (method == HTTP_METHOD_OTHER) {
+	} else if (method == RESP_HTTP_METHOD_OTHER) {
 		reply_text(s, out, 405, "Method Not Allowed", "method not allowed\n");
-		out->allow = HTTP_ALLOW;
-	} else if (route == HTTP_ROUTE_METRICS) {
-		serve_metrics(s, http_negotiate(rq->accept), method == HTTP_METHOD_HEAD, send, ctx,
-		              out);
+		out->allow = RESP_HTTP_ALLOW;
+	} else if (route == RESP_HTTP_ROUTE_METRICS) {
+		serve_metrics(s, resp_http_negotiate(rq->accept), method == RESP_HTTP_METHOD_HEAD,
+		              send, ctx, out);
 	} else {
 		serve_health(s, out);
 	}
-	out->head_only = method == HTTP_METHOD_HEAD;
+	out->head_only = method == RESP_HTTP_METHOD_HEAD;
 }

@@ -74,7 +74,7 @@ struct resp_server;
  * Create the per-process state: no store is opened yet (the first request
  * does that, so a missing store does not stop the process from starting).
  * Keeps pointers into *o, which must outlive the server.  Exits the process
- * if memory runs out (it is a daemon, see STYLE.md).
+ * (log_fatal) if memory runs out: a daemon may; the library never does.
  */
 struct resp_server *resp_server_new(const struct resp_opts *o);
 

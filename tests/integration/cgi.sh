@@ -69,8 +69,11 @@ assert_eq "$STATUS" 405 "405"
 assert_eq "$(hdr na Allow)" "GET, HEAD" "Allow"
 ok "404, 405"
 
+# The writer's last heartbeat may be less than the limit old when it stops
+# (it ticks every TICK_MS): wait, bounded, until /health sees it stale.
 stop_pid "$WRITER_PID"
-cgi st GET /health METRICS_STALE_AFTER=0.05
+stale_health() { cgi st GET /health METRICS_STALE_AFTER=0.05 && [ "$STATUS" = 503 ]; }
+wait_for "/health 503 with METRICS_STALE_AFTER=0.05" stale_health
 assert_eq "$STATUS" 503 "stale with --stale-after env"
 assert_grep st "writer stale" "stale reason"
 cgi sm GET /metrics METRICS_STALE_AFTER=0.05

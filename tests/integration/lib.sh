@@ -12,7 +12,8 @@
 : "${top_builddir:=$(pwd)}"
 FCGI="$top_builddir/src/metrics.fcgi"
 MKSTORE="$top_builddir/tests/mkstore"
-PROM3_ACCEPT='application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1'
+# Prometheus 3.4 and later, default settings (scrape/scrape.go acceptHeader)
+PROM3_ACCEPT='application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2'
 PROM2_ACCEPT='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
 # Tick of the test writer, ms: the store goes stale 3 ticks after its last
 # heartbeat.
@@ -26,9 +27,11 @@ T=""
 NAME=$(basename "$0" .sh)
 
 skip() { echo "SKIP: $NAME: $*"; exit 77; }
+# fail MESSAGE: say what failed, then the end of every log in $T (and in
+# its subdirectories' log/, where run-stack.sh keeps the stack's).
 fail() {
 	echo "FAIL: $NAME: $*" >&2
-	for f in "$T"/*.log; do
+	for f in "$T"/*.log "$T"/*/log/*.log; do
 		[ -f "$f" ] || continue
 		echo "---- $f" >&2
 		tail -n 30 "$f" >&2

@@ -6,8 +6,8 @@
 # written by tests/mkstore.  Covers bodies, status codes, both content
 # types, HEAD, 404, 405 + Allow, gzip, 503 on missing/corrupt/truncated
 # stores, a stale writer, promtool and the OpenMetrics parser (see
-# run_http_checks in lib.sh), that the responder process survives it all,
-# and that lighttpd's SIGTERM stops it.
+# run_http_checks in lib.sh), that the responder process survives it all
+# and SIGINT, and that lighttpd's SIGTERM stops it.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -54,6 +54,18 @@ if grep -Ei 'signal|died|exited' "$T/log/error.log" |
 	fail "error.log reports a backend crash"
 fi
 ok "responders survived (pids $after)"
+
+# Ctrl-C in the terminal of a foreground lighttpd reaches its backends
+# too (one process group): they leave stopping to lighttpd, which would
+# respawn one that exits (see responder.c)
+for p in $after; do kill -INT "$p"; done
+fetch sigint "$base/health"
+assert_eq "$STATUS" 200 "/health after SIGINT to the responders"
+sleep 0.2
+assert_eq "$(resp_pid)" "$after" "metrics.fcgi pids after SIGINT"
+! grep -E 'child (exited|signalled)' "$T/log/error.log" ||
+	fail "a responder exited on SIGINT"
+ok "responders ignore SIGINT (lighttpd stops them)"
 
 stop_pid "$LIGHTTPD_PID"
 assert_eq "$STOP_STATUS" 0 "lighttpd exit status"

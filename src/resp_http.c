@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * http.c - routing, method check and Accept negotiation for metrics.fcgi.
+ * resp_http.c - routing, method check and Accept negotiation for metrics.fcgi.
  * Pure string functions: no I/O, no allocation, no global state.  The rules
- * are documented in http.h.
+ * are documented in resp_http.h.
  */
 #include "config.h"
 
-#include "http.h"
+#include "resp_http.h"
 
-#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,15 +34,16 @@ struct span {
 /* One parsed media range. */
 struct media_range {
 	struct span type, subtype, version;
-	bool has_version;
-	int q; /* thousandths */
+	int has_version;
+	int escaping_ok; /* no escaping= parameter, or only ones we meet */
+	int q;           /* thousandths */
 };
 
 /* ------------------------------------------------------------ routing */
 
 const char *
-http_request_path(const char *path_info, const char *request_uri, const char *script_name,
-                  size_t *len)
+resp_http_request_path(const char *path_info, const char *request_uri, const char *script_name,
+                       size_t *len)
 {
 	if (path_info != NULL && *path_info != '\0') {
 		*len = strlen(path_info);
@@ -63,49 +63,49 @@ http_request_path(const char *path_info, const char *request_uri, const char *sc
 }
 
 /* Does the span equal the NUL-terminated word exactly? */
-static bool
+static int
 span_is(const char *s, size_t len, const char *word)
 {
 	return len == strlen(word) && memcmp(s, word, len) == 0;
 }
 
-enum http_route
-http_route(const char *path_info, const char *request_uri, const char *script_name)
+enum resp_http_route
+resp_http_route(const char *path_info, const char *request_uri, const char *script_name)
 {
 	const char *path, *seg;
 	size_t len, seglen;
 
-	path = http_request_path(path_info, request_uri, script_name, &len);
+	path = resp_http_request_path(path_info, request_uri, script_name, &len);
 	seg = path + len;
 	while (seg > path && seg[-1] != '/')
 		seg--;
 	seglen = (size_t)(path + len - seg);
 	if (span_is(seg, seglen, "metrics"))
-		return HTTP_ROUTE_METRICS;
+		return RESP_HTTP_ROUTE_METRICS;
 	if (span_is(seg, seglen, "health"))
-		return HTTP_ROUTE_HEALTH;
-	return HTTP_ROUTE_NONE;
+		return RESP_HTTP_ROUTE_HEALTH;
+	return RESP_HTTP_ROUTE_NONE;
 }
 
-enum http_method
-http_method(const char *method)
+enum resp_http_method
+resp_http_method(const char *method)
 {
 	if (method == NULL)
-		return HTTP_METHOD_OTHER;
+		return RESP_HTTP_METHOD_OTHER;
 	if (strcmp(method, "GET") == 0)
-		return HTTP_METHOD_GET;
+		return RESP_HTTP_METHOD_GET;
 	if (strcmp(method, "HEAD") == 0)
-		return HTTP_METHOD_HEAD;
-	return HTTP_METHOD_OTHER;
+		return RESP_HTTP_METHOD_HEAD;
+	return RESP_HTTP_METHOD_OTHER;
 }
 
 /* -------------------------------------------------- Accept parsing */
 
-static bool
+static int
 is_tchar(char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
+		return 1;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
@@ -117,8 +117,8 @@ skip_ows(const char *p)
 	return p;
 }
 
-/* Read a token at *pp into *out; false if there is none. */
-static bool
+/* Read a token at *pp into *out; 0 if there is none. */
+static int
 read_token(const char **pp, struct span *out)
 {
 	const char *p = *pp;
@@ -126,15 +126,15 @@ read_token(const char **pp, struct span *out)
 	while (is_tchar(*p))
 		p++;
 	if (p == *pp)
-		return false;
+		return 0;
 	out->s = *pp;
 	out->len = (size_t)(p - *pp);
 	*pp = p;
-	return true;
+	return 1;
 }
 
 /* Read a quoted-string (the quotes stripped, escapes kept as is). */
-static bool
+static int
 read_quoted(const char **pp, struct span *out)
 {
 	const char *p = *pp + 1;
@@ -142,7 +142,7 @@ read_quoted(const char **pp, struct span *out)
 	out->s = p;
 	for (;;) {
 		if (*p == '\0')
-			return false;
+			return 0;
 		if (*p == '"')
 			break;
 		if (*p == '\\' && p[1] != '\0')
@@ -151,7 +151,7 @@ read_quoted(const char **pp, struct span *out)
 	}
 	out->len = (size_t)(p - out->s);
 	*pp = p + 1;
-	return true;
+	return 1;
 }
 
 /* Parse a qvalue ("0", "0.5", "1.000") into thousandths, or -1. */
@@ -177,66 +177,84 @@ parse_q(struct span v)
 	return q <= Q_MAX ? q : -1;
 }
 
+/*
+ * Whether our output is what the escaping scheme (Prometheus 3, the
+ * "escaping" parameter of a 1.0.0 format) asks for.  The store and the
+ * renderer admit only legacy names ([a-zA-Z_:][a-zA-Z0-9_:]*), which
+ * allow-utf-8, underscores and values leave as they are; dots doubles
+ * every underscore, and an unknown scheme may do anything.
+ */
+static int
+escaping_met(struct span v)
+{
+	return span_is(v.s, v.len, "allow-utf-8") || span_is(v.s, v.len, "underscores") ||
+	       span_is(v.s, v.len, "values");
+}
+
 /* Parse one parameter ";name=value" (the ';' already consumed). */
-static bool
+static int
 read_param(const char **pp, struct media_range *mr)
 {
 	struct span name, value;
 	const char *p = skip_ows(*pp);
 
 	if (!read_token(&p, &name) || *p != '=')
-		return false;
+		return 0;
 	p++;
 	if (*p == '"' ? !read_quoted(&p, &value) : !read_token(&p, &value))
-		return false;
+		return 0;
 	if (name.len == 1 && (name.s[0] == 'q' || name.s[0] == 'Q')) {
 		mr->q = parse_q(value);
 		if (mr->q < 0)
-			return false;
+			return 0;
 	} else if (name.len == strlen("version") && strncasecmp(name.s, "version", name.len) == 0) {
 		mr->version = value;
-		mr->has_version = true;
+		mr->has_version = 1;
+	} else if (name.len == strlen("escaping") &&
+	           strncasecmp(name.s, "escaping", name.len) == 0) {
+		mr->escaping_ok = mr->escaping_ok && escaping_met(value);
 	}
 	*pp = p;
-	return true;
+	return 1;
 }
 
 /*
  * Parse one media range at *pp, up to (not including) the next ',' or the
- * end.  Returns false if it is malformed; *pp is then left anywhere inside
+ * end.  Returns 0 if it is malformed; *pp is then left anywhere inside
  * it and the caller skips to the next ','.
  */
-static bool
+static int
 read_range(const char **pp, struct media_range *mr)
 {
 	const char *p = skip_ows(*pp);
 
 	memset(mr, 0, sizeof *mr);
 	mr->q = Q_MAX;
+	mr->escaping_ok = 1;
 	if (!read_token(&p, &mr->type) || *p != '/')
-		return false;
+		return 0;
 	p++;
 	if (!read_token(&p, &mr->subtype))
-		return false;
+		return 0;
 	for (;;) {
 		p = skip_ows(p);
 		if (*p == ',' || *p == '\0')
 			break;
 		if (*p != ';')
-			return false;
+			return 0;
 		p++;
 		if (!read_param(&p, mr))
-			return false;
+			return 0;
 	}
 	*pp = p;
-	return true;
+	return 1;
 }
 
 /* Skip to the ',' ending the current (malformed) range, honouring quotes. */
 static const char *
 skip_range(const char *p)
 {
-	bool quoted = false;
+	int quoted = 0;
 
 	for (; *p != '\0'; p++) {
 		if (quoted && *p == '\\' && p[1] != '\0')
@@ -251,13 +269,13 @@ skip_range(const char *p)
 
 /* ------------------------------------------------------- matching */
 
-static bool
+static int
 span_ieq(struct span a, const char *word)
 {
 	return a.len == strlen(word) && strncasecmp(a.s, word, a.len) == 0;
 }
 
-static bool
+static int
 span_eq(struct span a, const char *word)
 {
 	return span_is(a.s, a.len, word);
@@ -271,6 +289,8 @@ range_spec(const struct media_range *mr, const char *type, const char *subtype,
 {
 	size_t i;
 
+	if (!mr->escaping_ok)
+		return SPEC_NONE;
 	if (span_eq(mr->type, "*"))
 		return span_eq(mr->subtype, "*") ? SPEC_ANY : SPEC_NONE;
 	if (!span_ieq(mr->type, type))
@@ -303,17 +323,17 @@ score_range(struct format_score *fs, enum spec s, int q)
 	fs->spec = s;
 }
 
-enum http_format
-http_negotiate(const char *accept)
+enum resp_http_format
+resp_http_negotiate(const char *accept)
 {
 	static const char *const om_versions[] = { "1.0.0", "0.0.1", NULL };
-	static const char *const text_versions[] = { "0.0.4", NULL };
+	static const char *const text_versions[] = { "0.0.4", "1.0.0", NULL };
 	struct format_score om = { SPEC_NONE, 0 }, text = { SPEC_NONE, 0 };
 	struct media_range mr;
 	const char *p = accept;
 
 	if (p == NULL)
-		return HTTP_FORMAT_TEXT;
+		return RESP_HTTP_FORMAT_TEXT;
 	while (*p != '\0') {
 		if (read_range(&p, &mr)) {
 			score_range(&om,
@@ -325,5 +345,5 @@ http_negotiate(const char *accept)
 		if (*p == ',')
 			p++;
 	}
-	return om.q > text.q ? HTTP_FORMAT_OPENMETRICS : HTTP_FORMAT_TEXT;
+	return om.q > text.q ? RESP_HTTP_FORMAT_OPENMETRICS : RESP_HTTP_FORMAT_TEXT;
 }

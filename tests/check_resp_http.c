@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check_http.c - Check suite for the responder's pure parts: routing tables
+ * check_resp_http.c - Check suite for the responder's pure parts: routing tables
  * with the CGI parameters lighttpd, nginx and plain CGI really send, method
  * checks, Accept negotiation (Prometheus 2 and 3 headers, q=0, garbage),
  * option and --listen parsing, and the SIGBUS guard.
  */
 #include "config.h"
 
-#include "http.h"
+#include "resp_http.h"
 #include "resp_guard.h"
 #include "resp_opts.h"
 
@@ -28,57 +28,59 @@
 struct route_case {
 	const char *what;
 	const char *path_info, *request_uri, *script_name;
-	enum http_route want;
+	enum resp_http_route want;
 };
 
 static const struct route_case route_cases[] = {
 	/* lighttpd mod_fastcgi, "/metrics" => (... "check-local" => "disable") */
-	{ "lighttpd metrics", NULL, "/metrics", "/metrics", HTTP_ROUTE_METRICS },
-	{ "lighttpd health", NULL, "/health", "/health", HTTP_ROUTE_HEALTH },
-	{ "lighttpd query", NULL, "/metrics?x=1&y", "/metrics", HTTP_ROUTE_METRICS },
-	{ "lighttpd subpath", "/foo", "/metrics/foo", "/metrics", HTTP_ROUTE_NONE },
-	{ "lighttpd prefix match", NULL, "/metricsx", "/metricsx", HTTP_ROUTE_NONE },
-	{ "lighttpd trailing slash", "/", "/metrics/", "/metrics", HTTP_ROUTE_NONE },
+	{ "lighttpd metrics", NULL, "/metrics", "/metrics", RESP_HTTP_ROUTE_METRICS },
+	{ "lighttpd health", NULL, "/health", "/health", RESP_HTTP_ROUTE_HEALTH },
+	{ "lighttpd query", NULL, "/metrics?x=1&y", "/metrics", RESP_HTTP_ROUTE_METRICS },
+	{ "lighttpd subpath", "/foo", "/metrics/foo", "/metrics", RESP_HTTP_ROUTE_NONE },
+	{ "lighttpd prefix match", NULL, "/metricsx", "/metricsx", RESP_HTTP_ROUTE_NONE },
+	{ "lighttpd trailing slash", "/", "/metrics/", "/metrics", RESP_HTTP_ROUTE_NONE },
 	/* nginx, Debian's fastcgi_params: no PATH_INFO */
-	{ "nginx metrics", NULL, "/metrics", "/metrics", HTTP_ROUTE_METRICS },
-	{ "nginx health query", NULL, "/health?verbose", "/health", HTTP_ROUTE_HEALTH },
-	{ "nginx empty PATH_INFO", "", "/metrics?a=b", "/metrics", HTTP_ROUTE_METRICS },
-	{ "nginx mounted under prefix", NULL, "/app/metrics", "/app/metrics", HTTP_ROUTE_METRICS },
-	{ "nginx other", NULL, "/index.html", "/index.html", HTTP_ROUTE_NONE },
-	{ "nginx root", NULL, "/", "/", HTTP_ROUTE_NONE },
-	{ "nginx encoded", NULL, "/%6detrics", "/metrics", HTTP_ROUTE_NONE },
+	{ "nginx metrics", NULL, "/metrics", "/metrics", RESP_HTTP_ROUTE_METRICS },
+	{ "nginx health query", NULL, "/health?verbose", "/health", RESP_HTTP_ROUTE_HEALTH },
+	{ "nginx empty PATH_INFO", "", "/metrics?a=b", "/metrics", RESP_HTTP_ROUTE_METRICS },
+	{ "nginx mounted under prefix", NULL, "/app/metrics", "/app/metrics",
+	  RESP_HTTP_ROUTE_METRICS },
+	{ "nginx other", NULL, "/index.html", "/index.html", RESP_HTTP_ROUTE_NONE },
+	{ "nginx root", NULL, "/", "/", RESP_HTTP_ROUTE_NONE },
+	{ "nginx encoded", NULL, "/%6detrics", "/metrics", RESP_HTTP_ROUTE_NONE },
 	/* plain CGI: /cgi-bin/metrics.fcgi/metrics */
 	{ "cgi metrics", "/metrics", "/cgi-bin/metrics.fcgi/metrics", "/cgi-bin/metrics.fcgi",
-	  HTTP_ROUTE_METRICS },
+	  RESP_HTTP_ROUTE_METRICS },
 	{ "cgi health", "/health", "/cgi-bin/metrics.fcgi/health?x", "/cgi-bin/metrics.fcgi",
-	  HTTP_ROUTE_HEALTH },
+	  RESP_HTTP_ROUTE_HEALTH },
 	{ "cgi no path info", NULL, "/cgi-bin/metrics.fcgi", "/cgi-bin/metrics.fcgi",
-	  HTTP_ROUTE_NONE },
-	{ "cgi no request uri", "/metrics", NULL, "/cgi-bin/metrics.fcgi", HTTP_ROUTE_METRICS },
-	{ "cgi other", "/other", NULL, "/cgi-bin/metrics.fcgi", HTTP_ROUTE_NONE },
+	  RESP_HTTP_ROUTE_NONE },
+	{ "cgi no request uri", "/metrics", NULL, "/cgi-bin/metrics.fcgi",
+	  RESP_HTTP_ROUTE_METRICS },
+	{ "cgi other", "/other", NULL, "/cgi-bin/metrics.fcgi", RESP_HTTP_ROUTE_NONE },
 	/* odd paths */
-	{ "double slash", NULL, "//metrics", "//metrics", HTTP_ROUTE_METRICS },
-	{ "trailing slash", NULL, "/metrics/", NULL, HTTP_ROUTE_NONE },
-	{ "longer name", NULL, "/metricsx", NULL, HTTP_ROUTE_NONE },
-	{ "shorter name", NULL, "/metric", NULL, HTTP_ROUTE_NONE },
-	{ "upper case", NULL, "/METRICS", NULL, HTTP_ROUTE_NONE },
-	{ "query", NULL, "/metrics?x", NULL, HTTP_ROUTE_METRICS },
-	{ "query with path", NULL, "/metrics?/health", NULL, HTTP_ROUTE_METRICS },
-	{ "fragment", NULL, "/health#top", NULL, HTTP_ROUTE_HEALTH },
-	{ "bare word", NULL, "metrics", NULL, HTTP_ROUTE_METRICS },
-	{ "query only uri", NULL, "?metrics", "/health", HTTP_ROUTE_HEALTH },
-	{ "all empty", "", "", "", HTTP_ROUTE_NONE },
-	{ "all unset", NULL, NULL, NULL, HTTP_ROUTE_NONE },
-	{ "only script name", NULL, NULL, "/health", HTTP_ROUTE_HEALTH },
-	{ "path info wins", "/health", "/metrics", "/metrics", HTTP_ROUTE_HEALTH },
+	{ "double slash", NULL, "//metrics", "//metrics", RESP_HTTP_ROUTE_METRICS },
+	{ "trailing slash", NULL, "/metrics/", NULL, RESP_HTTP_ROUTE_NONE },
+	{ "longer name", NULL, "/metricsx", NULL, RESP_HTTP_ROUTE_NONE },
+	{ "shorter name", NULL, "/metric", NULL, RESP_HTTP_ROUTE_NONE },
+	{ "upper case", NULL, "/METRICS", NULL, RESP_HTTP_ROUTE_NONE },
+	{ "query", NULL, "/metrics?x", NULL, RESP_HTTP_ROUTE_METRICS },
+	{ "query with path", NULL, "/metrics?/health", NULL, RESP_HTTP_ROUTE_METRICS },
+	{ "fragment", NULL, "/health#top", NULL, RESP_HTTP_ROUTE_HEALTH },
+	{ "bare word", NULL, "metrics", NULL, RESP_HTTP_ROUTE_METRICS },
+	{ "query only uri", NULL, "?metrics", "/health", RESP_HTTP_ROUTE_HEALTH },
+	{ "all empty", "", "", "", RESP_HTTP_ROUTE_NONE },
+	{ "all unset", NULL, NULL, NULL, RESP_HTTP_ROUTE_NONE },
+	{ "only script name", NULL, NULL, "/health", RESP_HTTP_ROUTE_HEALTH },
+	{ "path info wins", "/health", "/metrics", "/metrics", RESP_HTTP_ROUTE_HEALTH },
 };
 
 START_TEST(test_route_table)
 {
 	const struct route_case *c = &route_cases[_i];
-	enum http_route got;
+	enum resp_http_route got;
 
-	got = http_route(c->path_info, c->request_uri, c->script_name);
+	got = resp_http_route(c->path_info, c->request_uri, c->script_name);
 	ck_assert_msg(got == c->want, "%s: got %d, want %d", c->what, got, c->want);
 }
 END_TEST
@@ -88,13 +90,13 @@ START_TEST(test_route_request_path)
 	size_t len;
 	const char *p;
 
-	p = http_request_path(NULL, "/metrics?x", "/s", &len);
+	p = resp_http_request_path(NULL, "/metrics?x", "/s", &len);
 	ck_assert_uint_eq(len, strlen("/metrics"));
 	ck_assert_int_eq(strncmp(p, "/metrics", len), 0);
-	p = http_request_path("/pi", "/metrics", "/s", &len);
+	p = resp_http_request_path("/pi", "/metrics", "/s", &len);
 	ck_assert_str_eq(p, "/pi");
 	ck_assert_uint_eq(len, strlen("/pi"));
-	p = http_request_path(NULL, NULL, NULL, &len);
+	p = resp_http_request_path(NULL, NULL, NULL, &len);
 	ck_assert_str_eq(p, "");
 	ck_assert_uint_eq(len, 0);
 }
@@ -119,11 +121,11 @@ START_TEST(test_route_huge)
 	char *p;
 
 	p = huge_path("/metrics");
-	ck_assert_int_eq(http_route(NULL, p, NULL), HTTP_ROUTE_METRICS);
-	ck_assert_int_eq(http_route(p, NULL, NULL), HTTP_ROUTE_METRICS);
+	ck_assert_int_eq(resp_http_route(NULL, p, NULL), RESP_HTTP_ROUTE_METRICS);
+	ck_assert_int_eq(resp_http_route(p, NULL, NULL), RESP_HTTP_ROUTE_METRICS);
 	free(p);
 	p = huge_path("x");
-	ck_assert_int_eq(http_route(NULL, p, NULL), HTTP_ROUTE_NONE);
+	ck_assert_int_eq(resp_http_route(NULL, p, NULL), RESP_HTTP_ROUTE_NONE);
 	free(p);
 }
 END_TEST
@@ -172,11 +174,11 @@ START_TEST(test_no_overread)
 
 	for (i = 0; i < N_ELEMS(inputs); i++) {
 		s = at_page_end(inputs[i], &base, &maplen);
-		(void)http_route(s, NULL, NULL);
-		(void)http_route(NULL, s, NULL);
-		(void)http_route(NULL, NULL, s);
-		(void)http_negotiate(s);
-		(void)http_method(s);
+		(void)resp_http_route(s, NULL, NULL);
+		(void)resp_http_route(NULL, s, NULL);
+		(void)resp_http_route(NULL, NULL, s);
+		(void)resp_http_negotiate(s);
+		(void)resp_http_method(s);
 		ck_assert_int_eq(munmap(base, maplen), 0);
 	}
 }
@@ -186,23 +188,23 @@ END_TEST
 
 struct method_case {
 	const char *method;
-	enum http_method want;
+	enum resp_http_method want;
 };
 
 static const struct method_case method_cases[] = {
-	{ "GET", HTTP_METHOD_GET },      { "HEAD", HTTP_METHOD_HEAD },
-	{ "POST", HTTP_METHOD_OTHER },   { "PUT", HTTP_METHOD_OTHER },
-	{ "DELETE", HTTP_METHOD_OTHER }, { "OPTIONS", HTTP_METHOD_OTHER },
-	{ "get", HTTP_METHOD_OTHER },    { "GET ", HTTP_METHOD_OTHER },
-	{ "GETX", HTTP_METHOD_OTHER },   { "HEA", HTTP_METHOD_OTHER },
-	{ "", HTTP_METHOD_OTHER },       { NULL, HTTP_METHOD_OTHER },
+	{ "GET", RESP_HTTP_METHOD_GET },      { "HEAD", RESP_HTTP_METHOD_HEAD },
+	{ "POST", RESP_HTTP_METHOD_OTHER },   { "PUT", RESP_HTTP_METHOD_OTHER },
+	{ "DELETE", RESP_HTTP_METHOD_OTHER }, { "OPTIONS", RESP_HTTP_METHOD_OTHER },
+	{ "get", RESP_HTTP_METHOD_OTHER },    { "GET ", RESP_HTTP_METHOD_OTHER },
+	{ "GETX", RESP_HTTP_METHOD_OTHER },   { "HEA", RESP_HTTP_METHOD_OTHER },
+	{ "", RESP_HTTP_METHOD_OTHER },       { NULL, RESP_HTTP_METHOD_OTHER },
 };
 
 START_TEST(test_method_table)
 {
 	const struct method_case *c = &method_cases[_i];
 
-	ck_assert_msg(http_method(c->method) == c->want, "method %s",
+	ck_assert_msg(resp_http_method(c->method) == c->want, "method %s",
 	              c->method != NULL ? c->method : "(null)");
 }
 END_TEST
@@ -212,31 +214,99 @@ END_TEST
 struct accept_case {
 	const char *what;
 	const char *accept;
-	enum http_format want;
+	enum resp_http_format want;
 };
 
-#define OM   HTTP_FORMAT_OPENMETRICS
-#define TEXT HTTP_FORMAT_TEXT
+#define OM   RESP_HTTP_FORMAT_OPENMETRICS
+#define TEXT RESP_HTTP_FORMAT_TEXT
 
 static const struct accept_case accept_cases[] = {
 	{ "prometheus 2.42",
 	  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
 	  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
 	  OM },
-	{ "prometheus 3 default",
+	/* Prometheus 3, exactly as it builds the header (scrape/scrape.go
+	 * acceptHeader, config/config.go ScrapeProtocolsHeaders and
+	 * DefaultScrapeProtocols; q from 0.6 down, one step per protocol).
+	 * 3.0-3.2, default (UTF-8 names): escaping=allow-utf-8 on every
+	 * range, twice on text 1.0.0 (its table entry carries one too) */
+	{ "prometheus 3.0 default",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.3,*/*;q=0.2",
+	  OM },
+	/* 3.0-3.2, metric_name_validation_scheme: legacy */
+	{ "prometheus 3.0 legacy names",
+	  "application/openmetrics-text;version=1.0.0;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	/* 3.0-3.3 with native histograms: protobuf first (we have none) */
+	{ "prometheus 3.0 protobuf first",
+	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+	  "encoding=delimited;escaping=allow-utf-8;q=0.6,"
 	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
-	  "application/openmetrics-text;version=0.0.1;q=0.4,"
-	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
-	  "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+	  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;escaping=allow-utf-8;q=0.3,"
+	  "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.2,*/*;q=0.1",
 	  OM },
-	{ "prometheus 3 underscores escaping",
+	/* 3.3: text 1.0.0's entry lost its own escaping= */
+	{ "prometheus 3.3 default",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.3,*/*;q=0.2",
+	  OM },
+	/* 3.4 and later (checked up to 3.14): escaping= only on the 1.0.0
+	 * formats, metric_name_escaping_scheme (default allow-utf-8;
+	 * underscores with legacy validation; dots; values) */
+	{ "prometheus 3.4+ default",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	{ "prometheus 3.4+ underscores",
 	  "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"
-	  "text/plain;version=0.0.4;escaping=underscores;q=0.3,*/*;q=0.2",
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=underscores;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
 	  OM },
-	{ "prometheus 3 text only",
-	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.5,"
-	  "text/plain;version=0.0.4;q=0.4,*/*;q=0.3",
+	{ "prometheus 3.4+ values",
+	  "application/openmetrics-text;version=1.0.0;escaping=values;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=values;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	/* dots would double every underscore of our names: OpenMetrics
+	 * 1.0.0 is out, 0.0.1 (no escaping in it) still wins */
+	{ "prometheus 3.4+ dots",
+	  "application/openmetrics-text;version=1.0.0;escaping=dots;q=0.6,"
+	  "application/openmetrics-text;version=0.0.1;q=0.5,"
+	  "text/plain;version=1.0.0;escaping=dots;q=0.4,"
+	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+	  OM },
+	/* scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4] */
+	{ "prometheus 3.4+ dots, OpenMetrics 1.0.0 or text",
+	  "application/openmetrics-text;version=1.0.0;escaping=dots;q=0.6,"
+	  "text/plain;version=0.0.4;q=0.5,*/*;q=0.4",
 	  TEXT },
+	{ "prometheus 3.4+ OpenMetrics 1.0.0 or text",
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "text/plain;version=0.0.4;q=0.5,*/*;q=0.4",
+	  OM },
+	/* scrape_protocols: [PrometheusText1.0.0, OpenMetricsText1.0.0] */
+	{ "prometheus 3.4+ text 1.0.0 first",
+	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,*/*;q=0.4",
+	  TEXT },
+	{ "prometheus 3.4+ text 1.0.0 only",
+	  "text/plain;version=1.0.0;escaping=underscores;q=0.6,*/*;q=0.5", TEXT },
+	{ "unknown escaping", "application/openmetrics-text;escaping=hex,text/plain;q=0.1", TEXT },
+	{ "escaping on a wildcard", "application/*;escaping=dots,text/plain;q=0.1", TEXT },
+	{ "escaping name case", "application/openmetrics-text;Escaping=underscores", OM },
 	{ "prometheus 2 text only", "text/plain;version=0.0.4;q=1,*/*;q=0.1", TEXT },
 	{ "protobuf preferred",
 	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
@@ -292,7 +362,7 @@ START_TEST(test_negotiate_table)
 {
 	const struct accept_case *c = &accept_cases[_i];
 
-	ck_assert_msg((int)http_negotiate(c->accept) == (int)c->want, "%s: [%s]", c->what,
+	ck_assert_msg((int)resp_http_negotiate(c->accept) == (int)c->want, "%s: [%s]", c->what,
 	              c->accept != NULL ? c->accept : "(null)");
 }
 END_TEST
@@ -308,7 +378,7 @@ START_TEST(test_opts_defaults)
 	ck_assert_int_eq(unsetenv("METRICS_STORE"), 0);
 	ck_assert_int_eq(unsetenv("METRICS_STALE_AFTER"), 0);
 	ck_assert_int_eq(resp_opts_parse(&o, 1, argv, cause, sizeof cause), RESP_OPTS_RUN);
-	ck_assert_str_eq(o.store_path, RESP_DEFAULT_STORE);
+	ck_assert_str_eq(o.store_path, DEFAULT_STORE_PATH);
 	ck_assert_ptr_null(o.listen);
 	ck_assert_int_eq(o.stale_after_ns, 0);
 	ck_assert_int_eq(o.verbosity, 0);
@@ -472,7 +542,7 @@ guard_touch(void *arg)
 
 START_TEST(test_guard_sigbus)
 {
-	char path[] = "/tmp/check_http.XXXXXX";
+	char path[] = "/tmp/check_resp_http.XXXXXX";
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	struct guard_arg g;
 	void *m;
@@ -502,9 +572,9 @@ START_TEST(test_guard_sigbus)
 END_TEST
 
 static Suite *
-http_suite(void)
+resp_http_suite(void)
 {
-	Suite *s = suite_create("http");
+	Suite *s = suite_create("resp_http");
 	TCase *tc;
 
 	tc = tcase_create("route");
@@ -540,7 +610,7 @@ http_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(http_suite());
+	SRunner *sr = srunner_create(resp_http_suite());
 	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_resp_serve.c - Check suite for the responder's request logic
+ * (resp_serve.c), driven in-process with a fake transport: no web server,
+ * no socket.  Covers 503 for a missing, an invalid and a stale store; a
+ * large body in CGI mode (the buffer grows) and in FastCGI mode (streamed
+ * in pieces through the send function); HEAD lengths against GET; a send
+ * that fails after part of a body went out, and a store that fails after
+ * it (the abort line); the log rate limit (stderr captured in a file); and
+ * a store replaced by a new file being remapped.
+ *
+ * The test owns the wall clock: clock_gettime(CLOCK_REALTIME), which the
+ * library reads for heartbeats and ages, is defined here and returns
+ * fake_now_ns when set, so ages, staleness and the exact length of a body
+ * (it carries the store's age) do not depend on timing.  Stores are built
+ * with the public mstore API; the one that fails only after part of its
+ * output (a corrupt last series) is tests/mkstore's --corrupt-tail.
+ */
+#include "config.h"
+
+#include "log.h"
+#include "mstore.h"
+#include "resp_guard.h"
+#include "resp_opts.h"
+#include "resp_serve.h"
+#include "testutil.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Series of the large store: its text is about 740 kB, nearly three times
+ * the render buffer. */
+#define BIG_SERIES 30000
+/* Capacity of the large store. */
+#define BIG_MAX_SERIES  32768
+#define BIG_STRING_SIZE (4 * 1024 * 1024)
+/* A fixed point in time for the fake clock (2026-01-01T00:00:00Z), ns. */
+#define T0_NS (INT64_C(1767225600) * MSTORE_NS_PER_SEC)
+/* Seconds a test waits for tests/mkstore to write its corrupt store. */
+#define MKSTORE_WAIT_S 20
+#define POLL_NS        50000000L
+/* The captured log: room for every line a test writes. */
+#define LOG_MAX 8192
+
+#define TEXT_CT "text/plain; version=0.0.4; charset=utf-8"
+#define OM_CT   "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define OM_ACCEPT                                                                  \
+	"application/openmetrics-text;version=1.0.0,application/openmetrics-text;" \
+	"version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+/* ------------------------------------------------------------ the clock */
+
+static int64_t fake_now_ns; /* 0: the real clock */
+
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (id == CLOCK_REALTIME && fake_now_ns > 0) {
+		ts->tv_sec = (time_t)(fake_now_ns / MSTORE_NS_PER_SEC);
+		ts->tv_nsec = (long)(fake_now_ns % MSTORE_NS_PER_SEC);
+		return 0;
+	}
+	return (int)syscall(SYS_clock_gettime, id, ts);
+}
+
+/* ---------------------------------------------------------- fixture */
+
+static struct tu_dir dir;
+static char store[TU_PATH_MAX];
+static char logpath[TU_PATH_MAX];
+static struct resp_opts opts;
+static struct resp_server *srv;
+
+static void
+setup(void)
+{
+	int fd;
+
+	fake_now_ns = T0_NS;
+	ck_assert_int_eq(tu_dir_make(&dir), 0);
+	ck_assert_ptr_nonnull(tu_path(&dir, "metrics.store", store, sizeof store));
+	ck_assert_ptr_nonnull(tu_path(&dir, "stderr.log", logpath, sizeof logpath));
+	/* what the responder logs goes to a file the test reads */
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	ck_assert_int_eq(close(fd), 0);
+	log_init("metrics.fcgi", LOG_LEVEL_WARN);
+	ck_assert_int_eq(resp_guard_install(), 0);
+	memset(&opts, 0, sizeof opts);
+	opts.store_path = store;
+	srv = resp_server_new(&opts);
+}
+
+static void
+teardown(void)
+{
+	resp_server_free(srv);
+	srv = NULL;
+	tu_dir_remove(&dir);
+}
+
+/* The lines logged so far (NUL-terminated, in a static buffer). */
+static const char *
+logged(void)
+{
+	static char buf[LOG_MAX];
+	ssize_t n;
+	int fd = open(logpath, O_RDONLY);
+
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof buf - 1);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	ck_assert_int_eq(close(fd), 0);
+	return buf;
+}
+
+/* How many logged lines contain s. */
+static int
+log_count(const char *s)
+{
+	const char *p = logged();
+	int n = 0;
+
+	while ((p = strstr(p, s)) != NULL) {
+		n++;
+		p += strlen(s);
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------ stores */
+
+/* The small sample store (tests/testutil.c); static unless ticking. */
+static void
+make_sample(uint32_t flags)
+{
+	struct mstore_options o;
+	struct mstore *st;
+	int err = 0;
+
+	memset(&o, 0, sizeof o);
+	o.flags = flags;
+	st = tu_sample_store(store, &o, &err);
+	ck_assert_msg(st != NULL, "sample store: %s", mstore_strerror(err));
+	mstore_close(st);
+}
+
+/* A static store whose only family is the gauge name{i="0".."n-1"}, all
+ * set to v. */
+static void
+make_gauges(const char *name, long n, double v)
+{
+	static const char *const labels[] = { "i" };
+	struct mstore_options o;
+	struct mstore_family *f;
+	struct mstore_series *s;
+	struct mstore *st;
+	char value[32];
+	const char *values[1] = { value };
+	int err = 0;
+	long i;
+
+	memset(&o, 0, sizeof o);
+	o.flags = MSTORE_F_STATIC;
+	o.max_series = BIG_MAX_SERIES;
+	o.string_bytes = BIG_STRING_SIZE;
+	st = mstore_create(store, &o, &err);
+	ck_assert_msg(st != NULL, "create: %s", mstore_strerror(err));
+	ck_assert_int_eq(mstore_gauge_family(st, name, "Test gauges.", NULL, 1, labels, &f), 0);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(value, sizeof value, "%ld", i);
+		ck_assert_int_eq(mstore_series_get(f, values, &s), 0);
+		ck_assert_int_eq(mstore_gauge_set(s, v), 0);
+	}
+	mstore_close(st);
+}
+
+/* -------------------------------------------------- the fake transport */
+
+/* What the fake send function saw, and the response it puts together. */
+struct fake {
+	char *body; /* every byte sent, then the reply's rest */
+	size_t len, cap;
+	int calls;     /* send calls */
+	int fail_at;   /* fail the call with this number (0: never) */
+	int bad_first; /* first set on a call other than the first */
+	int status;    /* status and type the first call carried */
+	const char *content_type;
+	size_t max_piece;
+	int piece_not_line; /* a piece did not end at a line end */
+};
+
+static void
+fake_append(struct fake *f, const char *p, size_t n)
+{
+	if (f->len + n + 1 > f->cap) {
+		f->cap = (f->len + n + 1) * 2;
+		f->body = realloc(f->body, f->cap);
+		ck_assert_ptr_nonnull(f->body);
+	}
+	memcpy(f->body + f->len, p, n);
+	f->len += n;
+	f->body[f->len] = '\0';
+}
+
+/* resp_send_fn */
+static int
+fake_send(void *ctx, const struct resp_reply *r, const char *p, size_t n, int first)
+{
+	struct fake *f = ctx;
+
+	f->calls++;
+	if (f->calls == f->fail_at)
+		return -1;
+	if (first != (f->calls == 1))
+		f->bad_first = 1;
+	if (first) {
+		f->status = r->status;
+		f->content_type = r->content_type;
+	}
+	if (n > f->max_piece)
+		f->max_piece = n;
+	if (n == 0 || p[n - 1] != '\n')
+		f->piece_not_line = 1;
+	fake_append(f, p, n);
+	return 0;
+}
+
+/*
+ * One request.  fastcgi: with the fake send function (a large /metrics
+ * body is streamed through it), else as CGI (no send function).  f gets
+ * the whole body as a client would see it: the pieces sent, then the
+ * reply's body (the rest, the abort line, or the unstreamed body).
+ */
+static void
+request(struct resp_server *s, const char *method, const char *path, const char *accept,
+        int fastcgi, struct fake *f, struct resp_reply *r)
+{
+	struct resp_request rq;
+	int fail_at = f->fail_at;
+
+	free(f->body);
+	memset(f, 0, sizeof *f);
+	f->fail_at = fail_at;
+	fake_append(f, "", 0);
+	memset(&rq, 0, sizeof rq);
+	rq.method = method;
+	rq.request_uri = path;
+	rq.script_name = path;
+	rq.accept = accept;
+	resp_serve(s, &rq, fastcgi ? fake_send : NULL, f, r);
+	ck_assert(r->streamed || f->calls == 0);
+	ck_assert(!r->aborted || r->streamed);
+	if ((!r->head_only || r->streamed) && r->len > 0)
+		fake_append(f, r->body, r->len);
+}
+
+static void
+fake_free(struct fake *f)
+{
+	free(f->body);
+	memset(f, 0, sizeof *f);
+}
+
+/* A 503 with exactly body want (as text/plain). */
+static void
+assert_503(const struct resp_reply *r, const struct fake *f, const char *want)
+{
+	ck_assert_int_eq(r->status, 503);
+	ck_assert_str_eq(r->content_type, "text/plain; charset=utf-8");
+	ck_assert(!r->streamed);
+	ck_assert_str_eq(f->body, want);
+}
+
+/* ------------------------------------------------------------ 503s */
+
+START_TEST(test_missing_store)
+{
+	static const char *const paths[] = { "/metrics", "/health" };
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+	int i;
+
+	(void)snprintf(want, sizeof want, "store unavailable: %s: No such file or directory\n",
+	               store);
+	for (i = 0; i < 4; i++) {
+		request(srv, "GET", paths[i % 2], NULL, i / 2, &f, &r);
+		assert_503(&r, &f, want);
+	}
+	request(srv, "HEAD", "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_uint_eq(r.len, strlen(want));
+	ck_assert_str_eq(f.body, "");
+	fake_free(&f);
+}
+END_TEST
+
+/* Files that are no store, len bytes of fill: the reason is the reader's. */
+struct invalid_case {
+	char fill;
+	size_t len;
+	int err; /* MSTORE_E_* the reader reports, 0: any */
+};
+
+static const struct invalid_case invalid_cases[] = {
+	{ 'X', 65536, MSTORE_E_MAGIC }, /* room for a header, no magic */
+	{ 'X', 5, 0 },
+	{ '\0', 0, 0 },
+};
+
+START_TEST(test_invalid_store)
+{
+	const struct invalid_case *c = &invalid_cases[_i];
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+	char *content = malloc(c->len + 1);
+
+	ck_assert_ptr_nonnull(content);
+	memset(content, c->fill, c->len);
+	ck_assert_int_eq(tu_write_file(store, content, c->len), 0);
+	free(content);
+	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 503);
+	(void)snprintf(want, sizeof want, "store invalid: %s: ", store);
+	ck_assert_msg(strncmp(f.body, want, strlen(want)) == 0, "body [%s]", f.body);
+	if (c->err != 0) {
+		(void)snprintf(want, sizeof want, "store invalid: %s: %s\n", store,
+		               mstore_strerror(c->err));
+		assert_503(&r, &f, want);
+	}
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	ck_assert_int_eq(r.status, 503);
+	fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_stale_store)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+
+	make_sample(0); /* heartbeat at T0, 1 s ticks: stale after 3 s */
+	fake_now_ns = T0_NS + 2 * MSTORE_NS_PER_SEC;
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(f.body, "ok: last heartbeat 2.000 s ago\n");
+	request(srv, "GET", "/metrics", NULL, 0, &f, &r);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_up 1\n"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\ntu_temperature_celsius 21.5\n"));
+
+	fake_now_ns = T0_NS + 3500 * (MSTORE_NS_PER_SEC / 1000);
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	(void)snprintf(want, sizeof want,
+	               "writer stale: %s: last heartbeat 3.500 s ago (limit 3.000 s)\n", store);
+	assert_503(&r, &f, want);
+	/* /metrics: 200 with only the responder's own families */
+	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_up 0\n"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_store_age_seconds 3.5\n"));
+	ck_assert_ptr_null(strstr(f.body, "tu_"));
+
+	/* --stale-after wins over the ticks */
+	opts.stale_after_ns = MSTORE_NS_PER_SEC;
+	fake_now_ns = T0_NS + 2 * MSTORE_NS_PER_SEC;
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	(void)snprintf(want, sizeof want,
+	               "writer stale: %s: last heartbeat 2.000 s ago (limit 1.000 s)\n", store);
+	assert_503(&r, &f, want);
+	fake_free(&f);
+}
+END_TEST
+
+START_TEST(test_static_store_never_stale)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+
+	make_sample(MSTORE_F_STATIC);
+	fake_now_ns = T0_NS + 3600 * MSTORE_NS_PER_SEC;
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(f.body, "ok: static store\n");
+	fake_free(&f);
+}
+END_TEST
+
+/* ------------------------------------------------ bodies and lengths */
+
+/* HEAD answers with the length GET's body has, whichever way GET sends it. */
+struct head_case {
+	const char *path, *accept;
+	int fastcgi;
+	long series; /* gauges in the store; 0: the sample store */
+};
+
+static const struct head_case head_cases[] = {
+	{ "/metrics", NULL, 0, 0 },          { "/metrics", OM_ACCEPT, 1, 0 },
+	{ "/health", NULL, 1, 0 },           { "/nope", NULL, 1, 0 },
+	{ "/metrics", NULL, 1, BIG_SERIES }, { "/metrics", OM_ACCEPT, 1, BIG_SERIES },
+	{ "/metrics", NULL, 0, BIG_SERIES },
+};
+
+START_TEST(test_head_length)
+{
+	const struct head_case *c = &head_cases[_i];
+	struct resp_reply head, get;
+	struct fake f = { 0 };
+
+	if (c->series > 0)
+		make_gauges("big_gauge", c->series, 1.5);
+	else
+		make_sample(MSTORE_F_STATIC);
+	request(srv, "HEAD", c->path, c->accept, c->fastcgi, &f, &head);
+	ck_assert(head.head_only);
+	ck_assert(!head.streamed);
+	ck_assert_int_eq(f.calls, 0);
+	ck_assert_str_eq(f.body, "");
+	request(srv, "GET", c->path, c->accept, c->fastcgi, &f, &get);
+	ck_assert_int_eq(head.status, get.status);
+	ck_assert_str_eq(head.content_type, get.content_type);
+	ck_assert_uint_eq(head.len, f.len);
+	ck_assert_uint_gt(f.len, 0);
+	/* a large body really took the other path */
+	ck_assert_int_eq(get.streamed, c->fastcgi && c->series > 0);
+	fake_free(&f);
+}
+END_TEST
+
+/* CGI: the buffer grows to hold the whole body (one write, with its
+ * length); FastCGI: the same body in pieces of at most the buffer's size,
+ * each ending at a line, the headers with the first. */
+START_TEST(test_large_body)
+{
+	struct resp_server *cgi = resp_server_new(&opts);
+	struct resp_reply r, rc;
+	struct fake f = { 0 }, c = { 0 };
+	char last[64];
+
+	make_gauges("big_gauge", BIG_SERIES, 1.5);
+	request(cgi, "GET", "/metrics", NULL, 0, &c, &rc);
+	ck_assert_int_eq(rc.status, 200);
+	ck_assert(!rc.streamed);
+	ck_assert_uint_gt(rc.len, 2 * RESP_BUF_SIZE);
+	ck_assert_int_eq(c.calls, 0);
+	(void)snprintf(last, sizeof last, "\nbig_gauge{i=\"%d\"} 1.5\n", BIG_SERIES - 1);
+	ck_assert_ptr_nonnull(strstr(c.body, last));
+
+	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(r.streamed && !r.aborted);
+	ck_assert_int_ge(f.calls, 2);
+	ck_assert(!f.bad_first);
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_str_eq(f.content_type, TEXT_CT);
+	ck_assert_uint_le(f.max_piece, RESP_BUF_SIZE);
+	ck_assert(!f.piece_not_line);
+	ck_assert_uint_le(r.len, RESP_BUF_SIZE);
+	/* both servers answered one scrape: the bodies are the same bytes */
+	ck_assert_uint_eq(f.len, c.len);
+	ck_assert_int_eq(memcmp(f.body, c.body, f.len), 0);
+	resp_server_free(cgi);
+	fake_free(&f);
+	fake_free(&c);
+}
+END_TEST
+
+/* The client goes away after the first piece: the reply is aborted with
+ * nothing more to send, not counted as a failed scrape, and the next
+ * request is served. */
+START_TEST(test_send_fails)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+
+	make_gauges("big_gauge", BIG_SERIES, 1.5);
+	f.fail_at = 2;
+	request(srv, "GET", "/metrics", OM_ACCEPT, 1, &f, &r);
+	ck_assert_int_eq(f.calls, 2);
+	ck_assert(r.streamed && r.aborted);
+	ck_assert_uint_eq(r.len, 0);
+	f.fail_at = 0;
+	request(srv, "GET", "/metrics", NULL, 0, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_scrapes_total 2\n"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_scrape_errors_total 0\n"));
+	ck_assert_int_eq(log_count("store"), 0);
+	fake_free(&f);
+}
+END_TEST
+
+/* Run tests/mkstore --corrupt-tail on the store until a CGI render of it
+ * fails, then stop it: a store whose last series fails its check after
+ * everything before it rendered. */
+static void
+make_corrupt_tail(void)
+{
+	const char *top = getenv("top_builddir");
+	char prog[TU_PATH_MAX], series[16];
+	struct timespec pause = { 0, POLL_NS };
+	struct resp_server *cgi = resp_server_new(&opts);
+	struct resp_reply r;
+	struct fake f = { 0 };
+	int status, i, corrupt = 0;
+	pid_t pid;
+
+	(void)snprintf(prog, sizeof prog, "%s/tests/mkstore", top != NULL ? top : ".");
+	(void)snprintf(series, sizeof series, "%d", BIG_SERIES);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		execl(prog, prog, "--store", store, "--static", "--series", series,
+		      "--corrupt-tail", (char *)NULL);
+		_exit(127);
+	}
+	fake_now_ns = 0; /* the real clock while we wait */
+	for (i = 0; i < MKSTORE_WAIT_S * 1000000000L / POLL_NS; i++) {
+		request(cgi, "GET", "/metrics", NULL, 0, &f, &r);
+		corrupt = r.status == 503 && strstr(f.body, "store content corrupt") != NULL;
+		if (corrupt)
+			break;
+		(void)nanosleep(&pause, NULL);
+	}
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(corrupt, "%s did not write a corrupt store: [%s]", prog, f.body);
+	fake_now_ns = T0_NS;
+	resp_server_free(cgi);
+	fake_free(&f);
+	/* the responder's own log so far is not this test's */
+	ck_assert_int_eq(truncate(logpath, 0), 0);
+}
+
+/* The store fails after pieces went out: too late for a 503, so the body
+ * ends with a line no parser takes and the reply is aborted (the transport
+ * then leaves the response unfinished).  HEAD, which sends nothing before
+ * the end, and CGI still get a 503; /health, which renders nothing, 200. */
+START_TEST(test_fails_after_start)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+	const char *tail;
+
+	make_corrupt_tail();
+	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
+	ck_assert(r.streamed && r.aborted);
+	ck_assert_int_ge(f.calls, 1);
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmkstore_bulk{"));
+	(void)snprintf(want, sizeof want, "response aborted: store invalid: %s: %s\n", store,
+	               mstore_strerror(MSTORE_E_CORRUPT));
+	ck_assert_uint_ge(f.len, strlen(want));
+	tail = f.body + f.len - strlen(want);
+	ck_assert_str_eq(tail, want);
+	ck_assert_int_eq(tail[-1], '\n');
+
+	(void)snprintf(want, sizeof want, "store invalid: %s: %s\n", store,
+	               mstore_strerror(MSTORE_E_CORRUPT));
+	request(srv, "HEAD", "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 503);
+	request(srv, "GET", "/metrics", NULL, 0, &f, &r);
+	assert_503(&r, &f, want);
+	request(srv, "GET", "/health", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	fake_free(&f);
+}
+END_TEST
+
+/* ----------------------------------------------------------- logging */
+
+/* One line per problem until it changes, whichever resource found it. */
+START_TEST(test_log_once_per_problem)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char missing[2 * TU_PATH_MAX], again[2 * TU_PATH_MAX], invalid[2 * TU_PATH_MAX];
+	int i;
+
+	(void)snprintf(missing, sizeof missing,
+	               "metrics.fcgi: store unavailable: %s: No such file or directory\n", store);
+	(void)snprintf(again, sizeof again, "metrics.fcgi: store usable again: %s\n", store);
+	(void)snprintf(invalid, sizeof invalid, "metrics.fcgi: store invalid: %s: ", store);
+	for (i = 0; i < 6; i++)
+		request(srv, "GET", i % 2 ? "/health" : "/metrics", NULL, i % 3 == 0, &f, &r);
+	ck_assert_str_eq(logged(), missing);
+
+	make_sample(0);
+	for (i = 0; i < 4; i++) {
+		request(srv, "GET", i % 2 ? "/health" : "/metrics", NULL, 1, &f, &r);
+		ck_assert_int_eq(r.status, 200);
+	}
+	ck_assert_int_eq(log_count("store usable again"), 1);
+
+	/* a writer gone quiet: noted once, by either resource */
+	fake_now_ns = T0_NS + 10 * MSTORE_NS_PER_SEC;
+	for (i = 0; i < 4; i++)
+		request(srv, "GET", i % 2 ? "/health" : "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(log_count("writer stale: serving own metrics only"), 1);
+
+	/* replaced by a file that is no store */
+	ck_assert_int_eq(unlink(store), 0);
+	ck_assert_int_eq(tu_write_file(store, "garbage", strlen("garbage")), 0);
+	for (i = 0; i < 4; i++)
+		request(srv, "GET", i % 2 ? "/health" : "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(log_count(invalid), 1);
+	/* unavailable, usable again, stale, invalid: nothing else */
+	ck_assert_int_eq(log_count("metrics.fcgi: "), 4);
+	ck_assert_int_eq(log_count(again), 1);
+	fake_free(&f);
+}
+END_TEST
+
+/* A problem only rendering finds (a corrupt series) is not cleared by
+ * /health, which does not render: alternating health checks and scrapes
+ * log it once, and no "usable again" in between. */
+START_TEST(test_log_render_problem_once)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+	int i;
+
+	make_corrupt_tail();
+	for (i = 0; i < 6; i++)
+		request(srv, "GET", i % 2 ? "/health" : "/metrics", NULL, i % 4 == 0, &f, &r);
+	ck_assert_int_eq(log_count("store content corrupt"), 1);
+	ck_assert_int_eq(log_count("usable again"), 0);
+	ck_assert_int_eq(log_count("metrics.fcgi: "), 1);
+	fake_free(&f);
+}
+END_TEST
+
+/* -------------------------------------------------------------- remap */
+
+/* A writer that restarts renames a new file over the path: the next
+ * request maps the new one (another inode), while the old file's mapping
+ * kept serving until then. */
+START_TEST(test_replaced_store_remapped)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+
+	make_gauges("first_gauge", 3, 1);
+	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nfirst_gauge{i=\"2\"} 1\n"));
+	make_gauges("second_gauge", 2, 7.25);
+	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(strstr(f.body, "first_gauge"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\nsecond_gauge{i=\"1\"} 7.25\n"));
+	/* and after it is removed: the mapping is dropped, 503 */
+	ck_assert_int_eq(unlink(store), 0);
+	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
+	ck_assert_int_eq(r.status, 503);
+	fake_free(&f);
+}
+END_TEST
+
+/* ------------------------------------------------------------- suite */
+
+static Suite *
+resp_serve_suite(void)
+{
+	Suite *s = suite_create("resp_serve");
+	TCase *tc;
+
+	tc = tcase_create("errors");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_missing_store);
+	tcase_add_loop_test(tc, test_invalid_store, 0,
+	                    (int)(sizeof invalid_cases / sizeof invalid_cases[0]));
+	tcase_add_test(tc, test_stale_store);
+	tcase_add_test(tc, test_static_store_never_stale);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bodies");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_head_length, 0,
+	                    (int)(sizeof head_cases / sizeof head_cases[0]));
+	tcase_add_test(tc, test_large_body);
+	tcase_add_test(tc, test_send_fails);
+	tcase_add_test(tc, test_fails_after_start);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("log");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_log_once_per_problem);
+	tcase_add_test(tc, test_log_render_problem_once);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("remap");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_replaced_store_remapped);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(resp_serve_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
