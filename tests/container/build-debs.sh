@@ -10,7 +10,8 @@
 # the build passes, with the upstream test suite run by dh_auto_test (the
 # log keeps automake's summary, which .ci/run counts); lintian reports no
 # error and no warning (the warnings kept are overridden with a reason in
-# debian/*.lintian-overrides; infos are shown, not counted).
+# debian/*.lintian-overrides; infos are shown, not counted); the nginx
+# snippet passes nginx -t (where nginx is installed).
 #
 # Environment: DEB_BUILD_OPTIONS passes through (nocheck skips the test
 # suite, parallel=N runs it with N jobs).
@@ -46,6 +47,30 @@ log "dpkg-buildpackage -us -uc -b (DEB_BUILD_OPTIONS='${DEB_BUILD_OPTIONS:-}')"
 changes=$(ls "$scratch"/*.changes)
 log "lintian $(basename "$changes")"
 lintian -I --fail-on error,warning "$changes" || { log "FAIL: lintian"; exit 1; }
+
+# The nginx snippet parses in a server block (nginx -t with a scratch
+# prefix; the lighttpd snippet runs in packages.sh).
+if command -v nginx >/dev/null 2>&1 && [ -r /etc/nginx/fastcgi_params ]; then
+	ng=$scratch/nginx
+	mkdir -p "$ng/root" && cp /etc/nginx/fastcgi_params "$ng/" &&
+		dpkg-deb -x "$scratch"/prometheus-custom-exporter_*.deb "$ng/root" || exit 1
+	cat >"$ng/nginx.conf" <<-EOF
+	pid $ng/nginx.pid;
+	error_log stderr;
+	events {}
+	http {
+	    access_log off;
+	    server {
+	        listen 127.0.0.1:9101;
+	        include $ng/root/etc/nginx/snippets/metrics-fcgi.conf;
+	    }
+	}
+	EOF
+	nginx -t -q -p "$ng" -c "$ng/nginx.conf" || { log "FAIL: nginx -t with the nginx snippet"; exit 1; }
+	log "nginx -t passes with the nginx snippet"
+else
+	log "nginx not installed: the nginx snippet is not checked"
+fi
 
 cp "$scratch"/*.deb "$out"/ || exit 1
 log "PASS: $(cd "$out" && ls -- *.deb | tr '\n' ' ')"
