@@ -127,16 +127,7 @@ IP=$(podman inspect "$infra" --format '{{range .NetworkSettings.Networks}}{{.IPA
 
 # ---------------------------------------------------------------- checks
 BASE=http://$IP:8080
-if http_wait metrics.txt "$BASE/metrics" 60 '^shop_http_requests_total'; then
-	pass "GET $BASE/metrics 200 with shop_http_requests_total ($(grep -c '^[a-z]' "$WORK/metrics.txt") samples)"
-else
-	fail "GET $BASE/metrics 200 with shop_http_requests_total" "last status '$CODE'"
-fi
-if http_wait health.txt "$BASE/health" 5 '^ok'; then
-	pass "GET $BASE/health 200 ($(head -c 60 "$WORK/health.txt" | tr -d '\n'))"
-else
-	fail "GET $BASE/health 200" "status '$CODE': $(head -c 200 "$WORK/health.txt" 2>/dev/null)"
-fi
+check_scrape "$BASE"
 
 EXPORTER=$POD-exporter
 uid=$(podman exec "$EXPORTER" id -u 2>&1)

@@ -109,6 +109,37 @@ http_wait() {
 	done
 }
 
+# check_scrape BASE [NOTE]: BASE/metrics answers 200 with the shop's
+# metrics (waiting up to a minute for the writer's first tick) and
+# BASE/health 200.  Sets METRICS_OK to 1 or 0.
+check_scrape() {
+	local base=$1 note=${2:+, $2}
+	if http_wait metrics.txt "$base/metrics" 60 '^shop_http_requests_total'; then
+		METRICS_OK=1
+		pass "GET $base/metrics 200 with shop_http_requests_total ($(grep -c '^[a-z]' "$WORK/metrics.txt") samples$note)"
+	else
+		METRICS_OK=0
+		fail "GET $base/metrics 200 with shop_http_requests_total$note" "last status '$CODE'"
+		head -c 2000 "$WORK/metrics.txt" 2>/dev/null | sed 's/^/    | /' >&2
+	fi
+	if http_wait health.txt "$base/health" 5 '^ok'; then
+		pass "GET $base/health 200 ($(head -c 60 "$WORK/health.txt" | tr -d '\n')$note)"
+	else
+		fail "GET $base/health 200$note" "status '$CODE': $(head -c 200 "$WORK/health.txt" 2>/dev/null)"
+	fi
+}
+
+# check_gzip BASE: what Prometheus asks for, a gzip-encoded /metrics.
+check_gzip() {
+	local hdrs
+	hdrs=$(curl -sS -m 5 -H 'Accept-Encoding: gzip' -D - -o "$WORK/metrics.gz" "$1/metrics" 2>&1)
+	if grep -qi '^Content-Encoding: *gzip' <<<"$hdrs" && gzip -t "$WORK/metrics.gz" 2>/dev/null; then
+		pass "GET $1/metrics gzip-encoded on request"
+	else
+		fail "GET $1/metrics gzip-encoded on request" "$(tr -d '\r' <<<"$hdrs" | head -n 8 | tr '\n' ' ')"
+	fi
+}
+
 # Stop a background process we started, and wait for it (orphans are not
 # reaped on these machines).
 stop_pid() {
@@ -124,7 +155,7 @@ stop_pid() {
 ct_preflight() {
 	local tool helper d found
 	[ "$(id -u)" -eq 0 ] || skip "needs root (rootful podman, debootstrap); run with sudo"
-	for tool in podman runc curl python3 iptables ip ss tar flock unshare "$@"; do
+	for tool in podman runc curl python3 iptables ip ss tar gzip flock unshare "$@"; do
 		command -v "$tool" >/dev/null 2>&1 ||
 			skip "'$tool' not found (Debian: .ci/debian-packages.txt lists what the container tests use)"
 	done

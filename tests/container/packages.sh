@@ -155,23 +155,8 @@ podman exec -d "$CTR" sh -c "exec /pce-tests/unit-exec.sh $UNITS/metrics-simulat
 podman exec -d "$CTR" sh -c "exec /pce-tests/unit-exec.sh $UNITS/lighttpd.service >/tmp/lighttpd.log 2>&1"
 
 BASE=http://127.0.0.1:$PORT
-if http_wait metrics.txt "$BASE/metrics" 60 '^shop_http_requests_total'; then
-	pass "GET /metrics 200 with shop_http_requests_total ($(grep -c '^[a-z]' "$WORK/metrics.txt") samples)"
-else
-	fail "GET /metrics 200 with shop_http_requests_total" "last status '$CODE'"
-	head -c 1000 "$WORK/metrics.txt" 2>/dev/null | sed 's/^/    | /' >&2
-fi
-if http_wait health.txt "$BASE/health" 5 '^ok'; then
-	pass "GET /health 200 ($(head -c 60 "$WORK/health.txt" | tr -d '\n'))"
-else
-	fail "GET /health 200" "status '$CODE': $(head -c 200 "$WORK/health.txt" 2>/dev/null)"
-fi
-hdrs=$(curl -sS -m 5 -H 'Accept-Encoding: gzip' -D - -o "$WORK/metrics.gz" "$BASE/metrics" 2>&1)
-if grep -qi '^Content-Encoding: *gzip' <<<"$hdrs" && gzip -t "$WORK/metrics.gz" 2>/dev/null; then
-	pass "GET /metrics gzip-encoded on request (mod_deflate)"
-else
-	fail "GET /metrics gzip-encoded on request" "$(tr -d '\r' <<<"$hdrs" | head -n 8 | tr '\n' ' ')"
-fi
+check_scrape "$BASE"
+check_gzip "$BASE"
 # Who runs what: the writer as metrics, the responders as www-data.
 # (/proc/PID/exe of another user's process needs CAP_SYS_PTRACE, which a
 # container's root lacks: the command line it is.)  "PID NAME USER" lines.

@@ -42,7 +42,7 @@ PROM_IMAGE=docker.io/prom/prometheus:v2.42.0
 PROM_IMAGE_SETTING=localhost/prometheus-standin:v2.42.0
 PROJECT=pcetest$$
 
-ct_preflight docker-compose gzip
+ct_preflight docker-compose
 [ -f "$srcdir/Dockerfile" ] || { log "no Dockerfile in $srcdir"; exit 1; }
 [ -f "$srcdir/docker-compose.yml" ] || { log "no docker-compose.yml in $srcdir"; exit 1; }
 ct_setup
@@ -159,25 +159,6 @@ compose_up() {
 }
 
 # ---------------------------------------------------------------- checks
-# /metrics (after the simulator's first tick) and /health.
-check_exporter() {
-	if http_wait metrics.txt "$BASE/metrics" 60 '^shop_http_requests_total'; then
-		METRICS_OK=1
-		pass "GET /metrics 200 with shop_http_requests_total ($(grep -c '^[a-z]' "$WORK/metrics.txt") samples, $1)"
-	else
-		METRICS_OK=0
-		fail "GET /metrics 200 with shop_http_requests_total ($1)" "last status '$CODE'"
-		head -c 2000 "$WORK/metrics.txt" 2>/dev/null | sed 's/^/    | /' >&2
-	fi
-	local code
-	code=$(curl -sS -m 5 -o "$WORK/health.txt" -w '%{http_code}' "$BASE/health" 2>/dev/null)
-	if [ "$code" = 200 ]; then
-		pass "GET /health 200 ($(head -c 80 "$WORK/health.txt" | tr -d '\n'), $1)"
-	else
-		fail "GET /health 200 ($1)" "got '$code': $(head -c 200 "$WORK/health.txt" 2>/dev/null)"
-	fi
-}
-
 # The store: on a tmpfs, 0640 owned by the simulator's uid, which the
 # exporter shares; any other uid cannot read it; the exporter cannot write.
 check_store() {
@@ -253,16 +234,11 @@ check_prometheus() {
 
 # ---------------------------------------------------------------- first up
 compose_up first
-check_exporter first
+check_scrape "$BASE" first
 
 # What Prometheus asks for: gzip (lighttpd's mod_deflate, a separate
 # package on Debian 12) and OpenMetrics.
-hdrs=$(curl -sS -m 5 -H 'Accept-Encoding: gzip' -D - -o "$WORK/metrics.gz" "$BASE/metrics" 2>&1)
-if grep -qi '^Content-Encoding: *gzip' <<<"$hdrs" && gzip -t "$WORK/metrics.gz" 2>/dev/null; then
-	pass "GET /metrics gzip-encoded on request"
-else
-	fail "GET /metrics gzip-encoded on request" "$(tr -d '\r' <<<"$hdrs" | head -n 8 | tr '\n' ' ')"
-fi
+check_gzip "$BASE"
 hdrs=$(curl -sS -m 5 -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
 	-D - -o "$WORK/metrics.om" "$BASE/metrics" 2>&1)
 if grep -qi '^Content-Type: *application/openmetrics-text' <<<"$hdrs" &&
@@ -324,7 +300,7 @@ if [ "$image" = "$PROM_IMAGE_SETTING" ]; then
 else
 	fail "PCE_PROMETHEUS_IMAGE=$PROM_IMAGE_SETTING runs that image" "runs '$image'"
 fi
-check_exporter second
+check_scrape "$BASE" second
 check_store second
 check_prometheus second
 
