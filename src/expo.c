@@ -20,6 +20,7 @@
 #include "expo.h"
 
 #include "fmtnum.h"
+#include "mstore_names.h"
 
 #include <math.h>
 #include <string.h>
@@ -32,7 +33,6 @@
 #define OWN_PREFIX "mstore_exporter_"
 #define STR_LEN(s) (sizeof(s) - 1)
 
-#define TOTAL_SUFFIX "_total"
 /* Longest suffix appended to a family name ("_bucket", "_count", "_total"). */
 #define SUFFIX_MAX      8
 #define SAMPLE_NAME_MAX (MSTORE_NAME_MAX + SUFFIX_MAX)
@@ -341,13 +341,6 @@ name_set(struct name *n, const char *s, size_t len, const char *suffix)
 	n->len = len + sl;
 }
 
-static int
-ends_with_total(const char *s, size_t n)
-{
-	return n >= STR_LEN(TOTAL_SUFFIX) &&
-	       memcmp(s + n - STR_LEN(TOTAL_SUFFIX), TOTAL_SUFFIX, STR_LEN(TOTAL_SUFFIX)) == 0;
-}
-
 /* Lengths the fixed-size context relies on (the reader validates them too;
  * checked here so that a reader bug cannot overflow the stack). */
 static int
@@ -376,11 +369,11 @@ ctx_names(struct fam_ctx *c)
 		name_set(&c->sum, v->name, v->name_len, "_sum");
 		name_set(&c->count, v->name, v->name_len, "_count");
 	} else if (v->type == MSTORE_COUNTER && c->fmt == EXPO_OPENMETRICS) {
-		if (ends_with_total(v->name, v->name_len)) {
-			c->meta_len -= STR_LEN(TOTAL_SUFFIX);
+		if (mstore_name_has_total(v->name, v->name_len)) {
+			c->meta_len -= MSTORE_TOTAL_SUFFIX_LEN;
 			name_set(&c->sample, v->name, v->name_len, "");
 		} else {
-			name_set(&c->sample, v->name, v->name_len, TOTAL_SUFFIX);
+			name_set(&c->sample, v->name, v->name_len, MSTORE_TOTAL_SUFFIX);
 		}
 	} else {
 		name_set(&c->sample, v->name, v->name_len, "");
