@@ -25,8 +25,8 @@ extern "C" {
 
 /* Times in this API are int64_t nanoseconds. */
 #define MSTORE_NS_PER_SEC INT64_C(1000000000)
-/* mstore_reader_fresh()'s default limit: a writer is stale when its last
- * heartbeat is older than this many of its tick intervals. */
+/* mstore_reader_liveness()'s default limit: a writer is stale when its
+ * last heartbeat is older than this many of its tick intervals. */
 #define MSTORE_STALE_TICKS 3
 
 /* Limits enforced at registration (the reader enforces them again). */
@@ -171,8 +171,9 @@ struct mstore *mstore_create(const char *path, const struct mstore_options *opts
  */
 void mstore_close(struct mstore *st);
 
-/* Stamp the heartbeat with the current time (CLOCK_REALTIME); call it every
- * tick.  Lock-free.  Errors: E_INVAL (st NULL), E_SYS (clock_gettime). */
+/* Stamp the heartbeat with the current time (CLOCK_BOOTTIME, which wall
+ * clock steps do not move: mstore_layout.h says why); call it every tick.
+ * Lock-free.  Errors: E_INVAL (st NULL), E_SYS (clock_gettime). */
 int mstore_heartbeat(struct mstore *st);
 
 /*
@@ -255,8 +256,10 @@ struct mstore_info {
 	uint32_t version; /* format version of the file */
 	uint32_t flags;   /* MSTORE_F_* */
 	int64_t writer_pid;
-	int64_t start_time_ns;    /* CLOCK_REALTIME when the store was created */
-	int64_t heartbeat_ns;     /* CLOCK_REALTIME of the last heartbeat */
+	int64_t start_time_ns; /* CLOCK_REALTIME when the store was created */
+	/* CLOCK_BOOTTIME of the last heartbeat in the writer's boot and time
+	 * namespace: compare it only through mstore_reader_liveness(). */
+	int64_t heartbeat_ns;
 	int64_t tick_interval_ns; /* the writer's promised heartbeat interval */
 	uint32_t families, max_families;
 	uint32_t series, max_series;
@@ -369,13 +372,48 @@ int mstore_reader_series_next(const struct mstore_reader *r, const struct mstore
 int mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
                            const struct mstore_series_view *s, struct mstore_snapshot *out);
 
+/* What a reader can tell about the writer from its heartbeat. */
+enum mstore_writer_state {
+	MSTORE_WRITER_ALIVE = 1,  /* last heartbeat within the limit */
+	MSTORE_WRITER_STATIC = 2, /* static store: no heartbeat expected */
+	MSTORE_WRITER_STALE = 3,  /* last heartbeat older than the limit */
+	/* stamped in another boot of the machine (a store on a persistent
+	 * volume read after a reboot) or on another host: its time cannot be
+	 * compared with ours, so it proves nothing */
+	MSTORE_WRITER_OTHER_BOOT = 4,
+	/* more than MSTORE_FUTURE_SLACK_NS ahead of the reader's clock: no
+	 * honest writer of this boot stamps that, so it proves nothing */
+	MSTORE_WRITER_FUTURE = 5,
+};
+
+/* A heartbeat at most this far ahead of the reader's clock counts as just
+ * stamped (age 0); further ahead it is MSTORE_WRITER_FUTURE. */
+#define MSTORE_FUTURE_SLACK_NS MSTORE_NS_PER_SEC
+
+struct mstore_liveness {
+	enum mstore_writer_state state;
+	/* How long ago the last heartbeat was stamped, >= 0; 0 when that
+	 * cannot be measured (OTHER_BOOT, FUTURE). */
+	int64_t age_ns;
+	int64_t ahead_ns; /* FUTURE: how far ahead of the reader's clock; else 0 */
+	int64_t limit_ns; /* the staleness limit that applied */
+};
+
 /*
- * Is the writer alive?  Returns 1 if the store is static or the last
- * heartbeat is at most max_age_ns old (max_age_ns <= 0: MSTORE_STALE_TICKS
- * tick intervals), 0 if stale, or a negative code (E_INVAL, the last
- * refresh error, E_SYS from clock_gettime).  *age_ns (may be NULL) gets
- * now - heartbeat.
+ * Is the writer alive?  Fills *out (see above) and returns 1 if the writer
+ * counts as alive (ALIVE or STATIC), 0 if not (STALE, OTHER_BOOT, FUTURE),
+ * or a negative code: E_INVAL, the last refresh error, E_SYS (clock_gettime),
+ * E_CORRUPT (heartbeat fields no kernel clock can produce).  The limit is
+ * max_age_ns, or MSTORE_STALE_TICKS tick intervals when max_age_ns <= 0.
+ * Ages are measured on CLOCK_BOOTTIME, corrected for the time namespaces
+ * of the writer and the reader, so stepping the wall clock of either
+ * changes nothing (the argument is in mstore_layout.h).
  */
+int mstore_reader_liveness(const struct mstore_reader *r, int64_t max_age_ns,
+                           struct mstore_liveness *out);
+
+/* mstore_reader_liveness() reduced to its result and the age: 1 alive or
+ * static, 0 not, or a negative code; *age_ns (may be NULL) gets age_ns. */
 int mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns, int64_t *age_ns);
 
 /* Name rules of Prometheus, as the library checks them: 1 if s[0..len) is

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "mstore_layout.h"
 #include "mstore_names.h"
@@ -230,14 +229,4 @@ uint64_t
 mstore_align_up(uint64_t v, uint64_t align)
 {
 	return (v + align - 1) & ~(align - 1);
-}
-
-int64_t
-mstore_now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return -1;
-	return (int64_t)ts.tv_sec * MSTORE_NS_PER_SEC + ts.tv_nsec;
 }

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 2.0) and the protocols
+ * mstore_layout.h - the store file format (version 3.0) and the protocols
  * by which one writer process and any number of reader processes share
  * it, plus the library's internal helpers.  Only the library and its tests
  * include this header; applications and the renderer use mstore.h.  Each
  * concurrency argument is written here once, beside the data it guards:
  * publication before struct mstore_family_rec, counters before
  * MSTORE_COUNTER_SHARDS, histograms before MSTORE_HIST_FIXED_SLOTS, the
- * heartbeat in struct mstore_hdr.  doc/store-format.md describes the
- * bytes and points here.
+ * heartbeat and its clock before struct mstore_beat.  doc/store-format.md
+ * describes the bytes and points here.
  *
  * File layout (all integers in the writer's native byte order, checked by
  * the reader through MSTORE_BYTE_ORDER_MARK; every region starts on a
@@ -38,7 +38,9 @@
 #define MSTORE_MAGIC     "MSTORE\0\x1a"
 #define MSTORE_MAGIC_LEN 8
 /* Major: readers reject any other.  Minor: additions old readers ignore. */
-#define MSTORE_VERSION_MAJOR 2u /* 2: counters gained per-thread shards */
+/* 2: counters gained per-thread shards; 3: the heartbeat moved to
+ * CLOCK_BOOTTIME with the writer's boot id and time-namespace offset */
+#define MSTORE_VERSION_MAJOR 3u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -188,8 +190,76 @@ struct mstore_str {
 	uint32_t len;
 };
 
+/*
+ * Liveness: the heartbeat and its clock.
+ *
+ * Which clock.  The writer stamps CLOCK_BOOTTIME, not the wall clock
+ * (CLOCK_REALTIME).  The wall clock steps: when NTP first syncs at boot
+ * (hours or years on a machine without a battery-backed clock), by hand,
+ * or by a misbehaving time daemon; a heartbeat compared across a step
+ * makes a live writer look dead (forward) or hides a dead one for as long
+ * as the step (backward), and gives negative ages.  CLOCK_BOOTTIME never
+ * steps (settimeofday, NTP and a faked wall clock leave it alone), is one
+ * clock for every process of one boot of the kernel, containers included,
+ * and counts time spent in suspend: a writer frozen through a suspend
+ * really missed its ticks, which CLOCK_MONOTONIC would hide.  Wall-clock
+ * time stays where people and Prometheus need it: start_time_ns.
+ *
+ * What it cannot compare, and how the reader copes:
+ *   - another boot: a store on a persistent volume read after a reboot,
+ *     or written on another host, carries a CLOCK_BOOTTIME of a clock that
+ *     no longer runs.  The writer records its boot id
+ *     (/proc/sys/kernel/random/boot_id, 16 bytes); a reader whose boot id
+ *     differs does not compare times at all: MSTORE_WRITER_OTHER_BOOT, not
+ *     alive.  When either side could not read its boot id (all zeros),
+ *     this check is skipped.
+ *   - time namespaces (Linux 5.6+) add a per-namespace offset to
+ *     CLOCK_BOOTTIME.  Each process reads its own once
+ *     (/proc/self/timens_offsets, line "boottime SEC NSEC"; absent or
+ *     unreadable: 0); the writer records its offset beside the heartbeat,
+ *     and the reader compares heartbeat - writer offset with now - its own
+ *     offset: both are the boot's CLOCK_BOOTTIME outside any namespace.
+ *   - a heartbeat ahead of the reader: the reader loads the heartbeat
+ *     before it reads its clock, and CLOCK_BOOTTIME is one clock for the
+ *     whole boot, so an honest heartbeat of this boot is never ahead.  Up
+ *     to MSTORE_FUTURE_SLACK_NS ahead counts as age 0 (room for a writer in
+ *     another language that stamps a rounded value; a fixed second, not a
+ *     tick, so a writer with a long tick gets no more room to be wrong);
+ *     further ahead is MSTORE_WRITER_FUTURE: a clock problem (a faked or
+ *     misread clock, an offset not recorded), reported, never proof of
+ *     life.  No age is ever negative.
+ * The verdict is mstore_beat_judge(), a pure function of the writer's and
+ * the reader's clock identity and times; mstore_beat_stamp() is the
+ * writer's half.  Both work on one struct mstore_beat, so a store with a
+ * beat per writer can use them per writer.
+ *
+ * Memory order: heartbeat_ns is stored with release and loaded with
+ * acquire.  It has no ordering duty of its own; release/acquire only
+ * keeps it from appearing before the header it belongs to.  The clock
+ * identity is written before the file is renamed into place and never
+ * changes.
+ */
+#define MSTORE_BOOT_ID_LEN 16u
+/* Bound of every CLOCK_BOOTTIME value and time-namespace offset a kernel
+ * gives (it keeps each namespace's clocks within KTIME_MAX / 2, about 146
+ * years); a recorded value beyond it is MSTORE_E_CORRUPT, and the bound
+ * keeps the reader's arithmetic from overflowing. */
+#define MSTORE_CLOCK_MAX_NS (INT64_MAX / 2)
+
+/* Whose CLOCK_BOOTTIME a time is: one process's boot and time namespace. */
+struct mstore_clock_id {
+	unsigned char boot_id[MSTORE_BOOT_ID_LEN]; /* all zero: unknown */
+	int64_t boottime_offset_ns;                /* the time namespace's CLOCK_BOOTTIME offset */
+};
+
+/* A writer's heartbeat, with the clock it was read from. */
+struct mstore_beat {
+	struct mstore_clock_id clock; /* the writer's; written once */
+	_Atomic int64_t heartbeat_ns; /* CLOCK_BOOTTIME of the last heartbeat */
+};
+
 /* The file header.  Bytes 0..127 are written once before the rename;
- * 128..255 are the only header fields that change afterwards. */
+ * 128..255 hold the only header fields that change afterwards. */
 struct mstore_hdr {
 	unsigned char magic[MSTORE_MAGIC_LEN];
 	uint32_t version_major;
@@ -214,15 +284,12 @@ struct mstore_hdr {
 	uint32_t value_slots;
 	uint32_t string_bytes;
 	/* ---- cache line 2: mutable ---- */
-	/* CLOCK_REALTIME of the last heartbeat.  Stored with release, loaded
-	 * with acquire: it has no ordering duty of its own, release/acquire
-	 * only keeps it from appearing before the header it belongs to. */
-	_Atomic int64_t heartbeat_ns;
+	struct mstore_beat beat;       /* the heartbeat (liveness, above) */
 	_Atomic uint32_t families;     /* published family records (publication, below) */
 	_Atomic uint32_t series;       /* published series records */
 	_Atomic uint32_t values_used;  /* value slots handed out */
 	_Atomic uint32_t strings_used; /* string bytes handed out */
-	unsigned char reserved1[104];  /* zero; minor versions may use */
+	unsigned char reserved1[80];   /* zero; minor versions may use */
 };
 
 /*
@@ -282,8 +349,12 @@ struct mstore_series_rec {
 #define MSTORE_SLOT_SIZE       8u
 
 _Static_assert(sizeof(struct mstore_hdr) == MSTORE_HDR_SIZE, "header size");
-_Static_assert(offsetof(struct mstore_hdr, heartbeat_ns) == MSTORE_REGION_ALIGN * 2,
+_Static_assert(offsetof(struct mstore_hdr, beat) == MSTORE_REGION_ALIGN * 2,
                "mutable header fields start a cache line");
+_Static_assert(sizeof(struct mstore_clock_id) == 24 && sizeof(struct mstore_beat) == 32 &&
+                       offsetof(struct mstore_beat, heartbeat_ns) == 24,
+               "heartbeat layout");
+_Static_assert(offsetof(struct mstore_hdr, families) == 160, "header layout");
 _Static_assert(MSTORE_HDR_SIZE % MSTORE_REGION_ALIGN == 0, "header alignment");
 _Static_assert(offsetof(struct mstore_hdr, string_bytes) == 124, "header layout");
 _Static_assert(sizeof(struct mstore_family_rec) == MSTORE_FAMILY_REC_SIZE, "family record size");
@@ -354,7 +425,38 @@ MSTORE_INTERNAL int mstore_valid_bounds(const double *bounds, size_t n);
 MSTORE_INTERNAL int mstore_reserved_label(uint32_t type, const char *s, size_t len);
 /* Round v up to a multiple of align (a power of two). */
 MSTORE_INTERNAL uint64_t mstore_align_up(uint64_t v, uint64_t align);
+
+/* ---- the heartbeat's clock (mstore_clock.c; liveness, above) ---- */
 /* Current CLOCK_REALTIME in ns, or -1 with errno set. */
 MSTORE_INTERNAL int64_t mstore_now_ns(void);
+/* This process's clock identity: boot id and time-namespace offset, read
+ * from /proc once per process (zeros where unreadable).  Never NULL. */
+MSTORE_INTERNAL const struct mstore_clock_id *mstore_clock_self(void);
+/* The text of /proc/sys/kernel/random/boot_id (a UUID, hyphens anywhere)
+ * as 16 bytes in id: 0, or -1 with id untouched. */
+MSTORE_INTERNAL int mstore_clock_parse_boot_id(const char *text, unsigned char *id);
+/* The CLOCK_BOOTTIME offset in the text of /proc/self/timens_offsets
+ * (line "boottime SEC NSEC", NSEC in [0, 1e9)), ns; 0 when there is no
+ * such line or it does not parse or is beyond MSTORE_CLOCK_MAX_NS. */
+MSTORE_INTERNAL int64_t mstore_clock_parse_timens(const char *text);
+/* Writer: record this process's clock identity in b and stamp it.  0, or
+ * MSTORE_E_SYS (clock_gettime) with errno set. */
+MSTORE_INTERNAL int mstore_beat_init(struct mstore_beat *b);
+/* Writer: stamp the heartbeat now.  0, or MSTORE_E_SYS with errno set. */
+MSTORE_INTERNAL int mstore_beat_stamp(struct mstore_beat *b);
+/* 1 if a recorded heartbeat hb and the writer's offset are values a
+ * kernel can give: 0 <= hb <= MSTORE_CLOCK_MAX_NS, |offset| <= it. */
+MSTORE_INTERNAL int mstore_beat_valid(const struct mstore_clock_id *w, int64_t hb);
+/* Reader: judge a heartbeat (its value hb, stamped on the writer's clock
+ * w) against the reader's clock r read at now, with the staleness limit
+ * limit_ns (> 0).  Pure.  Fills *out (state ALIVE, STALE, OTHER_BOOT or
+ * FUTURE); 1 alive, 0 not, or MSTORE_E_CORRUPT (!mstore_beat_valid). */
+MSTORE_INTERNAL int mstore_beat_judge(const struct mstore_clock_id *w, int64_t hb,
+                                      const struct mstore_clock_id *r, int64_t now,
+                                      int64_t limit_ns, struct mstore_liveness *out);
+/* Reader: load b's heartbeat, then read this process's clock, and judge
+ * (as mstore_beat_judge; also MSTORE_E_SYS from clock_gettime). */
+MSTORE_INTERNAL int mstore_beat_read(const struct mstore_beat *b, int64_t limit_ns,
+                                     struct mstore_liveness *out);
 
 #endif /* MSTORE_LAYOUT_H */

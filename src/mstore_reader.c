@@ -22,8 +22,8 @@
 #include "mstore_layout.h"
 #include "mstore_names.h"
 
-/* The header's first bytes, up to heartbeat_ns, never change after creation. */
-#define HDR_IMMUTABLE_LEN offsetof(struct mstore_hdr, heartbeat_ns)
+/* The header's first bytes, up to the heartbeat, never change after creation. */
+#define HDR_IMMUTABLE_LEN offsetof(struct mstore_hdr, beat)
 /* Largest tick the writer can record (u32 milliseconds). */
 #define TICK_NS_MAX ((int64_t)UINT32_MAX * MSTORE_NS_PER_MS)
 
@@ -166,6 +166,10 @@ static int
 check_fields(const struct mstore_hdr *h, const unsigned char *base)
 {
 	if (h->tick_interval_ns <= 0 || h->tick_interval_ns > TICK_NS_MAX)
+		return MSTORE_E_CORRUPT;
+	/* Checked again at every judgement: the heartbeat changes. */
+	if (!mstore_beat_valid(&h->beat.clock,
+	                       atomic_load_explicit(&h->beat.heartbeat_ns, memory_order_relaxed)))
 		return MSTORE_E_CORRUPT;
 	/* The shared empty string. */
 	if (base[h->string_off] != '\0')
@@ -570,7 +574,7 @@ mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out)
 	out->flags = m->hdr->flags;
 	out->writer_pid = m->hdr->writer_pid;
 	out->start_time_ns = m->hdr->start_time_ns;
-	out->heartbeat_ns = atomic_load_explicit(&m->hdr->heartbeat_ns, memory_order_acquire);
+	out->heartbeat_ns = atomic_load_explicit(&m->hdr->beat.heartbeat_ns, memory_order_acquire);
 	out->tick_interval_ns = m->tick_ns;
 	out->families = m->nfam;
 	out->max_families = m->max_families;
@@ -766,24 +770,33 @@ mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family
 }
 
 int
-mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns, int64_t *age_ns)
+mstore_reader_liveness(const struct mstore_reader *r, int64_t max_age_ns,
+                       struct mstore_liveness *out)
 {
-	int64_t now, hb, age;
 	int rc;
 
+	if (out == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
 	if ((rc = reader_ok(r)) != 0)
 		return mstore_fail(rc);
-	if ((now = mstore_now_ns()) < 0)
-		return mstore_fail(MSTORE_E_SYS);
-	hb = atomic_load_explicit(&r->m.hdr->heartbeat_ns, memory_order_acquire);
-	/* now >= 0, so now - hb cannot overflow for hb >= 0; a negative
-	 * heartbeat is nonsense: infinitely old. */
-	age = hb >= 0 ? now - hb : INT64_MAX;
-	if (age_ns != NULL)
-		*age_ns = age;
-	if (r->m.hdr->flags & MSTORE_F_STATIC)
-		return 1;
 	if (max_age_ns <= 0)
 		max_age_ns = MSTORE_STALE_TICKS * r->m.tick_ns;
-	return age <= max_age_ns ? 1 : 0;
+	if ((rc = mstore_beat_read(&r->m.hdr->beat, max_age_ns, out)) < 0)
+		return mstore_fail(rc);
+	if (r->m.hdr->flags & MSTORE_F_STATIC) {
+		out->state = MSTORE_WRITER_STATIC;
+		return 1;
+	}
+	return rc;
+}
+
+int
+mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns, int64_t *age_ns)
+{
+	struct mstore_liveness l;
+	int rc = mstore_reader_liveness(r, max_age_ns, &l);
+
+	if (rc >= 0 && age_ns != NULL)
+		*age_ns = l.age_ns;
+	return rc;
 }

@@ -168,8 +168,10 @@ layout_compute(const struct mstore_options *o, struct layout *l, uint64_t page)
 	l->file_size = mstore_align_up(l->string_off + o->string_bytes, page);
 }
 
-static void
-header_init(struct mstore *st, const struct layout *l, int64_t now)
+/* Fill the header; start is the creation time (CLOCK_REALTIME).  0, or
+ * MSTORE_E_SYS when the heartbeat's clock cannot be read. */
+static int
+header_init(struct mstore *st, const struct layout *l, int64_t start)
 {
 	struct mstore_hdr *h = st->hdr;
 
@@ -184,7 +186,7 @@ header_init(struct mstore *st, const struct layout *l, int64_t now)
 	h->file_size = l->file_size;
 	h->flags = st->opt.flags;
 	h->writer_pid = (int64_t)getpid();
-	h->start_time_ns = now;
+	h->start_time_ns = start;
 	h->tick_interval_ns = (int64_t)st->opt.tick_interval_ms * MSTORE_NS_PER_MS;
 	h->family_off = l->family_off;
 	h->series_off = l->series_off;
@@ -199,12 +201,12 @@ header_init(struct mstore *st, const struct layout *l, int64_t now)
 	atomic_store_explicit(&h->values_used, 0, memory_order_relaxed);
 	/* Byte 0 of the string region is the shared empty string. */
 	atomic_store_explicit(&h->strings_used, 1, memory_order_relaxed);
-	atomic_store_explicit(&h->heartbeat_ns, now, memory_order_release);
 	st->strings_used = 1;
 	st->frec = (struct mstore_family_rec *)(st->map + l->family_off);
 	st->srec = (struct mstore_series_rec *)(st->map + l->series_off);
 	st->slots = (_Atomic uint64_t *)(void *)(st->map + l->value_off);
 	st->strings = (char *)(st->map + l->string_off);
+	return mstore_beat_init(&h->beat);
 }
 
 static struct mstore *
@@ -433,7 +435,7 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	struct layout l;
 	struct mstore *st = NULL;
 	char *tmp = NULL;
-	int64_t now;
+	int64_t start;
 	int saved;
 	long page = sysconf(_SC_PAGESIZE);
 
@@ -444,11 +446,10 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	layout_compute(&o, &l, (uint64_t)page);
 	(void)pthread_once(&shard_once, shard_init);
 	stale_tmp_sweep(path);
-	if ((now = mstore_now_ns()) < 0 || (st = store_alloc(&o)) == NULL ||
+	if ((start = mstore_now_ns()) < 0 || (st = store_alloc(&o)) == NULL ||
 	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &l) != 0)
 		goto fail;
-	header_init(st, &l, now);
-	if (rename(tmp, path) != 0) {
+	if (header_init(st, &l, start) != 0 || rename(tmp, path) != 0) {
 		saved = errno;
 		(void)unlink(tmp);
 		errno = saved;
@@ -481,14 +482,12 @@ mstore_close(struct mstore *st)
 int
 mstore_heartbeat(struct mstore *st)
 {
-	int64_t now;
+	int rc;
 
 	if (st == NULL)
 		return mstore_fail(MSTORE_E_INVAL);
-	if ((now = mstore_now_ns()) < 0)
-		return mstore_fail(MSTORE_E_SYS);
-	atomic_store_explicit(&st->hdr->heartbeat_ns, now, memory_order_release);
-	return 0;
+	rc = mstore_beat_stamp(&st->hdr->beat);
+	return rc != 0 ? mstore_fail(rc) : 0;
 }
 
 /* --------------------------------------------------------- registration */

@@ -85,8 +85,8 @@ struct store_job {
 	int render;      /* render /metrics (else just check health) */
 	int rc;          /* 0, MSTORE_E_*, RESP_E_* */
 	int saved_errno; /* errno for MSTORE_E_SYS */
-	int fresh;       /* 1 fresh or static, 0 stale */
-	int64_t age_ns;  /* now - heartbeat */
+	int alive;       /* 1 the writer is alive or the store static, else 0 */
+	struct mstore_liveness live;
 	struct mstore_info info;
 	/* rendering */
 	enum body_mode mode;
@@ -175,9 +175,9 @@ static void
 fill_own(const struct store_job *j, struct expo_own *own)
 {
 	memset(own, 0, sizeof *own);
-	own->writer_up = j->fresh == 1;
+	own->writer_up = j->alive;
 	own->have_store_age = 1; /* only rendered once the store is readable */
-	own->store_age_seconds = (double)j->age_ns / (double)MSTORE_NS_PER_SEC;
+	own->store_age_seconds = (double)j->live.age_ns / (double)MSTORE_NS_PER_SEC;
 	own->version = PACKAGE_VERSION;
 	own->store_format = j->info.version;
 	own->scrapes = j->s->scrapes;
@@ -230,7 +230,7 @@ render_flush(struct expo_sink *k, size_t need)
 static int
 render(struct store_job *j)
 {
-	const struct mstore_reader *r = j->fresh == 1 ? j->s->reader : NULL;
+	const struct mstore_reader *r = j->alive ? j->s->reader : NULL;
 	struct expo_own own;
 	struct expo_sink k;
 	int rc;
@@ -258,9 +258,9 @@ store_work(void *arg)
 	if (rc == 0)
 		rc = mstore_reader_info(j->s->reader, &j->info);
 	if (rc == 0) {
-		rc = mstore_reader_fresh(j->s->reader, j->s->opts->stale_after_ns, &j->age_ns);
+		rc = mstore_reader_liveness(j->s->reader, j->s->opts->stale_after_ns, &j->live);
 		if (rc >= 0) {
-			j->fresh = rc;
+			j->alive = rc;
 			rc = 0;
 		}
 	}
@@ -293,14 +293,57 @@ describe_failure(const struct store_job *j, int faulted)
 }
 
 /* Log a store problem once, until it changes (scrapes come every few
- * seconds; the log must not fill with copies of one line). */
+ * seconds; the log must not fill with copies of one line).  key names the
+ * problem; line (NULL: key) is what is logged, with figures that may move
+ * from one request to the next. */
 static void
-note_problem(struct resp_server *s, const char *key)
+note_problem(struct resp_server *s, const char *key, const char *line)
 {
 	if (strcmp(s->last_problem, key) == 0)
 		return;
-	log_warn("%s", key);
+	log_warn("%s", line != NULL ? line : key);
 	(void)snprintf(s->last_problem, sizeof s->last_problem, "%s", key);
+}
+
+/* Why the writer of a readable store does not count as alive, as
+ * "writer stale: PATH: reason" (no newline) in buf; returns the
+ * rate-limit key of that reason (without its figures). */
+static const char *
+describe_not_alive(const struct store_job *j, char *buf, size_t n)
+{
+	const struct mstore_liveness *l = &j->live;
+	const char *path = j->s->opts->store_path;
+	double sec = (double)MSTORE_NS_PER_SEC;
+
+	switch (l->state) {
+	case MSTORE_WRITER_OTHER_BOOT:
+		(void)snprintf(buf, n,
+		               "writer stale: %s: heartbeat from another boot "
+		               "(stamped before a reboot, or on another host)",
+		               path);
+		return "writer stale: other boot";
+	case MSTORE_WRITER_FUTURE:
+		(void)snprintf(buf, n,
+		               "writer stale: %s: heartbeat %.3f s in the future "
+		               "(a clock problem, not proof of life)",
+		               path, (double)l->ahead_ns / sec);
+		return "writer stale: future";
+	default:
+		(void)snprintf(buf, n, "writer stale: %s: last heartbeat %.3f s ago (limit %.3f s)",
+		               path, (double)l->age_ns / sec, (double)l->limit_ns / sec);
+		return "writer stale";
+	}
+}
+
+/* Log (once) that the writer is not alive, with the reason. */
+static void
+note_not_alive(const struct store_job *j)
+{
+	char why[MSG_MAX], line[MSG_MAX + 32];
+	const char *key = describe_not_alive(j, why, sizeof why);
+
+	(void)snprintf(line, sizeof line, "%s: serving own metrics only", why);
+	note_problem(j->s, key, line);
 }
 
 /* The store served well.  /health does not render, so it cannot clear
@@ -338,7 +381,7 @@ run_job(struct store_job *j)
 	}
 	j->s->render_problem = j->render;
 	describe_failure(j, faulted);
-	note_problem(j->s, j->s->msg);
+	note_problem(j->s, j->s->msg, NULL);
 	return -1;
 }
 
@@ -413,8 +456,8 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_sen
 		reply_text(s, out, 503, "Service Unavailable", s->msg);
 		return;
 	}
-	if (j.fresh != 1)
-		note_problem(s, "writer stale: serving own metrics only");
+	if (!j.alive)
+		note_not_alive(&j);
 	else
 		note_ok(s, 1);
 	out->streamed = j.started;
@@ -422,20 +465,10 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_sen
 	out->len = j.mode == BODY_COUNT ? j.taken + j.len : j.len;
 }
 
-/* The staleness limit that applied, in seconds (for messages). */
-static double
-stale_limit(const struct resp_server *s, const struct mstore_info *info)
-{
-	if (s->opts->stale_after_ns > 0)
-		return (double)s->opts->stale_after_ns / (double)MSTORE_NS_PER_SEC;
-	return MSTORE_STALE_TICKS * (double)info->tick_interval_ns / (double)MSTORE_NS_PER_SEC;
-}
-
 static void
 serve_health(struct resp_server *s, struct resp_reply *out)
 {
 	struct store_job j;
-	double age;
 
 	memset(&j, 0, sizeof j);
 	j.s = s;
@@ -444,20 +477,19 @@ serve_health(struct resp_server *s, struct resp_reply *out)
 		reply_text(s, out, 503, "Service Unavailable", s->msg);
 		return;
 	}
-	age = (double)j.age_ns / (double)MSTORE_NS_PER_SEC;
-	if (j.fresh != 1) {
-		(void)snprintf(s->msg, sizeof s->msg,
-		               "writer stale: %s: last heartbeat %.3f s ago (limit %.3f s)\n",
-		               s->opts->store_path, age, stale_limit(s, &j.info));
-		note_problem(s, "writer stale: serving own metrics only");
+	if (!j.alive) {
+		(void)describe_not_alive(&j, s->msg, sizeof s->msg);
+		note_not_alive(&j);
+		msg_newline(s);
 		reply_text(s, out, 503, "Service Unavailable", s->msg);
 		return;
 	}
 	note_ok(s, 0);
-	if (j.info.flags & MSTORE_F_STATIC)
+	if (j.live.state == MSTORE_WRITER_STATIC)
 		(void)snprintf(s->msg, sizeof s->msg, "ok: static store\n");
 	else
-		(void)snprintf(s->msg, sizeof s->msg, "ok: last heartbeat %.3f s ago\n", age);
+		(void)snprintf(s->msg, sizeof s->msg, "ok: last heartbeat %.3f s ago\n",
+		               (double)j.live.age_ns / (double)MSTORE_NS_PER_SEC);
 	reply_text(s, out, 200, "OK", s->msg);
 }
 

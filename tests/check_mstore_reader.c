@@ -2,7 +2,8 @@
 /*
  * check_mstore_reader.c - Check suite for the reader side of the store:
  * iteration and snapshots, refresh across replacement, growth and
- * truncation, staleness, and hostile files (truncated, zero-filled, wrong
+ * truncation, liveness (on the real clock, and the verdict with fabricated
+ * clocks: other boot, future, time-namespace offsets), and hostile files (truncated, zero-filled, wrong
  * magic/version/ABI, out-of-bounds offsets, unterminated strings, invalid
  * names, chain cycles, random byte flips): each must give its own error
  * code and never crash.  The reader maps a guard page after the file, so
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mstore_layout.h"
@@ -380,48 +382,247 @@ START_TEST(test_counter_shard_sum)
 }
 END_TEST
 
+/* Overwrite the heartbeat record's fields in the file at path. */
 static void
 set_heartbeat(const char *path, int64_t v)
 {
-	ck_assert_int_eq(
-	        tu_patch(path, (off_t)offsetof(struct mstore_hdr, heartbeat_ns), &v, sizeof(v)), 0);
+	ck_assert_int_eq(tu_patch(path,
+	                          (off_t)(offsetof(struct mstore_hdr, beat) +
+	                                  offsetof(struct mstore_beat, heartbeat_ns)),
+	                          &v, sizeof(v)),
+	                 0);
 }
 
-START_TEST(test_fresh)
+static void
+set_writer_clock(const char *path, const struct mstore_clock_id *c)
+{
+	ck_assert_int_eq(tu_patch(path,
+	                          (off_t)(offsetof(struct mstore_hdr, beat) +
+	                                  offsetof(struct mstore_beat, clock)),
+	                          c, sizeof(*c)),
+	                 0);
+}
+
+static int64_t
+boottime_ns(void)
+{
+	struct timespec ts;
+
+	ck_assert_int_eq(clock_gettime(CLOCK_BOOTTIME, &ts), 0);
+	return (int64_t)ts.tv_sec * MSTORE_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* Liveness on the real clock, with the heartbeat record patched. */
+START_TEST(test_liveness)
 {
 	struct mstore_options stat_opts = small_opts;
+	struct mstore_clock_id other = *mstore_clock_self();
+	struct mstore_liveness l;
 	struct mstore *st;
 	struct mstore_reader *r;
-	int64_t age = 0, now;
+	int64_t age = -1, now;
 	int err;
 
 	st = tu_sample_store(mut_path, &small_opts, &err);
 	ck_assert_ptr_nonnull(st);
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 1);
+	ck_assert_int_eq(l.state, MSTORE_WRITER_ALIVE);
+	ck_assert_int_ge(l.age_ns, 0);
+	ck_assert_int_lt(l.age_ns, MSTORE_NS_PER_SEC);
+	ck_assert_int_eq(l.limit_ns, MSTORE_STALE_TICKS * MSTORE_NS_PER_SEC); /* 1 s ticks */
 	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 1);
-	ck_assert_int_ge(age, -MSTORE_NS_PER_SEC); /* clocks may step, but not wildly here */
-	now = mstore_now_ns();
+	ck_assert_int_ge(age, 0);
+
+	now = boottime_ns();
 	set_heartbeat(mut_path, now - OLD_HB_NS);
-	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 0); /* 3 x 1 s ticks */
-	ck_assert_int_ge(age, OLD_HB_NS);
-	ck_assert_int_eq(mstore_reader_fresh(r, 2 * OLD_HB_NS, NULL), 1);
-	set_heartbeat(mut_path, INT64_MIN);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 0);
+	ck_assert_int_eq(l.state, MSTORE_WRITER_STALE);
+	ck_assert_int_ge(l.age_ns, OLD_HB_NS);
 	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 0);
-	ck_assert_int_eq(age, INT64_MAX);
+	ck_assert_int_ge(age, OLD_HB_NS);
+	ck_assert_int_eq(mstore_reader_liveness(r, 2 * OLD_HB_NS, &l), 1);
+	ck_assert_int_eq(l.limit_ns, 2 * OLD_HB_NS);
+
+	/* from the future: not alive, age 0, how far ahead */
+	set_heartbeat(mut_path, boottime_ns() + OLD_HB_NS);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 0);
+	ck_assert_int_eq(l.state, MSTORE_WRITER_FUTURE);
+	ck_assert_int_eq(l.age_ns, 0);
+	ck_assert_int_gt(l.ahead_ns, OLD_HB_NS - MSTORE_NS_PER_SEC);
+	ck_assert_int_le(l.ahead_ns, OLD_HB_NS);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), 0);
+	ck_assert_int_eq(age, 0);
+
+	/* a writer in a time namespace 1 h ahead: its offset is subtracted */
+	other.boottime_offset_ns = 3600 * MSTORE_NS_PER_SEC;
+	set_writer_clock(mut_path, &other);
+	set_heartbeat(mut_path, boottime_ns() + other.boottime_offset_ns);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 1);
+	ck_assert_int_lt(l.age_ns, MSTORE_NS_PER_SEC);
+
+	/* another boot: the same numbers prove nothing (needs our boot id) */
+	other.boot_id[0] ^= 1;
+	set_writer_clock(mut_path, &other);
+	if (memcmp(mstore_clock_self()->boot_id, (unsigned char[MSTORE_BOOT_ID_LEN]){ 0 },
+	           MSTORE_BOOT_ID_LEN) != 0) {
+		ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 0);
+		ck_assert_int_eq(l.state, MSTORE_WRITER_OTHER_BOOT);
+		ck_assert_int_eq(l.age_ns, 0);
+	}
+
+	/* a heartbeat no kernel gives: corrupt, the reader itself stays usable */
+	set_heartbeat(mut_path, -1);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), MSTORE_E_CORRUPT);
+	ck_assert_int_eq(mstore_reader_fresh(r, 0, &age), MSTORE_E_CORRUPT);
+	ck_assert_int_eq(mstore_reader_family_count(r), 4);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, NULL), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_reader_liveness(NULL, 0, &l), MSTORE_E_INVAL);
+
+	/* the writer's next heartbeat, with its own clock record again */
+	set_writer_clock(mut_path, mstore_clock_self());
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
-	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 1);
+	ck_assert_int_eq(l.state, MSTORE_WRITER_ALIVE);
 	mstore_reader_close(r);
 	mstore_close(st);
+
+	/* static: alive whatever the heartbeat says, with the age it can tell */
 	stat_opts.flags = MSTORE_F_STATIC;
 	st = tu_sample_store(mut_path, &stat_opts, &err);
 	ck_assert_ptr_nonnull(st);
 	r = mstore_reader_open(mut_path, &err);
 	ck_assert_ptr_nonnull(r);
 	set_heartbeat(mut_path, now - OLD_HB_NS);
-	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 1);
+	ck_assert_int_eq(l.state, MSTORE_WRITER_STATIC);
+	ck_assert_int_ge(l.age_ns, OLD_HB_NS);
+	set_heartbeat(mut_path, boottime_ns() + OLD_HB_NS);
+	ck_assert_int_eq(mstore_reader_liveness(r, 0, &l), 1);
+	ck_assert_int_eq(l.state, MSTORE_WRITER_STATIC);
+	ck_assert_int_eq(l.age_ns, 0);
 	mstore_reader_close(r);
 	mstore_close(st);
+}
+END_TEST
+
+/* ----------------------------------------------------------- the clock */
+
+#define S(x)      ((int64_t)(x)*MSTORE_NS_PER_SEC)
+#define MS(x)     ((int64_t)(x)*MSTORE_NS_PER_MS)
+#define CLOCK_MAX MSTORE_CLOCK_MAX_NS
+
+/* One judgement with fabricated clocks: the writer's boot (0: unknown, else
+ * its first byte) and offset, its heartbeat; the reader's boot, offset and
+ * now; the limit; what must come out. */
+struct judge_case {
+	const char *what;
+	unsigned char wboot;
+	int64_t woff, hb;
+	unsigned char rboot;
+	int64_t roff, now, limit;
+	int rc;
+	enum mstore_writer_state state;
+	int64_t age, ahead;
+};
+
+/* clang-format off */
+static const struct judge_case judge_cases[] = {
+	{ "fresh", 1, 0, S(100), 1, 0, S(102), S(3), 1, MSTORE_WRITER_ALIVE, S(2), 0 },
+	{ "at the limit", 1, 0, S(100), 1, 0, S(103), S(3), 1, MSTORE_WRITER_ALIVE, S(3), 0 },
+	{ "past the limit", 1, 0, S(100), 1, 0, S(103) + 1, S(3), 0, MSTORE_WRITER_STALE, S(3) + 1, 0 },
+	{ "an hour old", 1, 0, S(100), 1, 0, S(3700), S(3), 0, MSTORE_WRITER_STALE, S(3600), 0 },
+	{ "stamped at once", 1, 0, S(100), 1, 0, S(100), S(3), 1, MSTORE_WRITER_ALIVE, 0, 0 },
+	{ "ahead within the slack", 1, 0, S(100) + MSTORE_FUTURE_SLACK_NS, 1, 0, S(100), S(3), 1, MSTORE_WRITER_ALIVE, 0, 0 },
+	{ "ahead past the slack", 1, 0, S(100) + MSTORE_FUTURE_SLACK_NS + 1, 1, 0, S(100), S(3), 0, MSTORE_WRITER_FUTURE, 0, MSTORE_FUTURE_SLACK_NS + 1 },
+	{ "an hour ahead", 1, 0, S(3700), 1, 0, S(100), S(3), 0, MSTORE_WRITER_FUTURE, 0, S(3600) },
+	{ "other boot", 1, 0, S(100), 2, 0, S(100), S(3), 0, MSTORE_WRITER_OTHER_BOOT, 0, 0 },
+	{ "other boot, older", 1, 0, S(100), 2, 0, S(5000), S(3), 0, MSTORE_WRITER_OTHER_BOOT, 0, 0 },
+	{ "writer's boot unknown", 0, 0, S(100), 2, 0, S(101), S(3), 1, MSTORE_WRITER_ALIVE, S(1), 0 },
+	{ "reader's boot unknown", 1, 0, S(100), 0, 0, S(101), S(3), 1, MSTORE_WRITER_ALIVE, S(1), 0 },
+	/* time namespaces: the host's clock read 100 s at the heartbeat */
+	{ "writer 1 h ahead", 1, S(3600), S(3700), 1, 0, S(101), S(3), 1, MSTORE_WRITER_ALIVE, S(1), 0 },
+	{ "reader 1 h ahead", 1, 0, S(100), 1, S(3600), S(3701), S(3), 1, MSTORE_WRITER_ALIVE, S(1), 0 },
+	{ "reader 1 h ahead, writer dead", 1, 0, S(100), 1, S(3600), S(3710), S(3), 0, MSTORE_WRITER_STALE, S(10), 0 },
+	{ "writer 50 s behind", 1, -S(50), S(50), 1, S(7), S(108), S(3), 1, MSTORE_WRITER_ALIVE, S(1), 0 },
+	{ "both, different", 1, S(7200), S(7300), 1, S(3600), S(3702), S(3), 1, MSTORE_WRITER_ALIVE, S(2), 0 },
+	{ "writer's offset not subtracted would look 1 h old", 1, -S(3600), 0, 1, 0, S(3600) + MS(500), S(3), 1, MSTORE_WRITER_ALIVE, MS(500), 0 },
+	/* values no kernel gives */
+	{ "heartbeat negative", 1, 0, -1, 1, 0, S(100), S(3), MSTORE_E_CORRUPT, 0, 0, 0 },
+	{ "heartbeat huge", 1, 0, CLOCK_MAX + 1, 1, 0, S(100), S(3), MSTORE_E_CORRUPT, 0, 0, 0 },
+	{ "offset huge", 1, CLOCK_MAX + 1, S(100), 1, 0, S(100), S(3), MSTORE_E_CORRUPT, 0, 0, 0 },
+	{ "offset very negative", 1, -CLOCK_MAX - 1, S(100), 1, 0, S(100), S(3), MSTORE_E_CORRUPT, 0, 0, 0 },
+	/* extremes that are still valid: saturate, never wrap */
+	{ "extreme future", 1, -CLOCK_MAX, CLOCK_MAX, 1, INT64_MAX, 0, S(3), 0, MSTORE_WRITER_FUTURE, 0, INT64_MAX },
+	{ "extreme age", 1, CLOCK_MAX, 0, 1, INT64_MIN, INT64_MAX, S(3), 0, MSTORE_WRITER_STALE, INT64_MAX, 0 },
+};
+/* clang-format on */
+
+START_TEST(test_judge)
+{
+	const struct judge_case *c = &judge_cases[_i];
+	struct mstore_clock_id w = { .boottime_offset_ns = c->woff };
+	struct mstore_clock_id r = { .boottime_offset_ns = c->roff };
+	struct mstore_liveness l;
+	int rc;
+
+	w.boot_id[0] = c->wboot;
+	r.boot_id[0] = c->rboot;
+	rc = mstore_beat_judge(&w, c->hb, &r, c->now, c->limit, &l);
+	ck_assert_msg(rc == c->rc, "%s: rc %d, want %d", c->what, rc, c->rc);
+	if (rc < 0)
+		return;
+	ck_assert_msg(l.state == c->state, "%s: state %d, want %d", c->what, l.state, c->state);
+	ck_assert_msg(l.age_ns == c->age, "%s: age %lld, want %lld", c->what, (long long)l.age_ns,
+	              (long long)c->age);
+	ck_assert_msg(l.ahead_ns == c->ahead, "%s: ahead %lld, want %lld", c->what,
+	              (long long)l.ahead_ns, (long long)c->ahead);
+	ck_assert_int_eq(l.limit_ns, c->limit);
+	ck_assert_int_eq(rc, l.state == MSTORE_WRITER_ALIVE);
+}
+END_TEST
+
+START_TEST(test_clock_parse)
+{
+	static const unsigned char want[MSTORE_BOOT_ID_LEN] = { 0x07, 0xb5, 0xfe, 0x50, 0x5e, 0x93,
+		                                                0x40, 0xc9, 0xad, 0xc2, 0xf2, 0x95,
+		                                                0x9e, 0xac, 0x5f, 0x2a };
+	static const char *const bad_ids[] = {
+		"",
+		"\n",
+		"07b5fe50-5e93-40c9-adc2-f2959eac5f2\n",
+		"07b5fe50-5e93-40c9-adc2-f2959eac5f2a0\n",
+		"07b5fe50-5e93-40c9-adc2-f2959eac5f2g\n",
+		"07b5fe50 5e93-40c9-adc2-f2959eac5f2a",
+	};
+	unsigned char id[MSTORE_BOOT_ID_LEN];
+	size_t i;
+
+	memset(id, 0, sizeof id);
+	ck_assert_int_eq(mstore_clock_parse_boot_id("07b5fe50-5e93-40c9-adc2-f2959eac5f2a\n", id),
+	                 0);
+	ck_assert_mem_eq(id, want, sizeof want);
+	ck_assert_int_eq(mstore_clock_parse_boot_id("07B5FE505E9340C9ADC2F2959EAC5F2A", id), 0);
+	ck_assert_mem_eq(id, want, sizeof want);
+	for (i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+		memset(id, 0, sizeof id);
+		ck_assert_msg(mstore_clock_parse_boot_id(bad_ids[i], id) == -1, "[%s]", bad_ids[i]);
+		ck_assert_int_eq(id[0], 0); /* untouched */
+	}
+
+	ck_assert_int_eq(mstore_clock_parse_timens("monotonic           0         0\n"
+	                                           "boottime         3600         0\n"),
+	                 S(3600));
+	ck_assert_int_eq(mstore_clock_parse_timens("boottime -1 500000000\nmonotonic 7 0\n"),
+	                 -MS(500));
+	ck_assert_int_eq(mstore_clock_parse_timens("monotonic 5 0\n"), 0);
+	ck_assert_int_eq(mstore_clock_parse_timens(""), 0);
+	ck_assert_int_eq(mstore_clock_parse_timens("boottimex 5 0\n"), 0);
+	ck_assert_int_eq(mstore_clock_parse_timens("boottime 5 1000000000\n"), 0);
+	ck_assert_int_eq(mstore_clock_parse_timens("boottime 5 -1\n"), 0);
+	ck_assert_int_eq(mstore_clock_parse_timens("boottime 99999999999999999999 0\n"), 0);
+	ck_assert_int_eq(mstore_clock_parse_timens("boottime 9223372036 0\n"), 0);
 }
 END_TEST
 
@@ -448,6 +649,7 @@ static size_t m_zero(unsigned char *b, size_t n) { memset(b, 0, n); return n; }
 static size_t m_magic(unsigned char *b, size_t n) { b[3] ^= 1; return n; }
 static size_t m_version(unsigned char *b, size_t n) { hdr(b)->version_major = MSTORE_VERSION_MAJOR + 1; return n; }
 static size_t m_version_old(unsigned char *b, size_t n) { hdr(b)->version_major = 1; return n; }
+static size_t m_version_2(unsigned char *b, size_t n) { hdr(b)->version_major = 2; return n; }
 static size_t m_byteorder(unsigned char *b, size_t n) { hdr(b)->byte_order = __builtin_bswap64(MSTORE_BYTE_ORDER_MARK); return n; }
 static size_t m_recsize(unsigned char *b, size_t n) { hdr(b)->family_rec_size += 8; return n; }
 static size_t m_hdrsize(unsigned char *b, size_t n) { hdr(b)->header_size = 512; return n; }
@@ -460,6 +662,8 @@ static size_t m_overlap(unsigned char *b, size_t n) { hdr(b)->value_off = hdr(b)
 static size_t m_nfam(unsigned char *b, size_t n) { atomic_store(&hdr(b)->families, hdr(b)->max_families + 1); return n; }
 static size_t m_nser(unsigned char *b, size_t n) { atomic_store(&hdr(b)->series, hdr(b)->max_series + 1); return n; }
 static size_t m_tick(unsigned char *b, size_t n) { hdr(b)->tick_interval_ns = 0; return n; }
+static size_t m_hb_neg(unsigned char *b, size_t n) { atomic_store(&hdr(b)->beat.heartbeat_ns, -1); return n; }
+static size_t m_hb_offset(unsigned char *b, size_t n) { hdr(b)->beat.clock.boottime_offset_ns = INT64_MIN; return n; }
 static size_t m_empty_str(unsigned char *b, size_t n) { b[hdr(b)->string_off] = 'x'; return n; }
 static size_t m_name_off(unsigned char *b, size_t n) { frec(b, 0)->name.off = hdr(b)->string_bytes; return n; }
 static size_t m_name_len(unsigned char *b, size_t n) { frec(b, 0)->name.len = hdr(b)->string_bytes; return n; }
@@ -511,6 +715,7 @@ static const struct bad_case bad_cases[] = {
 	{ "magic", m_magic, MSTORE_E_MAGIC },
 	{ "version", m_version, MSTORE_E_VERSION },
 	{ "version 1 (counters without shards)", m_version_old, MSTORE_E_VERSION },
+	{ "version 2 (wall-clock heartbeat)", m_version_2, MSTORE_E_VERSION },
 	{ "byte order", m_byteorder, MSTORE_E_ABI },
 	{ "record size", m_recsize, MSTORE_E_ABI },
 	{ "header size", m_hdrsize, MSTORE_E_ABI },
@@ -523,6 +728,8 @@ static const struct bad_case bad_cases[] = {
 	{ "families > capacity", m_nfam, MSTORE_E_BOUNDS },
 	{ "series > capacity", m_nser, MSTORE_E_BOUNDS },
 	{ "tick 0", m_tick, MSTORE_E_CORRUPT },
+	{ "heartbeat negative", m_hb_neg, MSTORE_E_CORRUPT },
+	{ "heartbeat clock offset beyond any kernel's", m_hb_offset, MSTORE_E_CORRUPT },
 	{ "empty string not empty", m_empty_str, MSTORE_E_CORRUPT },
 	{ "name offset out of bounds", m_name_off, MSTORE_E_BOUNDS },
 	{ "name length out of bounds", m_name_len, MSTORE_E_BOUNDS },
@@ -832,7 +1039,7 @@ mstore_reader_suite(void)
 {
 	Suite *s = suite_create("mstore_reader");
 	TCase *core = tcase_create("core"), *errors = tcase_create("errors"),
-	      *limits = tcase_create("limits");
+	      *limits = tcase_create("limits"), *clock = tcase_create("clock");
 
 	tcase_add_checked_fixture(core, setup, teardown);
 	tcase_add_test(core, test_iterate_sample);
@@ -840,7 +1047,7 @@ mstore_reader_suite(void)
 	tcase_add_test(core, test_refresh_growth);
 	tcase_add_test(core, test_refresh_replaced);
 	tcase_add_test(core, test_refresh_truncated);
-	tcase_add_test(core, test_fresh);
+	tcase_add_test(core, test_liveness);
 	tcase_add_test(core, test_not_regular);
 	tcase_add_test(core, test_counter_shard_sum);
 	suite_add_tcase(s, core);
@@ -859,6 +1066,10 @@ mstore_reader_suite(void)
 		tcase_add_test(limits, test_guard_page);
 	tcase_add_test(limits, test_limits_full_store);
 	suite_add_tcase(s, limits);
+	tcase_add_loop_test(clock, test_judge, 0,
+	                    (int)(sizeof(judge_cases) / sizeof(judge_cases[0])));
+	tcase_add_test(clock, test_clock_parse);
+	suite_add_tcase(s, clock);
 	return s;
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mstore_layout.h"
@@ -98,7 +99,7 @@ START_TEST(test_create_file)
 	r = mstore_reader_open(p, &err);
 	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
 	ck_assert_int_eq(mstore_reader_info(r, &info), 0);
-	ck_assert_uint_eq(info.version, 2);
+	ck_assert_uint_eq(info.version, MSTORE_VERSION_MAJOR);
 	ck_assert_uint_eq(info.flags, MSTORE_F_STATIC);
 	ck_assert_int_eq(info.writer_pid, getpid());
 	ck_assert_int_eq(info.tick_interval_ns, 250 * INT64_C(1000000));
@@ -107,7 +108,6 @@ START_TEST(test_create_file)
 	ck_assert_uint_eq(info.value_slots, 8 * 4096);
 	ck_assert_uint_eq(info.string_bytes, 256 * 1024);
 	ck_assert_uint_eq(info.file_size, (uint64_t)sb.st_size);
-	ck_assert_int_ge(info.heartbeat_ns, info.start_time_ns);
 	ck_assert_int_gt(info.start_time_ns, 0);
 	ck_assert_uint_eq(info.families, 0);
 	mstore_reader_close(r);
@@ -274,21 +274,55 @@ START_TEST(test_series_identity)
 }
 END_TEST
 
+static int64_t
+clock_now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	ck_assert_int_eq(clock_gettime(id, &ts), 0);
+	return (int64_t)ts.tv_sec * MSTORE_NS_PER_SEC + ts.tv_nsec;
+}
+
+/* The heartbeat is CLOCK_BOOTTIME with this process's clock identity; the
+ * start time is the wall clock. */
 START_TEST(test_heartbeat)
 {
 	struct mstore_reader *r;
 	struct mstore_info a, b;
+	struct mstore_hdr *h;
+	char text[64];
+	unsigned char id[MSTORE_BOOT_ID_LEN] = { 0 };
+	size_t len;
+	int64_t before, after;
 	int err;
+	FILE *f;
 
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(mstore_reader_info(r, &a), 0);
+	before = clock_now_ns(CLOCK_BOOTTIME);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	after = clock_now_ns(CLOCK_BOOTTIME);
 	ck_assert_int_eq(mstore_reader_info(r, &b), 0);
 	ck_assert_int_ge(b.heartbeat_ns, a.heartbeat_ns);
+	ck_assert_int_ge(b.heartbeat_ns, before);
+	ck_assert_int_le(b.heartbeat_ns, after);
+	ck_assert_int_le(b.start_time_ns, clock_now_ns(CLOCK_REALTIME));
 	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
 	ck_assert_int_eq(mstore_heartbeat(NULL), MSTORE_E_INVAL);
 	mstore_reader_close(r);
+
+	/* the writer's clock identity is in the file: the boot id of /proc */
+	h = tu_read_file(store_path, &len);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_mem_eq(&h->beat.clock, mstore_clock_self(), sizeof h->beat.clock);
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f != NULL && fgets(text, sizeof text, f) != NULL)
+		ck_assert_int_eq(mstore_clock_parse_boot_id(text, id), 0);
+	if (f != NULL)
+		(void)fclose(f);
+	ck_assert_mem_eq(h->beat.clock.boot_id, id, sizeof id);
+	free(h);
 }
 END_TEST
 

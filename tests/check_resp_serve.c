@@ -2,17 +2,21 @@
 /*
  * check_resp_serve.c - Check suite for the responder's request logic
  * (resp_serve.c), driven in-process with a fake transport: no web server,
- * no socket.  Covers 503 for a missing, an invalid and a stale store; a
+ * no socket.  Covers 503 for a missing, an invalid and a stale store, a
+ * heartbeat from the future and one from another boot; wall clock steps
+ * either way that change nothing; a
  * large body in CGI mode (the buffer grows) and in FastCGI mode (streamed
  * in pieces through the send function); HEAD lengths against GET; a send
  * that fails after part of a body went out, and a store that fails after
  * it (the abort line); the log rate limit (stderr captured in a file); and
  * a store replaced by a new file being remapped.
  *
- * The test owns the wall clock: clock_gettime(CLOCK_REALTIME), which the
- * library reads for heartbeats and ages, is defined here and returns
- * fake_now_ns when set, so ages, staleness and the exact length of a body
- * (it carries the store's age) do not depend on timing.  Stores are built
+ * The test owns the clocks: clock_gettime() is defined here and, while
+ * fake_boot_ns is set, returns it for CLOCK_BOOTTIME (the library's
+ * heartbeats and ages) and a wall clock (CLOCK_REALTIME) that runs with it
+ * but may be stepped (fake_wall_step_ns), so ages, staleness and the exact
+ * length of a body (it carries the store's age) do not depend on timing,
+ * and a wall clock step is seen to change nothing.  Stores are built
  * with the public mstore API; the one that fails only after part of its
  * output (a corrupt last series) is tests/mkstore's --corrupt-tail.
  */
@@ -20,6 +24,7 @@
 
 #include "log.h"
 #include "mstore.h"
+#include "mstore_layout.h" /* the heartbeat record, patched by test_other_boot */
 #include "resp_guard.h"
 #include "resp_opts.h"
 #include "resp_serve.h"
@@ -44,7 +49,9 @@
 /* Capacity of the large store. */
 #define BIG_MAX_SERIES  32768
 #define BIG_STRING_SIZE (4 * 1024 * 1024)
-/* A fixed point in time for the fake clock (2026-01-01T00:00:00Z), ns. */
+/* Where the fake clocks start: CLOCK_BOOTTIME 1000 s after boot, the wall
+ * clock at 2026-01-01T00:00:00Z. */
+#define B0_NS (INT64_C(1000) * MSTORE_NS_PER_SEC)
 #define T0_NS (INT64_C(1767225600) * MSTORE_NS_PER_SEC)
 /* Seconds a test waits for tests/mkstore to write its corrupt store. */
 #define MKSTORE_WAIT_S 20
@@ -60,14 +67,19 @@
 
 /* ------------------------------------------------------------ the clock */
 
-static int64_t fake_now_ns; /* 0: the real clock */
+static int64_t fake_boot_ns;      /* 0: the real clocks */
+static int64_t fake_wall_step_ns; /* the wall clock's steps so far */
 
 int
 clock_gettime(clockid_t id, struct timespec *ts)
 {
-	if (id == CLOCK_REALTIME && fake_now_ns > 0) {
-		ts->tv_sec = (time_t)(fake_now_ns / MSTORE_NS_PER_SEC);
-		ts->tv_nsec = (long)(fake_now_ns % MSTORE_NS_PER_SEC);
+	int64_t v;
+
+	if (fake_boot_ns > 0 && (id == CLOCK_BOOTTIME || id == CLOCK_REALTIME)) {
+		v = id == CLOCK_BOOTTIME ? fake_boot_ns
+		                         : T0_NS + (fake_boot_ns - B0_NS) + fake_wall_step_ns;
+		ts->tv_sec = (time_t)(v / MSTORE_NS_PER_SEC);
+		ts->tv_nsec = (long)(v % MSTORE_NS_PER_SEC);
 		return 0;
 	}
 	return (int)syscall(SYS_clock_gettime, id, ts);
@@ -86,7 +98,8 @@ setup(void)
 {
 	int fd;
 
-	fake_now_ns = T0_NS;
+	fake_boot_ns = B0_NS;
+	fake_wall_step_ns = 0;
 	ck_assert_int_eq(tu_dir_make(&dir), 0);
 	ck_assert_ptr_nonnull(tu_path(&dir, "metrics.store", store, sizeof store));
 	ck_assert_ptr_nonnull(tu_path(&dir, "stderr.log", logpath, sizeof logpath));
@@ -348,22 +361,35 @@ START_TEST(test_invalid_store)
 }
 END_TEST
 
+/* Alive, then stale, with the wall clock stepped either way after the store
+ * was made (or not at all): only CLOCK_BOOTTIME counts, so the step changes
+ * neither the verdict nor an age. */
+static const int64_t wall_steps[] = {
+	0,
+	-3600 * MSTORE_NS_PER_SEC,
+	-10 * MSTORE_NS_PER_SEC,
+	10 * MSTORE_NS_PER_SEC,
+	3600 * MSTORE_NS_PER_SEC,
+};
+
 START_TEST(test_stale_store)
 {
 	struct resp_reply r;
 	struct fake f = { 0 };
 	char want[2 * TU_PATH_MAX];
 
-	make_sample(0); /* heartbeat at T0, 1 s ticks: stale after 3 s */
-	fake_now_ns = T0_NS + 2 * MSTORE_NS_PER_SEC;
+	make_sample(0); /* heartbeat at B0, 1 s ticks: stale after 3 s */
+	fake_wall_step_ns = wall_steps[_i];
+	fake_boot_ns = B0_NS + 2 * MSTORE_NS_PER_SEC;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(f.body, "ok: last heartbeat 2.000 s ago\n");
 	request(srv, "GET", "/metrics", NULL, 0, &f, &r);
 	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_up 1\n"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_store_age_seconds 2\n"));
 	ck_assert_ptr_nonnull(strstr(f.body, "\ntu_temperature_celsius 21.5\n"));
 
-	fake_now_ns = T0_NS + 3500 * (MSTORE_NS_PER_SEC / 1000);
+	fake_boot_ns = B0_NS + 3500 * MSTORE_NS_PER_MS;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	(void)snprintf(want, sizeof want,
 	               "writer stale: %s: last heartbeat 3.500 s ago (limit 3.000 s)\n", store);
@@ -377,7 +403,7 @@ START_TEST(test_stale_store)
 
 	/* --stale-after wins over the ticks */
 	opts.stale_after_ns = MSTORE_NS_PER_SEC;
-	fake_now_ns = T0_NS + 2 * MSTORE_NS_PER_SEC;
+	fake_boot_ns = B0_NS + 2 * MSTORE_NS_PER_SEC;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	(void)snprintf(want, sizeof want,
 	               "writer stale: %s: last heartbeat 2.000 s ago (limit 1.000 s)\n", store);
@@ -392,10 +418,90 @@ START_TEST(test_static_store_never_stale)
 	struct fake f = { 0 };
 
 	make_sample(MSTORE_F_STATIC);
-	fake_now_ns = T0_NS + 3600 * MSTORE_NS_PER_SEC;
+	fake_boot_ns = B0_NS + 3600 * MSTORE_NS_PER_SEC;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(f.body, "ok: static store\n");
+	fake_free(&f);
+}
+END_TEST
+
+/* A heartbeat ahead of our clock by more than the slack is no proof of
+ * life: 503 with how far ahead, age 0, own families only, logged once. */
+START_TEST(test_future_heartbeat)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+	int i;
+
+	fake_boot_ns = B0_NS + 10 * MSTORE_NS_PER_SEC;
+	make_sample(0);
+	/* within MSTORE_FUTURE_SLACK_NS: just stamped */
+	fake_boot_ns = B0_NS + 9500 * MSTORE_NS_PER_MS;
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(f.body, "ok: last heartbeat 0.000 s ago\n");
+
+	for (i = 0; i < 4; i++) {
+		fake_boot_ns = B0_NS + i * MSTORE_NS_PER_SEC;
+		request(srv, "GET", "/health", NULL, 0, &f, &r);
+		(void)snprintf(want, sizeof want,
+		               "writer stale: %s: heartbeat %d.000 s in the future "
+		               "(a clock problem, not proof of life)\n",
+		               store, 10 - i);
+		assert_503(&r, &f, want);
+		request(srv, "GET", "/metrics", NULL, i % 2, &f, &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_up 0\n"));
+		ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_store_age_seconds 0\n"));
+		ck_assert_ptr_null(strstr(f.body, "tu_"));
+	}
+	(void)snprintf(want, sizeof want,
+	               "metrics.fcgi: writer stale: %s: heartbeat 10.000 s in the future "
+	               "(a clock problem, not proof of life): serving own metrics only\n",
+	               store);
+	ck_assert_str_eq(logged(), want);
+
+	/* the clock caught up: alive again, and said so */
+	fake_boot_ns = B0_NS + 11 * MSTORE_NS_PER_SEC;
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	ck_assert_str_eq(f.body, "ok: last heartbeat 1.000 s ago\n");
+	ck_assert_int_eq(log_count("store usable again"), 1);
+	fake_free(&f);
+}
+END_TEST
+
+/* A store stamped in another boot (its boot id differs from ours): its
+ * heartbeat cannot be compared, whatever the numbers say. */
+START_TEST(test_other_boot)
+{
+	static const unsigned char unknown[MSTORE_BOOT_ID_LEN];
+	struct mstore_clock_id other = *mstore_clock_self();
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+
+	/* without a boot id of our own (no /proc) there is nothing to compare */
+	if (memcmp(other.boot_id, unknown, sizeof unknown) == 0)
+		return;
+	make_sample(0);
+	other.boot_id[MSTORE_BOOT_ID_LEN - 1] ^= 0x5a;
+	ck_assert_int_eq(tu_patch(store,
+	                          (off_t)(offsetof(struct mstore_hdr, beat) +
+	                                  offsetof(struct mstore_beat, clock)),
+	                          &other, sizeof other),
+	                 0);
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	(void)snprintf(want, sizeof want,
+	               "writer stale: %s: heartbeat from another boot "
+	               "(stamped before a reboot, or on another host)\n",
+	               store);
+	assert_503(&r, &f, want);
+	request(srv, "GET", "/metrics", NULL, 0, &f, &r);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_up 0\n"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_store_age_seconds 0\n"));
+	ck_assert_ptr_null(strstr(f.body, "tu_"));
 	fake_free(&f);
 }
 END_TEST
@@ -528,7 +634,7 @@ make_corrupt_tail(void)
 		      "--corrupt-tail", (char *)NULL);
 		_exit(127);
 	}
-	fake_now_ns = 0; /* the real clock while we wait */
+	fake_boot_ns = 0; /* the real clocks while we wait */
 	for (i = 0; i < MKSTORE_WAIT_S * 1000000000L / POLL_NS; i++) {
 		request(cgi, "GET", "/metrics", NULL, 0, &f, &r);
 		corrupt = r.status == 503 && strstr(f.body, "store content corrupt") != NULL;
@@ -539,7 +645,7 @@ make_corrupt_tail(void)
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(corrupt, "%s did not write a corrupt store: [%s]", prog, f.body);
-	fake_now_ns = T0_NS;
+	fake_boot_ns = B0_NS;
 	resp_server_free(cgi);
 	fake_free(&f);
 	/* the responder's own log so far is not this test's */
@@ -590,6 +696,7 @@ START_TEST(test_log_once_per_problem)
 	struct resp_reply r;
 	struct fake f = { 0 };
 	char missing[2 * TU_PATH_MAX], again[2 * TU_PATH_MAX], invalid[2 * TU_PATH_MAX];
+	char stale[2 * TU_PATH_MAX];
 	int i;
 
 	(void)snprintf(missing, sizeof missing,
@@ -608,10 +715,15 @@ START_TEST(test_log_once_per_problem)
 	ck_assert_int_eq(log_count("store usable again"), 1);
 
 	/* a writer gone quiet: noted once, by either resource */
-	fake_now_ns = T0_NS + 10 * MSTORE_NS_PER_SEC;
+	fake_boot_ns = B0_NS + 10 * MSTORE_NS_PER_SEC;
 	for (i = 0; i < 4; i++)
 		request(srv, "GET", i % 2 ? "/health" : "/metrics", NULL, 1, &f, &r);
-	ck_assert_int_eq(log_count("writer stale: serving own metrics only"), 1);
+	(void)snprintf(
+	        stale, sizeof stale,
+	        "metrics.fcgi: writer stale: %s: last heartbeat 10.000 s ago (limit 3.000 s): "
+	        "serving own metrics only\n",
+	        store);
+	ck_assert_int_eq(log_count(stale), 1);
 
 	/* replaced by a file that is no store */
 	ck_assert_int_eq(unlink(store), 0);
@@ -684,8 +796,11 @@ resp_serve_suite(void)
 	tcase_add_test(tc, test_missing_store);
 	tcase_add_loop_test(tc, test_invalid_store, 0,
 	                    (int)(sizeof invalid_cases / sizeof invalid_cases[0]));
-	tcase_add_test(tc, test_stale_store);
+	tcase_add_loop_test(tc, test_stale_store, 0,
+	                    (int)(sizeof wall_steps / sizeof wall_steps[0]));
 	tcase_add_test(tc, test_static_store_never_stale);
+	tcase_add_test(tc, test_future_heartbeat);
+	tcase_add_test(tc, test_other_boot);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bodies");

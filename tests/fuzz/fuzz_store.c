@@ -10,6 +10,9 @@
  * crash, no leak, no sanitizer report", the target checks the promises of
  * mstore.h and expo.h and abort()s when one is broken:
  *   - a failed open reports a negative code with a message;
+ *   - liveness on a valid reader either fails with a code or gives a
+ *     state and an age that is never negative (0 when unmeasurable), a
+ *     result that matches the state, and a positive limit;
  *   - every family view has a valid name, label names and bound counts;
  *   - a histogram snapshot is cumulative with bucket[nbounds] == count;
  *   - a size query (cap 0) gives the exact size a second rendering uses,
@@ -107,6 +110,25 @@ fuzz_check_snapshot(const struct mstore_family_view *f, const struct mstore_snap
 		FUZZ_ASSERT(sn->bucket[i] <= sn->bucket[i + 1], "bucket %u not cumulative", i);
 	FUZZ_ASSERT(sn->bucket[f->nbounds] == sn->count, "+Inf bucket %llu != count %llu",
 	            (unsigned long long)sn->bucket[f->nbounds], (unsigned long long)sn->count);
+}
+
+static void
+fuzz_check_liveness(const struct mstore_reader *r)
+{
+	struct mstore_liveness l;
+	int rc = mstore_reader_liveness(r, 0, &l);
+
+	if (rc < 0) {
+		FUZZ_ASSERT(rc == MSTORE_E_CORRUPT, "liveness failed with %d", rc);
+		return;
+	}
+	FUZZ_ASSERT(l.state >= MSTORE_WRITER_ALIVE && l.state <= MSTORE_WRITER_FUTURE, "state %d",
+	            (int)l.state);
+	FUZZ_ASSERT(rc == (l.state == MSTORE_WRITER_ALIVE || l.state == MSTORE_WRITER_STATIC),
+	            "liveness returned %d for state %d", rc, (int)l.state);
+	FUZZ_ASSERT(l.age_ns >= 0 && l.ahead_ns >= 0 && l.limit_ns > 0, "age %lld ahead %lld",
+	            (long long)l.age_ns, (long long)l.ahead_ns);
+	FUZZ_ASSERT(l.ahead_ns == 0 || l.age_ns == 0, "an age and a lead at once");
 }
 
 /* Walk every family and series, as the renderer does, checking the views. */
@@ -248,7 +270,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mstore_reader *r;
 	struct mstore_info info;
-	int64_t age;
 	int err = 0, rc;
 
 	if (fuzz_write_file(data, size) != 0)
@@ -261,7 +282,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(mstore_reader_info(r, &info) == 0, "info on a valid reader");
 	FUZZ_ASSERT(info.families <= info.max_families && info.series <= info.max_series,
 	            "counts above capacity");
-	(void)mstore_reader_fresh(r, 0, &age);
+	fuzz_check_liveness(r);
 	fuzz_walk(r);
 	fuzz_render(r, EXPO_TEXT);
 	fuzz_render(r, EXPO_OPENMETRICS);
