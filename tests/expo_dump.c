@@ -32,7 +32,7 @@
 static char out[OUT_CAP];
 
 static int
-add_counters(struct mstore *st, enum expo_format f)
+add_counters(struct mstore *st)
 {
 	static const char *const ls[] = { "method", "status" };
 	static const char *const v1[] = { "GET", "200" };
@@ -50,13 +50,6 @@ add_counters(struct mstore *st, enum expo_format f)
 	                         &fam));
 	OK(mstore_series_get(fam, NULL, &s));
 	OK(mstore_counter_add(s, 1e21));
-	/* Valid in both formats, but promtool's linter wants "_total". */
-	if (f == EXPO_OPENMETRICS) {
-		OK(mstore_counter_family(st, "legacy_requests", "Counter without suffix.", NULL, 0,
-		                         NULL, &fam));
-		OK(mstore_series_get(fam, NULL, &s));
-		OK(mstore_counter_inc(s));
-	}
 fail:
 	return rc;
 }
@@ -142,7 +135,7 @@ dump(const char *path, enum expo_format f)
 	st = mstore_create(path, NULL, &rc);
 	if (st == NULL)
 		return rc;
-	OK(add_counters(st, f));
+	OK(add_counters(st));
 	OK(add_gauges(st));
 	OK(add_histograms(st));
 	r = mstore_reader_open(path, &rc);
