@@ -182,6 +182,34 @@ START_TEST(test_counter_openmetrics)
 }
 END_TEST
 
+/* A counter renamed without its "_total" after the reader validated it
+ * (a writer gone wrong): refused, never rendered under another name in
+ * one of the formats. */
+START_TEST(test_counter_renamed)
+{
+	struct mstore_hdr h;
+	struct mstore_family_rec fr;
+	struct mstore_reader *r;
+	size_t len;
+	int fd;
+
+	make_counters();
+	r = mstore_reader_open(path, &fd);
+	ck_assert_ptr_nonnull(r);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+	ck_assert_int_eq(pread(fd, &fr, sizeof fr, (off_t)h.family_off), (ssize_t)sizeof fr);
+	ck_assert_int_eq(pwrite(fd, "x", 1, (off_t)(h.string_off + fr.name.off + fr.name.len - 1)),
+	                 1);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(expo_render(r, EXPO_TEXT, NULL, out, OUT_CAP, &len), MSTORE_E_CORRUPT);
+	ck_assert_int_eq(expo_render(r, EXPO_OPENMETRICS, NULL, out, OUT_CAP, &len),
+	                 MSTORE_E_CORRUPT);
+	mstore_reader_close(r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Gauges: special values, escaping, units, empty families             */
 /* ------------------------------------------------------------------ */
@@ -207,6 +235,7 @@ make_gauges(void)
 	}
 	ck_assert_int_eq(mstore_gauge_set(series(f, tricky), 7), 0);
 	(void)gauge("shop_queue_depth", "", NULL, 0, NULL);
+	(void)gauge("shop_idle_workers", " \t ", NULL, 0, NULL);
 	(void)gauge("shop_sessions", "Open sessions.", NULL, 1, path_label);
 }
 
@@ -225,7 +254,10 @@ START_TEST(test_gauge_text)
 	                 "room_temperature_celsius{path=\"123\"} 123\n"
 	                 "room_temperature_celsius{path=\"-42.5\"} -42.5\n"
 	                 "room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
+	                 "# HELP shop_queue_depth (no help text registered)\n"
 	                 "# TYPE shop_queue_depth gauge\n"
+	                 "# HELP shop_idle_workers (no help text registered)\n"
+	                 "# TYPE shop_idle_workers gauge\n"
 	                 "# HELP shop_sessions Open sessions.\n"
 	                 "# TYPE shop_sessions gauge\n");
 }
@@ -248,6 +280,9 @@ START_TEST(test_gauge_openmetrics)
 	                 "room_temperature_celsius{path=\"-42.5\"} -42.5\n"
 	                 "room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
 	                 "# TYPE shop_queue_depth gauge\n"
+	                 "# HELP shop_queue_depth (no help text registered)\n"
+	                 "# TYPE shop_idle_workers gauge\n"
+	                 "# HELP shop_idle_workers (no help text registered)\n"
 	                 "# TYPE shop_sessions gauge\n"
 	                 "# HELP shop_sessions Open sessions.\n"
 	                 "# EOF\n");
@@ -1305,6 +1340,7 @@ expo_suite(void)
 	tcase_add_checked_fixture(core, setup, teardown);
 	tcase_add_test(core, test_counter_text);
 	tcase_add_test(core, test_counter_openmetrics);
+	tcase_add_test(core, test_counter_renamed);
 	tcase_add_test(core, test_gauge_text);
 	tcase_add_test(core, test_gauge_openmetrics);
 	tcase_add_test(core, test_histogram_text);
