@@ -33,7 +33,7 @@
 #define OWN_PREFIX "mstore_exporter_"
 #define STR_LEN(s) (sizeof(s) - 1)
 
-/* Longest suffix appended to a family name ("_bucket", "_count", "_total"). */
+/* Longest suffix appended to a family name ("_bucket"). */
 #define SUFFIX_MAX      8
 #define SAMPLE_NAME_MAX (MSTORE_NAME_MAX + SUFFIX_MAX)
 /* `",` or `{`, the label name, `="`. */
@@ -363,18 +363,15 @@ ctx_names(struct fam_ctx *c)
 	const struct mstore_family_view *v = c->v;
 
 	c->meta = v->name;
-	c->meta_len = v->name_len;
+	/* OpenMetrics names a counter family without its "_total"; its
+	 * samples keep the name as registered, as in text 0.0.4. */
+	c->meta_len = c->fmt == EXPO_OPENMETRICS
+	                      ? mstore_name_base_len(v->type, v->name, v->name_len)
+	                      : v->name_len;
 	if (v->type == MSTORE_HISTOGRAM) {
-		name_set(&c->sample, v->name, v->name_len, "_bucket");
-		name_set(&c->sum, v->name, v->name_len, "_sum");
-		name_set(&c->count, v->name, v->name_len, "_count");
-	} else if (v->type == MSTORE_COUNTER && c->fmt == EXPO_OPENMETRICS) {
-		if (mstore_name_has_total(v->name, v->name_len)) {
-			c->meta_len -= MSTORE_TOTAL_SUFFIX_LEN;
-			name_set(&c->sample, v->name, v->name_len, "");
-		} else {
-			name_set(&c->sample, v->name, v->name_len, MSTORE_TOTAL_SUFFIX);
-		}
+		name_set(&c->sample, v->name, v->name_len, MSTORE_BUCKET_SUFFIX);
+		name_set(&c->sum, v->name, v->name_len, MSTORE_SUM_SUFFIX);
+		name_set(&c->count, v->name, v->name_len, MSTORE_COUNT_SUFFIX);
 	} else {
 		name_set(&c->sample, v->name, v->name_len, "");
 	}
@@ -438,6 +435,10 @@ ctx_init(struct fam_ctx *c, enum expo_format fmt, const struct mstore_family_vie
 		return MSTORE_E_CORRUPT;
 	if (v->type != MSTORE_COUNTER && v->type != MSTORE_GAUGE && v->type != MSTORE_HISTOGRAM)
 		return MSTORE_E_CORRUPT;
+	/* The reader refuses a counter without "_total" (mstore_names.c);
+	 * without it the two formats would name its samples differently. */
+	if (v->type == MSTORE_COUNTER && !mstore_name_has_total(v->name, v->name_len))
+		return MSTORE_E_CORRUPT;
 	c->fmt = fmt;
 	c->v = v;
 	ctx_names(c);
@@ -476,6 +477,21 @@ meta_line(struct out *o, const char *tag, const struct fam_ctx *c)
 	out_ch(o, ' ');
 }
 
+/* "# HELP" with the family's help text, or MSTORE_HELP_NONE for a family
+ * without one (mstore_names.h: promtool wants help on every family). */
+static void
+help_line(struct out *o, const struct fam_ctx *c, int quote)
+{
+	const struct mstore_family_view *v = c->v;
+
+	meta_line(o, "# HELP ", c);
+	if (mstore_help_blank(v->help, v->help_len))
+		OUT_LIT(o, MSTORE_HELP_NONE);
+	else
+		out_escaped(o, v->help, v->help_len, quote);
+	out_ch(o, '\n');
+}
+
 static void
 render_meta(struct out *o, const struct fam_ctx *c)
 {
@@ -483,11 +499,8 @@ render_meta(struct out *o, const struct fam_ctx *c)
 	const char *type = type_word(v->type);
 	int om = c->fmt == EXPO_OPENMETRICS;
 
-	if (!om && v->help_len > 0) {
-		meta_line(o, "# HELP ", c);
-		out_escaped(o, v->help, v->help_len, 0);
-		out_ch(o, '\n');
-	}
+	if (!om)
+		help_line(o, c, 0);
 	meta_line(o, "# TYPE ", c);
 	out_put(o, type, strlen(type));
 	out_ch(o, '\n');
@@ -496,11 +509,8 @@ render_meta(struct out *o, const struct fam_ctx *c)
 		out_put(o, v->unit, v->unit_len);
 		out_ch(o, '\n');
 	}
-	if (om && v->help_len > 0) {
-		meta_line(o, "# HELP ", c);
-		out_escaped(o, v->help, v->help_len, 1);
-		out_ch(o, '\n');
-	}
+	if (om)
+		help_line(o, c, 1);
 }
 
 /* The label values of s, each after its chunk; leaves the last value's

@@ -22,12 +22,13 @@
  * OpenMetrics 1.0 specification):
  *   - text: "# HELP" (escaping \ and newline) then "# TYPE"; no UNIT line.
  *     OpenMetrics: "# TYPE", "# UNIT" (when the family has a unit),
- *     "# HELP" (escaping \, " and newline).  An empty help text gives no
- *     HELP line (the spec treats both alike).
- *   - counters: text uses the registered name for metadata and samples.
- *     OpenMetrics declares the family without a "_total" suffix and names
- *     the samples <family>_total (the suffix is added when the registered
- *     name lacks it).
+ *     "# HELP" (escaping \, " and newline).  Every family has a HELP line
+ *     (promtool wants one): a family registered without help text, or
+ *     with blanks only, gets MSTORE_HELP_NONE (mstore_names.h).
+ *   - counters: their names end in "_total" (the library requires it),
+ *     and their samples carry the registered name in both formats.  Text
+ *     uses it for the metadata too; OpenMetrics declares the family
+ *     without the "_total".  A counter view without it is MSTORE_E_CORRUPT.
  *   - label values escape \, " and newline; no labels gives no braces.
  *   - histograms: <name>_bucket{labels...,le="b"} with cumulative counts,
  *     le="+Inf" equal to _count, then _sum and _count.  le values: Go's

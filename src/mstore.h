@@ -55,12 +55,14 @@ extern "C" {
 	X(MSTORE_E_SYS, -1, 0, "system call failed")                                              \
 	/* NULL argument, option out of range, non-zero reserved field */                         \
 	X(MSTORE_E_INVAL, -2, EINVAL, "invalid argument")                                         \
-	X(MSTORE_E_NAME, -3, EINVAL, "invalid metric name")                                       \
+	/* the naming rules, one code per rule: mstore(3), NAMING RULES */                        \
+	X(MSTORE_E_NAME, -3, EINVAL, "invalid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no ':')") \
 	X(MSTORE_E_LABEL_NAME, -4, EINVAL, "invalid label name")                                  \
 	X(MSTORE_E_RESERVED, -5, EINVAL,                                                          \
-	  "reserved name (\"__\" prefix, or \"le\" on a histogram)")                              \
-	/* a family's name (or one of its sample names), or a label name twice */                 \
-	X(MSTORE_E_DUPLICATE, -6, EEXIST, "name already registered")                              \
+	  "reserved name (\"__\" prefix, or a label \"le\" or \"quantile\")")                     \
+	/* a family whose sample names clash with another family's (mstore_family_clash() */      \
+	/* names it), or a label name twice */                                                    \
+	X(MSTORE_E_DUPLICATE, -6, EEXIST, "name clashes with a registered family's names")        \
 	/* a string longer than its MSTORE_*_MAX */                                               \
 	X(MSTORE_E_TOO_LONG, -7, ENAMETOOLONG, "string too long")                                 \
 	X(MSTORE_E_TOO_MANY, -8, E2BIG, "too many labels or buckets")                             \
@@ -86,13 +88,25 @@ extern "C" {
 	/* writer side again */                                                                   \
 	X(MSTORE_E_UNIT, -24, EINVAL, "invalid unit, or metric name lacks the unit suffix")       \
 	/* a directory, FIFO, device ... at the store path */                                     \
-	X(MSTORE_E_NOT_REGULAR, -25, EBADMSG, "not a regular file")
+	X(MSTORE_E_NOT_REGULAR, -25, EBADMSG, "not a regular file")                               \
+	/* more naming rules (promtool check metrics refuses these names) */                      \
+	X(MSTORE_E_NAME_CASE, -26, EINVAL, "camelCase metric or label name: use snake_case")      \
+	X(MSTORE_E_COUNTER_TOTAL, -27, EINVAL, "counter name must end in \"_total\"")             \
+	X(MSTORE_E_SUFFIX, -28, EINVAL,                                                           \
+	  "name ends in another type's suffix (\"_total\": counters; \"_bucket\", \"_count\", "   \
+	  "\"_sum\": histograms)")                                                                \
+	X(MSTORE_E_NAME_TYPE, -29, EINVAL,                                                        \
+	  "metric name contains a type (\"_counter\", \"_gauge\", \"_histogram\", \"_summary\")") \
+	X(MSTORE_E_BASE_UNIT, -30, EINVAL,                                                        \
+	  "metric name has a non-base unit (use seconds, bytes, meters, grams ...)")              \
+	X(MSTORE_E_UNIT_ABBREV, -31, EINVAL,                                                      \
+	  "metric name has an abbreviated unit (\"_s\", \"_ms\", \"_kb\" ...): spell it out")
 
 #define MSTORE_ERROR_ENUM_(name, value, errno_value, message) name = value,
 enum mstore_error { MSTORE_ERROR_MAP(MSTORE_ERROR_ENUM_) };
 #undef MSTORE_ERROR_ENUM_
 /* The most negative code; other modules number their own codes below it. */
-#define MSTORE_E_LAST MSTORE_E_NOT_REGULAR
+#define MSTORE_E_LAST MSTORE_E_UNIT_ABBREV
 
 /* The message of an MSTORE_E_* code, or "unknown mstore error"; never NULL. */
 const char *mstore_strerror(int code);
@@ -177,21 +191,33 @@ void mstore_close(struct mstore *st);
 int mstore_heartbeat(struct mstore *st);
 
 /*
- * Register a family.  name must match [a-zA-Z_:][a-zA-Z0-9_:]*, must not
- * start with "__"; counter names should end in "_total" (the suffix is
- * stored as given).  help: any UTF-8 text (may be NULL: empty).  unit: NULL
- * or "" for none, else [a-zA-Z0-9_]+ and the name must end in "_<unit>"
- * (or "_<unit>_total" for counters), as OpenMetrics requires.  label_names:
- * nlabels valid label names ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix, no
- * duplicates, no "le" for histograms).  bounds (histograms only): nbounds
- * finite, strictly increasing upper bounds; +Inf is implicit.  Strings are
+ * Register a family.  name follows the naming rules of mstore(3) (NAMING
+ * RULES), which refuse every name that `promtool check metrics` or a
+ * strict OpenMetrics parser would reject: [a-zA-Z_][a-zA-Z0-9_]* (no ':'),
+ * no "__" prefix, snake_case, a counter's name ends in "_total" (its
+ * samples carry that name in every format) and no other type's does, a
+ * gauge's does not end in "_bucket", "_count" or "_sum", no type in the
+ * name ("_gauge"), base units ("_seconds", not "_milliseconds"), no
+ * abbreviated units ("_ms").  help: any UTF-8 text (may be NULL: empty;
+ * renderers then write a placeholder).  unit: NULL or "" for none, else
+ * [a-zA-Z0-9_]+ and the name must end in "_<unit>" (or "_<unit>_total"
+ * for counters), as OpenMetrics requires.  label_names: nlabels valid label
+ * names ([a-zA-Z_][a-zA-Z0-9_]*, snake_case, no "__" prefix, not "le" or
+ * "quantile", no duplicates).  bounds (histograms only): nbounds finite,
+ * strictly increasing upper bounds; +Inf is implicit.  Strings are
  * copied; the caller keeps ownership of its arguments.
+ * A family may not share a name with another one: each occupies its name
+ * and, for a counter x_total, x, x_total and x_created; for a histogram
+ * x, x, x_bucket, x_count, x_sum and x_created (the names of its samples
+ * in every format, and what OpenMetrics reserves).  mstore_family_clash()
+ * tells which family a refused one clashes with.
  * On success *out is the family handle (valid until mstore_close()).
- * Errors: E_INVAL (a NULL argument, help not UTF-8), E_NAME, E_LABEL_NAME,
- * E_RESERVED, E_DUPLICATE (also a name that would expose the same sample
- * names as another family's, e.g. "x_count" next to histogram "x"),
- * E_TOO_LONG, E_TOO_MANY, E_BUCKETS, E_UNIT, E_NO_FAMILY_SPACE,
- * E_NO_STRING_SPACE, E_SYS (ENOMEM, or a failed mutex lock).
+ * Errors: E_INVAL (a NULL argument, help not UTF-8), E_NAME, E_RESERVED,
+ * E_NAME_CASE, E_COUNTER_TOTAL, E_SUFFIX, E_NAME_TYPE, E_BASE_UNIT,
+ * E_UNIT_ABBREV, E_LABEL_NAME, E_DUPLICATE (the names clash with a
+ * registered family's, or a label name twice), E_TOO_LONG, E_TOO_MANY,
+ * E_BUCKETS, E_UNIT, E_NO_FAMILY_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM,
+ * or a failed mutex lock).
  */
 int mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
                           size_t nlabels, const char *const *label_names,
@@ -201,6 +227,22 @@ int mstore_gauge_family(struct mstore *st, const char *name, const char *help, c
 int mstore_histogram_family(struct mstore *st, const char *name, const char *help, const char *unit,
                             size_t nlabels, const char *const *label_names, size_t nbounds,
                             const double *bounds, struct mstore_family **out);
+
+/*
+ * Which registered family clashes with a family of type type named name,
+ * the reason a registration of it fails with MSTORE_E_DUPLICATE?  Returns
+ * 1 and copies that family's name into buf (NUL-terminated, cut to cap - 1
+ * bytes; MSTORE_NAME_MAX + 1 always fits; buf may be NULL when cap is 0),
+ * 0 if none clashes (a duplicate label name, or the family was not
+ * registered), or a negative code: E_INVAL (st or name NULL, an unknown
+ * type), E_TOO_LONG, E_SYS (a failed mutex lock).  Only reads the store:
+ * it may also ask before registering.
+ *   if (rc == MSTORE_E_DUPLICATE &&
+ *       mstore_family_clash(st, MSTORE_COUNTER, name, other, sizeof other) == 1)
+ *           fprintf(stderr, "%s: clashes with %s\n", name, other);
+ */
+int mstore_family_clash(struct mstore *st, enum mstore_type type, const char *name, char *buf,
+                        size_t cap);
 
 /*
  * Get the series of family fam for the given label values (exactly as many
@@ -416,10 +458,10 @@ int mstore_reader_liveness(const struct mstore_reader *r, int64_t max_age_ns,
  * static, 0 not, or a negative code; *age_ns (may be NULL) gets age_ns. */
 int mstore_reader_fresh(const struct mstore_reader *r, int64_t max_age_ns, int64_t *age_ns);
 
-/* Name rules of Prometheus, as the library checks them: 1 if s[0..len) is
- * a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*) or label name
- * ([a-zA-Z_][a-zA-Z0-9_]*), else 0.  The "__" prefix is valid here; the
- * library reserves it when registering. */
+/* Prometheus' syntax of names: 1 if s[0..len) is a valid metric name
+ * ([a-zA-Z_:][a-zA-Z0-9_:]*) or label name ([a-zA-Z_][a-zA-Z0-9_]*), else
+ * 0.  Registration applies further rules (see mstore_counter_family()): it
+ * refuses ':' and the "__" prefix among others. */
 int mstore_valid_metric_name(const char *s, size_t len);
 int mstore_valid_label_name(const char *s, size_t len);
 

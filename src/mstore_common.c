@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mstore_common.c - what writer and reader share: error messages and errno
- * mapping, name/unit/UTF-8 validation (the writer enforces these rules at
- * registration, the reader enforces them again on every record it reads).
+ * mapping, UTF-8 and bucket validation (the writer enforces these rules at
+ * registration, the reader enforces them again on every record it reads;
+ * the naming rules are mstore_names.c).
  */
 #include "config.h"
 
@@ -11,7 +12,6 @@
 #include <string.h>
 
 #include "mstore_layout.h"
-#include "mstore_names.h"
 
 #define ASCII_WORD_MASK UINT64_C(0x8080808080808080)
 #define ONES_WORD       UINT64_C(0x0101010101010101)
@@ -58,75 +58,6 @@ mstore_fail(int code)
 	if (d != NULL && d->err != 0)
 		errno = d->err;
 	return code;
-}
-
-static int
-is_alpha_(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* 1 if s[0..len) is non-empty and made of [a-zA-Z_], digits (not first
- * unless digit_first) and the character extra (0: none). */
-static int
-valid_word(const char *s, size_t len, char extra, int digit_first)
-{
-	size_t i;
-
-	if (s == NULL || len == 0)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(is_alpha_(c) || (extra != 0 && c == (unsigned char)extra) ||
-		      ((i > 0 || digit_first) && is_digit(c))))
-			return 0;
-	}
-	return 1;
-}
-
-int
-mstore_valid_metric_name(const char *s, size_t len)
-{
-	return valid_word(s, len, ':', 0);
-}
-
-int
-mstore_valid_label_name(const char *s, size_t len)
-{
-	return valid_word(s, len, 0, 0);
-}
-
-int
-mstore_valid_unit(const char *s, size_t len)
-{
-	return valid_word(s, len, 0, 1);
-}
-
-/* name ends in "_" unit, after dropping a counter's "_total". */
-int
-mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len, const char *unit,
-                      size_t unit_len)
-{
-	size_t n = mstore_name_base_len(type, name, name_len);
-
-	if (n < unit_len + 1)
-		return 0;
-	return name[n - unit_len - 1] == '_' && memcmp(name + n - unit_len, unit, unit_len) == 0;
-}
-
-int
-mstore_reserved_label(uint32_t type, const char *s, size_t len)
-{
-	if (mstore_name_reserved(s, len))
-		return 1;
-	return type == MSTORE_HISTOGRAM && len == 2 && s[0] == 'l' && s[1] == 'e';
 }
 
 int

@@ -39,8 +39,9 @@
 #define MSTORE_MAGIC_LEN 8
 /* Major: readers reject any other.  Minor: additions old readers ignore. */
 /* 2: counters gained per-thread shards; 3: the heartbeat moved to
- * CLOCK_BOOTTIME with the writer's boot id and time-namespace offset */
-#define MSTORE_VERSION_MAJOR 3u
+ * CLOCK_BOOTTIME with the writer's boot id and time-namespace offset;
+ * 4: readers apply the naming rules (mstore_names.c) */
+#define MSTORE_VERSION_MAJOR 4u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -413,18 +414,28 @@ MSTORE_INTERNAL int mstore_fail(int code);
 /* 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates, nothing
  * above U+10FFFF) without NUL bytes: the rule for help and label values. */
 MSTORE_INTERNAL int mstore_valid_text(const char *s, size_t len);
+/* 1 if bounds are finite and strictly increasing. */
+MSTORE_INTERNAL int mstore_valid_bounds(const double *bounds, size_t n);
+/* Round v up to a multiple of align (a power of two). */
+MSTORE_INTERNAL uint64_t mstore_align_up(uint64_t v, uint64_t align);
+
+/* ---- the naming rules (mstore_names.c), not exported ---- */
 /* 1 if unit is [a-zA-Z0-9_]+ (len > 0). */
 MSTORE_INTERNAL int mstore_valid_unit(const char *unit, size_t len);
 /* 1 if name ends in "_<unit>" (a counter's name without its "_total",
  * mstore_names.h). */
 MSTORE_INTERNAL int mstore_unit_suffix_ok(uint32_t type, const char *name, size_t name_len,
                                           const char *unit, size_t unit_len);
-/* 1 if bounds are finite and strictly increasing. */
-MSTORE_INTERNAL int mstore_valid_bounds(const double *bounds, size_t n);
-/* 1 if label name is reserved: "__" prefix, or "le" on a histogram. */
-MSTORE_INTERNAL int mstore_reserved_label(uint32_t type, const char *s, size_t len);
-/* Round v up to a multiple of align (a power of two). */
-MSTORE_INTERNAL uint64_t mstore_align_up(uint64_t v, uint64_t align);
+/* 0 if s[0..len) may name a family of type type, else the MSTORE_E_* code
+ * of the first rule it breaks (mstore(3), NAMING RULES). */
+MSTORE_INTERNAL int mstore_name_check(uint32_t type, const char *s, size_t len);
+/* 0 if s[0..len) may name a label, else the code of the rule it breaks. */
+MSTORE_INTERNAL int mstore_label_check(const char *s, size_t len);
+/* 1 if families (ta, a[0..alen)) and (tb, b[0..blen)) occupy a common name
+ * (mstore_name_occupied), so that no body could hold both; a pure function
+ * of the two, for every pair of families a store may hold. */
+MSTORE_INTERNAL int mstore_names_clash(uint32_t ta, const char *a, size_t alen, uint32_t tb,
+                                       const char *b, size_t blen);
 
 /* ---- the heartbeat's clock (mstore_clock.c; liveness, above) ---- */
 /* Current CLOCK_REALTIME in ns, or -1 with errno set. */

@@ -223,16 +223,23 @@ str_get(const struct mapping *m, struct mstore_str ref, uint32_t max, const char
 	return 0;
 }
 
+/*
+ * The naming rules (mstore_names.c) are checked in full when full (at open
+ * and refresh, for new records, as series_fill() checks label values),
+ * else only the syntax the renderers rely on: a published name never
+ * changes under a correct writer, and the full rules cost about 200 ns a
+ * name, on every family of every scrape otherwise.
+ */
 static int
 family_strings(const struct mapping *m, const struct mstore_family_rec *rec, uint32_t type,
-               struct mstore_family_view *out)
+               struct mstore_family_view *out, int full)
 {
 	int rc;
 
 	if ((rc = str_get(m, rec->name, MSTORE_NAME_MAX, &out->name, &out->name_len)) != 0)
 		return rc;
-	if (!mstore_valid_metric_name(out->name, out->name_len) ||
-	    mstore_name_reserved(out->name, out->name_len))
+	if (full ? mstore_name_check(type, out->name, out->name_len) != 0
+	         : !mstore_valid_metric_name(out->name, out->name_len))
 		return MSTORE_E_CORRUPT;
 	if ((rc = str_get(m, rec->help, MSTORE_HELP_MAX, &out->help, &out->help_len)) != 0)
 		return rc;
@@ -248,8 +255,8 @@ family_strings(const struct mapping *m, const struct mstore_family_rec *rec, uin
 }
 
 static int
-family_labels(const struct mapping *m, const struct mstore_family_rec *rec, uint32_t type,
-              struct mstore_family_view *out)
+family_labels(const struct mapping *m, const struct mstore_family_rec *rec,
+              struct mstore_family_view *out, int full)
 {
 	uint32_t i, j;
 	int rc;
@@ -260,7 +267,7 @@ family_labels(const struct mapping *m, const struct mstore_family_rec *rec, uint
 
 		if ((rc = str_get(m, rec->label[i], MSTORE_NAME_MAX, &s, &len)) != 0)
 			return rc;
-		if (!mstore_valid_label_name(s, len) || mstore_reserved_label(type, s, len))
+		if (full ? mstore_label_check(s, len) != 0 : !mstore_valid_label_name(s, len))
 			return MSTORE_E_CORRUPT;
 		for (j = 0; j < i; j++)
 			if (out->label_name_len[j] == len &&
@@ -272,9 +279,10 @@ family_labels(const struct mapping *m, const struct mstore_family_rec *rec, uint
 	return 0;
 }
 
-/* Validate family record i and fill a view of it. */
+/* Validate family record i and fill a view of it (full: see
+ * family_strings()). */
 static int
-family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out)
+family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out, int full)
 {
 	const struct mstore_family_rec *rec = &m->frec[i];
 	uint32_t type = rec->type, nbounds = rec->nbounds, first;
@@ -288,8 +296,8 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out)
 	out->index = i;
 	out->type = (enum mstore_type)type;
 	out->nbounds = nbounds;
-	if ((rc = family_strings(m, rec, type, out)) != 0 ||
-	    (rc = family_labels(m, rec, type, out)) != 0)
+	if ((rc = family_strings(m, rec, type, out, full)) != 0 ||
+	    (rc = family_labels(m, rec, out, full)) != 0)
 		return rc;
 	memcpy(out->bounds, rec->bounds, nbounds * sizeof(double));
 	if (!mstore_valid_bounds(out->bounds, nbounds))
@@ -339,9 +347,100 @@ series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_
 	return 0;
 }
 
+/* ------------------------------------------------------------ clashes */
+
+/* One name a family occupies: its base name (a private copy), then one of
+ * its type's suffixes (mstore_name_occupied). */
+struct occupied {
+	const char *base;
+	const char *suffix;
+	size_t base_len, len;
+	uint32_t family;
+};
+
+static unsigned char
+occupied_byte(const struct occupied *o, size_t i)
+{
+	return (unsigned char)(i < o->base_len ? o->base[i] : o->suffix[i - o->base_len]);
+}
+
+/* The bytewise order of the two names (qsort). */
+static int
+occupied_cmp(const void *pa, const void *pb)
+{
+	const struct occupied *a = pa, *b = pb;
+	size_t n = a->len < b->len ? a->len : b->len;
+	size_t i = a->base_len < b->base_len ? a->base_len : b->base_len;
+	int rc = memcmp(a->base, b->base, i);
+
+	if (rc != 0)
+		return rc;
+	for (; i < n; i++) {
+		unsigned char x = occupied_byte(a, i), y = occupied_byte(b, i);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+/*
+ * Do two published families occupy a common name?  A correct writer never
+ * publishes such a pair (it refuses the second at registration,
+ * mstore_names_clash()), so the store is MSTORE_E_CORRUPT, like a store
+ * with an invalid name: a strict OpenMetrics parser would reject every
+ * scrape of it.  All pairs at once: every occupied name of every family,
+ * sorted, then equal neighbours, O(n log n), where checking each family
+ * against all others would let a file of 65536 families take minutes to
+ * open.  The base names are copied out of the mapping first, so a writer
+ * changing them meanwhile cannot make the order qsort relies on
+ * inconsistent.
+ */
+static int
+check_clashes(const struct mapping *m)
+{
+	struct mstore_family_view v;
+	struct occupied *occ = malloc((size_t)m->nfam * MSTORE_OCCUPIED_MAX * sizeof(*occ));
+	char *copy = malloc((size_t)m->nfam * MSTORE_NAME_MAX + 1);
+	size_t n = 0, off = 0, k, ns;
+	const char *const *sfx;
+	uint32_t i;
+	int rc = 0;
+
+	if (occ == NULL || copy == NULL) {
+		rc = MSTORE_E_SYS;
+		goto out;
+	}
+	for (i = 0; i < m->nfam; i++) {
+		if ((rc = family_fill(m, i, &v, 0)) != 0)
+			goto out;
+		memcpy(copy + off, v.name, v.name_len);
+		ns = mstore_name_occupied(v.type, &sfx);
+		for (k = 0; k < ns; k++, n++) {
+			occ[n].base = copy + off;
+			occ[n].base_len = mstore_name_base_len(v.type, copy + off, v.name_len);
+			occ[n].suffix = sfx[k];
+			occ[n].len = occ[n].base_len + strlen(sfx[k]);
+			occ[n].family = i;
+		}
+		off += v.name_len;
+	}
+	if (n > 1) {
+		qsort(occ, n, sizeof(*occ), occupied_cmp);
+		for (k = 1; k < n && rc == 0; k++)
+			if (occ[k].family != occ[k - 1].family &&
+			    occupied_cmp(&occ[k - 1], &occ[k]) == 0)
+				rc = MSTORE_E_CORRUPT;
+	}
+out:
+	free(occ);
+	free(copy);
+	return rc;
+}
+
 /* Validate records published since the last check (families [f0, nfam),
- * series [s0, nser)), and that each chain link they hold stays within one
- * family.  Reuses the family view while consecutive series belong to the
+ * series [s0, nser)), that no two families clash when families were added,
+ * and that each chain link they hold stays within one family.  Reuses the family view while consecutive series belong to the
  * same family.  At open (f0 = s0 = 0) this covers every published record;
  * links set later on old records are checked when a walk follows them. */
 static int
@@ -353,17 +452,19 @@ validate_new(const struct mapping *m, uint32_t f0, uint32_t s0)
 	int rc;
 
 	for (i = f0; i < m->nfam; i++) {
-		if ((rc = family_fill(m, i, &fv)) != 0)
+		if ((rc = family_fill(m, i, &fv, 1)) != 0)
 			return rc;
 		if (fv._first_series < m->nser && m->srec[fv._first_series].family != i)
 			return MSTORE_E_CORRUPT;
 	}
+	if (f0 < m->nfam && (rc = check_clashes(m)) != 0)
+		return rc;
 	for (i = s0; i < m->nser; i++) {
 		uint32_t fam = m->srec[i].family;
 
 		if (fam >= m->nfam)
 			return MSTORE_E_CORRUPT;
-		if (fam != cached && (rc = family_fill(m, fam, &fv)) != 0)
+		if (fam != cached && (rc = family_fill(m, fam, &fv, 0)) != 0)
 			return rc;
 		cached = fam;
 		if ((rc = series_fill(m, &fv, i, &sv, 1)) != 0)
@@ -605,7 +706,7 @@ mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_fa
 		return mstore_fail(rc);
 	if (i >= r->m.nfam)
 		return mstore_fail(MSTORE_E_INVAL);
-	if ((rc = family_fill(&r->m, i, out)) != 0)
+	if ((rc = family_fill(&r->m, i, out, 0)) != 0)
 		return mstore_fail(rc);
 	return 0;
 }

@@ -507,13 +507,11 @@ struct family_args {
 static int
 check_name_help_unit(struct family_args *a)
 {
+	int rc;
+
 	a->name_len = strnlen(a->name, MSTORE_NAME_MAX + 1);
-	if (a->name_len > MSTORE_NAME_MAX)
-		return MSTORE_E_TOO_LONG;
-	if (!mstore_valid_metric_name(a->name, a->name_len))
-		return MSTORE_E_NAME;
-	if (mstore_name_reserved(a->name, a->name_len))
-		return MSTORE_E_RESERVED;
+	if ((rc = mstore_name_check(a->type, a->name, a->name_len)) != 0)
+		return rc;
 	a->help_len = a->help != NULL ? strnlen(a->help, MSTORE_HELP_MAX + 1) : 0;
 	if (a->help_len > MSTORE_HELP_MAX)
 		return MSTORE_E_TOO_LONG;
@@ -538,16 +536,13 @@ check_labels(struct family_args *a)
 		return MSTORE_E_TOO_MANY;
 	for (i = 0; i < a->nlabels; i++) {
 		const char *s = a->labels[i];
+		int rc;
 
 		if (s == NULL)
 			return MSTORE_E_INVAL;
 		a->label_len[i] = strnlen(s, MSTORE_NAME_MAX + 1);
-		if (a->label_len[i] > MSTORE_NAME_MAX)
-			return MSTORE_E_TOO_LONG;
-		if (!mstore_valid_label_name(s, a->label_len[i]))
-			return MSTORE_E_LABEL_NAME;
-		if (mstore_reserved_label(a->type, s, a->label_len[i]))
-			return MSTORE_E_RESERVED;
+		if ((rc = mstore_label_check(s, a->label_len[i])) != 0)
+			return rc;
 		for (j = 0; j < i; j++)
 			if (a->label_len[j] == a->label_len[i] &&
 			    memcmp(a->labels[j], s, a->label_len[i]) == 0)
@@ -578,37 +573,25 @@ strs_equal(const char *a, size_t alen, const char *b, size_t blen)
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
-/* 1 if other (name o, olen) is one of histogram h's sample names. */
-static int
-is_hist_sample(const char *h, size_t hlen, const char *o, size_t olen)
+/*
+ * Under the lock: the index of a registered family whose names clash with
+ * those of a family (type, name[0..len)), or MSTORE_NONE.  The rule is
+ * mstore_names_clash(), a pure function of the two families; this is only
+ * the loop over the store's families.
+ */
+static uint32_t
+clash_find(const struct mstore *st, uint32_t type, const char *name, size_t len)
 {
-	static const char *const suffix[] = { "_bucket", "_count", "_sum" };
-	size_t i;
+	uint32_t i;
 
-	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		size_t sl = strlen(suffix[i]);
+	for (i = 0; i < st->nfam; i++) {
+		const struct mstore_family *f = st->fams[i];
 
-		if (olen == hlen + sl && memcmp(o, h, hlen) == 0 &&
-		    memcmp(o + hlen, suffix[i], sl) == 0)
-			return 1;
+		if (mstore_names_clash(f->type, st->strings + f->rec->name.off, f->rec->name.len,
+		                       type, name, len))
+			return i;
 	}
-	return 0;
-}
-
-/* 1 if the two families would expose clashing names. */
-static int
-names_clash(const struct mstore *st, const struct mstore_family *f, const struct family_args *a)
-{
-	const char *n = st->strings + f->rec->name.off;
-	size_t nl = f->rec->name.len;
-
-	if (strs_equal(n, nl, a->name, a->name_len) ||
-	    strs_equal(n, mstore_name_base_len(f->type, n, nl), a->name,
-	               mstore_name_base_len(a->type, a->name, a->name_len)))
-		return 1;
-	if (f->type == MSTORE_HISTOGRAM && is_hist_sample(n, nl, a->name, a->name_len))
-		return 1;
-	return a->type == MSTORE_HISTOGRAM && is_hist_sample(a->name, a->name_len, n, nl);
+	return MSTORE_NONE;
 }
 
 /* Copy s into the string region; the caller has checked the space. */
@@ -682,12 +665,10 @@ static int
 family_add(struct mstore *st, const struct family_args *a, struct mstore_family **out)
 {
 	struct mstore_family *f;
-	uint32_t i;
 	int rc;
 
-	for (i = 0; i < st->nfam; i++)
-		if (names_clash(st, st->fams[i], a))
-			return MSTORE_E_DUPLICATE;
+	if (clash_find(st, a->type, a->name, a->name_len) != MSTORE_NONE)
+		return MSTORE_E_DUPLICATE;
 	if ((rc = family_space(st, a)) != 0)
 		return rc;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
@@ -755,6 +736,34 @@ mstore_histogram_family(struct mstore *st, const char *name, const char *help, c
 {
 	return family_new(st, MSTORE_HISTOGRAM, name, help, unit, nlabels, label_names, nbounds,
 	                  bounds, out);
+}
+
+int
+mstore_family_clash(struct mstore *st, enum mstore_type type, const char *name, char *buf,
+                    size_t cap)
+{
+	const char *const *suffixes;
+	size_t len;
+	uint32_t i;
+
+	if (st == NULL || name == NULL || (buf == NULL && cap > 0) ||
+	    mstore_name_occupied((uint32_t)type, &suffixes) == 0)
+		return mstore_fail(MSTORE_E_INVAL);
+	len = strnlen(name, MSTORE_NAME_MAX + 1);
+	if (len > MSTORE_NAME_MAX)
+		return mstore_fail(MSTORE_E_TOO_LONG);
+	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
+		return MSTORE_E_SYS;
+	i = clash_find(st, (uint32_t)type, name, len);
+	if (i != MSTORE_NONE && cap > 0) {
+		const struct mstore_str *other = &st->fams[i]->rec->name;
+		size_t n = other->len < cap - 1 ? other->len : cap - 1;
+
+		memcpy(buf, st->strings + other->off, n);
+		buf[n] = '\0';
+	}
+	(void)pthread_mutex_unlock(&st->lock);
+	return i != MSTORE_NONE;
 }
 
 /* --------------------------------------------------------------- series */

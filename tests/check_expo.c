@@ -140,7 +140,7 @@ make_counters(void)
 	ck_assert_int_eq(mstore_counter_inc(s), 0);
 	ck_assert_int_eq(mstore_counter_add(s, 1), 0);
 	ck_assert_int_eq(mstore_counter_add(series(f, post500), 2.5), 0);
-	f = counter("legacy_requests", "No _total suffix.", NULL, 0, NULL);
+	f = counter("shop_retries_total", "Retries.", NULL, 0, NULL);
 	ck_assert_int_eq(mstore_counter_add(series(f, NULL), 1e21), 0);
 	f = counter("shop_billed_euros_total", "Euros billed.", "euros", 0, NULL);
 	ck_assert_int_eq(mstore_counter_add(series(f, NULL), 12.75), 0);
@@ -154,9 +154,9 @@ START_TEST(test_counter_text)
 	                 "# TYPE shop_orders_total counter\n"
 	                 "shop_orders_total{method=\"GET\",status=\"200\"} 3\n"
 	                 "shop_orders_total{method=\"POST\",status=\"500\"} 2.5\n"
-	                 "# HELP legacy_requests No _total suffix.\n"
-	                 "# TYPE legacy_requests counter\n"
-	                 "legacy_requests 1e+21\n"
+	                 "# HELP shop_retries_total Retries.\n"
+	                 "# TYPE shop_retries_total counter\n"
+	                 "shop_retries_total 1e+21\n"
 	                 "# HELP shop_billed_euros_total Euros billed.\n"
 	                 "# TYPE shop_billed_euros_total counter\n"
 	                 "shop_billed_euros_total 12.75\n");
@@ -171,14 +171,42 @@ START_TEST(test_counter_openmetrics)
 	                 "# HELP shop_orders Orders placed.\n"
 	                 "shop_orders_total{method=\"GET\",status=\"200\"} 3\n"
 	                 "shop_orders_total{method=\"POST\",status=\"500\"} 2.5\n"
-	                 "# TYPE legacy_requests counter\n"
-	                 "# HELP legacy_requests No _total suffix.\n"
-	                 "legacy_requests_total 1e+21\n"
+	                 "# TYPE shop_retries counter\n"
+	                 "# HELP shop_retries Retries.\n"
+	                 "shop_retries_total 1e+21\n"
 	                 "# TYPE shop_billed_euros counter\n"
 	                 "# UNIT shop_billed_euros euros\n"
 	                 "# HELP shop_billed_euros Euros billed.\n"
 	                 "shop_billed_euros_total 12.75\n"
 	                 "# EOF\n");
+}
+END_TEST
+
+/* A counter renamed without its "_total" after the reader validated it
+ * (a writer gone wrong): refused, never rendered under another name in
+ * one of the formats. */
+START_TEST(test_counter_renamed)
+{
+	struct mstore_hdr h;
+	struct mstore_family_rec fr;
+	struct mstore_reader *r;
+	size_t len;
+	int fd;
+
+	make_counters();
+	r = mstore_reader_open(path, &fd);
+	ck_assert_ptr_nonnull(r);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+	ck_assert_int_eq(pread(fd, &fr, sizeof fr, (off_t)h.family_off), (ssize_t)sizeof fr);
+	ck_assert_int_eq(pwrite(fd, "x", 1, (off_t)(h.string_off + fr.name.off + fr.name.len - 1)),
+	                 1);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(expo_render(r, EXPO_TEXT, NULL, out, OUT_CAP, &len), MSTORE_E_CORRUPT);
+	ck_assert_int_eq(expo_render(r, EXPO_OPENMETRICS, NULL, out, OUT_CAP, &len),
+	                 MSTORE_E_CORRUPT);
+	mstore_reader_close(r);
 }
 END_TEST
 
@@ -207,6 +235,7 @@ make_gauges(void)
 	}
 	ck_assert_int_eq(mstore_gauge_set(series(f, tricky), 7), 0);
 	(void)gauge("shop_queue_depth", "", NULL, 0, NULL);
+	(void)gauge("shop_idle_workers", " \t ", NULL, 0, NULL);
 	(void)gauge("shop_sessions", "Open sessions.", NULL, 1, path_label);
 }
 
@@ -225,7 +254,10 @@ START_TEST(test_gauge_text)
 	                 "room_temperature_celsius{path=\"123\"} 123\n"
 	                 "room_temperature_celsius{path=\"-42.5\"} -42.5\n"
 	                 "room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
+	                 "# HELP shop_queue_depth (no help text registered)\n"
 	                 "# TYPE shop_queue_depth gauge\n"
+	                 "# HELP shop_idle_workers (no help text registered)\n"
+	                 "# TYPE shop_idle_workers gauge\n"
 	                 "# HELP shop_sessions Open sessions.\n"
 	                 "# TYPE shop_sessions gauge\n");
 }
@@ -248,6 +280,9 @@ START_TEST(test_gauge_openmetrics)
 	                 "room_temperature_celsius{path=\"-42.5\"} -42.5\n"
 	                 "room_temperature_celsius{path=\"a\\\"b\\\\c\\nd\"} 7\n"
 	                 "# TYPE shop_queue_depth gauge\n"
+	                 "# HELP shop_queue_depth (no help text registered)\n"
+	                 "# TYPE shop_idle_workers gauge\n"
+	                 "# HELP shop_idle_workers (no help text registered)\n"
 	                 "# TYPE shop_sessions gauge\n"
 	                 "# HELP shop_sessions Open sessions.\n"
 	                 "# EOF\n");
@@ -501,7 +536,7 @@ make_huge_labels(void)
 		np[i] = huge_names[i];
 		vp[i] = huge_values[i];
 	}
-	f = gauge("wide_gauge", "Wide.", NULL, MSTORE_MAX_LABELS, np);
+	f = gauge("wide_level", "Wide.", NULL, MSTORE_MAX_LABELS, np);
 	ck_assert_int_eq(mstore_gauge_set(series(f, vp), 1.5), 0);
 }
 
@@ -512,8 +547,8 @@ START_TEST(test_huge_labels)
 
 	make_huge_labels();
 	/* Expected text, built independently of the renderer. */
-	w += (size_t)sprintf(want + w, "# HELP wide_gauge Wide.\n# TYPE wide_gauge gauge\n"
-	                               "wide_gauge{");
+	w += (size_t)sprintf(want + w, "# HELP wide_level Wide.\n# TYPE wide_level gauge\n"
+	                               "wide_level{");
 	for (i = 0; i < MSTORE_MAX_LABELS; i++) {
 		w += (size_t)sprintf(want + w, "%s%s=\"\\\"", i ? "," : "", huge_names[i]);
 		memcpy(want + w, huge_values[i] + 1, MSTORE_LABEL_VALUE_MAX - 2);
@@ -555,11 +590,11 @@ make_escape_positions(char *want, size_t *wlen)
 	static const char *const ln[] = { "v" };
 	char val[ESC_LEN_MAX + 1];
 	const char *vp[1] = { val };
-	struct mstore_family *f = gauge("esc", NULL, NULL, 1, ln);
+	struct mstore_family *f = gauge("esc", "Escapes.", NULL, 1, ln);
 	size_t len, pos, i, w = 0;
 	int k;
 
-	w += (size_t)sprintf(want + w, "# TYPE esc gauge\n");
+	w += (size_t)sprintf(want + w, "# HELP esc Escapes.\n# TYPE esc gauge\n");
 	for (len = 0; len <= ESC_LEN_MAX; len++) {
 		for (pos = 0; pos <= len; pos++) {
 			for (k = 0; k < (pos < len ? 3 : 1); k++) {
@@ -1305,6 +1340,7 @@ expo_suite(void)
 	tcase_add_checked_fixture(core, setup, teardown);
 	tcase_add_test(core, test_counter_text);
 	tcase_add_test(core, test_counter_openmetrics);
+	tcase_add_test(core, test_counter_renamed);
 	tcase_add_test(core, test_gauge_text);
 	tcase_add_test(core, test_gauge_openmetrics);
 	tcase_add_test(core, test_histogram_text);

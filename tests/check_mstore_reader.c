@@ -671,6 +671,17 @@ static size_t m_name_unterm(unsigned char *b, size_t n) { frec(b, 0)->name.len -
 static size_t m_name_toolong(unsigned char *b, size_t n) { frec(b, 0)->name.len = MSTORE_NAME_MAX + 1; return n; }
 static size_t m_name_char(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->name)[0] = '9'; return n; }
 static size_t m_name_reserved(unsigned char *b, size_t n) { memcpy(str_at(b, frec(b, 0)->name), "__", 2); return n; }
+static size_t m_name_colon(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->name)[2] = ':'; return n; }
+static size_t m_name_camel(unsigned char *b, size_t n) { str_at(b, frec(b, 2)->name)[5] = 'P'; return n; }
+static size_t m_name_no_total(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->name)[frec(b, 0)->name.len - 1] = 's'; return n; }
+static size_t m_name_gauge_total(unsigned char *b, size_t n) { frec(b, 2)->name = frec(b, 0)->name; return n; }
+static size_t m_name_gauge_count(unsigned char *b, size_t n) { memcpy(str_at(b, frec(b, 2)->name), "tu_count", 8); return n; }
+static size_t m_name_type(unsigned char *b, size_t n) { memcpy(str_at(b, frec(b, 2)->name), "tu_gauge", 8); return n; }
+static size_t m_name_unit(unsigned char *b, size_t n) { memcpy(str_at(b, frec(b, 2)->name), "tu_hours", 8); return n; }
+static size_t m_name_abbrev(unsigned char *b, size_t n) { memcpy(str_at(b, frec(b, 2)->name), "tu_xx_ms", 8); return n; }
+/* gauge "tu_empty" renamed "tu_latency_seconds", the histogram's name:
+ * valid alone, but the two clash */
+static size_t m_names_clash(unsigned char *b, size_t n) { frec(b, 2)->name = frec(b, 3)->name; return n; }
 static size_t m_type(unsigned char *b, size_t n) { frec(b, 0)->type = 7; return n; }
 static size_t m_nlabels(unsigned char *b, size_t n) { frec(b, 0)->nlabels = MSTORE_MAX_LABELS + 1; return n; }
 static size_t m_nslots(unsigned char *b, size_t n) { frec(b, 0)->nslots = 5; return n; }
@@ -687,6 +698,13 @@ static size_t m_label_le(unsigned char *b, size_t n)
 	memcpy(str_at(b, frec(b, 3)->label[0]), "le", 3);
 	return n;
 }
+static size_t m_label_le_counter(unsigned char *b, size_t n)
+{
+	frec(b, 0)->label[1].len = 2;
+	memcpy(str_at(b, frec(b, 0)->label[1]), "le", 3);
+	return n;
+}
+static size_t m_label_camel(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->label[0])[2] = 'T'; return n; }
 static size_t m_label_dup(unsigned char *b, size_t n) { frec(b, 0)->label[1] = frec(b, 0)->label[0]; return n; }
 static size_t m_label_char(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->label[0])[1] = '-'; return n; }
 static size_t m_first_oob(unsigned char *b, size_t n) { atomic_store(&frec(b, 0)->first_series, hdr(b)->max_series); return n; }
@@ -737,6 +755,15 @@ static const struct bad_case bad_cases[] = {
 	{ "name too long", m_name_toolong, MSTORE_E_CORRUPT },
 	{ "name invalid", m_name_char, MSTORE_E_CORRUPT },
 	{ "name reserved", m_name_reserved, MSTORE_E_CORRUPT },
+	{ "name with a colon", m_name_colon, MSTORE_E_CORRUPT },
+	{ "name in camelCase", m_name_camel, MSTORE_E_CORRUPT },
+	{ "counter without _total", m_name_no_total, MSTORE_E_CORRUPT },
+	{ "gauge with _total", m_name_gauge_total, MSTORE_E_CORRUPT },
+	{ "gauge with _count", m_name_gauge_count, MSTORE_E_CORRUPT },
+	{ "type in the name", m_name_type, MSTORE_E_CORRUPT },
+	{ "non-base unit", m_name_unit, MSTORE_E_CORRUPT },
+	{ "abbreviated unit", m_name_abbrev, MSTORE_E_CORRUPT },
+	{ "two families clash", m_names_clash, MSTORE_E_CORRUPT },
 	{ "type", m_type, MSTORE_E_CORRUPT },
 	{ "nlabels", m_nlabels, MSTORE_E_CORRUPT },
 	{ "nslots", m_nslots, MSTORE_E_CORRUPT },
@@ -748,6 +775,8 @@ static const struct bad_case bad_cases[] = {
 	{ "help with NUL", m_help_nul, MSTORE_E_CORRUPT },
 	{ "unit suffix", m_unit, MSTORE_E_CORRUPT },
 	{ "label le on histogram", m_label_le, MSTORE_E_CORRUPT },
+	{ "label le on counter", m_label_le_counter, MSTORE_E_CORRUPT },
+	{ "label in camelCase", m_label_camel, MSTORE_E_CORRUPT },
 	{ "label duplicate", m_label_dup, MSTORE_E_CORRUPT },
 	{ "label invalid", m_label_char, MSTORE_E_CORRUPT },
 	{ "first series out of bounds", m_first_oob, MSTORE_E_BOUNDS },
@@ -848,6 +877,60 @@ START_TEST(test_refresh_bad_new_record)
 	                 0);
 	ck_assert_int_eq(mstore_reader_refresh(r), 1);
 	ck_assert_uint_eq(mstore_reader_family_count(r), 5);
+	mstore_reader_close(r);
+	mstore_close(st);
+}
+END_TEST
+
+/* Offset in the file of the last byte of family i's name. */
+static off_t
+name_last_byte(const char *path, uint32_t i)
+{
+	size_t len;
+	unsigned char *b = tu_read_file(path, &len);
+	off_t off;
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_lt(i, atomic_load(&hdr(b)->families));
+	off = (off_t)(hdr(b)->string_off + frec(b, i)->name.off + frec(b, i)->name.len - 1);
+	free(b);
+	return off;
+}
+
+/* Two families that clash, each valid alone (counter jobs_total and gauge
+ * jobs_created: OpenMetrics reserves jobs_created for the counter): the
+ * store is corrupt, whether the second is new at a refresh or there at
+ * open; renaming it back recovers. */
+START_TEST(test_clash)
+{
+	struct mstore *st;
+	struct mstore_reader *r, *r2;
+	struct mstore_family *fam;
+	off_t last;
+	int err;
+
+	st = tu_sample_store(mut_path, &small_opts, &err);
+	ck_assert_ptr_nonnull(st);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(mstore_counter_family(st, "jobs_total", NULL, NULL, 0, NULL, &fam), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "jobs_createx", NULL, NULL, 0, NULL, &fam), 0);
+	last = name_last_byte(mut_path, 5);
+	ck_assert_int_eq(tu_patch(mut_path, last, "d", 1), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), MSTORE_E_CORRUPT);
+	ck_assert_ptr_null(mstore_reader_open(mut_path, &err));
+	ck_assert_int_eq(err, MSTORE_E_CORRUPT);
+	ck_assert_int_eq(tu_patch(mut_path, last, "x", 1), 0);
+	ck_assert_int_eq(mstore_reader_refresh(r), 1);
+	ck_assert_uint_eq(mstore_reader_family_count(r), 6);
+	/* the gauge alone is valid: with the counter renamed jobz_total, the
+	 * store opens */
+	ck_assert_int_eq(tu_patch(mut_path, last, "d", 1), 0);
+	ck_assert_int_eq(tu_patch(mut_path, name_last_byte(mut_path, 4) - 6, "z", 1), 0);
+	r2 = mstore_reader_open(mut_path, &err);
+	ck_assert_msg(r2 != NULL, "%s", mstore_strerror(err));
+	ck_assert_int_eq(walk_all(r2), 6);
+	mstore_reader_close(r2);
 	mstore_reader_close(r);
 	mstore_close(st);
 }
@@ -1056,6 +1139,7 @@ mstore_reader_suite(void)
 	                    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	tcase_add_test(errors, test_bad_after_open);
 	tcase_add_test(errors, test_refresh_bad_new_record);
+	tcase_add_test(errors, test_clash);
 	tcase_add_test(errors, test_snapshot_torn);
 	tcase_add_test(errors, test_fuzz_flips);
 	tcase_set_timeout(errors, 60);

@@ -263,7 +263,7 @@ START_TEST(test_series_identity)
 	struct mstore_series *s1, *s2, *s3, *s4;
 
 	ck_assert_int_eq(mstore_counter_family(st, "id_total", NULL, NULL, 1, ln, &f), 0);
-	ck_assert_int_eq(mstore_gauge_family(st, "id_gauge", NULL, NULL, 1, ln, &g), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "id_level", NULL, NULL, 1, ln, &g), 0);
 	ck_assert_int_eq(mstore_series_get(f, x, &s1), 0);
 	ck_assert_int_eq(mstore_series_get(f, y, &s2), 0);
 	ck_assert_int_eq(mstore_series_get(f, x2, &s3), 0);
@@ -686,6 +686,7 @@ struct fam_case {
 	double bounds[MSTORE_MAX_BUCKETS + 1];
 	int want;
 	int want_errno;
+	const char *clash; /* E_DUPLICATE: the family mstore_family_clash() names */
 };
 
 static char long_name[MSTORE_NAME_MAX + 2]; /* 129 chars */
@@ -695,54 +696,107 @@ static char long_unit[MSTORE_UNIT_MAX + 2];
 
 /* clang-format off */
 static const struct fam_case fam_cases[] = {
-	{ MSTORE_COUNTER, NULL, NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_COUNTER, "", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
-	{ MSTORE_COUNTER, "1abc", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
-	{ MSTORE_GAUGE, "a-b", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
-	{ MSTORE_GAUGE, "caf\xc3\xa9", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL },
-	{ MSTORE_GAUGE, "__x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
-	{ MSTORE_GAUGE, long_name, NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
-	{ MSTORE_GAUGE, "g", long_help, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
-	{ MSTORE_GAUGE, "g", "bad \xff", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g", "overlong \xc0\xaf", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g", "surrogate \xed\xa0\x80", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g", "cut \xe6\x97", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g_x", NULL, long_unit, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
-	{ MSTORE_GAUGE, "g_x", NULL, "a-b", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
-	{ MSTORE_GAUGE, "g_bytes", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
-	{ MSTORE_GAUGE, "gseconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
-	{ MSTORE_GAUGE, "g_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
-	{ MSTORE_COUNTER, "c_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "1x" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "a:b" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "__name__" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 1, { "le" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 2, { "a", "a" }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { long_name }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG },
+	{ MSTORE_COUNTER, NULL, NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL, NULL },
+	{ MSTORE_COUNTER, "", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL, NULL },
+	{ MSTORE_COUNTER, "1abc_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, "a-b", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, "caf\xc3\xa9", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, "a:b", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, ":x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, "__x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL, NULL },
+	{ MSTORE_GAUGE, long_name, NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG, NULL },
+	{ MSTORE_GAUGE, "g", long_help, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG, NULL },
+	{ MSTORE_GAUGE, "g", "bad \xff", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", "overlong \xc0\xaf", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", "surrogate \xed\xa0\x80", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", "cut \xe6\x97", NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g_x", NULL, long_unit, 0, { NULL }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG, NULL },
+	{ MSTORE_GAUGE, "g_x", NULL, "a-b", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g_bytes", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL, NULL },
+	{ MSTORE_GAUGE, "gseconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "h_seconds_x", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL, NULL },
+	{ MSTORE_COUNTER, "c_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT, EINVAL, NULL },
+	/* promtool's lint, one class of rule per code */
+	{ MSTORE_GAUGE, "httpRequests", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME_CASE, EINVAL, NULL },
+	{ MSTORE_COUNTER, "jobs_created", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_COUNTER_TOTAL, EINVAL, NULL },
+	{ MSTORE_COUNTER, "c_seconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_COUNTER_TOTAL, EINVAL, NULL },
+	{ MSTORE_COUNTER, "_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_COUNTER_TOTAL, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_SUFFIX, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, MSTORE_E_SUFFIX, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "h_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_SUFFIX, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g_count", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_SUFFIX, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g_sum", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_SUFFIX, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g_bucket", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_SUFFIX, EINVAL, NULL },
+	{ MSTORE_GAUGE, "queue_gauge", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME_TYPE, EINVAL, NULL },
+	{ MSTORE_COUNTER, "x_counter_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME_TYPE, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "lat_Histogram", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME_TYPE, EINVAL, NULL },
+	{ MSTORE_GAUGE, "x_summary_y", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_NAME_TYPE, EINVAL, NULL },
+	{ MSTORE_GAUGE, "q_milliseconds", NULL, "milliseconds", 0, { NULL }, 0, { 0 }, MSTORE_E_BASE_UNIT, EINVAL, NULL },
+	{ MSTORE_COUNTER, "sent_kilobytes_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_BASE_UNIT, EINVAL, NULL },
+	{ MSTORE_GAUGE, "minutes_left", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_BASE_UNIT, EINVAL, NULL },
+	{ MSTORE_GAUGE, "link_bits", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_BASE_UNIT, EINVAL, NULL },
+	{ MSTORE_GAUGE, "t_seconds_hours", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_BASE_UNIT, EINVAL, NULL },
+	{ MSTORE_GAUGE, "x_ms", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT_ABBREV, EINVAL, NULL },
+	{ MSTORE_COUNTER, "x_KB_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT_ABBREV, EINVAL, NULL },
+	{ MSTORE_GAUGE, "x_s_y", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT_ABBREV, EINVAL, NULL },
+	{ MSTORE_GAUGE, "x__d", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_UNIT_ABBREV, EINVAL, NULL },
+	/* labels */
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { NULL }, 0, { 0 }, MSTORE_E_INVAL, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "1x" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "a:b" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "" }, 0, { 0 }, MSTORE_E_LABEL_NAME, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "__name__" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 1, { "le" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "le" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL, NULL },
+	{ MSTORE_COUNTER, "c_total", NULL, NULL, 1, { "quantile" }, 0, { 0 }, MSTORE_E_RESERVED, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { "fooBar" }, 0, { 0 }, MSTORE_E_NAME_CASE, EINVAL, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 2, { "a", "a" }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, NULL },
+	{ MSTORE_GAUGE, "g", NULL, NULL, 1, { long_name }, 0, { 0 }, MSTORE_E_TOO_LONG, ENAMETOOLONG, NULL },
 	{ MSTORE_GAUGE, "g", NULL, NULL, MSTORE_MAX_LABELS + 1,
 	  { "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q" }, 0, { 0 },
-	  MSTORE_E_TOO_MANY, E2BIG },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, MSTORE_MAX_BUCKETS + 1, { 0 }, MSTORE_E_TOO_MANY, E2BIG },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, 1 }, MSTORE_E_BUCKETS, EINVAL },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 2, 1 }, MSTORE_E_BUCKETS, EINVAL },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { NAN }, MSTORE_E_BUCKETS, EINVAL },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, INFINITY }, MSTORE_E_BUCKETS, EINVAL },
-	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { -INFINITY }, MSTORE_E_BUCKETS, EINVAL },
+	  MSTORE_E_TOO_MANY, E2BIG, NULL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, MSTORE_MAX_BUCKETS + 1, { 0 }, MSTORE_E_TOO_MANY, E2BIG, NULL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, 1 }, MSTORE_E_BUCKETS, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 2, 1 }, MSTORE_E_BUCKETS, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { NAN }, MSTORE_E_BUCKETS, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 2, { 1, INFINITY }, MSTORE_E_BUCKETS, EINVAL, NULL },
+	{ MSTORE_HISTOGRAM, "h", NULL, NULL, 0, { NULL }, 1, { -INFINITY }, MSTORE_E_BUCKETS, EINVAL, NULL },
 	/* clashes with the families registered by register_existing() */
-	{ MSTORE_GAUGE, "dup_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_GAUGE, "dup", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_GAUGE, "hist_count", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_COUNTER, "hist_bucket", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_HISTOGRAM, "gauge_x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	{ MSTORE_HISTOGRAM, "gauge", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST },
-	/* accepted edge cases */
-	{ MSTORE_GAUGE, max_name, NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0 },
-	{ MSTORE_GAUGE, "a:b_c9", "", "", 1, { "le" }, 0, { 0 }, 0, 0 },
-	{ MSTORE_COUNTER, "c_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, 0, 0 },
-	{ MSTORE_COUNTER, "c_seconds", NULL, "seconds", 0, { NULL }, 0, { 0 }, 0, 0 },
-	{ MSTORE_HISTOGRAM, "h_bytes", "caf\xc3\xa9 \xf0\x9f\x8d\xb0", "bytes", 1, { "_x" }, 2, { -1, 1 }, 0, 0 },
+	{ MSTORE_GAUGE, "dup", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "dup_total" },
+	{ MSTORE_COUNTER, "dup_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "dup_total" },
+	{ MSTORE_HISTOGRAM, "dup", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "dup_total" },
+	{ MSTORE_GAUGE, "dup_created", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "dup_total" },
+	{ MSTORE_COUNTER, "dup_created_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "dup_total" },
+	{ MSTORE_GAUGE, "hist", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "hist" },
+	{ MSTORE_COUNTER, "hist_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "hist" },
+	{ MSTORE_HISTOGRAM, "hist_bucket", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "hist" },
+	{ MSTORE_COUNTER, "hist_count_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "hist" },
+	{ MSTORE_HISTOGRAM, "hist_sum", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "hist" },
+	{ MSTORE_GAUGE, "hist_created", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "hist" },
+	{ MSTORE_HISTOGRAM, "cnt_x", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "cnt_x_sum_total" },
+	{ MSTORE_HISTOGRAM, "gauge", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "gauge" },
+	{ MSTORE_COUNTER, "gauge_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "gauge" },
+	{ MSTORE_COUNTER, "late_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "late_created" },
+	{ MSTORE_HISTOGRAM, "late", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "late_created" },
+	/* the case: counters jobs_total and jobs_created(_total) */
+	{ MSTORE_COUNTER, "jobs_created_total", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "jobs_total" },
+	{ MSTORE_GAUGE, "jobs_created", NULL, NULL, 0, { NULL }, 0, { 0 }, MSTORE_E_DUPLICATE, EEXIST, "jobs_total" },
+	/* accepted edge cases (clash must find nothing) */
+	{ MSTORE_GAUGE, max_name, NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "ab_c9", "", "", 1, { "le_x" }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "Shop_Orders", NULL, NULL, 1, { "HTTP_code" }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_COUNTER, "c_seconds_total", NULL, "seconds", 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_HISTOGRAM, "h_bytes", "caf\xc3\xa9 \xf0\x9f\x8d\xb0", "bytes", 1, { "_x" }, 2, { -1, 1 }, 0, 0, "" },
+	{ MSTORE_HISTOGRAM, "lat_bucket", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_COUNTER, "c_count_total", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "g_created", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "g_totals", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "gauge_level", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "s_left", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "room_thermometers", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "t_kelvins", NULL, "kelvins", 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_GAUGE, "hist_created_at", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
+	{ MSTORE_COUNTER, "jobs_creat_total", NULL, NULL, 0, { NULL }, 0, { 0 }, 0, 0, "" },
 };
 /* clang-format on */
 
@@ -755,6 +809,8 @@ fill_long_strings(void)
 	memset(long_unit, 'u', sizeof(long_unit) - 1);
 }
 
+#define EXISTING_FAMILIES 6
+
 static void
 register_existing(void)
 {
@@ -762,8 +818,10 @@ register_existing(void)
 
 	ck_assert_int_eq(mstore_counter_family(st, "dup_total", NULL, NULL, 0, NULL, &f), 0);
 	ck_assert_int_eq(mstore_histogram_family(st, "hist", NULL, NULL, 0, NULL, 0, NULL, &f), 0);
-	ck_assert_int_eq(mstore_gauge_family(st, "gauge_x_sum", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_counter_family(st, "cnt_x_sum_total", NULL, NULL, 0, NULL, &f), 0);
 	ck_assert_int_eq(mstore_gauge_family(st, "gauge", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_gauge_family(st, "late_created", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_counter_family(st, "jobs_total", NULL, NULL, 0, NULL, &f), 0);
 }
 
 static int
@@ -787,10 +845,18 @@ START_TEST(test_family_errors)
 	const struct fam_case *c = &fam_cases[_i];
 	struct mstore_family *f = NULL;
 	struct mstore_reader *r;
+	char other[MSTORE_NAME_MAX + 1];
 	int rc, err;
 
 	fill_long_strings();
 	register_existing();
+	/* The family a clash is with is named; "": none. */
+	if (c->clash != NULL) {
+		rc = mstore_family_clash(st, c->type, c->name, other, sizeof(other));
+		ck_assert_int_eq(rc, c->clash[0] != '\0');
+		if (rc == 1)
+			ck_assert_str_eq(other, c->clash);
+	}
 	errno = 0;
 	rc = register_case(c, &f);
 	ck_assert_msg(rc == c->want, "case %d (%s): got %d (%s), want %d", _i,
@@ -800,12 +866,152 @@ START_TEST(test_family_errors)
 		ck_assert_ptr_null(f);
 	} else {
 		ck_assert_ptr_nonnull(f);
+		/* now registered: it clashes with itself */
+		ck_assert_int_eq(mstore_family_clash(st, c->type, c->name, other, sizeof(other)),
+		                 1);
+		ck_assert_str_eq(other, c->name);
 	}
 	/* The reader must agree with whatever the writer accepted. */
 	r = mstore_reader_open(store_path, &err);
 	ck_assert_msg(r != NULL, "reader: %s", mstore_strerror(err));
-	ck_assert_uint_eq(mstore_reader_family_count(r), 4 + (rc == 0));
+	ck_assert_uint_eq(mstore_reader_family_count(r), EXISTING_FAMILIES + (c->want == 0));
 	mstore_reader_close(r);
+}
+END_TEST
+
+/* Families that are each valid alone, built from one stem and the
+ * reserved suffixes, so that many pairs clash. */
+static const struct {
+	enum mstore_type type;
+	const char *name;
+} pair_fams[] = {
+	{ MSTORE_COUNTER, "x_total" },
+	{ MSTORE_COUNTER, "x_created_total" },
+	{ MSTORE_COUNTER, "x_count_total" },
+	{ MSTORE_COUNTER, "x_bucket_total" },
+	{ MSTORE_COUNTER, "x_total_total" },
+	{ MSTORE_COUNTER, "x_x_total" },
+	{ MSTORE_GAUGE, "x" },
+	{ MSTORE_GAUGE, "x_created" },
+	{ MSTORE_GAUGE, "x_x" },
+	{ MSTORE_GAUGE, "x_info" },
+	{ MSTORE_HISTOGRAM, "x" },
+	{ MSTORE_HISTOGRAM, "x_created" },
+	{ MSTORE_HISTOGRAM, "x_bucket" },
+	{ MSTORE_HISTOGRAM, "x_count" },
+	{ MSTORE_HISTOGRAM, "x_sum" },
+	{ MSTORE_HISTOGRAM, "x_x" },
+};
+#define NPAIR_FAMS (sizeof(pair_fams) / sizeof(pair_fams[0]))
+
+/* The test's own statement of the rule (mstore(3)): the names a family
+ * occupies, written out; two families clash when a name is in both. */
+static int
+occupied_names(enum mstore_type type, const char *name, char out[][MSTORE_NAME_MAX + 16])
+{
+	static const char *const csfx[] = { "", "_total", "_created" };
+	static const char *const hsfx[] = { "", "_bucket", "_count", "_sum", "_created" };
+	size_t len = strlen(name), i, n = 1;
+	const char *const *sfx = NULL;
+
+	if (type == MSTORE_COUNTER) {
+		len -= strlen("_total");
+		sfx = csfx;
+		n = 3;
+	} else if (type == MSTORE_HISTOGRAM) {
+		sfx = hsfx;
+		n = 5;
+	}
+	for (i = 0; i < n; i++)
+		snprintf(out[i], MSTORE_NAME_MAX + 16, "%.*s%s", (int)len, name,
+		         sfx != NULL ? sfx[i] : "");
+	return (int)n;
+}
+
+static int
+oracle_clash(size_t a, size_t b)
+{
+	char na[5][MSTORE_NAME_MAX + 16], nb[5][MSTORE_NAME_MAX + 16];
+	int ka = occupied_names(pair_fams[a].type, pair_fams[a].name, na);
+	int kb = occupied_names(pair_fams[b].type, pair_fams[b].name, nb);
+	int i, j;
+
+	for (i = 0; i < ka; i++)
+		for (j = 0; j < kb; j++)
+			if (strcmp(na[i], nb[j]) == 0)
+				return 1;
+	return 0;
+}
+
+static int
+register_type(struct mstore *s, enum mstore_type type, const char *name)
+{
+	struct mstore_family *f;
+
+	if (type == MSTORE_COUNTER)
+		return mstore_counter_family(s, name, NULL, NULL, 0, NULL, &f);
+	if (type == MSTORE_GAUGE)
+		return mstore_gauge_family(s, name, NULL, NULL, 0, NULL, &f);
+	return mstore_histogram_family(s, name, NULL, NULL, 0, NULL, 0, NULL, &f);
+}
+
+/* Every pair, in both orders: the second is refused exactly when the two
+ * occupy a common name, and the first is named as the reason. */
+START_TEST(test_clash_pairs)
+{
+	char p[TU_PATH_MAX], other[MSTORE_NAME_MAX + 1];
+	size_t a, b;
+	int err, clashes = 0;
+
+	ck_assert_ptr_nonnull(tu_path(&dir, "pairs", p, sizeof(p)));
+	for (a = 0; a < NPAIR_FAMS; a++) {
+		for (b = 0; b < NPAIR_FAMS; b++) {
+			struct mstore *s = mstore_create(p, NULL, &err);
+			int want = oracle_clash(a, b), rc;
+
+			ck_assert_ptr_nonnull(s);
+			ck_assert_int_eq(register_type(s, pair_fams[a].type, pair_fams[a].name), 0);
+			rc = register_type(s, pair_fams[b].type, pair_fams[b].name);
+			ck_assert_msg(rc == (want ? MSTORE_E_DUPLICATE : 0), "%s then %s: got %s",
+			              pair_fams[a].name, pair_fams[b].name, mstore_strerror(rc));
+			if (want) {
+				ck_assert_int_eq(mstore_family_clash(s, pair_fams[b].type,
+				                                     pair_fams[b].name, other,
+				                                     sizeof(other)),
+				                 1);
+				ck_assert_str_eq(other, pair_fams[a].name);
+			}
+			clashes += want;
+			mstore_close(s);
+		}
+	}
+	/* the table makes clashes frequent, but not universal */
+	ck_assert_int_gt(clashes, (int)NPAIR_FAMS);
+	ck_assert_int_lt(clashes, (int)(NPAIR_FAMS * NPAIR_FAMS));
+}
+END_TEST
+
+START_TEST(test_clash_query_errors)
+{
+	char other[4] = "abc", long_q[MSTORE_NAME_MAX + 2];
+	struct mstore_family *f;
+
+	memset(long_q, 'q', sizeof(long_q) - 1);
+	long_q[sizeof(long_q) - 1] = '\0';
+	ck_assert_int_eq(mstore_counter_family(st, "jobs_total", NULL, NULL, 0, NULL, &f), 0);
+	ck_assert_int_eq(mstore_family_clash(NULL, MSTORE_GAUGE, "jobs", NULL, 0), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_family_clash(st, MSTORE_GAUGE, NULL, NULL, 0), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_family_clash(st, (enum mstore_type)9, "jobs", NULL, 0),
+	                 MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_family_clash(st, MSTORE_GAUGE, "jobs", NULL, 1), MSTORE_E_INVAL);
+	ck_assert_int_eq(mstore_family_clash(st, MSTORE_GAUGE, long_q, NULL, 0), MSTORE_E_TOO_LONG);
+	ck_assert_int_eq(errno, ENAMETOOLONG);
+	/* the answer without a buffer, and cut to the buffer */
+	ck_assert_int_eq(mstore_family_clash(st, MSTORE_GAUGE, "jobs", NULL, 0), 1);
+	ck_assert_int_eq(mstore_family_clash(st, MSTORE_GAUGE, "jobs_created", other, 4), 1);
+	ck_assert_str_eq(other, "job");
+	ck_assert_int_eq(mstore_family_clash(st, MSTORE_GAUGE, "jobs_done", other, 4), 0);
+	ck_assert_str_eq(other, "job"); /* untouched */
 }
 END_TEST
 
@@ -1205,6 +1411,8 @@ mstore_writer_suite(void)
 	tcase_add_checked_fixture(errors, setup, teardown);
 	tcase_add_loop_test(errors, test_family_errors, 0,
 	                    (int)(sizeof(fam_cases) / sizeof(fam_cases[0])));
+	tcase_add_test(errors, test_clash_pairs);
+	tcase_add_test(errors, test_clash_query_errors);
 	tcase_add_test(errors, test_family_null_out);
 	tcase_add_test(errors, test_series_errors);
 	tcase_add_test(errors, test_update_errors);

@@ -529,7 +529,7 @@ START_TEST(test_head_length)
 	struct fake f = { 0 };
 
 	if (c->series > 0)
-		make_gauges("big_gauge", c->series, 1.5);
+		make_gauges("big_level", c->series, 1.5);
 	else
 		make_sample(MSTORE_F_STATIC);
 	request(srv, "HEAD", c->path, c->accept, c->fastcgi, &f, &head);
@@ -558,13 +558,13 @@ START_TEST(test_large_body)
 	struct fake f = { 0 }, c = { 0 };
 	char last[64];
 
-	make_gauges("big_gauge", BIG_SERIES, 1.5);
+	make_gauges("big_level", BIG_SERIES, 1.5);
 	request(cgi, "GET", "/metrics", NULL, 0, &c, &rc);
 	ck_assert_int_eq(rc.status, 200);
 	ck_assert(!rc.streamed);
 	ck_assert_uint_gt(rc.len, 2 * RESP_BUF_SIZE);
 	ck_assert_int_eq(c.calls, 0);
-	(void)snprintf(last, sizeof last, "\nbig_gauge{i=\"%d\"} 1.5\n", BIG_SERIES - 1);
+	(void)snprintf(last, sizeof last, "\nbig_level{i=\"%d\"} 1.5\n", BIG_SERIES - 1);
 	ck_assert_ptr_nonnull(strstr(c.body, last));
 
 	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
@@ -594,7 +594,7 @@ START_TEST(test_send_fails)
 	struct resp_reply r;
 	struct fake f = { 0 };
 
-	make_gauges("big_gauge", BIG_SERIES, 1.5);
+	make_gauges("big_level", BIG_SERIES, 1.5);
 	f.fail_at = 2;
 	request(srv, "GET", "/metrics", OM_ACCEPT, 1, &f, &r);
 	ck_assert_int_eq(f.calls, 2);
@@ -767,14 +767,14 @@ START_TEST(test_replaced_store_remapped)
 	struct resp_reply r;
 	struct fake f = { 0 };
 
-	make_gauges("first_gauge", 3, 1);
+	make_gauges("first_level", 3, 1);
 	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
-	ck_assert_ptr_nonnull(strstr(f.body, "\nfirst_gauge{i=\"2\"} 1\n"));
-	make_gauges("second_gauge", 2, 7.25);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nfirst_level{i=\"2\"} 1\n"));
+	make_gauges("second_level", 2, 7.25);
 	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_ptr_null(strstr(f.body, "first_gauge"));
-	ck_assert_ptr_nonnull(strstr(f.body, "\nsecond_gauge{i=\"1\"} 7.25\n"));
+	ck_assert_ptr_null(strstr(f.body, "first_level"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\nsecond_level{i=\"1\"} 7.25\n"));
 	/* and after it is removed: the mapping is dropped, 503 */
 	ck_assert_int_eq(unlink(store), 0);
 	request(srv, "GET", "/metrics", NULL, 1, &f, &r);

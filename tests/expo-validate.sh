@@ -52,7 +52,8 @@ text = open(sys.argv[1], encoding="utf-8").read()
 fams = {f.name: f for f in text_string_to_metric_families(text)}
 # A few facts the dump guarantees, read back through the parser.
 assert fams["shop_orders"].type == "counter", fams["shop_orders"].type
-assert fams["legacy_requests"].samples[0].name == "legacy_requests_total"
+assert fams["shop_retries"].samples[0].name == "shop_retries_total"
+assert fams["shop_retries"].documentation == "(no help text registered)"
 assert fams["room_temperature_celsius"].unit == "celsius"
 assert fams["room_temperature_celsius"].documentation == 'Temperature in "C" \\ per\nroom.'
 h = fams["http_request_duration_seconds"]

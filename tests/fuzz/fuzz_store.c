@@ -13,7 +13,8 @@
  *   - liveness on a valid reader either fails with a code or gives a
  *     state and an age that is never negative (0 when unmeasurable), a
  *     result that matches the state, and a positive limit;
- *   - every family view has a valid name, label names and bound counts;
+ *   - every family view has a valid name (mstore_names.c), label names and
+ *     bound counts, and no two families clash;
  *   - a histogram snapshot is cumulative with bucket[nbounds] == count;
  *   - a size query (cap 0) gives the exact size a second rendering uses,
  *     one byte less gives EXPO_E_SPACE, and the output ends in a newline
@@ -35,7 +36,7 @@
 
 #include "expo.h"
 #include "mstore.h"
-#include "mstore_layout.h" /* mstore_valid_text: the rule for label values */
+#include "mstore_layout.h" /* the rules for names and label values */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -82,7 +83,8 @@ fuzz_check_family(const struct mstore_family_view *f)
 {
 	uint32_t i;
 
-	FUZZ_ASSERT(mstore_valid_metric_name(f->name, f->name_len), "family %u", f->index);
+	FUZZ_ASSERT(mstore_name_check(f->type, f->name, f->name_len) == 0, "family %u name",
+	            f->index);
 	FUZZ_ASSERT(f->type == MSTORE_COUNTER || f->type == MSTORE_GAUGE ||
 	                    f->type == MSTORE_HISTOGRAM,
 	            "type %d", (int)f->type);
@@ -93,7 +95,7 @@ fuzz_check_family(const struct mstore_family_view *f)
 	                    f->unit_len <= MSTORE_UNIT_MAX,
 	            "string lengths");
 	for (i = 0; i < f->nlabels; i++)
-		FUZZ_ASSERT(mstore_valid_label_name(f->label_name[i], f->label_name_len[i]),
+		FUZZ_ASSERT(mstore_label_check(f->label_name[i], f->label_name_len[i]) == 0,
 		            "label name %u", i);
 	for (i = 0; i + 1 < f->nbounds; i++)
 		FUZZ_ASSERT(f->bounds[i] < f->bounds[i + 1], "bounds not increasing");
@@ -131,12 +133,34 @@ fuzz_check_liveness(const struct mstore_reader *r)
 	FUZZ_ASSERT(l.ahead_ns == 0 || l.age_ns == 0, "an age and a lead at once");
 }
 
+/* Families checked pairwise for clashes (more are rare in fuzz inputs). */
+#define FUZZ_CLASH_MAX 256
+
+/* No two families the reader accepted clash: its all-pairs check against
+ * the pairwise rule, mstore_names_clash(). */
+static void
+fuzz_check_clashes(const struct mstore_reader *r, uint32_t n)
+{
+	static struct mstore_family_view v[FUZZ_CLASH_MAX];
+	uint32_t i, j, k = 0;
+
+	for (i = 0; i < n && k < FUZZ_CLASH_MAX; i++)
+		if (mstore_reader_family(r, i, &v[k]) == 0)
+			k++;
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++)
+			FUZZ_ASSERT(!mstore_names_clash(v[i].type, v[i].name, v[i].name_len,
+			                                v[j].type, v[j].name, v[j].name_len),
+			            "families %u and %u clash", v[i].index, v[j].index);
+}
+
 /* Walk every family and series, as the renderer does, checking the views. */
 static void
 fuzz_walk(const struct mstore_reader *r)
 {
 	uint32_t i, n = mstore_reader_family_count(r);
 
+	fuzz_check_clashes(r, n);
 	for (i = 0; i < n; i++) {
 		struct mstore_family_view f;
 		struct mstore_series_view s;

@@ -14,6 +14,10 @@
  *   full.store        series added until the series table is full
  *   buckets.store     a histogram with MSTORE_MAX_BUCKETS bounds and
  *                     MSTORE_MAX_LABELS labels
+ *   names.store       families and labels one byte away from breaking a
+ *                     naming rule or clashing with each other (jobs_total
+ *                     next to jobs_createx, lat_seconds next to
+ *                     lat_seconds_sun_total, labels "lf" and "quantilf")
  * Prints "mkseed: N stores" and exits 0; 1 on a library error.
  */
 #include <math.h>
@@ -177,6 +181,31 @@ seed_buckets(const char *dir)
 	mstore_close(st);
 }
 
+static void
+seed_names(const char *dir)
+{
+	static const char *const ln[] = { "lf", "quantilf", "foo_bar" };
+	static const char *const lv[] = { "a", "b", "c" };
+	struct mstore *st = seed_create(dir, "names.store", 0, 4);
+	struct mstore_family *f;
+	struct mstore_series *s;
+
+	if (st == NULL)
+		return;
+	if (check(mstore_counter_family(st, "seed_jobs_total", "Jobs.", NULL, 3, ln, &f),
+	          "counter") == 0 &&
+	    check(mstore_series_get(f, lv, &s), "series") == 0)
+		check(mstore_counter_inc(s), "inc");
+	check(mstore_gauge_family(st, "seed_jobs_createx", "Almost a clash.", NULL, 0, NULL, &f),
+	      "gauge");
+	check(mstore_histogram_family(st, "seed_lat_seconds", NULL, "seconds", 0, NULL, 0, NULL,
+	                              &f),
+	      "histogram");
+	check(mstore_counter_family(st, "seed_lat_seconds_sun_total", NULL, NULL, 0, NULL, &f),
+	      "counter");
+	mstore_close(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -192,8 +221,9 @@ main(int argc, char **argv)
 	seed_static(argv[1]);
 	seed_full(argv[1]);
 	seed_buckets(argv[1]);
+	seed_names(argv[1]);
 	if (failures != 0)
 		return 1;
-	printf("mkseed: 5 stores\n");
+	printf("mkseed: 6 stores\n");
 	return 0;
 }
