@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 3.0) and the protocols
+ * mstore_layout.h - the store file format (version 4.0) and the protocols
  * by which one writer process and any number of reader processes share
  * it, plus the library's internal helpers.  Only the library and its tests
  * include this header; applications and the renderer use mstore.h.  Each
