@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * expo_common.h - what the text renderer (expo.c) and the protobuf renderer
+ * (expo_proto.c) share: the responder's own families, the namespace they
+ * reserve, and the checks every renderer makes on what the reader hands
+ * it.  Internal to libexpo.
+ */
+#ifndef EXPO_COMMON_H
+#define EXPO_COMMON_H
+
+#include <stddef.h>
+
+#include "expo.h"
+#include "mstore.h"
+
+/* Namespace of the responder's own families: store families in it are
+ * skipped (a clash would make the output invalid). */
+#define EXPO_OWN_PREFIX "mstore_exporter_"
+
+/* Whether a store family's name is in the responder's namespace. */
+int expo_own_name(const struct mstore_family_view *v);
+
+/*
+ * Call fn once per own family of own (see struct expo_own in expo.h), in
+ * their order: a family view, its one series (label values, or none) and
+ * the series' value.  The views live on expo_own_each()'s stack: valid
+ * during the call only.
+ */
+typedef void expo_own_fn(void *ctx, const struct mstore_family_view *v,
+                         const struct mstore_series_view *s, double value);
+void expo_own_each(const struct expo_own *own, expo_own_fn *fn, void *ctx);
+
+/* Whether a family view has a known type and lengths within the limits the
+ * renderers' fixed-size buffers rely on (the reader validates them too;
+ * checked again so that a reader bug cannot overflow a buffer). */
+int expo_view_ok(const struct mstore_family_view *v);
+
+/* Whether a histogram snapshot is cumulative and ends at count (nb finite
+ * bounds): what a consistent snapshot promises. */
+int expo_snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb);
+
+#endif /* EXPO_COMMON_H */
