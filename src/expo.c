@@ -20,6 +20,7 @@
 #include "expo.h"
 
 #include "expo_common.h"
+#include "expo_proto.h"
 #include "fmtnum.h"
 #include "mstore_names.h"
 
@@ -28,6 +29,9 @@
 
 #define CT_TEXT        "text/plain; version=0.0.4; charset=utf-8"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define CT_PROTOBUF                                                                  \
+	"application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; " \
+	"encoding=delimited"
 
 #define STR_LEN(s) (sizeof(s) - 1)
 
@@ -725,7 +729,14 @@ render_own(struct out *o, enum expo_format fmt, const struct expo_own *own)
 const char *
 expo_content_type(enum expo_format f)
 {
-	return f == EXPO_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT;
+	switch (f) {
+	case EXPO_OPENMETRICS:
+		return CT_OPENMETRICS;
+	case EXPO_PROTOBUF:
+		return CT_PROTOBUF;
+	default:
+		return CT_TEXT;
+	}
 }
 
 const char *
@@ -784,8 +795,11 @@ expo_render(const struct mstore_reader *r, enum expo_format f, const struct expo
 	if (len == NULL)
 		return EXPO_E_INVAL;
 	*len = 0;
-	if ((f != EXPO_TEXT && f != EXPO_OPENMETRICS) || (buf == NULL && cap > 0))
+	if ((f != EXPO_TEXT && f != EXPO_OPENMETRICS && f != EXPO_PROTOBUF) ||
+	    (buf == NULL && cap > 0))
 		return EXPO_E_INVAL;
+	if (f == EXPO_PROTOBUF)
+		return expo_proto_render(r, own, buf != NULL ? buf : &none, cap, len);
 	out_init(&o, buf != NULL ? buf : &none, cap, NULL);
 	rc = render_all(&o, r, f, own);
 	if (rc < 0)
@@ -802,8 +816,10 @@ expo_render_stream(const struct mstore_reader *r, enum expo_format f, const stru
 	int rc;
 
 	if (k == NULL || k->flush == NULL || k->buf == NULL || k->len > k->cap ||
-	    (f != EXPO_TEXT && f != EXPO_OPENMETRICS))
+	    (f != EXPO_TEXT && f != EXPO_OPENMETRICS && f != EXPO_PROTOBUF))
 		return EXPO_E_INVAL;
+	if (f == EXPO_PROTOBUF)
+		return expo_proto_render_stream(r, own, k);
 	out_init(&o, k->buf, k->cap, k);
 	o.p = k->buf + k->len;
 	rc = render_all(&o, r, f, own);
