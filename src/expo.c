@@ -11,7 +11,7 @@
  * than 5 % of a render (doc/performance.md, "What each shortcut is worth"):
  * a counter or gauge line reserves its worst case once and is then written
  * without bounds checks (render_scalar); short copies are inlined moves
- * (copy_bytes); label values are scanned for bytes to escape eight at a time
+ * (expo_copy_bytes); label values are scanned for bytes to escape eight at a time
  * (has_special); a histogram series writes its label set once and copies it
  * for every further line (render_histogram).
  */
@@ -82,36 +82,11 @@ out_overflow(struct out *o, size_t n)
 	o->end = o->p;
 }
 
-/*
- * Copy n bytes.  Most copies here are short (label values, label-name
- * chunks, numbers): up to 16 bytes they are two overlapping moves of a
- * fixed size, which the compiler inlines, instead of a call to memcpy.
- */
-static inline void
-copy_bytes(char *d, const char *s, size_t n)
-{
-	if (n > 16) {
-		memcpy(d, s, n);
-	} else if (n >= 8) {
-		memcpy(d, s, 8);
-		memcpy(d + n - 8, s + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(d, s, 4);
-		memcpy(d + n - 4, s + n - 4, 4);
-	} else if (n > 0) {
-		/* first, middle, last (a loop here would be turned into a call
-		 * to memcpy by the compiler) */
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
-}
-
 static inline void
 out_put(struct out *o, const char *s, size_t n)
 {
 	if (n <= (size_t)(o->end - o->p)) {
-		copy_bytes(o->p, s, n);
+		expo_copy_bytes(o->p, s, n);
 		o->p += n;
 	} else {
 		out_overflow(o, n);
@@ -285,7 +260,7 @@ out_escaped(struct out *o, const char *s, size_t n, int quote)
 static inline char *
 raw_put(char *d, const char *s, size_t n)
 {
-	copy_bytes(d, s, n);
+	expo_copy_bytes(d, s, n);
 	return d + n;
 }
 
