@@ -137,12 +137,9 @@ out_refit(struct out *o, char *start)
 	if (++o->tries > SETTLE_TRIES)
 		return EXPO_E_SPACE;
 	need = (size_t)(o->p - start) + o->over;
-	k->len = (size_t)(start - o->base);
-	rc = k->flush(k, need + need / 8); /* room for values to widen */
+	rc = expo_sink_room(k, (size_t)(start - o->base), need);
 	if (rc < 0)
 		return rc;
-	if (k->buf == NULL || k->len > k->cap || k->cap - k->len < need)
-		return EXPO_E_INVAL; /* the sink broke its promise */
 	o->base = k->buf;
 	o->p = k->buf + k->len;
 	o->end = k->buf + k->cap;
@@ -637,24 +634,26 @@ render_store_family(struct out *o, enum expo_format fmt, const struct mstore_rea
 	return rc;
 }
 
+struct store_ctx {
+	struct out *o;
+	enum expo_format fmt;
+	const struct mstore_reader *r;
+};
+
+static int
+store_family_cb(void *ctx, const struct mstore_family_view *v)
+{
+	struct store_ctx *c = ctx;
+
+	return render_store_family(c->o, c->fmt, c->r, v);
+}
+
 static int
 render_store(struct out *o, enum expo_format fmt, const struct mstore_reader *r)
 {
-	uint32_t i, n = mstore_reader_family_count(r);
-	struct mstore_family_view v;
+	struct store_ctx c = { o, fmt, r };
 
-	for (i = 0; i < n; i++) {
-		int rc = mstore_reader_family(r, i, &v);
-
-		if (rc < 0)
-			return rc;
-		if (expo_own_name(&v))
-			continue;
-		rc = render_store_family(o, fmt, r, &v);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return expo_each_family(r, store_family_cb, &c);
 }
 
 /* ------------------------------------------------------------------ */

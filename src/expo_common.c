@@ -34,11 +34,28 @@
 
 #define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
 
-int
-expo_own_name(const struct mstore_family_view *v)
+static int
+own_name(const struct mstore_family_view *v)
 {
 	return v->name_len >= STR_LEN(EXPO_OWN_PREFIX) &&
 	       memcmp(v->name, EXPO_OWN_PREFIX, STR_LEN(EXPO_OWN_PREFIX)) == 0;
+}
+
+int
+expo_each_family(const struct mstore_reader *r, expo_family_fn *fn, void *ctx)
+{
+	uint32_t i, n = mstore_reader_family_count(r);
+	struct mstore_family_view v;
+
+	for (i = 0; i < n; i++) {
+		int rc = mstore_reader_family(r, i, &v);
+
+		if (rc == 0 && !own_name(&v))
+			rc = fn(ctx, &v);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static void
@@ -96,6 +113,20 @@ expo_own_each(const struct expo_own *own, expo_own_fn *fn, void *ctx)
 	fn(ctx, &v, &none, (double)own->scrapes);
 	own_view(&v, MSTORE_COUNTER, OWN_ERRORS, HELP_ERRORS, NULL);
 	fn(ctx, &v, &none, (double)own->scrape_errors);
+}
+
+int
+expo_sink_room(struct expo_sink *k, size_t len, size_t need)
+{
+	int rc;
+
+	k->len = len;
+	rc = k->flush(k, need + need / 8);
+	if (rc < 0)
+		return rc;
+	if (k->buf == NULL || k->len > k->cap || k->cap - k->len < need)
+		return EXPO_E_INVAL; /* the sink broke its promise */
+	return 0;
 }
 
 int

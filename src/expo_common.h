@@ -18,8 +18,13 @@
  * skipped (a clash would make the output invalid). */
 #define EXPO_OWN_PREFIX "mstore_exporter_"
 
-/* Whether a store family's name is in the responder's namespace. */
-int expo_own_name(const struct mstore_family_view *v);
+/*
+ * Call fn for every family of the store behind r, in registration order,
+ * except those in the responder's namespace; the view is valid during the
+ * call.  Returns 0, the first negative code fn returns, or the reader's.
+ */
+typedef int expo_family_fn(void *ctx, const struct mstore_family_view *v);
+int expo_each_family(const struct mstore_reader *r, expo_family_fn *fn, void *ctx);
 
 /*
  * Call fn once per own family of own (see struct expo_own in expo.h), in
@@ -35,6 +40,14 @@ void expo_own_each(const struct expo_own *own, expo_own_fn *fn, void *ctx);
  * renderers' fixed-size buffers rely on (the reader validates them too;
  * checked again so that a reader bug cannot overflow a buffer). */
 int expo_view_ok(const struct mstore_family_view *v);
+
+/*
+ * Let the sink take k->buf[0..len) and make room for a piece of need bytes
+ * (asking for 1/8 more: values may widen before the piece is written
+ * again).  Returns 0, the flush's negative code, or EXPO_E_INVAL when the
+ * sink broke its promise (expo.h).
+ */
+int expo_sink_room(struct expo_sink *k, size_t len, size_t need);
 
 /* Whether a histogram snapshot is cumulative and ends at count (nb finite
  * bounds): what a consistent snapshot promises. */

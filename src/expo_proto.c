@@ -183,12 +183,9 @@ piece(struct pout *o, size_t n)
 
 	if (k == NULL || o->cap - o->len >= n)
 		return 0;
-	k->len = o->len;
-	rc = k->flush(k, n + n / 8); /* room for values to widen */
+	rc = expo_sink_room(k, o->len, n);
 	if (rc < 0)
 		return rc;
-	if (k->buf == NULL || k->len > k->cap || k->cap - k->len < n)
-		return EXPO_E_INVAL; /* the sink broke its promise */
 	o->buf = k->buf;
 	o->cap = k->cap;
 	o->len = k->len;
@@ -706,24 +703,25 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 	return fam_whole(o, r, &f, len, nseries);
 }
 
+struct store_ctx {
+	struct pout *o;
+	const struct mstore_reader *r;
+};
+
+static int
+store_family_cb(void *ctx, const struct mstore_family_view *v)
+{
+	struct store_ctx *c = ctx;
+
+	return render_family(c->o, c->r, v);
+}
+
 static int
 render_store(struct pout *o, const struct mstore_reader *r)
 {
-	uint32_t i, n = mstore_reader_family_count(r);
-	struct mstore_family_view v;
+	struct store_ctx c = { o, r };
 
-	for (i = 0; i < n; i++) {
-		int rc = mstore_reader_family(r, i, &v);
-
-		if (rc < 0)
-			return rc;
-		if (expo_own_name(&v))
-			continue;
-		rc = render_family(o, r, &v);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return expo_each_family(r, store_family_cb, &c);
 }
 
 /* ------------------------------------------------------------------ */

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testrng.h"
+
 #define DEFAULT_ITER UINT64_C(200000)
 #define DEFAULT_SEED UINT64_C(0x452821e638d01377)
 #define N_SCHEMAS    (NHIST_SCHEMA_MAX - NHIST_SCHEMA_MIN + 1)
@@ -40,27 +42,6 @@
 /* Observations the model keeps (a run resets it before it fills). */
 #define MODEL_MAX        4096
 #define RANDOM_TIMEOUT_S 600
-
-/* Hot loops call into Check only on failure (ck_assert reports every
- * passing assertion to the parent). */
-#define REQUIRE(cond, ...)                         \
-	do {                                       \
-		if (!(cond))                       \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
-
-static uint64_t rng_state;
-
-/* splitmix64 */
-static uint64_t
-rng(void)
-{
-	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 static uint64_t
 env_u64(const char *name, uint64_t dflt)

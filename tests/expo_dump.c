@@ -6,7 +6,7 @@
  * negative sums), render it with the responder's own families in the format
  * named on the command line, and print the result.  tests/expo-validate.sh
  * feeds the output to promtool and to the python OpenMetrics parser,
- * tests/expo-proto-validate.sh the protobuf output to protoc.
+ * tests/expo-validate.sh decodes the protobuf output with protoc too.
  *
  * Usage: expo_dump text|openmetrics|protobuf [NATIVE]
  *        expo_dump --store PATH
