@@ -569,9 +569,10 @@ fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, ui
 }
 
 /*
- * Write the family's first nseries series (those the first pass counted:
- * series registered since wait for the next scrape) from fresh snapshots,
- * each as its own piece when each (streamed).  Adds the bytes to *len.
+ * Write the family's first nseries series, those the first pass counted (a
+ * series registered in between waits for the next render), from fresh
+ * snapshots; each one a piece of its own when each (streamed).  Adds their
+ * bytes to *len.
  */
 static int
 fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint32_t nseries,
