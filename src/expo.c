@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * expo.c - the renderer: store snapshot -> Prometheus text 0.0.4 or
+ * expo.c - the text renderer: store snapshot -> Prometheus text 0.0.4 or
  * OpenMetrics 1.0.0, written straight into the caller's buffer.
  *
  * One cursor (struct out) walks the buffer.  When a write does not fit, the
@@ -11,7 +11,7 @@
  * than 5 % of a render (doc/performance.md, "What each shortcut is worth"):
  * a counter or gauge line reserves its worst case once and is then written
  * without bounds checks (render_scalar); short copies are inlined moves
- * (copy_bytes); label values are scanned for bytes to escape eight at a time
+ * (expo_copy_bytes); label values are scanned for bytes to escape eight at a time
  * (has_special); a histogram series writes its label set once and copies it
  * for every further line (render_histogram).
  */
@@ -19,6 +19,8 @@
 
 #include "expo.h"
 
+#include "expo_common.h"
+#include "expo_proto.h"
 #include "fmtnum.h"
 #include "mstore_names.h"
 
@@ -27,10 +29,10 @@
 
 #define CT_TEXT        "text/plain; version=0.0.4; charset=utf-8"
 #define CT_OPENMETRICS "application/openmetrics-text; version=1.0.0; charset=utf-8"
+#define CT_PROTOBUF                                                                  \
+	"application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; " \
+	"encoding=delimited"
 
-/* Namespace of the responder's own families; store families in it are
- * skipped. */
-#define OWN_PREFIX "mstore_exporter_"
 #define STR_LEN(s) (sizeof(s) - 1)
 
 /* Longest suffix appended to a family name ("_bucket"). */
@@ -80,36 +82,11 @@ out_overflow(struct out *o, size_t n)
 	o->end = o->p;
 }
 
-/*
- * Copy n bytes.  Most copies here are short (label values, label-name
- * chunks, numbers): up to 16 bytes they are two overlapping moves of a
- * fixed size, which the compiler inlines, instead of a call to memcpy.
- */
-static inline void
-copy_bytes(char *d, const char *s, size_t n)
-{
-	if (n > 16) {
-		memcpy(d, s, n);
-	} else if (n >= 8) {
-		memcpy(d, s, 8);
-		memcpy(d + n - 8, s + n - 8, 8);
-	} else if (n >= 4) {
-		memcpy(d, s, 4);
-		memcpy(d + n - 4, s + n - 4, 4);
-	} else if (n > 0) {
-		/* first, middle, last (a loop here would be turned into a call
-		 * to memcpy by the compiler) */
-		d[0] = s[0];
-		d[n / 2] = s[n / 2];
-		d[n - 1] = s[n - 1];
-	}
-}
-
 static inline void
 out_put(struct out *o, const char *s, size_t n)
 {
 	if (n <= (size_t)(o->end - o->p)) {
-		copy_bytes(o->p, s, n);
+		expo_copy_bytes(o->p, s, n);
 		o->p += n;
 	} else {
 		out_overflow(o, n);
@@ -160,12 +137,9 @@ out_refit(struct out *o, char *start)
 	if (++o->tries > SETTLE_TRIES)
 		return EXPO_E_SPACE;
 	need = (size_t)(o->p - start) + o->over;
-	k->len = (size_t)(start - o->base);
-	rc = k->flush(k, need + need / 8); /* room for values to widen */
+	rc = expo_sink_room(k, (size_t)(start - o->base), need);
 	if (rc < 0)
 		return rc;
-	if (k->buf == NULL || k->len > k->cap || k->cap - k->len < need)
-		return EXPO_E_INVAL; /* the sink broke its promise */
 	o->base = k->buf;
 	o->p = k->buf + k->len;
 	o->end = k->buf + k->cap;
@@ -283,7 +257,7 @@ out_escaped(struct out *o, const char *s, size_t n, int quote)
 static inline char *
 raw_put(char *d, const char *s, size_t n)
 {
-	copy_bytes(d, s, n);
+	expo_copy_bytes(d, s, n);
 	return d + n;
 }
 
@@ -339,22 +313,6 @@ name_set(struct name *n, const char *s, size_t len, const char *suffix)
 	memcpy(n->s, s, len);
 	memcpy(n->s + len, suffix, sl);
 	n->len = len + sl;
-}
-
-/* Lengths the fixed-size context relies on (the reader validates them too;
- * checked here so that a reader bug cannot overflow the stack). */
-static int
-view_fits(const struct mstore_family_view *v)
-{
-	uint32_t j;
-
-	if (v->name_len == 0 || v->name_len > MSTORE_NAME_MAX || v->nlabels > MSTORE_MAX_LABELS ||
-	    v->nbounds > MSTORE_MAX_BUCKETS)
-		return 0;
-	for (j = 0; j < v->nlabels; j++)
-		if (v->label_name_len[j] == 0 || v->label_name_len[j] > MSTORE_NAME_MAX)
-			return 0;
-	return 1;
 }
 
 static void
@@ -431,9 +389,7 @@ ctx_buckets(struct fam_ctx *c)
 static int
 ctx_init(struct fam_ctx *c, enum expo_format fmt, const struct mstore_family_view *v)
 {
-	if (!view_fits(v))
-		return MSTORE_E_CORRUPT;
-	if (v->type != MSTORE_COUNTER && v->type != MSTORE_GAUGE && v->type != MSTORE_HISTOGRAM)
+	if (!expo_view_ok(v))
 		return MSTORE_E_CORRUPT;
 	/* The reader refuses a counter without "_total" (mstore_names.c);
 	 * without it the two formats would name its samples differently. */
@@ -583,18 +539,6 @@ render_scalar(struct out *o, const struct fam_ctx *c, const struct mstore_series
 	out_ch(o, '\n');
 }
 
-/* Cumulative, ending at count: what a consistent snapshot promises. */
-static int
-snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb)
-{
-	uint32_t i;
-
-	for (i = 1; i <= nb; i++)
-		if (snap->bucket[i] < snap->bucket[i - 1])
-			return 0;
-	return snap->bucket[nb] == snap->count;
-}
-
 /* _sum (or _count) line reusing the label body written at body_off. */
 static void
 render_hist_tail(struct out *o, const struct name *n, size_t body_off, size_t body_len, int labels)
@@ -617,7 +561,7 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
 	int labels = c->v->nlabels > 0;
 	size_t start = out_pos(o), prefix_len, body_off, body_len;
 
-	if (!snapshot_sane(snap, nb))
+	if (!expo_snapshot_sane(snap, nb))
 		return MSTORE_E_CORRUPT;
 	/* First line, whose start "name_bucket{labels," is the prefix of all. */
 	out_put(o, c->sample.s, c->sample.len);
@@ -700,70 +644,31 @@ render_store_family(struct out *o, enum expo_format fmt, const struct mstore_rea
 	return rc;
 }
 
+struct store_ctx {
+	struct out *o;
+	enum expo_format fmt;
+	const struct mstore_reader *r;
+};
+
 static int
-is_own_name(const struct mstore_family_view *v)
+store_family_cb(void *ctx, const struct mstore_family_view *v)
 {
-	return v->name_len >= STR_LEN(OWN_PREFIX) &&
-	       memcmp(v->name, OWN_PREFIX, STR_LEN(OWN_PREFIX)) == 0;
+	struct store_ctx *c = ctx;
+
+	return render_store_family(c->o, c->fmt, c->r, v);
 }
 
 static int
 render_store(struct out *o, enum expo_format fmt, const struct mstore_reader *r)
 {
-	uint32_t i, n = mstore_reader_family_count(r);
-	struct mstore_family_view v;
+	struct store_ctx c = { o, fmt, r };
 
-	for (i = 0; i < n; i++) {
-		int rc = mstore_reader_family(r, i, &v);
-
-		if (rc < 0)
-			return rc;
-		if (is_own_name(&v))
-			continue;
-		rc = render_store_family(o, fmt, r, &v);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
+	return expo_each_family(r, store_family_cb, &c);
 }
 
 /* ------------------------------------------------------------------ */
 /* The responder's own families                                        */
 /* ------------------------------------------------------------------ */
-
-#define OWN_UP      OWN_PREFIX "writer_up"
-#define OWN_AGE     OWN_PREFIX "store_age_seconds"
-#define OWN_BUILD   OWN_PREFIX "build_info"
-#define OWN_SCRAPES OWN_PREFIX "scrapes_total"
-#define OWN_ERRORS  OWN_PREFIX "scrape_errors_total"
-
-#define HELP_UP                                                                \
-	"Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
-	"the store is static, 0 if it is stale or the store is missing or invalid."
-#define HELP_AGE "Seconds since the store's writer last stamped its heartbeat."
-#define HELP_BUILD                                                         \
-	"Version of the metrics responder and the store format it reads; " \
-	"always 1."
-#define HELP_SCRAPES "Requests for metrics served by this responder process."
-#define HELP_ERRORS                                               \
-	"Requests for metrics that failed because the store was " \
-	"missing, invalid or kept changing."
-
-#define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
-
-static void
-own_view(struct mstore_family_view *v, enum mstore_type type, const char *name, const char *help,
-         const char *unit)
-{
-	memset(v, 0, sizeof *v);
-	v->type = type;
-	v->name = name;
-	v->name_len = (uint32_t)strlen(name);
-	v->help = help;
-	v->help_len = (uint32_t)strlen(help);
-	v->unit = unit;
-	v->unit_len = unit == NULL ? 0 : (uint32_t)strlen(unit);
-}
 
 /* One family with one series (labels in s, or none) of value value. */
 static void
@@ -772,54 +677,33 @@ render_own_family(struct out *o, enum expo_format fmt, const struct mstore_famil
 {
 	struct fam_ctx c;
 
-	/* Own views are built here and always fit; ctx_init cannot fail. */
+	/* Own views (expo_common.c) always fit: ctx_init cannot fail. */
 	if (ctx_init(&c, fmt, v) < 0)
 		return;
 	render_meta(o, &c);
 	render_scalar(o, &c, s, value);
 }
 
-static void
-render_build_info(struct out *o, enum expo_format fmt, const struct expo_own *own)
-{
-	static const char *const names[] = { "version", "store_format" };
-	struct mstore_family_view v;
-	struct mstore_series_view s;
-	const char *version = own->version != NULL ? own->version : PACKAGE_VERSION;
-	char format[FORMAT_LABEL_MAX];
+struct own_ctx {
+	struct out *o;
+	enum expo_format fmt;
+};
 
-	own_view(&v, MSTORE_GAUGE, OWN_BUILD, HELP_BUILD, NULL);
-	v.nlabels = 2;
-	v.label_name[0] = names[0];
-	v.label_name_len[0] = (uint32_t)strlen(names[0]);
-	v.label_name[1] = names[1];
-	v.label_name_len[1] = (uint32_t)strlen(names[1]);
-	memset(&s, 0, sizeof s);
-	s.label_value[0] = version;
-	s.label_value_len[0] = (uint32_t)strlen(version);
-	s.label_value[1] = format;
-	s.label_value_len[1] = (uint32_t)fmt_u64(format, own->store_format);
-	render_own_family(o, fmt, &v, &s, 1);
+static void
+own_family_cb(void *ctx, const struct mstore_family_view *v, const struct mstore_series_view *s,
+              double value)
+{
+	struct own_ctx *c = ctx;
+
+	render_own_family(c->o, c->fmt, v, s, value);
 }
 
 static void
 render_own(struct out *o, enum expo_format fmt, const struct expo_own *own)
 {
-	struct mstore_family_view v;
-	struct mstore_series_view none;
+	struct own_ctx c = { o, fmt };
 
-	memset(&none, 0, sizeof none);
-	own_view(&v, MSTORE_GAUGE, OWN_UP, HELP_UP, NULL);
-	render_own_family(o, fmt, &v, &none, own->writer_up ? 1 : 0);
-	if (own->have_store_age) {
-		own_view(&v, MSTORE_GAUGE, OWN_AGE, HELP_AGE, "seconds");
-		render_own_family(o, fmt, &v, &none, own->store_age_seconds);
-	}
-	render_build_info(o, fmt, own);
-	own_view(&v, MSTORE_COUNTER, OWN_SCRAPES, HELP_SCRAPES, NULL);
-	render_own_family(o, fmt, &v, &none, (double)own->scrapes);
-	own_view(&v, MSTORE_COUNTER, OWN_ERRORS, HELP_ERRORS, NULL);
-	render_own_family(o, fmt, &v, &none, (double)own->scrape_errors);
+	expo_own_each(own, own_family_cb, &c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -829,7 +713,14 @@ render_own(struct out *o, enum expo_format fmt, const struct expo_own *own)
 const char *
 expo_content_type(enum expo_format f)
 {
-	return f == EXPO_OPENMETRICS ? CT_OPENMETRICS : CT_TEXT;
+	switch (f) {
+	case EXPO_OPENMETRICS:
+		return CT_OPENMETRICS;
+	case EXPO_PROTOBUF:
+		return CT_PROTOBUF;
+	default:
+		return CT_TEXT;
+	}
 }
 
 const char *
@@ -888,8 +779,11 @@ expo_render(const struct mstore_reader *r, enum expo_format f, const struct expo
 	if (len == NULL)
 		return EXPO_E_INVAL;
 	*len = 0;
-	if ((f != EXPO_TEXT && f != EXPO_OPENMETRICS) || (buf == NULL && cap > 0))
+	if ((f != EXPO_TEXT && f != EXPO_OPENMETRICS && f != EXPO_PROTOBUF) ||
+	    (buf == NULL && cap > 0))
 		return EXPO_E_INVAL;
+	if (f == EXPO_PROTOBUF)
+		return expo_proto_render(r, own, buf != NULL ? buf : &none, cap, len);
 	out_init(&o, buf != NULL ? buf : &none, cap, NULL);
 	rc = render_all(&o, r, f, own);
 	if (rc < 0)
@@ -906,8 +800,10 @@ expo_render_stream(const struct mstore_reader *r, enum expo_format f, const stru
 	int rc;
 
 	if (k == NULL || k->flush == NULL || k->buf == NULL || k->len > k->cap ||
-	    (f != EXPO_TEXT && f != EXPO_OPENMETRICS))
+	    (f != EXPO_TEXT && f != EXPO_OPENMETRICS && f != EXPO_PROTOBUF))
 		return EXPO_E_INVAL;
+	if (f == EXPO_PROTOBUF)
+		return expo_proto_render_stream(r, own, k);
 	out_init(&o, k->buf, k->cap, k);
 	o.p = k->buf + k->len;
 	rc = render_all(&o, r, f, own);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * expo.h - render a store snapshot as Prometheus text 0.0.4 or OpenMetrics
- * 1.0.0 into a caller-supplied buffer.
+ * expo.h - render a store snapshot as Prometheus text 0.0.4, OpenMetrics
+ * 1.0.0 or the Prometheus protobuf format into a caller-supplied buffer.
  *
  * Pure code: no I/O, no allocation, no global state.  The responder keeps one
  * buffer for its lifetime and calls expo_render() per scrape; when the buffer
@@ -41,6 +41,19 @@
  *   - counter and gauge values: shortest round-trip decimal, integers
  *     without a decimal point (fmtnum.h, FMT_VALUE); counts as integers.
  *   - families without series still get their metadata lines.
+ *
+ * The protobuf format (expo_proto.c; the messages of client_model's
+ * io/prometheus/client/metrics.proto): one MetricFamily per family, each
+ * after its length as a varint, as client_golang writes them:
+ *   - name: the registered name, counters included (as in text 0.0.4);
+ *     help as it is (no escaping); type COUNTER, GAUGE or HISTOGRAM; unit
+ *     (field 5, newer client_model versions) when the family has one;
+ *   - one Metric per series: its labels as LabelPairs (raw UTF-8), a
+ *     Counter or Gauge value, or a Histogram: sample_count, sample_sum and
+ *     one Bucket per finite bound with its cumulative count (the +Inf
+ *     bucket is implied by sample_count, as client_golang writes it);
+ *   - a family without series is left out (client_golang leaves out empty
+ *     families; Prometheus has nothing to ingest from one).
  */
 #ifndef EXPO_H
 #define EXPO_H
@@ -53,6 +66,7 @@
 enum expo_format {
 	EXPO_TEXT,        /* text/plain; version=0.0.4 */
 	EXPO_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+	EXPO_PROTOBUF,    /* application/vnd.google.protobuf; encoding=delimited */
 };
 
 /*
@@ -123,7 +137,10 @@ int expo_render(const struct mstore_reader *r, enum expo_format f, const struct 
  * of headroom (values may widen before the piece is written again); the
  * renderer only insists on the piece's size without it.  flush returns 0, or
  * a negative code that ends the render with that code.  A piece is never
- * split: every flush ends at a line boundary.  ctx is the sink's own.
+ * split: in the text formats every flush ends at a line boundary; in
+ * protobuf between two families, or between two series of a family that
+ * is larger than the buffer (see expo_render_stream()).  ctx is the sink's
+ * own.
  */
 struct expo_sink {
 	char *buf;
@@ -138,6 +155,18 @@ struct expo_sink {
  * buffer of k->cap bytes however large the store (unless one piece alone
  * is larger: a series, a family's metadata, or the own families, about
  * 1.2 KB).  Writing starts at k->buf + k->len.
+ *
+ * Protobuf: a MetricFamily is preceded by its length, so the renderer
+ * first measures each family (a pass over its series: label lengths, and
+ * for histograms a snapshot), then writes it.  A family that fits the
+ * buffer is one piece, its length set from what was written (values may
+ * change between the passes).  A counter or gauge family larger than the
+ * buffer is streamed series by series: their sizes do not depend on their
+ * values, so the measured length holds (a series counted by the first pass
+ * is the last one written; a store that changed the family's series or
+ * labels in between fails the render with MSTORE_E_RETRY).  A histogram
+ * family larger than the buffer is one piece too: the sink is asked to
+ * grow to hold it (about 190 bytes per classic series of 11 buckets).
  *
  * Returns 0 with the rest of the output in k->buf[0..k->len) (everything
  * before it went through flush), or (k->len then as the last flush left

@@ -17,7 +17,7 @@
  * Integral values below 2^53 skip all of that: their digits are exact.
  * The 128-bit powers of ten are in fmtnum_table.h, written by
  * tools/gen-fmtnum-table.py (tools/gen-fmtnum-table.py > src/fmtnum_table.h
- * regenerates it; tests/fmtnum-table.sh checks that it is unchanged).
+ * regenerates it; tests/generated-tables.sh checks that it is unchanged).
  */
 #include "config.h"
 

@@ -34,10 +34,18 @@ struct span {
 /* One parsed media range. */
 struct media_range {
 	struct span type, subtype, version;
+	struct span proto, encoding; /* the protobuf format's parameters */
 	int has_version;
+	int has_proto, has_encoding;
 	int escaping_ok; /* no escaping= parameter, or only ones we meet */
 	int q;           /* thousandths */
 };
+
+/* The protobuf format: its media type and the parameters it must carry. */
+#define PROTO_TYPE     "application"
+#define PROTO_SUBTYPE  "vnd.google.protobuf"
+#define PROTO_MESSAGE  "io.prometheus.client.MetricFamily"
+#define PROTO_ENCODING "delimited"
 
 /* ------------------------------------------------------------ routing */
 
@@ -213,6 +221,13 @@ read_param(const char **pp, struct media_range *mr)
 	} else if (name.len == strlen("escaping") &&
 	           strncasecmp(name.s, "escaping", name.len) == 0) {
 		mr->escaping_ok = mr->escaping_ok && escaping_met(value);
+	} else if (name.len == strlen("proto") && strncasecmp(name.s, "proto", name.len) == 0) {
+		mr->proto = value;
+		mr->has_proto = 1;
+	} else if (name.len == strlen("encoding") &&
+	           strncasecmp(name.s, "encoding", name.len) == 0) {
+		mr->encoding = value;
+		mr->has_encoding = 1;
 	}
 	*pp = p;
 	return 1;
@@ -307,6 +322,18 @@ range_spec(const struct media_range *mr, const char *type, const char *subtype,
 	return SPEC_NONE;
 }
 
+/* The protobuf format matches only its full type with both parameters
+ * (there is no version to prefer, so that is SPEC_VERSION). */
+static enum spec
+proto_spec(const struct media_range *mr)
+{
+	if (!mr->escaping_ok || !span_ieq(mr->type, PROTO_TYPE) ||
+	    !span_ieq(mr->subtype, PROTO_SUBTYPE) || !mr->has_proto || !mr->has_encoding ||
+	    !span_eq(mr->proto, PROTO_MESSAGE) || !span_eq(mr->encoding, PROTO_ENCODING))
+		return SPEC_NONE;
+	return SPEC_VERSION;
+}
+
 /* The per-format result of scanning the header. */
 struct format_score {
 	enum spec spec;
@@ -329,6 +356,7 @@ resp_http_negotiate(const char *accept)
 	static const char *const om_versions[] = { "1.0.0", "0.0.1", NULL };
 	static const char *const text_versions[] = { "0.0.4", "1.0.0", NULL };
 	struct format_score om = { SPEC_NONE, 0 }, text = { SPEC_NONE, 0 };
+	struct format_score proto = { SPEC_NONE, 0 };
 	struct media_range mr;
 	const char *p = accept;
 
@@ -340,10 +368,13 @@ resp_http_negotiate(const char *accept)
 			            range_spec(&mr, "application", "openmetrics-text", om_versions),
 			            mr.q);
 			score_range(&text, range_spec(&mr, "text", "plain", text_versions), mr.q);
+			score_range(&proto, proto_spec(&mr), mr.q);
 		}
 		p = skip_range(p);
 		if (*p == ',')
 			p++;
 	}
+	if (proto.q > text.q && proto.q > om.q)
+		return RESP_HTTP_FORMAT_PROTOBUF;
 	return om.q > text.q ? RESP_HTTP_FORMAT_OPENMETRICS : RESP_HTTP_FORMAT_TEXT;
 }

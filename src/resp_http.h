@@ -34,6 +34,7 @@ enum resp_http_method {
 enum resp_http_format {
 	RESP_HTTP_FORMAT_TEXT = 0,    /* text/plain; version=0.0.4 (the default) */
 	RESP_HTTP_FORMAT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+	RESP_HTTP_FORMAT_PROTOBUF, /* application/vnd.google.protobuf; proto=...; encoding=delimited */
 };
 
 /*
@@ -77,6 +78,12 @@ enum resp_http_method resp_http_method(const char *method);
  *     when it has no version or version 0.0.4 or 1.0.0 (served as 0.0.4:
  *     text 1.0.0 differs only in allowing quoted UTF-8 names, which we
  *     never emit).
+ *   - application/vnd.google.protobuf matches the protobuf format only with
+ *     proto=io.prometheus.client.MetricFamily and encoding=delimited (the
+ *     values compared exactly, as client_golang does): what Prometheus
+ *     asks for first with native histograms enabled (2.x:
+ *     --enable-feature=native-histograms; 3.x: scrape_protocols, or
+ *     scrape_native_histograms).  No wildcard selects it.
  *   - Prometheus 3's escaping parameter (how names outside the legacy
  *     character set are to be escaped): allow-utf-8, underscores and
  *     values leave legacy names as they are, so the output is what was
@@ -92,8 +99,10 @@ enum resp_http_method resp_http_method(const char *method);
  *     highest q among equally specific ones).  A missing q is 1; q=0 means
  *     "not acceptable"; a malformed q (not 0..1 with at most 3 decimals)
  *     drops that range.
- * OpenMetrics is chosen only when its q is strictly higher than text's;
- * everything else (ties, nothing acceptable, garbage) gives text.
+ * Protobuf is chosen only when its q is strictly higher than both text's
+ * and OpenMetrics'; otherwise OpenMetrics only when its q is strictly
+ * higher than text's; everything else (ties, nothing acceptable, garbage)
+ * gives text.
  */
 enum resp_http_format resp_http_negotiate(const char *accept);
 

@@ -412,6 +412,33 @@ msg_newline(struct resp_server *s)
 	}
 }
 
+/* The renderer's format for the negotiated one. */
+static enum expo_format
+render_format(enum resp_http_format f)
+{
+	switch (f) {
+	case RESP_HTTP_FORMAT_OPENMETRICS:
+		return EXPO_OPENMETRICS;
+	case RESP_HTTP_FORMAT_PROTOBUF:
+		return EXPO_PROTOBUF;
+	default:
+		return EXPO_TEXT;
+	}
+}
+
+/*
+ * What goes before the reason in the last line of an aborted body, so
+ * that no parser takes the body: nothing in the text formats (no parser
+ * takes the line); in protobuf a message of one byte, 0x0f, a field of
+ * wire type 7, which no decoder accepts (and inside a family cut short,
+ * the byte 0x01 is already a field number 0, also refused).
+ */
+static const char *
+abort_mark(enum expo_format f)
+{
+	return f == EXPO_PROTOBUF ? "\x01\x0f" : "";
+}
+
 static void
 serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_send_fn *send,
               void *ctx, struct resp_reply *out)
@@ -420,7 +447,7 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_sen
 
 	memset(&j, 0, sizeof j);
 	j.s = s;
-	j.fmt = f == RESP_HTTP_FORMAT_OPENMETRICS ? EXPO_OPENMETRICS : EXPO_TEXT;
+	j.fmt = render_format(f);
 	j.render = 1;
 	j.mode = head ? BODY_COUNT : send != NULL ? BODY_SEND : BODY_KEEP;
 	j.send = send;
@@ -445,8 +472,8 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_sen
 			 * the cut-off body on as complete (lighttpd buffering it
 			 * for gzip, nginx without fastcgi_keep_conn); the
 			 * transport then also leaves the response unfinished. */
-			(void)snprintf(s->abort_msg, sizeof s->abort_msg, "response aborted: %s\n",
-			               s->msg);
+			(void)snprintf(s->abort_msg, sizeof s->abort_msg,
+			               "%sresponse aborted: %s\n", abort_mark(j.fmt), s->msg);
 			out->streamed = out->aborted = 1;
 			out->body = s->abort_msg;
 			out->len = strlen(s->abort_msg);

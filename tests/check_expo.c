@@ -2,15 +2,21 @@
 /*
  * check_expo.c - Check suite for the renderer: stores built with the real
  * writer API in a mkdtemp directory, rendered through a real reader, and
- * compared with exact expected text in both formats (metadata lines,
- * escaping, special values, histograms, the responder's own families), plus
- * the buffer-too-small protocol and argument errors.
+ * compared with exact expected text in both text formats (metadata lines,
+ * escaping, special values, histograms, the responder's own families) and
+ * exact bytes in protobuf (and every protobuf output checked at the wire
+ * level, tests/pbcheck.c), plus the buffer-too-small protocol, streaming
+ * through sinks of every kind in all three formats, and argument errors.
  */
 #include "config.h"
 
 #include "expo.h"
+#include "expo_proto.h"
 #include "mstore.h"
+#include "mstore_names.h"
 #include "mstore_layout.h" /* test_stream_store_error patches the file */
+#include "nhist.h"
+#include "pbcheck.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -32,6 +38,11 @@ static char dir[PATH_CAP];
 static char path[PATH_CAP];
 static struct mstore *st;
 static char out[OUT_CAP + 1];
+static size_t out_len; /* what render() wrote (protobuf has NUL bytes) */
+
+/* Every format, for the tests that hold for all of them. */
+static const enum expo_format formats[] = { EXPO_TEXT, EXPO_OPENMETRICS, EXPO_PROTOBUF };
+#define NFORMATS ((int)(sizeof formats / sizeof formats[0]))
 
 /* ------------------------------------------------------------------ */
 /* Fixture and helpers                                                 */
@@ -60,6 +71,16 @@ teardown(void)
 	(void)rmdir(dir);
 }
 
+/* A protobuf output must pass the wire-level check. */
+static void
+check_wire(const char *buf, size_t len)
+{
+	char why[PBCHECK_WHY_MAX];
+
+	if (pbcheck_stream(buf, len, NULL, NULL, why) != 0)
+		ck_abort_msg("protobuf output invalid: %s", why);
+}
+
 /* Render the store (or nothing when with_store is 0) into out, NUL-terminated. */
 static const char *
 render(int with_store, enum expo_format f, const struct expo_own *own)
@@ -76,8 +97,19 @@ render(int with_store, enum expo_format f, const struct expo_own *own)
 	ck_assert_msg(rc == 0, "expo_render: %s", expo_strerror(rc));
 	ck_assert_uint_le(len, OUT_CAP);
 	out[len] = '\0';
+	out_len = len;
 	mstore_reader_close(r);
+	if (f == EXPO_PROTOBUF)
+		check_wire(out, len);
 	return out;
+}
+
+/* render(), for its length. */
+static size_t
+render_len(int with_store, enum expo_format f, const struct expo_own *own)
+{
+	render(with_store, f, own);
+	return out_len;
 }
 
 static struct mstore_family *
@@ -676,6 +708,7 @@ START_TEST(test_small_buffer)
 	ck_assert_msg(r != NULL, "reader_open: %s", mstore_strerror(err));
 	check_small_buffers(r, EXPO_TEXT);
 	check_small_buffers(r, EXPO_OPENMETRICS);
+	check_small_buffers(r, EXPO_PROTOBUF);
 	mstore_reader_close(r);
 }
 END_TEST
@@ -738,24 +771,32 @@ enum sink_kind {
 };
 
 #define STREAM_FAIL_RC (-42)
+#define CUTS_MAX       4096
 
 struct sink_log {
 	enum sink_kind kind;
-	size_t sent;       /* bytes in sent[] */
-	size_t prefix_len; /* bytes in the buffer before the render */
-	size_t first_len;  /* len at the first flush */
-	int fail_at;       /* this flush (1-based) returns STREAM_FAIL_RC; 0: none */
-	int calls;         /* flushes */
-	int empty;         /* flushes with nothing to take (len == 0) */
-	int grows;         /* reallocs */
+	size_t sent;          /* bytes in sent[] */
+	size_t prefix_len;    /* bytes in the buffer before the render */
+	size_t first_len;     /* len at the first flush */
+	int fail_at;          /* this flush (1-based) returns STREAM_FAIL_RC; 0: none */
+	int calls;            /* flushes */
+	int empty;            /* flushes with nothing to take (len == 0) */
+	int grows;            /* reallocs */
+	int binary;           /* protobuf: pieces do not end in newlines */
+	size_t cut[CUTS_MAX]; /* output offset at each flush (the first CUTS_MAX) */
 };
+
+/* Called at each flush (number call, from 1) before it takes anything. */
+static void (*flush_hook)(int call);
 
 /*
  * The sink of the streaming tests.  Checks what expo.c promises about every
  * flush: it comes only when the next piece does not fit (need > cap - len),
  * so one that hands over nothing (len == 0) is for a piece larger than the
  * whole buffer (need > cap); what it hands over ends at a line boundary
- * (unless it is only the caller's prefix).
+ * in the text formats (unless it is only the caller's prefix; protobuf's
+ * piece boundaries are checked by test_proto_pieces).  Each flush's offset
+ * in the output is logged.
  */
 static int
 sink_flush(struct expo_sink *k, size_t need)
@@ -775,10 +816,14 @@ sink_flush(struct expo_sink *k, size_t need)
 		ck_abort_msg("flush %d: need %zu but %zu free", g->calls, need, k->cap - k->len);
 	if (k->len == 0)
 		g->empty++;
-	else if (g->sent + k->len > g->prefix_len && k->buf[k->len - 1] != '\n')
+	else if (!g->binary && g->sent + k->len > g->prefix_len && k->buf[k->len - 1] != '\n')
 		ck_abort_msg("flush %d: %zu bytes not ending a line: \"...%.*s\"", g->calls, k->len,
 		             (int)(k->len < 40 ? k->len : 40),
 		             k->buf + k->len - (k->len < 40 ? k->len : 40));
+	if (g->calls <= CUTS_MAX)
+		g->cut[g->calls - 1] = g->sent + k->len;
+	if (flush_hook != NULL)
+		flush_hook(g->calls);
 	if (g->calls == g->fail_at)
 		return STREAM_FAIL_RC;
 	if (g->kind == SINK_SEND) {
@@ -820,6 +865,7 @@ stream(const struct mstore_reader *r, enum expo_format f, const struct expo_own 
 
 	memset(g, 0, sizeof *g);
 	g->kind = kind;
+	g->binary = f == EXPO_PROTOBUF;
 	g->fail_at = fail_at;
 	g->prefix_len = prefix != NULL ? strlen(prefix) : 0;
 	ck_assert_uint_le(g->prefix_len, cap);
@@ -931,7 +977,7 @@ check_stream_caps(const struct mstore_reader *r, enum expo_format f, const struc
 	}
 }
 
-/* Both formats, without and with own families (writer up and down). */
+/* Every format, without and with own families (writer up and down). */
 static void
 check_stream_same(int with_store)
 {
@@ -939,12 +985,12 @@ check_stream_same(int with_store)
 	size_t oi;
 	int fi;
 
-	for (fi = 0; fi < 2; fi++) {
-		enum expo_format f = fi ? EXPO_OPENMETRICS : EXPO_TEXT;
+	for (fi = 0; fi < NFORMATS; fi++) {
+		enum expo_format f = formats[fi];
 
 		for (oi = 0; oi < sizeof stream_owns / sizeof stream_owns[0]; oi++)
 			check_stream_caps(r, f, stream_owns[oi],
-			                  strlen(render(with_store, f, stream_owns[oi])));
+			                  render_len(with_store, f, stream_owns[oi]));
 	}
 	mstore_reader_close(r);
 }
@@ -1055,8 +1101,8 @@ START_TEST(test_stream_flush_error)
 	make_histograms();
 	make_many();
 	r = open_reader(1);
-	for (fi = 0; fi < 2; fi++) {
-		enum expo_format f = fi ? EXPO_OPENMETRICS : EXPO_TEXT;
+	for (fi = 0; fi < NFORMATS; fi++) {
+		enum expo_format f = formats[fi];
 
 		for (ri = 0; ri < sizeof runs / sizeof runs[0]; ri++) {
 			ck_assert_int_eq(
@@ -1123,8 +1169,8 @@ START_TEST(test_stream_store_error)
 	        mstore_gauge_set(series(gauge("shop_after", "After.", NULL, 0, NULL), NULL), 1), 0);
 	corrupt_hist_count(MANY_GAUGES + MANY_COUNTERS + MANY_HISTS);
 	r = open_reader(1);
-	for (fi = 0; fi < 2; fi++) {
-		enum expo_format fmt = fi ? EXPO_OPENMETRICS : EXPO_TEXT;
+	for (fi = 0; fi < NFORMATS; fi++) {
+		enum expo_format fmt = formats[fi];
 
 		ck_assert_int_eq(expo_render(r, fmt, &own_up, out, OUT_CAP, &len),
 		                 MSTORE_E_CORRUPT);
@@ -1159,11 +1205,13 @@ START_TEST(test_stream_prefix)
 	make_counters();
 	make_histograms();
 	r = open_reader(1);
-	for (fi = 0; fi < 2; fi++) {
-		enum expo_format f = fi ? EXPO_OPENMETRICS : EXPO_TEXT;
+	for (fi = 0; fi < NFORMATS; fi++) {
+		enum expo_format f = formats[fi];
 
-		want_len =
-		        (size_t)snprintf(want, sizeof want, "%s%s", prefix, render(1, f, &own_up));
+		render(1, f, &own_up);
+		memcpy(want, prefix, plen);
+		memcpy(want + plen, out, out_len);
+		want_len = plen + out_len;
 		caps[0] = plen; /* full: the prefix alone goes first */
 		caps[1] = plen + 1;
 		caps[2] = 64;
@@ -1284,7 +1332,7 @@ START_TEST(test_stream_lying_sink)
 	struct expo_sink k;
 	int lie, fi, rc;
 
-	for (fi = 0; fi < 2; fi++) {
+	for (fi = 0; fi < NFORMATS; fi++) {
 		for (lie = 0; lie < LIE_COUNT; lie++) {
 			l.lie = (enum lie)lie;
 			l.calls = 0;
@@ -1294,13 +1342,429 @@ START_TEST(test_stream_lying_sink)
 			k.len = 0;
 			k.flush = lying_flush;
 			k.ctx = &l;
-			rc = expo_render_stream(NULL, fi ? EXPO_OPENMETRICS : EXPO_TEXT, &own_up,
-			                        &k);
+			rc = expo_render_stream(NULL, formats[fi], &own_up, &k);
 			ck_assert_msg(rc == EXPO_E_INVAL && l.calls == 1,
 			              "lie %d: rc %d after %d flushes", lie, rc, l.calls);
 			free(k.buf);
 		}
 	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Protobuf                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Expected bytes, written out by hand from metrics.proto: (tag, length,
+ * bytes) per field; doubles little-endian. */
+#define D_2    "\x00\x00\x00\x00\x00\x00\x00\x40" /* 2.0 */
+#define D_M05  "\x00\x00\x00\x00\x00\x00\xe0\xbf" /* -0.5 */
+#define D_1    "\x00\x00\x00\x00\x00\x00\xf0\x3f" /* 1.0 */
+#define D_5    "\x00\x00\x00\x00\x00\x00\x14\x40" /* 5.0 */
+#define D_15   "\x00\x00\x00\x00\x00\x00\xf8\x3f" /* 1.5 */
+#define D_0    "\x00\x00\x00\x00\x00\x00\x00\x00" /* 0.0 */
+#define D_1EM3 "\xfc\xa9\xf1\xd2\x4d\x62\x50\x3f" /* 0.001 */
+
+static void
+assert_bytes(const char *got, size_t got_len, const char *want, size_t want_len)
+{
+	size_t i;
+
+	for (i = 0; i < got_len && i < want_len && got[i] == want[i]; i++)
+		;
+	if (i < got_len || i < want_len)
+		ck_abort_msg("%zu bytes, want %zu; first difference at %zu: %02x vs %02x", got_len,
+		             want_len, i, i < got_len ? (unsigned char)got[i] : 0,
+		             i < want_len ? (unsigned char)want[i] : 0);
+}
+
+#define ASSERT_BYTES(got, len, lit) assert_bytes((got), (len), (lit), sizeof(lit) - 1)
+
+/* One family of each type (the empty one left out), every field by hand. */
+START_TEST(test_proto_bytes)
+{
+	static const char *const m[] = { "m" };
+	static const char *const x[] = { "x" };
+	static const double bounds[] = { 1, 2 };
+	struct mstore_series *h;
+
+	ck_assert_int_eq(mstore_counter_add(series(counter("a_total", "H.", NULL, 1, m), x), 2), 0);
+	ck_assert_int_eq(
+	        mstore_gauge_set(series(gauge("t_celsius", NULL, "celsius", 0, NULL), NULL), -0.5),
+	        0);
+	(void)gauge("e", "Empty.", NULL, 0, NULL);
+	h = series(histogram("h_seconds", NULL, "seconds", 0, NULL, 2, bounds), NULL);
+	ck_assert_int_eq(mstore_histogram_observe(h, 0.5), 0);
+	ck_assert_int_eq(mstore_histogram_observe(h, 1.5), 0);
+	ck_assert_int_eq(mstore_histogram_observe(h, 3), 0);
+	render(1, EXPO_PROTOBUF, NULL);
+	ASSERT_BYTES(out, out_len,
+	             /* counter: name, help, type 0, Metric: LabelPair, Counter */
+	             "\x24"
+	             "\x0a\x07"
+	             "a_total"
+	             "\x12\x02"
+	             "H."
+	             "\x18\x00"
+	             "\x22\x13"
+	             "\x0a\x06\x0a\x01m\x12\x01x"
+	             "\x1a\x09\x09" D_2
+	             /* gauge: no help (the text formats' placeholder), type
+	              * 1, Metric: Gauge; unit */
+	             "\x3e"
+	             "\x0a\x09"
+	             "t_celsius"
+	             "\x12\x19" MSTORE_HELP_NONE "\x18\x01"
+	             "\x22\x0b\x12\x09\x09" D_M05 "\x2a\x07"
+	             "celsius"
+	             /* histogram: type 4, Metric: Histogram: count, sum,
+	              * Buckets (count, bound); no +Inf bucket; unit */
+	             "\x5a"
+	             "\x0a\x09"
+	             "h_seconds"
+	             "\x12\x19" MSTORE_HELP_NONE "\x18\x04"
+	             "\x22\x27\x3a\x25"
+	             "\x08\x03\x11" D_5 "\x1a\x0b\x08\x01\x11" D_1 "\x1a\x0b\x08\x02\x11" D_2
+	             "\x2a\x07"
+	             "seconds");
+}
+END_TEST
+
+/* The own families: the same names, help texts and values as in text. */
+START_TEST(test_proto_own)
+{
+	static const char want_up[] = "\x0a\x19mstore_exporter_writer_up\x12";
+	static const char want_build[] = "\x0a\x07version\x12\x05"
+	                                 "1.2.3";
+
+	render(0, EXPO_PROTOBUF, &own_up);
+	ck_assert_ptr_nonnull(memmem(out, out_len, want_up, sizeof want_up - 1));
+	ck_assert_ptr_nonnull(memmem(out, out_len, want_build, sizeof want_build - 1));
+	ck_assert_ptr_nonnull(memmem(out, out_len,
+	                             "\x0a\x0cstore_format\x12\x01"
+	                             "1",
+	                             17));
+	ck_assert_ptr_nonnull(memmem(out, out_len, "mstore_exporter_scrape_errors_total", 35));
+	ck_assert_ptr_nonnull(
+	        memmem(out, out_len, "\x0a\x21mstore_exporter_store_age_seconds", 35));
+	render(0, EXPO_PROTOBUF, &own_down);
+	ck_assert_ptr_null(memmem(out, out_len, "store_age", 9)); /* have_store_age 0 */
+}
+END_TEST
+
+/* A native histogram state of 8 counters per sign, filled by hand. */
+static struct nhist_snapshot nsnap;
+static struct expo_proto_hist nh;
+static char hbuf[64 * 1024];
+
+static size_t
+encode_native(void)
+{
+	char *end;
+	size_t len = expo_proto_hist_prepare(&nh);
+
+	ck_assert_uint_le(len, sizeof hbuf);
+	end = expo_proto_hist_write(hbuf, &nh);
+	ck_assert_uint_eq((size_t)(end - hbuf), len);
+	return len;
+}
+
+/*
+ * The specification's example of positive buckets (index -> count: -2 -> 3,
+ * -1 -> 5, 0 -> 0, 1 -> 0, 2 -> 1, 3 -> 0, 4 -> 3, 5 -> 2), whose gaps of
+ * one and two buckets stay inside one span: [-2, 8], deltas 3, 2, -5, 0, 1,
+ * -1, 3, -1; one negative bucket at 12; schema 3, zero threshold 0.001.
+ */
+START_TEST(test_proto_native_bytes)
+{
+	static const uint64_t pos[8] = { 3, 5, 0, 0, 1, 0, 3, 2 };
+	size_t len;
+
+	memset(&nsnap, 0, sizeof nsnap);
+	memset(&nh, 0, sizeof nh);
+	nsnap.schema = 3;
+	nsnap.nbuckets = 8;
+	nsnap.zero_threshold = 0.001;
+	nsnap.zero_count = 2;
+	nsnap.offset[NHIST_POS] = -2;
+	memcpy(nsnap.bucket[NHIST_POS], pos, sizeof pos);
+	nsnap.offset[NHIST_NEG] = 10;
+	nsnap.bucket[NHIST_NEG][2] = 7;
+	ck_assert(nhist_snapshot_valid(&nsnap, 23));
+	nh.count = 23;
+	nh.sum = 1.5;
+	nh.native = &nsnap;
+	len = encode_native();
+	ASSERT_BYTES(hbuf, len,
+	             "\x08\x17\x11" D_15 "\x28\x06" /* schema 3 (zigzag 6) */
+	             "\x31" D_1EM3 "\x38\x02"       /* zero threshold, count */
+	             "\x4a\x04\x08\x18\x10\x01"     /* negative span 12 (24), 1 */
+	             "\x52\x01\x0e"                 /* negative deltas: 7 */
+	             "\x62\x04\x08\x03\x10\x08"     /* positive span -2 (3), 8 */
+	             "\x6a\x08\x06\x04\x09\x00\x02\x01\x06\x01");
+	/* no bucket at all: the no-op span marks it native */
+	memset(nsnap.bucket, 0, sizeof nsnap.bucket);
+	nsnap.zero_threshold = 0;
+	nsnap.zero_count = 0;
+	nh.count = 0;
+	nh.sum = 0;
+	len = encode_native();
+	ASSERT_BYTES(hbuf, len,
+	             "\x08\x00\x11" D_0 "\x28\x06\x31" D_0 "\x38\x00"
+	             "\x62\x04\x08\x00\x10\x00");
+}
+END_TEST
+
+/* Wrap the histogram in hbuf[0..len) into a family frame and check it at
+ * the wire level. */
+static void
+check_native_wire(size_t len)
+{
+	static char fam[sizeof hbuf + 64];
+	char why[PBCHECK_WHY_MAX], *p = fam + 8; /* room for the frame length */
+	size_t mlen, flen;
+
+	mlen = 1 + 3 + len;          /* 0x3a, length (3 bytes, overlong is valid), message */
+	flen = 3 + 2 + 1 + 3 + mlen; /* name, type, metric tag, length, message */
+	fam[0] = (char)(0x80 | (flen & 0x7f));
+	fam[1] = (char)(0x80 | ((flen >> 7) & 0x7f));
+	fam[2] = (char)(flen >> 14);
+	p = fam + 3;
+	memcpy(p, "\x0a\x01n\x18\x04\x22", 6);
+	p += 6;
+	*p++ = (char)(0x80 | (mlen & 0x7f));
+	*p++ = (char)(0x80 | ((mlen >> 7) & 0x7f));
+	*p++ = (char)(mlen >> 14);
+	*p++ = 0x3a;
+	*p++ = (char)(0x80 | (len & 0x7f));
+	*p++ = (char)(0x80 | ((len >> 7) & 0x7f));
+	*p++ = (char)(len >> 14);
+	memcpy(p, hbuf, len);
+	p += len;
+	if (pbcheck_stream(fam, (size_t)(p - fam), NULL, NULL, why) != 0)
+		ck_abort_msg("native histogram invalid: %s", why);
+}
+
+/* States built by nhist_observe() of every size, with classic buckets or
+ * not: the prepared length is the written length, and the message is
+ * valid on the wire. */
+START_TEST(test_proto_native_states)
+{
+	static _Atomic uint64_t state[NHIST_SLOTS(NHIST_WINDOW_MAX)];
+	static const double bounds[] = { -1, 0, 1 };
+	uint64_t cumulative[3] = { 0 };
+	uint32_t n;
+	int k;
+
+	for (n = 1; n <= NHIST_WINDOW_MAX; n = n * 2 + 1) {
+		struct nhist_config c = { .schema = 5, .nbuckets = n, .max_zero_threshold = 1e-3 };
+
+		nhist_init(state, &c, 1);
+		memset(&nh, 0, sizeof nh);
+		for (k = 0; k < 1000; k++) {
+			double v = (k % 3 ? 1 : -1) * ldexp(1 + k % 7, k % 50 - 25);
+
+			(void)nhist_observe(state, &c, v, 1);
+			nh.count++;
+			nh.sum += v;
+			cumulative[0] += v <= -1;
+			cumulative[1] += v <= 0;
+			cumulative[2] += v <= 1;
+		}
+		nhist_read(state, n, &nsnap);
+		ck_assert(nhist_snapshot_valid(&nsnap, nh.count));
+		nh.native = &nsnap;
+		check_native_wire(encode_native());
+		nh.nbounds = 3;
+		nh.bounds = bounds;
+		nh.cumulative = cumulative;
+		check_native_wire(encode_native());
+		memset(cumulative, 0, sizeof cumulative);
+	}
+}
+END_TEST
+
+/* Empty families are left out; families in the responder's namespace too. */
+START_TEST(test_proto_empty)
+{
+	(void)gauge("e", "Empty.", NULL, 0, NULL);
+	(void)counter("c_total", "Empty.", NULL, 1, (const char *const[]){ "x" });
+	ck_assert_int_eq(mstore_gauge_set(series(gauge("mstore_exporter_writer_up", "Impostor.",
+	                                               NULL, 0, NULL),
+	                                         NULL),
+	                                  5),
+	                 0);
+	ck_assert_uint_eq(render_len(1, EXPO_PROTOBUF, NULL), 0);
+}
+END_TEST
+
+/* Every flush ends a piece: a family frame, or inside a frame larger than
+ * the buffer, a series.  Counter and gauge families larger than the
+ * buffer are streamed (a cut inside them); histogram families are not (the
+ * sink grows instead). */
+START_TEST(test_proto_pieces)
+{
+	static size_t cuts[CUTS_MAX];
+	static const size_t caps[] = { 64, 1000, 4096 };
+	struct pbcheck_cuts pc = { 0, cuts, CUTS_MAX, 0 };
+	struct mstore_reader *r;
+	struct sink_log g;
+	char why[PBCHECK_WHY_MAX];
+	size_t ci, want_len, i, j;
+	int inside;
+
+	make_counters();
+	make_gauges();
+	make_histograms();
+	make_many();
+	r = open_reader(1);
+	want_len = render_len(1, EXPO_PROTOBUF, &own_up);
+	for (ci = 0; ci < sizeof caps / sizeof caps[0]; ci++) {
+		pc.above = caps[ci];
+		ck_assert_int_eq(pbcheck_stream(out, want_len, &pc, NULL, why), 0);
+		ck_assert_uint_le(pc.n, CUTS_MAX);
+		ck_assert_int_eq(
+		        stream(r, EXPO_PROTOBUF, &own_up, &g, SINK_SEND, caps[ci], NULL, 0), 0);
+		assert_sent(&g, out, want_len, "protobuf pieces");
+		ck_assert_int_le(g.calls, CUTS_MAX);
+		inside = 0;
+		for (i = 0; i < (size_t)g.calls; i++) {
+			for (j = 0; j < pc.n && cuts[j] != g.cut[i]; j++)
+				;
+			ck_assert_msg(j < pc.n, "cap %zu: flush %zu at %zu, not a piece's end",
+			              caps[ci], i, g.cut[i]);
+		}
+		/* the 300-gauge family is larger than 4096 bytes: streamed */
+		for (i = 0; i < (size_t)g.calls; i++)
+			inside += g.cut[i] > 0 && g.cut[i] < want_len;
+		ck_assert_int_gt(inside, 0);
+		/* the 40-series histogram family (about 3 KB) grows a 1000 one */
+		if (caps[ci] == 1000)
+			ck_assert_int_gt(g.grows, 0);
+	}
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* A family larger than a 1000-byte buffer: streamed. */
+#define GROW_SERIES 100
+
+static struct mstore_family *grow_fam;
+
+static void
+make_grow(void)
+{
+	static const char *const names[] = { "shard", "path" };
+	char a[MANY_LABEL_MAX], b[MANY_LABEL_MAX];
+	const char *v[2] = { a, b };
+	int i;
+
+	grow_fam = gauge("shop_grow", "Grows.", NULL, 2, names);
+	for (i = 0; i < GROW_SERIES; i++) {
+		(void)snprintf(a, sizeof a, "%d", i % 3);
+		(void)snprintf(b, sizeof b, "/grow/%d", i);
+		ck_assert_int_eq(mstore_gauge_set(series(grow_fam, v), i), 0);
+	}
+}
+
+static void
+add_series_hook(int call)
+{
+	static const char *const v[] = { "new", "series" };
+
+	if (call == 1)
+		ck_assert_int_eq(mstore_gauge_set(series(grow_fam, v), 1), 0);
+}
+
+/* A series registered while a streamed family is being written waits for
+ * the next render: the family says what the render set out to. */
+START_TEST(test_proto_series_added)
+{
+	static char before[OUT_CAP];
+	struct mstore_reader *r;
+	struct sink_log g;
+	size_t before_len;
+	int rc;
+
+	make_grow();
+	r = open_reader(1);
+	before_len = render_len(1, EXPO_PROTOBUF, NULL);
+	memcpy(before, out, before_len);
+	flush_hook = add_series_hook;
+	rc = stream(r, EXPO_PROTOBUF, NULL, &g, SINK_SEND, 1000, NULL, 0);
+	flush_hook = NULL;
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_gt(g.calls, 1);
+	assert_sent(&g, before, before_len, "series added while streaming");
+	ck_assert_int_eq(mstore_reader_refresh(r), 0);
+	ck_assert_int_eq(stream(r, EXPO_PROTOBUF, NULL, &g, SINK_SEND, 1000, NULL, 0), 0);
+	ck_assert_uint_gt(g.sent, before_len);
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* Shorten the label value "/grow/99" (the family's last series) to
+ * "/grow/9" behind the writer's back, as a hostile writer could: a NUL in
+ * the string and one less in its series record's length. */
+static void
+shorten_label_hook(int call)
+{
+	static const char label[] = "/grow/99";
+	struct mstore_hdr h;
+	struct mstore_series_rec sr;
+	uint32_t i, n;
+	size_t len;
+	char *file, *at;
+	off_t off;
+	int fd;
+
+	if (call != 1)
+		return;
+	file = malloc(1 << 24);
+	ck_assert_ptr_nonnull(file);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	len = (size_t)pread(fd, file, 1 << 24, 0);
+	ck_assert_uint_ge(len, sizeof h);
+	memcpy(&h, file, sizeof h);
+	at = memmem(file + h.string_off, len - h.string_off, label, sizeof label); /* with NUL */
+	ck_assert_ptr_nonnull(at);
+	n = atomic_load(&h.series);
+	for (i = 0; i < n; i++) {
+		off = (off_t)(h.series_off + (uint64_t)i * MSTORE_SERIES_REC_SIZE);
+		memcpy(&sr, file + off, sizeof sr);
+		if (sr.label[1].off != (uint32_t)(at - file - (off_t)h.string_off))
+			continue;
+		sr.label[1].len--;
+		ck_assert_int_eq(pwrite(fd, &sr, sizeof sr, off), (ssize_t)sizeof sr);
+		ck_assert_int_eq(pwrite(fd, "", 1, (off_t)(at - file) + 7), 1);
+		break;
+	}
+	ck_assert_uint_lt(i, n);
+	ck_assert_int_eq(close(fd), 0);
+	free(file);
+}
+
+/* A streamed family whose size changed between the passes fails the
+ * render (MSTORE_E_RETRY, like a series that kept changing) instead of
+ * sending a wrong length; a family that fits is sent with the new one. */
+START_TEST(test_proto_store_changed)
+{
+	struct mstore_reader *r;
+	struct sink_log g;
+	int rc;
+
+	make_grow();
+	r = open_reader(1);
+	flush_hook = shorten_label_hook;
+	rc = stream(r, EXPO_PROTOBUF, NULL, &g, SINK_SEND, 1000, NULL, 0);
+	flush_hook = NULL;
+	ck_assert_int_eq(rc, MSTORE_E_RETRY);
+	/* the file as it is now renders, in one piece or streamed */
+	ck_assert_uint_gt(render_len(1, EXPO_PROTOBUF, NULL), 0);
+	ck_assert_int_eq(stream(r, EXPO_PROTOBUF, NULL, &g, SINK_SEND, 1000, NULL, 0), 0);
+	assert_sent(&g, out, out_len, "after the change");
+	mstore_reader_close(r);
 }
 END_TEST
 
@@ -1326,6 +1790,12 @@ START_TEST(test_errors)
 	ck_assert_str_eq(expo_content_type(EXPO_TEXT), "text/plain; version=0.0.4; charset=utf-8");
 	ck_assert_str_eq(expo_content_type(EXPO_OPENMETRICS),
 	                 "application/openmetrics-text; version=1.0.0; charset=utf-8");
+	ck_assert_str_eq(
+	        expo_content_type(EXPO_PROTOBUF),
+	        "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+	        "encoding=delimited");
+	ck_assert_int_eq(expo_render(NULL, EXPO_PROTOBUF, NULL, NULL, 0, &len), 0);
+	ck_assert_uint_eq(len, 0);
 }
 END_TEST
 
@@ -1336,6 +1806,7 @@ expo_suite(void)
 	TCase *core = tcase_create("core");
 	TCase *limits = tcase_create("limits");
 	TCase *errors = tcase_create("errors");
+	TCase *proto = tcase_create("protobuf");
 
 	tcase_add_checked_fixture(core, setup, teardown);
 	tcase_add_test(core, test_counter_text);
@@ -1368,6 +1839,16 @@ expo_suite(void)
 	tcase_add_test(errors, test_stream_errors);
 	tcase_add_test(errors, test_stream_lying_sink);
 	suite_add_tcase(s, errors);
+	tcase_add_checked_fixture(proto, setup, teardown);
+	tcase_add_test(proto, test_proto_bytes);
+	tcase_add_test(proto, test_proto_own);
+	tcase_add_test(proto, test_proto_native_bytes);
+	tcase_add_test(proto, test_proto_native_states);
+	tcase_add_test(proto, test_proto_empty);
+	tcase_add_test(proto, test_proto_pieces);
+	tcase_add_test(proto, test_proto_series_added);
+	tcase_add_test(proto, test_proto_store_changed);
+	suite_add_tcase(s, proto);
 	return s;
 }
 

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testrng.h"
+
 #define DEFAULT_ITER    250000
 #define DEFAULT_SEED    UINT64_C(0x243f6a8885a308d3)
 #define REF_BUF         40
@@ -32,30 +34,6 @@
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
-
-/*
- * Check's ck_assert_* report every passing assertion to the parent process
- * (a write per call), far too slow inside loops of millions: hot loops test
- * with REQUIRE, which only calls into Check on failure.
- */
-#define REQUIRE(cond, ...)                         \
-	do {                                       \
-		if (!(cond))                       \
-			ck_abort_msg(__VA_ARGS__); \
-	} while (0)
-
-static uint64_t rng_state;
-
-/* splitmix64: small, good enough to spread bit patterns. */
-static uint64_t
-rng(void)
-{
-	uint64_t z = (rng_state += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
 
 static uint64_t
 bits_of(double v)

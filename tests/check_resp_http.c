@@ -219,12 +219,23 @@ struct accept_case {
 
 #define OM   RESP_HTTP_FORMAT_OPENMETRICS
 #define TEXT RESP_HTTP_FORMAT_TEXT
+#define PB   RESP_HTTP_FORMAT_PROTOBUF
+#define PROTO_RANGE    \
+	"application/" \
+	"vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
 
 static const struct accept_case accept_cases[] = {
 	{ "prometheus 2.42",
 	  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
 	  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
 	  OM },
+	/* 2.42 with --enable-feature=native-histograms (scrape/scrape.go,
+	 * scrapeAcceptHeaderWithProtobuf) */
+	{ "prometheus 2.42 native histograms",
+	  PROTO_RANGE ",application/openmetrics-text;version=1.0.0;q=0.8,"
+	              "application/openmetrics-text;version=0.0.1;q=0.75,"
+	              "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+	  PB },
 	/* Prometheus 3, exactly as it builds the header (scrape/scrape.go
 	 * acceptHeader, config/config.go ScrapeProtocolsHeaders and
 	 * DefaultScrapeProtocols; q from 0.6 down, one step per protocol).
@@ -243,7 +254,7 @@ static const struct accept_case accept_cases[] = {
 	  "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
 	  "text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
 	  OM },
-	/* 3.0-3.3 with native histograms: protobuf first (we have none) */
+	/* 3.0-3.3 with native histograms: protobuf first */
 	{ "prometheus 3.0 protobuf first",
 	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
 	  "encoding=delimited;escaping=allow-utf-8;q=0.6,"
@@ -251,7 +262,40 @@ static const struct accept_case accept_cases[] = {
 	  "application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.4,"
 	  "text/plain;version=1.0.0;escaping=allow-utf-8;escaping=allow-utf-8;q=0.3,"
 	  "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.2,*/*;q=0.1",
+	  PB },
+	/* 3.4 and later, DefaultProtoFirstScrapeProtocols: no escaping= on
+	 * the protobuf range */
+	{ "prometheus 3.4+ protobuf first",
+	  PROTO_RANGE ";q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;"
+	              "q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,"
+	              "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
+	              "text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+	  PB },
+	{ "prometheus 3.x protobuf only", PROTO_RANGE ";q=0.6,*/*;q=0.5", PB },
+	{ "protobuf, escaping dots", PROTO_RANGE ";escaping=dots;q=0.6,text/plain;q=0.5", TEXT },
+	{ "protobuf, escaping underscores", PROTO_RANGE ";escaping=underscores", PB },
+	{ "protobuf without encoding",
+	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily", TEXT },
+	{ "protobuf without proto", "application/vnd.google.protobuf;encoding=delimited", TEXT },
+	{ "protobuf text encoding",
+	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+	  TEXT },
+	{ "protobuf other message",
+	  "application/vnd.google.protobuf;proto=io.prometheus.client.Metric;encoding=delimited",
+	  TEXT },
+	{ "protobuf case and quotes",
+	  "Application/Vnd.Google.Protobuf ; PROTO=\"io.prometheus.client.MetricFamily\" ; "
+	  "Encoding=\"delimited\"",
+	  PB },
+	{ "protobuf q=0", PROTO_RANGE ";q=0,*/*;q=0.1", TEXT },
+	{ "protobuf ties text", PROTO_RANGE ";q=0.5,text/plain;q=0.5", TEXT },
+	{ "protobuf ties openmetrics", PROTO_RANGE ";q=0.5,application/openmetrics-text;q=0.5",
 	  OM },
+	{ "protobuf below openmetrics", PROTO_RANGE ";q=0.4,application/openmetrics-text;q=0.5",
+	  OM },
+	{ "protobuf above both",
+	  "text/plain;q=0.5," PROTO_RANGE ";q=0.51,application/openmetrics-text;q=0.5", PB },
+	{ "protobuf subtype star", "application/*;q=0.9,text/plain;q=0.5", OM },
 	/* 3.3: text 1.0.0's entry lost its own escaping= */
 	{ "prometheus 3.3 default",
 	  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
@@ -311,7 +355,7 @@ static const struct accept_case accept_cases[] = {
 	{ "protobuf preferred",
 	  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
 	  "encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
-	  TEXT },
+	  PB },
 	{ "openmetrics alone", "application/openmetrics-text", OM },
 	{ "openmetrics 0.0.1", "application/openmetrics-text;version=0.0.1", OM },
 	{ "openmetrics unknown version", "application/openmetrics-text;version=2.0.0", TEXT },

@@ -64,6 +64,15 @@
 #define OM_ACCEPT                                                                  \
 	"application/openmetrics-text;version=1.0.0,application/openmetrics-text;" \
 	"version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+#define PB_CT                                                                        \
+	"application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; " \
+	"encoding=delimited"
+/* Prometheus 2.42 with --enable-feature=native-histograms */
+#define PB_ACCEPT                                                                     \
+	"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"    \
+	"encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,"        \
+	"application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;" \
+	"q=0.5,*/*;q=0.1"
 
 /* ------------------------------------------------------------ the clock */
 
@@ -516,10 +525,17 @@ struct head_case {
 };
 
 static const struct head_case head_cases[] = {
-	{ "/metrics", NULL, 0, 0 },          { "/metrics", OM_ACCEPT, 1, 0 },
-	{ "/health", NULL, 1, 0 },           { "/nope", NULL, 1, 0 },
-	{ "/metrics", NULL, 1, BIG_SERIES }, { "/metrics", OM_ACCEPT, 1, BIG_SERIES },
+	{ "/metrics", NULL, 0, 0 },
+	{ "/metrics", OM_ACCEPT, 1, 0 },
+	{ "/health", NULL, 1, 0 },
+	{ "/nope", NULL, 1, 0 },
+	{ "/metrics", NULL, 1, BIG_SERIES },
+	{ "/metrics", OM_ACCEPT, 1, BIG_SERIES },
 	{ "/metrics", NULL, 0, BIG_SERIES },
+	{ "/metrics", PB_ACCEPT, 1, 0 },
+	{ "/metrics", PB_ACCEPT, 0, 0 },
+	{ "/metrics", PB_ACCEPT, 1, BIG_SERIES },
+	{ "/metrics", PB_ACCEPT, 0, BIG_SERIES },
 };
 
 START_TEST(test_head_length)
@@ -540,6 +556,8 @@ START_TEST(test_head_length)
 	request(srv, "GET", c->path, c->accept, c->fastcgi, &f, &get);
 	ck_assert_int_eq(head.status, get.status);
 	ck_assert_str_eq(head.content_type, get.content_type);
+	if (c->accept != NULL && strcmp(c->accept, PB_ACCEPT) == 0)
+		ck_assert_str_eq(get.content_type, PB_CT);
 	ck_assert_uint_eq(head.len, f.len);
 	ck_assert_uint_gt(f.len, 0);
 	/* a large body really took the other path */
@@ -688,6 +706,28 @@ START_TEST(test_fails_after_start)
 }
 END_TEST
 
+/* The same in protobuf: the body ends with a message no decoder takes,
+ * then the line (src/resp_serve.c, abort_mark()). */
+START_TEST(test_fails_after_start_protobuf)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+	size_t n;
+
+	make_corrupt_tail();
+	request(srv, "GET", "/metrics", PB_ACCEPT, 1, &f, &r);
+	ck_assert(r.streamed && r.aborted);
+	ck_assert_int_ge(f.calls, 1);
+	ck_assert_str_eq(f.content_type, PB_CT);
+	n = (size_t)snprintf(want, sizeof want, "\x01\x0fresponse aborted: store invalid: %s: %s\n",
+	                     store, mstore_strerror(MSTORE_E_CORRUPT));
+	ck_assert_uint_gt(f.len, n);
+	ck_assert_int_eq(memcmp(f.body + f.len - n, want, n), 0);
+	fake_free(&f);
+}
+END_TEST
+
 /* ----------------------------------------------------------- logging */
 
 /* One line per problem until it changes, whichever resource found it. */
@@ -811,6 +851,7 @@ resp_serve_suite(void)
 	tcase_add_test(tc, test_large_body);
 	tcase_add_test(tc, test_send_fails);
 	tcase_add_test(tc, test_fails_after_start);
+	tcase_add_test(tc, test_fails_after_start_protobuf);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("log");

@@ -4,11 +4,17 @@
 #   text 0.0.4   -> promtool check metrics (parse + lint, must be clean)
 #   OpenMetrics  -> prometheus_client.openmetrics.parser (strict: metadata
 #                   order, _total, le canonical, +Inf == _count, # EOF)
+#   protobuf     -> protoc with Debian's metrics.proto, and every sample
+#                   as the text rendering has it; the native histograms
+#                   expo_dump adds (built by src/nhist.c) exactly their
+#                   observations, bucketed with exact integer arithmetic
+#                   (tests/protobuf_check.py)
 # tests/expo_dump builds a store with every metric kind and renders it.
-# Exits 77 (skipped) when neither checker is installed.
+# Exits 77 (skipped) when no checker is installed.
 set -u
 
 builddir=${top_builddir:-.}
+srcdir=${top_srcdir:-.}
 dump="$builddir/tests/expo_dump"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/expo-validate.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -83,6 +89,19 @@ import sys
 from prometheus_client.parser import text_string_to_metric_families
 n = len(list(text_string_to_metric_families(open(sys.argv[1]).read())))
 print("ok: python text parser,", n, "families")' "$tmp/text.txt" || fail "python text parser"
+fi
+
+# Protobuf through protoc (skipped, 77, without protoc or metrics.proto).
+if [ -n "$py" ]; then
+	"$dump" protobuf "$tmp/native.txt" >"$tmp/body.pb" ||
+		{ echo "expo_dump protobuf failed" >&2; exit 99; }
+	"$py" "$srcdir/tests/protobuf_check.py" compare "$tmp/body.pb" "$tmp/text.txt" \
+		"$tmp/native.txt"
+	case $? in
+	0) checked=$((checked + 1)) ;;
+	77) echo "protoc or metrics.proto not found: protobuf not checked" ;;
+	*) fail "protobuf decoded by protoc" ;;
+	esac
 fi
 
 [ "$failed" -eq 0 ] || exit 1

@@ -6,15 +6,26 @@
  * histograms with negative bounds and negative sums), render it with the
  * responder's own families in the format named on the command line, and
  * print the result.  tests/expo-validate.sh feeds the output to promtool
- * and to the python OpenMetrics parser.
+ * and to the python OpenMetrics parser, and decodes the protobuf output
+ * with protoc.
  *
- * Usage: expo_dump text|openmetrics     (exit 0 on success, 1 on error)
- * The store lives in a mkdtemp directory under $TMPDIR and is removed.
+ * Usage: expo_dump text|openmetrics|protobuf [NATIVE]
+ *        expo_dump --store PATH
+ * (exit 0 on success, 1 on error).  The store lives in a mkdtemp directory
+ * under $TMPDIR and is removed.  protobuf with NATIVE: after the store's
+ * families, one more MetricFamily of native histograms that the store
+ * cannot hold yet (nhist.h states fed with NATIVE_SERIES value lists,
+ * encoded by expo_proto.h), and NATIVE gets the values each series
+ * observed, one "series NAME" line and then one "%a" line per value.
+ * --store: build the store at PATH, static, and leave it there (for a
+ * server to serve).
  */
 #include "config.h"
 
 #include "expo.h"
+#include "expo_proto.h"
 #include "mstore.h"
+#include "nhist.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -120,8 +131,207 @@ fail:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Native histograms (protobuf only, built outside the store)           */
+/* ------------------------------------------------------------------ */
+
+#define NATIVE_NAME   "test_native_seconds"
+#define NATIVE_HELP   "Native histograms built from nhist states."
+#define NATIVE_VALUES 400
+#define NATIVE_SERIES 5
+
+/* What a series observes (native_value()). */
+enum native_values {
+	V_LATENCY,
+	V_WIDE,
+	V_REDUCED,
+	V_NONE,
+	V_ZERO,
+};
+
+struct native_series {
+	const char *kind;           /* the label value */
+	enum native_values values;  /* what it observes */
+	struct nhist_config config; /* its state's */
+	int classic;                /* with classic buckets too */
+};
+
+static const struct native_series native_series[NATIVE_SERIES] = {
+	/* a latency, with classic buckets beside the native ones */
+	{ "latency",
+	  V_LATENCY,
+	  { .schema = 3,
+	    .nbuckets = 160,
+	    .zero_threshold = 0x1p-128,
+	    .max_zero_threshold = 0x1p-128 },
+	  1 },
+	/* both signs, zero, NaN, the infinities and the extremes in a small
+	 * window: the zero bucket widens, the resolution drops to -4, and the
+	 * zero bucket widens past its limit */
+	{ "wide", V_WIDE, { .schema = 8, .nbuckets = 12, .max_zero_threshold = 0.01 }, 0 },
+	/* both signs over 20 powers of two in 40 buckets: schema 8 drops to 1 */
+	{ "reduced", V_REDUCED, { .schema = 8, .nbuckets = 40, .max_zero_threshold = 1e-6 }, 0 },
+	/* nothing observed, zero threshold 0: only the no-op span says
+	 * "native" */
+	{ "empty", V_NONE, { .schema = 0, .nbuckets = 8 }, 0 },
+	/* only zeros */
+	{ "zeros",
+	  V_ZERO,
+	  { .schema = -4, .nbuckets = 1, .zero_threshold = 1, .max_zero_threshold = 1 },
+	  0 },
+};
+
+static const double native_bounds[] = { 0.001, 0.01, 0.1, 1 };
+#define NATIVE_NBOUNDS (sizeof native_bounds / sizeof native_bounds[0])
+
+static _Atomic uint64_t native_state[NHIST_SLOTS(NHIST_WINDOW_MAX)];
+
+/* The k-th value of a kind of values (fixed, varied sequences). */
+static double
+native_value(enum native_values values, int k)
+{
+	static const double odd[] = { 0, -0.0, NAN, INFINITY, -INFINITY, -1e-300, 5e-324, 1e308 };
+
+	switch (values) {
+	case V_LATENCY:
+		return 0.0001 * exp2((k % 97) / 7.0);
+	case V_WIDE:
+		return k % 10 == 0 ? odd[(k / 10) % 8]
+		                   : (k % 3 ? 1 : -1) * ldexp(1 + k % 5, k % 40 - 20);
+	case V_REDUCED:
+		return (k % 2 ? 1 : -1) * 0.001 * exp2((k % 60) / 3.0);
+	default:
+		return 0;
+	}
+}
+
+/* Fill the snapshot and histogram of series i from its observations;
+ * their values go to vf. */
 static int
-dump(const char *path, enum expo_format f)
+native_build(int i, struct nhist_snapshot *snap, struct expo_proto_hist *h, uint64_t *cumulative,
+             FILE *vf)
+{
+	const struct native_series *ns = &native_series[i];
+	int k, n = ns->values == V_NONE ? 0 : NATIVE_VALUES;
+	uint32_t b;
+
+	if (nhist_config_check(&ns->config) != 0)
+		return MSTORE_E_INVAL;
+	nhist_init(native_state, &ns->config, 1);
+	memset(h, 0, sizeof *h);
+	memset(cumulative, 0, NATIVE_NBOUNDS * sizeof *cumulative);
+	fprintf(vf, "series %s\n", ns->kind);
+	for (k = 0; k < n; k++) {
+		double v = native_value(ns->values, k);
+
+		(void)nhist_observe(native_state, &ns->config, v, 1);
+		h->count++;
+		h->sum += v;
+		for (b = 0; b < NATIVE_NBOUNDS; b++)
+			cumulative[b] += v <= native_bounds[b];
+		fprintf(vf, "%a\n", v);
+	}
+	nhist_read(native_state, ns->config.nbuckets, snap);
+	if (!nhist_snapshot_valid(snap, h->count))
+		return MSTORE_E_CORRUPT;
+	h->native = snap;
+	if (ns->classic) {
+		h->nbounds = NATIVE_NBOUNDS;
+		h->bounds = native_bounds;
+		h->cumulative = cumulative;
+	}
+	return 0;
+}
+
+static void
+put_varint(FILE *w, uint64_t v)
+{
+	while (v >= 0x80) {
+		fputc((int)(v | 0x80), w);
+		v >>= 7;
+	}
+	fputc((int)v, w);
+}
+
+/* Length-delimited field: tag, length, bytes. */
+static void
+put_field(FILE *w, int tag, const char *s, size_t n)
+{
+	fputc(tag, w);
+	put_varint(w, n);
+	fwrite(s, 1, n, w);
+}
+
+/*
+ * The MetricFamily of the native histograms, written by hand around
+ * expo_proto_hist_write(): name (1), help (2), type HISTOGRAM (3 = 4), one
+ * Metric (4) per series with the label kind (1) and the histogram (7).
+ */
+static int
+dump_native(FILE *w, FILE *vf)
+{
+	static struct nhist_snapshot snap;
+	static struct expo_proto_hist h;
+	static char msg[64 * 1024], fam[256 * 1024];
+	uint64_t cumulative[NATIVE_NBOUNDS];
+	size_t flen = 0;
+	FILE *f = fmemopen(fam, sizeof fam, "w");
+	int i, rc = 0;
+
+	if (f == NULL)
+		return MSTORE_E_SYS;
+	put_field(f, 0x0a, NATIVE_NAME, strlen(NATIVE_NAME));
+	put_field(f, 0x12, NATIVE_HELP, strlen(NATIVE_HELP));
+	fputc(0x18, f);
+	fputc(4, f);
+	for (i = 0; i < NATIVE_SERIES && rc == 0; i++) {
+		char pair[64], *p;
+		size_t plen;
+		FILE *m;
+
+		rc = native_build(i, &snap, &h, cumulative, vf);
+		if (rc != 0 || expo_proto_hist_prepare(&h) > sizeof msg / 2)
+			break;
+		m = fmemopen(pair, sizeof pair, "w");
+		if (m == NULL)
+			return MSTORE_E_SYS;
+		put_field(m, 0x0a, "kind", 4);
+		put_field(m, 0x12, native_series[i].kind, strlen(native_series[i].kind));
+		plen = (size_t)ftell(m);
+		fclose(m);
+		m = fmemopen(msg, sizeof msg, "w");
+		if (m == NULL)
+			return MSTORE_E_SYS;
+		put_field(m, 0x0a, pair, plen);
+		p = expo_proto_hist_write(msg + sizeof msg / 2, &h);
+		put_field(m, 0x3a, msg + sizeof msg / 2, (size_t)(p - (msg + sizeof msg / 2)));
+		plen = (size_t)ftell(m);
+		fclose(m);
+		put_field(f, 0x22, msg, plen);
+	}
+	flen = (size_t)ftell(f);
+	fclose(f);
+	if (rc == 0) {
+		put_varint(w, flen);
+		fwrite(fam, 1, flen, w);
+	}
+	return rc;
+}
+
+static int
+fill(struct mstore *st)
+{
+	int rc;
+
+	OK(add_counters(st));
+	OK(add_gauges(st));
+	OK(add_histograms(st));
+fail:
+	return rc;
+}
+
+static int
+dump(const char *path, enum expo_format f, const char *native)
 {
 	static const struct expo_own own = {
 		.writer_up = 1,
@@ -134,20 +344,27 @@ dump(const char *path, enum expo_format f)
 	};
 	struct mstore *st;
 	struct mstore_reader *r = NULL;
+	FILE *vf = NULL;
 	size_t len = 0;
 	int rc = 0;
 
 	st = mstore_create(path, NULL, &rc);
 	if (st == NULL)
 		return rc;
-	OK(add_counters(st));
-	OK(add_gauges(st));
-	OK(add_histograms(st));
+	OK(fill(st));
 	r = mstore_reader_open(path, &rc);
 	if (r == NULL)
 		goto fail;
 	OK(expo_render(r, f, &own, out, sizeof out, &len));
-	if (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0)
+	if (fwrite(out, 1, len, stdout) != len)
+		rc = MSTORE_E_SYS;
+	if (rc == 0 && native != NULL) {
+		vf = fopen(native, "w");
+		rc = vf == NULL ? MSTORE_E_SYS : dump_native(stdout, vf);
+		if (vf != NULL && fclose(vf) != 0)
+			rc = MSTORE_E_SYS;
+	}
+	if (fflush(stdout) != 0)
 		rc = MSTORE_E_SYS;
 fail:
 	mstore_reader_close(r);
@@ -155,19 +372,55 @@ fail:
 	return rc;
 }
 
+/* --store PATH: the store alone, static, left in place. */
+static int
+make_store(const char *path)
+{
+	struct mstore_options o = { .flags = MSTORE_F_STATIC };
+	struct mstore *st = mstore_create(path, &o, NULL);
+	int rc;
+
+	if (st == NULL)
+		return MSTORE_E_SYS;
+	rc = fill(st);
+	mstore_close(st);
+	return rc;
+}
+
+static int
+parse_format(const char *s, enum expo_format *f)
+{
+	if (strcmp(s, "text") == 0)
+		*f = EXPO_TEXT;
+	else if (strcmp(s, "openmetrics") == 0)
+		*f = EXPO_OPENMETRICS;
+	else if (strcmp(s, "protobuf") == 0)
+		*f = EXPO_PROTOBUF;
+	else
+		return -1;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR");
 	char dir[PATH_CAP], path[PATH_CAP];
-	enum expo_format f;
+	enum expo_format f = EXPO_TEXT;
 	int rc;
 
-	if (argc != 2 || (strcmp(argv[1], "text") != 0 && strcmp(argv[1], "openmetrics") != 0)) {
-		fprintf(stderr, "usage: expo_dump text|openmetrics\n");
+	if (argc == 3 && strcmp(argv[1], "--store") == 0) {
+		rc = make_store(argv[2]);
+		if (rc != 0)
+			fprintf(stderr, "expo_dump: %s: %s\n", argv[2], expo_strerror(rc));
+		return rc == 0 ? 0 : 1;
+	}
+	if (argc < 2 || argc > 3 || parse_format(argv[1], &f) != 0 ||
+	    (argc == 3 && f != EXPO_PROTOBUF)) {
+		fprintf(stderr, "usage: expo_dump text|openmetrics|protobuf [NATIVE]\n"
+		                "       expo_dump --store PATH\n");
 		return 2;
 	}
-	f = strcmp(argv[1], "text") == 0 ? EXPO_TEXT : EXPO_OPENMETRICS;
 	if (snprintf(dir, sizeof dir, "%s/expo_dump.XXXXXX", tmp ? tmp : "/tmp") >=
 	            (int)sizeof dir ||
 	    mkdtemp(dir) == NULL ||
@@ -175,7 +428,7 @@ main(int argc, char **argv)
 		perror("expo_dump: temporary directory");
 		return 1;
 	}
-	rc = dump(path, f);
+	rc = dump(path, f, argc == 3 ? argv[2] : NULL);
 	(void)unlink(path);
 	(void)rmdir(dir);
 	if (rc != 0) {

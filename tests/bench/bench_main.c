@@ -17,7 +17,7 @@ static void
 usage(void)
 {
 	fputs("usage: metrics-bench populate N STORE\n"
-	      "       metrics-bench render N [REPS] [text|openmetrics]\n"
+	      "       metrics-bench render N [REPS] [text|openmetrics|protobuf]\n"
 	      "       metrics-bench update [ITERS [RUNS]]\n"
 	      "Results are printed as \"key value\" lines.\n",
 	      stderr);

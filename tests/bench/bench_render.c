@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_render.c - "metrics-bench render N [REPS] [text|openmetrics]": time
+ * bench_render.c - "metrics-bench render N [REPS] [text|openmetrics|protobuf]"
+ * (REPS may be left out before the format): time
  * full /metrics renders of the standard workload through the responder's
  * code path (mstore_reader_refresh, then expo_render_stream through one
  * reusable buffer of the responder's size, each full buffer handed to a
@@ -182,15 +183,20 @@ out:
 	return rc;
 }
 
+/* The format named s: 0, or -1 (a message unless quiet). */
 static int
-parse_format(const char *s, enum expo_format *f)
+parse_format(const char *s, enum expo_format *f, int quiet)
 {
 	if (strcmp(s, "text") == 0)
 		*f = EXPO_TEXT;
 	else if (strcmp(s, "openmetrics") == 0)
 		*f = EXPO_OPENMETRICS;
+	else if (strcmp(s, "protobuf") == 0)
+		*f = EXPO_PROTOBUF;
 	else {
-		fprintf(stderr, "metrics-bench: format must be text or openmetrics\n");
+		if (!quiet)
+			fprintf(stderr, "metrics-bench: format must be text, openmetrics or "
+			                "protobuf\n");
 		return -1;
 	}
 	return 0;
@@ -206,14 +212,17 @@ bench_render(int argc, char **argv)
 	int rc = -1;
 
 	if (argc < 1 || argc > 3) {
-		fprintf(stderr, "usage: metrics-bench render N [REPS] [text|openmetrics]\n");
+		fprintf(stderr,
+		        "usage: metrics-bench render N [REPS] [text|openmetrics|protobuf]\n");
 		return EXIT_FAILURE;
 	}
 	n = bench_parse_count("N", argv[0], BENCH_N_MAX);
 	if (n == 0)
 		return EXIT_FAILURE;
+	if (argc == 2 && parse_format(argv[1], &format, 1) == 0)
+		argc = 1; /* N FORMAT: the default REPS */
 	reps = argc > 1 ? bench_parse_count("REPS", argv[1], RENDER_REPS_LIMIT) : default_reps(n);
-	if (reps == 0 || (argc > 2 && parse_format(argv[2], &format) != 0))
+	if (reps == 0 || (argc > 2 && parse_format(argv[2], &format, 0) != 0))
 		return EXIT_FAILURE;
 	if (bench_tmpdir(dir, path, sizeof(dir)) != 0)
 		return EXIT_FAILURE;

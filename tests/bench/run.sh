@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # run.sh - `make bench`: the standard benchmark suite of doc/performance.md.
-# Renders the standard workload at several sizes (metrics-bench render),
-# times the update paths (metrics-bench update), loads metrics.fcgi behind
-# lighttpd with wrk on a free loopback port, measures the memory of the
-# responder and of the simulator, and prints one summary table.  Prints
+# Renders the standard workload at several sizes (metrics-bench render, in
+# text and in protobuf), times the update paths (metrics-bench update),
+# loads metrics.fcgi behind lighttpd with wrk on a free loopback port,
+# measures the memory of the responder and of the simulator, and prints one
+# summary table.  Prints
 # figures only: nothing here asserts timing.  Every process it starts is
 # stopped by PID and waited for, also on failure.
 #
@@ -118,7 +119,24 @@ bench_render() {
 		         render_cpu_median_us body_bytes samples allocs_per_render; do
 			put "render.$n.$k" "$(kv "$out/render.$n" "$k")"
 		done
+		say "render N=$n protobuf"
+		# shellcheck disable=SC2086 # REPS is optional
+		if ! "$bench" render "$n" $BENCH_RENDER_REPS protobuf >"$out/render.$n.pb" \
+		     2>"$out/render.$n.pb.err"; then
+			say "render N=$n protobuf failed: $(cat "$out/render.$n.pb.err")"
+			continue
+		fi
+		for k in render_median_us render_min_us render_cpu_median_us body_bytes \
+		         allocs_per_render; do
+			put "render.$n.pb.$k" "$(kv "$out/render.$n.pb" "$k")"
+		done
 	done
+}
+
+# ratio A B: A / B to two decimals ("n/a" unless both are numbers)
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a + 0 > 0 && b + 0 > 0) printf "%.2f\n", a / b; else print "n/a" }'
 }
 
 bench_update() {
@@ -338,6 +356,11 @@ summary() {
 		    "$(get "render.$n.render_median_us") ($(get "render.$n.render_min_us") / $(get "render.$n.render_p90_us"); $(get "render.$n.render_cpu_median_us"))" "$tgt"
 		row "  body bytes / samples / allocs per render" \
 		    "$(get "render.$n.body_bytes") / $(get "render.$n.samples") / $(get "render.$n.allocs_per_render")" ""
+		row "  protobuf median us (min; CPU median)" \
+		    "$(get "render.$n.pb.render_median_us") ($(get "render.$n.pb.render_min_us"); $(get "render.$n.pb.render_cpu_median_us"))" ""
+		row "  protobuf / text, CPU median; bytes; allocs" \
+		    "$(ratio "$(get "render.$n.pb.render_cpu_median_us")" "$(get "render.$n.render_cpu_median_us")")x; $(get "render.$n.pb.body_bytes"); $(get "render.$n.pb.allocs_per_render")" \
+		    "$([ "$n" = 10000 ] && echo "<= 1.5x")"
 	done
 	for op in counter_inc:2.2 gauge_set:2.5 hist_observe:16; do
 		k=${op%%:*} t=${op#*:}

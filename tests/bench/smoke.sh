@@ -38,6 +38,12 @@ if ! "$bench" render 10 3 openmetrics >"$tmp/om" 2>"$tmp/err"; then
 	fail=1
 fi
 expect "$tmp/om" render_median_us body_bytes
+if ! "$bench" render 10 protobuf >"$tmp/pb" 2>"$tmp/err"; then
+	echo "FAIL: metrics-bench render 10 protobuf" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+expect "$tmp/pb" render_median_us body_bytes allocs_per_render
 
 if ! "$bench" update 1000 1 >"$tmp/update" 2>"$tmp/err"; then
 	echo "FAIL: metrics-bench update 1000 1" >&2

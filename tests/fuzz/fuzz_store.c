@@ -2,7 +2,7 @@
 /*
  * fuzz_store.c - libFuzzer target: arbitrary bytes as a store file, through
  * everything metrics.fcgi does with one: open + validate, info, freshness,
- * family/series iteration, snapshots, rendering in both formats, then the
+ * family/series iteration, snapshots, rendering in every format, then the
  * file shrinking under the reader and a refresh.
  *
  * The input is written to a memfd and opened through /proc/self/fd/N, so
@@ -17,8 +17,9 @@
  *     bound counts, and no two families clash;
  *   - a histogram snapshot is cumulative with bucket[nbounds] == count;
  *   - a size query (cap 0) gives the exact size a second rendering uses,
- *     one byte less gives EXPO_E_SPACE, and the output ends in a newline
- *     and holds no NUL byte;
+ *     one byte less gives EXPO_E_SPACE, and the output of a text format
+ *     ends in a newline and holds no NUL byte, a protobuf output passes the
+ *     wire-level check of tests/pbcheck.c;
  *   - after the file shrinks below what the reader mapped, refresh fails
  *     and rendering fails cleanly (touching the lost pages would SIGBUS).
  *
@@ -37,6 +38,7 @@
 #include "expo.h"
 #include "mstore.h"
 #include "mstore_layout.h" /* the rules for names and label values */
+#include "pbcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -196,6 +198,7 @@ struct fuzz_collect {
 	char *out;
 	size_t len, cap;
 	int overflow;
+	int binary; /* protobuf: pieces do not end in newlines */
 };
 
 static int
@@ -204,7 +207,8 @@ fuzz_collect_flush(struct expo_sink *k, size_t need)
 	struct fuzz_collect *c = k->ctx;
 	char *p;
 
-	FUZZ_ASSERT(k->len == 0 || k->buf[k->len - 1] == '\n', "flushed piece does not end a line");
+	FUZZ_ASSERT(c->binary || k->len == 0 || k->buf[k->len - 1] == '\n',
+	            "flushed piece does not end a line");
 	if (c->len + k->len > c->cap)
 		c->overflow = 1;
 	else
@@ -226,7 +230,7 @@ static void
 fuzz_stream(const struct mstore_reader *r, enum expo_format f, const struct expo_own *own,
             const char *want, size_t len)
 {
-	struct fuzz_collect c = { malloc(len), 0, len, 0 };
+	struct fuzz_collect c = { malloc(len), 0, len, 0, f == EXPO_PROTOBUF };
 	struct expo_sink k = { malloc(FUZZ_STREAM_CAP), FUZZ_STREAM_CAP, 0, fuzz_collect_flush,
 		               &c };
 	int rc;
@@ -273,9 +277,16 @@ fuzz_render(const struct mstore_reader *r, enum expo_format f)
 	rc = expo_render(r, f, &own, buf, need, &len);
 	if (rc == 0) {
 		FUZZ_ASSERT(len == need, "rendered %zu bytes, size query said %zu", len, need);
-		FUZZ_ASSERT(buf[len - 1] == '\n', "output does not end in a newline");
-		for (i = 0; i < len; i++)
-			FUZZ_ASSERT(buf[i] != '\0', "NUL byte at %zu", i);
+		if (f == EXPO_PROTOBUF) {
+			char why[PBCHECK_WHY_MAX];
+
+			FUZZ_ASSERT(pbcheck_stream(buf, len, NULL, NULL, why) == 0,
+			            "protobuf output invalid: %s", why);
+		} else {
+			FUZZ_ASSERT(buf[len - 1] == '\n', "output does not end in a newline");
+			for (i = 0; i < len; i++)
+				FUZZ_ASSERT(buf[i] != '\0', "NUL byte at %zu", i);
+		}
 		if (f == EXPO_OPENMETRICS)
 			FUZZ_ASSERT(len >= 6 && memcmp(buf + len - 6, "# EOF\n", 6) == 0,
 			            "no # EOF");
@@ -310,6 +321,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_walk(r);
 	fuzz_render(r, EXPO_TEXT);
 	fuzz_render(r, EXPO_OPENMETRICS);
+	fuzz_render(r, EXPO_PROTOBUF);
 
 	/* The same file again: nothing changed, so no remap. */
 	rc = mstore_reader_refresh(r);
@@ -323,6 +335,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			            size / 2, (unsigned long long)info.file_size, rc);
 		fuzz_walk(r);
 		fuzz_render(r, EXPO_TEXT);
+		fuzz_render(r, EXPO_PROTOBUF);
 	}
 	mstore_reader_close(r);
 	return 0;

@@ -5,7 +5,7 @@
 # every reproducer kept in tests/fuzz/regress/, and a fixed set of hostile
 # variants of the small seeds (--mutate: header, record, string and value
 # words overwritten, cuts at every region boundary) through open, validate,
-# iterate, snapshot, render (both formats), shrink + refresh.
+# iterate, snapshot, render (every format), shrink + refresh.
 # FUZZ_CORPUS (a directory) adds a libFuzzer corpus to the replay.
 # Knobs: RELIABILITY_LONG=1 mutates every seed, not only two.
 # Prints fuzz_replay's "N inputs, N variants" lines.

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * expo_common.c - the parts of rendering every format shares: the
+ * responder's own families (names, help texts, values) and the sanity
+ * checks on the reader's views and snapshots.  See expo_common.h.
+ */
+#include "config.h"
+
+#include "expo_common.h"
+
+#include "fmtnum.h"
+
+#include <string.h>
+
+#define STR_LEN(s) (sizeof(s) - 1)
+
+#define OWN_UP      EXPO_OWN_PREFIX "writer_up"
+#define OWN_AGE     EXPO_OWN_PREFIX "store_age_seconds"
+#define OWN_BUILD   EXPO_OWN_PREFIX "build_info"
+#define OWN_SCRAPES EXPO_OWN_PREFIX "scrapes_total"
+#define OWN_ERRORS  EXPO_OWN_PREFIX "scrape_errors_total"
+
+#define HELP_UP                                                                \
+	"Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
+	"the store is static, 0 if it is stale or the store is missing or invalid."
+#define HELP_AGE "Seconds since the store's writer last stamped its heartbeat."
+#define HELP_BUILD                                                         \
+	"Version of the metrics responder and the store format it reads; " \
+	"always 1."
+#define HELP_SCRAPES "Requests for metrics served by this responder process."
+#define HELP_ERRORS                                               \
+	"Requests for metrics that failed because the store was " \
+	"missing, invalid or kept changing."
+
+#define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
+
+static int
+own_name(const struct mstore_family_view *v)
+{
+	return v->name_len >= STR_LEN(EXPO_OWN_PREFIX) &&
+	       memcmp(v->name, EXPO_OWN_PREFIX, STR_LEN(EXPO_OWN_PREFIX)) == 0;
+}
+
+int
+expo_each_family(const struct mstore_reader *r, expo_family_fn *fn, void *ctx)
+{
+	uint32_t i, n = mstore_reader_family_count(r);
+	struct mstore_family_view v;
+
+	for (i = 0; i < n; i++) {
+		int rc = mstore_reader_family(r, i, &v);
+
+		if (rc == 0 && !own_name(&v))
+			rc = fn(ctx, &v);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void
+own_view(struct mstore_family_view *v, enum mstore_type type, const char *name, const char *help,
+         const char *unit)
+{
+	memset(v, 0, sizeof *v);
+	v->type = type;
+	v->name = name;
+	v->name_len = (uint32_t)strlen(name);
+	v->help = help;
+	v->help_len = (uint32_t)strlen(help);
+	v->unit = unit;
+	v->unit_len = unit == NULL ? 0 : (uint32_t)strlen(unit);
+}
+
+static void
+own_build_info(const struct expo_own *own, expo_own_fn *fn, void *ctx)
+{
+	static const char *const names[] = { "version", "store_format" };
+	struct mstore_family_view v;
+	struct mstore_series_view s;
+	const char *version = own->version != NULL ? own->version : PACKAGE_VERSION;
+	char format[FORMAT_LABEL_MAX];
+
+	own_view(&v, MSTORE_GAUGE, OWN_BUILD, HELP_BUILD, NULL);
+	v.nlabels = 2;
+	v.label_name[0] = names[0];
+	v.label_name_len[0] = (uint32_t)strlen(names[0]);
+	v.label_name[1] = names[1];
+	v.label_name_len[1] = (uint32_t)strlen(names[1]);
+	memset(&s, 0, sizeof s);
+	s.label_value[0] = version;
+	s.label_value_len[0] = (uint32_t)strlen(version);
+	s.label_value[1] = format;
+	s.label_value_len[1] = (uint32_t)fmt_u64(format, own->store_format);
+	fn(ctx, &v, &s, 1);
+}
+
+void
+expo_own_each(const struct expo_own *own, expo_own_fn *fn, void *ctx)
+{
+	struct mstore_family_view v;
+	struct mstore_series_view none;
+
+	memset(&none, 0, sizeof none);
+	own_view(&v, MSTORE_GAUGE, OWN_UP, HELP_UP, NULL);
+	fn(ctx, &v, &none, own->writer_up ? 1 : 0);
+	if (own->have_store_age) {
+		own_view(&v, MSTORE_GAUGE, OWN_AGE, HELP_AGE, "seconds");
+		fn(ctx, &v, &none, own->store_age_seconds);
+	}
+	own_build_info(own, fn, ctx);
+	own_view(&v, MSTORE_COUNTER, OWN_SCRAPES, HELP_SCRAPES, NULL);
+	fn(ctx, &v, &none, (double)own->scrapes);
+	own_view(&v, MSTORE_COUNTER, OWN_ERRORS, HELP_ERRORS, NULL);
+	fn(ctx, &v, &none, (double)own->scrape_errors);
+}
+
+int
+expo_sink_room(struct expo_sink *k, size_t len, size_t need)
+{
+	int rc;
+
+	k->len = len;
+	rc = k->flush(k, need + need / 8);
+	if (rc < 0)
+		return rc;
+	if (k->buf == NULL || k->len > k->cap || k->cap - k->len < need)
+		return EXPO_E_INVAL; /* the sink broke its promise */
+	return 0;
+}
+
+int
+expo_view_ok(const struct mstore_family_view *v)
+{
+	uint32_t j;
+
+	if (v->type != MSTORE_COUNTER && v->type != MSTORE_GAUGE && v->type != MSTORE_HISTOGRAM)
+		return 0;
+	if (v->name_len == 0 || v->name_len > MSTORE_NAME_MAX || v->nlabels > MSTORE_MAX_LABELS ||
+	    v->nbounds > MSTORE_MAX_BUCKETS)
+		return 0;
+	for (j = 0; j < v->nlabels; j++)
+		if (v->label_name_len[j] == 0 || v->label_name_len[j] > MSTORE_NAME_MAX)
+			return 0;
+	return 1;
+}
+
+int
+expo_snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb)
+{
+	uint32_t i;
+
+	for (i = 1; i <= nb; i++)
+		if (snap->bucket[i] < snap->bucket[i - 1])
+			return 0;
+	return snap->bucket[nb] == snap->count;
+}

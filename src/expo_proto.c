@@ -1,0 +1,830 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * expo_proto.c - the protobuf renderer: store snapshot -> a delimited
+ * stream of io.prometheus.client.MetricFamily messages (expo.h has the
+ * rules, expo_proto.h the histogram encoder).
+ *
+ * Encoded by hand, not with libprotobuf-c (Debian's libprotobuf-c-dev):
+ * that library packs a tree of message structs built in memory first, one
+ * per label, metric and bucket, so a scrape would allocate (or need an
+ * arena sized to the largest family) and hold a whole family before its
+ * first byte; and packing a MetricFamily of N = 10,000 counters with it
+ * took longer than this whole renderer takes for the N = 10,000 workload
+ * (doc/performance.md, "Protobuf").  The format is small: five message
+ * types, three wire types, all sizes computable before writing.
+ *
+ * Every piece's exact size is known before it is written (the lengths
+ * that prefix messages need it anyway), so the cursor (struct pout) takes
+ * room for a whole piece at once and writes without further checks.
+ * Fields are written in field-number order, as protobuf's own serializers
+ * do, and every optional field the format defines for a sample is present
+ * (a zero count is written as 0, not left out).
+ */
+#include "config.h"
+
+#include "expo_proto.h"
+
+#include "expo_common.h"
+#include "mstore_names.h"
+
+#include <string.h>
+
+/* Wire types and field tags of metrics.proto. */
+enum wire {
+	WT_VARINT = 0,
+	WT_I64 = 1,
+	WT_LEN = 2,
+};
+#define TAG(field, wt) ((char)((field) << 3 | (wt)))
+
+/* MetricFamily */
+#define MF_NAME   TAG(1, WT_LEN)
+#define MF_HELP   TAG(2, WT_LEN)
+#define MF_TYPE   TAG(3, WT_VARINT)
+#define MF_METRIC TAG(4, WT_LEN)
+#define MF_UNIT   TAG(5, WT_LEN)
+/* Metric */
+#define M_LABEL     TAG(1, WT_LEN)
+#define M_GAUGE     TAG(2, WT_LEN)
+#define M_COUNTER   TAG(3, WT_LEN)
+#define M_HISTOGRAM TAG(7, WT_LEN)
+/* LabelPair */
+#define LP_NAME  TAG(1, WT_LEN)
+#define LP_VALUE TAG(2, WT_LEN)
+/* Gauge and Counter: value */
+#define V_VALUE TAG(1, WT_I64)
+/* Histogram */
+#define H_COUNT      TAG(1, WT_VARINT)
+#define H_SUM        TAG(2, WT_I64)
+#define H_BUCKET     TAG(3, WT_LEN)
+#define H_SCHEMA     TAG(5, WT_VARINT)
+#define H_ZERO_TH    TAG(6, WT_I64)
+#define H_ZERO_COUNT TAG(7, WT_VARINT)
+#define H_NEG_SPAN   TAG(9, WT_LEN)
+#define H_NEG_DELTA  TAG(10, WT_LEN)
+#define H_POS_SPAN   TAG(12, WT_LEN)
+#define H_POS_DELTA  TAG(13, WT_LEN)
+/* Bucket */
+#define B_COUNT TAG(1, WT_VARINT)
+#define B_BOUND TAG(2, WT_I64)
+/* BucketSpan */
+#define S_OFFSET TAG(1, WT_VARINT)
+#define S_LENGTH TAG(2, WT_VARINT)
+
+/* MetricType */
+enum metric_type {
+	TYPE_COUNTER = 0,
+	TYPE_GAUGE = 1,
+	TYPE_HISTOGRAM = 4,
+};
+
+#define I64_LEN 8
+/* A Counter or Gauge message: V_VALUE and a double. */
+#define SCALAR_LEN (1 + I64_LEN)
+/* Its field in the Metric: tag, length (one byte), message. */
+#define SCALAR_FIELD_LEN (2 + SCALAR_LEN)
+/* The longest varint (a uint64_t). */
+#define VARINT_MAX 10
+/* A label's constant part: LP_NAME, length, name, LP_VALUE. */
+#define LABEL_CHUNK_MAX (2 + VARINT_MAX + MSTORE_NAME_MAX)
+
+/* ------------------------------------------------------------------ */
+/* Wire primitives                                                     */
+/* ------------------------------------------------------------------ */
+
+static inline size_t
+vlen(uint64_t v)
+{
+	size_t n = 1;
+
+	/* nearly all are below 128: one comparison (a count-leading-zeros
+	 * formula costs more without lzcnt, x86-64's baseline) */
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static inline char *
+put_varint(char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (char)v;
+	return p;
+}
+
+/* sint32/sint64's ZigZag of a two's complement value u (an int converted
+ * to uint64_t, or the wrapped difference of two counts). */
+static inline uint64_t
+zigzag(uint64_t u)
+{
+	return (u << 1) ^ (0 - (u >> 63));
+}
+
+/* A double as protobuf's fixed64: little-endian, whatever the host. */
+static inline char *
+put_double(char *p, double d)
+{
+	uint64_t b;
+	int i;
+
+	memcpy(&b, &d, sizeof b);
+	for (i = 0; i < I64_LEN; i++)
+		p[i] = (char)(b >> (8 * i));
+	return p + I64_LEN;
+}
+
+static inline char *
+put_bytes(char *p, const char *s, size_t n)
+{
+	expo_copy_bytes(p, s, n);
+	return p + n;
+}
+
+/* A length-delimited field: tag, length, n bytes. */
+static inline size_t
+len_field(size_t n)
+{
+	return 1 + vlen(n) + n;
+}
+
+static inline char *
+put_len_field(char *p, char tag, const char *s, size_t n)
+{
+	*p++ = tag;
+	p = put_varint(p, n);
+	return put_bytes(p, s, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Output cursor                                                       */
+/* ------------------------------------------------------------------ */
+
+struct pout {
+	struct expo_sink *k; /* streaming: the sink; NULL: one plain buffer */
+	char *buf;
+	size_t cap;
+	size_t len; /* bytes produced; past cap only counted (plain) */
+};
+
+/*
+ * Make room for a piece of n bytes at the end.  Streaming: the sink takes
+ * everything before it and grows if it must.  Plain: nothing to do (what
+ * does not fit is counted by take()).  0 or a negative code.
+ */
+static int
+piece(struct pout *o, size_t n)
+{
+	struct expo_sink *k = o->k;
+	int rc;
+
+	if (k == NULL || o->cap - o->len >= n)
+		return 0;
+	rc = expo_sink_room(k, o->len, n);
+	if (rc < 0)
+		return rc;
+	o->buf = k->buf;
+	o->cap = k->cap;
+	o->len = k->len;
+	return 0;
+}
+
+/* Take n bytes at the end: where to write them, or NULL when they do not
+ * fit (they still count in o->len). */
+static inline char *
+take(struct pout *o, size_t n)
+{
+	size_t at = o->len;
+
+	o->len += n;
+	return at <= o->cap && o->cap - at >= n ? o->buf + at : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Histograms                                                          */
+/* ------------------------------------------------------------------ */
+
+/* A Bucket field: count varint, bound double. */
+static inline size_t
+bucket_msg_len(uint64_t cumulative)
+{
+	return 1 + vlen(cumulative) + 1 + I64_LEN;
+}
+
+static size_t
+span_msg_len(const struct nhist_span *sp)
+{
+	return 1 + vlen(zigzag((uint64_t)(int64_t)sp->offset)) + 1 + vlen(sp->length);
+}
+
+/* The deltas of a window's spans: each bucket's count minus the previous
+ * one's (the first against 0), in span order; the bytes they take packed
+ * (nothing but the varints). */
+static size_t
+deltas_len(const struct nhist_span *sp, size_t nspan, const uint64_t *b)
+{
+	uint64_t prev = 0;
+	size_t k, n = 0;
+	uint32_t j;
+
+	for (k = 0; k < nspan; k++)
+		for (j = sp[k].slot; j < sp[k].slot + sp[k].length; j++) {
+			n += vlen(zigzag(b[j] - prev));
+			prev = b[j];
+		}
+	return n;
+}
+
+static size_t
+native_prepare(struct expo_proto_hist *h)
+{
+	const struct nhist_snapshot *s = h->native;
+	static const struct nhist_span noop = { 0, 0, 0 };
+	size_t n = 1 + vlen(zigzag((uint64_t)(int64_t)s->schema)) + 1 + I64_LEN + 1 +
+	           vlen(s->zero_count),
+	       k;
+	int sign;
+
+	for (sign = 0; sign < 2; sign++) {
+		h->nspan[sign] =
+		        nhist_spans(s->bucket[sign], s->nbuckets, s->offset[sign], h->span[sign]);
+		for (k = 0; k < h->nspan[sign]; k++)
+			n += len_field(span_msg_len(&h->span[sign][k]));
+		h->delta_len[sign] = deltas_len(h->span[sign], h->nspan[sign], s->bucket[sign]);
+		if (h->delta_len[sign] > 0)
+			n += len_field(h->delta_len[sign]);
+	}
+	if (h->nspan[NHIST_POS] == 0 && h->nspan[NHIST_NEG] == 0)
+		n += len_field(span_msg_len(&noop));
+	return n;
+}
+
+size_t
+expo_proto_hist_prepare(struct expo_proto_hist *h)
+{
+	size_t n = 1 + vlen(h->count) + 1 + I64_LEN;
+	uint32_t i;
+
+	for (i = 0; i < h->nbounds; i++)
+		n += 2 + bucket_msg_len(h->cumulative[i]); /* a Bucket is < 128 bytes */
+	h->nspan[NHIST_POS] = h->nspan[NHIST_NEG] = 0;
+	if (h->native != NULL)
+		n += native_prepare(h);
+	h->len = n;
+	return n;
+}
+
+static char *
+put_span(char *p, char tag, const struct nhist_span *sp)
+{
+	*p++ = tag;
+	*p++ = (char)span_msg_len(sp); /* < 128 */
+	*p++ = S_OFFSET;
+	p = put_varint(p, zigzag((uint64_t)(int64_t)sp->offset));
+	*p++ = S_LENGTH;
+	return put_varint(p, sp->length);
+}
+
+/* One sign's spans and packed deltas. */
+static char *
+put_sign(char *p, const struct expo_proto_hist *h, int sign, char span_tag, char delta_tag)
+{
+	const struct nhist_span *sp = h->span[sign];
+	const uint64_t *b = h->native->bucket[sign];
+	uint64_t prev = 0;
+	size_t k;
+	uint32_t j;
+
+	for (k = 0; k < h->nspan[sign]; k++)
+		p = put_span(p, span_tag, &sp[k]);
+	if (h->delta_len[sign] == 0)
+		return p;
+	*p++ = delta_tag;
+	p = put_varint(p, h->delta_len[sign]);
+	for (k = 0; k < h->nspan[sign]; k++)
+		for (j = sp[k].slot; j < sp[k].slot + sp[k].length; j++) {
+			p = put_varint(p, zigzag(b[j] - prev));
+			prev = b[j];
+		}
+	return p;
+}
+
+static char *
+put_native(char *p, const struct expo_proto_hist *h)
+{
+	static const struct nhist_span noop = { 0, 0, 0 };
+	const struct nhist_snapshot *s = h->native;
+
+	*p++ = H_SCHEMA;
+	p = put_varint(p, zigzag((uint64_t)(int64_t)s->schema));
+	*p++ = H_ZERO_TH;
+	p = put_double(p, s->zero_threshold);
+	*p++ = H_ZERO_COUNT;
+	p = put_varint(p, s->zero_count);
+	p = put_sign(p, h, NHIST_NEG, H_NEG_SPAN, H_NEG_DELTA);
+	p = put_sign(p, h, NHIST_POS, H_POS_SPAN, H_POS_DELTA);
+	if (h->nspan[NHIST_POS] == 0 && h->nspan[NHIST_NEG] == 0)
+		p = put_span(p, H_POS_SPAN, &noop);
+	return p;
+}
+
+char *
+expo_proto_hist_write(char *p, const struct expo_proto_hist *h)
+{
+	uint32_t i;
+
+	*p++ = H_COUNT;
+	p = put_varint(p, h->count);
+	*p++ = H_SUM;
+	p = put_double(p, h->sum);
+	for (i = 0; i < h->nbounds; i++) {
+		*p++ = H_BUCKET;
+		*p++ = (char)bucket_msg_len(h->cumulative[i]);
+		*p++ = B_COUNT;
+		p = put_varint(p, h->cumulative[i]);
+		*p++ = B_BOUND;
+		p = put_double(p, h->bounds[i]);
+	}
+	if (h->native != NULL)
+		p = put_native(p, h);
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* Families and series                                                 */
+/* ------------------------------------------------------------------ */
+
+/* What is constant for a family. */
+struct pfam {
+	const struct mstore_family_view *v;
+	enum metric_type type;
+	char value_tag;   /* the Metric field of a series' value */
+	const char *help; /* the help field: the family's, or MSTORE_HELP_NONE */
+	size_t help_len;
+	size_t head_len; /* name, help and type fields */
+	size_t tail_len; /* unit field */
+	/* label j's constant part: LP_NAME, length, name, LP_VALUE */
+	char chunk[MSTORE_MAX_LABELS][LABEL_CHUNK_MAX];
+	uint8_t chunk_len[MSTORE_MAX_LABELS];
+};
+
+/* One series, ready to be written. */
+struct pser {
+	const struct mstore_series_view *s;
+	size_t labels; /* bytes of its label fields */
+	size_t len;    /* its Metric message */
+	double value;
+	struct expo_proto_hist h;
+};
+
+static int
+fam_init(struct pfam *f, const struct mstore_family_view *v)
+{
+	uint32_t j;
+
+	if (!expo_view_ok(v))
+		return MSTORE_E_CORRUPT;
+	f->v = v;
+	switch (v->type) {
+	case MSTORE_COUNTER:
+		f->type = TYPE_COUNTER;
+		f->value_tag = M_COUNTER;
+		break;
+	case MSTORE_GAUGE:
+		f->type = TYPE_GAUGE;
+		f->value_tag = M_GAUGE;
+		break;
+	case MSTORE_HISTOGRAM:
+		f->type = TYPE_HISTOGRAM;
+		f->value_tag = M_HISTOGRAM;
+		break;
+	}
+	/* The help text the text formats show (mstore_names.h): the same
+	 * family must not read differently in another format. */
+	f->help = v->help;
+	f->help_len = v->help_len;
+	if (mstore_help_blank(v->help, v->help_len)) {
+		f->help = MSTORE_HELP_NONE;
+		f->help_len = sizeof(MSTORE_HELP_NONE) - 1;
+	}
+	f->head_len = len_field(v->name_len) + len_field(f->help_len) + 2;
+	f->tail_len = v->unit_len > 0 ? len_field(v->unit_len) : 0;
+	for (j = 0; j < v->nlabels; j++) {
+		char *p = f->chunk[j];
+
+		*p++ = LP_NAME;
+		p = put_varint(p, v->label_name_len[j]);
+		p = put_bytes(p, v->label_name[j], v->label_name_len[j]);
+		*p++ = LP_VALUE;
+		f->chunk_len[j] = (uint8_t)(p - f->chunk[j]);
+	}
+	return 0;
+}
+
+static char *
+put_head(char *p, const struct pfam *f)
+{
+	const struct mstore_family_view *v = f->v;
+
+	p = put_len_field(p, MF_NAME, v->name, v->name_len);
+	p = put_len_field(p, MF_HELP, f->help, f->help_len);
+	*p++ = MF_TYPE;
+	*p++ = (char)f->type;
+	return p;
+}
+
+static char *
+put_tail(char *p, const struct pfam *f)
+{
+	if (f->v->unit_len > 0)
+		p = put_len_field(p, MF_UNIT, f->v->unit, f->v->unit_len);
+	return p;
+}
+
+/* A LabelPair message's length. */
+static inline size_t
+pair_len(const struct pfam *f, const struct mstore_series_view *s, uint32_t j)
+{
+	return f->chunk_len[j] + vlen(s->label_value_len[j]) + s->label_value_len[j];
+}
+
+static size_t
+labels_len(const struct pfam *f, const struct mstore_series_view *s)
+{
+	size_t n = 0;
+	uint32_t j;
+
+	for (j = 0; j < f->v->nlabels; j++)
+		n += len_field(pair_len(f, s, j));
+	return n;
+}
+
+static char *
+put_labels(char *p, const struct pfam *f, const struct mstore_series_view *s)
+{
+	uint32_t j;
+
+	for (j = 0; j < f->v->nlabels; j++) {
+		*p++ = M_LABEL;
+		p = put_varint(p, pair_len(f, s, j));
+		p = put_bytes(p, f->chunk[j], f->chunk_len[j]);
+		p = put_varint(p, s->label_value_len[j]);
+		p = put_bytes(p, s->label_value[j], s->label_value_len[j]);
+	}
+	return p;
+}
+
+/* The series' piece in its family: MF_METRIC, length, Metric. */
+static inline size_t
+piece_len(const struct pser *e)
+{
+	return len_field(e->len);
+}
+
+/* The Metric message's length, with the value (or histogram) known. */
+static void
+ser_measure(const struct pfam *f, struct pser *e)
+{
+	if (f->type == TYPE_HISTOGRAM)
+		e->len = e->labels + len_field(expo_proto_hist_prepare(&e->h));
+	else
+		e->len = e->labels + SCALAR_FIELD_LEN;
+}
+
+/*
+ * Read series s of a store family: its labels' size, and (with value)
+ * its snapshot.  Counter and gauge sizes do not depend on the value, so
+ * the measuring pass leaves it out.
+ */
+static int
+ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
+         struct pser *e, struct mstore_snapshot *snap, int value)
+{
+	int rc;
+
+	e->s = s;
+	e->labels = labels_len(f, s);
+	if (!value && f->type != TYPE_HISTOGRAM) {
+		e->len = e->labels + SCALAR_FIELD_LEN;
+		return 0;
+	}
+	rc = mstore_reader_snapshot(r, f->v, s, snap);
+	if (rc < 0)
+		return rc;
+	e->value = snap->value;
+	if (f->type == TYPE_HISTOGRAM) {
+		if (!expo_snapshot_sane(snap, f->v->nbounds))
+			return MSTORE_E_CORRUPT;
+		e->h.count = snap->count;
+		e->h.sum = snap->sum;
+		e->h.nbounds = f->v->nbounds;
+		e->h.bounds = f->v->bounds;
+		e->h.cumulative = snap->bucket;
+		e->h.native = NULL;
+	}
+	ser_measure(f, e);
+	return 0;
+}
+
+static char *
+put_series(char *p, const struct pfam *f, const struct pser *e)
+{
+	*p++ = MF_METRIC;
+	p = put_varint(p, e->len);
+	p = put_labels(p, f, e->s);
+	*p++ = f->value_tag;
+	if (f->type == TYPE_HISTOGRAM) {
+		p = put_varint(p, e->h.len);
+		return expo_proto_hist_write(p, &e->h);
+	}
+	*p++ = (char)SCALAR_LEN;
+	*p++ = V_VALUE;
+	return put_double(p, e->value);
+}
+
+/* ------------------------------------------------------------------ */
+/* Store families                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Streaming: how often a family may fail to fit after the sink made room
+ * for it (it can only grow by histogram counts widening in between). */
+#define SETTLE_TRIES 3
+
+/* The first pass: the family's message length and its series count. */
+static int
+fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint32_t *nseries)
+{
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	struct pser e;
+	size_t n = f->head_len + f->tail_len;
+	uint32_t count = 0;
+	int rc, src;
+
+	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1;
+	     rc = mstore_reader_series_next(r, f->v, &s)) {
+		src = ser_read(r, f, &s, &e, &snap, 0);
+		if (src < 0)
+			return src;
+		n += piece_len(&e);
+		count++;
+	}
+	*len = n;
+	*nseries = count;
+	return rc;
+}
+
+/*
+ * Write the family's first nseries series, those the first pass counted (a
+ * series registered in between waits for the next render), from fresh
+ * snapshots; each one a piece of its own when each (streamed).  Adds their
+ * bytes to *len.
+ */
+static int
+fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint32_t nseries,
+           int each, size_t *len)
+{
+	struct mstore_series_view s;
+	struct mstore_snapshot snap;
+	struct pser e;
+	uint32_t count = 0;
+	char *p;
+	int rc;
+
+	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1 && count < nseries;
+	     rc = mstore_reader_series_next(r, f->v, &s), count++) {
+		int src = ser_read(r, f, &s, &e, &snap, 1);
+
+		if (src == 0 && each)
+			src = piece(o, piece_len(&e));
+		if (src < 0)
+			return src;
+		*len += piece_len(&e);
+		p = take(o, piece_len(&e));
+		if (p != NULL)
+			put_series(p, f, &e);
+	}
+	if (rc < 0)
+		return rc;
+	return count == nseries ? 0 : MSTORE_E_RETRY; /* a series went away */
+}
+
+/*
+ * A counter or gauge family larger than the buffer: its length from the
+ * first pass, then head, series and tail as pieces of their own.  Their
+ * sizes do not depend on the values, so the length still holds unless the
+ * family's series changed in between.
+ */
+static int
+fam_streamed(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t len,
+             uint32_t nseries)
+{
+	size_t done = f->head_len;
+	char *p;
+	int rc = piece(o, vlen(len) + f->head_len);
+
+	if (rc < 0)
+		return rc;
+	p = take(o, vlen(len) + f->head_len);
+	put_head(put_varint(p, len), f);
+	rc = fam_series(o, r, f, nseries, 1, &done);
+	if (rc == 0)
+		rc = piece(o, f->tail_len);
+	if (rc < 0)
+		return rc;
+	p = take(o, f->tail_len);
+	put_tail(p, f);
+	done += f->tail_len;
+	return done == len ? 0 : MSTORE_E_RETRY;
+}
+
+/* Set the length prefix of the message of len bytes written after w bytes
+ * at start, moving the message when the length takes another width.
+ * Counted only when it is not all in the buffer. */
+static void
+fam_prefix(struct pout *o, size_t start, size_t w, size_t len)
+{
+	size_t w2 = vlen(len);
+	int in_buf = start + w + len <= o->cap;
+
+	o->len = start + w2 + len;
+	if (!in_buf || o->len > o->cap)
+		return;
+	if (w2 != w)
+		memmove(o->buf + start + w2, o->buf + start + w, len);
+	put_varint(o->buf + start, len);
+}
+
+/*
+ * A family as one piece: room for the measured length (and some), the
+ * message written from fresh values, then its length set from what was
+ * written.  Streaming: when the values grew past the room, the family is
+ * written again with more room.
+ */
+static int
+fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t len,
+          uint32_t nseries)
+{
+	int tries, rc;
+
+	for (tries = 0; tries < SETTLE_TRIES; tries++) {
+		size_t w = vlen(len), start, done = f->head_len + f->tail_len;
+		char *p;
+
+		rc = piece(o, w + len);
+		if (rc < 0)
+			return rc;
+		start = o->len;
+		p = take(o, w + f->head_len);
+		if (p != NULL)
+			put_head(p + w, f);
+		rc = fam_series(o, r, f, nseries, 0, &done);
+		if (rc < 0)
+			return rc;
+		p = take(o, f->tail_len);
+		if (p != NULL)
+			put_tail(p, f);
+		fam_prefix(o, start, w, done);
+		if (o->k == NULL || o->len <= o->cap)
+			return 0;
+		o->len = start; /* streaming: it did not fit; again, larger */
+		len = done;
+	}
+	return EXPO_E_SPACE;
+}
+
+static int
+render_family(struct pout *o, const struct mstore_reader *r, const struct mstore_family_view *v)
+{
+	struct pfam f;
+	size_t len = 0;
+	uint32_t nseries = 0;
+	int rc = fam_init(&f, v);
+
+	if (rc == 0)
+		rc = fam_measure(r, &f, &len, &nseries);
+	if (rc < 0 || nseries == 0)
+		return rc;
+	if (o->k != NULL && f.type != TYPE_HISTOGRAM && vlen(len) + len > o->cap)
+		return fam_streamed(o, r, &f, len, nseries);
+	return fam_whole(o, r, &f, len, nseries);
+}
+
+struct store_ctx {
+	struct pout *o;
+	const struct mstore_reader *r;
+};
+
+static int
+store_family_cb(void *ctx, const struct mstore_family_view *v)
+{
+	struct store_ctx *c = ctx;
+
+	return render_family(c->o, c->r, v);
+}
+
+static int
+render_store(struct pout *o, const struct mstore_reader *r)
+{
+	struct store_ctx c = { o, r };
+
+	return expo_each_family(r, store_family_cb, &c);
+}
+
+/* ------------------------------------------------------------------ */
+/* The responder's own families                                        */
+/* ------------------------------------------------------------------ */
+
+struct own_ctx {
+	struct pout *o;
+	size_t len; /* measuring: the bytes of all families */
+	int write;
+};
+
+/* One own family, a counter or gauge with one series: measure or write. */
+static void
+own_family_cb(void *ctx, const struct mstore_family_view *v, const struct mstore_series_view *s,
+              double value)
+{
+	struct own_ctx *c = ctx;
+	struct pfam f;
+	struct pser e;
+	size_t len;
+	char *p;
+
+	if (fam_init(&f, v) < 0) /* own views (expo_common.c) always pass */
+		return;
+	e.s = s;
+	e.labels = labels_len(&f, s);
+	e.value = value;
+	ser_measure(&f, &e);
+	len = f.head_len + piece_len(&e) + f.tail_len;
+	if (!c->write) {
+		c->len += vlen(len) + len;
+		return;
+	}
+	p = take(c->o, vlen(len) + len);
+	if (p != NULL)
+		put_tail(put_series(put_head(put_varint(p, len), &f), &f, &e), &f);
+}
+
+/* All own families, as one piece. */
+static int
+render_own(struct pout *o, const struct expo_own *own)
+{
+	struct own_ctx c = { o, 0, 0 };
+	int rc;
+
+	expo_own_each(own, own_family_cb, &c);
+	rc = piece(o, c.len);
+	if (rc < 0)
+		return rc;
+	c.write = 1;
+	expo_own_each(own, own_family_cb, &c);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+render_all(struct pout *o, const struct mstore_reader *r, const struct expo_own *own)
+{
+	int rc = 0;
+
+	if (own != NULL)
+		rc = render_own(o, own);
+	if (rc == 0 && r != NULL)
+		rc = render_store(o, r);
+	return rc;
+}
+
+int
+expo_proto_render(const struct mstore_reader *r, const struct expo_own *own, char *buf, size_t cap,
+                  size_t *len)
+{
+	struct pout o = { NULL, buf, cap, 0 };
+	int rc = render_all(&o, r, own);
+
+	if (rc < 0)
+		return rc;
+	*len = o.len;
+	return o.len > cap ? EXPO_E_SPACE : 0;
+}
+
+int
+expo_proto_render_stream(const struct mstore_reader *r, const struct expo_own *own,
+                         struct expo_sink *k)
+{
+	struct pout o = { k, k->buf, k->cap, k->len };
+	int rc = render_all(&o, r, own);
+
+	if (rc == 0)
+		k->len = o.len;
+	return rc;
+}

@@ -1,0 +1,417 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Decode a Prometheus protobuf exposition body with an independent decoder
+and compare it with what it must say.
+
+    protobuf_check.py compare PROTO_BODY TEXT_BODY [NATIVE_VALUES]
+    protobuf_check.py dump PROTO_BODY
+
+The decoder is protoc (--decode) with client_model's metrics.proto as
+Debian ships it (golang-github-prometheus-client-model-dev): the
+delimited stream is split here (a varint length before each message) and
+handed to protoc as the repeated field of a wrapper message, so one protoc
+run decodes every family.  Exits 77 when protoc or metrics.proto is
+missing (automake's "skipped").
+
+compare: every sample the protobuf body gives (as Prometheus ingests it:
+counters and gauges under the family name, classic histograms as _bucket
+with le, +Inf from the count, _sum and _count) must be in the text body
+(text format 0.0.4, read with prometheus_client's parser) with the same
+value, and the other way round; every family's HELP and TYPE must match,
+and UNIT where protobuf has one.  Bucket bounds compare as numbers: text
+writes le="1", Prometheus 2 turns a protobuf bound into "1.0".
+NATIVE_VALUES (written by tests/expo_dump) lists, per series of the family
+test_native_seconds, the values it observed: each series' native
+histogram must be exactly those values bucketed at the schema and zero
+threshold it reports, with bucket indices computed here with exact integer
+arithmetic; its count and sum those of the values, its classic buckets
+(if any) their cumulative counts.
+
+dump: print the decoded families as protoc does.
+"""
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from fractions import Fraction
+
+SKIP = 77
+PROTO_CANDIDATES = [
+    "/usr/share/gocode/src/github.com/prometheus/client_model/io/prometheus/client/metrics.proto",
+]
+TIMESTAMP_CANDIDATES = [
+    "/usr/include/google/protobuf/timestamp.proto",
+    "/usr/share/gocode/src/github.com/golang/protobuf/ptypes/timestamp/timestamp.proto",
+]
+NATIVE_FAMILY = "test_native_seconds"
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def skip(msg):
+    print("SKIP: " + msg)
+    sys.exit(SKIP)
+
+
+# ---------------------------------------------------------------- decoding
+
+def read_varint(data, i):
+    shift = value = 0
+    while True:
+        if i >= len(data) or shift > 63:
+            fail("truncated or overlong varint at byte %d" % i)
+        b = data[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value, i
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def to_stream(body):
+    """The delimited messages as field 1 of a wrapper message."""
+    out, i, n = bytearray(), 0, 0
+    while i < len(body):
+        length, i = read_varint(body, i)
+        if i + length > len(body):
+            fail("message %d: length %d beyond the body's end" % (n, length))
+        out += b"\x0a" + varint(length) + body[i:i + length]
+        i += length
+        n += 1
+    return bytes(out)
+
+
+def include_dir(tmp):
+    proto = next((p for p in PROTO_CANDIDATES if os.path.exists(p)), None)
+    stamp = next((p for p in TIMESTAMP_CANDIDATES if os.path.exists(p)), None)
+    if shutil.which("protoc") is None:
+        skip("protoc not installed")
+    if proto is None or stamp is None:
+        skip("metrics.proto (golang-github-prometheus-client-model-dev) not installed")
+    os.makedirs(os.path.join(tmp, "google", "protobuf"))
+    os.symlink(stamp, os.path.join(tmp, "google", "protobuf", "timestamp.proto"))
+    os.symlink(proto, os.path.join(tmp, "metrics.proto"))
+    with open(os.path.join(tmp, "stream.proto"), "w") as f:
+        f.write('syntax = "proto2";\nimport "metrics.proto";\n'
+                "message Stream { repeated io.prometheus.client.MetricFamily family = 1; }\n")
+    return tmp
+
+
+def protoc_text(body):
+    with tempfile.TemporaryDirectory() as tmp:
+        inc = include_dir(tmp)
+        r = subprocess.run(["protoc", "-I" + inc, "--decode=Stream", "stream.proto"],
+                           input=to_stream(body), capture_output=True, cwd=inc)
+    if r.returncode != 0:
+        fail("protoc cannot decode the body: " + r.stderr.decode(errors="replace"))
+    return r.stdout.decode()
+
+
+# protoc's text format: "name: value", "name {", "}"; strings C-escaped.
+ESCAPES = {"n": 10, "t": 9, "r": 13, "\\": 92, "'": 39, '"': 34, "a": 7, "b": 8, "f": 12,
+           "v": 11}
+
+
+def unquote(s):
+    out, i = bytearray(), 1
+    while i < len(s) - 1:
+        c = s[i]
+        if c != "\\":
+            out += c.encode()
+            i += 1
+            continue
+        c = s[i + 1]
+        if c in ESCAPES:
+            out.append(ESCAPES[c])
+            i += 2
+        elif c.isdigit():
+            m = re.match(r"[0-7]{1,3}", s[i + 1:])
+            out.append(int(m.group(0), 8))
+            i += 1 + len(m.group(0))
+        elif c == "x":
+            m = re.match(r"[0-9a-fA-F]{1,2}", s[i + 2:])
+            out.append(int(m.group(0), 16))
+            i += 2 + len(m.group(0))
+        else:
+            fail("unknown escape in %s" % s)
+    return out.decode("utf-8")
+
+
+def scalar(tok):
+    if tok.startswith('"'):
+        return unquote(tok)
+    low = tok.lower()
+    if low in ("inf", "infinity"):
+        return math.inf
+    if low in ("-inf", "-infinity"):
+        return -math.inf
+    if low == "nan" or low == "-nan":
+        return math.nan
+    if re.match(r"^-?[0-9]+$", tok):
+        return int(tok)
+    if re.match(r"^-?0x[0-9a-f]+$", low):
+        return int(tok, 16)
+    try:
+        return float(tok)
+    except ValueError:
+        return tok  # an enum name
+
+
+def parse_text(text):
+    """protoc text format -> nested dicts of field name -> list of values."""
+    root, stack = {}, []
+    cur = root
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "}":
+            cur = stack.pop()
+        elif line.endswith("{"):
+            name = line[:-1].strip()
+            child = {}
+            cur.setdefault(name, []).append(child)
+            stack.append(cur)
+            cur = child
+        else:
+            name, _, value = line.partition(": ")
+            cur.setdefault(name, []).append(scalar(value))
+    if stack:
+        fail("unbalanced protoc output")
+    return root.get("family", [])
+
+
+def one(msg, field, default=None):
+    v = msg.get(field)
+    return v[-1] if v else default
+
+
+# ------------------------------------------------------------ samples
+
+def proto_samples(families):
+    """{(name, sorted labels): value}, {family: (help, type, unit)}"""
+    samples, meta = {}, {}
+    for fam in families:
+        name, typ = one(fam, "name"), one(fam, "type", "COUNTER")
+        meta[name] = (one(fam, "help", ""), typ.lower(), one(fam, "5"))
+        for m in fam.get("metric", []):
+            labels = tuple(sorted((one(lp, "name"), one(lp, "value"))
+                                  for lp in m.get("label", [])))
+
+            def put(sname, value, extra=()):
+                key = (sname, tuple(sorted(labels + extra)))
+                if key in samples:
+                    fail("sample %s twice" % (key,))
+                samples[key] = value
+
+            if typ in ("COUNTER", "GAUGE"):
+                put(name, float(one(one(m, typ.lower()), "value", 0)))
+                continue
+            h = one(m, "histogram")
+            count = one(h, "sample_count", 0)
+            if name == NATIVE_FAMILY:
+                continue  # checked on its own: the text format has no native histograms
+            seen_inf = False
+            for b in h.get("bucket", []):
+                bound = float(one(b, "upper_bound"))
+                seen_inf = seen_inf or bound == math.inf
+                put(name + "_bucket", float(one(b, "cumulative_count", 0)), (("le", bound),))
+            if not seen_inf:
+                put(name + "_bucket", float(count), (("le", math.inf),))
+            put(name + "_sum", float(one(h, "sample_sum", 0)))
+            put(name + "_count", float(count))
+    return samples, meta
+
+
+def unescape_help(s):
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), s)
+
+
+def text_samples(text):
+    try:
+        from prometheus_client.parser import text_string_to_metric_families
+    except ImportError:
+        skip("python3-prometheus-client not installed")
+    samples, meta = {}, {}
+    for line in text.splitlines():
+        m = re.match(r"# (HELP|TYPE) (\S+) ?(.*)$", line)
+        if m:
+            help_, typ, _ = meta.get(m.group(2), ("", None, None))
+            if m.group(1) == "HELP":
+                help_ = unescape_help(m.group(3))
+            else:
+                typ = m.group(3)
+            meta[m.group(2)] = (help_, typ, None)
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            labels = tuple(sorted((k, float(v) if k == "le" else v) for k, v in s.labels.items()))
+            samples[(s.name, labels)] = float(s.value)
+    return samples, meta
+
+
+def same(a, b):
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def compare(proto, text):
+    ps, pm = proto_samples(parse_text(protoc_text(proto)))
+    ts, tm = text_samples(text.decode("utf-8"))
+    for key in sorted(set(ps) | set(ts), key=repr):
+        if key not in ts:
+            fail("protobuf has %s, text has not" % (key,))
+        if key not in ps:
+            fail("text has %s, protobuf has not" % (key,))
+        if not same(ps[key], ts[key]):
+            fail("%s: protobuf %r, text %r" % (key, ps[key], ts[key]))
+    for name, (help_, typ, unit) in pm.items():
+        if name == NATIVE_FAMILY:
+            continue
+        if name not in tm:
+            fail("family %s not in the text body" % name)
+        if tm[name][:2] != (help_, typ):
+            fail("family %s: protobuf %r, text %r" % (name, (help_, typ), tm[name][:2]))
+        # field 5 (unit) is newer than Debian's metrics.proto: protoc prints
+        # it as an unknown field, a string or (when its bytes happen to
+        # parse) a message
+        if isinstance(unit, str) and not name.endswith("_" + unit) and \
+                not name.endswith("_%s_total" % unit):
+            fail("family %s: unit %r not its suffix" % (name, unit))
+    for name, (_, typ, _) in tm.items():
+        if name not in pm and any(k[0].startswith(name) for k in ts):
+            fail("family %s with samples missing in protobuf" % name)
+    print("ok: protoc decoded %d families, %d samples, all as in the text body"
+          % (len(pm), len(ps)))
+    return pm
+
+
+# ------------------------------------------------------------ native
+
+def index_max(schema):
+    return (1024 << schema if schema >= 0 else 1024 >> -schema) + 1
+
+
+def exact_index(m, schema):
+    """Smallest i with m <= 2^(i / 2^schema), m > 0: exact."""
+    if m == math.inf:
+        return index_max(schema)
+    v = Fraction(m)
+
+    def below(i):  # m <= 2^(i / 2^schema)?
+        if schema <= 0:
+            return v <= Fraction(2) ** (i << -schema)
+        return v ** (1 << schema) <= Fraction(2) ** i
+
+    i = math.ceil(math.log2(m) * 2.0 ** schema)
+    while not below(i):
+        i += 1
+    while below(i - 1):
+        i -= 1
+    return i
+
+
+def decode_buckets(h, sign):
+    """{index: count} from a sign's spans and deltas."""
+    out, index, count, k = {}, 0, 0, 0
+    deltas = h.get(sign + "_delta", [])
+    for n, span in enumerate(h.get(sign + "_span", [])):
+        index += one(span, "offset", 0)
+        for _ in range(one(span, "length", 0)):
+            count += deltas[k]
+            k += 1
+            if count != 0:
+                out[index] = count
+            index += 1
+    if k != len(deltas):
+        fail("%s: %d deltas for spans of %d buckets" % (sign, len(deltas), k))
+    return out
+
+
+def check_native(families, values_file):
+    series, cur = {}, None
+    with open(values_file) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("series "):
+                cur = series.setdefault(line[7:], [])
+            elif line:
+                cur.append(float.fromhex(line) if "nan" not in line and "inf" not in line
+                           else float(line))
+    fam = next((f for f in families if one(f, "name") == NATIVE_FAMILY), None)
+    if fam is None:
+        fail("no family " + NATIVE_FAMILY)
+    kinds = set()
+    for m in fam.get("metric", []):
+        kind = one(one(m, "label"), "value")
+        kinds.add(kind)
+        h, vals = one(m, "histogram"), series[kind]
+        schema, zt = one(h, "schema"), float(one(h, "zero_threshold"))
+        want = {"positive": {}, "negative": {}}
+        zero = 0
+        for v in vals:
+            if math.isnan(v):
+                continue
+            if abs(v) <= zt:
+                zero += 1
+                continue
+            side = want["positive" if v > 0 else "negative"]
+            i = exact_index(abs(v), schema)
+            side[i] = side.get(i, 0) + 1
+        got = {s: decode_buckets(h, s) for s in want}
+        total = sum(vals, 0.0) if vals else 0.0
+        checks = [
+            ("count", one(h, "sample_count", 0), len(vals)),
+            ("zero_count", one(h, "zero_count"), zero),
+            ("positive buckets", got["positive"], want["positive"]),
+            ("negative buckets", got["negative"], want["negative"]),
+        ]
+        for what, g, w in checks:
+            if g != w:
+                fail("native %s: %s %r, want %r" % (kind, what, g, w))
+        if not same(float(one(h, "sample_sum", 0)), total):
+            fail("native %s: sum %r, want %r" % (kind, one(h, "sample_sum"), total))
+        if not (h.get("positive_span") or h.get("negative_span")):
+            fail("native %s: no span (not even the no-op span)" % kind)
+        for b in h.get("bucket", []):
+            bound = float(one(b, "upper_bound"))
+            n = sum(1 for v in vals if v <= bound)
+            if one(b, "cumulative_count", 0) != n:
+                fail("native %s: classic bucket %g: %r, want %d"
+                     % (kind, bound, one(b, "cumulative_count"), n))
+    if kinds != set(series):
+        fail("native series %s, values for %s" % (sorted(kinds), sorted(series)))
+    print("ok: %d native histograms exactly as their values bucket (exact arithmetic)"
+          % len(kinds))
+
+
+def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "dump":
+        sys.stdout.write(protoc_text(open(sys.argv[2], "rb").read()))
+        return
+    if len(sys.argv) not in (4, 5) or sys.argv[1] != "compare":
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    proto = open(sys.argv[2], "rb").read()
+    text = open(sys.argv[3], "rb").read()
+    compare(proto, text)
+    if len(sys.argv) == 5:
+        check_native(parse_text(protoc_text(proto)), sys.argv[4])
+
+
+if __name__ == "__main__":
+    main()
