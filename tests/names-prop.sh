@@ -7,6 +7,11 @@
 #                    prometheus_client's text parser
 #   OpenMetrics   -> prometheus_client's strict OpenMetrics parser, and the
 #                    same samples as the text body (names_prop_check.py)
+#   protobuf      -> protoc with Debian's metrics.proto, the same families,
+#                    help, types and samples as the text body
+#                    (protobuf_check.py); one protoc run costs about 0.1 s,
+#                    so every regression case and every
+#                    NAMES_PROP_PROTO_EVERY-th random case (default 10)
 # and the reader accepts every store the writer wrote (tests/propgen).
 # Cases: every regression case in tests/names-prop/*.case, then
 # NAMES_PROP_CASES (default 150, a few seconds) random cases with seeds
@@ -15,9 +20,8 @@
 # in tests/names-prop.failed/ of the build tree, with the line that
 # reproduces it; to keep it as a regression case, copy its case file to
 # tests/names-prop/NAME.case with a comment on what it found.
-# A format propgen renders but no checker here knows (protobuf, next) fails
-# the test: add its checker below (protobuf: protoc --decode of each
-# length-delimited io.prometheus.client.MetricFamily message).
+# A format propgen renders but no checker here knows fails the test: add
+# its checker below.
 # Exits 77 (skipped) when neither promtool nor prometheus_client is there.
 set -u
 
@@ -25,6 +29,7 @@ builddir=${top_builddir:-.}
 srcdir=${top_srcdir:-.}
 gen="$builddir/tests/propgen"
 cases=${NAMES_PROP_CASES:-150}
+proto_every=${NAMES_PROP_PROTO_EVERY:-10}
 seed=${NAMES_PROP_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 kept="$builddir/tests/names-prop.failed"
 [ -x "$gen" ] || { echo "FAIL: not built: $gen" >&2; exit 99; }
@@ -35,7 +40,7 @@ trap 'exit 1' INT TERM HUP
 # Every format propgen renders needs a checker.
 for fmt in $("$gen" --formats); do
 	case $fmt in
-	text | openmetrics) ;;
+	text | openmetrics | protobuf) ;;
 	*)
 		echo "FAIL: propgen renders \"$fmt\", which names-prop.sh cannot check: add a checker" >&2
 		exit 1
@@ -63,12 +68,14 @@ fi
 
 # 1. Run every case: regression cases, then the random ones.
 dirs=
+pdirs=
 n=0
 for c in "$srcdir"/tests/names-prop/*.case; do
 	[ -e "$c" ] || continue
 	d="$tmp/$(basename "$c" .case)"
 	"$gen" --case "$c" "$d" || { echo "FAIL: propgen --case $c" >&2; cat "$d/log" >&2; exit 1; }
 	dirs="$dirs $d"
+	pdirs="$pdirs $d"
 	n=$((n + 1))
 done
 echo "names-prop: $n regression cases; random cases: NAMES_PROP_SEED=$seed NAMES_PROP_CASES=$cases"
@@ -82,6 +89,7 @@ while [ "$i" -lt "$cases" ]; do
 		exit 1
 	fi
 	dirs="$dirs $d"
+	[ $((i % proto_every)) -ne 0 ] || pdirs="$pdirs $d"
 	i=$((i + 1))
 done
 
@@ -106,6 +114,20 @@ if [ -n "$py" ]; then
 	while read -r verdict d rest; do
 		[ "$verdict" = FAIL ] && fail "${d%:}" "python: $rest"
 	done <"$tmp/python.out"
+fi
+
+if [ -n "$py" ]; then
+	np=0
+	for d in $pdirs; do
+		"$py" "$srcdir/tests/protobuf_check.py" compare "$d/protobuf.txt" "$d/text.txt" \
+			>"$d/protobuf.out" 2>&1
+		case $? in
+		0) np=$((np + 1)) ;;
+		77) echo "protoc or metrics.proto not found: protobuf bodies not checked"; break ;;
+		*) fail "$d" "protobuf: $(cat "$d/protobuf.out")" ;;
+		esac
+	done
+	echo "names-prop: $np protobuf bodies decoded by protoc and compared with text"
 fi
 
 # 3. Report.

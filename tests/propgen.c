@@ -509,14 +509,15 @@ case_read(const char *path, struct pg_case *c)
 /* Running a case                                                      */
 /* ------------------------------------------------------------------ */
 
-/* The formats rendered, and the file each body goes to.  The protobuf
- * format adds its row here (and a checker to names-prop.sh). */
+/* The formats rendered, and the file each body goes to (a new format
+ * adds its row here and a checker to names-prop.sh). */
 static const struct {
 	const char *name;
 	enum expo_format fmt;
 } formats[] = {
 	{ "text", EXPO_TEXT },
 	{ "openmetrics", EXPO_OPENMETRICS },
+	{ "protobuf", EXPO_PROTOBUF },
 };
 
 static FILE *log_out;
