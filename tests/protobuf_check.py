@@ -249,7 +249,7 @@ def text_samples(text):
     except ImportError:
         skip("python3-prometheus-client not installed")
     samples, meta, with_samples = {}, {}, set()
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines: a help may hold a CR
         m = re.match(r"# (HELP|TYPE) (\S+) ?(.*)$", line)
         if m:
             help_, typ, _ = meta.get(m.group(2), ("", None, None))
