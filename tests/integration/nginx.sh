@@ -1,12 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # nginx.sh - end to end through a real nginx using contrib/nginx/metrics.conf
-# (socket path and port rewritten) with Debian's stock fastcgi_params:
+# (socket path and port rewritten; FastCGI keep-alive on) with Debian's
+# stock fastcgi_params:
 #   1. metrics.fcgi started by spawn-fcgi on a unix socket: the full
 #      run_http_checks scenario (lib.sh), then SIGTERM gives exit 0;
 #   2. metrics.fcgi --listen on its own unix socket: the scenario again,
 #      SIGTERM gives exit 0 and removes the socket;
-#   3. metrics.fcgi --listen PORT: bound to 127.0.0.1 only, serves /health.
+#   3. metrics.fcgi --listen PORT: bound to 127.0.0.1 only, serves /health;
+#   4. two responders (spawn-fcgi -F 2, as metrics.conf suggests): nginx
+#      keeps its connections to them, and concurrent clients (plain and
+#      gzip, /metrics and /health) all get whole, correct answers.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -60,6 +64,24 @@ stop_responder() {
 	assert_eq "$STOP_STATUS" 0 "metrics.fcgi exit status after SIGTERM"
 }
 
+# Responders spawn-fcgi -F forked (not our children: they are stopped by
+# PID, and gone once they exit or are zombies).
+ORPHANS=""
+stop_orphans() {
+	for p in $ORPHANS; do
+		kill -TERM "$p" 2>/dev/null || continue
+		i=0
+		while kill -0 "$p" 2>/dev/null &&
+		      [ "$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)" != Z ]; do
+			i=$((i + 1))
+			[ $i -lt 50 ] || { kill -KILL "$p" 2>/dev/null; break; }
+			sleep 0.1
+		done
+	done
+	ORPHANS=""
+}
+trap 'rc=$?; set +e; stop_orphans; (exit $rc); cleanup' EXIT
+
 export METRICS_STORE="$T/store/metrics.store"
 unset METRICS_STALE_AFTER || true
 
@@ -105,3 +127,61 @@ assert_eq "$STATUS" 200 "/health over TCP"
 stop_pid "$NGINX_PID"
 stop_responder "$TCP_PID"
 ok "--listen PORT on 127.0.0.1"
+
+# -- 4. spawn-fcgi -F 2, keep-alive, concurrent clients
+sock="$T/two.sock"
+set -- -F 2 -s "$sock" -P "$T/two.pid"
+[ "$(id -u)" != 0 ] || set -- "$@" -U www-data -G www-data -u www-data -g www-data
+spawn-fcgi "$@" -- "$FCGI" >"$T/two.log" 2>&1 || fail "spawn-fcgi -F 2: $(cat "$T/two.log")"
+ORPHANS=$(cat "$T/two.pid")
+assert_eq "$(echo $ORPHANS | wc -w)" 2 "responders spawn-fcgi -F 2 started"
+start_big_writer "$METRICS_STORE"
+start_nginx "unix:$sock"
+fetch ref "$BASE/metrics"
+app_samples "$T/ref.body" >"$T/ref.app"
+# nginx keeps the connection after a response: a responder holds it
+# (a socket besides the listening one)
+for i in 1 2 3; do fetch ka "$BASE/health"; done
+kept=0
+for p in $ORPHANS; do
+	n=$(find "/proc/$p/fd" -lname 'socket:*' 2>/dev/null | wc -l)
+	kept=$((kept + n - 1))
+done
+[ "$kept" -ge 1 ] || fail "no FastCGI connection kept open after requests"
+# CLIENTS clients at once, REQUESTS requests each: /metrics with and
+# without gzip, /health; every answer must be a 200 with the whole body
+CLIENTS=6 REQUESTS=18
+client() {
+	i=0
+	while [ $i -lt $REQUESTS ]; do
+		case $((i % 3)) in
+		0) curl -fsS -o "$T/c$1.$i.gz" -H 'Accept-Encoding: gzip' "$BASE/metrics" ;;
+		1) curl -fsS -o "$T/c$1.$i.txt" "$BASE/metrics" ;;
+		*) curl -fsS -o /dev/null "$BASE/health" ;;
+		esac 2>>"$T/clients.err" || echo "client $1: request $i failed" >>"$T/clients.err"
+		i=$((i + 1))
+	done
+}
+: >"$T/clients.err"
+cpids=""
+k=1
+while [ $k -le $CLIENTS ]; do
+	client $k &
+	cpids="$cpids $!"
+	k=$((k + 1))
+done
+for p in $cpids; do wait "$p"; done
+[ ! -s "$T/clients.err" ] || fail "concurrent clients: $(head -n 3 "$T/clients.err")"
+n=0
+for f in "$T"/c*.gz "$T"/c*.txt; do
+	case $f in
+	*.gz) gzip -dc <"$f" >"$f.plain" || fail "$f: not gzip" ;;
+	*) cp "$f" "$f.plain" ;;
+	esac
+	app_samples "$f.plain" | cmp -s - "$T/ref.app" || fail "$f: body differs"
+	n=$((n + 1))
+done
+assert_eq "$n" $((CLIENTS * REQUESTS * 2 / 3)) "bodies checked"
+stop_pid "$NGINX_PID"
+stop_orphans
+ok "two responders, keep-alive: $CLIENTS concurrent clients x $REQUESTS requests, $n bodies whole"
