@@ -25,8 +25,13 @@ TICK_MS=100
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 PIDS=""
+# Responders spawn_responders started (not our children).
+SPAWNED=""
 T=""
 NAME=$(basename "$0" .sh)
+# Debian's stock FastCGI parameters, which contrib/nginx/metrics.conf
+# includes.
+NGINX_PARAMS=/etc/nginx/fastcgi_params
 
 skip() { echo "SKIP: $NAME: $*"; exit 77; }
 # fail MESSAGE: say what failed, then the end of every log in $T (and in
@@ -70,9 +75,32 @@ stop_pid() {
 	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$pid" | tr '\n' ' ')
 }
 
+# stop_orphan PID: stop a process that is not our child (a responder
+# spawn-fcgi or lighttpd started): SIGTERM, then wait until it has exited
+# or is a zombie (nobody may reap it), SIGKILL after 5 s.
+stop_orphan() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	i=0
+	while kill -0 "$1" 2>/dev/null &&
+	      [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
+		i=$((i + 1))
+		if [ $i -ge 50 ]; then
+			kill -KILL "$1" 2>/dev/null
+			return 0
+		fi
+		sleep 0.1
+	done
+}
+
+stop_spawned() {
+	for p in $SPAWNED; do stop_orphan "$p"; done
+	SPAWNED=""
+}
+
 cleanup() {
 	rc=$?
 	for p in $PIDS; do stop_pid "$p"; done
+	stop_spawned
 	if [ -n "$T" ] && [ "${KEEP_TMP:-0}" != 1 ]; then rm -rf "$T"; fi
 	exit $rc
 }
@@ -108,6 +136,57 @@ start_bg() {
 
 free_port() {
 	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# spawn_responders SOCKET N: N metrics.fcgi processes on one unix socket,
+# started by spawn-fcgi -F N (as contrib/nginx/metrics.conf suggests; as
+# root, running as www-data with the socket theirs); SPAWNED gets their
+# pids (they are not our children: stop_spawned stops them).
+spawn_responders() {
+	set -- -F "$2" -s "$1" -P "$T/spawned.pid"
+	[ "$(id -u)" != 0 ] || set -- "$@" -U www-data -G www-data -u www-data -g www-data
+	spawn-fcgi "$@" -- "$FCGI" >"$T/spawned.log" 2>&1 ||
+		fail "spawn-fcgi $*: $(cat "$T/spawned.log")"
+	SPAWNED="$SPAWNED $(tr '\n' ' ' <"$T/spawned.pid")"
+	[ "$(wc -w <"$T/spawned.pid")" = "$2" ] || fail "spawn-fcgi -F $2 started $(cat "$T/spawned.pid")"
+}
+
+# start_nginx UPSTREAM: nginx with contrib/nginx/metrics.conf (Debian's
+# fastcgi_params, one worker) on a free loopback port, passing to
+# UPSTREAM ("unix:PATH" or "HOST:PORT"); its workers run as www-data when
+# we are root, like a packaged nginx.  Sets NGINX_PID and BASE.
+start_nginx() {
+	port=$(free_port)
+	mkdir -p "$T/ngx"
+	sed -e "s|listen 8080;|listen 127.0.0.1:$port;|" \
+	    -e "s|unix:/run/metrics/metrics.sock|$1|" \
+	    -e "s|include fastcgi_params;|include $NGINX_PARAMS;|" \
+	    "$top_srcdir/contrib/nginx/metrics.conf" >"$T/ngx/metrics.conf"
+	user=""
+	[ "$(id -u)" != 0 ] || user="user www-data www-data;"
+	cat >"$T/ngx/nginx.conf" <<-CONF
+	$user
+	daemon off;
+	worker_processes 1;
+	pid $T/ngx/nginx.pid;
+	error_log $T/nginx-error.log;
+	events { worker_connections 256; }
+	http {
+		access_log off;
+		client_body_temp_path $T/ngx/body;
+		fastcgi_temp_path $T/ngx/fastcgi;
+		proxy_temp_path $T/ngx/proxy;
+		uwsgi_temp_path $T/ngx/uwsgi;
+		scgi_temp_path $T/ngx/scgi;
+		include $T/ngx/metrics.conf;
+	}
+	CONF
+	nginx -t -c "$T/ngx/nginx.conf" -p "$T/ngx" >"$T/nginx-t.log" 2>&1 ||
+		fail "nginx -t rejects the configuration: $(cat "$T/nginx-t.log")"
+	start_bg nginx nginx -c "$T/ngx/nginx.conf" -p "$T/ngx"
+	NGINX_PID=$BG_PID
+	wait_for "nginx on port $port" port_open "$port"
+	BASE="http://127.0.0.1:$port"
 }
 
 # Wait (up to 5 s) until the condition command succeeds.

@@ -16,47 +16,10 @@ set -eu
 
 need_cmd nginx spawn-fcgi curl gzip
 need_built
-PARAMS=/etc/nginx/fastcgi_params
-[ -r "$PARAMS" ] || skip "$PARAMS missing"
+[ -r "$NGINX_PARAMS" ] || skip "$NGINX_PARAMS missing"
 setup_tmp
-mkdir -p "$T/store" "$T/ngx"
+mkdir -p "$T/store"
 chmod 755 "$T/store"
-
-# nginx.conf around the shipped snippet; its workers run as www-data when
-# we are root, like a packaged nginx.
-start_nginx() {
-	sock=$1
-	port=$(free_port)
-	sed -e "s|listen 8080;|listen 127.0.0.1:$port;|" \
-	    -e "s|unix:/run/metrics/metrics.sock|$sock|" \
-	    -e "s|include fastcgi_params;|include $PARAMS;|" \
-	    "$top_srcdir/contrib/nginx/metrics.conf" >"$T/ngx/metrics.conf"
-	user=""
-	[ "$(id -u)" != 0 ] || user="user www-data www-data;"
-	cat >"$T/ngx/nginx.conf" <<-CONF
-	$user
-	daemon off;
-	worker_processes 1;
-	pid $T/ngx/nginx.pid;
-	error_log $T/nginx-error.log;
-	events { worker_connections 64; }
-	http {
-		access_log off;
-		client_body_temp_path $T/ngx/body;
-		fastcgi_temp_path $T/ngx/fastcgi;
-		proxy_temp_path $T/ngx/proxy;
-		uwsgi_temp_path $T/ngx/uwsgi;
-		scgi_temp_path $T/ngx/scgi;
-		include $T/ngx/metrics.conf;
-	}
-	CONF
-	nginx -t -c "$T/ngx/nginx.conf" -p "$T/ngx" >"$T/nginx-t.log" 2>&1 ||
-		fail "nginx -t rejects the configuration"
-	start_bg nginx nginx -c "$T/ngx/nginx.conf" -p "$T/ngx"
-	NGINX_PID=$BG_PID
-	wait_for "nginx on port $port" port_open "$port"
-	BASE="http://127.0.0.1:$port"
-}
 
 # Stop a responder with SIGTERM: it must exit 0.
 stop_responder() {
@@ -64,23 +27,6 @@ stop_responder() {
 	assert_eq "$STOP_STATUS" 0 "metrics.fcgi exit status after SIGTERM"
 }
 
-# Responders spawn-fcgi -F forked (not our children: they are stopped by
-# PID, and gone once they exit or are zombies).
-ORPHANS=""
-stop_orphans() {
-	for p in $ORPHANS; do
-		kill -TERM "$p" 2>/dev/null || continue
-		i=0
-		while kill -0 "$p" 2>/dev/null &&
-		      [ "$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)" != Z ]; do
-			i=$((i + 1))
-			[ $i -lt 50 ] || { kill -KILL "$p" 2>/dev/null; break; }
-			sleep 0.1
-		done
-	done
-	ORPHANS=""
-}
-trap 'rc=$?; set +e; stop_orphans; (exit $rc); cleanup' EXIT
 
 export METRICS_STORE="$T/store/metrics.store"
 unset METRICS_STALE_AFTER || true
@@ -130,11 +76,7 @@ ok "--listen PORT on 127.0.0.1"
 
 # -- 4. spawn-fcgi -F 2, keep-alive, concurrent clients
 sock="$T/two.sock"
-set -- -F 2 -s "$sock" -P "$T/two.pid"
-[ "$(id -u)" != 0 ] || set -- "$@" -U www-data -G www-data -u www-data -g www-data
-spawn-fcgi "$@" -- "$FCGI" >"$T/two.log" 2>&1 || fail "spawn-fcgi -F 2: $(cat "$T/two.log")"
-ORPHANS=$(cat "$T/two.pid")
-assert_eq "$(echo $ORPHANS | wc -w)" 2 "responders spawn-fcgi -F 2 started"
+spawn_responders "$sock" 2
 start_big_writer "$METRICS_STORE"
 start_nginx "unix:$sock"
 fetch ref "$BASE/metrics"
@@ -143,7 +85,7 @@ app_samples "$T/ref.body" >"$T/ref.app"
 # (a socket besides the listening one)
 for i in 1 2 3; do fetch ka "$BASE/health"; done
 kept=0
-for p in $ORPHANS; do
+for p in $SPAWNED; do
 	n=$(find "/proc/$p/fd" -lname 'socket:*' 2>/dev/null | wc -l)
 	kept=$((kept + n - 1))
 done
@@ -183,5 +125,5 @@ for f in "$T"/c*.gz "$T"/c*.txt; do
 done
 assert_eq "$n" $((CLIENTS * REQUESTS * 2 / 3)) "bodies checked"
 stop_pid "$NGINX_PID"
-stop_orphans
+stop_spawned
 ok "two responders, keep-alive: $CLIENTS concurrent clients x $REQUESTS requests, $n bodies whole"
