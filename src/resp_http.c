@@ -358,15 +358,17 @@ struct coding_q {
 /*
  * Parse one coding at *pp, "name" or "name;q=0.5" (other parameters, of
  * which none are defined, are skipped), up to the next ',' or the end.
- * 0 if it is malformed (the caller skips to the next ',').
+ * The parameters are read as a media range's (read_param), of which only
+ * q counts here.  0 if it is malformed (the caller skips to the next ',').
  */
 static int
 read_coding(const char **pp, struct span *name, int *q)
 {
-	struct span pname, value;
+	struct media_range params;
 	const char *p = skip_ows(*pp);
 
-	*q = Q_MAX;
+	memset(&params, 0, sizeof params);
+	params.q = Q_MAX;
 	if (!read_token(&p, name))
 		return 0;
 	for (;;) {
@@ -375,15 +377,11 @@ read_coding(const char **pp, struct span *name, int *q)
 			break;
 		if (*p != ';')
 			return 0;
-		p = skip_ows(p + 1);
-		if (!read_token(&p, &pname) || *p != '=')
-			return 0;
 		p++;
-		if (*p == '"' ? !read_quoted(&p, &value) : !read_token(&p, &value))
-			return 0;
-		if (span_ieq(pname, "q") && (*q = parse_q(value)) < 0)
+		if (!read_param(&p, &params))
 			return 0;
 	}
+	*q = params.q;
 	*pp = p;
 	return 1;
 }
