@@ -32,7 +32,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 # MAKE_CHECK=unit (default) runs the Check suites (the tests/check_* entries
-# of TESTS) and builds only those test programs; MAKE_CHECK=all runs the
+# of TESTS) and builds only those test programs and tests/mkstore, the store
+# writer check_resp_serve runs for its corrupt stores; MAKE_CHECK=all runs the
 # whole `make check` (the integration scripts skip themselves, exit 77, for
 # want of lighttpd, nginx, Prometheus here); MAKE_CHECK=no runs nothing.
 # .ci/run runs everything natively; this keeps a broken build out of images.
@@ -46,7 +47,7 @@ RUN ./autogen.sh \
               | make -s -f Makefile -f - pce-print-tests \
               | tr ' ' '\n' | grep '^tests/check_' | tr '\n' ' ') \
        && echo "unit suites: $unit" \
-       && { make -j"$(nproc)" check TESTS="$unit" check_PROGRAMS="$unit" \
+       && { make -j"$(nproc)" check TESTS="$unit" check_PROGRAMS="$unit tests/mkstore" \
             || { cat test-suite.log; exit 1; }; } ;; \
     esac \
  && make install DESTDIR=/out \
