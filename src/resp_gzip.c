@@ -24,7 +24,7 @@
 #define GZIP_LEVEL_BUF ISAL_DEF_LVL1_SMALL
 
 struct resp_gzip {
-	struct isal_zstream zs; /* about 160 KiB: history, hash table */
+	struct isal_zstream zs; /* 80 KiB: history, hash table */
 	uint8_t level_buf[GZIP_LEVEL_BUF];
 };
 

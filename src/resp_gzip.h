@@ -38,7 +38,7 @@ extern "C" {
 
 struct resp_gzip;
 
-/* Allocate the compressor (about 250 KiB, once per process).  Exits the
+/* Allocate the compressor (165 KiB, once per process).  Exits the
  * process (log_fatal) when memory runs out, like the responder's other
  * allocations. */
 struct resp_gzip *resp_gzip_new(void);
