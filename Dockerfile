@@ -26,13 +26,14 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc libc6-dev make autoconf automake libtool pkgconf \
-      libfcgi-dev check \
+      libfcgi-dev libisal-dev check \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
 COPY . .
 # MAKE_CHECK=unit (default) runs the Check suites (the tests/check_* entries
-# of TESTS) and builds only those test programs; MAKE_CHECK=all runs the
+# of TESTS) and builds only those test programs and tests/mkstore, the store
+# writer check_resp_serve runs for its corrupt stores; MAKE_CHECK=all runs the
 # whole `make check` (the integration scripts skip themselves, exit 77, for
 # want of lighttpd, nginx, Prometheus here); MAKE_CHECK=no runs nothing.
 # .ci/run runs everything natively; this keeps a broken build out of images.
@@ -46,7 +47,7 @@ RUN ./autogen.sh \
               | make -s -f Makefile -f - pce-print-tests \
               | tr ' ' '\n' | grep '^tests/check_' | tr '\n' ' ') \
        && echo "unit suites: $unit" \
-       && { make -j"$(nproc)" check TESTS="$unit" check_PROGRAMS="$unit" \
+       && { make -j"$(nproc)" check TESTS="$unit" check_PROGRAMS="$unit tests/mkstore" \
             || { cat test-suite.log; exit 1; }; } ;; \
     esac \
  && make install DESTDIR=/out \
@@ -57,14 +58,14 @@ RUN ./autogen.sh \
 # ---------------------------------------------------------------- runtime
 FROM ${DEBIAN_SLIM_IMAGE} AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
-# libfcgi0ldbl: the libfcgi runtime on Debian 12 (libfcgi.so.0); lighttpd
-# 1.4.69 ships mod_deflate (gzip for Prometheus) as lighttpd-mod-deflate.
+# libfcgi0ldbl: the libfcgi runtime on Debian 12 (libfcgi.so.0); libisal2:
+# ISA-L, with which metrics.fcgi gzips /metrics for Prometheus.
 # lighttpd's error log (and with it metrics.fcgi's stderr) goes to the
 # container's stderr; its FastCGI socket goes to /tmp, the one place that
 # must be writable (a tmpfs in docker-compose.yml, where / is read-only).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      lighttpd lighttpd-mod-deflate libfcgi0ldbl \
+      lighttpd libfcgi0ldbl libisal2 \
  && rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log \
  && groupadd --system --gid 10001 metrics \
  && useradd --system --uid 10001 --gid metrics --no-create-home \

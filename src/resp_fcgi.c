@@ -35,7 +35,8 @@ _Static_assert(RESP_FCGI_FIELD_IS_INT(ipcFd) && RESP_FCGI_FIELD_IS_INT(keepConne
 #define SIGNAL_CHECK_EVERY 64
 /* Pause after a failed accept (e.g. out of file descriptors). */
 #define ACCEPT_BACKOFF_NS 10000000L
-/* Room for the response headers (status, type, length, Allow, Vary). */
+/* Room for the response headers (status, type, encoding, length, Allow,
+ * Vary). */
 #define HEADER_MAX 512
 /* Room for "Content-Length: ", a size_t in decimal and CRLF. */
 #define CL_MAX 48
@@ -231,20 +232,31 @@ send_parts(const struct sink *k, char *hdr, size_t hlen, const char *body, size_
 	return send_records(k, p, 2, end);
 }
 
+/* The Vary header line of r ("" for none). */
+static const char *
+vary_line(const struct resp_reply *r)
+{
+	if (!r->vary_accept)
+		return "";
+	return r->vary_encoding ? "Vary: Accept, Accept-Encoding\r\n" : "Vary: Accept\r\n";
+}
+
 /* Format the CGI response header block into buf, with Content-Length
  * unless the body is streamed; length or -1. */
 static int
 format_headers(const struct resp_reply *r, int with_length, char *buf, size_t cap)
 {
+	const char *ce = r->content_encoding;
 	char length[CL_MAX] = "";
 	int n;
 
 	if (with_length)
 		(void)snprintf(length, sizeof length, "Content-Length: %zu\r\n", r->len);
-	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s\r\n", r->status,
-	             r->reason, r->content_type, length, r->allow != NULL ? "Allow: " : "",
-	             r->allow != NULL ? r->allow : "", r->allow != NULL ? "\r\n" : "",
-	             r->vary_accept ? "Vary: Accept\r\n" : "");
+	n = snprintf(buf, cap, "Status: %d %s\r\nContent-Type: %s\r\n%s%s%s%s%s%s%s%s\r\n",
+	             r->status, r->reason, r->content_type, ce != NULL ? "Content-Encoding: " : "",
+	             ce != NULL ? ce : "", ce != NULL ? "\r\n" : "", length,
+	             r->allow != NULL ? "Allow: " : "", r->allow != NULL ? r->allow : "",
+	             r->allow != NULL ? "\r\n" : "", vary_line(r));
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
 
@@ -304,6 +316,7 @@ serve_params(struct resp_server *s, const struct sink *k, char **envp)
 	rq.request_uri = FCGX_GetParam("REQUEST_URI", envp);
 	rq.script_name = FCGX_GetParam("SCRIPT_NAME", envp);
 	rq.accept = FCGX_GetParam("HTTP_ACCEPT", envp);
+	rq.accept_encoding = FCGX_GetParam("HTTP_ACCEPT_ENCODING", envp);
 	/* CGI keeps the whole body and writes it once; it cannot stream
 	 * (an aborted CGI response would look complete: it ends at EOF). */
 	resp_serve(s, &rq, k->request_id >= 0 ? send_piece : NULL, (void *)(uintptr_t)k, &reply);

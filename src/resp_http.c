@@ -378,3 +378,79 @@ resp_http_negotiate(const char *accept)
 		return RESP_HTTP_FORMAT_PROTOBUF;
 	return om.q > text.q ? RESP_HTTP_FORMAT_OPENMETRICS : RESP_HTTP_FORMAT_TEXT;
 }
+
+/* ------------------------------------------- Accept-Encoding parsing */
+
+/* The q of each coding that matters, from the header (-1: not listed). */
+struct coding_q {
+	int gzip, identity, star;
+};
+
+/*
+ * Parse one coding at *pp, "name" or "name;q=0.5" (other parameters, of
+ * which none are defined, are skipped), up to the next ',' or the end.
+ * The parameters are read as a media range's (read_param), of which only
+ * q counts here.  0 if it is malformed (the caller skips to the next ',').
+ */
+static int
+read_coding(const char **pp, struct span *name, int *q)
+{
+	struct media_range params;
+	const char *p = skip_ows(*pp);
+
+	memset(&params, 0, sizeof params);
+	params.q = Q_MAX;
+	if (!read_token(&p, name))
+		return 0;
+	for (;;) {
+		p = skip_ows(p);
+		if (*p == ',' || *p == '\0')
+			break;
+		if (*p != ';')
+			return 0;
+		p++;
+		if (!read_param(&p, &params))
+			return 0;
+	}
+	*q = params.q;
+	*pp = p;
+	return 1;
+}
+
+/* Keep the highest q of a coding listed more than once. */
+static void
+note_q(int *slot, int q)
+{
+	if (q > *slot)
+		*slot = q;
+}
+
+enum resp_http_coding
+resp_http_coding(const char *accept_encoding)
+{
+	struct coding_q cq = { -1, -1, -1 };
+	struct span name;
+	const char *p = accept_encoding;
+	int q, gzip, identity;
+
+	if (p == NULL)
+		return RESP_HTTP_CODING_IDENTITY;
+	while (*p != '\0') {
+		if (read_coding(&p, &name, &q)) {
+			if (span_ieq(name, "gzip") || span_ieq(name, "x-gzip"))
+				note_q(&cq.gzip, q);
+			else if (span_ieq(name, "identity"))
+				note_q(&cq.identity, q);
+			else if (span_eq(name, "*"))
+				note_q(&cq.star, q);
+		}
+		p = skip_range(p);
+		if (*p == ',')
+			p++;
+	}
+	gzip = cq.gzip >= 0 ? cq.gzip : cq.star >= 0 ? cq.star : 0;
+	/* unlisted, identity is acceptable without a preference: any q of
+	 * gzip's wins over it */
+	identity = cq.identity >= 0 ? cq.identity : cq.star >= 0 ? cq.star : 0;
+	return gzip > 0 && gzip >= identity ? RESP_HTTP_CODING_GZIP : RESP_HTTP_CODING_IDENTITY;
+}

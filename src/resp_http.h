@@ -106,6 +106,32 @@ enum resp_http_method resp_http_method(const char *method);
  */
 enum resp_http_format resp_http_negotiate(const char *accept);
 
+/* The content codings metrics.fcgi can send. */
+enum resp_http_coding {
+	RESP_HTTP_CODING_IDENTITY = 0, /* the body as rendered */
+	RESP_HTTP_CODING_GZIP,         /* Content-Encoding: gzip */
+};
+
+/*
+ * Choose the content coding from an Accept-Encoding header
+ * (HTTP_ACCEPT_ENCODING; NULL when the request has none).  gzip only when
+ * asked for (RFC 9110 12.5.3, codings compared case-insensitively):
+ *   - no header, an empty one, or garbage: identity (RFC 9110 lets a server
+ *     pick any coding when the header is absent; clients that can
+ *     decompress say so);
+ *   - gzip's q is that of "gzip" (or its alias "x-gzip"), else of "*",
+ *     else 0; identity's is that of "identity", else of "*", else none
+ *     stated (acceptable, but any q of gzip's wins); the highest q of
+ *     repeated entries counts; q as in resp_http_negotiate(), a malformed
+ *     one drops its entry;
+ *   - gzip when its q is above 0 and at least identity's: "gzip;q=0"
+ *     never, "gzip;q=0.5, identity" not, "gzip;q=0.5", "*" and
+ *     "identity;q=0, *" yes.  When neither is acceptable ("identity;q=0"
+ *     alone), identity all the same: the body is never refused for its
+ *     coding.
+ */
+enum resp_http_coding resp_http_coding(const char *accept_encoding);
+
 #ifdef __cplusplus
 }
 #endif

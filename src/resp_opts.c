@@ -29,6 +29,7 @@ enum {
 	OPT_STALE_AFTER,
 	OPT_SOCKET_MODE,
 	OPT_BACKLOG,
+	OPT_NO_GZIP,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
 	{ "stale-after", required_argument, NULL, OPT_STALE_AFTER },
 	{ "socket-mode", required_argument, NULL, OPT_SOCKET_MODE },
 	{ "backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "no-gzip", no_argument, NULL, OPT_NO_GZIP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -60,6 +62,8 @@ resp_opts_usage(void)
 	       "                        '/'), PORT or :PORT (127.0.0.1), HOST:PORT\n"
 	       "  --socket-mode OCTAL   permissions of a unix --listen socket (default 0660)\n"
 	       "  --backlog N           listen backlog (default 64)\n"
+	       "  --no-gzip             never compress; by default /metrics is gzipped\n"
+	       "                        for clients that ask (Accept-Encoding: gzip)\n"
 	       "  -v, --verbose         log more (repeat for debug)\n"
 	       "  -h, --help            show this help and exit\n"
 	       "  -V, --version         show the version and exit\n"
@@ -188,6 +192,7 @@ opts_defaults(struct resp_opts *o)
 	o->backlog = RESP_DEFAULT_BACKLOG;
 	o->socket_mode = RESP_DEFAULT_SOCKET_MODE;
 	o->verbosity = LOG_LEVEL_WARN;
+	o->gzip = 1;
 }
 
 /* Handle one option with an argument; -1 with cause on a bad value. */
@@ -261,6 +266,8 @@ resp_opts_parse(struct resp_opts *o, int argc, char *const argv[], char *cause, 
 			return RESP_OPTS_VERSION;
 		if (c == 'v') {
 			o->verbosity++;
+		} else if (c == OPT_NO_GZIP) {
+			o->gzip = 0;
 		} else if (c == '?' || c == ':') {
 			opts_bad_flag(c, argv, cause, causelen);
 			return RESP_OPTS_ERROR;

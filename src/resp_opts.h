@@ -33,6 +33,7 @@ struct resp_opts {
 	int verbosity;          /* LOG_LEVEL_* */
 	int backlog;
 	mode_t socket_mode;
+	int gzip; /* gzip /metrics for clients that ask (--no-gzip: 0) */
 };
 
 enum resp_opts_result {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mstore.h"
 #include "resp_guard.h"
+#include "resp_gzip.h"
 #include "resp_http.h"
 
 #include <errno.h>
@@ -42,9 +43,10 @@
  * down) and the renderer's EXPO_E_* (-100 down), so they have a range of
  * their own, from -200 down.
  */
-#define RESP_ERRORS(X)                                                   \
-	X(RESP_E_TOO_LARGE, -200, "output too large") /* over BUF_MAX */ \
-	X(RESP_E_SEND, -201, "client gone")           /* a piece not sent */
+#define RESP_ERRORS(X)                                                       \
+	X(RESP_E_TOO_LARGE, -200, "output too large") /* over BUF_MAX */     \
+	X(RESP_E_SEND, -201, "client gone")           /* a piece not sent */ \
+	X(RESP_E_GZIP, -202, "gzip failed")           /* resp_gzip_put() */
 
 enum resp_error {
 #define RESP_ERROR_CODE(name, code, msg) name = (code),
@@ -63,6 +65,9 @@ struct resp_server {
 	struct mstore_reader *reader; /* NULL: (re)open on the next request */
 	char *buf;                    /* the render buffer */
 	size_t cap;
+	struct resp_gzip *gz; /* NULL: never compress (--no-gzip) */
+	char *zbuf;           /* gzip output (resp_serve.h) */
+	size_t zcap;
 	char msg[MSG_MAX];            /* short bodies */
 	char abort_msg[MSG_MAX + 32]; /* the last line of an aborted body */
 	char last_problem[MSG_MAX];   /* last store problem logged ("" none) */
@@ -96,6 +101,8 @@ struct store_job {
 	int started;            /* a piece went out: no 503 possible now */
 	size_t taken;           /* bytes sent or counted before s->buf */
 	size_t len;             /* rendered bytes left in s->buf */
+	int gzip;               /* the body goes through s->gz into s->zbuf */
+	size_t zlen;            /* gzip bytes in s->zbuf, not yet taken */
 };
 
 static void *
@@ -117,6 +124,11 @@ resp_server_new(const struct resp_opts *o)
 	s->opts = o;
 	s->cap = RESP_BUF_SIZE;
 	s->buf = xrealloc(NULL, s->cap);
+	if (o->gzip) {
+		s->gz = resp_gzip_new();
+		s->zcap = RESP_BUF_SIZE;
+		s->zbuf = xrealloc(NULL, s->zcap);
+	}
 	return s;
 }
 
@@ -127,6 +139,8 @@ resp_server_free(struct resp_server *s)
 		return;
 	mstore_reader_close(s->reader);
 	free(s->buf);
+	resp_gzip_free(s->gz);
+	free(s->zbuf);
 	free(s);
 }
 
@@ -184,39 +198,83 @@ fill_own(const struct store_job *j, struct expo_own *own)
 	own->scrape_errors = j->s->scrape_errors;
 }
 
-/* Grow the render buffer to hold need bytes (keeping its content). */
+/* Grow *buf (of *cap bytes) to hold need bytes, keeping its content. */
 static int
-grow(struct resp_server *s, size_t need)
+grow(char **buf, size_t *cap, size_t need)
 {
-	size_t cap = s->cap;
+	size_t c = *cap;
 
 	if (need > BUF_MAX)
 		return RESP_E_TOO_LARGE;
-	while (cap < need)
-		cap = cap > BUF_MAX / 2 ? BUF_MAX : cap * 2;
-	s->buf = xrealloc(s->buf, cap);
-	s->cap = cap;
+	while (c < need)
+		c = c > BUF_MAX / 2 ? BUF_MAX : c * 2;
+	*buf = xrealloc(*buf, c);
+	*cap = c;
 	return 0;
 }
 
-/* The render buffer is full (expo_sink.flush): send, count or keep what
- * it holds, then make room for need more bytes. */
+/* Send (the first time with the headers) or count p[0..n), the next part
+ * of the body as it goes out. */
+static int
+take(struct store_job *j, const char *p, size_t n)
+{
+	if (j->mode == BODY_SEND && j->send(j->send_ctx, j->out, p, n, !j->started) != 0)
+		return RESP_E_SEND;
+	j->started = j->mode == BODY_SEND;
+	j->taken += n;
+	return 0;
+}
+
+/*
+ * Compress p[0..n) into s->zbuf after what is there (with last: the rest
+ * of the body, ending the gzip stream).  A full s->zbuf is taken (sent or
+ * counted) and reused, or for CGI, which keeps the whole body, grown.
+ */
+static int
+gzip_put(struct store_job *j, const char *p, size_t n, int last)
+{
+	struct resp_server *s = j->s;
+	enum resp_gzip_result r;
+	size_t used, wrote;
+	int rc;
+
+	for (;;) {
+		r = resp_gzip_put(s->gz, p, n, last, s->zbuf + j->zlen, s->zcap - j->zlen, &used,
+		                  &wrote);
+		j->zlen += wrote;
+		p += used;
+		n -= used;
+		if (r == RESP_GZIP_DONE)
+			return 0;
+		if (r == RESP_GZIP_ERROR || j->zlen == 0)
+			return RESP_E_GZIP;
+		if (j->mode == BODY_KEEP) {
+			rc = grow(&s->zbuf, &s->zcap, s->zcap + 1);
+		} else {
+			rc = take(j, s->zbuf, j->zlen);
+			j->zlen = 0;
+		}
+		if (rc != 0)
+			return rc;
+	}
+}
+
+/* The render buffer is full (expo_sink.flush): send, count, compress or
+ * keep what it holds, then make room for need more bytes. */
 static int
 render_flush(struct expo_sink *k, size_t need)
 {
 	struct store_job *j = k->ctx;
 	int rc;
 
-	if (j->mode != BODY_KEEP && k->len > 0) {
-		if (j->mode == BODY_SEND &&
-		    j->send(j->send_ctx, j->out, k->buf, k->len, !j->started) != 0)
-			return RESP_E_SEND;
-		j->started = j->mode == BODY_SEND;
-		j->taken += k->len;
+	if (k->len > 0 && (j->gzip || j->mode != BODY_KEEP)) {
+		rc = j->gzip ? gzip_put(j, k->buf, k->len, 0) : take(j, k->buf, k->len);
+		if (rc != 0)
+			return rc;
 		k->len = 0;
 	}
 	if (k->cap - k->len < need) {
-		rc = grow(j->s, k->len + need);
+		rc = grow(&j->s->buf, &j->s->cap, k->len + need);
 		if (rc != 0)
 			return rc;
 		k->buf = j->s->buf;
@@ -243,6 +301,11 @@ render(struct store_job *j)
 	k.ctx = j;
 	rc = expo_render_stream(r, j->fmt, &own, &k);
 	j->len = k.len;
+	if (rc == 0 && j->gzip) {
+		/* the rest of the body, and the end of the gzip stream */
+		rc = gzip_put(j, j->s->buf, j->len, 1);
+		j->len = 0;
+	}
 	/* a piece that kept outgrowing its room: values changing fast */
 	return rc == EXPO_E_SPACE ? MSTORE_E_RETRY : rc;
 }
@@ -284,6 +347,9 @@ describe_failure(const struct store_job *j, int faulted)
 	else if (j->rc == RESP_E_TOO_LARGE)
 		(void)snprintf(s->msg, sizeof s->msg, "%s: %s: over %zu bytes",
 		               resp_strerror(j->rc), path, BUF_MAX);
+	else if (j->rc == RESP_E_GZIP)
+		(void)snprintf(s->msg, sizeof s->msg, "cannot serve %s: %s", path,
+		               resp_strerror(j->rc));
 	else if (j->rc == MSTORE_E_SYS)
 		(void)snprintf(s->msg, sizeof s->msg, "store unavailable: %s: %s", path,
 		               strerror(j->saved_errno));
@@ -396,6 +462,7 @@ reply_text(struct resp_server *s, struct resp_reply *out, int status, const char
 	out->status = status;
 	out->reason = reason;
 	out->content_type = text_plain;
+	out->content_encoding = NULL;
 	out->body = s->msg;
 	out->len = strlen(s->msg);
 }
@@ -439,9 +506,30 @@ abort_mark(enum expo_format f)
 	return f == EXPO_PROTOBUF ? "\x01\x0f" : "";
 }
 
+/* The last line of a body that failed after it was started (abort_msg),
+ * compressed after what went out when the body is gzipped. */
 static void
-serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_send_fn *send,
-              void *ctx, struct resp_reply *out)
+abort_body(struct store_job *j, struct resp_reply *out)
+{
+	struct resp_server *s = j->s;
+
+	(void)snprintf(s->abort_msg, sizeof s->abort_msg, "%sresponse aborted: %s\n",
+	               abort_mark(j->fmt), s->msg);
+	out->streamed = out->aborted = 1;
+	out->body = s->abort_msg;
+	out->len = strlen(s->abort_msg);
+	if (!j->gzip)
+		return;
+	/* the gzip in s->zbuf is the part of the stream the line follows */
+	out->body = s->zbuf;
+	if (gzip_put(j, s->abort_msg, out->len, 1) != 0)
+		j->zlen = 0;
+	out->len = j->zlen;
+}
+
+static void
+serve_metrics(struct resp_server *s, enum resp_http_format f, enum resp_http_coding c, int head,
+              resp_send_fn *send, void *ctx, struct resp_reply *out)
 {
 	struct store_job j;
 
@@ -453,12 +541,17 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_sen
 	j.send = send;
 	j.send_ctx = ctx;
 	j.out = out;
+	j.gzip = s->gz != NULL && c == RESP_HTTP_CODING_GZIP;
+	if (j.gzip)
+		resp_gzip_begin(s->gz);
 	s->scrapes++;
 	/* what the first piece of a streamed body goes out with */
 	out->status = 200;
 	out->reason = "OK";
 	out->content_type = expo_content_type(j.fmt);
+	out->content_encoding = j.gzip ? RESP_GZIP_CODING : NULL;
 	out->vary_accept = 1;
+	out->vary_encoding = s->gz != NULL;
 	if (run_job(&j) != 0) {
 		if (j.rc != RESP_E_SEND)
 			s->scrape_errors++;
@@ -470,13 +563,9 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_sen
 			/* Too late for a 503.  A last line that no parser takes
 			 * makes the scrape fail even where the web server passes
 			 * the cut-off body on as complete (lighttpd buffering it
-			 * for gzip, nginx without fastcgi_keep_conn); the
+			 * to compress it, nginx without fastcgi_keep_conn); the
 			 * transport then also leaves the response unfinished. */
-			(void)snprintf(s->abort_msg, sizeof s->abort_msg,
-			               "%sresponse aborted: %s\n", abort_mark(j.fmt), s->msg);
-			out->streamed = out->aborted = 1;
-			out->body = s->abort_msg;
-			out->len = strlen(s->abort_msg);
+			abort_body(&j, out);
 			return;
 		}
 		msg_newline(s);
@@ -488,8 +577,10 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, int head, resp_sen
 	else
 		note_ok(s, 1);
 	out->streamed = j.started;
-	out->body = s->buf;
-	out->len = j.mode == BODY_COUNT ? j.taken + j.len : j.len;
+	out->body = j.gzip ? s->zbuf : s->buf;
+	out->len = j.gzip ? j.zlen : j.len;
+	if (j.mode == BODY_COUNT)
+		out->len += j.taken;
 }
 
 static void
@@ -539,8 +630,9 @@ resp_serve(struct resp_server *s, const struct resp_request *rq, resp_send_fn *s
 		reply_text(s, out, 405, "Method Not Allowed", "method not allowed\n");
 		out->allow = RESP_HTTP_ALLOW;
 	} else if (route == RESP_HTTP_ROUTE_METRICS) {
-		serve_metrics(s, resp_http_negotiate(rq->accept), method == RESP_HTTP_METHOD_HEAD,
-		              send, ctx, out);
+		serve_metrics(s, resp_http_negotiate(rq->accept),
+		              resp_http_coding(rq->accept_encoding),
+		              method == RESP_HTTP_METHOD_HEAD, send, ctx, out);
 	} else {
 		serve_health(s, out);
 	}

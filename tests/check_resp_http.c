@@ -3,7 +3,8 @@
  * check_resp_http.c - Check suite for the responder's pure parts: routing tables
  * with the CGI parameters lighttpd, nginx and plain CGI really send, method
  * checks, Accept negotiation (Prometheus 2 and 3 headers, q=0, garbage),
- * option and --listen parsing, and the SIGBUS guard.
+ * the content coding from Accept-Encoding, option and --listen parsing,
+ * and the SIGBUS guard.
  */
 #include "config.h"
 
@@ -411,6 +412,66 @@ START_TEST(test_negotiate_table)
 }
 END_TEST
 
+/* ---------------------------------------------------- content coding */
+
+struct coding_case {
+	const char *what;
+	const char *accept_encoding;
+	enum resp_http_coding want;
+};
+
+#define IDENTITY RESP_HTTP_CODING_IDENTITY
+#define GZIP     RESP_HTTP_CODING_GZIP
+
+static const struct coding_case coding_cases[] = {
+	/* Prometheus 2.42 and 3 (scrape/scrape.go: acceptEncodingHeader) */
+	{ "prometheus", "gzip", GZIP },
+	{ "curl --compressed", "deflate, gzip, br, zstd", GZIP },
+	{ "browser", "gzip, deflate, br", GZIP },
+	{ "absent", NULL, IDENTITY },
+	{ "empty", "", IDENTITY },
+	{ "identity only", "identity", IDENTITY },
+	{ "other codings", "br, zstd;q=0.8, deflate", IDENTITY },
+	{ "case", "GZip", GZIP },
+	{ "alias", "x-gzip", GZIP },
+	{ "spaces", "  gzip  ;  q=0.5  ", GZIP },
+	{ "q 1", "gzip;q=1", GZIP },
+	{ "q upper-case name", "gzip;Q=0.3", GZIP },
+	{ "q=0 never", "gzip;q=0", IDENTITY },
+	{ "q=0.000 never", "gzip;q=0.000", IDENTITY },
+	{ "q=0 with star", "gzip;q=0, *", IDENTITY },
+	{ "q=0 with identity;q=0", "gzip;q=0, identity;q=0", IDENTITY },
+	{ "identity preferred", "gzip;q=0.5, identity", IDENTITY },
+	{ "gzip preferred", "gzip, identity;q=0.5", GZIP },
+	{ "tie: gzip", "identity;q=0.7, gzip;q=0.7", GZIP },
+	{ "identity;q=0 and gzip", "identity;q=0, gzip;q=0.1", GZIP },
+	{ "star", "*", GZIP },
+	{ "star q=0", "*;q=0", IDENTITY },
+	{ "star and identity", "*;q=0.5, identity", IDENTITY },
+	{ "identity;q=0 and star", "identity;q=0, *", GZIP },
+	{ "identity;q=0 alone", "identity;q=0", IDENTITY },
+	{ "gzip beats star;q=0", "*;q=0, gzip", GZIP },
+	{ "repeated: highest q", "gzip;q=0, gzip;q=0.4", GZIP },
+	{ "other parameter", "gzip;level=9;q=0.9", GZIP },
+	{ "quoted parameter", "gzip;x=\"a,identity\";q=1", GZIP },
+	{ "malformed q drops it", "gzip;q=2", IDENTITY },
+	{ "malformed q, then good", "gzip;q=x, gzip", GZIP },
+	{ "no value", "gzip;q", IDENTITY },
+	{ "gzip as a prefix", "gzipped, xgzip, gzip2", IDENTITY },
+	{ "stray commas", ",,gzip,,", GZIP },
+	{ "garbage", "\x01\xff \"gzip", IDENTITY },
+	{ "media type by mistake", "text/plain, gzip", GZIP },
+};
+
+START_TEST(test_coding_table)
+{
+	const struct coding_case *c = &coding_cases[_i];
+
+	ck_assert_msg((int)resp_http_coding(c->accept_encoding) == (int)c->want, "%s: [%s]",
+	              c->what, c->accept_encoding != NULL ? c->accept_encoding : "(null)");
+}
+END_TEST
+
 /* ------------------------------------------------------------ options */
 
 START_TEST(test_opts_defaults)
@@ -426,6 +487,7 @@ START_TEST(test_opts_defaults)
 	ck_assert_ptr_null(o.listen);
 	ck_assert_int_eq(o.stale_after_ns, 0);
 	ck_assert_int_eq(o.verbosity, 0);
+	ck_assert_int_eq(o.gzip, 1);
 }
 END_TEST
 
@@ -440,7 +502,7 @@ START_TEST(test_opts_env_and_flags)
 		         (char[]){ "0600" },
 		         NULL };
 	char *argv2[] = { (char[]){ "metrics.fcgi" }, (char[]){ "--store" },
-		          (char[]){ "/flag/store" }, NULL };
+		          (char[]){ "/flag/store" }, (char[]){ "--no-gzip" }, NULL };
 	char cause[RESP_CAUSE_MAX];
 	struct resp_opts o;
 
@@ -452,8 +514,10 @@ START_TEST(test_opts_env_and_flags)
 	ck_assert_int_eq(o.stale_after_ns, 2500000000LL);
 	ck_assert_int_eq(o.verbosity, 2);
 	ck_assert_int_eq(o.socket_mode, 0600);
-	ck_assert_int_eq(resp_opts_parse(&o, 3, argv2, cause, sizeof cause), RESP_OPTS_RUN);
+	ck_assert_int_eq(o.gzip, 1);
+	ck_assert_int_eq(resp_opts_parse(&o, 4, argv2, cause, sizeof cause), RESP_OPTS_RUN);
 	ck_assert_str_eq(o.store_path, "/flag/store");
+	ck_assert_int_eq(o.gzip, 0);
 	ck_assert_int_eq(o.stale_after_ns, 7000000000LL);
 }
 END_TEST
@@ -477,6 +541,7 @@ static const struct opts_case opts_cases[] = {
 	{ "--stale-after", "5s", RESP_OPTS_ERROR, "bad option value" },
 	{ "--socket-mode", "999", RESP_OPTS_ERROR, "bad option value" },
 	{ "--backlog", "0", RESP_OPTS_ERROR, "bad option value" },
+	{ "--no-gzip=1", NULL, RESP_OPTS_ERROR, "unknown option: --no-gzip=1" },
 	{ "extra", NULL, RESP_OPTS_ERROR, "unexpected argument: extra" },
 };
 
@@ -634,6 +699,10 @@ resp_http_suite(void)
 
 	tc = tcase_create("negotiate");
 	tcase_add_loop_test(tc, test_negotiate_table, 0, (int)N_ELEMS(accept_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("coding");
+	tcase_add_loop_test(tc, test_coding_table, 0, (int)N_ELEMS(coding_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("options");

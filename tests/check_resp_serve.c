@@ -8,8 +8,13 @@
  * large body in CGI mode (the buffer grows) and in FastCGI mode (streamed
  * in pieces through the send function); HEAD lengths against GET; a send
  * that fails after part of a body went out, and a store that fails after
- * it (the abort line); the log rate limit (stderr captured in a file); and
- * a store replaced by a new file being remapped.
+ * it (the abort line); gzip (the body decompressed is byte for byte the
+ * uncompressed one, whole or streamed, for both formats and CGI; HEAD's
+ * length; when it is used; the abort line inside the gzip stream); the
+ * log rate limit (stderr captured in a file); and a store replaced by a
+ * new file being remapped.  The gzip bodies are decompressed with ISA-L's
+ * inflate (the compressor's library): the integration tests decompress
+ * with gzip(1), python's zlib and Prometheus.
  *
  * The test owns the clocks: clock_gettime() is defined here and, while
  * fake_boot_ns is set, returns it for CLOCK_BOOTTIME (the library's
@@ -26,11 +31,13 @@
 #include "mstore.h"
 #include "mstore_layout.h" /* the heartbeat record, patched by test_other_boot */
 #include "resp_guard.h"
+#include "resp_gzip.h"
 #include "resp_opts.h"
 #include "resp_serve.h"
 #include "testutil.h"
 
 #include <check.h>
+#include <isa-l/igzip_lib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -53,6 +60,10 @@
  * clock at 2026-01-01T00:00:00Z. */
 #define B0_NS (INT64_C(1000) * MSTORE_NS_PER_SEC)
 #define T0_NS (INT64_C(1767225600) * MSTORE_NS_PER_SEC)
+/* Series of tests/mkstore's store whose gzip outgrows the gzip buffer
+ * (its most: 3.7 MB of text, about 470 kB of gzip) before its corrupt
+ * last series. */
+#define MKSTORE_GZIP_SERIES 100000
 /* Seconds a test waits for tests/mkstore to write its corrupt store. */
 #define MKSTORE_WAIT_S 20
 #define POLL_NS        50000000L
@@ -121,6 +132,7 @@ setup(void)
 	ck_assert_int_eq(resp_guard_install(), 0);
 	memset(&opts, 0, sizeof opts);
 	opts.store_path = store;
+	opts.gzip = 1;
 	srv = resp_server_new(&opts);
 }
 
@@ -209,6 +221,43 @@ make_gauges(const char *name, long n, double v)
 	mstore_close(st);
 }
 
+/* A static store of n gauges noisy{i="<16 hex digits>"} with values of
+ * 17 significant digits, both from a fixed pseudo-random sequence: text
+ * that compresses about 3 to 1 only (30,000 series: 1.5 MB, over 256 KiB
+ * of gzip). */
+static void
+make_noisy(long n)
+{
+	static const char *const labels[] = { "i" };
+	struct mstore_options o;
+	struct mstore_family *f;
+	struct mstore_series *s;
+	struct mstore *st;
+	char value[32];
+	const char *values[1] = { value };
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	int err = 0;
+	long i;
+
+	memset(&o, 0, sizeof o);
+	o.flags = MSTORE_F_STATIC;
+	o.max_series = BIG_MAX_SERIES;
+	o.string_bytes = BIG_STRING_SIZE;
+	st = mstore_create(store, &o, &err);
+	ck_assert_msg(st != NULL, "create: %s", mstore_strerror(err));
+	ck_assert_int_eq(mstore_gauge_family(st, "noisy", "Hard to compress.", NULL, 1, labels, &f),
+	                 0);
+	for (i = 0; i < n; i++) {
+		x ^= x << 13; /* xorshift64 */
+		x ^= x >> 7;
+		x ^= x << 17;
+		(void)snprintf(value, sizeof value, "%016llx", (unsigned long long)x);
+		ck_assert_int_eq(mstore_series_get(f, values, &s), 0);
+		ck_assert_int_eq(mstore_gauge_set(s, (double)(x >> 11) / 9007199254740992.0), 0);
+	}
+	mstore_close(st);
+}
+
 /* -------------------------------------------------- the fake transport */
 
 /* What the fake send function saw, and the response it puts together. */
@@ -218,8 +267,9 @@ struct fake {
 	int calls;     /* send calls */
 	int fail_at;   /* fail the call with this number (0: never) */
 	int bad_first; /* first set on a call other than the first */
-	int status;    /* status and type the first call carried */
+	int status;    /* status, type and coding the first call carried */
 	const char *content_type;
+	const char *content_encoding;
 	size_t max_piece;
 	int piece_not_line; /* a piece did not end at a line end */
 };
@@ -251,6 +301,7 @@ fake_send(void *ctx, const struct resp_reply *r, const char *p, size_t n, int fi
 	if (first) {
 		f->status = r->status;
 		f->content_type = r->content_type;
+		f->content_encoding = r->content_encoding;
 	}
 	if (n > f->max_piece)
 		f->max_piece = n;
@@ -261,14 +312,15 @@ fake_send(void *ctx, const struct resp_reply *r, const char *p, size_t n, int fi
 }
 
 /*
- * One request.  fastcgi: with the fake send function (a large /metrics
- * body is streamed through it), else as CGI (no send function).  f gets
- * the whole body as a client would see it: the pieces sent, then the
- * reply's body (the rest, the abort line, or the unstreamed body).
+ * One request, with the Accept-Encoding header encoding (NULL: none).
+ * fastcgi: with the fake send function (a large /metrics body is streamed
+ * through it), else as CGI (no send function).  f gets the whole body as
+ * a client would see it: the pieces sent, then the reply's body (the
+ * rest, the abort line, or the unstreamed body).
  */
 static void
-request(struct resp_server *s, const char *method, const char *path, const char *accept,
-        int fastcgi, struct fake *f, struct resp_reply *r)
+request_enc(struct resp_server *s, const char *method, const char *path, const char *accept,
+            const char *encoding, int fastcgi, struct fake *f, struct resp_reply *r)
 {
 	struct resp_request rq;
 	int fail_at = f->fail_at;
@@ -282,11 +334,20 @@ request(struct resp_server *s, const char *method, const char *path, const char 
 	rq.request_uri = path;
 	rq.script_name = path;
 	rq.accept = accept;
+	rq.accept_encoding = encoding;
 	resp_serve(s, &rq, fastcgi ? fake_send : NULL, f, r);
 	ck_assert(r->streamed || f->calls == 0);
 	ck_assert(!r->aborted || r->streamed);
 	if ((!r->head_only || r->streamed) && r->len > 0)
 		fake_append(f, r->body, r->len);
+}
+
+/* One request without Accept-Encoding. */
+static void
+request(struct resp_server *s, const char *method, const char *path, const char *accept,
+        int fastcgi, struct fake *f, struct resp_reply *r)
+{
+	request_enc(s, method, path, accept, NULL, fastcgi, f, r);
 }
 
 static void
@@ -628,11 +689,11 @@ START_TEST(test_send_fails)
 }
 END_TEST
 
-/* Run tests/mkstore --corrupt-tail on the store until a CGI render of it
- * fails, then stop it: a store whose last series fails its check after
- * everything before it rendered. */
+/* Run tests/mkstore --corrupt-tail with n bulk series on the store until a
+ * CGI render of it fails, then stop it: a store whose last series fails
+ * its check after everything before it rendered. */
 static void
-make_corrupt_tail(void)
+make_corrupt_tail(long n)
 {
 	const char *top = getenv("top_builddir");
 	char prog[TU_PATH_MAX], series[16];
@@ -644,7 +705,9 @@ make_corrupt_tail(void)
 	pid_t pid;
 
 	(void)snprintf(prog, sizeof prog, "%s/tests/mkstore", top != NULL ? top : ".");
-	(void)snprintf(series, sizeof series, "%d", BIG_SERIES);
+	(void)snprintf(series, sizeof series, "%ld", n);
+	/* a corrupt store already there would end the wait at once */
+	ck_assert(unlink(store) == 0 || errno == ENOENT);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -681,7 +744,7 @@ START_TEST(test_fails_after_start)
 	char want[2 * TU_PATH_MAX];
 	const char *tail;
 
-	make_corrupt_tail();
+	make_corrupt_tail(BIG_SERIES);
 	request(srv, "GET", "/metrics", NULL, 1, &f, &r);
 	ck_assert(r.streamed && r.aborted);
 	ck_assert_int_ge(f.calls, 1);
@@ -715,7 +778,7 @@ START_TEST(test_fails_after_start_protobuf)
 	char want[2 * TU_PATH_MAX];
 	size_t n;
 
-	make_corrupt_tail();
+	make_corrupt_tail(BIG_SERIES);
 	request(srv, "GET", "/metrics", PB_ACCEPT, 1, &f, &r);
 	ck_assert(r.streamed && r.aborted);
 	ck_assert_int_ge(f.calls, 1);
@@ -724,6 +787,236 @@ START_TEST(test_fails_after_start_protobuf)
 	                     store, mstore_strerror(MSTORE_E_CORRUPT));
 	ck_assert_uint_gt(f.len, n);
 	ck_assert_int_eq(memcmp(f.body + f.len - n, want, n), 0);
+	fake_free(&f);
+}
+END_TEST
+
+/* -------------------------------------------------------------- gzip */
+
+/* The gzip stream z[0..n), decompressed (NUL-terminated, *len bytes; free
+ * it): one complete stream, its CRC and length checked, nothing after. */
+static char *
+gunzip(const char *z, size_t n, size_t *len)
+{
+	struct inflate_state *st = malloc(sizeof *st);
+	size_t cap = 4 * n + 4096;
+	char *out = malloc(cap);
+	int rc;
+
+	ck_assert(st != NULL && out != NULL);
+	isal_inflate_init(st);
+	st->crc_flag = ISAL_GZIP;
+	st->next_in = (uint8_t *)(uintptr_t)z;
+	st->avail_in = (uint32_t)n;
+	*len = 0;
+	do {
+		if (cap - *len < 2) {
+			cap *= 2;
+			out = realloc(out, cap);
+			ck_assert_ptr_nonnull(out);
+		}
+		st->next_out = (uint8_t *)out + *len;
+		st->avail_out = (uint32_t)(cap - *len - 1);
+		rc = isal_inflate(st);
+		*len = (size_t)((char *)st->next_out - out);
+		ck_assert_msg(rc == ISAL_DECOMP_OK, "isal_inflate: %d", rc);
+		ck_assert_msg(st->block_state == ISAL_BLOCK_FINISH || st->avail_out == 0,
+		              "gzip stream cut short after %zu bytes", *len);
+	} while (st->block_state != ISAL_BLOCK_FINISH);
+	ck_assert_msg(st->avail_in == 0, "%u bytes after the gzip stream", st->avail_in);
+	out[*len] = '\0';
+	free(st);
+	return out;
+}
+
+/* Which store a gzip case serves. */
+enum gzip_store {
+	GZ_SAMPLE, /* the small sample store: one write, with a length */
+	GZ_BIG,    /* 740 kB of text, 40 kB of gzip: rendered in pieces,
+	              sent in one write */
+	GZ_NOISY,  /* over 256 KiB of gzip: streamed (FastCGI) */
+};
+
+struct gzip_case {
+	enum gzip_store store;
+	const char *accept;
+	int fastcgi;
+};
+
+static const struct gzip_case gzip_cases[] = {
+	{ GZ_SAMPLE, NULL, 1 }, { GZ_SAMPLE, OM_ACCEPT, 1 }, { GZ_SAMPLE, NULL, 0 },
+	{ GZ_BIG, NULL, 1 },    { GZ_BIG, OM_ACCEPT, 1 },    { GZ_BIG, NULL, 0 },
+	{ GZ_NOISY, NULL, 1 },  { GZ_NOISY, OM_ACCEPT, 1 },  { GZ_NOISY, NULL, 0 },
+};
+
+/*
+ * What Prometheus asks for: the body is gzipped, and decompressed it is
+ * byte for byte what a client without Accept-Encoding gets (three fresh
+ * servers answer their first scrape each, so even the responder's own
+ * samples agree); HEAD has the GET's headers and length; a body whose gzip
+ * outgrows the buffer is streamed in pieces of at most its size, the
+ * headers with the first.
+ */
+START_TEST(test_gzip_body)
+{
+	const struct gzip_case *c = &gzip_cases[_i];
+	struct resp_server *plain_srv = resp_server_new(&opts), *head_srv = resp_server_new(&opts);
+	struct resp_reply r, plain, head;
+	struct fake f = { 0 }, p = { 0 }, h = { 0 };
+	size_t n;
+	char *body;
+
+	if (c->store == GZ_SAMPLE)
+		make_sample(MSTORE_F_STATIC);
+	else if (c->store == GZ_BIG)
+		make_gauges("big_level", BIG_SERIES, 1.5);
+	else
+		make_noisy(BIG_SERIES);
+	request_enc(srv, "GET", "/metrics", c->accept, "gzip", c->fastcgi, &f, &r);
+	request(plain_srv, "GET", "/metrics", c->accept, c->fastcgi, &p, &plain);
+	request_enc(head_srv, "HEAD", "/metrics", c->accept, "gzip", c->fastcgi, &h, &head);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.content_type, plain.content_type);
+	ck_assert_str_eq(r.content_encoding, RESP_GZIP_CODING);
+	ck_assert(r.vary_accept && r.vary_encoding);
+	ck_assert_ptr_null(plain.content_encoding);
+	ck_assert(plain.vary_accept && plain.vary_encoding);
+	body = gunzip(f.body, f.len, &n);
+	ck_assert_uint_eq(n, p.len);
+	ck_assert_int_eq(memcmp(body, p.body, n), 0);
+	ck_assert_uint_lt(f.len, n);
+
+	ck_assert_int_eq(r.streamed, c->fastcgi && c->store == GZ_NOISY);
+	if (r.streamed) {
+		ck_assert_int_ge(f.calls, 1);
+		ck_assert(!f.bad_first);
+		ck_assert_str_eq(f.content_encoding, RESP_GZIP_CODING);
+		ck_assert_uint_le(f.max_piece, RESP_BUF_SIZE);
+		ck_assert_uint_gt(f.len, RESP_BUF_SIZE);
+	}
+	ck_assert(head.head_only && !head.streamed);
+	ck_assert_str_eq(head.content_encoding, RESP_GZIP_CODING);
+	ck_assert_uint_eq(head.len, f.len);
+	ck_assert_str_eq(h.body, "");
+	free(body);
+	resp_server_free(plain_srv);
+	resp_server_free(head_srv);
+	fake_free(&f);
+	fake_free(&p);
+	fake_free(&h);
+}
+END_TEST
+
+/* gzip only when asked (resp_http_coding), never for /health or errors,
+ * and never with --no-gzip, which also leaves Accept-Encoding out of Vary. */
+START_TEST(test_gzip_when)
+{
+	struct resp_server *off;
+	struct resp_reply r;
+	struct fake f = { 0 };
+
+	make_sample(MSTORE_F_STATIC);
+	request_enc(srv, "GET", "/metrics", NULL, "gzip;q=0, identity", 1, &f, &r);
+	ck_assert_ptr_null(r.content_encoding);
+	ck_assert_ptr_nonnull(strstr(f.body, "\ntu_temperature_celsius 21.5\n"));
+	request_enc(srv, "GET", "/metrics", NULL, "identity;q=0, *", 1, &f, &r);
+	ck_assert_str_eq(r.content_encoding, RESP_GZIP_CODING);
+	request_enc(srv, "GET", "/health", NULL, "gzip", 1, &f, &r);
+	ck_assert_ptr_null(r.content_encoding);
+	ck_assert_str_eq(f.body, "ok: static store\n");
+	request_enc(srv, "GET", "/nope", NULL, "gzip", 1, &f, &r);
+	ck_assert_ptr_null(r.content_encoding);
+
+	opts.gzip = 0;
+	off = resp_server_new(&opts);
+	request_enc(off, "GET", "/metrics", NULL, "gzip", 1, &f, &r);
+	ck_assert_ptr_null(r.content_encoding);
+	ck_assert(r.vary_accept && !r.vary_encoding);
+	ck_assert_ptr_nonnull(strstr(f.body, "\ntu_temperature_celsius 21.5\n"));
+	resp_server_free(off);
+
+	/* a store error before any gzip went out: a plain 503 */
+	ck_assert_int_eq(unlink(store), 0);
+	request_enc(srv, "GET", "/metrics", NULL, "gzip", 1, &f, &r);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_ptr_null(r.content_encoding);
+	ck_assert_ptr_nonnull(strstr(f.body, "No such file or directory"));
+	fake_free(&f);
+}
+END_TEST
+
+/* The client goes away after the first piece of gzip: aborted, nothing
+ * more to send, and the compressor serves the next request afresh. */
+START_TEST(test_gzip_send_fails)
+{
+	struct resp_server *plain_srv = resp_server_new(&opts);
+	struct resp_reply r, plain;
+	struct fake f = { 0 }, p = { 0 };
+	size_t n;
+	char *body;
+
+	make_noisy(BIG_SERIES);
+	f.fail_at = 1;
+	request_enc(srv, "GET", "/metrics", NULL, "gzip", 1, &f, &r);
+	ck_assert_int_eq(f.calls, 1);
+	ck_assert(r.streamed && r.aborted);
+	ck_assert_uint_eq(r.len, 0);
+	f.fail_at = 0;
+	/* the second scrape of each server: the same own samples */
+	request(plain_srv, "GET", "/metrics", NULL, 0, &p, &plain);
+	request(plain_srv, "GET", "/metrics", NULL, 0, &p, &plain);
+	request_enc(srv, "GET", "/metrics", NULL, "gzip", 1, &f, &r);
+	ck_assert(r.streamed && !r.aborted);
+	body = gunzip(f.body, f.len, &n);
+	ck_assert_uint_eq(n, p.len);
+	ck_assert_int_eq(memcmp(body, p.body, n), 0);
+	free(body);
+	resp_server_free(plain_srv);
+	fake_free(&f);
+	fake_free(&p);
+}
+END_TEST
+
+/*
+ * A store that fails while its body is gzipped.  Before a full buffer of
+ * gzip went out (a 1.1 MB body is about 140 kB of gzip): a plain 503, as
+ * without gzip before the first piece.  After (3.7 MB, 470 kB): the
+ * abort line ends the gzip stream, which stays whole, so the client reads
+ * the line and every complete line before it; the reply is aborted, so
+ * the transport leaves the response unfinished.
+ */
+START_TEST(test_gzip_fails_after_start)
+{
+	struct resp_reply r;
+	struct fake f = { 0 };
+	char want[2 * TU_PATH_MAX];
+	const char *tail;
+	size_t n;
+	char *body;
+
+	make_corrupt_tail(BIG_SERIES);
+	request_enc(srv, "GET", "/metrics", NULL, "gzip", 1, &f, &r);
+	ck_assert_int_eq(r.status, 503);
+	ck_assert_int_eq(f.calls, 0);
+	ck_assert_ptr_null(r.content_encoding);
+	ck_assert_ptr_nonnull(strstr(f.body, "store content corrupt"));
+
+	make_corrupt_tail(MKSTORE_GZIP_SERIES);
+	request_enc(srv, "GET", "/metrics", OM_ACCEPT, "gzip", 1, &f, &r);
+	ck_assert(r.streamed && r.aborted);
+	ck_assert_int_ge(f.calls, 1);
+	ck_assert_int_eq(f.status, 200);
+	ck_assert_str_eq(f.content_encoding, RESP_GZIP_CODING);
+	body = gunzip(f.body, f.len, &n);
+	ck_assert_uint_gt(n, 4 * RESP_BUF_SIZE);
+	ck_assert_ptr_nonnull(strstr(body, "\nmkstore_bulk{"));
+	(void)snprintf(want, sizeof want, "response aborted: store invalid: %s: %s\n", store,
+	               mstore_strerror(MSTORE_E_CORRUPT));
+	ck_assert_uint_ge(n, strlen(want));
+	tail = body + n - strlen(want);
+	ck_assert_str_eq(tail, want);
+	ck_assert_int_eq(tail[-1], '\n');
+	free(body);
 	fake_free(&f);
 }
 END_TEST
@@ -787,7 +1080,7 @@ START_TEST(test_log_render_problem_once)
 	struct fake f = { 0 };
 	int i;
 
-	make_corrupt_tail();
+	make_corrupt_tail(BIG_SERIES);
 	for (i = 0; i < 6; i++)
 		request(srv, "GET", i % 2 ? "/health" : "/metrics", NULL, i % 4 == 0, &f, &r);
 	ck_assert_int_eq(log_count("store content corrupt"), 1);
@@ -852,6 +1145,15 @@ resp_serve_suite(void)
 	tcase_add_test(tc, test_send_fails);
 	tcase_add_test(tc, test_fails_after_start);
 	tcase_add_test(tc, test_fails_after_start_protobuf);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("gzip");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_gzip_body, 0, (int)(sizeof gzip_cases / sizeof gzip_cases[0]));
+	tcase_add_test(tc, test_gzip_when);
+	tcase_add_test(tc, test_gzip_send_fails);
+	tcase_add_test(tc, test_gzip_fails_after_start);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("log");

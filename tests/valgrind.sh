@@ -3,10 +3,14 @@
 # valgrind.sh - memcheck on the daemons (run by .ci/run after the build).
 #
 # valgrind --leak-check=full --error-exitcode=1 on:
-#   - metrics.fcgi in CGI mode: GET /metrics (text and OpenMetrics), HEAD,
-#     /health, 404, 405, against a live store (tests/mkstore), a stale one,
-#     a static one, a corrupted one (magic overwritten, a count made huge),
-#     a truncated one and a missing one;
+#   - metrics.fcgi in CGI mode: GET /metrics (text and OpenMetrics, plain
+#     and gzipped), HEAD (plain and gzipped), /health, 404, 405, against a
+#     live store (tests/mkstore), a stale one, a static one, a corrupted
+#     one (magic overwritten, a count made huge), a truncated one and a
+#     missing one;
+#   - metrics.fcgi --listen serving FastCGI requests on one kept
+#     connection (tests/integration/fcgi_records.py), gzipped and plain,
+#     from a store whose gzip is streamed in pieces, ended by SIGTERM;
 #   - metrics-simulator for a few ticks, ended by SIGTERM (exit 0);
 #   - tests/fuzz/fuzz_replay over the fuzzing seeds (library + renderer on
 #     hostile files, when built).
@@ -67,17 +71,20 @@ vg() {
 	fi
 }
 
-# cgi NAME STORE METHOD URI [ACCEPT]: metrics.fcgi as a CGI program.
+# cgi NAME STORE METHOD URI [ACCEPT [ACCEPT_ENCODING]]: metrics.fcgi as a
+# CGI program.
 cgi() {
 	vg "$1" env -i METRICS_STORE="$2" REQUEST_METHOD="$3" REQUEST_URI="$4" \
-		HTTP_ACCEPT="${5:-}" "$FCGI" </dev/null
+		HTTP_ACCEPT="${5:-}" HTTP_ACCEPT_ENCODING="${6:-}" "$FCGI" </dev/null
 }
 
 # all_routes TAG STORE: the request set against one store.
 all_routes() {
 	cgi "$1-metrics" "$2" GET /metrics
 	cgi "$1-metrics-om" "$2" GET /metrics "application/openmetrics-text;version=1.0.0"
+	cgi "$1-metrics-gz" "$2" GET /metrics "application/openmetrics-text;version=1.0.0" gzip
 	cgi "$1-head" "$2" HEAD /metrics
+	cgi "$1-head-gz" "$2" HEAD /metrics "" gzip
 	cgi "$1-health" "$2" GET /health
 	cgi "$1-404" "$2" GET /nope
 	cgi "$1-405" "$2" POST /metrics
@@ -120,6 +127,46 @@ all_routes corrupt-count "$T/count.store"
 head -c 1000 "$T/static.store" >"$T/short.store"
 all_routes truncated "$T/short.store"
 all_routes missing "$T/does-not-exist.store"
+
+# FastCGI on --listen: gzip streamed in pieces (tests/mkstore's most
+# series: about 470 kB of gzip) and plain bodies on one kept connection.
+if command -v python3 >/dev/null 2>&1; then
+	"$MKSTORE" --store "$T/big.store" --static --series 100000 >"$T/mkbig.log" 2>&1 &
+	mk=$!
+	PIDS="$mk"
+	i=0
+	until env -i METRICS_STORE="$T/big.store" REQUEST_METHOD=GET REQUEST_URI=/metrics \
+	      "$FCGI" </dev/null 2>/dev/null | grep -q 'series-99999"'; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || break
+		sleep 0.05
+	done
+	kill -TERM "$mk"
+	wait "$mk"
+	runs=$((runs + 1))
+	# shellcheck disable=SC2086
+	METRICS_STORE="$T/big.store" $VG --log-file="$T/listen.vg" "$FCGI" --listen "$T/fcgi.sock" \
+		>"$T/listen.out" 2>"$T/listen.err" &
+	vpid=$!
+	PIDS="$vpid"
+	i=0
+	while [ ! -S "$T/fcgi.sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	python3 "$top_srcdir/tests/integration/fcgi_records.py" "$T/fcgi.sock" "$T/listen" \
+		GET:/metrics::gzip GET:/metrics HEAD:/metrics::gzip GET:/metrics::gzip \
+		GET:/health >"$T/listen.check" 2>&1
+	crc=$?
+	kill -TERM "$vpid"
+	wait "$vpid"
+	rc=$?
+	PIDS=""
+	if [ "$rc" != 0 ] || [ "$crc" != 0 ] || [ -s "$T/listen.vg" ]; then
+		failed=$((failed + 1))
+		echo "FAIL: metrics.fcgi --listen under valgrind (exit $rc, client $crc)"
+		cat "$T/listen.vg" "$T/listen.check" "$T/listen.err"
+	else
+		echo "ok: metrics.fcgi --listen (gzip streamed and plain on a kept connection, SIGTERM)"
+	fi
+fi
 
 # The simulator: a few ticks, then SIGTERM.
 runs=$((runs + 1))

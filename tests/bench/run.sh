@@ -3,11 +3,13 @@
 # run.sh - `make bench`: the standard benchmark suite of doc/performance.md.
 # Renders the standard workload at several sizes (metrics-bench render, in
 # text and in protobuf), times the update paths (metrics-bench update),
-# loads metrics.fcgi behind lighttpd with wrk on a free loopback port,
-# measures the memory of the responder and of the simulator, and prints one
-# summary table.  Prints
-# figures only: nothing here asserts timing.  Every process it starts is
-# stopped by PID and waited for, also on failure.
+# loads metrics.fcgi behind lighttpd (and, at N=100, nginx with FastCGI
+# keep-alive) with wrk on a free loopback port, scrapes it as Prometheus does (its headers, gzip,
+# one scrape at a time: tests/bench/scrape.py) through lighttpd and nginx,
+# measures the memory of the responder and of the simulator, and prints
+# one summary table.  Prints figures only: nothing here asserts timing.
+# Every process it starts is stopped by PID and waited for, also on
+# failure.
 #
 # Knobs (environment):
 #   BENCH_SIZES          render sizes            (default "100 1000 10000 100000")
@@ -15,9 +17,11 @@
 #   BENCH_UPDATE_ITERS   ops per update run      (default 4000000)
 #   BENCH_UPDATE_RUNS    update runs, median     (default 5)
 #   BENCH_DURATION       seconds per wrk run     (default 10)
-#   BENCH_RUNS           wrk runs per case, median (default 3)
+#   BENCH_RUNS           wrk runs per case, median (default 3; 0 skips wrk)
 #   BENCH_SIM_SECONDS    simulator run time      (default 5)
-#   BENCH_E2E            0 skips lighttpd + wrk  (default 1)
+#   BENCH_E2E            0 skips lighttpd, nginx, wrk and the scrapes (default 1)
+#   BENCH_SCRAPE_SIZES   N for the Prometheus-style scrapes (default "10000 100000")
+#   BENCH_SCRAPES        timed scrapes per case  (default 30, after 3 untimed)
 #   KEEP_TMP             1 keeps the raw outputs (wrk logs, bodies, error.log)
 # Quick run: BENCH_SIZES="100 10000" BENCH_DURATION=2 BENCH_RUNS=1 \
 #            BENCH_UPDATE_ITERS=1000000 BENCH_SIM_SECONDS=2 make bench
@@ -38,14 +42,21 @@ BENCH_DURATION=${BENCH_DURATION:-10}
 BENCH_RUNS=${BENCH_RUNS:-3}
 BENCH_SIM_SECONDS=${BENCH_SIM_SECONDS:-5}
 BENCH_E2E=${BENCH_E2E:-1}
+BENCH_SCRAPE_SIZES=${BENCH_SCRAPE_SIZES:-"10000 100000"}
+BENCH_SCRAPES=${BENCH_SCRAPES:-30}
+SCRAPE_WARMUP=3
 
 bench=$top_builddir/src/metrics-bench
 sim=$top_builddir/src/metrics-simulator
 
-# wrk cases: N, threads, connections (issue 7)
+# wrk cases: N, threads, connections (issue 7); through nginx: N=100
 WRK_CASES="100:2:32 10000:2:4"
+NGINX_WRK_CASE="100:2:32"
 READY_TRIES=50        # x 0.1 s: time for lighttpd to come up
-GONE_TRIES=50         # x 0.1 s: time for a backend to go after lighttpd
+# The web servers the scrapes go through, and the codings they ask for
+# ("-": no Accept-Encoding)
+SCRAPE_SERVERS="lighttpd nginx"
+SCRAPE_CODINGS="gzip -"
 
 say() {
 	echo "bench: $*" >&2
@@ -62,22 +73,6 @@ out=$T
 results=$out/results
 : >"$results"
 [ "${KEEP_TMP:-0}" = 1 ] && say "raw outputs in $out"
-
-# gone PID: wait until PID (not our child: a backend lighttpd spawned) has
-# exited or is a zombie; SIGKILL it if it outlives GONE_TRIES.
-gone() {
-	i=0
-	while kill -0 "$1" 2>/dev/null &&
-	      [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; do
-		i=$((i + 1))
-		if [ "$i" -ge "$GONE_TRIES" ]; then
-			say "process $1 outlived lighttpd: SIGKILL"
-			kill -KILL "$1" 2>/dev/null
-			return 0
-		fi
-		sleep 0.1
-	done
-}
 
 # ---------------------------------------------------------------- results
 
@@ -103,6 +98,15 @@ median() {
 		if (NR == 0) print "n/a"
 		else if (NR % 2) print v[(NR + 1) / 2]
 		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# spread: "p10..p90" of the numbers on stdin (nearest rank)
+spread() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "n/a"; exit }
+		lo = int(NR * 0.1 + 0.5); hi = int(NR * 0.9 + 0.5)
+		if (lo < 1) lo = 1; if (hi < 1) hi = 1
+		print v[lo] ".." v[hi] }'
 }
 
 # ---------------------------------------------------------------- render + update
@@ -150,7 +154,7 @@ bench_update() {
 	done <"$out/update"
 }
 
-# ---------------------------------------------------------------- lighttpd + wrk
+# ---------------------------------------------------------------- web servers + wrk
 
 # to_ms VALUE-WITH-UNIT: wrk latency (us, ms, s, m) in milliseconds
 to_ms() {
@@ -161,24 +165,28 @@ to_ms() {
 		printf "%.3f\n", v }'
 }
 
-# server_ticks LIGHTTPD_PID: "lighttpd fcgi", the CPU clock ticks (user +
-# system) used so far by lighttpd and by the metrics.fcgi processes it
-# spawned.  Names have no spaces: fields 14 and 15 of /proc/PID/stat are
-# utime and stime.
-server_ticks() {
-	st_l=$(awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null)
-	st_f=$(ps -o pid= --ppid "$1" | while read -r p; do
+# ticks PID...: the CPU clock ticks (user + system) the processes used so
+# far.  Names have no spaces: fields 14 and 15 of /proc/PID/stat are utime
+# and stime.
+ticks() {
+	for p in "$@"; do
 		cat "/proc/$p/stat" 2>/dev/null
-	done | awk '{ t += $14 + $15 } END { print t + 0 }')
-	echo "${st_l:-0} $st_f"
+	done | awk '{ t += $14 + $15 } END { print t + 0 }'
 }
 
-# wrk_case KEY PATH THREADS CONNS PORT LIGHTTPD_PID: BENCH_RUNS wrk runs of
-# PATH, medians (and the req/s range) recorded under KEY, and the server's
-# CPU time per request (less dependent on what else the machine is doing
-# than req/s, though a busy host slows that down too).
+# server_ticks: "web fcgi", the ticks the web server's processes
+# (WEB_PIDS) and the responders (RESP_PIDS) used so far.
+server_ticks() {
+	# shellcheck disable=SC2086 # lists of pids
+	echo "$(ticks $WEB_PIDS) $(ticks $RESP_PIDS)"
+}
+
+# wrk_case KEY PATH THREADS CONNS PORT: BENCH_RUNS wrk runs of PATH on the
+# servers started last, medians (and the req/s range) recorded under KEY,
+# and the servers' CPU time per request (less dependent on what else the
+# machine is doing than req/s, though a busy host slows that down too).
 wrk_case() {
-	n=$1 path=$2 t=$3 c=$4 port=$5 lp=$6
+	n=$1 path=$2 t=$3 c=$4 port=$5
 	url="http://127.0.0.1:$port$path"
 	tck=$(getconf CLK_TCK)
 	: >"$out/wrk.$n.rps"
@@ -189,17 +197,17 @@ wrk_case() {
 	errors=0
 	r=1
 	while [ "$r" -le "$BENCH_RUNS" ]; do
-		say "wrk $path N=${n#health.} -t$t -c$c -d${BENCH_DURATION}s run $r/$BENCH_RUNS"
+		say "wrk $path $n -t$t -c$c -d${BENCH_DURATION}s run $r/$BENCH_RUNS"
 		f=$out/wrk.$n.$r
-		t0=$(server_ticks "$lp")
+		t0=$(server_ticks)
 		if ! timeout $((BENCH_DURATION + 30)) wrk "-t$t" "-c$c" \
 		     "-d${BENCH_DURATION}s" --latency "$url" >"$f" 2>&1; then
 			say "wrk failed: $(cat "$f")"
 		fi
-		t1=$(server_ticks "$lp")
+		t1=$(server_ticks)
 		reqs=$(awk '/ requests in / { print $1 }' "$f")
 		if [ "${reqs:-0}" -gt 0 ]; then
-			# CPU us per request: lighttpd, metrics.fcgi, both
+			# CPU us per request: web server, metrics.fcgi, both
 			echo "$t0 $t1" | awk -v hz="$tck" -v n="$reqs" '{
 				l = ($3 - $1) / hz * 1e6 / n; c = ($4 - $2) / hz * 1e6 / n
 				printf "%.1f %.1f %.1f\n", l, c, l + c }' >"$f.cpu"
@@ -220,7 +228,7 @@ wrk_case() {
 	put "wrk.$n.rps_range" "$(sort -g "$out/wrk.$n.rps" | sed -n '1p;$p' | paste -sd- | sed 's/-/../')"
 	put "wrk.$n.p99_ms" "$(median <"$out/wrk.$n.p99")"
 	put "wrk.$n.cpu_us_per_req" "$(median <"$out/wrk.$n.cpu")"
-	put "wrk.$n.lighttpd_cpu_us_per_req" "$(median <"$out/wrk.$n.cpu_l")"
+	put "wrk.$n.web_cpu_us_per_req" "$(median <"$out/wrk.$n.cpu_l")"
 	put "wrk.$n.fcgi_cpu_us_per_req" "$(median <"$out/wrk.$n.cpu_f")"
 	put "wrk.$n.errors" "$errors"
 	put "wrk.$n.args" "-t$t/-c$c/-d${BENCH_DURATION}s/x$BENCH_RUNS"
@@ -237,48 +245,186 @@ smaps_kb() {
 		END { printf "%d %d %d\n", rss, priv, sp }' "/proc/$1/smaps"
 }
 
-# responder_rss LIGHTTPD_PID STORE N: memory of the spawned metrics.fcgi
-# processes after load (the largest one is reported).
+# responder_rss KEY STORE: memory of the responders (RESP_PIDS) after load
+# (the largest one is reported).
 responder_rss() {
-	lpid=$1 store=$2 n=$3
+	key=$1 store=$2
 	max_rss=0 max_priv=0 nproc=0
-	for p in $(ps -o pid= --ppid "$lpid"); do
-		read -r rss priv sp <<EOF
+	for p in $RESP_PIDS; do
+		read -r rss priv sp <<EOF_SMAPS
 $(smaps_kb "$p" "$store")
-EOF
+EOF_SMAPS
 		nproc=$((nproc + 1))
 		priv=$((priv - sp))
 		[ "$rss" -gt "$max_rss" ] && max_rss=$rss
 		[ "$priv" -gt "$max_priv" ] && max_priv=$priv
 	done
-	put "resp.$n.procs" "$nproc"
-	put "resp.$n.rss_kb" "$max_rss"
-	put "resp.$n.private_excl_store_kb" "$max_priv"
+	put "resp.$key.procs" "$nproc"
+	put "resp.$key.rss_kb" "$max_rss"
+	put "resp.$key.private_excl_store_kb" "$max_priv"
 }
 
-# start_lighttpd PORT STORE: lighttpd in the foreground (background job)
-# with the shipped lighttpd.conf on 127.0.0.1; sets lpid.  Started as root,
-# lighttpd drops to www-data: the state directory must be writable and the
-# store readable for it.
-start_lighttpd() {
-	port=$1 store=$2
-	mkdir -p "$out/state" && chmod 0777 "$out/state" || return 1
-	start_bg lighttpd env METRICS_HTTP_PORT="$port" METRICS_HTTP_BIND=127.0.0.1 \
-		METRICS_FCGI="$FCGI" METRICS_STORE="$store" \
-		METRICS_STATE_DIR="$out/state" METRICS_LOG_DIR="$out/state" \
-		METRICS_DOCROOT="$out" lighttpd -D -f "$top_srcdir/lighttpd.conf"
-	lpid=$BG_PID
+# ready PORT PID: wait until /health answers on PORT while the server PID
+# lives; 0, or 1 with a note.
+ready() {
 	i=0
 	while [ "$i" -lt "$READY_TRIES" ]; do
-		if curl -fs -o /dev/null "http://127.0.0.1:$port/metrics"; then
-			return 0
-		fi
-		kill -0 "$lpid" 2>/dev/null || break
+		curl -fs -o /dev/null "http://127.0.0.1:$1/health" && return 0
+		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
 		i=$((i + 1))
 	done
-	say "lighttpd did not come up on port $port: $(cat "$out/lighttpd.log" "$out/state/error.log" 2>/dev/null)"
+	say "server did not come up on port $1: $(cat "$out"/*.log "$out/state/error.log" 2>/dev/null | tail -n 20)"
 	return 1
+}
+
+# serve_lighttpd STORE: lighttpd in the foreground (background job) with
+# the shipped lighttpd.conf on 127.0.0.1 and a free port, spawning its two
+# responders.  Started as root, lighttpd drops to www-data: the state
+# directory must be writable and the store readable for it.  Sets PORT,
+# WEB_PIDS (lighttpd) and RESP_PIDS (the responders).
+serve_lighttpd() {
+	PORT=$(free_port) || return 1
+	mkdir -p "$out/state" && chmod 0777 "$out/state" || return 1
+	start_bg lighttpd env METRICS_HTTP_PORT="$PORT" METRICS_HTTP_BIND=127.0.0.1 \
+		METRICS_FCGI="$FCGI" METRICS_STORE="$1" \
+		METRICS_STATE_DIR="$out/state" METRICS_LOG_DIR="$out/state" \
+		METRICS_DOCROOT="$out" lighttpd -D -f "$top_srcdir/lighttpd.conf"
+	WEB_PIDS=$BG_PID
+	ready "$PORT" "$WEB_PIDS" || return 1
+	RESP_PIDS=$(ps -o pid= --ppid "$WEB_PIDS" | tr -d ' ' | paste -sd' ' -)
+}
+
+# serve_nginx STORE: nginx with contrib/nginx/metrics.conf (FastCGI
+# keep-alive, one worker) and two responders started by spawn-fcgi -F 2,
+# the setup metrics.conf describes (lib.sh: spawn_responders,
+# start_nginx).  Sets PORT, WEB_PIDS (master and worker) and RESP_PIDS.
+serve_nginx() {
+	METRICS_STORE=$1
+	export METRICS_STORE
+	spawn_responders "$out/nginx-fcgi.sock" 2
+	RESP_PIDS=$SPAWNED
+	start_nginx "unix:$out/nginx-fcgi.sock"
+	PORT=${BASE##*:}
+	WEB_PIDS="$NGINX_PID $(ps -o pid= --ppid "$NGINX_PID" | tr -d ' ' | paste -sd' ' -)"
+	ready "$PORT" "$NGINX_PID"
+}
+
+# stop_servers: the web server, then the responders (lighttpd stops the
+# ones it spawned on its way out; make sure of it).
+stop_servers() {
+	for p in $WEB_PIDS; do
+		case " $PIDS " in
+		*" $p "*) stop_pid "$p" ;; # ours: nginx's master, lighttpd
+		esac
+	done
+	for p in $RESP_PIDS; do
+		stop_orphan "$p"
+	done
+	SPAWNED=""
+	WEB_PIDS="" RESP_PIDS=""
+}
+
+# store_for N: the path of a store of the workload at size N (populated
+# on first use)
+store_for() {
+	[ -s "$out/store.$1" ] || "$bench" populate "$1" "$out/store.$1" >/dev/null ||
+		{ say "populate $1 failed"; return 1; }
+	echo "$out/store.$1"
+}
+
+# have_tools TOOL...: whether all are installed (else a note)
+have_tools() {
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			say "skipped: $tool not installed"
+			return 1
+		fi
+	done
+}
+
+bench_wrk() {
+	[ "$BENCH_RUNS" -gt 0 ] || { say "wrk skipped (BENCH_RUNS=0)"; return 0; }
+	have_tools lighttpd wrk curl || return 0
+	for spec in $WRK_CASES; do
+		IFS=: read -r n t c <<EOF_SPEC
+$spec
+EOF_SPEC
+		store=$(store_for "$n") || continue
+		if serve_lighttpd "$store"; then
+			curl -fs -o "$out/body.$n" "http://127.0.0.1:$PORT/metrics" &&
+				put "wrk.$n.body_bytes" "$(wc -c <"$out/body.$n")"
+			wrk_case "$n" /metrics "$t" "$c" "$PORT"
+			responder_rss "$n" "$store"
+			# the floor of this path: same servers, same responder,
+			# /health (a stat and a one-line answer, no render)
+			[ "$n" = 100 ] &&
+				wrk_case "health.$n" /health "$t" "$c" "$PORT"
+		fi
+		stop_servers
+	done
+	have_tools nginx spawn-fcgi || return 0
+	[ -r "$NGINX_PARAMS" ] || { say "nginx skipped: no $NGINX_PARAMS"; return 0; }
+	IFS=: read -r n t c <<EOF_SPEC
+$NGINX_WRK_CASE
+EOF_SPEC
+	store=$(store_for "$n") || return 0
+	serve_nginx "$store" && wrk_case "nginx.$n" /metrics "$t" "$c" "$PORT"
+	stop_servers
+}
+
+# scrape_case KEY CODING: BENCH_SCRAPES scrapes as Prometheus makes them
+# (scrape.py, Accept-Encoding CODING) of the servers started last: the
+# medians and spreads of the time to the last byte and of the servers'
+# CPU per scrape under KEY.
+scrape_case() {
+	key=$1
+	say "scrapes $key: $SCRAPE_WARMUP + $BENCH_SCRAPES"
+	if ! "$PY" "$top_srcdir/tests/bench/scrape.py" "http://127.0.0.1:$PORT/metrics" \
+	     "$BENCH_SCRAPES" "$SCRAPE_WARMUP" "$2" "$(echo "$WEB_PIDS" | tr -s ' \n' ,,)" \
+	     "$(echo "$RESP_PIDS" | tr -s ' \n' ,,)" >"$out/scrape.$key" 2>"$out/scrape.$key.err"; then
+		say "scrapes $key failed: $(cat "$out/scrape.$key.err")"
+		return 0
+	fi
+	# ms: time to the last byte; CPU of both, of the web server, of the
+	# responders
+	awk '{ printf "%.3f %.3f %.3f %.3f\n", $1 / 1000, ($2 + $3) / 1000, $2 / 1000, $3 / 1000 }' \
+		"$out/scrape.$key" >"$out/scrape.$key.ms"
+	put "scrape.$key.ttlb_ms" "$(awk '{ print $1 }' "$out/scrape.$key.ms" | median)"
+	put "scrape.$key.ttlb_spread" "$(awk '{ print $1 }' "$out/scrape.$key.ms" | spread)"
+	put "scrape.$key.cpu_ms" "$(awk '{ print $2 }' "$out/scrape.$key.ms" | median)"
+	put "scrape.$key.cpu_spread" "$(awk '{ print $2 }' "$out/scrape.$key.ms" | spread)"
+	put "scrape.$key.web_cpu_ms" "$(awk '{ print $3 }' "$out/scrape.$key.ms" | median)"
+	put "scrape.$key.fcgi_cpu_ms" "$(awk '{ print $4 }' "$out/scrape.$key.ms" | median)"
+	put "scrape.$key.bytes" "$(awk '{ print $4 }' "$out/scrape.$key" | median | awk '{ printf "%d", $1 }')"
+	put "scrape.$key.coding" "$(awk '{ print $6 }' "$out/scrape.$key" | sort -u | paste -sd, -)"
+}
+
+# zlib6_bytes N: what zlib's default level (6: mod_deflate's, gzip's)
+# makes of the body Prometheus gets at size N, for comparison.
+zlib6_bytes() {
+	curl -fsS -H "Accept: $PROM2_ACCEPT" -o "$out/om.$1" "http://127.0.0.1:$PORT/metrics" &&
+		"$PY" -c 'import gzip, sys
+print(len(gzip.compress(open(sys.argv[1], "rb").read(), 6)))' "$out/om.$1"
+}
+
+bench_scrapes() {
+	have_tools lighttpd nginx spawn-fcgi curl || return 0
+	for n in $BENCH_SCRAPE_SIZES; do
+		store=$(store_for "$n") || continue
+		for server in $SCRAPE_SERVERS; do
+			if "serve_$server" "$store"; then
+				for coding in $SCRAPE_CODINGS; do
+					scrape_case "$server.$n.${coding#-}" "$coding"
+				done
+				if [ "$server" = lighttpd ]; then
+					put "scrape.zlib6.$n" "$(zlib6_bytes "$n")"
+					responder_rss "scrape.$n" "$store"
+				fi
+			fi
+			stop_servers
+		done
+	done
 }
 
 bench_e2e() {
@@ -286,36 +432,8 @@ bench_e2e() {
 		say "end-to-end skipped (BENCH_E2E=0)"
 		return 0
 	fi
-	for tool in lighttpd wrk curl; do
-		if ! command -v "$tool" >/dev/null 2>&1; then
-			say "end-to-end skipped: $tool not installed"
-			return 0
-		fi
-	done
-	for spec in $WRK_CASES; do
-		IFS=: read -r n t c <<EOF
-$spec
-EOF
-		store=$out/store.$n
-		"$bench" populate "$n" "$store" >/dev/null || { say "populate $n failed"; continue; }
-		port=$(free_port) || { say "no free port"; return 1; }
-		if start_lighttpd "$port" "$store"; then
-			curl -fs -o "$out/body.$n" "http://127.0.0.1:$port/metrics" &&
-				put "wrk.$n.body_bytes" "$(wc -c <"$out/body.$n")"
-			wrk_case "$n" /metrics "$t" "$c" "$port" "$lpid"
-			responder_rss "$lpid" "$store" "$n"
-			# the floor of this path: same servers, same responder,
-			# /health (a stat and a one-line answer, no render)
-			[ "$n" = 100 ] &&
-				wrk_case "health.$n" /health "$t" "$c" "$port" "$lpid"
-		fi
-		# lighttpd SIGTERMs its backends on the way out; make sure of it
-		fpids=$(ps -o pid= --ppid "$lpid")
-		stop_pid "$lpid"
-		for p in $fpids; do
-			gone "$p"
-		done
-	done
+	bench_wrk
+	bench_scrapes
 }
 
 # ---------------------------------------------------------------- simulator
@@ -381,16 +499,48 @@ summary() {
 		row "lighttpd N=$n $(get "wrk.$n.args") req/s, p99 ms" \
 		    "$(get "wrk.$n.rps") ($(get "wrk.$n.rps_range")), $(get "wrk.$n.p99_ms") (errors $(get "wrk.$n.errors"))" "$rt"
 		row "  server CPU us per request (lighttpd + fcgi)" \
-		    "$(get "wrk.$n.cpu_us_per_req") ($(get "wrk.$n.lighttpd_cpu_us_per_req") + $(get "wrk.$n.fcgi_cpu_us_per_req"))" ""
+		    "$(get "wrk.$n.cpu_us_per_req") ($(get "wrk.$n.web_cpu_us_per_req") + $(get "wrk.$n.fcgi_cpu_us_per_req"))" ""
 		row "  responder RSS / private excl. store kB" \
 		    "$(get "resp.$n.rss_kb") / $(get "resp.$n.private_excl_store_kb") ($(get "resp.$n.procs") procs)" "private < 2048 kB"
 		[ "$(get "wrk.health.$n.rps")" = n/a ] && continue
 		row "  floor: /health, same path, no render: req/s, p99 ms" \
 		    "$(get "wrk.health.$n.rps") ($(get "wrk.health.$n.rps_range")), $(get "wrk.health.$n.p99_ms")" ""
 		row "    server CPU us per request (lighttpd + fcgi)" \
-		    "$(get "wrk.health.$n.cpu_us_per_req") ($(get "wrk.health.$n.lighttpd_cpu_us_per_req") + $(get "wrk.health.$n.fcgi_cpu_us_per_req"))" ""
+		    "$(get "wrk.health.$n.cpu_us_per_req") ($(get "wrk.health.$n.web_cpu_us_per_req") + $(get "wrk.health.$n.fcgi_cpu_us_per_req"))" ""
 	done
+	n=${NGINX_WRK_CASE%%:*}
+	row "nginx N=$n $(get "wrk.nginx.$n.args") req/s, p99 ms" \
+	    "$(get "wrk.nginx.$n.rps") ($(get "wrk.nginx.$n.rps_range")), $(get "wrk.nginx.$n.p99_ms") (errors $(get "wrk.nginx.$n.errors"))" ""
+	row "  server CPU us per request (nginx + fcgi)" \
+	    "$(get "wrk.nginx.$n.cpu_us_per_req") ($(get "wrk.nginx.$n.web_cpu_us_per_req") + $(get "wrk.nginx.$n.fcgi_cpu_us_per_req"))" ""
+	summary_scrapes
 	row "simulator VmRSS kB (peak)" "$(get sim.rss_kb) ($(get sim.hwm_kb))" "< 4096 kB"
+}
+
+# The Prometheus-style scrapes: per size and server, with gzip and without.
+summary_scrapes() {
+	for n in $BENCH_SCRAPE_SIZES; do
+		case $n in
+		10000) tt="<= 5 ms" tc="<= 5 ms" ;;
+		100000) tt="<= 50 ms" tc="" ;;
+		*) tt="" tc="" ;;
+		esac
+		for server in $SCRAPE_SERVERS; do
+			for coding in $SCRAPE_CODINGS; do
+				k=$server.$n.${coding#-}
+				label=$coding
+				[ "$coding" = - ] && label="no gzip" tt="" tc=""
+				row "scrape N=$n $server, $label: last byte ms (p10..p90)" \
+				    "$(get "scrape.$k.ttlb_ms") ($(get "scrape.$k.ttlb_spread"))" "$tt"
+				row "  server CPU ms (p10..p90; web + fcgi); body bytes" \
+				    "$(get "scrape.$k.cpu_ms") ($(get "scrape.$k.cpu_spread"); $(get "scrape.$k.web_cpu_ms") + $(get "scrape.$k.fcgi_cpu_ms")); $(get "scrape.$k.bytes") $(get "scrape.$k.coding")" "$tc"
+			done
+		done
+		row "  the same body at zlib's level 6, bytes" "$(get "scrape.zlib6.$n")" \
+		    "gzip <= 1.4x this"
+		row "  responder RSS / private excl. store kB (lighttpd)" \
+		    "$(get "resp.scrape.$n.rss_kb") / $(get "resp.scrape.$n.private_excl_store_kb") ($(get "resp.scrape.$n.procs") procs)" "private < 2048 kB"
+	done
 }
 
 bench_render

@@ -3,8 +3,8 @@
 # cgi.sh - metrics.fcgi as a plain CGI program (stdin not a socket: one
 # request from the environment, /cgi-bin/metrics.fcgi/metrics style), and
 # its command line: the Status/Content-Type/Content-Length headers, HEAD,
-# 404, 405 + Allow, negotiation, 503 without a store, a stale writer,
-# --help, --version and bad flags (exit 2, one line).
+# 404, 405 + Allow, negotiation, gzip, 503 without a store, a stale
+# writer, --help, --version and bad flags (exit 2, one line).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -80,6 +80,27 @@ cgi sm GET /metrics METRICS_STALE_AFTER=0.05
 assert_grep sm 'mstore_exporter_writer_up 0' "own only"
 assert_nogrep sm 'mkstore_' "no app series"
 ok "stale writer"
+
+# gzip (a static store: the bodies hold still): the whole body in one
+# write, with the length of the gzip; HEAD alike; --no-gzip never
+start_writer "$store" --static
+sleep 0.5
+cgi gz GET /metrics HTTP_ACCEPT="$PROM2_ACCEPT" HTTP_ACCEPT_ENCODING="$PROM_ACCEPT_ENCODING"
+assert_eq "$(hdr gz Content-Encoding)" gzip "CGI Content-Encoding"
+assert_eq "$(hdr gz Vary)" "Accept, Accept-Encoding" "CGI Vary"
+assert_length gz
+cgi gzplain GET /metrics HTTP_ACCEPT="$PROM2_ACCEPT"
+same_gunzipped gz "$T/gzplain.body" "CGI gzip body"
+cgi gzh HEAD /metrics HTTP_ACCEPT="$PROM2_ACCEPT" HTTP_ACCEPT_ENCODING=gzip
+assert_eq "$(hdr gzh Content-Encoding)" gzip "CGI HEAD Content-Encoding"
+assert_eq "$(size_of "$T/gzh.body")" 0 "CGI HEAD body with gzip"
+d=$(($(hdr gzh Content-Length) - $(size_of "$T/gz.body")))
+[ "$d" -ge -16 ] && [ "$d" -le 16 ] || fail "CGI HEAD Content-Length with gzip"
+env REQUEST_METHOD=GET PATH_INFO=/metrics HTTP_ACCEPT_ENCODING=gzip "$FCGI" --no-gzip \
+	</dev/null >"$T/nogz.out" || fail "CGI with --no-gzip"
+grep -qi '^Content-Encoding' "$T/nogz.out" && fail "gzip despite --no-gzip"
+tr -d '\r' <"$T/nogz.out" | grep -qx 'Vary: Accept' || fail "Vary with --no-gzip"
+ok "gzip"
 
 "$FCGI" --help >"$T/help.out" || fail "--help exit status"
 grep -q -- '--store' "$T/help.out" || fail "--help text"

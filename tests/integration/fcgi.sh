@@ -10,8 +10,9 @@
 # keep-alive: several requests on one connection (FCGI_KEEP_CONN, as
 # nginx's fastcgi_keep_conn sends them), one of them with a request body,
 # each answered in full, the connection closed after the first request
-# without the flag; a kept connection left idle while another connection
-# waits is closed, and the waiting one served.
+# without the flag; gzipped bodies on a kept connection, framed alike; a
+# kept connection left idle while another connection waits is closed, and
+# the waiting one served.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -109,6 +110,20 @@ app_samples "$T/keepbig.2.body" >"$T/b.txt"
 cmp -s "$T/a.txt" "$T/b.txt" || fail "two large bodies on one kept connection differ"
 cmp -s "$T/a.txt" "$T/big.app" || fail "large body on a kept connection differs from the CGI render"
 ok "keep-alive: 5 requests on one connection, a request body among them, large bodies; closed after the last"
+
+# gzip and not, alternating on one kept connection: each gzip body one
+# whole stream, decompressed the CGI render's samples
+conn keepgz GET:/metrics::gzip GET:/metrics HEAD:/metrics::gzip GET:/metrics::gzip
+for i in 1 4; do
+	assert_eq "$(hdr "keepgz.$i" Content-Encoding)" gzip "Content-Encoding of request $i"
+	assert_length "keepgz.$i"
+	same_gunzipped "keepgz.$i" "$T/bigcgi.body" "gzip body of request $i on a kept connection"
+done
+assert_eq "$(hdr keepgz.2 Content-Encoding)" "" "Content-Encoding without Accept-Encoding"
+app_samples "$T/keepgz.2.body" | cmp -s - "$T/big.app" || fail "plain body between gzip ones differs"
+assert_eq "$(hdr keepgz.3 Content-Encoding)" gzip "HEAD Content-Encoding"
+assert_eq "$(size_of "$T/keepgz.3.body")" 0 "HEAD body with gzip"
+ok "gzip on a kept connection: whole streams, one record of headers first"
 
 # -- an idle kept connection does not hold up another one: the responder
 # serves one connection at a time, so it closes the idle one

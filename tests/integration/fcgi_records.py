@@ -7,7 +7,8 @@ usage: fcgi_records.py SOCKET OUT REQUEST...
        fcgi_records.py --idle-kept SOCKET
        fcgi_records.py --hold-kept SOCKET READYFILE SECONDS
 REQUEST: METHOD:PATH, or METHOD:PATH:BODYBYTES to send a request body
-(FCGI_STDIN) of that many bytes.
+(FCGI_STDIN) of that many bytes, or METHOD:PATH:BODYBYTES:CODINGS to send
+HTTP_ACCEPT_ENCODING too (BODYBYTES may be empty).
 
 Sends the requests one after the other on ONE connection, as a web server
 with FastCGI keep-alive does (nginx's fastcgi_keep_conn): every request
@@ -68,11 +69,13 @@ def nv(name, value):
     return length(len(n)) + length(len(v)) + n + v
 
 
-def request(rid, method, uri, body, keep):
-    params = b"".join(nv(k, v) for k, v in (
-        ("REQUEST_METHOD", method), ("SCRIPT_NAME", ""), ("PATH_INFO", uri),
-        ("REQUEST_URI", uri), ("QUERY_STRING", ""), ("SERVER_PROTOCOL", "HTTP/1.1"),
-        ("CONTENT_LENGTH", str(len(body))), ("GATEWAY_INTERFACE", "CGI/1.1")))
+def request(rid, method, uri, body, keep, codings=None):
+    pairs = [("REQUEST_METHOD", method), ("SCRIPT_NAME", ""), ("PATH_INFO", uri),
+             ("REQUEST_URI", uri), ("QUERY_STRING", ""), ("SERVER_PROTOCOL", "HTTP/1.1"),
+             ("CONTENT_LENGTH", str(len(body))), ("GATEWAY_INTERFACE", "CGI/1.1")]
+    if codings is not None:
+        pairs.append(("HTTP_ACCEPT_ENCODING", codings))
+    params = b"".join(nv(k, v) for k, v in pairs)
     begin = struct.pack(">HB5x", RESPONDER, KEEP_CONN if keep else 0)
     return record(BEGIN_REQUEST, rid, begin) + stream(PARAMS, rid, params) + stream(STDIN, rid, body)
 
@@ -153,9 +156,10 @@ def check_response(recs, rid):
 
 def parse_request(spec):
     parts = spec.split(":")
-    if len(parts) not in (2, 3):
-        raise AssertionError("bad REQUEST %r (want METHOD:PATH[:BODYBYTES])" % spec)
-    return parts[0], parts[1], b"x" * int(parts[2]) if len(parts) == 3 else b""
+    if len(parts) not in (2, 3, 4):
+        raise AssertionError("bad REQUEST %r (want METHOD:PATH[:BODYBYTES[:CODINGS]])" % spec)
+    body = b"x" * int(parts[2]) if len(parts) >= 3 and parts[2] else b""
+    return parts[0], parts[1], body, parts[3] if len(parts) == 4 else None
 
 
 def connect(path):
@@ -203,15 +207,16 @@ def main():
     if sys.argv[1:2] == ["--hold-kept"] and len(sys.argv) == 5:
         return hold_kept(*sys.argv[2:5])
     if len(sys.argv) < 4:
-        raise AssertionError("usage: fcgi_records.py SOCKET OUT METHOD:PATH[:BODYBYTES]...")
+        raise AssertionError("usage: fcgi_records.py SOCKET OUT "
+                             "METHOD:PATH[:BODYBYTES[:CODINGS]]...")
     path, out = sys.argv[1:3]
     reqs = [parse_request(a) for a in sys.argv[3:]]
     sock = connect(path)
     reader = Reader(sock)
-    for i, (method, uri, body) in enumerate(reqs, 1):
+    for i, (method, uri, body, codings) in enumerate(reqs, 1):
         keep = i < len(reqs)
         try:
-            sock.sendall(request(i, method, uri, body, keep))
+            sock.sendall(request(i, method, uri, body, keep, codings))
         except OSError as e:
             raise AssertionError("request %d (%s %s) not sent: %s: the connection was "
                                  "not kept" % (i, method, uri, e))

@@ -7,14 +7,18 @@
 # Prometheus scraped equal the sample lines the exporter serves; request
 # rate and p99 latency are numbers; both rule groups are loaded and
 # evaluate; the responder's own gauges arrive; the log has no scrape
-# errors; SIGTERM to run-stack.sh stops every process.  Also lints both
-# Prometheus configs and the rules (promtool check / test rules).
+# errors; then, with a second lighttpd (the shipped lighttpd.conf) serving
+# a large static store, added to Prometheus' configuration: what
+# Prometheus stored from its gzipped, streamed body (Prometheus asks for
+# gzip) is exactly the samples of the uncompressed body; SIGTERM to
+# run-stack.sh stops every process.  Also lints both Prometheus configs
+# and the rules (promtool check / test rules).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 need_cmd prometheus promtool lighttpd curl python3
 SIM="$top_builddir/src/metrics-simulator"
-for f in "$SIM" "$FCGI"; do
+for f in "$SIM" "$FCGI" "$MKSTORE"; do
 	[ -x "$f" ] || fail "not built: $f (run make check)"
 done
 setup_tmp
@@ -160,6 +164,83 @@ if grep -i 'scrape' "$STACK/log/prometheus.log" | grep -Ei 'level=(warn|error)' 
 	die "scrape errors in the Prometheus log: $(head -n 3 "$T/scrape-errors.txt")"
 fi
 ok "no scrape errors (targets API, Prometheus log)"
+
+# --- a large static store, gzipped: what Prometheus stores is the body ----------
+# GZIP_SERIES series (lib.sh): 3.7 MB of text, streamed as two pieces of
+# gzip.  Static, so the values Prometheus stored are the ones any render
+# shows.
+big="$T/big"
+mkdir -p "$big/state" "$big/log" "$big/www" "$big/store"
+[ "$(id -u)" != 0 ] || chown www-data:www-data "$big/state" "$big/log"
+chmod 755 "$big/www" "$big/store"
+start_writer "$big/store/metrics.store" --static --series "$GZIP_SERIES"
+wait_for "$GZIP_SERIES series" sh -c "env METRICS_STORE='$big/store/metrics.store' \
+    REQUEST_METHOD=GET PATH_INFO=/metrics '$FCGI' </dev/null |
+    grep -q 'series-$((GZIP_SERIES - 1))\"'"
+big_port=$(free_port)
+start_bg biglighttpd env METRICS_HTTP_PORT="$big_port" METRICS_HTTP_BIND=127.0.0.1 \
+	METRICS_FCGI="$FCGI" METRICS_STORE="$big/store/metrics.store" \
+	METRICS_STATE_DIR="$big/state" METRICS_LOG_DIR="$big/log" METRICS_DOCROOT="$big/www" \
+	lighttpd -D -f "$top_srcdir/lighttpd.conf"
+wait_for "lighttpd on port $big_port" port_open "$big_port"
+curl -fsS -o "$T/bigz.body" -D "$T/bigz.hdr" -H "Accept: $PROM2_ACCEPT" \
+	-H "Accept-Encoding: $PROM_ACCEPT_ENCODING" "http://127.0.0.1:$big_port/metrics" ||
+	die "GET the large store"
+assert_eq "$(hdr bigz Content-Encoding)" gzip "Content-Encoding for Prometheus' headers"
+assert_streamed bigz
+cat >>"$STACK/prometheus.yml" <<EOF_YML
+  - job_name: gzip-static
+    scrape_interval: 2s
+    scrape_timeout: 2s
+    static_configs:
+      - targets: ['127.0.0.1:$big_port']
+EOF_YML
+promtool check config "$STACK/prometheus.yml" >"$T/promtool.log" 2>&1 ||
+	die "promtool check config with the gzip-static job: $(cat "$T/promtool.log")"
+kill -HUP "$(cat "$STACK/prometheus.pid")"
+poll "gzip-static target up" promq one 'up{job="gzip-static"}'
+# the render Prometheus' samples are compared with: the format it asks
+# for (CGI), the responder's own samples left out (they change per scrape)
+cgi_body "$big/store/metrics.store" "$T/big.om" "$PROM2_ACCEPT"
+want=$(app_samples "$T/big.om" | grep -cv '^#\|^$')
+stored_all() {
+	got=$(query 'scrape_samples_scraped{job="gzip-static"}')
+	echo "scraped=$got, own samples included; body=$want without them" >"$T/why"
+	[ -n "$got" ] && [ "$got" -gt "$want" ]
+}
+poll "the large store scraped whole:" stored_all
+curl -fsS -G --data-urlencode 'match[]={job="gzip-static"}' "$PROM/federate" >"$T/federated.txt" ||
+	die "federate the gzip-static job"
+"$PY" - "$T/federated.txt" "$T/big.om" >"$T/compare.out" 2>&1 <<'EOF_PY' ||
+import math, sys
+from prometheus_client.parser import text_string_to_metric_families as text_parse
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_parse
+
+# federate: the series as stored (text format, with job and instance, and
+# the scrape's own series); the body: OpenMetrics, as Prometheus read it
+def samples(parse, path, drop):
+    out = {}
+    for fam in parse(open(path).read()):
+        for s in fam.samples:
+            if s.name.startswith(("mstore_exporter_", "scrape_")) or s.name == "up":
+                continue
+            key = (s.name, tuple(sorted((k, v) for k, v in s.labels.items() if k not in drop)))
+            out[key] = s.value
+    return out
+
+stored = samples(text_parse, sys.argv[1], {"job", "instance"})
+body = samples(om_parse, sys.argv[2], set())
+same = lambda a, b: a == b or (math.isnan(a) and math.isnan(b))
+missing = [k for k in body if k not in stored]
+extra = [k for k in stored if k not in body]
+differ = [k for k in body if k in stored and not same(body[k], stored[k])]
+print("body %d samples, stored %d; missing %d, extra %d, different %d: %s"
+      % (len(body), len(stored), len(missing), len(extra), len(differ),
+         (missing + extra + differ)[:3]))
+sys.exit(1 if missing or extra or differ or not body else 0)
+EOF_PY
+	die "Prometheus stored other samples than the body: $(cat "$T/compare.out")"
+ok "gzip, streamed ($(size_of "$T/bigz.body") bytes): Prometheus stored exactly the body's samples ($(cat "$T/compare.out"))"
 
 # --- shutdown ---------------------------------------------------------------------
 children=$(cat "$STACK"/*.pid)
