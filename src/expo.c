@@ -654,17 +654,58 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
 /* Store families                                                      */
 /* ------------------------------------------------------------------ */
 
+/* The label a per-writer family of mode ALL adds to its samples, whose
+ * value is the writer slot (registration reserves the name). */
+#define WRITER_LABEL "writer"
+
+/*
+ * A per-writer series of mode ALL: one sample per live writer that set it,
+ * with writer="<slot>" after the family's labels.  Few families are ALL
+ * (process metrics, a worker's own figures), so these lines take the
+ * checked writes.
+ */
+static int
+render_per_writer_all(struct out *o, const struct mstore_reader *r, const struct fam_ctx *c,
+                      const struct mstore_series_view *s)
+{
+	uint32_t slot = 0;
+	double value;
+	int rc;
+
+	while ((rc = mstore_reader_per_writer(r, c->v, s, slot, &slot, &value)) == 1) {
+		out_put(o, c->sample.s, c->sample.len);
+		render_label_values(o, c, s);
+		if (c->v->nlabels > 0)
+			OUT_LIT(o, "\",");
+		else
+			out_ch(o, '{');
+		OUT_LIT(o, WRITER_LABEL "=\"");
+		out_u64(o, slot);
+		OUT_LIT(o, "\"} ");
+		out_double(o, value, FMT_VALUE);
+		out_ch(o, '\n');
+		slot++;
+	}
+	return rc;
+}
+
 static int
 render_series(struct out *o, const struct mstore_reader *r, const struct fam_ctx *c,
               const struct mstore_series_view *s)
 {
 	struct mstore_snapshot snap;
-	int rc = mstore_reader_snapshot(r, c->v, s, &snap);
+	int rc;
 
+	if (c->v->per_writer == MSTORE_PER_WRITER_ALL)
+		return render_per_writer_all(o, r, c, s);
+	rc = mstore_reader_snapshot(r, c->v, s, &snap);
 	if (rc < 0)
 		return rc;
 	if (c->v->type == MSTORE_HISTOGRAM)
 		return render_histogram(o, c, s, &snap);
+	/* A per-writer series no live writer has set has no value now. */
+	if (c->v->per_writer != MSTORE_SHARED && snap.writers == 0)
+		return 0;
 	render_scalar(o, c, s, snap.value);
 	return 0;
 }
@@ -736,6 +777,9 @@ render_store(struct out *o, enum expo_format fmt, const struct mstore_reader *r)
 #define OWN_BUILD   OWN_PREFIX "build_info"
 #define OWN_SCRAPES OWN_PREFIX "scrapes_total"
 #define OWN_ERRORS  OWN_PREFIX "scrape_errors_total"
+#define OWN_WRITERS OWN_PREFIX "writers"
+#define OWN_SLOTS   OWN_PREFIX "writer_slots"
+#define OWN_RECOVER OWN_PREFIX "writer_recoveries_total"
 
 #define HELP_UP                                                                \
 	"Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
@@ -745,6 +789,14 @@ render_store(struct out *o, enum expo_format fmt, const struct mstore_reader *r)
 	"Version of the metrics responder and the store format it reads; " \
 	"always 1."
 #define HELP_SCRAPES "Requests for metrics served by this responder process."
+#define HELP_WRITERS                                                            \
+	"Writer processes holding a slot of the store: live (heartbeat fresh) " \
+	"or stale (stopped heartbeating: dead and not yet cleaned up, or hung)."
+#define HELP_SLOTS "Writer slots of the store: how many processes may write it at once."
+#define HELP_RECOVER                                                           \
+	"What writers recovered after writer processes died, by kind: slots "  \
+	"cleaned up, histograms and counter shards taken back, registrations " \
+	"finished or undone."
 #define HELP_ERRORS                                               \
 	"Requests for metrics that failed because the store was " \
 	"missing, invalid or kept changing."
@@ -802,6 +854,58 @@ render_build_info(struct out *o, enum expo_format fmt, const struct expo_own *ow
 	render_own_family(o, fmt, &v, &s, 1);
 }
 
+/* One family with a series per (label value, value) pair. */
+static void
+render_own_labelled(struct out *o, enum expo_format fmt, const struct mstore_family_view *v,
+                    const char *const *values, const double *x, size_t n)
+{
+	struct mstore_series_view s;
+	struct fam_ctx c;
+	size_t i;
+
+	if (ctx_init(&c, fmt, v) < 0) /* own views always fit */
+		return;
+	render_meta(o, &c);
+	memset(&s, 0, sizeof s);
+	for (i = 0; i < n; i++) {
+		s.label_value[0] = values[i];
+		s.label_value_len[0] = (uint32_t)strlen(values[i]);
+		render_scalar(o, &c, &s, x[i]);
+	}
+}
+
+/* The writers of the store: live and stale, slots, recoveries. */
+static void
+render_own_writers(struct out *o, enum expo_format fmt, const struct expo_own *own)
+{
+	static const char *const states[] = { "live", "stale" };
+	const char *kinds[MSTORE_RECOVERY_KINDS];
+	double x[MSTORE_RECOVERY_KINDS];
+	struct mstore_family_view v;
+	struct mstore_series_view none;
+	size_t k;
+
+	own_view(&v, MSTORE_GAUGE, OWN_WRITERS, HELP_WRITERS, NULL);
+	v.nlabels = 1;
+	v.label_name[0] = "state";
+	v.label_name_len[0] = (uint32_t)strlen("state");
+	x[0] = own->writers_live;
+	x[1] = own->writers_stale;
+	render_own_labelled(o, fmt, &v, states, x, 2);
+	memset(&none, 0, sizeof none);
+	own_view(&v, MSTORE_GAUGE, OWN_SLOTS, HELP_SLOTS, NULL);
+	render_own_family(o, fmt, &v, &none, own->writers_max);
+	own_view(&v, MSTORE_COUNTER, OWN_RECOVER, HELP_RECOVER, NULL);
+	v.nlabels = 1;
+	v.label_name[0] = "kind";
+	v.label_name_len[0] = (uint32_t)strlen("kind");
+	for (k = 0; k < MSTORE_RECOVERY_KINDS; k++) {
+		kinds[k] = mstore_recovery_name((enum mstore_recovery)k);
+		x[k] = (double)own->recoveries[k];
+	}
+	render_own_labelled(o, fmt, &v, kinds, x, MSTORE_RECOVERY_KINDS);
+}
+
 static void
 render_own(struct out *o, enum expo_format fmt, const struct expo_own *own)
 {
@@ -820,6 +924,8 @@ render_own(struct out *o, enum expo_format fmt, const struct expo_own *own)
 	render_own_family(o, fmt, &v, &none, (double)own->scrapes);
 	own_view(&v, MSTORE_COUNTER, OWN_ERRORS, HELP_ERRORS, NULL);
 	render_own_family(o, fmt, &v, &none, (double)own->scrape_errors);
+	if (own->have_writers)
+		render_own_writers(o, fmt, own);
 }
 
 /* ------------------------------------------------------------------ */
