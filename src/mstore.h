@@ -135,8 +135,8 @@ enum mstore_type {
  * that are alive, so a worker that dies or exits takes its part with it
  * (the "+1 in flight" of a worker killed mid-request disappears):
  *   SUM, MAX, MIN  one sample: the sum, largest or smallest of the live
- *                  writers' values (gauges; SUM also for counters in a store
- *                  with max_writers 1);
+ *                  writers' values (gauges only: over the live writers, a
+ *                  counter's would fall when one exits);
  *   ALL            one sample per live writer, with the extra label
  *                  writer="<slot>" (the writer slot, not the pid: a
  *                  restarted worker reuses a slot, and its series); gauges
@@ -310,7 +310,8 @@ void mstore_close(struct mstore *st);
  * after writers that died (their heartbeat is late and the kernel no
  * longer holds their lock) and finishes a registration one of them left
  * halfway.  Without dead writers it makes no system call beyond reading
- * the clock (and /proc for process metrics).  Errors: E_INVAL (st NULL),
+ * the clock (and /proc for process metrics; when that fails they keep
+ * their last values).  Errors: E_INVAL (st NULL),
  * E_SYS (clock_gettime, fcntl, open of the store in a forked child),
  * E_NO_WRITER (a forked child found no free slot).
  */
@@ -321,13 +322,14 @@ int mstore_heartbeat(struct mstore *st);
  * them at every mstore_heartbeat(): process_cpu_seconds_total,
  * process_resident_memory_bytes, process_virtual_memory_bytes,
  * process_open_fds, process_max_fds and process_start_time_seconds, read
- * from /proc/self.  With max_writers 1 they have no labels; with more,
- * each writer process has its own series, labelled writer="<slot>"
+ * from /proc/self.  With max_writers 1 they are shared families without
+ * labels, as a single-writer program always had them; with more, each
+ * writer process has its own series, labelled writer="<slot>"
  * (MSTORE_PER_WRITER_ALL), so that restarts reuse series instead of
  * adding them.  Any writer process may call it; each one that does
- * publishes its own figures.  Takes 6 families, and 6 series times 1 or
- * max_writers value slots.  Errors: as mstore_family_register(), and
- * E_SYS when /proc/self cannot be read.
+ * publishes its own figures (a series has no value, and is not exposed,
+ * while /proc/self cannot be read).  Takes 6 families, and 6 series times
+ * 1 or max_writers value slots.  Errors: as mstore_family_register().
  */
 int mstore_process_metrics(struct mstore *st);
 

@@ -693,13 +693,12 @@ mstore_slots_for(uint32_t type, uint32_t nbounds)
 	}
 }
 
-/* 1 if a family of this type may have this per-writer mode in a store
- * with max_writers slots: gauges any mode; counters MSTORE_PER_WRITER_ALL,
- * and MSTORE_PER_WRITER_SUM only with one slot (a sum over several writers
- * falls when one exits, which Prometheus would read as a counter reset);
- * histograms shared only. */
+/* 1 if a family of this type may have this per-writer mode: gauges any
+ * mode; counters MSTORE_PER_WRITER_ALL (a sum, max or min over the live
+ * writers falls when one exits, which Prometheus would read as a counter
+ * reset); histograms shared only. */
 static inline int
-mstore_per_writer_ok(uint32_t type, uint32_t mode, uint32_t max_writers)
+mstore_per_writer_ok(uint32_t type, uint32_t mode)
 {
 	if (mode == MSTORE_SHARED)
 		return 1;
@@ -707,10 +706,7 @@ mstore_per_writer_ok(uint32_t type, uint32_t mode, uint32_t max_writers)
 		return 0;
 	if (type == MSTORE_GAUGE)
 		return 1;
-	if (type == MSTORE_COUNTER)
-		return mode == MSTORE_PER_WRITER_ALL ||
-		       (mode == MSTORE_PER_WRITER_SUM && max_writers == 1);
-	return 0;
+	return type == MSTORE_COUNTER && mode == MSTORE_PER_WRITER_ALL;
 }
 
 /* Value slots per series of a family: mstore_slots_for(), or one per
@@ -718,8 +714,7 @@ mstore_per_writer_ok(uint32_t type, uint32_t mode, uint32_t max_writers)
 static inline uint32_t
 mstore_family_slots(uint32_t type, uint32_t nbounds, uint32_t mode, uint32_t max_writers)
 {
-	if (!mstore_per_writer_ok(type, mode, max_writers) ||
-	    (type != MSTORE_HISTOGRAM && nbounds != 0))
+	if (!mstore_per_writer_ok(type, mode) || (type != MSTORE_HISTOGRAM && nbounds != 0))
 		return 0;
 	return mode == MSTORE_SHARED ? mstore_slots_for(type, nbounds) : max_writers;
 }

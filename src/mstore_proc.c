@@ -4,9 +4,10 @@
  * (mstore_process_metrics()): the calling process's CPU time and start
  * time from /proc/self/stat, memory from statm, open fds from the fd
  * directory, the fd limit from getrlimit, boot time from /proc/stat; six
- * families, shared in a store with one writer slot, per writer
- * (MSTORE_PER_WRITER_ALL, labelled by writer slot) in a store with more,
- * updated by mstore_heartbeat().  The parsers are apart from the reading,
+ * families, shared in a store with one writer slot (as a single-writer
+ * program always published them), per writer (MSTORE_PER_WRITER_ALL,
+ * labelled by writer slot) in a store with more, updated by
+ * mstore_heartbeat().  The parsers are apart from the reading,
  * so tests can feed them crafted input (mstore_proc.h).
  */
 #include "config.h"
@@ -335,15 +336,15 @@ static const struct {
 
 struct mstore_proc {
 	struct mstore_series *series[PROC_METRICS];
+	int shared;      /* one writer slot: shared families */
+	double last_cpu; /* shared: CPU seconds already added to the counter */
 };
 
 /* Register the families and their one series each (st->lock not held). */
 static int
 proc_register(struct mstore *st, struct mstore_proc *p)
 {
-	/* One slot: no label, no new series after a restart either way. */
-	enum mstore_per_writer mode =
-	        st->max_writers == 1 ? MSTORE_PER_WRITER_SUM : MSTORE_PER_WRITER_ALL;
+	enum mstore_per_writer mode = p->shared ? MSTORE_SHARED : MSTORE_PER_WRITER_ALL;
 	struct mstore_family *f;
 	int i, rc;
 
@@ -370,17 +371,31 @@ mstore_proc_update(struct mstore *st)
 	int i, rc;
 
 	if (mstore_proc_read(&m) != 0)
-		return MSTORE_E_SYS;
+		return MSTORE_E_SYS; /* /proc unreadable: nothing changes */
 	v[PROC_CPU] = m.cpu_seconds;
 	v[PROC_RESIDENT] = m.resident_bytes;
 	v[PROC_VIRTUAL] = m.virtual_bytes;
 	v[PROC_OPEN_FDS] = m.open_fds;
 	v[PROC_MAX_FDS] = m.max_fds;
 	v[PROC_START_TIME] = m.start_time_seconds;
-	/* Per writer, even the counter is set: each process's CPU time is its
-	 * own series (a new process in the slot is a counter reset). */
-	for (i = 0; i < PROC_METRICS; i++)
-		if ((rc = mstore_per_writer_set(st->proc->series[i], v[i])) != 0)
+	if (!st->proc->shared) {
+		/* Per writer, even the counter is set: each process's CPU time
+		 * is its own series (a new process in the slot: a reset). */
+		for (i = 0; i < PROC_METRICS; i++)
+			if ((rc = mstore_per_writer_set(st->proc->series[i], v[i])) != 0)
+				return rc;
+		return 0;
+	}
+	/* Shared: CPU time only grows; a smaller reading (never expected)
+	 * adds 0. */
+	if (v[PROC_CPU] > st->proc->last_cpu) {
+		if ((rc = mstore_counter_add(st->proc->series[PROC_CPU],
+		                             v[PROC_CPU] - st->proc->last_cpu)) != 0)
+			return rc;
+		st->proc->last_cpu = v[PROC_CPU];
+	}
+	for (i = PROC_CPU + 1; i < PROC_METRICS; i++)
+		if ((rc = mstore_gauge_set(st->proc->series[i], v[i])) != 0)
 			return rc;
 	return 0;
 }
@@ -397,13 +412,16 @@ mstore_process_metrics(struct mstore *st)
 		return 0;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return mstore_fail(MSTORE_E_SYS);
+	p->shared = st->max_writers == 1;
 	if ((rc = proc_register(st, p)) != 0) {
 		free(p);
 		return rc; /* mstore_fail()ed by the registration */
 	}
 	st->proc = p;
-	rc = mstore_proc_update(st);
-	return rc != 0 ? mstore_fail(rc) : 0;
+	/* Without /proc the series have no value (and are not exposed) until
+	 * a heartbeat can read it. */
+	(void)mstore_proc_update(st);
+	return 0;
 }
 
 void

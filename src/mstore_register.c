@@ -100,14 +100,14 @@ check_labels(struct family_args *a)
 }
 
 static int
-check_family_args(struct family_args *a, uint32_t max_writers)
+check_family_args(struct family_args *a)
 {
 	int rc;
 
 	if ((a->nlabels > 0 && a->labels == NULL) || (a->nbounds > 0 && a->bounds == NULL) ||
 	    (a->type != MSTORE_COUNTER && a->type != MSTORE_GAUGE && a->type != MSTORE_HISTOGRAM) ||
 	    (a->type != MSTORE_HISTOGRAM && a->nbounds != 0) ||
-	    !mstore_per_writer_ok(a->type, a->per_writer, max_writers))
+	    !mstore_per_writer_ok(a->type, a->per_writer))
 		return MSTORE_E_INVAL;
 	if ((rc = check_name_help_unit(a)) != 0 || (rc = check_labels(a)) != 0)
 		return rc;
@@ -353,7 +353,7 @@ family_register(struct mstore *st, struct family_args *a, struct mstore_family *
 {
 	int rc;
 
-	if ((rc = check_family_args(a, st->max_writers)) != 0)
+	if ((rc = check_family_args(a)) != 0)
 		return rc;
 	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
 		return MSTORE_E_SYS;

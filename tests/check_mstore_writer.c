@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "mstore_layout.h"
+#include "mstore_proc.h"
 #include "testutil.h"
 
 #define NTHREADS     4
@@ -1404,12 +1406,85 @@ START_TEST(test_many_series)
 }
 END_TEST
 
+/* ---------------------------------------------- process metrics (/proc) */
+/* ---- sim_proc --------------------------------------------------------- */
+
+START_TEST(test_parse_stat)
+{
+	/* A command name with spaces and parentheses; fields 4..24 hold
+	 * ten times their field number. */
+	static const char text[] = "1234 (a) b (c)) S 40 50 60 70 80 90 100 110 "
+	                           "120 130 140 150 160 170 180 190 200 210 220 230 240 250 260\n";
+	struct mstore_proc_stat ps;
+
+	ck_assert_int_eq(mstore_proc_parse_stat(text, &ps), 0);
+	ck_assert_uint_eq(ps.utime, 140);
+	ck_assert_uint_eq(ps.stime, 150);
+	ck_assert_uint_eq(ps.starttime, 220);
+	ck_assert_uint_eq(ps.vsize, 230);
+	ck_assert_int_eq(ps.rss, 240);
+	errno = 0;
+	ck_assert_int_eq(mstore_proc_parse_stat("1234 no parens S 1 2", &ps), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(mstore_proc_parse_stat("1 (x) S 1 2 3\n", &ps), -1);
+	ck_assert_int_eq(mstore_proc_parse_stat("1 (x) S 4 5 6 7 8 9 10 11 12 13 "
+	                                        "x 15 16 17 18 19 20 21 22 23 24",
+	                                        &ps),
+	                 -1);
+}
+END_TEST
+
+START_TEST(test_parse_statm_btime)
+{
+	unsigned long long size, res;
+	long long bt;
+
+	ck_assert_int_eq(mstore_proc_parse_statm("2000 300 100 10 0 500 0\n", &size, &res), 0);
+	ck_assert_uint_eq(size, 2000);
+	ck_assert_uint_eq(res, 300);
+	ck_assert_int_eq(mstore_proc_parse_statm("2000\n", &size, &res), -1);
+	ck_assert_int_eq(mstore_proc_parse_btime("cpu  1 2 3\nintr 5 6\nbtime 1700000000\n"
+	                                         "processes 9\n",
+	                                         &bt),
+	                 0);
+	ck_assert_int_eq(bt, 1700000000LL);
+	ck_assert_int_eq(mstore_proc_parse_btime("cpu 1\nxbtime 5\n", &bt), -1);
+	ck_assert_int_eq(mstore_proc_parse_btime("btime x\n", &bt), -1);
+}
+END_TEST
+
+START_TEST(test_read_self)
+{
+	struct mstore_proc_sample a, b;
+	time_t now = time(NULL);
+	int fd;
+
+	ck_assert_int_eq(mstore_proc_read(&a), 0);
+	ck_assert(a.cpu_seconds >= 0.0);
+	ck_assert(a.resident_bytes > 0.0);
+	ck_assert(a.virtual_bytes >= a.resident_bytes);
+	ck_assert(a.open_fds >= 0.0);
+	ck_assert(a.max_fds >= a.open_fds);
+	/* Started a moment ago; btime has one-second resolution. */
+	ck_assert(a.start_time_seconds <= (double)now + 2.0);
+	ck_assert(a.start_time_seconds > (double)now - 3600.0);
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mstore_proc_read(&b), 0);
+	ck_assert(b.open_fds == a.open_fds + 1.0);
+	ck_assert(b.start_time_seconds == a.start_time_seconds);
+	ck_assert(b.cpu_seconds >= a.cpu_seconds);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(mstore_proc_read(NULL), -1);
+}
+END_TEST
+
 static Suite *
 mstore_writer_suite(void)
 {
 	Suite *s = suite_create("mstore_writer");
 	TCase *core = tcase_create("core"), *errors = tcase_create("errors"),
-	      *limits = tcase_create("limits");
+	      *limits = tcase_create("limits"), *proc = tcase_create("proc");
 
 	tcase_add_checked_fixture(core, setup, teardown);
 	tcase_add_test(core, test_create_file);
@@ -1444,6 +1519,10 @@ mstore_writer_suite(void)
 	tcase_add_test(limits, test_bucket_placement);
 	tcase_add_test(limits, test_many_series);
 	suite_add_tcase(s, limits);
+	tcase_add_test(proc, test_parse_stat);
+	tcase_add_test(proc, test_parse_statm_btime);
+	tcase_add_test(proc, test_read_self);
+	suite_add_tcase(s, proc);
 	return s;
 }
 

@@ -90,7 +90,7 @@ fuzz_check_family(const struct mstore_family_view *f)
 {
 	uint32_t i;
 
-	FUZZ_ASSERT(mstore_per_writer_ok(f->type, f->per_writer, fuzz_max_writers),
+	FUZZ_ASSERT(mstore_per_writer_ok(f->type, f->per_writer),
 	            "family %u: per-writer mode %d for type %d", f->index, (int)f->per_writer,
 	            (int)f->type);
 
