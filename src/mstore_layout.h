@@ -793,11 +793,12 @@ struct mstore_slot_view {
 	int64_t pid, start_time_ns, tick_interval_ns, heartbeat_ns;
 	struct mstore_clock_id clock;
 };
-/* Copy slot w: 1, or 0 if a claim kept rewriting it (not live). */
+/* Copy slot w: 1 (all zero, gen 0, for a slot never claimed), or 0 if a
+ * claim kept rewriting it (not live). */
 MSTORE_INTERNAL int mstore_slot_read(const struct mstore_writer_rec *w,
                                      struct mstore_slot_view *out);
 /* 1 if a copied slot holds values a writer can write (state, tick,
- * heartbeat and clock in range; a never-claimed slot: FREE). */
+ * heartbeat and clock in range), or was never claimed. */
 MSTORE_INTERNAL int mstore_slot_valid(const struct mstore_slot_view *v);
 /* Judge a copied slot as mstore_beat_judge() does, with limit_ns, or
  * MSTORE_STALE_TICKS of its ticks when limit_ns <= 0, against the clock

@@ -27,6 +27,12 @@ mstore_slot_read(const struct mstore_writer_rec *w, struct mstore_slot_view *out
 
 	for (tries = 0; tries < SLOT_READ_TRIES; tries++) {
 		g1 = atomic_load_explicit(&w->gen, memory_order_acquire);
+		if (g1 == 0) {
+			/* Never claimed: nothing to copy (most slots of a store
+			 * with many are; a scan passes them at one load each). */
+			memset(out, 0, sizeof(*out));
+			return 1;
+		}
 		if (g1 & 1u)
 			continue;
 		out->gen = g1;
@@ -55,10 +61,10 @@ mstore_slot_read(const struct mstore_writer_rec *w, struct mstore_slot_view *out
 int
 mstore_slot_valid(const struct mstore_slot_view *v)
 {
+	if (v->gen == 0) /* never claimed: nothing to say */
+		return 1;
 	if (v->state != MSTORE_SLOT_FREE && v->state != MSTORE_SLOT_LIVE)
 		return 0;
-	if (v->gen == 0) /* never claimed: nothing else to say */
-		return v->state == MSTORE_SLOT_FREE;
 	return v->tick_interval_ns > 0 && v->tick_interval_ns <= MSTORE_TICK_NS_MAX &&
 	       mstore_beat_valid(&v->clock, v->heartbeat_ns);
 }

@@ -182,6 +182,12 @@ out:
 	return rc;
 }
 
+int
+bench_render_path(const char *path, unsigned long n, unsigned long reps)
+{
+	return render_store(path, n, reps > 0 ? reps : default_reps(n), EXPO_TEXT);
+}
+
 static int
 parse_format(const char *s, enum expo_format *f)
 {
