@@ -205,7 +205,7 @@ counter_add_int(struct mstore_series *s, uint64_t n)
 {
 	uint64_t key = thread_key;
 
-	if ((key & ~SHARD_KEY_MASK) == s->shard_key)
+	if (__builtin_expect((key & ~SHARD_KEY_MASK) == s->shard_key, 1))
 		shard_add(&s->v[MSTORE_COUNTER_SHARD0 + (key & SHARD_KEY_MASK)], n);
 	else
 		counter_add_int_slow(s, n);
@@ -263,8 +263,9 @@ mstore_per_writer_set(struct mstore_series *s, double v)
 /* ------------------------------------------------------------- updates */
 
 /* Cold path of every update: a per-writer series of the right type, a
- * NULL handle, or the wrong type. */
-static int
+ * NULL handle, or the wrong type.  Out of line, so that the fast paths
+ * stay a straight line of instructions. */
+static __attribute__((noinline, cold)) int
 update_other(struct mstore_series *s, uint32_t type, enum pw_op op, double v)
 {
 	if (s == NULL)
@@ -279,7 +280,7 @@ update_other(struct mstore_series *s, uint32_t type, enum pw_op op, double v)
 int
 mstore_counter_inc(struct mstore_series *s)
 {
-	if (s == NULL || s->type != MSTORE_COUNTER)
+	if (__builtin_expect(s == NULL || s->type != MSTORE_COUNTER, 0))
 		return update_other(s, MSTORE_COUNTER, PW_ADD, 1);
 	counter_add_int(s, 1);
 	return 0;
@@ -288,7 +289,7 @@ mstore_counter_inc(struct mstore_series *s)
 int
 mstore_counter_add(struct mstore_series *s, double v)
 {
-	if (s == NULL || s->type != MSTORE_COUNTER)
+	if (__builtin_expect(s == NULL || s->type != MSTORE_COUNTER, 0))
 		return update_other(s, MSTORE_COUNTER, PW_ADD, v);
 	if (!(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
@@ -302,7 +303,7 @@ mstore_counter_add(struct mstore_series *s, double v)
 int
 mstore_gauge_set(struct mstore_series *s, double v)
 {
-	if (s == NULL || s->type != MSTORE_GAUGE)
+	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_SET, v);
 	atomic_store_explicit(&s->v[0], double_to_bits(v), memory_order_relaxed);
 	return 0;
@@ -311,7 +312,7 @@ mstore_gauge_set(struct mstore_series *s, double v)
 int
 mstore_gauge_add(struct mstore_series *s, double v)
 {
-	if (s == NULL || s->type != MSTORE_GAUGE)
+	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_ADD, v);
 	atomic_add_double(&s->v[0], v);
 	return 0;
@@ -446,7 +447,7 @@ mstore_histogram_observe(struct mstore_series *s, double v)
 	uint32_t b;
 	int rc;
 
-	if (s == NULL || s->type != MSTORE_HISTOGRAM)
+	if (__builtin_expect(s == NULL || s->type != MSTORE_HISTOGRAM, 0))
 		return update_other(s, MSTORE_HISTOGRAM, PW_ADD, v);
 	tag = atomic_load_explicit(&s->st->seq_tag, memory_order_relaxed);
 	if (tag == 0 && (rc = hist_identity(s->st, &tag)) != 0)
