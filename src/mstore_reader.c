@@ -330,10 +330,14 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out,
 	return 0;
 }
 
-/* Value slots of each series of family view f (0: an invalid view). */
+/* Value slots of each series of family view f (0: an invalid view).  The
+ * shared case first: it is every series of most stores, several times per
+ * series and scrape. */
 static inline uint32_t
 view_slots(const struct mapping *m, const struct mstore_family_view *f)
 {
+	if (f->per_writer == MSTORE_SHARED)
+		return mstore_slots_for(f->type, f->nbounds);
 	return mstore_family_slots(f->type, f->nbounds, f->per_writer, m->max_writers);
 }
 
@@ -345,8 +349,8 @@ view_slots(const struct mapping *m, const struct mstore_family_view *f)
  * published strings never change under a correct writer.
  */
 static inline int
-series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_t idx,
-            struct mstore_series_view *out, int full)
+series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_t nslots,
+            uint32_t idx, struct mstore_series_view *out, int full)
 {
 	const struct mstore_series_rec *rec = &m->srec[idx];
 	uint32_t voff = rec->value_off, next, i;
@@ -354,7 +358,7 @@ series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_
 
 	if (rec->family != f->index)
 		return MSTORE_E_CORRUPT;
-	if ((uint64_t)voff + view_slots(m, f) > m->value_slots)
+	if ((uint64_t)voff + nslots > m->value_slots)
 		return MSTORE_E_BOUNDS;
 	for (i = 0; i < f->nlabels; i++) {
 		if ((rc = str_get(m, rec->label[i], MSTORE_LABEL_VALUE_MAX, &out->label_value[i],
@@ -495,7 +499,7 @@ validate_new(const struct mapping *m, uint32_t f0, uint32_t s0)
 		if (fam != cached && (rc = family_fill(m, fam, &fv, 0)) != 0)
 			return rc;
 		cached = fam;
-		if ((rc = series_fill(m, &fv, i, &sv, 1)) != 0)
+		if ((rc = series_fill(m, &fv, view_slots(m, &fv), i, &sv, 1)) != 0)
 			return rc;
 		/* Links only join series of one family (checked again on use). */
 		if (sv._next < m->nser && m->srec[sv._next].family != fam)
@@ -842,22 +846,25 @@ mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_fa
 
 /* Go to series idx of f's chain: 1 with *s filled, 0 at the end. */
 static int
-series_step(const struct mstore_reader *r, const struct mstore_family_view *f, uint32_t idx,
-            struct mstore_series_view *s)
+series_step(const struct mstore_reader *r, const struct mstore_family_view *f, uint32_t nslots,
+            uint32_t idx, struct mstore_series_view *s)
 {
 	int rc;
 
 	/* At or past our acquired count: linked but not yet published to us. */
 	if (idx == MSTORE_NONE || idx >= r->m.nser)
 		return 0;
-	if ((rc = series_fill(&r->m, f, idx, s, 0)) != 0)
+	if ((rc = series_fill(&r->m, f, nslots, idx, s, 0)) != 0)
 		return mstore_fail(rc);
 	return 1;
 }
 
+/* Check the arguments of a series call; *nslots gets the value slots of
+ * each of f's series (computed once per call: the renderer makes several
+ * per series). */
 static inline int
 series_args(const struct mstore_reader *r, const struct mstore_family_view *f,
-            const struct mstore_series_view *s)
+            const struct mstore_series_view *s, uint32_t *nslots)
 {
 	int rc;
 
@@ -865,7 +872,8 @@ series_args(const struct mstore_reader *r, const struct mstore_family_view *f,
 		return MSTORE_E_INVAL;
 	if ((rc = reader_ok(r)) != 0)
 		return rc;
-	if (f->index >= r->m.nfam || f->nlabels > MSTORE_MAX_LABELS || view_slots(&r->m, f) == 0)
+	if (f->index >= r->m.nfam || f->nlabels > MSTORE_MAX_LABELS ||
+	    (*nslots = view_slots(&r->m, f)) == 0)
 		return MSTORE_E_INVAL;
 	return 0;
 }
@@ -874,28 +882,30 @@ int
 mstore_reader_series_first(const struct mstore_reader *r, const struct mstore_family_view *f,
                            struct mstore_series_view *s)
 {
+	uint32_t nslots;
 	int rc;
 
-	if ((rc = series_args(r, f, s)) != 0)
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
 	if (f->_first_series != MSTORE_NONE && f->_first_series >= r->m.max_series)
 		return mstore_fail(MSTORE_E_BOUNDS);
-	return series_step(r, f, f->_first_series, s);
+	return series_step(r, f, nslots, f->_first_series, s);
 }
 
 int
 mstore_reader_series_next(const struct mstore_reader *r, const struct mstore_family_view *f,
                           struct mstore_series_view *s)
 {
+	uint32_t nslots;
 	int rc;
 
-	if ((rc = series_args(r, f, s)) != 0)
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
 	if (s->family != f->index)
 		return mstore_fail(MSTORE_E_INVAL);
 	if (s->_next != MSTORE_NONE && s->_next <= s->index)
 		return mstore_fail(MSTORE_E_CORRUPT);
-	return series_step(r, f, s->_next, s);
+	return series_step(r, f, nslots, s->_next, s);
 }
 
 /* Wait before retry number tries (see MSTORE_SNAPSHOT_RETRIES). */
@@ -1036,12 +1046,13 @@ mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family
                        const struct mstore_series_view *s, struct mstore_snapshot *out)
 {
 	const _Atomic uint64_t *v;
+	uint32_t nslots;
 	int rc;
 
-	if (out == NULL || (rc = series_args(r, f, s)) != 0)
+	if (out == NULL || (rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(out == NULL ? MSTORE_E_INVAL : rc);
 	if (s->family != f->index || f->nbounds > MSTORE_MAX_BUCKETS ||
-	    (uint64_t)s->_value_off + view_slots(&r->m, f) > r->m.value_slots)
+	    (uint64_t)s->_value_off + nslots > r->m.value_slots)
 		return mstore_fail(MSTORE_E_INVAL);
 	v = &r->m.slots[s->_value_off];
 	out->count = 0;
@@ -1073,14 +1084,15 @@ mstore_reader_per_writer(const struct mstore_reader *r, const struct mstore_fami
 	const _Atomic uint64_t *v;
 	uint64_t bits;
 	uint32_t w;
+	uint32_t nslots;
 	int rc;
 
 	if (slot == NULL || value == NULL)
 		return mstore_fail(MSTORE_E_INVAL);
-	if ((rc = series_args(r, f, s)) != 0)
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
 	if (f->per_writer == MSTORE_SHARED || s->family != f->index ||
-	    (uint64_t)s->_value_off + view_slots(&r->m, f) > r->m.value_slots)
+	    (uint64_t)s->_value_off + nslots > r->m.value_slots)
 		return mstore_fail(MSTORE_E_INVAL);
 	v = &r->m.slots[s->_value_off];
 	for (w = from; w < r->m.max_writers; w++) {
