@@ -210,6 +210,8 @@ family_handle(struct mstore *st, uint32_t i)
 	f->per_writer = rec->per_writer;
 	memcpy(f->bounds, rec->bounds, f->nbounds * sizeof(double));
 	st->fams[i] = f;
+	if (i >= st->fams_hi)
+		st->fams_hi = i + 1;
 	return f;
 }
 
@@ -298,7 +300,8 @@ family_fill(struct mstore *st, uint32_t i, const struct family_args *a, uint32_t
 	rec->unit = str_put(st, cur, a->unit, a->unit_len);
 	for (k = 0; k < a->nlabels; k++)
 		rec->label[k] = str_put(st, cur, a->labels[k], a->label_len[k]);
-	memcpy(rec->bounds, a->bounds, a->nbounds * sizeof(double));
+	if (a->nbounds > 0) /* bounds may be NULL without */
+		memcpy(rec->bounds, a->bounds, a->nbounds * sizeof(double));
 	atomic_store_explicit(&rec->first_series, MSTORE_NONE, memory_order_relaxed);
 }
 
@@ -722,6 +725,8 @@ series_handle(struct mstore *st, struct mstore_family *f, uint32_t idx, uint64_t
 	s->hash = h;
 	s->index = idx;
 	st->series[idx] = s;
+	if (idx >= st->series_hi)
+		st->series_hi = idx + 1;
 	return s;
 }
 
@@ -800,15 +805,11 @@ mstore_series_get(struct mstore_family *fam, const char *const *label_values,
 void
 mstore_register_free(struct mstore *st)
 {
-	uint32_t i, n;
+	uint32_t i;
 
-	if (st->hdr == NULL)
-		return;
-	/* Handles exist only for published records. */
-	n = atomic_load_explicit(&st->hdr->series, memory_order_relaxed);
-	for (i = 0; i < n && i < st->max_series; i++)
+	/* Without reading the mapping: it may be gone (a truncated file). */
+	for (i = 0; i < st->series_hi; i++)
 		free(st->series[i]);
-	n = atomic_load_explicit(&st->hdr->families, memory_order_relaxed);
-	for (i = 0; i < n && i < st->max_families; i++)
+	for (i = 0; i < st->fams_hi; i++)
 		free(st->fams[i]);
 }

@@ -88,8 +88,9 @@ struct mstore {
 	struct mstore_series **series; /* by series index */
 	uint32_t *htab;                /* series index + 1, 0 = empty */
 	size_t hmask;
-	struct mstore_proc *proc; /* NULL: no process metrics */
-	struct mstore *next_open; /* the process's open stores (fork, shards) */
+	uint32_t fams_hi, series_hi; /* handles exist below these indexes */
+	struct mstore_proc *proc;    /* NULL: no process metrics */
+	struct mstore *next_open;    /* the process's open stores (fork, shards) */
 };
 
 /* ---- test hooks: points of the protocols where the tests kill a writer
