@@ -689,6 +689,26 @@ END_TEST
 
 /* ---------------------------------------------------------- histograms */
 
+/* A child claims a writer slot, enters h's seqlock as observe does (with
+ * count_ahead: cut after counting the observation, before its bucket)
+ * and is killed there. */
+static void
+die_inside(struct mstore *st, struct mstore_series *h, int count_ahead)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (mstore_heartbeat(st) != 0)
+			_exit(1);
+		atomic_fetch_or(&h->v[MSTORE_HIST_SEQ], atomic_load(&st->seq_tag));
+		if (count_ahead)
+			atomic_fetch_add(&h->v[MSTORE_HIST_COUNT], 1);
+		raise(SIGKILL);
+	}
+	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+}
+
 /* A child takes the histogram's seqlock (as observe does) and is killed
  * inside.  The reader returns the section as recovered, without writing;
  * the parent's next observe takes it over after its spins (it would hang
@@ -700,24 +720,9 @@ START_TEST(test_kill_in_histogram)
 	struct mstore_snapshot snap;
 	struct mstore_info info;
 	uint64_t seq;
-	pid_t pid;
 
 	ck_assert_int_eq(mstore_histogram_observe(h, 0.5), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		uint64_t tag;
-
-		if (mstore_heartbeat(st) != 0)
-			_exit(1);
-		/* observe's section, cut after count: seq held, count + 1 */
-		tag = atomic_load(&st->seq_tag);
-		seq = atomic_load(&h->v[MSTORE_HIST_SEQ]);
-		atomic_store(&h->v[MSTORE_HIST_SEQ], seq | tag);
-		atomic_fetch_add(&h->v[MSTORE_HIST_COUNT], 1);
-		raise(SIGKILL);
-	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	die_inside(st, h, 1);
 	seq = atomic_load(&h->v[MSTORE_HIST_SEQ]);
 	ck_assert_uint_eq(seq & MSTORE_SEQ_LOCKED, 1);
 	ck_assert_uint_eq((seq >> MSTORE_SEQ_OWNER_SHIFT) & MSTORE_SEQ_OWNER_MASK, 1);
@@ -742,17 +747,8 @@ START_TEST(test_cleanup_recovers_histograms)
 	struct mstore *st = make_store(2);
 	struct mstore_series *h = histogram(st);
 	struct mstore_info info;
-	pid_t pid;
 
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (mstore_heartbeat(st) != 0)
-			_exit(1);
-		atomic_fetch_or(&h->v[MSTORE_HIST_SEQ], atomic_load(&st->seq_tag));
-		raise(SIGKILL);
-	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	die_inside(st, h, 0);
 	sleep_ms(LATE_MS);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	ck_assert_uint_eq(atomic_load(&h->v[MSTORE_HIST_SEQ]) & MSTORE_SEQ_LOCKED, 0);

@@ -944,6 +944,22 @@ hist_slots(unsigned char *b, uint64_t **v)
 	*v = (uint64_t *)(void *)(b + hdr(b)->value_off + (size_t)off * MSTORE_SLOT_SIZE);
 }
 
+/* Write the image to mut_path and open a reader on it, at the first
+ * series of the histogram family (the caller closes the reader). */
+static struct mstore_reader *
+open_histogram(struct mstore_family_view *f, struct mstore_series_view *s)
+{
+	struct mstore_reader *r;
+	int err;
+
+	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
+	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", f) == 0, "family not found");
+	ck_assert_int_eq(mstore_reader_series_first(r, f, s), 1);
+	return r;
+}
+
 START_TEST(test_snapshot_torn)
 {
 	struct mstore_reader *r;
@@ -951,15 +967,11 @@ START_TEST(test_snapshot_torn)
 	struct mstore_series_view s;
 	struct mstore_snapshot snap;
 	uint64_t *v;
-	int err, fd;
+	int fd;
 
 	hist_slots(img, &v);
 	v[MSTORE_HIST_BUCKET0] += 1; /* buckets no longer add up to count */
-	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
-	r = mstore_reader_open(mut_path, &err);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
-	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	r = open_histogram(&f, &s);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
 	v[MSTORE_HIST_BUCKET0] -= 1;
@@ -967,12 +979,8 @@ START_TEST(test_snapshot_torn)
 	 * by fuzzing: tests/fuzz/regress/hist-bucket-sum-wraps.store) */
 	v[MSTORE_HIST_BUCKET0] += UINT64_C(1) << 63;
 	v[MSTORE_HIST_BUCKET0 + 1] += UINT64_C(1) << 63;
-	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
-	r = mstore_reader_open(mut_path, &err);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
+	r = open_histogram(&f, &s);
 	ck_assert_uint_ge(f.nbounds, 1);
-	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
 	v[MSTORE_HIST_BUCKET0] -= UINT64_C(1) << 63;
@@ -986,10 +994,7 @@ START_TEST(test_snapshot_torn)
 	fd = open(mut_path, O_RDWR | O_CLOEXEC);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(mstore_ofd_lock(fd, hdr(img)->writer_off, F_WRLCK, 0), 0);
-	r = mstore_reader_open(mut_path, &err);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
-	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	r = open_histogram(&f, &s);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_RETRY);
 	ck_assert_int_eq(errno, EAGAIN);
 	/* The owner died (its lock went with it): the reader shows the
@@ -1002,11 +1007,7 @@ START_TEST(test_snapshot_torn)
 	mstore_reader_close(r);
 	/* an owner no writer slot has: corrupt */
 	v[MSTORE_HIST_SEQ] = (uint64_t)hdr(img)->max_writers << MSTORE_SEQ_OWNER_SHIFT | 1;
-	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
-	r = mstore_reader_open(mut_path, &err);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
-	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	r = open_histogram(&f, &s);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
 }

@@ -19,7 +19,7 @@ clang -fsanitize=fuzzer,address,undefined -o "$work/probe" "$work/probe.c" >/dev
 
 # A pristine copy: tracked files plus new, not ignored ones.
 mkdir -p "$work/src"
-if [ -d "$src/.git" ] && command -v git >/dev/null 2>&1; then
+if [ -e "$src/.git" ] && command -v git >/dev/null 2>&1; then
 	(cd "$src" && git ls-files -z -c -o --exclude-standard) |
 		(cd "$src" && xargs -0 cp --parents -t "$work/src")
 else
