@@ -598,17 +598,58 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
 /* Store families                                                      */
 /* ------------------------------------------------------------------ */
 
+/* The label a per-writer family of mode ALL adds to its samples, whose
+ * value is the writer slot (registration reserves the name). */
+#define WRITER_LABEL "writer"
+
+/*
+ * A per-writer series of mode ALL: one sample per live writer that set it,
+ * with writer="<slot>" after the family's labels.  Few families are ALL
+ * (process metrics, a worker's own figures), so these lines take the
+ * checked writes.
+ */
+static int
+render_per_writer_all(struct out *o, const struct mstore_reader *r, const struct fam_ctx *c,
+                      const struct mstore_series_view *s)
+{
+	uint32_t slot = 0;
+	double value;
+	int rc;
+
+	while ((rc = mstore_reader_per_writer(r, c->v, s, slot, &slot, &value)) == 1) {
+		out_put(o, c->sample.s, c->sample.len);
+		render_label_values(o, c, s);
+		if (c->v->nlabels > 0)
+			OUT_LIT(o, "\",");
+		else
+			out_ch(o, '{');
+		OUT_LIT(o, WRITER_LABEL "=\"");
+		out_u64(o, slot);
+		OUT_LIT(o, "\"} ");
+		out_double(o, value, FMT_VALUE);
+		out_ch(o, '\n');
+		slot++;
+	}
+	return rc;
+}
+
 static int
 render_series(struct out *o, const struct mstore_reader *r, const struct fam_ctx *c,
               const struct mstore_series_view *s)
 {
 	struct mstore_snapshot snap;
-	int rc = mstore_reader_snapshot(r, c->v, s, &snap);
+	int rc;
 
+	if (c->v->per_writer == MSTORE_PER_WRITER_ALL)
+		return render_per_writer_all(o, r, c, s);
+	rc = mstore_reader_snapshot(r, c->v, s, &snap);
 	if (rc < 0)
 		return rc;
 	if (c->v->type == MSTORE_HISTOGRAM)
 		return render_histogram(o, c, s, &snap);
+	/* A per-writer series no live writer has set has no value now. */
+	if (c->v->per_writer != MSTORE_SHARED && snap.writers == 0)
+		return 0;
 	render_scalar(o, c, s, snap.value);
 	return 0;
 }
@@ -670,18 +711,20 @@ render_store(struct out *o, enum expo_format fmt, const struct mstore_reader *r)
 /* The responder's own families                                        */
 /* ------------------------------------------------------------------ */
 
-/* One family with one series (labels in s, or none) of value value. */
+/* One family with its series s[0..n) (labels, or none) of values value[]. */
 static void
 render_own_family(struct out *o, enum expo_format fmt, const struct mstore_family_view *v,
-                  const struct mstore_series_view *s, double value)
+                  const struct mstore_series_view *s, const double *value, size_t n)
 {
 	struct fam_ctx c;
+	size_t i;
 
 	/* Own views (expo_common.c) always fit: ctx_init cannot fail. */
 	if (ctx_init(&c, fmt, v) < 0)
 		return;
 	render_meta(o, &c);
-	render_scalar(o, &c, s, value);
+	for (i = 0; i < n; i++)
+		render_scalar(o, &c, &s[i], value[i]);
 }
 
 struct own_ctx {
@@ -691,11 +734,11 @@ struct own_ctx {
 
 static void
 own_family_cb(void *ctx, const struct mstore_family_view *v, const struct mstore_series_view *s,
-              double value)
+              const double *value, size_t n)
 {
 	struct own_ctx *c = ctx;
 
-	render_own_family(c->o, c->fmt, v, s, value);
+	render_own_family(c->o, c->fmt, v, s, value, n);
 }
 
 static void

@@ -94,6 +94,16 @@ const char *expo_strerror(int code);
  *                                                store_format
  *   mstore_exporter_scrapes_total        counter scrapes
  *   mstore_exporter_scrape_errors_total  counter scrape_errors
+ * and, when have_writers (the store could be read):
+ *   mstore_exporter_writers              gauge   label state: "live"
+ *                                                (writers_live), "stale"
+ *                                                (writers_stale)
+ *   mstore_exporter_writer_slots         gauge   writers_max
+ *   mstore_exporter_writer_recoveries_total
+ *                                        counter label kind (one sample per
+ *                                                enum mstore_recovery,
+ *                                                mstore_recovery_name()):
+ *                                                recoveries[kind]
  * version may be NULL (the package version is used).  store_format is the
  * store format version this build reads.
  */
@@ -105,6 +115,11 @@ struct expo_own {
 	uint32_t store_format;    /* build_info store_format label */
 	uint64_t scrapes;         /* scrapes served, this one included */
 	uint64_t scrape_errors;   /* scrapes that failed */
+	int have_writers;         /* 0: the writer families are omitted */
+	uint32_t writers_live;    /* writer slots held by live writers */
+	uint32_t writers_stale;   /* held by writers that stopped heartbeating */
+	uint32_t writers_max;     /* writer slots of the store */
+	uint64_t recoveries[MSTORE_RECOVERY_KINDS]; /* mstore_info's */
 };
 
 /*
@@ -154,7 +169,7 @@ struct expo_sink {
  * Render like expo_render(), through the sink k: memory stays at one
  * buffer of k->cap bytes however large the store (unless one piece alone
  * is larger: a series, a family's metadata, or the own families, about
- * 1.2 KB).  Writing starts at k->buf + k->len.
+ * 2 KB).  Writing starts at k->buf + k->len.
  *
  * Protobuf: a MetricFamily is preceded by its length, so the renderer
  * first measures each family (a pass over its series: label lengths, and

@@ -19,6 +19,9 @@
 #define OWN_BUILD   EXPO_OWN_PREFIX "build_info"
 #define OWN_SCRAPES EXPO_OWN_PREFIX "scrapes_total"
 #define OWN_ERRORS  EXPO_OWN_PREFIX "scrape_errors_total"
+#define OWN_WRITERS EXPO_OWN_PREFIX "writers"
+#define OWN_SLOTS   EXPO_OWN_PREFIX "writer_slots"
+#define OWN_RECOVER EXPO_OWN_PREFIX "writer_recoveries_total"
 
 #define HELP_UP                                                                \
 	"Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
@@ -31,6 +34,15 @@
 #define HELP_ERRORS                                               \
 	"Requests for metrics that failed because the store was " \
 	"missing, invalid or kept changing."
+
+#define HELP_WRITERS                                                            \
+	"Writer processes holding a slot of the store: live (heartbeat fresh) " \
+	"or stale (stopped heartbeating: dead and not yet cleaned up, or hung)."
+#define HELP_SLOTS "Writer slots of the store: how many processes may write it at once."
+#define HELP_RECOVER                                                           \
+	"What writers recovered after writer processes died, by kind: slots "  \
+	"cleaned up, histograms and counter shards taken back, registrations " \
+	"finished or undone."
 
 #define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
 
@@ -76,6 +88,7 @@ static void
 own_build_info(const struct expo_own *own, expo_own_fn *fn, void *ctx)
 {
 	static const char *const names[] = { "version", "store_format" };
+	static const double one = 1;
 	struct mstore_family_view v;
 	struct mstore_series_view s;
 	const char *version = own->version != NULL ? own->version : PACKAGE_VERSION;
@@ -92,7 +105,54 @@ own_build_info(const struct expo_own *own, expo_own_fn *fn, void *ctx)
 	s.label_value_len[0] = (uint32_t)strlen(version);
 	s.label_value[1] = format;
 	s.label_value_len[1] = (uint32_t)fmt_u64(format, own->store_format);
-	fn(ctx, &v, &s, 1);
+	fn(ctx, &v, &s, &one, 1);
+}
+
+/* A family of n series that differ in their one label, name: values[i]. */
+static void
+own_labelled(struct mstore_family_view *v, const char *name, const char *const *values,
+             const double *x, size_t n, expo_own_fn *fn, void *ctx)
+{
+	struct mstore_series_view s[MSTORE_RECOVERY_KINDS];
+	size_t i;
+
+	v->nlabels = 1;
+	v->label_name[0] = name;
+	v->label_name_len[0] = (uint32_t)strlen(name);
+	memset(s, 0, sizeof s);
+	for (i = 0; i < n; i++) {
+		s[i].label_value[0] = values[i];
+		s[i].label_value_len[0] = (uint32_t)strlen(values[i]);
+	}
+	fn(ctx, v, s, x, n);
+}
+
+/* The store's writers: live and stale, slots, recoveries by kind. */
+static void
+own_writers(const struct expo_own *own, expo_own_fn *fn, void *ctx)
+{
+	static const char *const states[] = { "live", "stale" };
+	const char *kinds[MSTORE_RECOVERY_KINDS];
+	double x[MSTORE_RECOVERY_KINDS];
+	struct mstore_family_view v;
+	struct mstore_series_view none;
+	size_t k;
+
+	_Static_assert(MSTORE_RECOVERY_KINDS >= 2, "own_labelled's room holds the states");
+	own_view(&v, MSTORE_GAUGE, OWN_WRITERS, HELP_WRITERS, NULL);
+	x[0] = own->writers_live;
+	x[1] = own->writers_stale;
+	own_labelled(&v, "state", states, x, 2, fn, ctx);
+	memset(&none, 0, sizeof none);
+	own_view(&v, MSTORE_GAUGE, OWN_SLOTS, HELP_SLOTS, NULL);
+	x[0] = own->writers_max;
+	fn(ctx, &v, &none, x, 1);
+	own_view(&v, MSTORE_COUNTER, OWN_RECOVER, HELP_RECOVER, NULL);
+	for (k = 0; k < MSTORE_RECOVERY_KINDS; k++) {
+		kinds[k] = mstore_recovery_name((enum mstore_recovery)k);
+		x[k] = (double)own->recoveries[k];
+	}
+	own_labelled(&v, "kind", kinds, x, MSTORE_RECOVERY_KINDS, fn, ctx);
 }
 
 void
@@ -100,19 +160,25 @@ expo_own_each(const struct expo_own *own, expo_own_fn *fn, void *ctx)
 {
 	struct mstore_family_view v;
 	struct mstore_series_view none;
+	double x;
 
 	memset(&none, 0, sizeof none);
 	own_view(&v, MSTORE_GAUGE, OWN_UP, HELP_UP, NULL);
-	fn(ctx, &v, &none, own->writer_up ? 1 : 0);
+	x = own->writer_up ? 1 : 0;
+	fn(ctx, &v, &none, &x, 1);
 	if (own->have_store_age) {
 		own_view(&v, MSTORE_GAUGE, OWN_AGE, HELP_AGE, "seconds");
-		fn(ctx, &v, &none, own->store_age_seconds);
+		fn(ctx, &v, &none, &own->store_age_seconds, 1);
 	}
 	own_build_info(own, fn, ctx);
 	own_view(&v, MSTORE_COUNTER, OWN_SCRAPES, HELP_SCRAPES, NULL);
-	fn(ctx, &v, &none, (double)own->scrapes);
+	x = (double)own->scrapes;
+	fn(ctx, &v, &none, &x, 1);
 	own_view(&v, MSTORE_COUNTER, OWN_ERRORS, HELP_ERRORS, NULL);
-	fn(ctx, &v, &none, (double)own->scrape_errors);
+	x = (double)own->scrape_errors;
+	fn(ctx, &v, &none, &x, 1);
+	if (own->have_writers)
+		own_writers(own, fn, ctx);
 }
 
 int

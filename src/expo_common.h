@@ -28,12 +28,12 @@ int expo_each_family(const struct mstore_reader *r, expo_family_fn *fn, void *ct
 
 /*
  * Call fn once per own family of own (see struct expo_own in expo.h), in
- * their order: a family view, its one series (label values, or none) and
- * the series' value.  The views live on expo_own_each()'s stack: valid
- * during the call only.
+ * their order: a family view, its n series s[0..n) (label values, or none)
+ * and their values value[0..n).  The views live on expo_own_each()'s
+ * stack: valid during the call only.
  */
 typedef void expo_own_fn(void *ctx, const struct mstore_family_view *v,
-                         const struct mstore_series_view *s, double value);
+                         const struct mstore_series_view *s, const double *value, size_t n);
 void expo_own_each(const struct expo_own *own, expo_own_fn *fn, void *ctx);
 
 /* Whether a family view has a known type and lengths within the limits the

@@ -25,6 +25,7 @@
 #include "expo_proto.h"
 
 #include "expo_common.h"
+#include "fmtnum.h"
 #include "mstore_names.h"
 
 #include <string.h>
@@ -375,8 +376,12 @@ struct pfam {
 /* One series, ready to be written. */
 struct pser {
 	const struct mstore_series_view *s;
-	size_t labels; /* bytes of its label fields */
-	size_t len;    /* its Metric message */
+	/* a per-writer family of mode ALL: the writer slot, in decimal, as
+	 * the value of the writer label after the family's labels */
+	char writer[FMT_U64_MAX];
+	size_t writer_len; /* 0: no writer label */
+	size_t labels;     /* bytes of its label fields */
+	size_t len;        /* its Metric message */
 	double value;
 	struct expo_proto_hist h;
 };
@@ -452,20 +457,38 @@ pair_len(const struct pfam *f, const struct mstore_series_view *s, uint32_t j)
 	return f->chunk_len[j] + vlen(s->label_value_len[j]) + s->label_value_len[j];
 }
 
-static size_t
-labels_len(const struct pfam *f, const struct mstore_series_view *s)
+/* The label a per-writer family of mode ALL adds to its series, whose
+ * value is the writer slot (registration reserves the name; expo.c writes
+ * the same in text): LabelPair's name field and the value field's tag. */
+static const char writer_chunk[] = "\x0a\x06"
+                                   "writer"
+                                   "\x12";
+#define WRITER_CHUNK_LEN (sizeof writer_chunk - 1)
+
+static inline size_t
+writer_pair_len(const struct pser *e)
+{
+	return WRITER_CHUNK_LEN + vlen(e->writer_len) + e->writer_len;
+}
+
+/* The label fields of series e->s (and its writer label) set e->labels. */
+static void
+labels_len(const struct pfam *f, struct pser *e)
 {
 	size_t n = 0;
 	uint32_t j;
 
 	for (j = 0; j < f->v->nlabels; j++)
-		n += len_field(pair_len(f, s, j));
-	return n;
+		n += len_field(pair_len(f, e->s, j));
+	if (e->writer_len > 0)
+		n += len_field(writer_pair_len(e));
+	e->labels = n;
 }
 
 static char *
-put_labels(char *p, const struct pfam *f, const struct mstore_series_view *s)
+put_labels(char *p, const struct pfam *f, const struct pser *e)
 {
+	const struct mstore_series_view *s = e->s;
 	uint32_t j;
 
 	for (j = 0; j < f->v->nlabels; j++) {
@@ -474,6 +497,13 @@ put_labels(char *p, const struct pfam *f, const struct mstore_series_view *s)
 		p = put_bytes(p, f->chunk[j], f->chunk_len[j]);
 		p = put_varint(p, s->label_value_len[j]);
 		p = put_bytes(p, s->label_value[j], s->label_value_len[j]);
+	}
+	if (e->writer_len > 0) {
+		*p++ = M_LABEL;
+		p = put_varint(p, writer_pair_len(e));
+		p = put_bytes(p, writer_chunk, WRITER_CHUNK_LEN);
+		p = put_varint(p, e->writer_len);
+		p = put_bytes(p, e->writer, e->writer_len);
 	}
 	return p;
 }
@@ -507,7 +537,8 @@ ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 	int rc;
 
 	e->s = s;
-	e->labels = labels_len(f, s);
+	e->writer_len = 0;
+	labels_len(f, e);
 	if (!value && f->type != TYPE_HISTOGRAM) {
 		e->len = e->labels + SCALAR_FIELD_LEN;
 		return 0;
@@ -535,7 +566,7 @@ put_series(char *p, const struct pfam *f, const struct pser *e)
 {
 	*p++ = MF_METRIC;
 	p = put_varint(p, e->len);
-	p = put_labels(p, f, e->s);
+	p = put_labels(p, f, e);
 	*p++ = f->value_tag;
 	if (f->type == TYPE_HISTOGRAM) {
 		p = put_varint(p, e->h.len);
@@ -554,59 +585,127 @@ put_series(char *p, const struct pfam *f, const struct pser *e)
  * for it (it can only grow by histogram counts widening in between). */
 #define SETTLE_TRIES 3
 
-/* The first pass: the family's message length and its series count. */
+/* What to do with each Metric message of a family (ser_each). */
+typedef int ser_fn(void *ctx, const struct pser *e);
+
+/*
+ * The Metric messages of series s, each to fn: one for a shared series
+ * (with value 0, a counter's or gauge's without reading it: its size does
+ * not depend on it); for a per-writer family the combined value, or none
+ * when no live writer has set the series; for mode ALL one per live writer
+ * that set it, labelled with its slot.  0, or a negative code.
+ */
 static int
-fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint32_t *nseries)
+ser_each(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
+         int value, ser_fn *fn, void *ctx)
 {
-	struct mstore_series_view s;
 	struct mstore_snapshot snap;
 	struct pser e;
-	size_t n = f->head_len + f->tail_len;
+	uint32_t slot = 0;
+	int rc;
+
+	if (f->v->per_writer != MSTORE_PER_WRITER_ALL) {
+		rc = ser_read(r, f, s, &e, &snap, value || f->v->per_writer != MSTORE_SHARED);
+		if (rc < 0 || (f->v->per_writer != MSTORE_SHARED && snap.writers == 0))
+			return rc;
+		return fn(ctx, &e);
+	}
+	e.s = s;
+	while ((rc = mstore_reader_per_writer(r, f->v, s, slot, &slot, &e.value)) == 1) {
+		e.writer_len = fmt_u64(e.writer, slot);
+		labels_len(f, &e);
+		ser_measure(f, &e);
+		rc = fn(ctx, &e);
+		if (rc < 0)
+			return rc;
+		slot++;
+	}
+	return rc;
+}
+
+struct measure_ctx {
+	size_t len;        /* the family's message */
+	uint32_t messages; /* Metric messages in it */
+};
+
+static int
+measure_cb(void *ctx, const struct pser *e)
+{
+	struct measure_ctx *m = ctx;
+
+	m->len += piece_len(e);
+	m->messages++;
+	return 0;
+}
+
+/* The first pass: the family's message length, its series count and
+ * whether it has any Metric message (*empty). */
+static int
+fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint32_t *nseries,
+            int *empty)
+{
+	struct mstore_series_view s;
+	struct measure_ctx m = { f->head_len + f->tail_len, 0 };
 	uint32_t count = 0;
 	int rc, src;
 
 	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1;
 	     rc = mstore_reader_series_next(r, f->v, &s)) {
-		src = ser_read(r, f, &s, &e, &snap, 0);
+		src = ser_each(r, f, &s, 0, measure_cb, &m);
 		if (src < 0)
 			return src;
-		n += piece_len(&e);
 		count++;
 	}
-	*len = n;
+	*len = m.len;
 	*nseries = count;
+	*empty = m.messages == 0;
 	return rc;
+}
+
+struct write_ctx {
+	struct pout *o;
+	const struct pfam *f;
+	int each;    /* each message a piece of its own */
+	size_t *len; /* bytes written */
+};
+
+static int
+write_cb(void *ctx, const struct pser *e)
+{
+	struct write_ctx *w = ctx;
+	char *p;
+	int rc;
+
+	if (w->each && (rc = piece(w->o, piece_len(e))) < 0)
+		return rc;
+	*w->len += piece_len(e);
+	p = take(w->o, piece_len(e));
+	if (p != NULL)
+		put_series(p, w->f, e);
+	return 0;
 }
 
 /*
  * Write the family's first nseries series, those the first pass counted (a
  * series registered in between waits for the next render), from fresh
- * snapshots; each one a piece of its own when each (streamed).  Adds their
- * bytes to *len.
+ * snapshots; each message a piece of its own when each (streamed).  Adds
+ * their bytes to *len.
  */
 static int
 fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint32_t nseries,
            int each, size_t *len)
 {
 	struct mstore_series_view s;
-	struct mstore_snapshot snap;
-	struct pser e;
+	struct write_ctx w = { o, f, each, len };
 	uint32_t count = 0;
-	char *p;
 	int rc;
 
 	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1 && count < nseries;
 	     rc = mstore_reader_series_next(r, f->v, &s), count++) {
-		int src = ser_read(r, f, &s, &e, &snap, 1);
+		int src = ser_each(r, f, &s, 1, write_cb, &w);
 
-		if (src == 0 && each)
-			src = piece(o, piece_len(&e));
 		if (src < 0)
 			return src;
-		*len += piece_len(&e);
-		p = take(o, piece_len(&e));
-		if (p != NULL)
-			put_series(p, f, &e);
 	}
 	if (rc < 0)
 		return rc;
@@ -703,13 +802,18 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 	struct pfam f;
 	size_t len = 0;
 	uint32_t nseries = 0;
+	int empty = 1;
 	int rc = fam_init(&f, v);
 
 	if (rc == 0)
-		rc = fam_measure(r, &f, &len, &nseries);
-	if (rc < 0 || nseries == 0)
+		rc = fam_measure(r, &f, &len, &nseries, &empty);
+	if (rc < 0 || empty)
 		return rc;
-	if (o->k != NULL && f.type != TYPE_HISTOGRAM && vlen(len) + len > o->cap)
+	/* Only a family whose size cannot change between the passes streams:
+	 * a histogram's grows with its counts, a per-writer family's with its
+	 * writers (fam_whole sets the length from what it wrote). */
+	if (o->k != NULL && f.type != TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED &&
+	    vlen(len) + len > o->cap)
 		return fam_streamed(o, r, &f, len, nseries);
 	return fam_whole(o, r, &f, len, nseries);
 }
@@ -745,31 +849,48 @@ struct own_ctx {
 	int write;
 };
 
-/* One own family, a counter or gauge with one series: measure or write. */
+/* Series i of an own family, measured. */
+static void
+own_series(const struct pfam *f, struct pser *e, const struct mstore_series_view *s, double value)
+{
+	e->s = s;
+	e->writer_len = 0;
+	labels_len(f, e);
+	e->value = value;
+	ser_measure(f, e);
+}
+
+/* One own family, a counter or gauge with n series: measure or write. */
 static void
 own_family_cb(void *ctx, const struct mstore_family_view *v, const struct mstore_series_view *s,
-              double value)
+              const double *value, size_t n)
 {
 	struct own_ctx *c = ctx;
 	struct pfam f;
 	struct pser e;
-	size_t len;
+	size_t len, i;
 	char *p;
 
 	if (fam_init(&f, v) < 0) /* own views (expo_common.c) always pass */
 		return;
-	e.s = s;
-	e.labels = labels_len(&f, s);
-	e.value = value;
-	ser_measure(&f, &e);
-	len = f.head_len + piece_len(&e) + f.tail_len;
+	len = f.head_len + f.tail_len;
+	for (i = 0; i < n; i++) {
+		own_series(&f, &e, &s[i], value[i]);
+		len += piece_len(&e);
+	}
 	if (!c->write) {
 		c->len += vlen(len) + len;
 		return;
 	}
 	p = take(c->o, vlen(len) + len);
-	if (p != NULL)
-		put_tail(put_series(put_head(put_varint(p, len), &f), &f, &e), &f);
+	if (p == NULL)
+		return;
+	p = put_head(put_varint(p, len), &f);
+	for (i = 0; i < n; i++) {
+		own_series(&f, &e, &s[i], value[i]);
+		p = put_series(p, &f, &e);
+	}
+	put_tail(p, &f);
 }
 
 /* All own families, as one piece. */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mstore.h - libmstore: publish Prometheus metrics through a memory-mapped
- * store file.  One writer process creates the file, registers metric
- * families and series, and updates them; any number of reader processes
- * open it read-only and take consistent snapshots.  A function that can
+ * store file.  A writer process creates the file, registers metric
+ * families and series, and updates them; other writer processes (forked
+ * children, or unrelated processes that attach) may write it too, and any
+ * number of reader processes open it read-only and take consistent
+ * snapshots.  A function that can
  * fail returns 0 (or the non-negative result documented above it) or a
  * negative MSTORE_E_* code and sets errno (see MSTORE_ERROR_MAP); one that
  * returns a pointer returns NULL instead and stores the code in *err (err
@@ -36,6 +38,7 @@ extern "C" {
 #define MSTORE_LABEL_VALUE_MAX 512  /* one label value, bytes (UTF-8) */
 #define MSTORE_MAX_LABELS      16   /* label names per family */
 #define MSTORE_MAX_BUCKETS     64   /* finite bucket bounds per histogram */
+#define MSTORE_MAX_WRITERS     1024 /* writer processes at once (max_writers) */
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
@@ -59,7 +62,8 @@ extern "C" {
 	X(MSTORE_E_NAME, -3, EINVAL, "invalid metric name (want [a-zA-Z_][a-zA-Z0-9_]*, no ':')") \
 	X(MSTORE_E_LABEL_NAME, -4, EINVAL, "invalid label name")                                  \
 	X(MSTORE_E_RESERVED, -5, EINVAL,                                                          \
-	  "reserved name (\"__\" prefix, or a label \"le\" or \"quantile\")")                     \
+	  "reserved name (\"__\" prefix, a label \"le\" or \"quantile\", or \"writer\" in a "     \
+	  "per-writer family)")                                                                   \
 	/* a family whose sample names clash with another family's (mstore_family_clash() */      \
 	/* names it), or a label name twice */                                                    \
 	X(MSTORE_E_DUPLICATE, -6, EEXIST, "name clashes with a registered family's names")        \
@@ -100,13 +104,19 @@ extern "C" {
 	X(MSTORE_E_BASE_UNIT, -30, EINVAL,                                                        \
 	  "metric name has a non-base unit (use seconds, bytes, meters, grams ...)")              \
 	X(MSTORE_E_UNIT_ABBREV, -31, EINVAL,                                                      \
-	  "metric name has an abbreviated unit (\"_s\", \"_ms\", \"_kb\" ...): spell it out")
+	  "metric name has an abbreviated unit (\"_s\", \"_ms\", \"_kb\" ...): spell it out")     \
+	/* several writer processes */                                                            \
+	X(MSTORE_E_CONFLICT, -32, EEXIST,                                                         \
+	  "a family of this name is registered with another definition (type, help, unit, "       \
+	  "labels, buckets or per-writer mode)")                                                  \
+	X(MSTORE_E_NO_WRITER, -33, EUSERS,                                                        \
+	  "no free writer slot: max_writers processes write the store already")
 
 #define MSTORE_ERROR_ENUM_(name, value, errno_value, message) name = value,
 enum mstore_error { MSTORE_ERROR_MAP(MSTORE_ERROR_ENUM_) };
 #undef MSTORE_ERROR_ENUM_
 /* The most negative code; other modules number their own codes below it. */
-#define MSTORE_E_LAST MSTORE_E_UNIT_ABBREV
+#define MSTORE_E_LAST MSTORE_E_NO_WRITER
 
 /* The message of an MSTORE_E_* code, or "unknown mstore error"; never NULL. */
 const char *mstore_strerror(int code);
@@ -117,13 +127,92 @@ enum mstore_type {
 	MSTORE_HISTOGRAM = 3,
 };
 
+/*
+ * How a family combines the values of several writer processes.  Shared
+ * (the default): one value, updated by every writer (counters add up,
+ * gauges take the last set).  Per-writer: every writer process has a value
+ * of its own in each series, and readers combine the values of the writers
+ * that are alive, so a worker that dies or exits takes its part with it
+ * (the "+1 in flight" of a worker killed mid-request disappears):
+ *   SUM, MAX, MIN  one sample: the sum, largest or smallest of the live
+ *                  writers' values (gauges only: over the live writers, a
+ *                  counter's would fall when one exits);
+ *   ALL            one sample per live writer, with the extra label
+ *                  writer="<slot>" (the writer slot, not the pid: a
+ *                  restarted worker reuses a slot, and its series); gauges
+ *                  and counters (each writer's counter resets when its
+ *                  process restarts, which Prometheus understands).
+ * A writer that never set a value in a series does not count; a series
+ * that no live writer has set is not exposed.  Histograms are shared.
+ */
+enum mstore_per_writer {
+	MSTORE_SHARED = 0,
+	MSTORE_PER_WRITER_SUM = 1,
+	MSTORE_PER_WRITER_MAX = 2,
+	MSTORE_PER_WRITER_MIN = 3,
+	MSTORE_PER_WRITER_ALL = 4,
+};
+
+/*
+ * What writers recovered after other writers died, counted in the store
+ * (struct mstore_info), as X(name, label): writer slots of dead processes
+ * cleaned up, histograms a writer left locked, counter shards it owned,
+ * registrations it left halfway, finished or undone.
+ */
+#define MSTORE_RECOVERY_MAP(X)                             \
+	X(MSTORE_RECOVERY_SLOT, "writer_slot")             \
+	X(MSTORE_RECOVERY_HISTOGRAM, "histogram")          \
+	X(MSTORE_RECOVERY_SHARD, "counter_shard")          \
+	X(MSTORE_RECOVERY_FORWARD, "registration_forward") \
+	X(MSTORE_RECOVERY_BACK, "registration_back")
+
+#define MSTORE_RECOVERY_ENUM_(name, label) name,
+enum mstore_recovery { MSTORE_RECOVERY_MAP(MSTORE_RECOVERY_ENUM_) MSTORE_RECOVERY_KINDS };
+#undef MSTORE_RECOVERY_ENUM_
+
+/* The label of a recovery kind ("writer_slot" ...), or NULL. */
+const char *mstore_recovery_name(enum mstore_recovery kind);
+
 /* ------------------------------------------------------------------ */
 /* Writer                                                              */
 /* ------------------------------------------------------------------ */
 
 /*
- * The writer functions may be called concurrently from any threads of the
- * writer process.  Only one process may write a given store.
+ * Writers.  The writer functions may be called concurrently from any
+ * threads of a writer process, and from several processes at once:
+ *   - the process that creates the store (mstore_create());
+ *   - unrelated processes that attach to it (mstore_attach()), e.g. a CLI
+ *     tool adding to the daemon's figures;
+ *   - children forked from any of them, through the handles they inherited.
+ * Each writer process holds a writer slot (at most max_writers at once; see
+ * struct mstore_options): its identity, its heartbeat, and the owner of its
+ * per-writer values.  A process claims it when it creates or attaches; a
+ * forked child claims its own on its first call that needs one
+ * (registration does not; a heartbeat, a histogram observation, a
+ * per-writer update and a counter's first update in the child do), so a
+ * fork() that only execs costs no slot.  Slots are given back by
+ * mstore_close() and, when a writer dies (SIGKILL, OOM), found and cleaned
+ * up by the other writers, which also finish or undo what it left halfway:
+ * a registration, a histogram observation (whose _sum may then miss or
+ * include that one observation), counter shards.  Nothing a writer does
+ * can wedge or corrupt the store for the others, however it dies.
+ *
+ * Across fork(): the child keeps every store, family and series handle and
+ * may use them in any thread (the library's pthread_atfork handlers keep
+ * its internal locks consistent, and give the child's store handles file
+ * descriptions of their own, so the parent's locks never depend on the
+ * child).  What is not allowed: calling fork() from a signal handler that
+ * interrupted a library call (the fork handlers take the library's locks);
+ * closing the store's descriptor behind the library's back (e.g.
+ * closefrom(3) in a daemon; it drops the writer's locks, and the others
+ * then take it for dead); vfork() children that call the library; and,
+ * with max_writers 1, histogram observations, per-writer updates and
+ * heartbeats in the child (its parent holds the only slot: E_NO_WRITER;
+ * counters and shared gauges still work).
+ *
+ * The file lives on a local file system (tmpfs, ext4 ...): the writers'
+ * locks are Linux OFD locks (Linux 3.15 or later), which do not cross
+ * hosts.
  */
 struct mstore;        /* a store open for writing */
 struct mstore_family; /* a registered family; owned by its store */
@@ -140,9 +229,14 @@ struct mstore_series; /* a series handle; owned by its store */
  * meanings whose zero is today's behaviour without changing the struct's
  * size.  Defaults: max_families 256, max_series 4096, value_slots
  * 8 * max_series, string_bytes 256 KiB, mode 0666 (filtered by the
- * umask), tick_interval_ms 1000.  A counter takes 6 value slots, a gauge
- * 1, a histogram with B finite bounds B + 4: size value_slots with
- * mstore_value_slots().
+ * umask), tick_interval_ms 1000, max_writers 1 (a single writer process).
+ * A counter takes 6 value slots, a gauge 1, a histogram with B finite
+ * bounds B + 4, a per-writer series max_writers: size value_slots with
+ * mstore_value_slots().  max_writers is the number of writer processes
+ * that may write at once (up to MSTORE_MAX_WRITERS): a pre-fork server
+ * needs its workers, plus its master if the master writes, plus room for
+ * a worker that is being replaced (a killed worker's slot is free again
+ * once another writer's heartbeat found it dead, within a tick or two).
  */
 struct mstore_options {
 	uint32_t max_families;
@@ -152,73 +246,157 @@ struct mstore_options {
 	mode_t mode;               /* file mode; 0 = 0666 & ~umask */
 	uint32_t flags;            /* MSTORE_F_* */
 	uint32_t tick_interval_ms; /* how often the writer promises to heartbeat */
-	uint32_t reserved0;        /* zero */
+	uint32_t max_writers;      /* writer processes at once; 0 = 1 */
 	uint64_t reserved[8];      /* zero: room for later options */
 };
 
 /*
- * Value slots one series of this type needs (see struct mstore_options).
- * nbounds counts finite bounds (histograms only).  Returns 0 for an unknown
- * type or nbounds > MSTORE_MAX_BUCKETS.
+ * Value slots one shared series of this type needs (see struct
+ * mstore_options; a per-writer series needs max_writers).  nbounds counts
+ * finite bounds (histograms only).  Returns 0 for an unknown type or
+ * nbounds > MSTORE_MAX_BUCKETS.
  */
 uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
 
 /*
  * Create a new store at path: the file is built as "path.tmp.PID", sized to
  * its full capacity and renamed over path, so a reader sees either the old
- * file or the complete new one.  Before that it removes leftover
- * "path.tmp.PID" regular files of processes that no longer exist (a writer
- * killed inside mstore_create); symlinks and other names are left alone.
- * Records the writer's pid, start time and tick interval, and stamps a
- * first heartbeat.  opts may be NULL (defaults).  Create the store in the
- * process that writes it (see the counter notes below on fork).
+ * file or the complete new one (writers still attached to an old file keep
+ * writing to it, unseen: create replaces a store, attach joins one).
+ * Before that it removes leftover "path.tmp.PID" regular files of processes
+ * that no longer exist (a writer killed inside mstore_create); symlinks and
+ * other names are left alone.  The calling process becomes the store's
+ * first writer: it claims writer slot 0, with its pid, start time, tick
+ * interval and a first heartbeat.  opts may be NULL (defaults).
  * Returns the store, or NULL with *err set: E_SYS (errno from open,
- * ftruncate, mmap, rename or malloc), E_INVAL (path NULL or empty, a
- * capacity, mode or flag out of range, a reserved word not zero).
+ * ftruncate, mmap, fcntl (EINVAL: a kernel without OFD locks), rename or
+ * malloc), E_INVAL (path NULL or empty, a capacity, mode or flag out of
+ * range, a reserved word not zero).
  */
 struct mstore *mstore_create(const char *path, const struct mstore_options *opts, int *err);
 
 /*
- * Unmap and free the store handle.  The file stays (readers keep serving the
- * last values; they see it as stale once heartbeats stop).  All family and
- * series handles of the store become invalid.  Accepts NULL.
+ * Attach to the existing store at path as one more writer process: open it
+ * read-write, check it as a reader would (E_MAGIC, E_VERSION ... for a file
+ * that is not a store of this format), and claim a free writer slot.
+ * Families and series registered by any writer are found by registering
+ * them again (same definition, same family; same labels, same series).
+ * opts may be NULL; only tick_interval_ms (this writer's heartbeat
+ * interval; 0: 1000) is read from it, every other field must be zero (the
+ * file fixes capacities, mode, flags and max_writers).  Returns the store,
+ * or NULL with *err set: E_SYS (open, fstat, mmap, fcntl, malloc),
+ * E_INVAL, E_NOT_REGULAR, E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI,
+ * E_BOUNDS, E_CORRUPT, E_NO_WRITER (max_writers processes write it).
+ */
+struct mstore *mstore_attach(const char *path, const struct mstore_options *opts, int *err);
+
+/*
+ * Give back this process's writer slot (readers stop counting it as a live
+ * writer at once, and drop its per-writer values), its counter shards and
+ * its locks; unmap and free the handle.  The file stays (readers keep
+ * serving the last values; they see it as stale once no writer's heartbeat
+ * is younger than the limit, unless it is static).  In a
+ * forked child that never claimed a slot of its own, only the child's
+ * handle is freed.  All family and series handles of the store become
+ * invalid.  Accepts NULL.
  */
 void mstore_close(struct mstore *st);
 
-/* Stamp the heartbeat with the current time (CLOCK_BOOTTIME, which wall
- * clock steps do not move: mstore_layout.h says why); call it every tick.
- * Lock-free.  Errors: E_INVAL (st NULL), E_SYS (clock_gettime). */
+/*
+ * Stamp this writer's heartbeat with the current time (CLOCK_BOOTTIME,
+ * which wall clock steps do not move: mstore_layout.h says why); call it
+ * every tick.  It also updates the process metrics when they are on
+ * (mstore_process_metrics()), and does the store's upkeep: it cleans up
+ * after writers that died (their heartbeat is late and the kernel no
+ * longer holds their lock) and finishes a registration one of them left
+ * halfway.  Without dead writers it makes no system call beyond reading
+ * the clock (and /proc for process metrics; when that fails they keep
+ * their last values).  Errors: E_INVAL (st NULL),
+ * E_SYS (clock_gettime, fcntl, open of the store in a forked child),
+ * E_NO_WRITER (a forked child found no free slot).
+ */
 int mstore_heartbeat(struct mstore *st);
 
 /*
- * Register a family.  name follows the naming rules of mstore(3) (NAMING
- * RULES), which refuse every name that `promtool check metrics` or a
- * strict OpenMetrics parser would reject: [a-zA-Z_][a-zA-Z0-9_]* (no ':'),
- * no "__" prefix, snake_case, a counter's name ends in "_total" (its
- * samples carry that name in every format) and no other type's does, a
- * gauge's does not end in "_bucket", "_count" or "_sum", no type in the
- * name ("_gauge"), base units ("_seconds", not "_milliseconds"), no
- * abbreviated units ("_ms").  help: any UTF-8 text (may be NULL: empty;
- * renderers then write a placeholder).  unit: NULL or "" for none, else
- * [a-zA-Z0-9_]+ and the name must end in "_<unit>" (or "_<unit>_total"
- * for counters), as OpenMetrics requires.  label_names: nlabels valid label
- * names ([a-zA-Z_][a-zA-Z0-9_]*, snake_case, no "__" prefix, not "le" or
- * "quantile", no duplicates).  bounds (histograms only): nbounds finite,
- * strictly increasing upper bounds; +Inf is implicit.  Strings are
- * copied; the caller keeps ownership of its arguments.
- * A family may not share a name with another one: each occupies its name
- * and, for a counter x_total, x, x_total and x_created; for a histogram
- * x, x, x_bucket, x_count, x_sum and x_created (the names of its samples
- * in every format, and what OpenMetrics reserves).  mstore_family_clash()
- * tells which family a refused one clashes with.
- * On success *out is the family handle (valid until mstore_close()).
- * Errors: E_INVAL (a NULL argument, help not UTF-8), E_NAME, E_RESERVED,
- * E_NAME_CASE, E_COUNTER_TOTAL, E_SUFFIX, E_NAME_TYPE, E_BASE_UNIT,
- * E_UNIT_ABBREV, E_LABEL_NAME, E_DUPLICATE (the names clash with a
- * registered family's, or a label name twice), E_TOO_LONG, E_TOO_MANY,
- * E_BUCKETS, E_UNIT, E_NO_FAMILY_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM,
- * or a failed mutex lock).
+ * Register the standard process metrics of the calling process and update
+ * them at every mstore_heartbeat(): process_cpu_seconds_total,
+ * process_resident_memory_bytes, process_virtual_memory_bytes,
+ * process_open_fds, process_max_fds and process_start_time_seconds, read
+ * from /proc/self.  With max_writers 1 they are shared families without
+ * labels, as a single-writer program always had them; with more, each
+ * writer process has its own series, labelled writer="<slot>"
+ * (MSTORE_PER_WRITER_ALL), so that restarts reuse series instead of
+ * adding them.  Any writer process may call it; each one that does
+ * publishes its own figures (a series has no value, and is not exposed,
+ * while /proc/self cannot be read).  Takes 6 families, and 6 series times
+ * 1 or max_writers value slots.  Errors: as mstore_family_register().
  */
+int mstore_process_metrics(struct mstore *st);
+
+/*
+ * A family's definition, for mstore_family_register().  Zero-initialise it,
+ * set size to sizeof(struct mstore_family_spec) (later versions of the
+ * library add fields at the end and read only the first size bytes, so a
+ * program built against this header keeps working), then the fields:
+ *   type         MSTORE_COUNTER, MSTORE_GAUGE or MSTORE_HISTOGRAM
+ *   name         follows the naming rules of mstore(3) (NAMING RULES),
+ *                which refuse every name that `promtool check metrics` or
+ *                a strict OpenMetrics parser would reject:
+ *                [a-zA-Z_][a-zA-Z0-9_]* (no ':'), no "__" prefix,
+ *                snake_case, a counter's name ends in "_total" (its samples
+ *                carry that name in every format) and no other type's does,
+ *                a gauge's does not end in "_bucket", "_count" or "_sum", no
+ *                type in the name ("_gauge"), base units ("_seconds", not
+ *                "_milliseconds"), no abbreviated units ("_ms").
+ *   help         any UTF-8 text (NULL: empty; renderers then write a
+ *                placeholder)
+ *   unit         NULL or "" for none, else [a-zA-Z0-9_]+ and the name must
+ *                end in "_<unit>" (or "_<unit>_total" for counters), as
+ *                OpenMetrics requires
+ *   label_names  nlabels valid label names ([a-zA-Z_][a-zA-Z0-9_]*,
+ *                snake_case, no "__" prefix, not "le" or "quantile", not
+ *                "writer" in a MSTORE_PER_WRITER_ALL family, no duplicates)
+ *   bounds       histograms only: nbounds finite, strictly increasing
+ *                upper bounds; +Inf is implicit
+ *   per_writer   enum mstore_per_writer (0: shared)
+ */
+struct mstore_family_spec {
+	size_t size; /* sizeof(struct mstore_family_spec) */
+	enum mstore_type type;
+	const char *name;
+	const char *help;
+	const char *unit;
+	size_t nlabels;
+	const char *const *label_names;
+	size_t nbounds;
+	const double *bounds;
+	enum mstore_per_writer per_writer;
+};
+
+/*
+ * Register a family, or find the one registered with the same definition
+ * (in this process or another writer process of the store): every field of
+ * the spec equal.  Strings are copied; the caller keeps ownership of its
+ * arguments.  A family may not share a name with another one: each
+ * occupies its name and, for a counter x_total, x, x_total and x_created;
+ * for a histogram x, x, x_bucket, x_count, x_sum and x_created (the names
+ * of its samples in every format, and what OpenMetrics reserves).
+ * mstore_family_clash() tells which family a refused one clashes with.
+ * On success *out is the family handle (valid until mstore_close()).
+ * Errors: E_INVAL (a NULL argument, spec->size too small or unknown fields
+ * not zero, help not UTF-8, a per-writer mode the type does not take),
+ * E_NAME, E_RESERVED, E_NAME_CASE, E_COUNTER_TOTAL, E_SUFFIX, E_NAME_TYPE,
+ * E_BASE_UNIT, E_UNIT_ABBREV, E_LABEL_NAME, E_DUPLICATE (the names clash
+ * with a registered family's, or a label name twice), E_CONFLICT (a family
+ * of this name exists with another definition), E_TOO_LONG, E_TOO_MANY,
+ * E_BUCKETS, E_UNIT, E_NO_FAMILY_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM,
+ * a failed mutex lock, or the registration lock's fcntl).
+ */
+int mstore_family_register(struct mstore *st, const struct mstore_family_spec *spec,
+                           struct mstore_family **out);
+
+/* The same for a shared family of each type, with positional arguments
+ * (mstore_family_register() with the corresponding spec). */
 int mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
                           size_t nlabels, const char *const *label_names,
                           struct mstore_family **out);
@@ -230,13 +408,13 @@ int mstore_histogram_family(struct mstore *st, const char *name, const char *hel
 
 /*
  * Which registered family clashes with a family of type type named name,
- * the reason a registration of it fails with MSTORE_E_DUPLICATE?  Returns
- * 1 and copies that family's name into buf (NUL-terminated, cut to cap - 1
- * bytes; MSTORE_NAME_MAX + 1 always fits; buf may be NULL when cap is 0),
- * 0 if none clashes (a duplicate label name, or the family was not
- * registered), or a negative code: E_INVAL (st or name NULL, an unknown
- * type), E_TOO_LONG, E_SYS (a failed mutex lock).  Only reads the store:
- * it may also ask before registering.
+ * the reason a registration of it fails with MSTORE_E_DUPLICATE or
+ * MSTORE_E_CONFLICT?  Returns 1 and copies that family's name into buf
+ * (NUL-terminated, cut to cap - 1 bytes; MSTORE_NAME_MAX + 1 always fits;
+ * buf may be NULL when cap is 0), 0 if none clashes (a duplicate label
+ * name, or the family was not registered), or a negative code: E_INVAL (st
+ * or name NULL, an unknown type), E_TOO_LONG, E_SYS (a failed mutex lock).
+ * Only reads the store: it may also ask before registering.
  *   if (rc == MSTORE_E_DUPLICATE &&
  *       mstore_family_clash(st, MSTORE_COUNTER, name, other, sizeof other) == 1)
  *           fprintf(stderr, "%s: clashes with %s\n", name, other);
@@ -246,15 +424,17 @@ int mstore_family_clash(struct mstore *st, enum mstore_type type, const char *na
 
 /*
  * Get the series of family fam for the given label values (exactly as many
- * as the family has label names; NULL when it has none).  The first call for
- * a set of values creates the series (value 0) and publishes it; later calls
- * return the same handle.  Values must be valid UTF-8 without NUL bytes, at
- * most MSTORE_LABEL_VALUE_MAX bytes; they are copied.  Handles stay valid
- * until mstore_close().  Keep the handle: looking it up costs a hash and a
- * comparison, updating through it one atomic operation.
+ * as the family has label names; NULL when it has none).  The first call
+ * for a set of values, in any writer process, creates the series (value 0;
+ * per-writer: no value) and publishes it; later calls, in any process,
+ * return it.  Values must be valid UTF-8 without NUL bytes, at most
+ * MSTORE_LABEL_VALUE_MAX bytes; they are copied.  Handles stay valid until
+ * mstore_close().  Keep the handle: looking it up costs a hash and a
+ * comparison (and, the first time in a process, the registration lock),
+ * updating through it one atomic operation.
  * Errors: E_INVAL, E_LABEL_VALUE, E_TOO_LONG, E_NO_SERIES_SPACE,
- * E_NO_VALUE_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM, or a failed mutex
- * lock).
+ * E_NO_VALUE_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM, a failed mutex lock,
+ * or the registration lock's fcntl).
  */
 int mstore_series_get(struct mstore_family *fam, const char *const *label_values,
                       struct mstore_series **out);
@@ -262,19 +442,22 @@ int mstore_series_get(struct mstore_family *fam, const char *const *label_values
 /*
  * Update a series.  No system call, no allocation; counters and gauges take
  * no lock, a histogram observation takes the series' sequence lock, which
- * only other writer threads contend for.  Errors: E_INVAL (s NULL), E_TYPE
- * (s is of another type), and for counter_add E_NEGATIVE (v < 0 or NaN;
- * the counter is unchanged).
- * Counters: up to 4 threads of the writer process at a time own a
- * per-thread shard of every counter (claimed on a thread's first counter
- * update, given back when it exits) and add whole numbers to it without a
- * locked instruction; other threads, and fractional adds, use atomic
+ * only other writer threads and processes contend for.  Errors: E_INVAL (s
+ * NULL), E_TYPE (s is of another type), for counter_add E_NEGATIVE (v < 0
+ * or NaN; the counter is unchanged), and in a forked child that has no
+ * writer slot yet, for observations and per-writer updates, what
+ * mstore_heartbeat() returns when it cannot claim one.
+ * Counters: up to 4 threads at a time, among all writer processes of the
+ * store, own a per-thread shard of every counter (claimed on a thread's
+ * first counter update, given back when it exits or its process closes
+ * the store or dies) and add whole numbers to it without a locked
+ * instruction; other threads, and fractional adds, use atomic
  * read-modify-write operations, correct and slower.  Long-lived worker
- * threads get the most out of it.  In a process forked from the writer
- * every thread takes the slower path (the parent's threads keep their
- * shards).  Do not update a counter from a signal handler that may
- * interrupt an update of the same counter on the same thread: the
- * interrupted update may overwrite the handler's.
+ * threads get the most out of it.  Do not update a counter from a signal
+ * handler that may interrupt an update of the same counter on the same
+ * thread: the interrupted update may overwrite the handler's.
+ * Per-writer series: set, add and sub change the calling process's own
+ * value (a gauge's first add starts from 0), never another writer's.
  */
 int mstore_counter_inc(struct mstore_series *s);
 int mstore_counter_add(struct mstore_series *s, double v);
@@ -293,21 +476,26 @@ int mstore_histogram_observe(struct mstore_series *s, double v);
  */
 struct mstore_reader;
 
-/* What the header says about the writer and the store. */
+/* What the header says about the writers and the store. */
 struct mstore_info {
-	uint32_t version; /* format version of the file */
-	uint32_t flags;   /* MSTORE_F_* */
-	int64_t writer_pid;
+	uint32_t version;      /* format version of the file */
+	uint32_t flags;        /* MSTORE_F_* */
+	int64_t writer_pid;    /* the process that created the store */
 	int64_t start_time_ns; /* CLOCK_REALTIME when the store was created */
-	/* CLOCK_BOOTTIME of the last heartbeat in the writer's boot and time
-	 * namespace: compare it only through mstore_reader_liveness(). */
+	/* CLOCK_BOOTTIME of the latest heartbeat of any writer, in that
+	 * writer's boot and time namespace: compare it only through
+	 * mstore_reader_liveness(). */
 	int64_t heartbeat_ns;
-	int64_t tick_interval_ns; /* the writer's promised heartbeat interval */
+	int64_t tick_interval_ns; /* the creator's promised heartbeat interval */
 	uint32_t families, max_families;
 	uint32_t series, max_series;
 	uint32_t values_used, value_slots;
 	uint32_t strings_used, string_bytes;
 	uint64_t file_size;
+	uint32_t max_writers;
+	/* What writers recovered after others died, by enum mstore_recovery
+	 * (only grows while the file exists). */
+	uint64_t recoveries[MSTORE_RECOVERY_KINDS];
 };
 
 /*
@@ -326,8 +514,10 @@ void mstore_reader_close(struct mstore_reader *r);
 /*
  * Check the path again: if the file was replaced (device or inode changed)
  * map the new one; if the mapped file shrank, fail with E_TRUNCATED without
- * touching it.  Then revalidate the header and newly published records.
- * Returns 0 if the same file is still in use, 1 if it was remapped (or
+ * touching it.  Then revalidate the header, newly published records and
+ * the writer slots, and take the set of live writers (heartbeat within
+ * MSTORE_STALE_TICKS of their ticks) whose values per-writer families
+ * show until the next refresh.  Returns 0 if the same file is still in use, 1 if it was remapped (or
  * recovered from an earlier error), or a negative code: E_INVAL (r NULL),
  * E_SYS (stat, or the open of a new file), or any code of
  * mstore_reader_open(); the reader then holds no valid mapping and every
@@ -358,6 +548,7 @@ struct mstore_family_view {
 	uint32_t label_name_len[MSTORE_MAX_LABELS];
 	uint32_t nbounds; /* finite bounds; +Inf implicit */
 	double bounds[MSTORE_MAX_BUCKETS];
+	enum mstore_per_writer per_writer;
 	uint32_t _first_series; /* internal: iteration */
 };
 
@@ -375,12 +566,17 @@ struct mstore_series_view {
  * One consistent reading of a series.  counter/gauge: value.  histogram:
  * bucket[i] is the CUMULATIVE count of observations <= bounds[i] for
  * i < nbounds, and bucket[nbounds] (+Inf) == count; sum is their sum.
+ * Per-writer families: value combines the values of the live writers
+ * (SUM, MAX, MIN; ALL: their sum), writers is how many there were (0: no
+ * live writer has set the series, which is then not exposed; see
+ * mstore_reader_per_writer() for ALL's individual values); shared: 0.
  */
 struct mstore_snapshot {
 	double value;
 	uint64_t count;
 	double sum;
 	uint64_t bucket[MSTORE_MAX_BUCKETS + 1];
+	uint32_t writers;
 };
 
 /* Number of published families (0 when the reader holds no valid mapping). */
@@ -414,6 +610,20 @@ int mstore_reader_series_next(const struct mstore_reader *r, const struct mstore
 int mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
                            const struct mstore_series_view *s, struct mstore_snapshot *out);
 
+/*
+ * The values of a per-writer series one live writer at a time, lowest
+ * writer slot first, without allocating:
+ *   for (rc = mstore_reader_per_writer(r, &f, &s, 0, &w, &v); rc == 1;
+ *        rc = mstore_reader_per_writer(r, &f, &s, w + 1, &w, &v)) ...
+ * Finds the first writer slot >= from that was live at the last refresh
+ * and has set the series: returns 1 with its slot in *slot and its value in
+ * *value, 0 when there is none, or a negative code: E_INVAL (a shared
+ * family, a NULL argument or a foreign view), the last refresh error.
+ */
+int mstore_reader_per_writer(const struct mstore_reader *r, const struct mstore_family_view *f,
+                             const struct mstore_series_view *s, uint32_t from, uint32_t *slot,
+                             double *value);
+
 /* What a reader can tell about the writer from its heartbeat. */
 enum mstore_writer_state {
 	MSTORE_WRITER_ALIVE = 1,  /* last heartbeat within the limit */
@@ -432,6 +642,8 @@ enum mstore_writer_state {
  * stamped (age 0); further ahead it is MSTORE_WRITER_FUTURE. */
 #define MSTORE_FUTURE_SLACK_NS MSTORE_NS_PER_SEC
 
+/* The store's liveness: that of its writer with the youngest heartbeat
+ * (one alive writer makes the store alive). */
 struct mstore_liveness {
 	enum mstore_writer_state state;
 	/* How long ago the last heartbeat was stamped, >= 0; 0 when that
@@ -439,14 +651,21 @@ struct mstore_liveness {
 	int64_t age_ns;
 	int64_t ahead_ns; /* FUTURE: how far ahead of the reader's clock; else 0 */
 	int64_t limit_ns; /* the staleness limit that applied */
+	/* Writer slots held (LIVE) whose writer is alive (heartbeat within the
+	 * limit; in a static store every held slot), and held ones whose
+	 * writer is not (dead and not cleaned up yet, or hung). */
+	uint32_t writers_live, writers_stale;
 };
 
 /*
- * Is the writer alive?  Fills *out (see above) and returns 1 if the writer
- * counts as alive (ALIVE or STATIC), 0 if not (STALE, OTHER_BOOT, FUTURE),
- * or a negative code: E_INVAL, the last refresh error, E_SYS (clock_gettime),
- * E_CORRUPT (heartbeat fields no kernel clock can produce).  The limit is
- * max_age_ns, or MSTORE_STALE_TICKS tick intervals when max_age_ns <= 0.
+ * Is a writer alive?  Fills *out (see above) and returns 1 if the store
+ * counts as alive (ALIVE: some writer's last heartbeat is within the limit,
+ * whether it still holds its slot or closed the store less than a limit
+ * ago; or a static store: STATIC), 0 if not (STALE, OTHER_BOOT, FUTURE), or a
+ * negative code: E_INVAL, the last refresh error, E_SYS (clock_gettime),
+ * E_CORRUPT (a writer slot with fields no writer or kernel clock
+ * produces).  The limit is max_age_ns, or MSTORE_STALE_TICKS of each
+ * writer's tick intervals when max_age_ns <= 0.
  * Ages are measured on CLOCK_BOOTTIME, corrected for the time namespaces
  * of the writer and the reader, so stepping the wall clock of either
  * changes nothing (the argument is in mstore_layout.h).

@@ -2,8 +2,8 @@
 /*
  * mstore_clock.c - the clocks of the store: the wall clock for the start
  * time, and the heartbeat on CLOCK_BOOTTIME with the writer's clock
- * identity (boot id, time-namespace offset), stamped by the writer and
- * judged by the reader.  Which clock and why, and what the reader does
+ * identity (boot id, time-namespace offset), stamped by each writer in its
+ * writer slot and judged by the reader (mstore_slot.c).  Which clock and why, and what the reader does
  * across boots, namespaces and heartbeats from the future: the comment
  * before struct mstore_beat in mstore_layout.h.
  */
@@ -143,22 +143,10 @@ mstore_clock_self(void)
 	return &self_clock;
 }
 
-int
-mstore_beat_stamp(struct mstore_beat *b)
+int64_t
+mstore_boottime_ns(void)
 {
-	int64_t now = clock_ns(CLOCK_BOOTTIME);
-
-	if (now < 0)
-		return MSTORE_E_SYS;
-	atomic_store_explicit(&b->heartbeat_ns, now, memory_order_release);
-	return 0;
-}
-
-int
-mstore_beat_init(struct mstore_beat *b)
-{
-	memcpy(&b->clock, mstore_clock_self(), sizeof b->clock);
-	return mstore_beat_stamp(b);
+	return clock_ns(CLOCK_BOOTTIME);
 }
 
 static int
@@ -215,19 +203,4 @@ mstore_beat_judge(const struct mstore_clock_id *w, int64_t hb, const struct msto
 	out->age_ns = age > 0 ? age : 0;
 	out->state = out->age_ns <= limit_ns ? MSTORE_WRITER_ALIVE : MSTORE_WRITER_STALE;
 	return out->state == MSTORE_WRITER_ALIVE;
-}
-
-int
-mstore_beat_read(const struct mstore_beat *b, int64_t limit_ns, struct mstore_liveness *out)
-{
-	struct mstore_clock_id w;
-	int64_t hb, now;
-
-	/* The heartbeat first, then our clock: an honest heartbeat of this
-	 * boot is then never ahead of now (mstore_layout.h). */
-	hb = atomic_load_explicit(&b->heartbeat_ns, memory_order_acquire);
-	memcpy(&w, &b->clock, sizeof w);
-	if ((now = clock_ns(CLOCK_BOOTTIME)) < 0)
-		return MSTORE_E_SYS;
-	return mstore_beat_judge(&w, hb, mstore_clock_self(), now, limit_ns, out);
 }

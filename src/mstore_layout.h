@@ -1,28 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 4.0) and the protocols
- * by which one writer process and any number of reader processes share
- * it, plus the library's internal helpers.  Only the library and its tests
- * include this header; applications and the renderer use mstore.h.  Each
- * concurrency argument is written here once, beside the data it guards:
- * publication before struct mstore_family_rec, counters before
- * MSTORE_COUNTER_SHARDS, histograms before MSTORE_HIST_FIXED_SLOTS, the
- * heartbeat and its clock before struct mstore_beat.  doc/store-format.md
- * describes the bytes and points here.
+ * mstore_layout.h - the store file format (version 5.0) and the protocols
+ * by which several writer processes and any number of reader processes
+ * share it, plus the library's internal helpers.  Only the library and its
+ * tests include this header; applications and the renderer use mstore.h.
+ * Each concurrency argument is written here once, beside the data it
+ * guards: writer slots and the lock handover before struct
+ * mstore_writer_rec, registration and intents before struct
+ * mstore_intent, publication before struct mstore_family_rec, counters
+ * before MSTORE_COUNTER_SHARDS, histograms before MSTORE_HIST_FIXED_SLOTS,
+ * per-writer values before MSTORE_PW_UNSET, the heartbeat and its clock
+ * before struct mstore_clock_id.  doc/store-format.md describes the bytes
+ * and points here.
  *
  * File layout (all integers in the writer's native byte order, checked by
  * the reader through MSTORE_BYTE_ORDER_MARK; every region starts on a
  * MSTORE_REGION_ALIGN boundary):
  *
  *   0                 struct mstore_hdr (MSTORE_HDR_SIZE bytes)
+ *   writer_off        max_writers x struct mstore_writer_rec
  *   family_off        max_families x struct mstore_family_rec
  *   series_off        max_series x struct mstore_series_rec
+ *   index_off         index_slots x struct mstore_index_ent (writers only)
  *   value_off         value_slots x _Atomic uint64_t (the only hot region)
  *   string_off        string_bytes bytes of NUL-terminated strings
  *   ...               zero padding up to file_size (a page multiple)
  *
  * Every field shared while the file is in use is a lock-free C11 atomic
- * (asserted below), so the protocols hold between processes.
+ * (asserted below), or is written only under the registration lock and
+ * read only by its holders (the intent and the index: mstore_intent), so
+ * the protocols hold between processes.
  */
 #ifndef MSTORE_LAYOUT_H
 #define MSTORE_LAYOUT_H
@@ -40,8 +47,10 @@
 /* Major: readers reject any other.  Minor: additions old readers ignore. */
 /* 2: counters gained per-thread shards; 3: the heartbeat moved to
  * CLOCK_BOOTTIME with the writer's boot id and time-namespace offset;
- * 4: readers apply the naming rules (mstore_names.c) */
-#define MSTORE_VERSION_MAJOR 4u
+ * 4: readers apply the naming rules (mstore_names.c); 5: several writer
+ * processes (writer slots, the shared series index, shard owners and
+ * histogram seqlock owners in the file, per-writer values) */
+#define MSTORE_VERSION_MAJOR 5u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -63,19 +72,44 @@
  *
  * Shards (why an increment needs no locked instruction): a relaxed
  * read-modify-write (lock xadd on x86-64) costs several ns even
- * uncontended; a plain store does not.  A writer thread claims, on its
- * first counter update, a shard number k from a process-wide bitmap of
- * free shards (CAS, acquire).  While it owns k it is the only writer of
- * slot SHARD0 + k of EVERY counter of every store in the process, so it
- * adds with a relaxed load and a relaxed store.  At thread exit a
- * thread-specific-data destructor returns k (atomic or, release).  The
- * next owner's acquire CAS synchronises with that release, so the
- * previous owner's stores to its slots happen-before the new owner's
- * loads: it continues from the final values and no increment is lost.  A
- * thread that finds no free shard adds to SHARED with atomic_fetch_add
- * (and looks for a free shard again on its next update).  In a process
- * forked from a writer no thread ever gets a shard (a fork handler empties
- * the bitmap): the parent's threads still own theirs.
+ * uncontended; a plain store does not.  Shard k of every counter of a
+ * store has one writer thread at a time, among all its writer processes:
+ *   - Ownership.  shard_owner[k] in the header names the writer slot
+ *     (+ 1; 0: free) of the process that owns shard k of this store; within
+ *     a process, a process-wide bitmap of free shard numbers gives k to at
+ *     most one thread (thread_shard in mstore_writer.c).  A thread's first
+ *     counter update (the slow path) takes a k that is free in the bitmap
+ *     and in the store (CAS on the bitmap, acquire), then shard_owner[k] by
+ *     CAS from 0 to its slot + 1 (acquire), then sets bit k of the store
+ *     handle's private owned mask.  The fast path adds with a relaxed load
+ *     and a relaxed store while the thread holds k and bit k of owned is
+ *     set.  Bit k is written only by the thread holding k (and by the fork
+ *     handler, in the child's only thread), so that relaxed load reads the
+ *     thread's own writes.  A thread whose k another process owns in some
+ *     store adds to SHARED there (atomic_fetch_add) and tries the CAS again
+ *     on its next update of that store.
+ *   - Giving back.  At thread exit a thread-specific-data destructor, for
+ *     every open store of the process where the thread owns k, clears bit
+ *     k and CASes shard_owner[k] from its slot + 1 back to 0 (release), then
+ *     returns k to the bitmap (release); mstore_close() gives back the
+ *     store's shards the same way.  A dead process gives back nothing:
+ *     cleanup of its writer slot (struct mstore_writer_rec) CASes every
+ *     shard_owner[k] equal to its slot + 1 back to 0 (release) before the
+ *     slot can be claimed again, so a reused slot never inherits a shard.
+ *   - Why nothing is lost or counted twice.  The next owner's acquire CAS
+ *     on shard_owner[k] (or on the bitmap, between threads of one process)
+ *     reads the value written by the previous owner's release CAS, so
+ *     every store the previous owner made to its shard slots happens-before
+ *     the new owner's loads: it continues from the final values.  For a
+ *     dead owner, the cleaner's release CAS follows its observation of the
+ *     death through the kernel (the slot's lock, dropped when the process
+ *     died: "the lock handover" before struct mstore_writer_rec), which
+ *     orders the dead process's stores before the cleaner's CAS, hence
+ *     before the next owner's loads.  An increment the dead process had
+ *     loaded but not stored never happened (its call never returned).
+ * In a child forked from a writer a fork handler empties every owned mask
+ * and the thread's shard, and the child claims shards of its own under its
+ * own writer slot: the parent's threads keep theirs.
  *
  * Why a reader's sum never decreases: every slot only grows in its
  * modification order.  A shard slot has one writer at a time, which stores
@@ -93,12 +127,13 @@
  * need one.
  *
  * Why 4 shards: the writers this library targets update counters from a
- * few threads at a time (a worker pool sized to the CPUs), and each shard
+ * few threads at a time (a worker pool sized to the CPUs, or a few
+ * single-threaded worker processes), and each shard
  * costs 8 bytes in every counter and one more load per counter on every
  * scrape.  With 4, a counter is 6 slots (48 bytes, at most two cache lines
  * for the reader).  Threads beyond the shard count stay correct, only
  * slower (one locked add per increment); a shard is reused only after its
- * thread exits, so long-lived threads keep theirs.  The shards of one
+ * thread or process exits, so long-lived threads keep theirs.  The shards of one
  * counter share a cache line (padding them apart would multiply the file
  * and the scrape's memory traffic), so threads that hit the same counter
  * at the same moment still move that line between cores, only without a
@@ -116,45 +151,72 @@
 
 /*
  * Histograms: B + MSTORE_HIST_FIXED_SLOTS slots for B finite bounds,
- *   [MSTORE_HIST_SEQ]            u64 sequence number, odd while a writer
- *                                is inside
+ *   [MSTORE_HIST_SEQ]            u64 sequence word: bit 0 set while a
+ *                                writer is inside (MSTORE_SEQ_LOCKED),
+ *                                bits 1..16 that writer's slot, bits 17..
+ *                                the completed sections (MSTORE_SEQ_ONE)
  *   [MSTORE_HIST_COUNT]          u64 observations
  *   [MSTORE_HIST_SUM]            double bits, their sum
  *   [MSTORE_HIST_BUCKET0 + i]    u64, i <= B: observations in bucket i, NOT
  *                                cumulative; i = B is the +Inf bucket
  *
- * Seqlock (one per series; several writer threads, any number of reader
- * processes that never write):
- *   Writer: CAS seq from an even value s to s+1 (acquire: pairs with the
- *     previous writer's release, so we continue from its values; spin
- *     MSTORE_SEQLOCK_SPINS times, then sched_yield, while seq is odd);
+ * Seqlock (one per series; writer threads of any writer process, any
+ * number of reader processes that never write):
+ *   Writer: CAS seq from a free value u (bit 0 clear, owner bits 0) to
+ *     u | tag, tag = slot << 1 | 1 (acquire: pairs with the previous
+ *     writer's release, so we continue from its values; spin
+ *     MSTORE_SEQLOCK_SPINS times, then sched_yield, while seq is locked);
  *     atomic_thread_fence(release), so that no data store below can become
- *     visible before the odd seq; update count, sum and the bucket with
- *     relaxed loads and stores (we hold the lock); store seq = s+2 with
- *     release.
- *   Reader: s1 = load seq (acquire), retry while odd; copy count, sum and
- *     buckets with relaxed loads; atomic_thread_fence(acquire); s2 = load
- *     seq (relaxed).  If s1 != s2 a writer was inside: retry.
+ *     visible before the locked seq; update count, sum and the bucket with
+ *     relaxed loads and stores (we hold the lock); store seq =
+ *     u + MSTORE_SEQ_ONE with release.
+ *   Reader: s1 = load seq (acquire), retry while locked; copy count, sum
+ *     and buckets with relaxed loads; atomic_thread_fence(acquire); s2 =
+ *     load seq (relaxed).  If s1 != s2 a writer was inside: retry.
  * Why a torn copy is always detected: if any relaxed load in the copy read
  * a value stored inside a critical section that began after s1 was
- * published, then the writer's release fence (after its odd store) and the
- * reader's acquire fence (after that load) synchronise, so the odd seq
- * store happens-before the reload and s2 != s1.  If the copy read only
+ * published, then the writer's release fence (after its locked store) and
+ * the reader's acquire fence (after that load) synchronise, so the locked
+ * seq store happens-before the reload and s2 != s1.  If the copy read only
  * values of sections that ended at or before s1, the acquire load of s1
  * synchronised with their final release store and the copy is exactly the
  * state at s1.  Relaxed atomics make a torn read wrong, not undefined; the
  * check above discards it.  A seq-stable copy whose buckets do not add up
  * to count cannot come from a correct writer: MSTORE_E_CORRUPT.
  *
+ * A writer killed inside (the owner recovery).  A writer process that dies
+ * inside a section leaves seq locked for good, and its owner bits say
+ * whose it was.  A writer that has yielded MSTORE_SEQLOCK_RECOVER_YIELDS
+ * times on one locked value asks the kernel (F_OFD_GETLK) whether the
+ * owner slot's lock is held; a live owner always holds it, so if it is not,
+ * the owner is dead and writes nothing more.  The writer then takes the
+ * section over by CAS from exactly that value to itself (a later section,
+ * or another recoverer, has a different value: the count only grows), sets
+ * count to the sum of the buckets, leaves sum as found, and releases with
+ * one more completed section.  The observation cut short is then either
+ * wholly in its bucket and count or in neither, while sum may include or
+ * miss it: _sum can be off by at most that one observation.  The lock
+ * handover (before struct mstore_writer_rec) makes the dead writer's
+ * stores visible to the recoverer.  Cleanup of a dead writer slot
+ * recovers every histogram still locked by it the same way before the
+ * slot can be claimed again: a reused slot never inherits a locked seq.
+ * The reader never writes: finding seq locked after its spin phase
+ * (MSTORE_SNAPSHOT_SPINS tries, and then every MSTORE_SNAPSHOT_OWNER_EVERY),
+ * it asks the same question on its read-only descriptor; if the owner is
+ * dead it reads the section as a writer would recover it: s1 (locked),
+ * the buckets and sum, the fence, s2 == s1 (no recoverer or new writer
+ * came in between), count = the sum of the buckets.  So a writer killed
+ * inside observe costs a scrape some spins and a system call per such
+ * series, never a failed scrape.
+ *
  * Retries: a writer holds the lock for a few tens of ns, so a few
  * immediate retries are normal under contention (MSTORE_SNAPSHOT_SPINS).
- * A writer thread preempted inside the section keeps seq odd for a
+ * A writer thread preempted inside the section keeps seq locked for a
  * scheduler slice, so the reader then yields (up to MSTORE_SNAPSHOT_YIELDS
  * tries) and finally sleeps MSTORE_SNAPSHOT_BACKOFF_NS per try.  After
  * MSTORE_SNAPSHOT_RETRIES tries it fails with MSTORE_E_RETRY rather than
- * return a torn reading: the worst case, a writer process that died inside
- * and left seq odd for good, costs about 1000 x 70 us = 70 ms for that
- * series, and the store is soon stale.
+ * return a torn reading (about 1000 x 70 us = 70 ms for a series whose
+ * live writer is stopped inside, e.g. by SIGSTOP).
  */
 #define MSTORE_HIST_FIXED_SLOTS    4u /* seq, count, sum, +Inf bucket */
 #define MSTORE_HIST_SEQ            0u
@@ -165,8 +227,20 @@
 #define MSTORE_SNAPSHOT_SPINS      64u
 #define MSTORE_SNAPSHOT_YIELDS     256u
 #define MSTORE_SNAPSHOT_BACKOFF_NS 20000L
-/* Writer spins this many times on an odd seq before each sched_yield. */
-#define MSTORE_SEQLOCK_SPINS 128u
+/* After its spin phase the reader asks whether a locked seq's owner is
+ * alive at this try and every this many tries after it. */
+#define MSTORE_SNAPSHOT_OWNER_EVERY 64u
+/* Writer spins this many times on a locked seq before each sched_yield,
+ * and asks whether its owner is alive after this many yields on one value
+ * (a preempted live owner comes back within a scheduler slice or two). */
+#define MSTORE_SEQLOCK_SPINS          128u
+#define MSTORE_SEQLOCK_RECOVER_YIELDS 64u
+/* The sequence word (above). */
+#define MSTORE_SEQ_LOCKED      UINT64_C(1)
+#define MSTORE_SEQ_OWNER_SHIFT 1u
+#define MSTORE_SEQ_OWNER_MASK  UINT64_C(0xffff)
+#define MSTORE_SEQ_ONE         (UINT64_C(1) << 17)
+_Static_assert(MSTORE_MAX_WRITERS <= MSTORE_SEQ_OWNER_MASK + 1, "a slot fits the owner bits");
 
 /* Capacity limits accepted by mstore_create() (keep files and u32 offsets sane). */
 #define MSTORE_CAP_FAMILIES_MAX (UINT32_C(1) << 16)
@@ -181,6 +255,7 @@
 #define MSTORE_DEF_SLOTS_PER_SERIES 8u
 #define MSTORE_DEF_STRINGS          (256u * 1024u)
 #define MSTORE_DEF_MODE             0666
+#define MSTORE_DEF_WRITERS          1u
 #define MSTORE_DEF_TICK_MS          1000u
 #define MSTORE_NS_PER_MS            (MSTORE_NS_PER_SEC / 1000)
 
@@ -230,15 +305,17 @@ struct mstore_str {
  *     misread clock, an offset not recorded), reported, never proof of
  *     life.  No age is ever negative.
  * The verdict is mstore_beat_judge(), a pure function of the writer's and
- * the reader's clock identity and times; mstore_beat_stamp() is the
- * writer's half.  Both work on one struct mstore_beat, so a store with a
- * beat per writer can use them per writer.
+ * the reader's clock identity and times.  Each writer process stamps its
+ * own heartbeat, in its writer slot (struct mstore_writer_rec), beside its
+ * clock identity; the store counts as alive while one live writer's
+ * heartbeat is within the limit (mstore_reader_liveness()).
  *
  * Memory order: heartbeat_ns is stored with release and loaded with
  * acquire.  It has no ordering duty of its own; release/acquire only
- * keeps it from appearing before the header it belongs to.  The clock
- * identity is written before the file is renamed into place and never
- * changes.
+ * keeps it from appearing before the slot it belongs to.  The clock
+ * identity is written when a process claims the slot, inside the slot's
+ * generation guard (writer slots, below), so a reader copies an identity
+ * and a heartbeat of one and the same process.
  */
 #define MSTORE_BOOT_ID_LEN 16u
 /* Bound of every CLOCK_BOOTTIME value and time-namespace offset a kernel
@@ -253,14 +330,193 @@ struct mstore_clock_id {
 	int64_t boottime_offset_ns;                /* the time namespace's CLOCK_BOOTTIME offset */
 };
 
-/* A writer's heartbeat, with the clock it was read from. */
-struct mstore_beat {
-	struct mstore_clock_id clock; /* the writer's; written once */
+/*
+ * Writer slots: identity and liveness of each writer process.
+ *
+ * Each writer process has a writer slot, one struct mstore_writer_rec in
+ * the writer region, claimed when it creates or attaches to the store (in
+ * a child forked from a writer: on its first operation that needs an
+ * identity) and given back by mstore_close().  max_writers bounds how many
+ * processes write at once, not how many ever did: the slots of writers
+ * that exited or died are reused, so neither the file nor a scrape grows
+ * with restarts.
+ *
+ * Liveness truth is an OFD lock (fcntl F_OFD_SETLK, Linux >= 3.15): a
+ * writer holds a write lock on the first byte of its record
+ * (mstore_slot_lock_off()) through an open file description of its own.
+ * The kernel drops it when the last descriptor of that description
+ * closes: when the process closes the store, exits or is killed (SIGKILL,
+ * OOM), across PID namespaces and containers alike, and no reused pid can
+ * fool it.  Every writer handle opens the file itself (O_CLOEXEC); in a
+ * forked child the fork handler gives each store handle a description of
+ * its own (/proc/self/fd/N reopened) and closes the inherited descriptor,
+ * so a child never keeps its parent's locks alive (which would make a dead
+ * parent look alive, and its locked histograms unrecoverable).  That is a
+ * reopen and a close per store per fork(); the slot claim itself waits for
+ * the child's first operation that needs it, so a fork that only execs
+ * pays no more.
+ *
+ * Claim (under the registration lock, struct mstore_intent): for each
+ * slot, a non-blocking F_OFD_SETLK on its byte; success proves that no live
+ * process holds it.  A slot not FREE was left by a dead process: clean it
+ * up first.  Then gen to an odd value and a release fence; the identity
+ * (pid, start time, tick interval, clock identity, first heartbeat) and
+ * the slot's per-writer values reset to MSTORE_PW_UNSET with relaxed
+ * stores; state LIVE; gen to the next even value with release.
+ * Cleanup of slot D (under the registration lock, holding D's byte lock:
+ * D's owner is dead and nobody else cleans D meanwhile): recover every
+ * histogram seq locked by D, CAS every shard_owner[k] == D + 1 to 0
+ * (release), reset D's per-writer values, then state FREE (release), and
+ * count what was recovered in the header.  Every step is idempotent and the
+ * state changes last, so a cleaner killed midway leaves D to the next
+ * one.  Cleanup runs at claim, and in mstore_heartbeat() for LIVE slots
+ * whose heartbeat is older than one of their ticks and whose byte lock
+ * F_OFD_GETLK finds free.
+ * Release (mstore_close()): shards given back, state FREE (release), then
+ * the descriptor closed, which drops the lock.  The identity and the last
+ * heartbeat stay, so readers can still tell the age of the last heartbeat.
+ *
+ * Reader: copies a slot's fields between two loads of gen, an acquire load
+ * before and a relaxed one after an acquire fence (the histogram seqlock's
+ * argument, with the claim as the writer's section): gen odd or changed
+ * means a claim was rewriting the identity; after a few tries the slot
+ * counts as not live.  A writer counts as live while its slot is LIVE and
+ * its heartbeat younger than the limit (in a static store: while LIVE);
+ * no system call per slot per scrape.  So a dead writer's slot stays live
+ * to readers until its heartbeat is stale or another writer cleans it up.
+ *
+ * The lock handover.  Cleanup, owner recovery and intents rely on it: when
+ * a process acquires an OFD lock, or finds it free (fcntl), every store
+ * that the lock's previous holder made before releasing it (by fcntl, by
+ * closing its descriptor, or by dying) is visible to the loads the process
+ * makes after its fcntl returns.  The kernel keeps its lock lists under a
+ * spinlock, whose release and acquire order memory on every architecture
+ * Linux runs on; the holder's stores precede its release (a system call,
+ * opaque to the compiler; a dead process stopped running before the kernel
+ * released its locks at exit), and our loads follow our fcntl.  C11 cannot
+ * name this edge; it is the kernel's, and the only one the writers use
+ * besides atomics.
+ */
+#define MSTORE_SLOT_FREE 0u
+#define MSTORE_SLOT_LIVE 1u
+/* The registration lock: byte 0 of the file (struct mstore_intent). */
+#define MSTORE_LOCK_REGISTRY 0u
+
+struct mstore_writer_rec {
+	_Atomic uint32_t state;           /* MSTORE_SLOT_FREE or MSTORE_SLOT_LIVE */
+	_Atomic uint32_t gen;             /* odd while a claim rewrites it; 0: never claimed */
+	_Atomic int64_t pid;              /* informational only (PID namespaces) */
+	_Atomic int64_t start_time_ns;    /* CLOCK_REALTIME at claim */
+	_Atomic int64_t tick_interval_ns; /* the writer's heartbeat interval, > 0 */
+	/* the writer's struct mstore_clock_id */
+	_Atomic uint64_t boot_id[MSTORE_BOOT_ID_LEN / 8];
+	_Atomic int64_t boottime_offset_ns;
 	_Atomic int64_t heartbeat_ns; /* CLOCK_BOOTTIME of the last heartbeat */
 };
 
-/* The file header.  Bytes 0..127 are written once before the rename;
- * 128..255 hold the only header fields that change afterwards. */
+/*
+ * Registration from several processes.
+ *
+ * Every change to the file's structure (a family or series registered, a
+ * slot claimed or cleaned up) is made under the registration lock: the
+ * handle's pthread mutex (threads of one process), then a blocking
+ * F_OFD_SETLKW write lock on byte MSTORE_LOCK_REGISTRY (processes).  The
+ * kernel releases the lock of a holder that dies, so the store never
+ * wedges; but the holder may have died halfway.  So each registration is a
+ * short sequence of idempotent steps, described beforehand by the intent
+ * record in the header:
+ *
+ *   family at index i = families: intent {FAMILY, i, strings_used}
+ *     1. strings and record i filled        (unreachable: i >= families)
+ *     2. strings_used, then families = i + 1 (release): published
+ *   series at index i = series, of family f: intent {SERIES, i, f,
+ *   strings_used, values_used}
+ *     1. strings, record i and its value slots initialised (unreachable)
+ *     2. values_used, strings_used, then series = i + 1 (release): published
+ *     3. linked at the end of f's chain: the predecessor's next (or f's
+ *        first_series) = i (release), then f's last_series = i
+ *     4. entered into the shared index (struct mstore_index_ent)
+ *   then the intent is cleared.
+ *
+ * The next holder of the lock (the lock handover makes the dead holder's
+ * stores visible to it) finds the intent left behind and, before its own
+ * work: if the record was not published (families or series <= i), rolls
+ * back by restoring strings_used and values_used (the record and its slots
+ * are unreachable garbage, overwritten by the next registration); if it
+ * was, rolls forward by redoing steps 3 and 4, each of which first checks
+ * whether it was done (f's last_series == i; i in the index).  It counts
+ * the recovery in the header either way.  mstore_heartbeat() does the same
+ * when it finds an intent and the lock free, so a series published but not
+ * yet linked becomes visible within a tick even if nobody registers.  The
+ * reader never reads the intent, and what it sees at every step is valid:
+ * nothing at or past the published counts; a published series not yet
+ * linked is simply not reached by a walk; chains stay strictly increasing,
+ * because a series is linked (by its registration or by the roll-forward)
+ * before the next one is added.
+ *
+ * Same definition, same family: registration looks the name up among all
+ * published families, whoever registered them; one with the same type,
+ * name, help, unit, label names, bounds and per-writer mode is returned,
+ * another with that name is MSTORE_E_CONFLICT, and one whose names clash
+ * (mstore_names_clash()) is MSTORE_E_DUPLICATE.  Same label values, same
+ * series: found through the shared index.
+ */
+#define MSTORE_INTENT_NONE   0u
+#define MSTORE_INTENT_FAMILY 1u
+#define MSTORE_INTENT_SERIES 2u
+
+struct mstore_intent {
+	_Atomic uint32_t op; /* MSTORE_INTENT_*; peeked at without the lock */
+	uint32_t index;      /* the record being added */
+	uint32_t family;     /* SERIES: its family */
+	uint32_t strings_before;
+	uint32_t values_before;
+	uint32_t reserved[11];
+};
+
+/*
+ * The shared series index: open addressing over index_slots entries (a
+ * power of two, at least twice max_series), keyed by the series hash
+ * (family and label values: series_hash() in mstore_writer.c), linear
+ * probing.  Written only under the registration lock (step 4 above): the
+ * hash with a relaxed store, then the series number + 1 with release;
+ * entries never go back to empty.  A writer first looks a series up
+ * without the lock (acquire load of the entry, then the record's labels,
+ * published before the entry was written); a miss takes the lock and looks
+ * again.  Readers ignore the index.
+ */
+struct mstore_index_ent {
+	_Atomic uint32_t series; /* series index + 1; 0: empty */
+	_Atomic uint32_t hash;   /* low 32 bits of the series hash */
+};
+
+/*
+ * Per-writer values: a family registered with a per-writer mode (enum
+ * mstore_per_writer) has max_writers value slots per series, one per writer
+ * slot: the double bits of that writer's value.  Only the process holding
+ * writer slot w writes slot w of any series (set: a relaxed store; add: a
+ * relaxed CAS loop among its threads); MSTORE_PW_UNSET means "this writer
+ * has not set it".  A new series starts with every slot unset; claim and
+ * cleanup reset the slot's values to unset before the slot turns LIVE
+ * (claim: before the release store of an even gen) or FREE.  The reader
+ * combines, per series, the values of the writers it counted as live at
+ * its last refresh and skips unset ones (none left: the series is
+ * omitted).  Because a claim resets the values before its release of gen,
+ * and the reader acquired gen before counting the slot live, a reader
+ * never shows a dead process's value as its successor's; it may show a
+ * writer that died or closed after that refresh for the rest of the
+ * scrape.  MSTORE_PW_UNSET is a signalling NaN that no arithmetic
+ * produces; a set of exactly its bits stores the quiet NaN instead.
+ */
+#define MSTORE_PW_UNSET     UINT64_C(0x7ff00000dead0001)
+#define MSTORE_PW_QUIET_NAN UINT64_C(0x7ff8000000000000)
+
+/* Recovery counters in the header: room for this many kinds. */
+#define MSTORE_RECOVERY_ROOM 8u
+_Static_assert(MSTORE_RECOVERY_KINDS <= MSTORE_RECOVERY_ROOM, "recovery counters fit");
+
+/* The file header.  Bytes 0..191 are written once before the rename;
+ * the rest holds the fields that change afterwards, one cache line each. */
 struct mstore_hdr {
 	unsigned char magic[MSTORE_MAGIC_LEN];
 	uint32_t version_major;
@@ -272,10 +528,10 @@ struct mstore_hdr {
 	uint32_t slot_size;       /* sizeof(_Atomic uint64_t) == sizeof(double) */
 	uint64_t file_size;       /* bytes; the file is never shrunk */
 	uint32_t flags;           /* MSTORE_F_* */
-	uint32_t reserved0;
-	int64_t writer_pid;
+	uint32_t max_writers;     /* writer slots, 1..MSTORE_MAX_WRITERS */
+	int64_t creator_pid;      /* the process that created the file */
 	int64_t start_time_ns;    /* CLOCK_REALTIME at creation */
-	int64_t tick_interval_ns; /* promised heartbeat interval, > 0 */
+	int64_t tick_interval_ns; /* the creator's heartbeat interval, > 0 */
 	uint64_t family_off;      /* region offsets from file start */
 	uint64_t series_off;
 	uint64_t value_off;
@@ -284,26 +540,40 @@ struct mstore_hdr {
 	uint32_t max_series;
 	uint32_t value_slots;
 	uint32_t string_bytes;
-	/* ---- cache line 2: mutable ---- */
-	struct mstore_beat beat;       /* the heartbeat (liveness, above) */
-	_Atomic uint32_t families;     /* published family records (publication, below) */
+	/* ---- cache line 2: immutable too ---- */
+	uint64_t writer_off;
+	uint64_t index_off;
+	uint32_t writer_rec_size; /* sizeof(struct mstore_writer_rec) */
+	uint32_t index_slots;     /* a power of two >= 2 * max_series */
+	unsigned char reserved0[40];
+	/* ---- cache line 3: the published counts (publication, below) ---- */
+	_Atomic uint32_t families;     /* published family records */
 	_Atomic uint32_t series;       /* published series records */
 	_Atomic uint32_t values_used;  /* value slots handed out */
 	_Atomic uint32_t strings_used; /* string bytes handed out */
-	unsigned char reserved1[80];   /* zero; minor versions may use */
+	unsigned char reserved1[48];
+	/* ---- cache line 4: counter shard owners (counters, above) ---- */
+	_Atomic uint32_t shard_owner[MSTORE_COUNTER_SHARDS]; /* writer slot + 1; 0: free */
+	unsigned char reserved2[64 - 4 * MSTORE_COUNTER_SHARDS];
+	/* ---- cache line 5: what writers recovered from dead writers ---- */
+	_Atomic uint64_t recoveries[MSTORE_RECOVERY_ROOM]; /* enum mstore_recovery */
+	/* ---- cache line 6: the intent (registration, above) ---- */
+	struct mstore_intent intent;
+	unsigned char reserved3[64];
 };
 
 /*
  * Publication of families and series (append-only; registration is
- * serialised by a mutex in the writer process):
- *   1. The writer copies the strings into the string region, zeroes the
- *      value slots and fills the record completely with plain stores; the
- *      file regions it writes are not reachable from anything published.
- *   2. For a series: it links the series at the end of its family's chain
+ * serialised by the registration lock and made of steps, above):
+ *   1. The writer copies the strings into the string region, initialises
+ *      the value slots and fills the record completely with plain stores;
+ *      the file regions it writes are not reachable from anything
+ *      published.
+ *   2. It stores values_used and strings_used (relaxed), then the new
+ *      families or series count in the header with a release store.
+ *   3. For a series: it links the series at the end of its family's chain
  *      with a release store into the predecessor's next (or into the
  *      family's first_series).
- *   3. It stores values_used and strings_used (relaxed), then the new
- *      families or series count in the header with a release store.
  * A reader loads series, then families, with acquire and reads only
  * records below those counts, so every byte of such a record (and of the
  * strings and slots it points to) happens-before the reader's reads: a
@@ -312,26 +582,32 @@ struct mstore_hdr {
  * published before it, hence below the family count loaded after it.
  *
  * Series of one family form a singly linked chain in registration order:
- * family.first_series, then series.next, MSTORE_NONE at the end.  Step 2
- * precedes step 3, so a link a reader loads (acquire) may name a series at
- * or above its own acquired count: it treats that as the end of the chain.
- * Because series are appended, a valid chain is strictly increasing; the
- * reader rejects next <= current as MSTORE_E_CORRUPT, which also makes a
- * cycle impossible to follow and bounds every walk by the series count.
+ * family.first_series, then series.next, MSTORE_NONE at the end.  A link a
+ * reader loads (acquire) may name a series at or above the count it
+ * acquired earlier: it treats that as the end of the chain.  Because
+ * series are appended and linked in order, a valid chain is strictly
+ * increasing; the reader rejects next <= current as MSTORE_E_CORRUPT,
+ * which also makes a cycle impossible to follow and bounds every walk by
+ * the series count.
  */
 
-/* One family.  Immutable once published, except first_series. */
+/* One family.  Immutable once published, except first_series and
+ * last_series. */
 struct mstore_family_rec {
 	uint32_t type;    /* enum mstore_type */
 	uint32_t nlabels; /* <= MSTORE_MAX_LABELS */
 	uint32_t nbounds; /* histograms: <= MSTORE_MAX_BUCKETS; else 0 */
-	uint32_t nslots;  /* value slots per series, derived from type */
+	uint32_t nslots;  /* value slots per series (mstore_family_slots()) */
 	struct mstore_str name;
 	struct mstore_str help; /* len 0: no help */
 	struct mstore_str unit; /* len 0: no unit */
 	struct mstore_str label[MSTORE_MAX_LABELS];
 	_Atomic uint32_t first_series; /* MSTORE_NONE while the family has none */
-	uint32_t reserved[5];
+	uint32_t per_writer;           /* enum mstore_per_writer */
+	/* The chain's last series, MSTORE_NONE while none: where the next one
+	 * is linked (writers only, under the registration lock). */
+	uint32_t last_series;
+	uint32_t reserved[3];
 	double bounds[MSTORE_MAX_BUCKETS]; /* finite, strictly increasing */
 };
 
@@ -344,22 +620,33 @@ struct mstore_series_rec {
 	struct mstore_str label[MSTORE_MAX_LABELS]; /* family's nlabels are used */
 };
 
-#define MSTORE_HDR_SIZE        256u
+#define MSTORE_HDR_SIZE        512u
+#define MSTORE_WRITER_REC_SIZE 64u
+#define MSTORE_INDEX_ENT_SIZE  8u
 #define MSTORE_FAMILY_REC_SIZE 704u
 #define MSTORE_SERIES_REC_SIZE 144u
 #define MSTORE_SLOT_SIZE       8u
 
 _Static_assert(sizeof(struct mstore_hdr) == MSTORE_HDR_SIZE, "header size");
-_Static_assert(offsetof(struct mstore_hdr, beat) == MSTORE_REGION_ALIGN * 2,
-               "mutable header fields start a cache line");
-_Static_assert(sizeof(struct mstore_clock_id) == 24 && sizeof(struct mstore_beat) == 32 &&
-                       offsetof(struct mstore_beat, heartbeat_ns) == 24,
-               "heartbeat layout");
-_Static_assert(offsetof(struct mstore_hdr, families) == 160, "header layout");
+_Static_assert(offsetof(struct mstore_hdr, writer_off) == 128, "header layout");
+_Static_assert(offsetof(struct mstore_hdr, families) == 192, "published counts start line 3");
+_Static_assert(offsetof(struct mstore_hdr, shard_owner) == 256, "shard owners start line 4");
+_Static_assert(offsetof(struct mstore_hdr, recoveries) == 320, "recoveries start line 5");
+_Static_assert(offsetof(struct mstore_hdr, intent) == 384, "the intent starts line 6");
+_Static_assert(sizeof(struct mstore_intent) == 64, "intent size");
 _Static_assert(MSTORE_HDR_SIZE % MSTORE_REGION_ALIGN == 0, "header alignment");
 _Static_assert(offsetof(struct mstore_hdr, string_bytes) == 124, "header layout");
+_Static_assert(sizeof(struct mstore_clock_id) == 24, "clock identity layout");
+_Static_assert(sizeof(struct mstore_writer_rec) == MSTORE_WRITER_REC_SIZE &&
+                       offsetof(struct mstore_writer_rec, boot_id) == 32 &&
+                       offsetof(struct mstore_writer_rec, heartbeat_ns) == 56,
+               "writer record layout");
+_Static_assert(sizeof(struct mstore_index_ent) == MSTORE_INDEX_ENT_SIZE, "index entry size");
 _Static_assert(sizeof(struct mstore_family_rec) == MSTORE_FAMILY_REC_SIZE, "family record size");
-_Static_assert(offsetof(struct mstore_family_rec, first_series) == 168, "family layout");
+_Static_assert(offsetof(struct mstore_family_rec, first_series) == 168 &&
+                       offsetof(struct mstore_family_rec, per_writer) == 172 &&
+                       offsetof(struct mstore_family_rec, last_series) == 176,
+               "family layout");
 _Static_assert(offsetof(struct mstore_family_rec, bounds) == 192, "family layout");
 _Static_assert(sizeof(struct mstore_series_rec) == MSTORE_SERIES_REC_SIZE, "series record size");
 _Static_assert(offsetof(struct mstore_series_rec, label) == 16, "series layout");
@@ -389,8 +676,8 @@ double_to_bits(double d)
 	return b;
 }
 
-/* Value slots a series of this shape needs (0 for an unknown type or
- * too many bounds).  Inline: the reader calls it for every series. */
+/* Value slots a shared series of this shape needs (0 for an unknown type
+ * or too many bounds).  Inline: the reader calls it for every series. */
 static inline uint32_t
 mstore_slots_for(uint32_t type, uint32_t nbounds)
 {
@@ -404,6 +691,39 @@ mstore_slots_for(uint32_t type, uint32_t nbounds)
 	default:
 		return 0;
 	}
+}
+
+/* 1 if a family of this type may have this per-writer mode: gauges any
+ * mode; counters MSTORE_PER_WRITER_ALL (a sum, max or min over the live
+ * writers falls when one exits, which Prometheus would read as a counter
+ * reset); histograms shared only. */
+static inline int
+mstore_per_writer_ok(uint32_t type, uint32_t mode)
+{
+	if (mode == MSTORE_SHARED)
+		return 1;
+	if (mode > MSTORE_PER_WRITER_ALL)
+		return 0;
+	if (type == MSTORE_GAUGE)
+		return 1;
+	return type == MSTORE_COUNTER && mode == MSTORE_PER_WRITER_ALL;
+}
+
+/* Value slots per series of a family: mstore_slots_for(), or one per
+ * writer slot for a per-writer family (0: an invalid shape or mode). */
+static inline uint32_t
+mstore_family_slots(uint32_t type, uint32_t nbounds, uint32_t mode, uint32_t max_writers)
+{
+	if (!mstore_per_writer_ok(type, mode) || (type != MSTORE_HISTOGRAM && nbounds != 0))
+		return 0;
+	return mode == MSTORE_SHARED ? mstore_slots_for(type, nbounds) : max_writers;
+}
+
+/* File offset of writer slot w's lock byte (writer slots, above). */
+static inline uint64_t
+mstore_slot_lock_off(uint64_t writer_off, uint32_t w)
+{
+	return writer_off + (uint64_t)w * MSTORE_WRITER_REC_SIZE;
 }
 
 /* ---- internal helpers (mstore_common.c), not exported ---- */
@@ -450,11 +770,8 @@ MSTORE_INTERNAL int mstore_clock_parse_boot_id(const char *text, unsigned char *
  * (line "boottime SEC NSEC", NSEC in [0, 1e9)), ns; 0 when there is no
  * such line or it does not parse or is beyond MSTORE_CLOCK_MAX_NS. */
 MSTORE_INTERNAL int64_t mstore_clock_parse_timens(const char *text);
-/* Writer: record this process's clock identity in b and stamp it.  0, or
- * MSTORE_E_SYS (clock_gettime) with errno set. */
-MSTORE_INTERNAL int mstore_beat_init(struct mstore_beat *b);
-/* Writer: stamp the heartbeat now.  0, or MSTORE_E_SYS with errno set. */
-MSTORE_INTERNAL int mstore_beat_stamp(struct mstore_beat *b);
+/* CLOCK_BOOTTIME in ns (the heartbeat's clock), or -1 with errno set. */
+MSTORE_INTERNAL int64_t mstore_boottime_ns(void);
 /* 1 if a recorded heartbeat hb and the writer's offset are values a
  * kernel can give: 0 <= hb <= MSTORE_CLOCK_MAX_NS, |offset| <= it. */
 MSTORE_INTERNAL int mstore_beat_valid(const struct mstore_clock_id *w, int64_t hb);
@@ -465,9 +782,41 @@ MSTORE_INTERNAL int mstore_beat_valid(const struct mstore_clock_id *w, int64_t h
 MSTORE_INTERNAL int mstore_beat_judge(const struct mstore_clock_id *w, int64_t hb,
                                       const struct mstore_clock_id *r, int64_t now,
                                       int64_t limit_ns, struct mstore_liveness *out);
-/* Reader: load b's heartbeat, then read this process's clock, and judge
- * (as mstore_beat_judge; also MSTORE_E_SYS from clock_gettime). */
-MSTORE_INTERNAL int mstore_beat_read(const struct mstore_beat *b, int64_t limit_ns,
-                                     struct mstore_liveness *out);
+
+/* ---- writer slots (mstore_slot.c; writer slots, above) ---- */
+/* Largest tick a writer can record (u32 milliseconds). */
+#define MSTORE_TICK_NS_MAX ((int64_t)UINT32_MAX * MSTORE_NS_PER_MS)
+
+/* A copy of one writer slot taken inside its generation guard. */
+struct mstore_slot_view {
+	uint32_t state, gen;
+	int64_t pid, start_time_ns, tick_interval_ns, heartbeat_ns;
+	struct mstore_clock_id clock;
+};
+/* Copy slot w: 1 (all zero, gen 0, for a slot never claimed), or 0 if a
+ * claim kept rewriting it (not live). */
+MSTORE_INTERNAL int mstore_slot_read(const struct mstore_writer_rec *w,
+                                     struct mstore_slot_view *out);
+/* 1 if a copied slot holds values a writer can write (state, tick,
+ * heartbeat and clock in range), or was never claimed. */
+MSTORE_INTERNAL int mstore_slot_valid(const struct mstore_slot_view *v);
+/* Judge a copied slot as mstore_beat_judge() does, with limit_ns, or
+ * MSTORE_STALE_TICKS of its ticks when limit_ns <= 0, against the clock
+ * self read at now. */
+MSTORE_INTERNAL int mstore_slot_judge(const struct mstore_slot_view *v, int64_t limit_ns,
+                                      const struct mstore_clock_id *self, int64_t now,
+                                      struct mstore_liveness *out);
+/* Lock (type F_WRLCK) or unlock (F_UNLCK) byte off of fd's open file
+ * description; wait: F_OFD_SETLKW, else F_OFD_SETLK.  0, 1 if another
+ * description holds it (not waiting), or -1 with errno. */
+MSTORE_INTERNAL int mstore_ofd_lock(int fd, uint64_t off, short type, int wait);
+/* 1 if no other open file description holds a lock on byte off (a
+ * writer slot's owner is then dead), 0 if one does, -1 with errno. */
+MSTORE_INTERNAL int mstore_ofd_free(int fd, uint64_t off);
+
+/* ---- checks the reader and mstore_attach() share (mstore_reader.c) ---- */
+/* Check a whole store file mapped at base (len bytes) as a reader does at
+ * open: 0, or the MSTORE_E_* code of the first problem. */
+MSTORE_INTERNAL int mstore_check_file(const unsigned char *base, size_t len);
 
 #endif /* MSTORE_LAYOUT_H */

@@ -3,14 +3,17 @@
  * mstore_reader.c - the reader side of the store: map a store file
  * read-only behind a guard page, validate the header with a series of named
  * checks, validate every record it hands out, follow series chains, take
- * seqlock snapshots, and notice a replaced or truncated file.  Nothing in
- * the file is trusted: every offset, count and length is checked against
- * the validated region sizes before it is used.  Protocols: mstore_layout.h.
+ * seqlock snapshots (and read a section a dead writer left locked), tell
+ * which writers are live, combine per-writer values, and notice a replaced
+ * or truncated file.  Nothing in the file is trusted: every offset, count
+ * and length is checked against the validated region sizes before it is
+ * used.  Protocols: mstore_layout.h.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +25,12 @@
 #include "mstore_layout.h"
 #include "mstore_names.h"
 
-/* The header's first bytes, up to the heartbeat, never change after creation. */
-#define HDR_IMMUTABLE_LEN offsetof(struct mstore_hdr, beat)
-/* Largest tick the writer can record (u32 milliseconds). */
-#define TICK_NS_MAX ((int64_t)UINT32_MAX * MSTORE_NS_PER_MS)
+/* The header's first bytes, up to the published counts, never change after
+ * creation. */
+#define HDR_IMMUTABLE_LEN offsetof(struct mstore_hdr, families)
+#define LIVE_WORDS        ((MSTORE_MAX_WRITERS + 63) / 64)
+/* The label ALL's samples get (expo.c renders it; registration reserves it). */
+#define WRITER_LABEL "writer"
 
 /* One validated mapping: copies of the header figures we checked, so a
  * header changed behind our back cannot move us outside the file. */
@@ -38,13 +43,17 @@ struct mapping {
 	size_t map_len;      /* reserved length incl. the guard */
 	unsigned char hdr_copy[HDR_IMMUTABLE_LEN];
 	const struct mstore_hdr *hdr;
+	const struct mstore_writer_rec *wrec;
 	const struct mstore_family_rec *frec;
 	const struct mstore_series_rec *srec;
 	const _Atomic uint64_t *slots;
 	const char *strings;
-	uint32_t max_families, max_series, value_slots, string_bytes;
+	uint32_t max_families, max_series, value_slots, string_bytes, max_writers;
 	uint32_t nfam, nser, values_used, strings_used; /* acquired at refresh */
+	uint64_t writer_off;
 	int64_t tick_ns;
+	/* Writer slots counted live at the last refresh (per-writer values). */
+	uint64_t live[LIVE_WORDS];
 };
 
 struct mstore_reader {
@@ -125,7 +134,8 @@ static int
 check_abi(const struct mstore_hdr *h)
 {
 	if (h->header_size != MSTORE_HDR_SIZE || h->family_rec_size != MSTORE_FAMILY_REC_SIZE ||
-	    h->series_rec_size != MSTORE_SERIES_REC_SIZE || h->slot_size != MSTORE_SLOT_SIZE)
+	    h->series_rec_size != MSTORE_SERIES_REC_SIZE || h->slot_size != MSTORE_SLOT_SIZE ||
+	    h->writer_rec_size != MSTORE_WRITER_REC_SIZE)
 		return MSTORE_E_ABI;
 	return 0;
 }
@@ -154,8 +164,12 @@ check_regions(const struct mstore_hdr *h)
 {
 	uint64_t end = MSTORE_HDR_SIZE, fs = h->file_size;
 
-	if (!region_ok(h->family_off, h->max_families, MSTORE_FAMILY_REC_SIZE, end, fs, &end) ||
+	if (h->max_writers == 0 || h->max_writers > MSTORE_MAX_WRITERS)
+		return MSTORE_E_BOUNDS;
+	if (!region_ok(h->writer_off, h->max_writers, MSTORE_WRITER_REC_SIZE, end, fs, &end) ||
+	    !region_ok(h->family_off, h->max_families, MSTORE_FAMILY_REC_SIZE, end, fs, &end) ||
 	    !region_ok(h->series_off, h->max_series, MSTORE_SERIES_REC_SIZE, end, fs, &end) ||
+	    !region_ok(h->index_off, h->index_slots, MSTORE_INDEX_ENT_SIZE, end, fs, &end) ||
 	    !region_ok(h->value_off, h->value_slots, MSTORE_SLOT_SIZE, end, fs, &end) ||
 	    !region_ok(h->string_off, h->string_bytes, 1, end, fs, &end) || h->string_bytes == 0)
 		return MSTORE_E_BOUNDS;
@@ -165,11 +179,11 @@ check_regions(const struct mstore_hdr *h)
 static int
 check_fields(const struct mstore_hdr *h, const unsigned char *base)
 {
-	if (h->tick_interval_ns <= 0 || h->tick_interval_ns > TICK_NS_MAX)
+	if (h->tick_interval_ns <= 0 || h->tick_interval_ns > MSTORE_TICK_NS_MAX)
 		return MSTORE_E_CORRUPT;
-	/* Checked again at every judgement: the heartbeat changes. */
-	if (!mstore_beat_valid(&h->beat.clock,
-	                       atomic_load_explicit(&h->beat.heartbeat_ns, memory_order_relaxed)))
+	/* A power of two with room to spare, as writers need it (mstore_attach
+	 * checks a file through here). */
+	if (h->index_slots <= h->max_series || (h->index_slots & (h->index_slots - 1)) != 0)
 		return MSTORE_E_CORRUPT;
 	/* The shared empty string. */
 	if (base[h->string_off] != '\0')
@@ -197,6 +211,7 @@ map_adopt_header(struct mapping *m)
 	const struct mstore_hdr *h = m->hdr;
 
 	memcpy(m->hdr_copy, h, HDR_IMMUTABLE_LEN);
+	m->wrec = (const struct mstore_writer_rec *)(const void *)(m->base + h->writer_off);
 	m->frec = (const struct mstore_family_rec *)(const void *)(m->base + h->family_off);
 	m->srec = (const struct mstore_series_rec *)(const void *)(m->base + h->series_off);
 	m->slots = (const _Atomic uint64_t *)(const void *)(m->base + h->value_off);
@@ -205,6 +220,8 @@ map_adopt_header(struct mapping *m)
 	m->max_series = h->max_series;
 	m->value_slots = h->value_slots;
 	m->string_bytes = h->string_bytes;
+	m->max_writers = h->max_writers;
+	m->writer_off = h->writer_off;
 	m->tick_ns = h->tick_interval_ns;
 }
 
@@ -269,6 +286,10 @@ family_labels(const struct mapping *m, const struct mstore_family_rec *rec,
 			return rc;
 		if (full ? mstore_label_check(s, len) != 0 : !mstore_valid_label_name(s, len))
 			return MSTORE_E_CORRUPT;
+		/* ALL's samples get writer="<slot>": the family may not have it. */
+		if (out->per_writer == MSTORE_PER_WRITER_ALL && len == sizeof(WRITER_LABEL) - 1 &&
+		    memcmp(s, WRITER_LABEL, len) == 0)
+			return MSTORE_E_CORRUPT;
 		for (j = 0; j < i; j++)
 			if (out->label_name_len[j] == len &&
 			    memcmp(out->label_name[j], s, len) == 0)
@@ -285,17 +306,17 @@ static int
 family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out, int full)
 {
 	const struct mstore_family_rec *rec = &m->frec[i];
-	uint32_t type = rec->type, nbounds = rec->nbounds, first;
+	uint32_t type = rec->type, nbounds = rec->nbounds, mode = rec->per_writer, first;
+	uint32_t nslots = mstore_family_slots(type, nbounds, mode, m->max_writers);
 	int rc;
 
 	out->nlabels = rec->nlabels;
-	if (mstore_slots_for(type, nbounds) == 0 ||
-	    rec->nslots != mstore_slots_for(type, nbounds) ||
-	    (type != MSTORE_HISTOGRAM && nbounds != 0) || out->nlabels > MSTORE_MAX_LABELS)
+	if (nslots == 0 || rec->nslots != nslots || out->nlabels > MSTORE_MAX_LABELS)
 		return MSTORE_E_CORRUPT;
 	out->index = i;
 	out->type = (enum mstore_type)type;
 	out->nbounds = nbounds;
+	out->per_writer = (enum mstore_per_writer)mode;
 	if ((rc = family_strings(m, rec, type, out, full)) != 0 ||
 	    (rc = family_labels(m, rec, out, full)) != 0)
 		return rc;
@@ -309,6 +330,17 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out,
 	return 0;
 }
 
+/* Value slots of each series of family view f (0: an invalid view).  The
+ * shared case first: it is every series of most stores, several times per
+ * series and scrape. */
+static inline uint32_t
+view_slots(const struct mapping *m, const struct mstore_family_view *f)
+{
+	if (f->per_writer == MSTORE_SHARED)
+		return mstore_slots_for(f->type, f->nbounds);
+	return mstore_family_slots(f->type, f->nbounds, f->per_writer, m->max_writers);
+}
+
 /*
  * Validate series record idx (< nser) as a member of family f; fill out.
  * Offsets, lengths, terminators and links are checked on every call;
@@ -317,8 +349,8 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out,
  * published strings never change under a correct writer.
  */
 static inline int
-series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_t idx,
-            struct mstore_series_view *out, int full)
+series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_t nslots,
+            uint32_t idx, struct mstore_series_view *out, int full)
 {
 	const struct mstore_series_rec *rec = &m->srec[idx];
 	uint32_t voff = rec->value_off, next, i;
@@ -326,7 +358,7 @@ series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_
 
 	if (rec->family != f->index)
 		return MSTORE_E_CORRUPT;
-	if ((uint64_t)voff + mstore_slots_for(f->type, f->nbounds) > m->value_slots)
+	if ((uint64_t)voff + nslots > m->value_slots)
 		return MSTORE_E_BOUNDS;
 	for (i = 0; i < f->nlabels; i++) {
 		if ((rc = str_get(m, rec->label[i], MSTORE_LABEL_VALUE_MAX, &out->label_value[i],
@@ -467,7 +499,7 @@ validate_new(const struct mapping *m, uint32_t f0, uint32_t s0)
 		if (fam != cached && (rc = family_fill(m, fam, &fv, 0)) != 0)
 			return rc;
 		cached = fam;
-		if ((rc = series_fill(m, &fv, i, &sv, 1)) != 0)
+		if ((rc = series_fill(m, &fv, view_slots(m, &fv), i, &sv, 1)) != 0)
 			return rc;
 		/* Links only join series of one family (checked again on use). */
 		if (sv._next < m->nser && m->srec[sv._next].family != fam)
@@ -500,6 +532,90 @@ load_counts(struct mapping *m)
 	return 0;
 }
 
+/* ------------------------------------------------------------- writers */
+
+static void
+live_set(uint64_t *live, uint32_t w)
+{
+	live[w / 64] |= UINT64_C(1) << (w % 64);
+}
+
+static int
+live_has(const uint64_t *live, uint32_t w)
+{
+	return (live[w / 64] >> (w % 64)) & 1u;
+}
+
+/*
+ * Check every writer slot (MSTORE_E_CORRUPT for one no writer writes) and
+ * the shard owners, which name slots, and take the live set: the writers
+ * whose values per-writer families show until the next refresh (LIVE,
+ * heartbeat within MSTORE_STALE_TICKS of their ticks; static store:
+ * LIVE).  Reads only: mstore_layout.h, "Writer slots".
+ */
+static int
+scan_writers(struct mapping *m)
+{
+	const struct mstore_clock_id *self = mstore_clock_self();
+	int is_static = (m->hdr->flags & MSTORE_F_STATIC) != 0;
+	struct mstore_slot_view v;
+	struct mstore_liveness l;
+	int64_t now = mstore_boottime_ns();
+	uint32_t w, k;
+	int rc;
+
+	if (now < 0)
+		return MSTORE_E_SYS;
+	memset(m->live, 0, sizeof(m->live));
+	for (k = 0; k < MSTORE_COUNTER_SHARDS; k++)
+		if (atomic_load_explicit(&m->hdr->shard_owner[k], memory_order_relaxed) >
+		    m->max_writers)
+			return MSTORE_E_CORRUPT;
+	for (w = 0; w < m->max_writers; w++) {
+		if (mstore_slot_read(&m->wrec[w], &v) != 1)
+			continue; /* being claimed: not live yet */
+		if (!mstore_slot_valid(&v))
+			return MSTORE_E_CORRUPT;
+		if (v.state != MSTORE_SLOT_LIVE)
+			continue;
+		rc = is_static ? 1 : mstore_slot_judge(&v, 0, self, now, &l);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			live_set(m->live, w);
+	}
+	return 0;
+}
+
+/* Check a mapping whose header fields m holds (base, hdr, file_len): the
+ * header, every published record, the writer slots. */
+static int
+map_validate(struct mapping *m)
+{
+	int rc;
+
+	if ((rc = check_header(m->hdr, m->file_len)) != 0)
+		return rc;
+	map_adopt_header(m);
+	if ((rc = load_counts(m)) != 0 || (rc = validate_new(m, 0, 0)) != 0 ||
+	    (rc = scan_writers(m)) != 0)
+		return rc;
+	return 0;
+}
+
+int
+mstore_check_file(const unsigned char *base, size_t len)
+{
+	struct mapping m;
+
+	memset(&m, 0, sizeof(m));
+	m.fd = -1;
+	m.base = (unsigned char *)(uintptr_t)base; /* only read */
+	m.hdr = (const struct mstore_hdr *)(const void *)base;
+	m.file_len = len;
+	return map_validate(&m);
+}
+
 /* Open, check and map path into *m.  On error *m holds nothing. */
 static int
 map_open(const char *path, struct mapping *m)
@@ -526,10 +642,7 @@ map_open(const char *path, struct mapping *m)
 	m->dev = sb.st_dev;
 	m->ino = sb.st_ino;
 	m->file_len = (size_t)sb.st_size;
-	if ((rc = check_header(m->hdr, (uint64_t)sb.st_size)) != 0)
-		goto fail;
-	map_adopt_header(m);
-	if ((rc = load_counts(m)) != 0 || (rc = validate_new(m, 0, 0)) != 0)
+	if ((rc = map_validate(m)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -558,8 +671,9 @@ map_recheck(struct mapping *m, off_t size)
 		/* Validate these records again on the next refresh. */
 		m->nfam = f0;
 		m->nser = s0;
+		return rc;
 	}
-	return rc;
+	return scan_writers(m);
 }
 
 /* -------------------------------------------------------------- public */
@@ -659,10 +773,25 @@ mstore_reader_refresh(struct mstore_reader *r)
 	return was_bad ? 1 : 0;
 }
 
+/* The latest heartbeat of any writer that ever held a slot (raw). */
+static int64_t
+latest_heartbeat(const struct mapping *m)
+{
+	struct mstore_slot_view v;
+	int64_t hb = 0;
+	uint32_t w;
+
+	for (w = 0; w < m->max_writers; w++)
+		if (mstore_slot_read(&m->wrec[w], &v) == 1 && v.gen != 0 && v.heartbeat_ns > hb)
+			hb = v.heartbeat_ns;
+	return hb;
+}
+
 int
 mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out)
 {
 	const struct mapping *m;
+	uint32_t k;
 	int rc;
 
 	if (out == NULL)
@@ -673,9 +802,9 @@ mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out)
 	memset(out, 0, sizeof(*out));
 	out->version = m->hdr->version_major;
 	out->flags = m->hdr->flags;
-	out->writer_pid = m->hdr->writer_pid;
+	out->writer_pid = m->hdr->creator_pid;
 	out->start_time_ns = m->hdr->start_time_ns;
-	out->heartbeat_ns = atomic_load_explicit(&m->hdr->beat.heartbeat_ns, memory_order_acquire);
+	out->heartbeat_ns = latest_heartbeat(m);
 	out->tick_interval_ns = m->tick_ns;
 	out->families = m->nfam;
 	out->max_families = m->max_families;
@@ -686,6 +815,10 @@ mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out)
 	out->strings_used = m->strings_used;
 	out->string_bytes = m->string_bytes;
 	out->file_size = m->file_len;
+	out->max_writers = m->max_writers;
+	for (k = 0; k < MSTORE_RECOVERY_KINDS; k++)
+		out->recoveries[k] =
+		        atomic_load_explicit(&m->hdr->recoveries[k], memory_order_relaxed);
 	return 0;
 }
 
@@ -713,22 +846,25 @@ mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_fa
 
 /* Go to series idx of f's chain: 1 with *s filled, 0 at the end. */
 static int
-series_step(const struct mstore_reader *r, const struct mstore_family_view *f, uint32_t idx,
-            struct mstore_series_view *s)
+series_step(const struct mstore_reader *r, const struct mstore_family_view *f, uint32_t nslots,
+            uint32_t idx, struct mstore_series_view *s)
 {
 	int rc;
 
 	/* At or past our acquired count: linked but not yet published to us. */
 	if (idx == MSTORE_NONE || idx >= r->m.nser)
 		return 0;
-	if ((rc = series_fill(&r->m, f, idx, s, 0)) != 0)
+	if ((rc = series_fill(&r->m, f, nslots, idx, s, 0)) != 0)
 		return mstore_fail(rc);
 	return 1;
 }
 
+/* Check the arguments of a series call; *nslots gets the value slots of
+ * each of f's series (computed once per call: the renderer makes several
+ * per series). */
 static inline int
 series_args(const struct mstore_reader *r, const struct mstore_family_view *f,
-            const struct mstore_series_view *s)
+            const struct mstore_series_view *s, uint32_t *nslots)
 {
 	int rc;
 
@@ -737,7 +873,7 @@ series_args(const struct mstore_reader *r, const struct mstore_family_view *f,
 	if ((rc = reader_ok(r)) != 0)
 		return rc;
 	if (f->index >= r->m.nfam || f->nlabels > MSTORE_MAX_LABELS ||
-	    mstore_slots_for(f->type, f->nbounds) == 0)
+	    (*nslots = view_slots(&r->m, f)) == 0)
 		return MSTORE_E_INVAL;
 	return 0;
 }
@@ -746,28 +882,30 @@ int
 mstore_reader_series_first(const struct mstore_reader *r, const struct mstore_family_view *f,
                            struct mstore_series_view *s)
 {
+	uint32_t nslots;
 	int rc;
 
-	if ((rc = series_args(r, f, s)) != 0)
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
 	if (f->_first_series != MSTORE_NONE && f->_first_series >= r->m.max_series)
 		return mstore_fail(MSTORE_E_BOUNDS);
-	return series_step(r, f, f->_first_series, s);
+	return series_step(r, f, nslots, f->_first_series, s);
 }
 
 int
 mstore_reader_series_next(const struct mstore_reader *r, const struct mstore_family_view *f,
                           struct mstore_series_view *s)
 {
+	uint32_t nslots;
 	int rc;
 
-	if ((rc = series_args(r, f, s)) != 0)
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
 	if (s->family != f->index)
 		return mstore_fail(MSTORE_E_INVAL);
 	if (s->_next != MSTORE_NONE && s->_next <= s->index)
 		return mstore_fail(MSTORE_E_CORRUPT);
-	return series_step(r, f, s->_next, s);
+	return series_step(r, f, nslots, s->_next, s);
 }
 
 /* Wait before retry number tries (see MSTORE_SNAPSHOT_RETRIES). */
@@ -799,12 +937,31 @@ counter_value(const _Atomic uint64_t *v)
 	       bits_to_double(atomic_load_explicit(&v[MSTORE_COUNTER_FRAC], memory_order_relaxed));
 }
 
-/* Seqlock read of a histogram (protocol and proof in mstore_layout.h). */
+/*
+ * Is the writer that holds a histogram's seq (locked value v) dead?  1 if
+ * the kernel holds no lock on its writer slot (mstore_layout.h, "A writer
+ * killed inside"), 0 if it does or we cannot tell, MSTORE_E_CORRUPT for an
+ * owner no writer slot has.
+ */
 static int
-hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *out)
+seq_owner_dead(const struct mapping *m, uint64_t v)
 {
-	uint64_t b[MSTORE_MAX_BUCKETS + 1];
+	uint64_t owner = (v >> MSTORE_SEQ_OWNER_SHIFT) & MSTORE_SEQ_OWNER_MASK;
+
+	if (owner >= m->max_writers)
+		return MSTORE_E_CORRUPT;
+	return mstore_ofd_free(m->fd, mstore_slot_lock_off(m->writer_off, (uint32_t)owner)) == 1;
+}
+
+/* Seqlock read of a histogram (protocol and proof in mstore_layout.h),
+ * including a section whose writer died inside. */
+static int
+hist_snapshot(const struct mapping *m, const _Atomic uint64_t *v, uint32_t nb,
+              struct mstore_snapshot *out)
+{
+	uint64_t b[MSTORE_MAX_BUCKETS + 1], dead = 0; /* dead: a locked value whose owner is */
 	uint32_t tries, i;
+	int rc;
 
 	for (tries = 0; tries < MSTORE_SNAPSHOT_RETRIES; tries++) {
 		uint64_t s1, s2, count, sum, cum = 0;
@@ -812,8 +969,18 @@ hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *ou
 		if (tries > 0)
 			snapshot_backoff(tries);
 		s1 = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_acquire);
-		if (s1 & 1)
-			continue;
+		if ((s1 & MSTORE_SEQ_LOCKED) && s1 != dead) {
+			/* A live writer leaves soon; ask about the owner only
+			 * once the spins are over, and then now and again. */
+			if (tries < MSTORE_SNAPSHOT_SPINS ||
+			    (tries - MSTORE_SNAPSHOT_SPINS) % MSTORE_SNAPSHOT_OWNER_EVERY != 0)
+				continue;
+			if ((rc = seq_owner_dead(m, s1)) < 0)
+				return rc;
+			if (rc == 0)
+				continue;
+			dead = s1;
+		}
 		count = atomic_load_explicit(&v[MSTORE_HIST_COUNT], memory_order_relaxed);
 		sum = atomic_load_explicit(&v[MSTORE_HIST_SUM], memory_order_relaxed);
 		for (i = 0; i <= nb; i++)
@@ -831,9 +998,10 @@ hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *ou
 			cum += b[i];
 			out->bucket[i] = cum;
 		}
-		if (cum != count)
+		/* A dead writer's section: the buckets are the truth. */
+		if (s1 != dead && cum != count)
 			return MSTORE_E_CORRUPT; /* stable yet inconsistent */
-		out->count = count;
+		out->count = cum;
 		out->sum = bits_to_double(sum);
 		out->value = 0;
 		return 0;
@@ -841,21 +1009,59 @@ hist_snapshot(const _Atomic uint64_t *v, uint32_t nb, struct mstore_snapshot *ou
 	return MSTORE_E_RETRY;
 }
 
+/* The live writers' values of a per-writer series combined by mode (ALL:
+ * summed); out->writers counts them (mstore_layout.h, "Per-writer
+ * values"). */
+static void
+per_writer_combine(const struct mapping *m, const _Atomic uint64_t *v, uint32_t mode,
+                   struct mstore_snapshot *out)
+{
+	double acc = 0, x;
+	uint32_t word, n = 0, w;
+	uint64_t bits, live;
+
+	for (word = 0; word < LIVE_WORDS; word++) {
+		for (live = m->live[word]; live != 0; live &= live - 1) {
+			w = word * 64 + (uint32_t)__builtin_ctzll(live);
+			if (w >= m->max_writers)
+				break;
+			bits = atomic_load_explicit(&v[w], memory_order_relaxed);
+			if (bits == MSTORE_PW_UNSET)
+				continue;
+			x = bits_to_double(bits);
+			if (n == 0 || (mode == MSTORE_PER_WRITER_MAX && x > acc) ||
+			    (mode == MSTORE_PER_WRITER_MIN && x < acc))
+				acc = x;
+			else if (mode == MSTORE_PER_WRITER_SUM || mode == MSTORE_PER_WRITER_ALL)
+				acc += x;
+			n++;
+		}
+	}
+	out->value = acc;
+	out->writers = n;
+}
+
 int
 mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
                        const struct mstore_series_view *s, struct mstore_snapshot *out)
 {
 	const _Atomic uint64_t *v;
+	uint32_t nslots;
 	int rc;
 
-	if (out == NULL || (rc = series_args(r, f, s)) != 0)
+	if (out == NULL || (rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(out == NULL ? MSTORE_E_INVAL : rc);
 	if (s->family != f->index || f->nbounds > MSTORE_MAX_BUCKETS ||
-	    (uint64_t)s->_value_off + mstore_slots_for(f->type, f->nbounds) > r->m.value_slots)
+	    (uint64_t)s->_value_off + nslots > r->m.value_slots)
 		return mstore_fail(MSTORE_E_INVAL);
 	v = &r->m.slots[s->_value_off];
 	out->count = 0;
 	out->sum = 0;
+	out->writers = 0;
+	if (f->per_writer != MSTORE_SHARED) {
+		per_writer_combine(&r->m, v, f->per_writer, out);
+		return 0;
+	}
 	switch (f->type) {
 	case MSTORE_COUNTER:
 		out->value = counter_value(v);
@@ -864,31 +1070,110 @@ mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family
 		out->value = bits_to_double(atomic_load_explicit(&v[0], memory_order_relaxed));
 		return 0;
 	case MSTORE_HISTOGRAM:
-		rc = hist_snapshot(v, f->nbounds, out);
+		rc = hist_snapshot(&r->m, v, f->nbounds, out);
 		return rc != 0 ? mstore_fail(rc) : 0;
 	}
 	return mstore_fail(MSTORE_E_INVAL);
 }
 
 int
+mstore_reader_per_writer(const struct mstore_reader *r, const struct mstore_family_view *f,
+                         const struct mstore_series_view *s, uint32_t from, uint32_t *slot,
+                         double *value)
+{
+	const _Atomic uint64_t *v;
+	uint64_t bits;
+	uint32_t w;
+	uint32_t nslots;
+	int rc;
+
+	if (slot == NULL || value == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
+		return mstore_fail(rc);
+	if (f->per_writer == MSTORE_SHARED || s->family != f->index ||
+	    (uint64_t)s->_value_off + nslots > r->m.value_slots)
+		return mstore_fail(MSTORE_E_INVAL);
+	v = &r->m.slots[s->_value_off];
+	for (w = from; w < r->m.max_writers; w++) {
+		if (!live_has(r->m.live, w) ||
+		    (bits = atomic_load_explicit(&v[w], memory_order_relaxed)) == MSTORE_PW_UNSET)
+			continue;
+		*slot = w;
+		*value = bits_to_double(bits);
+		return 1;
+	}
+	return 0;
+}
+
+/* Which of two judged writers tells more about the store: alive (the
+ * youngest) before stale (the youngest), then other boot, then future. */
+static int
+liveness_better(const struct mstore_liveness *a, const struct mstore_liveness *b)
+{
+	static const int rank[] = { [MSTORE_WRITER_ALIVE] = 0,
+		                    [MSTORE_WRITER_STALE] = 1,
+		                    [MSTORE_WRITER_OTHER_BOOT] = 2,
+		                    [MSTORE_WRITER_FUTURE] = 3 };
+	int ra = rank[a->state], rb = rank[b->state];
+
+	return ra != rb ? ra < rb : a->age_ns < b->age_ns;
+}
+
+/*
+ * The store is alive while some writer's last heartbeat is within the
+ * limit: a writer that holds its slot, or one that gave it back (closed)
+ * less than a limit ago, as a single writer's store always was; readers
+ * that serve a stopped writer's last values for a while (--stale-after)
+ * keep doing so.  Held slots are counted apart (writers_live/stale).
+ */
+int
 mstore_reader_liveness(const struct mstore_reader *r, int64_t max_age_ns,
                        struct mstore_liveness *out)
 {
-	int rc;
+	const struct mstore_clock_id *self = mstore_clock_self();
+	struct mstore_liveness l, best;
+	struct mstore_slot_view v;
+	int64_t now;
+	uint32_t w, live = 0, stale = 0;
+	int rc, have = 0, held;
 
 	if (out == NULL)
 		return mstore_fail(MSTORE_E_INVAL);
 	if ((rc = reader_ok(r)) != 0)
 		return mstore_fail(rc);
-	if (max_age_ns <= 0)
-		max_age_ns = MSTORE_STALE_TICKS * r->m.tick_ns;
-	if ((rc = mstore_beat_read(&r->m.hdr->beat, max_age_ns, out)) < 0)
-		return mstore_fail(rc);
+	if ((now = mstore_boottime_ns()) < 0)
+		return mstore_fail(MSTORE_E_SYS);
+	for (w = 0; w < r->m.max_writers; w++) {
+		if (mstore_slot_read(&r->m.wrec[w], &v) != 1 || v.gen == 0)
+			continue;
+		if (!mstore_slot_valid(&v))
+			return mstore_fail(MSTORE_E_CORRUPT);
+		if ((rc = mstore_slot_judge(&v, max_age_ns, self, now, &l)) < 0)
+			return mstore_fail(rc);
+		held = v.state == MSTORE_SLOT_LIVE;
+		live += held && rc == 1;
+		stale += held && rc == 0;
+		if (!have || liveness_better(&l, &best)) {
+			best = l;
+			have = 1;
+		}
+	}
+	if (!have) { /* no writer ever held a slot: nothing to measure */
+		memset(&best, 0, sizeof(best));
+		best.state = MSTORE_WRITER_STALE;
+		best.limit_ns = max_age_ns > 0 ? max_age_ns : MSTORE_STALE_TICKS * r->m.tick_ns;
+	}
+	*out = best;
+	out->writers_live = live;
+	out->writers_stale = stale;
 	if (r->m.hdr->flags & MSTORE_F_STATIC) {
 		out->state = MSTORE_WRITER_STATIC;
+		out->writers_live = live + stale;
+		out->writers_stale = 0;
 		return 1;
 	}
-	return rc;
+	return out->state == MSTORE_WRITER_ALIVE;
 }
 
 int

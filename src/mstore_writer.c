@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_writer.c - the writer side of the store: create the file (built
- * under a temporary name, then renamed into place), register families and
- * series (serialised by a mutex, published with release stores), and the
- * lock-free update paths.  The file format and the publication and seqlock
- * protocols are described in mstore_layout.h.
+ * mstore_writer.c - the writer's store handle: create the file (built
+ * under a temporary name, then renamed into place) or attach to one, claim
+ * and give back writer slots, the registration lock, the fork handlers,
+ * the heartbeat, and the upkeep after writers that died (cleanup of their
+ * slots, intents they left).  Registration is mstore_register.c, the
+ * update paths mstore_update.c; the protocols are in mstore_layout.h
+ * ("Writer slots", "Registration from several processes").
  */
 #include "config.h"
 
@@ -13,7 +15,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,90 +23,80 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mstore_layout.h"
-#include "mstore_names.h"
+#include "mstore_writer.h"
 
 /* A store is built as "path.tmp.PID" (tmp_name), then renamed. */
 #define TMP_INFIX      ".tmp."
 #define TMP_SUFFIX_FMT "%s" TMP_INFIX "%ld"
-#define FNV_OFFSET     UINT64_C(0xcbf29ce484222325)
-#define FNV_PRIME      UINT64_C(0x100000001b3)
 #define HASH_MIN_SLOTS 16u
-/* Integral counter increments below 2^53 are exact as doubles and go to
- * the integer slot; anything else goes to the floating-point slot. */
-#define COUNTER_INT_LIMIT 9007199254740992.0
-#define MODE_MASK         07777
+#define MODE_MASK      07777
+/* "/proc/self/fd/" and a decimal int (the fork handler's reopen). */
+#define PROC_FD_PREFIX "/proc/self/fd/"
+#define PROC_FD_MAX    (sizeof(PROC_FD_PREFIX) + 12)
 
-struct mstore_family {
-	struct mstore *st;
-	struct mstore_family_rec *rec; /* in the mapping */
-	uint32_t index;
-	uint32_t type;
-	uint32_t nlabels;
-	uint32_t nbounds;
-	uint32_t nslots;
-	uint32_t last_series; /* MSTORE_NONE: no series yet */
-	double bounds[MSTORE_MAX_BUCKETS];
-};
-
-struct mstore_series {
-	uint32_t type; /* first: checked on every update */
-	uint32_t nbounds;
-	_Atomic uint64_t *v;  /* first value slot, in the mapping */
-	const double *bounds; /* the family's private copy */
-	struct mstore_family *fam;
-	struct mstore_series_rec *rec; /* in the mapping */
-	uint64_t hash;
-	uint32_t index;
-};
-
-struct mstore {
-	pthread_mutex_t lock; /* serialises registration */
-	unsigned char *map;
-	size_t map_len;
-	struct mstore_hdr *hdr;
-	struct mstore_family_rec *frec;
-	struct mstore_series_rec *srec;
-	_Atomic uint64_t *slots;
-	char *strings;
-	struct mstore_options opt;                     /* resolved capacities */
-	uint32_t nfam, nser, slots_used, strings_used; /* private, under lock */
-	struct mstore_family **fams;                   /* max_families */
-	struct mstore_series **series;                 /* max_series */
-	uint32_t *htab;                                /* series index + 1, 0 = empty */
-	size_t hmask;
-};
+void (*mstore_test_hook)(enum mstore_step step);
 
 /*
- * The calling thread's counter shard (protocol in mstore_layout.h):
- * 0 = none (claim one on the next counter update if one is free),
- * k in 1..MSTORE_COUNTER_SHARDS = owns shard k - 1, SHARD_NEVER = none and
- * never claim (the thread is exiting).  Process-wide, not per store.
- * With the claim bitmap and the key below it is the library's only global
- * state.
- * initial-exec: the hot path reads it at a fixed offset from the thread
- * pointer, even in the shared library (no __tls_get_addr call).
+ * The process's open store handles, for the fork handlers (mstore_fork_*)
+ * and for thread exit (mstore_update.c gives a thread's shards back in
+ * each).  With the shard state in mstore_update.c, this list is the
+ * library's only global state.  Lock order: open_lock, then a store's lock.
  */
-#define SHARD_NEVER (MSTORE_COUNTER_SHARDS + 1u)
-#define SHARD_ALL   ((1u << MSTORE_COUNTER_SHARDS) - 1u)
-_Static_assert(MSTORE_COUNTER_SHARDS < 32, "shard bitmap is a u32");
-#ifdef __GNUC__
-#define TLS_INITIAL_EXEC __attribute__((tls_model("initial-exec")))
-#else
-#define TLS_INITIAL_EXEC
-#endif
-static _Thread_local uint32_t thread_shard TLS_INITIAL_EXEC;
-/* Bit k set: shard k is free.  0 (none free) until shard_init() succeeds,
- * and for good in a forked child. */
-static _Atomic uint32_t shards_free;
-/* Its destructor returns an exiting thread's shard. */
-static pthread_key_t shard_key;
-static pthread_once_t shard_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mstore *open_stores;
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+/* Store handle uids (mstore_update.c's shard keys): never reused. */
+static _Atomic uint64_t next_uid = 1;
 
 /* Region offsets and file size for a set of capacities. */
 struct layout {
-	uint64_t family_off, series_off, value_off, string_off, file_size;
+	uint64_t writer_off, family_off, series_off, index_off, value_off, string_off, file_size;
+	uint32_t index_slots;
 };
+
+struct mstore *
+mstore_open_first(void)
+{
+	return open_stores;
+}
+
+pthread_mutex_t *
+mstore_open_lock(void)
+{
+	return &open_lock;
+}
+
+void
+mstore_count_recovery(struct mstore *st, enum mstore_recovery kind, uint64_t n)
+{
+	if (n > 0)
+		atomic_fetch_add_explicit(&st->hdr->recoveries[kind], n, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ the list */
+
+static void
+open_add(struct mstore *st)
+{
+	(void)pthread_mutex_lock(&open_lock);
+	st->next_open = open_stores;
+	open_stores = st;
+	(void)pthread_mutex_unlock(&open_lock);
+}
+
+static void
+open_remove(struct mstore *st)
+{
+	struct mstore **p;
+
+	(void)pthread_mutex_lock(&open_lock);
+	for (p = &open_stores; *p != NULL; p = &(*p)->next_open)
+		if (*p == st) {
+			*p = st->next_open;
+			break;
+		}
+	(void)pthread_mutex_unlock(&open_lock);
+}
 
 /* ------------------------------------------------------------ creation */
 
@@ -121,7 +112,7 @@ options_reserved_zero(const struct mstore_options *o)
 	for (i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
 		if (o->reserved[i] != 0)
 			return 0;
-	return o->reserved0 == 0;
+	return 1;
 }
 
 static int
@@ -145,36 +136,53 @@ options_resolve(const struct mstore_options *in, struct mstore_options *o)
 		o->string_bytes = MSTORE_DEF_STRINGS;
 	if (o->tick_interval_ms == 0)
 		o->tick_interval_ms = MSTORE_DEF_TICK_MS;
+	if (o->max_writers == 0)
+		o->max_writers = MSTORE_DEF_WRITERS;
 	if (o->max_families > MSTORE_CAP_FAMILIES_MAX || o->max_series > MSTORE_CAP_SERIES_MAX ||
 	    o->value_slots > MSTORE_CAP_SLOTS_MAX || o->string_bytes > MSTORE_CAP_STRINGS_MAX ||
-	    (o->mode & ~(mode_t)MODE_MASK) != 0 || (o->flags & ~MSTORE_F_STATIC) != 0)
+	    o->max_writers > MSTORE_MAX_WRITERS || (o->mode & ~(mode_t)MODE_MASK) != 0 ||
+	    (o->flags & ~MSTORE_F_STATIC) != 0)
 		return MSTORE_E_INVAL;
 	return 0;
+}
+
+/* Entries of the shared index for max_series series (mstore_layout.h). */
+static uint32_t
+index_slots_for(uint32_t max_series)
+{
+	uint32_t n = HASH_MIN_SLOTS;
+
+	while (n < 2 * (uint64_t)max_series)
+		n *= 2;
+	return n;
+}
+
+static uint64_t
+region_after(uint64_t off, uint64_t count, uint64_t size)
+{
+	return mstore_align_up(off + count * size, MSTORE_REGION_ALIGN);
 }
 
 static void
 layout_compute(const struct mstore_options *o, struct layout *l, uint64_t page)
 {
-	l->family_off = MSTORE_HDR_SIZE;
-	l->series_off =
-	        mstore_align_up(l->family_off + (uint64_t)o->max_families * MSTORE_FAMILY_REC_SIZE,
-	                        MSTORE_REGION_ALIGN);
-	l->value_off =
-	        mstore_align_up(l->series_off + (uint64_t)o->max_series * MSTORE_SERIES_REC_SIZE,
-	                        MSTORE_REGION_ALIGN);
-	l->string_off = mstore_align_up(l->value_off + (uint64_t)o->value_slots * MSTORE_SLOT_SIZE,
-	                                MSTORE_REGION_ALIGN);
+	l->index_slots = index_slots_for(o->max_series);
+	l->writer_off = MSTORE_HDR_SIZE;
+	l->family_off = region_after(l->writer_off, o->max_writers, MSTORE_WRITER_REC_SIZE);
+	l->series_off = region_after(l->family_off, o->max_families, MSTORE_FAMILY_REC_SIZE);
+	l->index_off = region_after(l->series_off, o->max_series, MSTORE_SERIES_REC_SIZE);
+	l->value_off = region_after(l->index_off, l->index_slots, MSTORE_INDEX_ENT_SIZE);
+	l->string_off = region_after(l->value_off, o->value_slots, MSTORE_SLOT_SIZE);
 	/* A page multiple, so the reader's guard page follows the last byte. */
 	l->file_size = mstore_align_up(l->string_off + o->string_bytes, page);
 }
 
-/* Fill the header; start is the creation time (CLOCK_REALTIME).  0, or
- * MSTORE_E_SYS when the heartbeat's clock cannot be read. */
-static int
-header_init(struct mstore *st, const struct layout *l, int64_t start)
+/* Fill the header of a new file; start is the creation time
+ * (CLOCK_REALTIME). */
+static void
+header_init(struct mstore_hdr *h, const struct mstore_options *o, const struct layout *l,
+            int64_t start)
 {
-	struct mstore_hdr *h = st->hdr;
-
 	memcpy(h->magic, MSTORE_MAGIC, MSTORE_MAGIC_LEN);
 	h->version_major = MSTORE_VERSION_MAJOR;
 	h->version_minor = MSTORE_VERSION_MINOR;
@@ -184,69 +192,98 @@ header_init(struct mstore *st, const struct layout *l, int64_t start)
 	h->series_rec_size = MSTORE_SERIES_REC_SIZE;
 	h->slot_size = MSTORE_SLOT_SIZE;
 	h->file_size = l->file_size;
-	h->flags = st->opt.flags;
-	h->writer_pid = (int64_t)getpid();
+	h->flags = o->flags;
+	h->max_writers = o->max_writers;
+	h->creator_pid = (int64_t)getpid();
 	h->start_time_ns = start;
-	h->tick_interval_ns = (int64_t)st->opt.tick_interval_ms * MSTORE_NS_PER_MS;
+	h->tick_interval_ns = (int64_t)o->tick_interval_ms * MSTORE_NS_PER_MS;
 	h->family_off = l->family_off;
 	h->series_off = l->series_off;
 	h->value_off = l->value_off;
 	h->string_off = l->string_off;
-	h->max_families = st->opt.max_families;
-	h->max_series = st->opt.max_series;
-	h->value_slots = st->opt.value_slots;
-	h->string_bytes = st->opt.string_bytes;
-	atomic_store_explicit(&h->families, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->series, 0, memory_order_relaxed);
-	atomic_store_explicit(&h->values_used, 0, memory_order_relaxed);
-	/* Byte 0 of the string region is the shared empty string. */
+	h->max_families = o->max_families;
+	h->max_series = o->max_series;
+	h->value_slots = o->value_slots;
+	h->string_bytes = o->string_bytes;
+	h->writer_off = l->writer_off;
+	h->index_off = l->index_off;
+	h->writer_rec_size = MSTORE_WRITER_REC_SIZE;
+	h->index_slots = l->index_slots;
+	/* Everything else is zero (a fresh file); byte 0 of the string
+	 * region is the shared empty string. */
 	atomic_store_explicit(&h->strings_used, 1, memory_order_relaxed);
-	st->strings_used = 1;
-	st->frec = (struct mstore_family_rec *)(st->map + l->family_off);
-	st->srec = (struct mstore_series_rec *)(st->map + l->series_off);
-	st->slots = (_Atomic uint64_t *)(void *)(st->map + l->value_off);
-	st->strings = (char *)(st->map + l->string_off);
-	return mstore_beat_init(&h->beat);
 }
 
+/* Point the handle into the mapping, from the (validated) header. */
+static void
+store_adopt(struct mstore *st, unsigned char *map, size_t len)
+{
+	struct mstore_hdr *h = (struct mstore_hdr *)(void *)map;
+
+	st->map = map;
+	st->map_len = len;
+	st->hdr = h;
+	st->wrec = (struct mstore_writer_rec *)(void *)(map + h->writer_off);
+	st->frec = (struct mstore_family_rec *)(void *)(map + h->family_off);
+	st->srec = (struct mstore_series_rec *)(void *)(map + h->series_off);
+	st->index = (struct mstore_index_ent *)(void *)(map + h->index_off);
+	st->slots = (_Atomic uint64_t *)(void *)(map + h->value_off);
+	st->strings = (char *)(map + h->string_off);
+	st->max_writers = h->max_writers;
+	st->max_families = h->max_families;
+	st->max_series = h->max_series;
+	st->value_slots = h->value_slots;
+	st->string_bytes = h->string_bytes;
+	st->index_mask = h->index_slots - 1;
+}
+
+/* A handle with private caches for a store of these capacities; no file
+ * yet (fd -1).  NULL with errno set. */
 static struct mstore *
-store_alloc(const struct mstore_options *o)
+store_alloc(uint32_t max_families, uint32_t max_series, uint32_t tick_ms, const char *path)
 {
 	struct mstore *st = calloc(1, sizeof(*st));
 	size_t hsize = HASH_MIN_SLOTS;
 
 	if (st == NULL)
 		return NULL;
-	st->opt = *o;
-	while (hsize < (size_t)o->max_series * 2)
+	st->fd = -1;
+	st->tick_ms = tick_ms;
+	st->uid = atomic_fetch_add_explicit(&next_uid, 1, memory_order_relaxed);
+	atomic_init(&st->slot, MSTORE_NONE);
+	while (hsize < (size_t)max_series * 2)
 		hsize *= 2;
 	st->hmask = hsize - 1;
-	st->fams = calloc(o->max_families, sizeof(*st->fams));
-	st->series = calloc(o->max_series, sizeof(*st->series));
+	st->fams = calloc(max_families, sizeof(*st->fams));
+	st->series = calloc(max_series, sizeof(*st->series));
 	st->htab = calloc(hsize, sizeof(*st->htab));
-	if (st->fams == NULL || st->series == NULL || st->htab == NULL ||
+	st->path = strdup(path);
+	if (st->fams == NULL || st->series == NULL || st->htab == NULL || st->path == NULL ||
 	    (errno = pthread_mutex_init(&st->lock, NULL)) != 0) {
 		free(st->fams);
 		free(st->series);
 		free(st->htab);
+		free(st->path);
 		free(st);
 		return NULL;
 	}
 	return st;
 }
 
+/* Free the handle and what it holds (the mapping and descriptor too). */
 static void
 store_free(struct mstore *st)
 {
-	uint32_t i;
-
-	for (i = 0; i < st->nser; i++)
-		free(st->series[i]);
-	for (i = 0; i < st->nfam; i++)
-		free(st->fams[i]);
+	mstore_proc_free(st);
+	mstore_register_free(st);
+	if (st->map != NULL)
+		(void)munmap(st->map, st->map_len);
+	if (st->fd >= 0)
+		(void)close(st->fd); /* drops our locks; nothing else to lose */
 	free(st->fams);
 	free(st->series);
 	free(st->htab);
+	free(st->path);
 	(void)pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -267,12 +304,15 @@ tmp_name(const char *path)
 	return s;
 }
 
-/* Create, size and map the temporary file (the mapping keeps it; the fd
- * is closed).  On failure nothing is left behind: returns -1, errno set. */
+/* Create, size and map the temporary file; the handle keeps the
+ * descriptor (its OFD locks are our identity).  On failure nothing is
+ * left behind: returns -1, errno set. */
 static int
-tmp_create(struct mstore *st, const char *tmp, const struct layout *l)
+tmp_create(struct mstore *st, const char *tmp, const struct mstore_options *o,
+           const struct layout *l)
 {
-	mode_t mode = st->opt.mode != 0 ? st->opt.mode : MSTORE_DEF_MODE;
+	mode_t mode = o->mode != 0 ? o->mode : MSTORE_DEF_MODE;
+	struct stat sb;
 	void *p = MAP_FAILED;
 	int fd, saved;
 
@@ -282,26 +322,21 @@ tmp_create(struct mstore *st, const char *tmp, const struct layout *l)
 	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
-	if ((st->opt.mode != 0 && fchmod(fd, st->opt.mode) != 0) ||
-	    ftruncate(fd, (off_t)l->file_size) != 0)
+	if ((o->mode != 0 && fchmod(fd, o->mode) != 0) || ftruncate(fd, (off_t)l->file_size) != 0 ||
+	    fstat(fd, &sb) != 0)
 		goto fail;
 	p = mmap(NULL, (size_t)l->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
+	st->fd = fd;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
 	st->map = p;
 	st->map_len = (size_t)l->file_size;
-	st->hdr = p;
 	return 0;
 fail:
 	saved = errno;
-	if (p != MAP_FAILED)
-		(void)munmap(p, (size_t)l->file_size);
-	if (fd >= 0)
-		(void)close(fd);
+	(void)close(fd);
 	(void)unlink(tmp);
 	errno = saved;
 	return -1;
@@ -382,50 +417,268 @@ out:
 	errno = saved;
 }
 
-/*
- * Thread exit (key destructor): hand the shard back, with the release
- * that the next owner's acquire pairs with (mstore_layout.h).  A counter
- * update by a later destructor of this thread uses the shared slot
- * (SHARD_NEVER).
- */
-static void
-shard_release(void *unused)
-{
-	uint32_t t = thread_shard;
-
-	(void)unused;
-	thread_shard = SHARD_NEVER;
-	if (t - 1u < MSTORE_COUNTER_SHARDS)
-		atomic_fetch_or_explicit(&shards_free, 1u << (t - 1u), memory_order_release);
-}
-
-/* In a child forked from a writer: the parent's threads still own their
- * shards, so no thread of the child may ever use one (mstore_layout.h). */
-static void
-shard_fork_child(void)
-{
-	atomic_store_explicit(&shards_free, 0, memory_order_relaxed);
-	thread_shard = 0;
-}
-
-/* Once per process (from mstore_create(), which precedes any update).
- * Without the key or the fork handler, shards stay disabled: counters
- * then use the shared slot only, correct and slower. */
-static void
-shard_init(void)
-{
-	if (pthread_key_create(&shard_key, shard_release) != 0)
-		return;
-	if (pthread_atfork(NULL, NULL, shard_fork_child) != 0)
-		return;
-	atomic_store_explicit(&shards_free, SHARD_ALL, memory_order_relaxed);
-}
-
 static void
 set_err(int *err, int code)
 {
 	if (err != NULL)
 		*err = code;
+}
+
+/* ------------------------------------------------ the registration lock */
+
+int
+mstore_reg_lock(struct mstore *st)
+{
+	if (mstore_ofd_lock(st->fd, MSTORE_LOCK_REGISTRY, F_WRLCK, 1) != 0)
+		return MSTORE_E_SYS;
+	mstore_intent_recover(st);
+	return 0;
+}
+
+void
+mstore_reg_unlock(struct mstore *st)
+{
+	/* Cannot fail for a lock we hold on a valid descriptor; closing the
+	 * descriptor would drop it anyway. */
+	(void)mstore_ofd_lock(st->fd, MSTORE_LOCK_REGISTRY, F_UNLCK, 0);
+}
+
+/* ------------------------------------------------------- writer slots */
+
+static uint64_t
+slot_lock_off(const struct mstore *st, uint32_t w)
+{
+	return mstore_slot_lock_off(st->hdr->writer_off, w);
+}
+
+/*
+ * Clean up slot w, whose owner died (mstore_layout.h, "Writer slots"):
+ * the caller holds the registration lock and w's byte lock.  Histograms
+ * and shards first, the state last, so that a cleaner killed midway leaves
+ * w to the next one.
+ */
+static void
+slot_cleanup(struct mstore *st, uint32_t w)
+{
+	uint32_t shards = 0, hists = mstore_slot_sweep(st, w, 1, &shards);
+
+	mstore_step(MSTORE_STEP_CLEANUP_SWEPT);
+	atomic_store_explicit(&st->wrec[w].state, MSTORE_SLOT_FREE, memory_order_release);
+	mstore_count_recovery(st, MSTORE_RECOVERY_HISTOGRAM, hists);
+	mstore_count_recovery(st, MSTORE_RECOVERY_SHARD, shards);
+	mstore_count_recovery(st, MSTORE_RECOVERY_SLOT, 1);
+}
+
+/* The claim's section (mstore_layout.h): identity and per-writer values
+ * rewritten between an odd and the next even gen.  0, or E_SYS (clock). */
+static int
+slot_init(struct mstore *st, uint32_t w)
+{
+	struct mstore_writer_rec *r = &st->wrec[w];
+	const struct mstore_clock_id *c = mstore_clock_self();
+	uint32_t g = atomic_load_explicit(&r->gen, memory_order_relaxed);
+	int64_t now = mstore_now_ns(), beat = mstore_boottime_ns();
+	uint32_t i;
+
+	if (now < 0 || beat < 0)
+		return MSTORE_E_SYS;
+	g += (g & 1u) ? 2u : 1u; /* a new odd value (a dead claimer may have left one) */
+	atomic_store_explicit(&r->gen, g, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&r->pid, (int64_t)getpid(), memory_order_relaxed);
+	atomic_store_explicit(&r->start_time_ns, now, memory_order_relaxed);
+	atomic_store_explicit(&r->tick_interval_ns, (int64_t)st->tick_ms * MSTORE_NS_PER_MS,
+	                      memory_order_relaxed);
+	for (i = 0; i < MSTORE_BOOT_ID_LEN / 8; i++) {
+		uint64_t word;
+
+		memcpy(&word, c->boot_id + 8 * i, sizeof word);
+		atomic_store_explicit(&r->boot_id[i], word, memory_order_relaxed);
+	}
+	atomic_store_explicit(&r->boottime_offset_ns, c->boottime_offset_ns, memory_order_relaxed);
+	atomic_store_explicit(&r->heartbeat_ns, beat, memory_order_relaxed);
+	(void)mstore_slot_sweep(st, w, 0, NULL);
+	mstore_step(MSTORE_STEP_CLAIM_RESET);
+	atomic_store_explicit(&r->state, MSTORE_SLOT_LIVE, memory_order_relaxed);
+	atomic_store_explicit(&r->gen, g + 1u, memory_order_release);
+	return 0;
+}
+
+/* Under the registration lock: claim a free writer slot (cleaning up one
+ * a dead process left).  The slot, or E_NO_WRITER, E_SYS. */
+static int
+slot_claim(struct mstore *st)
+{
+	uint32_t w;
+	int rc;
+
+	for (w = 0; w < st->max_writers; w++) {
+		rc = mstore_ofd_lock(st->fd, slot_lock_off(st, w), F_WRLCK, 0);
+		if (rc == 1)
+			continue; /* a live writer holds it */
+		if (rc != 0)
+			return MSTORE_E_SYS;
+		if (atomic_load_explicit(&st->wrec[w].state, memory_order_relaxed) !=
+		    MSTORE_SLOT_FREE)
+			slot_cleanup(st, w);
+		rc = slot_init(st, w);
+		if (rc != 0) {
+			int saved = errno;
+
+			(void)mstore_ofd_lock(st->fd, slot_lock_off(st, w), F_UNLCK, 0);
+			errno = saved;
+			return rc;
+		}
+		atomic_store_explicit(&st->seq_tag,
+		                      ((uint64_t)w << MSTORE_SEQ_OWNER_SHIFT) | MSTORE_SEQ_LOCKED,
+		                      memory_order_relaxed);
+		atomic_store_explicit(&st->slot, w, memory_order_release);
+		return (int)w;
+	}
+	return MSTORE_E_NO_WRITER;
+}
+
+/* Open path again for a forked child whose fork-time reopen failed: it
+ * must be the same file (device and inode), or the child has lost it. */
+static int
+store_reopen(struct mstore *st)
+{
+	struct stat sb;
+	int fd = open(st->path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return MSTORE_E_SYS;
+	if (fstat(fd, &sb) != 0 || sb.st_dev != st->dev || sb.st_ino != st->ino) {
+		(void)close(fd);
+		errno = ESTALE;
+		return MSTORE_E_SYS;
+	}
+	st->fd = fd;
+	return 0;
+}
+
+int
+mstore_identity_slow(struct mstore *st)
+{
+	int rc;
+
+	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
+		return MSTORE_E_SYS;
+	rc = (int)atomic_load_explicit(&st->slot, memory_order_relaxed);
+	if ((uint32_t)rc == MSTORE_NONE) {
+		rc = st->fd < 0 ? store_reopen(st) : 0;
+		if (rc == 0 && (rc = mstore_reg_lock(st)) == 0) {
+			rc = slot_claim(st);
+			mstore_reg_unlock(st);
+		}
+		atomic_store_explicit(&st->no_slot, rc == MSTORE_E_NO_WRITER, memory_order_relaxed);
+	}
+	(void)pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/* -------------------------------------------------------------- fork */
+
+/* "/proc/self/fd/N" without snprintf (the child of a multithreaded
+ * parent may only call async-signal-safe functions). */
+static void
+proc_fd_path(char *buf, int fd)
+{
+	char digits[12];
+	size_t n = 0, i = sizeof(PROC_FD_PREFIX) - 1;
+
+	memcpy(buf, PROC_FD_PREFIX, i);
+	do
+		digits[n++] = (char)('0' + fd % 10);
+	while ((fd /= 10) > 0);
+	while (n > 0)
+		buf[i++] = digits[--n];
+	buf[i] = '\0';
+}
+
+/*
+ * In the child: a description of its own for each store (mstore_layout.h,
+ * "Writer slots": the inherited one carries the parent's locks, which must
+ * not outlive the parent), no slot, no seq owner tag and no shards yet.
+ */
+static void
+fork_child_store(struct mstore *st)
+{
+	char path[PROC_FD_MAX];
+	int fd = -1;
+
+	if (st->fd >= 0) {
+		proc_fd_path(path, st->fd);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		(void)close(st->fd); /* the parent's locks stay with the parent */
+	}
+	st->fd = fd; /* -1: reopened from the path at the first claim */
+	atomic_store_explicit(&st->slot, MSTORE_NONE, memory_order_relaxed);
+	atomic_store_explicit(&st->seq_tag, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->owned, 0, memory_order_relaxed);
+	atomic_store_explicit(&st->no_slot, 0, memory_order_relaxed);
+}
+
+/* Before fork: no thread may be inside a registration or claim while the
+ * child's copy of memory is taken. */
+static void
+fork_prepare(void)
+{
+	struct mstore *st;
+
+	(void)pthread_mutex_lock(&open_lock);
+	for (st = open_stores; st != NULL; st = st->next_open)
+		(void)pthread_mutex_lock(&st->lock);
+}
+
+static void
+fork_parent(void)
+{
+	struct mstore *st;
+
+	for (st = open_stores; st != NULL; st = st->next_open)
+		(void)pthread_mutex_unlock(&st->lock);
+	(void)pthread_mutex_unlock(&open_lock);
+}
+
+static void
+fork_child(void)
+{
+	struct mstore *st;
+
+	mstore_shards_fork_child();
+	for (st = open_stores; st != NULL; st = st->next_open) {
+		fork_child_store(st);
+		(void)pthread_mutex_unlock(&st->lock);
+	}
+	(void)pthread_mutex_unlock(&open_lock);
+}
+
+/* Once per process, before its first store.  Without the fork handlers a
+ * forked child would share its parent's identity: counter shards stay off
+ * (mstore_update.c) and the child's claims fail. */
+static void
+process_init(void)
+{
+	if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+		return;
+	mstore_shards_init();
+}
+
+/* ------------------------------------------------------------- open */
+
+/* Claim our first slot (create, attach): the registration lock around
+ * it; the handle is not shared yet. */
+static int
+store_first_claim(struct mstore *st)
+{
+	int rc = mstore_reg_lock(st);
+
+	if (rc != 0)
+		return rc;
+	rc = slot_claim(st);
+	mstore_reg_unlock(st);
+	return rc < 0 ? rc : 0;
 }
 
 struct mstore *
@@ -436,7 +689,7 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	struct mstore *st = NULL;
 	char *tmp = NULL;
 	int64_t start;
-	int saved;
+	int rc = MSTORE_E_SYS, saved;
 	long page = sysconf(_SC_PAGESIZE);
 
 	if (path == NULL || *path == '\0' || page <= 0 || options_resolve(opts, &o) != 0) {
@@ -444,697 +697,245 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 		return NULL;
 	}
 	layout_compute(&o, &l, (uint64_t)page);
-	(void)pthread_once(&shard_once, shard_init);
+	(void)pthread_once(&process_once, process_init);
 	stale_tmp_sweep(path);
-	if ((start = mstore_now_ns()) < 0 || (st = store_alloc(&o)) == NULL ||
-	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &l) != 0)
+	if ((start = mstore_now_ns()) < 0 ||
+	    (st = store_alloc(o.max_families, o.max_series, o.tick_interval_ms, path)) == NULL ||
+	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &o, &l) != 0)
 		goto fail;
-	if (header_init(st, &l, start) != 0 || rename(tmp, path) != 0) {
+	header_init((struct mstore_hdr *)(void *)st->map, &o, &l, start);
+	store_adopt(st, st->map, st->map_len);
+	if ((rc = store_first_claim(st)) != 0 || rename(tmp, path) != 0) {
+		rc = rc != 0 ? rc : MSTORE_E_SYS;
 		saved = errno;
 		(void)unlink(tmp);
 		errno = saved;
 		goto fail;
 	}
 	free(tmp);
+	open_add(st);
 	set_err(err, 0);
 	return st;
 fail:
 	saved = errno;
-	if (st != NULL && st->map != NULL)
-		(void)munmap(st->map, st->map_len);
 	if (st != NULL)
 		store_free(st);
 	free(tmp);
 	errno = saved;
-	set_err(err, mstore_fail(MSTORE_E_SYS));
+	set_err(err, mstore_fail(rc));
 	return NULL;
+}
+
+/* attach: only the tick may be chosen; the file fixes everything else. */
+static int
+attach_options(const struct mstore_options *in, uint32_t *tick_ms)
+{
+	struct mstore_options o;
+
+	*tick_ms = MSTORE_DEF_TICK_MS;
+	if (in == NULL)
+		return 0;
+	o = *in;
+	if (o.tick_interval_ms != 0)
+		*tick_ms = o.tick_interval_ms;
+	o.tick_interval_ms = 0;
+	return o.max_families == 0 && o.max_series == 0 && o.value_slots == 0 &&
+	                       o.string_bytes == 0 && o.mode == 0 && o.flags == 0 &&
+	                       o.max_writers == 0 && options_reserved_zero(&o)
+	               ? 0
+	               : MSTORE_E_INVAL;
+}
+
+/* Open and map path read-write and check it as a reader would.  Returns
+ * 0 with *fd, *map, *len, or a code (nothing left open). */
+static int
+attach_map(const char *path, int *fd, unsigned char **map, size_t *len, struct stat *sb)
+{
+	void *p;
+	int rc, saved;
+
+	/* O_NONBLOCK: a FIFO at path must not hang us (S_ISREG refuses it). */
+	*fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (*fd < 0)
+		return errno == EISDIR ? MSTORE_E_NOT_REGULAR : MSTORE_E_SYS;
+	rc = fstat(*fd, sb) != 0                    ? MSTORE_E_SYS
+	     : !S_ISREG(sb->st_mode)                ? MSTORE_E_NOT_REGULAR
+	     : sb->st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED
+	                                            : 0;
+	if (rc == 0) {
+		p = mmap(NULL, (size_t)sb->st_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+		if (p == MAP_FAILED) {
+			rc = MSTORE_E_SYS;
+		} else {
+			*map = p;
+			*len = (size_t)sb->st_size;
+			if ((rc = mstore_check_file(p, *len)) != 0)
+				(void)munmap(p, *len);
+		}
+	}
+	if (rc != 0) {
+		saved = errno;
+		(void)close(*fd);
+		errno = saved;
+	}
+	return rc;
+}
+
+struct mstore *
+mstore_attach(const char *path, const struct mstore_options *opts, int *err)
+{
+	const struct mstore_hdr *h;
+	struct mstore *st;
+	unsigned char *map;
+	struct stat sb;
+	uint32_t tick_ms;
+	size_t len;
+	int fd, rc, saved;
+
+	if (path == NULL || *path == '\0' || attach_options(opts, &tick_ms) != 0) {
+		set_err(err, mstore_fail(MSTORE_E_INVAL));
+		return NULL;
+	}
+	(void)pthread_once(&process_once, process_init);
+	if ((rc = attach_map(path, &fd, &map, &len, &sb)) != 0) {
+		set_err(err, mstore_fail(rc));
+		return NULL;
+	}
+	h = (const struct mstore_hdr *)(const void *)map;
+	st = store_alloc(h->max_families, h->max_series, tick_ms, path);
+	if (st == NULL) {
+		saved = errno;
+		(void)munmap(map, len);
+		(void)close(fd);
+		errno = saved;
+		set_err(err, mstore_fail(MSTORE_E_SYS));
+		return NULL;
+	}
+	st->fd = fd;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	store_adopt(st, map, len);
+	if ((rc = store_first_claim(st)) != 0) {
+		saved = errno;
+		store_free(st);
+		errno = saved;
+		set_err(err, mstore_fail(rc));
+		return NULL;
+	}
+	open_add(st);
+	set_err(err, 0);
+	return st;
 }
 
 void
 mstore_close(struct mstore *st)
 {
+	uint32_t w;
+
 	if (st == NULL)
 		return;
-	(void)munmap(st->map, st->map_len);
+	open_remove(st);
+	w = atomic_load_explicit(&st->slot, memory_order_acquire);
+	if (w != MSTORE_NONE) {
+		/* Shards first, then the state: a reader that sees the slot
+		 * FREE no longer counts its values; the lock goes with the
+		 * descriptor (store_free). */
+		mstore_shards_release(st);
+		atomic_store_explicit(&st->wrec[w].state, MSTORE_SLOT_FREE, memory_order_release);
+	}
 	store_free(st);
+}
+
+/* ----------------------------------------------------- heartbeat, upkeep */
+
+/* Slots that look dead: LIVE, heartbeat older than one of their ticks,
+ * and no lock held on them.  Marks them in dead[]; returns how many. */
+static uint32_t
+upkeep_suspects(struct mstore *st, uint32_t self, unsigned char *dead)
+{
+	struct mstore_slot_view v;
+	struct mstore_liveness l;
+	int64_t now = mstore_boottime_ns();
+	uint32_t w, n = 0;
+
+	for (w = 0; w < st->max_writers; w++) {
+		dead[w] = 0;
+		if (w == self || mstore_slot_read(&st->wrec[w], &v) != 1 ||
+		    v.state != MSTORE_SLOT_LIVE || !mstore_slot_valid(&v))
+			continue;
+		if (mstore_slot_judge(&v, v.tick_interval_ns, mstore_clock_self(), now, &l) == 1)
+			continue;
+		if (mstore_ofd_free(st->fd, slot_lock_off(st, w)) == 1) {
+			dead[w] = 1;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Under the registration lock: clean up the suspects whose lock we get
+ * (a writer that has just claimed one holds it: skipped). */
+static void
+upkeep_clean(struct mstore *st, const unsigned char *dead)
+{
+	uint32_t w;
+
+	for (w = 0; w < st->max_writers; w++) {
+		if (!dead[w] || mstore_ofd_lock(st->fd, slot_lock_off(st, w), F_WRLCK, 0) != 0)
+			continue;
+		if (atomic_load_explicit(&st->wrec[w].state, memory_order_relaxed) !=
+		    MSTORE_SLOT_FREE)
+			slot_cleanup(st, w);
+		(void)mstore_ofd_lock(st->fd, slot_lock_off(st, w), F_UNLCK, 0);
+	}
+}
+
+/* The store's upkeep (mstore_heartbeat): dead writers' slots, an intent
+ * left behind.  Takes the locks only when there is something to do. */
+static int
+upkeep(struct mstore *st, uint32_t self)
+{
+	unsigned char dead[MSTORE_MAX_WRITERS];
+	int rc;
+
+	if (upkeep_suspects(st, self, dead) == 0 &&
+	    atomic_load_explicit(&st->hdr->intent.op, memory_order_relaxed) == MSTORE_INTENT_NONE)
+		return 0;
+	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
+		return MSTORE_E_SYS;
+	if ((rc = mstore_reg_lock(st)) == 0) { /* also recovers the intent */
+		upkeep_clean(st, dead);
+		mstore_reg_unlock(st);
+	}
+	(void)pthread_mutex_unlock(&st->lock);
+	return rc;
 }
 
 int
 mstore_heartbeat(struct mstore *st)
 {
-	int rc;
+	int64_t now;
+	int w, rc;
 
 	if (st == NULL)
 		return mstore_fail(MSTORE_E_INVAL);
-	rc = mstore_beat_stamp(&st->hdr->beat);
+	if ((w = mstore_identity(st)) < 0)
+		return mstore_fail(w);
+	if ((now = mstore_boottime_ns()) < 0)
+		return mstore_fail(MSTORE_E_SYS);
+	atomic_store_explicit(&st->wrec[w].heartbeat_ns, now, memory_order_release);
+	rc = upkeep(st, (uint32_t)w);
+	if (st->proc != NULL)
+		(void)mstore_proc_update(st); /* unreadable /proc: the last values stay */
 	return rc != 0 ? mstore_fail(rc) : 0;
 }
 
-/* --------------------------------------------------------- registration */
-
-/* Everything a family registration carries, validated before locking. */
-struct family_args {
-	uint32_t type;
-	const char *name, *help, *unit;
-	size_t name_len, help_len, unit_len;
-	size_t nlabels;
-	const char *const *labels;
-	size_t label_len[MSTORE_MAX_LABELS];
-	size_t nbounds;
-	const double *bounds;
-};
-
-static int
-check_name_help_unit(struct family_args *a)
+const char *
+mstore_recovery_name(enum mstore_recovery kind)
 {
-	int rc;
-
-	a->name_len = strnlen(a->name, MSTORE_NAME_MAX + 1);
-	if ((rc = mstore_name_check(a->type, a->name, a->name_len)) != 0)
-		return rc;
-	a->help_len = a->help != NULL ? strnlen(a->help, MSTORE_HELP_MAX + 1) : 0;
-	if (a->help_len > MSTORE_HELP_MAX)
-		return MSTORE_E_TOO_LONG;
-	if (!mstore_valid_text(a->help, a->help_len))
-		return MSTORE_E_INVAL;
-	a->unit_len = a->unit != NULL ? strnlen(a->unit, MSTORE_UNIT_MAX + 1) : 0;
-	if (a->unit_len > MSTORE_UNIT_MAX)
-		return MSTORE_E_TOO_LONG;
-	if (a->unit_len > 0 &&
-	    (!mstore_valid_unit(a->unit, a->unit_len) ||
-	     !mstore_unit_suffix_ok(a->type, a->name, a->name_len, a->unit, a->unit_len)))
-		return MSTORE_E_UNIT;
-	return 0;
-}
-
-static int
-check_labels(struct family_args *a)
-{
-	size_t i, j;
-
-	if (a->nlabels > MSTORE_MAX_LABELS)
-		return MSTORE_E_TOO_MANY;
-	for (i = 0; i < a->nlabels; i++) {
-		const char *s = a->labels[i];
-		int rc;
-
-		if (s == NULL)
-			return MSTORE_E_INVAL;
-		a->label_len[i] = strnlen(s, MSTORE_NAME_MAX + 1);
-		if ((rc = mstore_label_check(s, a->label_len[i])) != 0)
-			return rc;
-		for (j = 0; j < i; j++)
-			if (a->label_len[j] == a->label_len[i] &&
-			    memcmp(a->labels[j], s, a->label_len[i]) == 0)
-				return MSTORE_E_DUPLICATE;
-	}
-	return 0;
-}
-
-static int
-check_family_args(struct family_args *a)
-{
-	int rc;
-
-	if ((a->nlabels > 0 && a->labels == NULL) || (a->nbounds > 0 && a->bounds == NULL))
-		return MSTORE_E_INVAL;
-	if ((rc = check_name_help_unit(a)) != 0 || (rc = check_labels(a)) != 0)
-		return rc;
-	if (a->nbounds > MSTORE_MAX_BUCKETS)
-		return MSTORE_E_TOO_MANY;
-	if (!mstore_valid_bounds(a->bounds, a->nbounds))
-		return MSTORE_E_BUCKETS;
-	return 0;
-}
-
-static int
-strs_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	return alen == blen && memcmp(a, b, alen) == 0;
-}
-
-/*
- * Under the lock: the index of a registered family whose names clash with
- * those of a family (type, name[0..len)), or MSTORE_NONE.  The rule is
- * mstore_names_clash(), a pure function of the two families; this is only
- * the loop over the store's families.
- */
-static uint32_t
-clash_find(const struct mstore *st, uint32_t type, const char *name, size_t len)
-{
-	uint32_t i;
-
-	for (i = 0; i < st->nfam; i++) {
-		const struct mstore_family *f = st->fams[i];
-
-		if (mstore_names_clash(f->type, st->strings + f->rec->name.off, f->rec->name.len,
-		                       type, name, len))
-			return i;
-	}
-	return MSTORE_NONE;
-}
-
-/* Copy s into the string region; the caller has checked the space. */
-static struct mstore_str
-str_put(struct mstore *st, const char *s, size_t len)
-{
-	struct mstore_str r = { 0, 0 };
-
-	if (len == 0)
-		return r;
-	r.off = st->strings_used;
-	r.len = (uint32_t)len;
-	memcpy(st->strings + r.off, s, len);
-	st->strings[r.off + len] = '\0';
-	st->strings_used += (uint32_t)len + 1;
-	return r;
-}
-
-static uint64_t
-str_need(size_t len)
-{
-	return len > 0 ? (uint64_t)len + 1 : 0;
-}
-
-static int
-family_space(const struct mstore *st, const struct family_args *a)
-{
-	uint64_t need = str_need(a->name_len) + str_need(a->help_len) + str_need(a->unit_len);
-	size_t i;
-
-	if (st->nfam >= st->opt.max_families)
-		return MSTORE_E_NO_FAMILY_SPACE;
-	for (i = 0; i < a->nlabels; i++)
-		need += str_need(a->label_len[i]);
-	if (need > (uint64_t)st->opt.string_bytes - st->strings_used)
-		return MSTORE_E_NO_STRING_SPACE;
-	return 0;
-}
-
-static void
-family_fill(struct mstore *st, struct mstore_family *f, const struct family_args *a)
-{
-	struct mstore_family_rec *rec = &st->frec[st->nfam];
-	size_t i;
-
-	f->st = st;
-	f->rec = rec;
-	f->index = st->nfam;
-	f->type = a->type;
-	f->nlabels = (uint32_t)a->nlabels;
-	f->nbounds = (uint32_t)a->nbounds;
-	f->nslots = mstore_slots_for(a->type, (uint32_t)a->nbounds);
-	f->last_series = MSTORE_NONE;
-	if (a->nbounds > 0)
-		memcpy(f->bounds, a->bounds, a->nbounds * sizeof(double));
-	rec->type = f->type;
-	rec->nlabels = f->nlabels;
-	rec->nbounds = f->nbounds;
-	rec->nslots = f->nslots;
-	rec->name = str_put(st, a->name, a->name_len);
-	rec->help = str_put(st, a->help, a->help_len);
-	rec->unit = str_put(st, a->unit, a->unit_len);
-	for (i = 0; i < a->nlabels; i++)
-		rec->label[i] = str_put(st, a->labels[i], a->label_len[i]);
-	memcpy(rec->bounds, f->bounds, a->nbounds * sizeof(double));
-	atomic_store_explicit(&rec->first_series, MSTORE_NONE, memory_order_relaxed);
-}
-
-/* Under the lock: check, fill and publish (see mstore_layout.h). */
-static int
-family_add(struct mstore *st, const struct family_args *a, struct mstore_family **out)
-{
-	struct mstore_family *f;
-	int rc;
-
-	if (clash_find(st, a->type, a->name, a->name_len) != MSTORE_NONE)
-		return MSTORE_E_DUPLICATE;
-	if ((rc = family_space(st, a)) != 0)
-		return rc;
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return MSTORE_E_SYS;
-	family_fill(st, f, a);
-	st->fams[st->nfam++] = f;
-	atomic_store_explicit(&st->hdr->strings_used, st->strings_used, memory_order_relaxed);
-	atomic_store_explicit(&st->hdr->families, st->nfam, memory_order_release);
-	*out = f;
-	return 0;
-}
-
-static int
-family_register(struct mstore *st, struct family_args *a, struct mstore_family **out)
-{
-	int rc;
-
-	if (st == NULL || a->name == NULL || out == NULL)
-		return mstore_fail(MSTORE_E_INVAL);
-	if ((rc = check_family_args(a)) != 0)
-		return mstore_fail(rc);
-	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
-		return MSTORE_E_SYS;
-	rc = family_add(st, a, out);
-	(void)pthread_mutex_unlock(&st->lock);
-	return rc != 0 ? mstore_fail(rc) : 0;
-}
-
-/* The public registration calls: one per type, the same arguments. */
-static int
-family_new(struct mstore *st, uint32_t type, const char *name, const char *help, const char *unit,
-           size_t nlabels, const char *const *labels, size_t nbounds, const double *bounds,
-           struct mstore_family **out)
-{
-	struct family_args a = { .type = type,
-		                 .name = name,
-		                 .help = help,
-		                 .unit = unit,
-		                 .nlabels = nlabels,
-		                 .labels = labels,
-		                 .nbounds = nbounds,
-		                 .bounds = bounds };
-
-	return family_register(st, &a, out);
-}
-
-int
-mstore_counter_family(struct mstore *st, const char *name, const char *help, const char *unit,
-                      size_t nlabels, const char *const *label_names, struct mstore_family **out)
-{
-	return family_new(st, MSTORE_COUNTER, name, help, unit, nlabels, label_names, 0, NULL, out);
-}
-
-int
-mstore_gauge_family(struct mstore *st, const char *name, const char *help, const char *unit,
-                    size_t nlabels, const char *const *label_names, struct mstore_family **out)
-{
-	return family_new(st, MSTORE_GAUGE, name, help, unit, nlabels, label_names, 0, NULL, out);
-}
-
-int
-mstore_histogram_family(struct mstore *st, const char *name, const char *help, const char *unit,
-                        size_t nlabels, const char *const *label_names, size_t nbounds,
-                        const double *bounds, struct mstore_family **out)
-{
-	return family_new(st, MSTORE_HISTOGRAM, name, help, unit, nlabels, label_names, nbounds,
-	                  bounds, out);
-}
-
-int
-mstore_family_clash(struct mstore *st, enum mstore_type type, const char *name, char *buf,
-                    size_t cap)
-{
-	const char *const *suffixes;
-	size_t len;
-	uint32_t i;
-
-	if (st == NULL || name == NULL || (buf == NULL && cap > 0) ||
-	    mstore_name_occupied((uint32_t)type, &suffixes) == 0)
-		return mstore_fail(MSTORE_E_INVAL);
-	len = strnlen(name, MSTORE_NAME_MAX + 1);
-	if (len > MSTORE_NAME_MAX)
-		return mstore_fail(MSTORE_E_TOO_LONG);
-	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
-		return MSTORE_E_SYS;
-	i = clash_find(st, (uint32_t)type, name, len);
-	if (i != MSTORE_NONE && cap > 0) {
-		const struct mstore_str *other = &st->fams[i]->rec->name;
-		size_t n = other->len < cap - 1 ? other->len : cap - 1;
-
-		memcpy(buf, st->strings + other->off, n);
-		buf[n] = '\0';
-	}
-	(void)pthread_mutex_unlock(&st->lock);
-	return i != MSTORE_NONE;
-}
-
-/* --------------------------------------------------------------- series */
-
-static uint64_t
-fnv(uint64_t h, const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= b[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-static uint64_t
-series_hash(uint32_t fam, const char *const *v, const size_t *len, uint32_t n)
-{
-	uint64_t h = fnv(FNV_OFFSET, &fam, sizeof(fam));
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		h = fnv(h, &len[i], sizeof(len[i]));
-		h = fnv(h, v[i], len[i]);
-	}
-	return h;
-}
-
-static int
-series_matches(const struct mstore *st, const struct mstore_series *s,
-               const struct mstore_family *f, const char *const *v, const size_t *len)
-{
-	uint32_t i;
-
-	if (s->fam != f)
-		return 0;
-	for (i = 0; i < f->nlabels; i++) {
-		const struct mstore_str *l = &s->rec->label[i];
-
-		if (!strs_equal(st->strings + l->off, l->len, v[i], len[i]))
-			return 0;
-	}
-	return 1;
-}
-
-/* Under the lock: the hash slot holding the series, or the empty one. */
-static uint32_t *
-htab_slot(struct mstore *st, const struct mstore_family *f, const char *const *v, const size_t *len,
-          uint64_t h)
-{
-	size_t i = (size_t)h & st->hmask;
-
-	for (;;) {
-		uint32_t *e = &st->htab[i];
-		const struct mstore_series *s;
-
-		if (*e == 0)
-			return e;
-		s = st->series[*e - 1];
-		if (s->hash == h && series_matches(st, s, f, v, len))
-			return e;
-		i = (i + 1) & st->hmask;
-	}
-}
-
-static int
-series_space(const struct mstore *st, const struct mstore_family *f, const size_t *len)
-{
-	uint64_t need = 0;
-	uint32_t i;
-
-	if (st->nser >= st->opt.max_series)
-		return MSTORE_E_NO_SERIES_SPACE;
-	if ((uint64_t)st->slots_used + f->nslots > st->opt.value_slots)
-		return MSTORE_E_NO_VALUE_SPACE;
-	for (i = 0; i < f->nlabels; i++)
-		need += str_need(len[i]);
-	if (need > (uint64_t)st->opt.string_bytes - st->strings_used)
-		return MSTORE_E_NO_STRING_SPACE;
-	return 0;
-}
-
-/* Link series idx at the end of f's chain, then publish it. */
-static void
-series_publish(struct mstore *st, struct mstore_family *f, uint32_t idx)
-{
-	if (f->last_series == MSTORE_NONE)
-		atomic_store_explicit(&f->rec->first_series, idx, memory_order_release);
-	else
-		atomic_store_explicit(&st->srec[f->last_series].next, idx, memory_order_release);
-	f->last_series = idx;
-	atomic_store_explicit(&st->hdr->values_used, st->slots_used, memory_order_relaxed);
-	atomic_store_explicit(&st->hdr->strings_used, st->strings_used, memory_order_relaxed);
-	atomic_store_explicit(&st->hdr->series, idx + 1, memory_order_release);
-}
-
-static int
-series_add(struct mstore *st, struct mstore_family *f, const char *const *v, const size_t *len,
-           uint64_t h, uint32_t *slot)
-{
-	struct mstore_series_rec *rec = &st->srec[st->nser];
-	struct mstore_series *s;
-	uint32_t i;
-	int rc;
-
-	if ((rc = series_space(st, f, len)) != 0)
-		return rc;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return MSTORE_E_SYS;
-	s->type = f->type;
-	s->nbounds = f->nbounds;
-	s->v = &st->slots[st->slots_used];
-	s->bounds = f->bounds;
-	s->fam = f;
-	s->rec = rec;
-	s->hash = h;
-	s->index = st->nser;
-	rec->family = f->index;
-	rec->value_off = st->slots_used;
-	atomic_store_explicit(&rec->next, MSTORE_NONE, memory_order_relaxed);
-	for (i = 0; i < f->nlabels; i++)
-		rec->label[i] = str_put(st, v[i], len[i]);
-	for (i = 0; i < f->nslots; i++)
-		atomic_store_explicit(&s->v[i], 0, memory_order_relaxed);
-	st->slots_used += f->nslots;
-	st->series[st->nser++] = s;
-	*slot = st->nser;
-	series_publish(st, f, s->index);
-	return 0;
-}
-
-static int
-check_values(const struct mstore_family *f, const char *const *v, size_t *len)
-{
-	uint32_t i;
-
-	if (f->nlabels > 0 && v == NULL)
-		return MSTORE_E_LABEL_VALUE;
-	for (i = 0; i < f->nlabels; i++) {
-		if (v[i] == NULL)
-			return MSTORE_E_LABEL_VALUE;
-		len[i] = strnlen(v[i], MSTORE_LABEL_VALUE_MAX + 1);
-		if (len[i] > MSTORE_LABEL_VALUE_MAX)
-			return MSTORE_E_TOO_LONG;
-		if (!mstore_valid_text(v[i], len[i]))
-			return MSTORE_E_LABEL_VALUE;
-	}
-	return 0;
-}
-
-int
-mstore_series_get(struct mstore_family *fam, const char *const *label_values,
-                  struct mstore_series **out)
-{
-	size_t len[MSTORE_MAX_LABELS];
-	struct mstore *st;
-	uint32_t *slot;
-	uint64_t h;
-	int rc;
-
-	if (fam == NULL || out == NULL)
-		return mstore_fail(MSTORE_E_INVAL);
-	if ((rc = check_values(fam, label_values, len)) != 0)
-		return mstore_fail(rc);
-	st = fam->st;
-	h = series_hash(fam->index, label_values, len, fam->nlabels);
-	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
-		return MSTORE_E_SYS;
-	slot = htab_slot(st, fam, label_values, len, h);
-	if (*slot == 0)
-		rc = series_add(st, fam, label_values, len, h, slot);
-	if (rc == 0)
-		*out = st->series[*slot - 1];
-	(void)pthread_mutex_unlock(&st->lock);
-	return rc != 0 ? mstore_fail(rc) : 0;
-}
-
-/* --------------------------------------------------------------- update */
-
-/* Cold path of every update: NULL handle or wrong type. */
-static int
-update_reject(const struct mstore_series *s)
-{
-	return mstore_fail(s == NULL ? MSTORE_E_INVAL : MSTORE_E_TYPE);
-}
-
-static void
-atomic_add_double(_Atomic uint64_t *p, double d)
-{
-	uint64_t old = atomic_load_explicit(p, memory_order_relaxed);
-
-	while (!atomic_compare_exchange_weak_explicit(p, &old,
-	                                              double_to_bits(bits_to_double(old) + d),
-	                                              memory_order_relaxed, memory_order_relaxed))
-		;
-}
-
-/* Claim a free shard for the calling thread; returns the new
- * thread_shard (0 if none is free). */
-static uint32_t
-shard_claim(void)
-{
-	uint32_t f = atomic_load_explicit(&shards_free, memory_order_relaxed), k;
-
-	do {
-		if (f == 0)
-			return 0;
-		k = (uint32_t)__builtin_ctz(f);
-		/* Acquire: pairs with the previous owner's release. */
-	} while (!atomic_compare_exchange_weak_explicit(
-	        &shards_free, &f, f & ~(1u << k), memory_order_acquire, memory_order_relaxed));
-	/* The key's destructor returns the shard at thread exit. */
-	if (pthread_setspecific(shard_key, &shards_free) != 0) {
-		atomic_fetch_or_explicit(&shards_free, 1u << k, memory_order_release);
-		return 0;
-	}
-	thread_shard = k + 1u;
-	return k + 1u;
-}
-
-/* Only the owning thread writes a shard slot: load + store, no lock. */
-static inline void
-shard_add(_Atomic uint64_t *p, uint64_t n)
-{
-	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n,
-	                      memory_order_relaxed);
-}
-
-/* Update by a thread without a shard: claim one if free, else add to the
- * shared slot (one relaxed load of the bitmap more than a plain add). */
-static __attribute__((noinline)) void
-counter_add_int_slow(struct mstore_series *s, uint64_t n)
-{
-	uint32_t t = thread_shard;
-
-	if (t == 0)
-		t = shard_claim();
-	if (t - 1u < MSTORE_COUNTER_SHARDS)
-		shard_add(&s->v[MSTORE_COUNTER_SHARD0 + t - 1u], n);
-	else
-		atomic_fetch_add_explicit(&s->v[MSTORE_COUNTER_SHARED], n, memory_order_relaxed);
-}
-
-static inline void
-counter_add_int(struct mstore_series *s, uint64_t n)
-{
-	/* Unsigned: "not claimed" (0) wraps to a huge index. */
-	uint32_t k = thread_shard - 1u;
-
-	if (k < MSTORE_COUNTER_SHARDS)
-		shard_add(&s->v[MSTORE_COUNTER_SHARD0 + k], n);
-	else
-		counter_add_int_slow(s, n);
-}
-
-int
-mstore_counter_inc(struct mstore_series *s)
-{
-	if (s == NULL || s->type != MSTORE_COUNTER)
-		return update_reject(s);
-	counter_add_int(s, 1);
-	return 0;
-}
-
-int
-mstore_counter_add(struct mstore_series *s, double v)
-{
-	if (s == NULL || s->type != MSTORE_COUNTER)
-		return update_reject(s);
-	if (!(v >= 0))
-		return mstore_fail(MSTORE_E_NEGATIVE);
-	if (v < COUNTER_INT_LIMIT && (double)(uint64_t)v == v)
-		counter_add_int(s, (uint64_t)v);
-	else
-		atomic_add_double(&s->v[MSTORE_COUNTER_FRAC], v);
-	return 0;
-}
-
-int
-mstore_gauge_set(struct mstore_series *s, double v)
-{
-	if (s == NULL || s->type != MSTORE_GAUGE)
-		return update_reject(s);
-	atomic_store_explicit(&s->v[0], double_to_bits(v), memory_order_relaxed);
-	return 0;
-}
-
-int
-mstore_gauge_add(struct mstore_series *s, double v)
-{
-	if (s == NULL || s->type != MSTORE_GAUGE)
-		return update_reject(s);
-	atomic_add_double(&s->v[0], v);
-	return 0;
-}
-
-int
-mstore_gauge_sub(struct mstore_series *s, double v)
-{
-	return mstore_gauge_add(s, -v);
-}
-
-/* Index of the first bound >= v, i.e. its bucket; NaN and > last: +Inf.
- * (A branch-free variant measured ~1.5 ns slower in metrics-bench update:
- * the bench's repeating values are well predicted.) */
-static uint32_t
-bucket_index(const double *b, uint32_t n, double v)
-{
-	uint32_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (v <= b[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
-/* Take the series' seqlock (protocol in mstore_layout.h); returns the even seq. */
-static uint64_t
-seqlock_enter(_Atomic uint64_t *seq)
-{
-	uint64_t s = atomic_load_explicit(seq, memory_order_relaxed);
-	unsigned spins = 0;
-
-	for (;;) {
-		if ((s & 1) == 0 &&
-		    atomic_compare_exchange_weak_explicit(seq, &s, s + 1, memory_order_acquire,
-		                                          memory_order_relaxed))
-			break;
-		if (++spins >= MSTORE_SEQLOCK_SPINS) {
-			(void)sched_yield();
-			spins = 0;
-		}
-		s = atomic_load_explicit(seq, memory_order_relaxed);
-	}
-	/* No data store below may become visible before the odd seq. */
-	atomic_thread_fence(memory_order_release);
-	return s;
-}
-
-static void
-relaxed_inc(_Atomic uint64_t *p)
-{
-	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + 1,
-	                      memory_order_relaxed);
-}
-
-int
-mstore_histogram_observe(struct mstore_series *s, double v)
-{
-	_Atomic uint64_t *sum;
-	uint64_t seq;
-	uint32_t b;
-
-	if (s == NULL || s->type != MSTORE_HISTOGRAM)
-		return update_reject(s);
-	b = bucket_index(s->bounds, s->nbounds, v);
-	sum = &s->v[MSTORE_HIST_SUM];
-	seq = seqlock_enter(&s->v[MSTORE_HIST_SEQ]);
-	relaxed_inc(&s->v[MSTORE_HIST_COUNT]);
-	atomic_store_explicit(
-	        sum,
-	        double_to_bits(bits_to_double(atomic_load_explicit(sum, memory_order_relaxed)) + v),
-	        memory_order_relaxed);
-	relaxed_inc(&s->v[MSTORE_HIST_BUCKET0 + b]);
-	atomic_store_explicit(&s->v[MSTORE_HIST_SEQ], seq + 2, memory_order_release);
-	return 0;
+#define RECOVERY_NAME(name, label) [name] = label,
+	static const char *const names[] = { MSTORE_RECOVERY_MAP(RECOVERY_NAME) };
+#undef RECOVERY_NAME
+
+	return (unsigned)kind < MSTORE_RECOVERY_KINDS ? names[kind] : NULL;
 }

@@ -184,6 +184,21 @@ store_acquire(struct store_job *j)
 	return rc;
 }
 
+/* The store's writer figures (mstore_exporter_writers ...), from the
+ * liveness and info the job took. */
+static void
+fill_own_writers(const struct store_job *j, struct expo_own *own)
+{
+	unsigned k;
+
+	own->have_writers = 1;
+	own->writers_live = j->live.writers_live;
+	own->writers_stale = j->live.writers_stale;
+	own->writers_max = j->info.max_writers;
+	for (k = 0; k < MSTORE_RECOVERY_KINDS; k++)
+		own->recoveries[k] = j->info.recoveries[k];
+}
+
 /* The responder's own families, rendered with (or instead of) the store's. */
 static void
 fill_own(const struct store_job *j, struct expo_own *own)
@@ -196,6 +211,7 @@ fill_own(const struct store_job *j, struct expo_own *own)
 	own->store_format = j->info.version;
 	own->scrapes = j->s->scrapes;
 	own->scrape_errors = j->s->scrape_errors;
+	fill_own_writers(j, own);
 }
 
 /* Grow *buf (of *cap bytes) to hold need bytes, keeping its content. */
@@ -587,6 +603,7 @@ static void
 serve_health(struct resp_server *s, struct resp_reply *out)
 {
 	struct store_job j;
+	int n;
 
 	memset(&j, 0, sizeof j);
 	j.s = s;
@@ -603,11 +620,15 @@ serve_health(struct resp_server *s, struct resp_reply *out)
 		return;
 	}
 	note_ok(s, 0);
-	if (j.live.state == MSTORE_WRITER_STATIC)
-		(void)snprintf(s->msg, sizeof s->msg, "ok: static store\n");
-	else
-		(void)snprintf(s->msg, sizeof s->msg, "ok: last heartbeat %.3f s ago\n",
-		               (double)j.live.age_ns / (double)MSTORE_NS_PER_SEC);
+	n = j.live.state == MSTORE_WRITER_STATIC
+	            ? snprintf(s->msg, sizeof s->msg, "ok: static store\n")
+	            : snprintf(s->msg, sizeof s->msg, "ok: last heartbeat %.3f s ago\n",
+	                       (double)j.live.age_ns / (double)MSTORE_NS_PER_SEC);
+	/* Second line: who writes (a count that fits the buffer always). */
+	if (n > 0 && (size_t)n < sizeof s->msg)
+		(void)snprintf(s->msg + n, sizeof s->msg - (size_t)n,
+		               "writers: %u live, %u stale, %u slots\n", j.live.writers_live,
+		               j.live.writers_stale, j.info.max_writers);
 	reply_text(s, out, 200, "OK", s->msg);
 }
 

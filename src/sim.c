@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "sim_proc.h"
 #include "sim_shop.h"
 #include "sim_store.h"
 
@@ -262,19 +261,7 @@ store_strerror(int rc)
 	return rc == MSTORE_E_SYS ? strerror(errno) : mstore_strerror(rc);
 }
 
-/* Publish the process metrics; an unreadable /proc is not a failure. */
-static int
-tick_process(struct sim_store *store)
-{
-	struct sim_proc pm;
-
-	if (sim_proc_read(&pm) == 0)
-		return sim_store_process(store, &pm);
-	log_debug("cannot read /proc/self: %s", strerror(errno));
-	return 0;
-}
-
-/* One tick: the shop, its gauges, process metrics, the heartbeat. */
+/* One tick: the shop, its gauges, the heartbeat (and process metrics). */
 static int
 tick(struct sim_shop *shop, struct sim_store *store, double dt)
 {
@@ -289,9 +276,7 @@ tick(struct sim_shop *shop, struct sim_store *store, double dt)
 	rc = rc == SIM_SHOP_E_SINK ? store->sink_err
 	                           : sim_store_gauges(store, sim_shop_gauges(shop));
 	if (rc == 0)
-		rc = tick_process(store);
-	if (rc == 0)
-		rc = sim_store_heartbeat(store);
+		rc = sim_store_heartbeat(store); /* and the process metrics */
 	if (rc != 0) {
 		log_warn("cannot update the store: %s", store_strerror(rc));
 		return -1;

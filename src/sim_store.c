@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_store.c - register the simulator's families in the store and publish
- * shop events, shop gauges and process metrics through series handles.
+ * shop events and shop gauges through series handles; the process metrics
+ * are the library's (mstore_process_metrics()).
  * Every series is created at startup so Prometheus sees a constant set.
  *
  * Naming, as an application should do it: base units in the name
@@ -44,19 +45,6 @@ static const struct gauge_def shop_gauges[SIM_GAUGE_COUNT] = {
 	[SIM_GAUGE_CART] = { "shop_cart_items",
 	                     "Items sitting in shopping carts (added, bought or abandoned).",
 	                     NULL },
-};
-
-static const struct gauge_def proc_gauges[SIM_PROC_GAUGE_COUNT] = {
-	[SIM_PROC_RESIDENT] = { "process_resident_memory_bytes", "Resident memory size in bytes.",
-	                        "bytes" },
-	[SIM_PROC_VIRTUAL] = { "process_virtual_memory_bytes", "Virtual memory size in bytes.",
-	                       "bytes" },
-	[SIM_PROC_OPEN_FDS] = { "process_open_fds", "Number of open file descriptors.", NULL },
-	[SIM_PROC_MAX_FDS] = { "process_max_fds", "Maximum number of open file descriptors.",
-	                       NULL },
-	[SIM_PROC_START_TIME] = { "process_start_time_seconds",
-	                          "Start time of the process since unix epoch in seconds.",
-	                          "seconds" },
 };
 
 static const char *const request_labels[] = { "method", "route", "status" };
@@ -183,13 +171,12 @@ register_gauges(struct sim_store *s, const struct gauge_def *defs, unsigned n,
 	return rc;
 }
 
+/* The process_* families: the library's (mstore_process_metrics()),
+ * updated at every heartbeat. */
 static int
 register_process(struct sim_store *s)
 {
-	int rc = single(s, MSTORE_COUNTER, "process_cpu_seconds_total",
-	                "Total user and system CPU time spent in seconds.", "seconds", &s->cpu);
-
-	return rc != 0 ? rc : register_gauges(s, proc_gauges, SIM_PROC_GAUGE_COUNT, s->proc);
+	return failed(s, "process_cpu_seconds_total", mstore_process_metrics(s->st));
 }
 
 int
@@ -306,27 +293,6 @@ sim_store_gauges(struct sim_store *s, const struct sim_gauges *g)
 	};
 
 	return set_gauges(s->gauges, v, SIM_GAUGE_COUNT);
-}
-
-int
-sim_store_process(struct sim_store *s, const struct sim_proc *pm)
-{
-	const double v[SIM_PROC_GAUGE_COUNT] = {
-		[SIM_PROC_RESIDENT] = pm->resident_bytes,
-		[SIM_PROC_VIRTUAL] = pm->virtual_bytes,
-		[SIM_PROC_OPEN_FDS] = pm->open_fds,
-		[SIM_PROC_MAX_FDS] = pm->max_fds,
-		[SIM_PROC_START_TIME] = pm->start_time_seconds,
-	};
-	int rc = 0;
-
-	/* CPU time only grows; a smaller reading (never expected) adds 0. */
-	if (pm->cpu_seconds > s->last_cpu) {
-		rc = mstore_counter_add(s->cpu, pm->cpu_seconds - s->last_cpu);
-		if (rc == 0)
-			s->last_cpu = pm->cpu_seconds;
-	}
-	return rc != 0 ? rc : set_gauges(s->proc, v, SIM_PROC_GAUGE_COUNT);
 }
 
 int

@@ -3,13 +3,12 @@
  * sim_store.h - metrics-simulator's binding to the store: creates the store
  * file, registers every family and series up front (so the number of
  * exposed samples never changes while it runs), and turns shop events,
- * shop gauges and process metrics into store updates.
+ * shop gauges into store updates (the process metrics are the library's).
  */
 #ifndef SIM_STORE_H
 #define SIM_STORE_H
 
 #include "mstore.h"
-#include "sim_proc.h"
 #include "sim_shop.h"
 
 /* File mode of the store: the writer writes, the responder's group reads,
@@ -24,15 +23,6 @@ enum sim_gauge {
 	SIM_GAUGE_COUNT
 };
 
-enum sim_proc_gauge {
-	SIM_PROC_RESIDENT,
-	SIM_PROC_VIRTUAL,
-	SIM_PROC_OPEN_FDS,
-	SIM_PROC_MAX_FDS,
-	SIM_PROC_START_TIME,
-	SIM_PROC_GAUGE_COUNT
-};
-
 /* Handles of every series the simulator writes. */
 struct sim_store {
 	struct mstore *st;
@@ -43,9 +33,6 @@ struct sim_store {
 	struct mstore_series *billed;
 	struct mstore_series *order_value;
 	struct mstore_series *gauges[SIM_GAUGE_COUNT];
-	struct mstore_series *cpu;
-	struct mstore_series *proc[SIM_PROC_GAUGE_COUNT];
-	double last_cpu;    /* CPU seconds already added to cpu */
 	const char *failed; /* family being registered when it failed */
 	int sink_err;       /* MSTORE_E_* of the update that stopped a shop step */
 };
@@ -65,11 +52,8 @@ struct sim_sink sim_store_sink(struct sim_store *s);
 /* Publish the shop's gauges.  Returns 0 or a negative MSTORE_E_* code. */
 int sim_store_gauges(struct sim_store *s, const struct sim_gauges *g);
 
-/* Publish process metrics (the CPU counter advances by the difference to
- * the previous call).  Returns 0 or a negative MSTORE_E_* code. */
-int sim_store_process(struct sim_store *s, const struct sim_proc *pm);
-
-/* Stamp the heartbeat.  Returns 0 or a negative MSTORE_E_* code. */
+/* Stamp the heartbeat and update the process metrics (the library does
+ * both).  Returns 0 or a negative MSTORE_E_* code. */
 int sim_store_heartbeat(struct sim_store *s);
 
 /* Close the store (the file stays).  Accepts a never-opened, zeroed s. */

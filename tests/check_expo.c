@@ -429,6 +429,113 @@ START_TEST(test_histogram_openmetrics)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Per-writer families                                                 */
+/* ------------------------------------------------------------------ */
+
+static struct mstore_family *
+per_writer(struct mstore *w, enum mstore_type type, const char *name, const char *help, size_t n,
+           const char *const *labels, enum mstore_per_writer mode)
+{
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = type,
+		                           .name = name,
+		                           .help = help,
+		                           .nlabels = n,
+		                           .label_names = labels,
+		                           .per_writer = mode };
+	struct mstore_family *f = NULL;
+	int rc = mstore_family_register(w, &spec, &f);
+
+	ck_assert_msg(rc == 0, "%s: %s", name, mstore_strerror(rc));
+	return f;
+}
+
+/* Two writers (two handles: two writer slots) set their own values: a
+ * sum, one sample each with the writer label, a series nobody set.
+ * Returns the second writer (close it after rendering). */
+static struct mstore *
+make_per_writer(void)
+{
+	static const char *const kind[] = { "kind" }, *const heap[] = { "heap" };
+	struct mstore_options o = { .max_writers = 3 };
+	struct mstore *w[2];
+	int err = 0, i;
+
+	mstore_close(st);
+	st = mstore_create(path, &o, &err);
+	ck_assert_msg(st != NULL, "create: %s", mstore_strerror(err));
+	w[0] = st;
+	w[1] = mstore_attach(path, NULL, &err);
+	ck_assert_msg(w[1] != NULL, "attach: %s", mstore_strerror(err));
+	for (i = 0; i < 2; i++) {
+		struct mstore_family *busy =
+		        per_writer(w[i], MSTORE_GAUGE, "pool_busy_workers", "Busy workers.", 0,
+		                   NULL, MSTORE_PER_WRITER_SUM);
+		struct mstore_family *idle =
+		        per_writer(w[i], MSTORE_GAUGE, "pool_idle_workers", "Nobody sets it.", 0,
+		                   NULL, MSTORE_PER_WRITER_MAX);
+		struct mstore_family *rss = per_writer(w[i], MSTORE_GAUGE, "worker_rss_bytes",
+		                                       "RSS.", 1, kind, MSTORE_PER_WRITER_ALL);
+		struct mstore_family *jobs = per_writer(w[i], MSTORE_COUNTER, "worker_jobs_total",
+		                                        "Jobs.", 0, NULL, MSTORE_PER_WRITER_ALL);
+
+		ck_assert_int_eq(mstore_gauge_add(series(busy, NULL), 1 + i), 0);
+		(void)series(idle, NULL);
+		ck_assert_int_eq(mstore_gauge_set(series(rss, heap), 100 + 150 * i), 0);
+		ck_assert_int_eq(mstore_counter_add(series(jobs, NULL), 2 + 3 * i), 0);
+	}
+	return w[1];
+}
+
+START_TEST(test_per_writer_text)
+{
+	struct mstore *second = make_per_writer();
+
+	ck_assert_str_eq(render(1, EXPO_TEXT, NULL),
+	                 "# HELP pool_busy_workers Busy workers.\n"
+	                 "# TYPE pool_busy_workers gauge\n"
+	                 "pool_busy_workers 3\n"
+	                 "# HELP pool_idle_workers Nobody sets it.\n"
+	                 "# TYPE pool_idle_workers gauge\n"
+	                 "# HELP worker_rss_bytes RSS.\n"
+	                 "# TYPE worker_rss_bytes gauge\n"
+	                 "worker_rss_bytes{kind=\"heap\",writer=\"0\"} 100\n"
+	                 "worker_rss_bytes{kind=\"heap\",writer=\"1\"} 250\n"
+	                 "# HELP worker_jobs_total Jobs.\n"
+	                 "# TYPE worker_jobs_total counter\n"
+	                 "worker_jobs_total{writer=\"0\"} 2\n"
+	                 "worker_jobs_total{writer=\"1\"} 5\n");
+	/* closed: its values go with it */
+	mstore_close(second);
+	ck_assert_ptr_nonnull(strstr(render(1, EXPO_TEXT, NULL), "\npool_busy_workers 1\n"));
+	ck_assert_ptr_null(strstr(out, "writer=\"1\""));
+}
+END_TEST
+
+START_TEST(test_per_writer_openmetrics)
+{
+	struct mstore *second = make_per_writer();
+
+	ck_assert_str_eq(render(1, EXPO_OPENMETRICS, NULL),
+	                 "# TYPE pool_busy_workers gauge\n"
+	                 "# HELP pool_busy_workers Busy workers.\n"
+	                 "pool_busy_workers 3\n"
+	                 "# TYPE pool_idle_workers gauge\n"
+	                 "# HELP pool_idle_workers Nobody sets it.\n"
+	                 "# TYPE worker_rss_bytes gauge\n"
+	                 "# HELP worker_rss_bytes RSS.\n"
+	                 "worker_rss_bytes{kind=\"heap\",writer=\"0\"} 100\n"
+	                 "worker_rss_bytes{kind=\"heap\",writer=\"1\"} 250\n"
+	                 "# TYPE worker_jobs counter\n"
+	                 "# HELP worker_jobs Jobs.\n"
+	                 "worker_jobs_total{writer=\"0\"} 2\n"
+	                 "worker_jobs_total{writer=\"1\"} 5\n"
+	                 "# EOF\n");
+	mstore_close(second);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* The responder's own families                                        */
 /* ------------------------------------------------------------------ */
 
@@ -452,6 +559,26 @@ static const struct expo_own own_up = {
 	.store_format = 1,
 	.scrapes = 7,
 	.scrape_errors = 2,
+};
+
+#define OWN_HELP_WRITERS                                                        \
+	"Writer processes holding a slot of the store: live (heartbeat fresh) " \
+	"or stale (stopped heartbeating: dead and not yet cleaned up, or hung)."
+#define OWN_HELP_SLOTS "Writer slots of the store: how many processes may write it at once."
+#define OWN_HELP_RECOVER                                                       \
+	"What writers recovered after writer processes died, by kind: slots "  \
+	"cleaned up, histograms and counter shards taken back, registrations " \
+	"finished or undone."
+
+static const struct expo_own own_writers = {
+	.writer_up = 1,
+	.version = "1.2.3",
+	.store_format = 5,
+	.have_writers = 1,
+	.writers_live = 3,
+	.writers_stale = 1,
+	.writers_max = 8,
+	.recoveries = { 4, 2, 1, 0, 7 },
 };
 
 static const struct expo_own own_down = {
@@ -482,6 +609,31 @@ START_TEST(test_own_text)
 	                 "# HELP mstore_exporter_scrape_errors_total " OWN_HELP_ERRORS "\n"
 	                 "# TYPE mstore_exporter_scrape_errors_total counter\n"
 	                 "mstore_exporter_scrape_errors_total 2\n");
+}
+END_TEST
+
+START_TEST(test_own_writers)
+{
+	const char *text = render(0, EXPO_TEXT, &own_writers);
+
+	text = strstr(text, "# HELP mstore_exporter_writers ");
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text,
+	                 "# HELP mstore_exporter_writers " OWN_HELP_WRITERS "\n"
+	                 "# TYPE mstore_exporter_writers gauge\n"
+	                 "mstore_exporter_writers{state=\"live\"} 3\n"
+	                 "mstore_exporter_writers{state=\"stale\"} 1\n"
+	                 "# HELP mstore_exporter_writer_slots " OWN_HELP_SLOTS "\n"
+	                 "# TYPE mstore_exporter_writer_slots gauge\n"
+	                 "mstore_exporter_writer_slots 8\n"
+	                 "# HELP mstore_exporter_writer_recoveries_total " OWN_HELP_RECOVER "\n"
+	                 "# TYPE mstore_exporter_writer_recoveries_total counter\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"writer_slot\"} 4\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"histogram\"} 2\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"counter_shard\"} 1\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_forward\"} "
+	                 "0\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_back\"} 7\n");
 }
 END_TEST
 
@@ -1817,6 +1969,9 @@ expo_suite(void)
 	tcase_add_test(core, test_histogram_text);
 	tcase_add_test(core, test_histogram_openmetrics);
 	tcase_add_test(core, test_own_text);
+	tcase_add_test(core, test_own_writers);
+	tcase_add_test(core, test_per_writer_text);
+	tcase_add_test(core, test_per_writer_openmetrics);
 	tcase_add_test(core, test_own_openmetrics_no_store);
 	tcase_add_test(core, test_own_age_openmetrics);
 	tcase_add_test(core, test_empty);

@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -78,6 +79,13 @@ static struct mstore_hdr *
 hdr(unsigned char *b)
 {
 	return (struct mstore_hdr *)(void *)b;
+}
+
+static struct mstore_writer_rec *
+wrec(unsigned char *b, uint32_t i)
+{
+	return (struct mstore_writer_rec *)(void *)(b + hdr(b)->writer_off +
+	                                            (size_t)i * MSTORE_WRITER_REC_SIZE);
 }
 
 static struct mstore_family_rec *
@@ -382,25 +390,17 @@ START_TEST(test_counter_shard_sum)
 }
 END_TEST
 
-/* Overwrite the heartbeat record's fields in the file at path. */
+/* Writer slot 0's heartbeat and clock identity in the file at path. */
 static void
 set_heartbeat(const char *path, int64_t v)
 {
-	ck_assert_int_eq(tu_patch(path,
-	                          (off_t)(offsetof(struct mstore_hdr, beat) +
-	                                  offsetof(struct mstore_beat, heartbeat_ns)),
-	                          &v, sizeof(v)),
-	                 0);
+	ck_assert_int_eq(tu_patch_heartbeat(path, 0, v), 0);
 }
 
 static void
 set_writer_clock(const char *path, const struct mstore_clock_id *c)
 {
-	ck_assert_int_eq(tu_patch(path,
-	                          (off_t)(offsetof(struct mstore_hdr, beat) +
-	                                  offsetof(struct mstore_beat, clock)),
-	                          c, sizeof(*c)),
-	                 0);
+	ck_assert_int_eq(tu_patch_writer_clock(path, 0, c), 0);
 }
 
 static int64_t
@@ -652,7 +652,7 @@ static size_t m_version_old(unsigned char *b, size_t n) { hdr(b)->version_major 
 static size_t m_version_2(unsigned char *b, size_t n) { hdr(b)->version_major = 2; return n; }
 static size_t m_byteorder(unsigned char *b, size_t n) { hdr(b)->byte_order = __builtin_bswap64(MSTORE_BYTE_ORDER_MARK); return n; }
 static size_t m_recsize(unsigned char *b, size_t n) { hdr(b)->family_rec_size += 8; return n; }
-static size_t m_hdrsize(unsigned char *b, size_t n) { hdr(b)->header_size = 512; return n; }
+static size_t m_hdrsize(unsigned char *b, size_t n) { hdr(b)->header_size = 2 * MSTORE_HDR_SIZE; return n; }
 static size_t m_fam_misaligned(unsigned char *b, size_t n) { hdr(b)->family_off += 8; return n; }
 static size_t m_series_at_end(unsigned char *b, size_t n) { hdr(b)->series_off = hdr(b)->file_size; return n; }
 static size_t m_string_huge(unsigned char *b, size_t n) { hdr(b)->string_off = UINT64_MAX - 63; return n; }
@@ -662,8 +662,8 @@ static size_t m_overlap(unsigned char *b, size_t n) { hdr(b)->value_off = hdr(b)
 static size_t m_nfam(unsigned char *b, size_t n) { atomic_store(&hdr(b)->families, hdr(b)->max_families + 1); return n; }
 static size_t m_nser(unsigned char *b, size_t n) { atomic_store(&hdr(b)->series, hdr(b)->max_series + 1); return n; }
 static size_t m_tick(unsigned char *b, size_t n) { hdr(b)->tick_interval_ns = 0; return n; }
-static size_t m_hb_neg(unsigned char *b, size_t n) { atomic_store(&hdr(b)->beat.heartbeat_ns, -1); return n; }
-static size_t m_hb_offset(unsigned char *b, size_t n) { hdr(b)->beat.clock.boottime_offset_ns = INT64_MIN; return n; }
+static size_t m_hb_neg(unsigned char *b, size_t n) { atomic_store(&wrec(b, 0)->heartbeat_ns, -1); return n; }
+static size_t m_hb_offset(unsigned char *b, size_t n) { atomic_store(&wrec(b, 0)->boottime_offset_ns, INT64_MIN); return n; }
 static size_t m_empty_str(unsigned char *b, size_t n) { b[hdr(b)->string_off] = 'x'; return n; }
 static size_t m_name_off(unsigned char *b, size_t n) { frec(b, 0)->name.off = hdr(b)->string_bytes; return n; }
 static size_t m_name_len(unsigned char *b, size_t n) { frec(b, 0)->name.len = hdr(b)->string_bytes; return n; }
@@ -944,6 +944,22 @@ hist_slots(unsigned char *b, uint64_t **v)
 	*v = (uint64_t *)(void *)(b + hdr(b)->value_off + (size_t)off * MSTORE_SLOT_SIZE);
 }
 
+/* Write the image to mut_path and open a reader on it, at the first
+ * series of the histogram family (the caller closes the reader). */
+static struct mstore_reader *
+open_histogram(struct mstore_family_view *f, struct mstore_series_view *s)
+{
+	struct mstore_reader *r;
+	int err;
+
+	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
+	r = mstore_reader_open(mut_path, &err);
+	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
+	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", f) == 0, "family not found");
+	ck_assert_int_eq(mstore_reader_series_first(r, f, s), 1);
+	return r;
+}
+
 START_TEST(test_snapshot_torn)
 {
 	struct mstore_reader *r;
@@ -951,15 +967,11 @@ START_TEST(test_snapshot_torn)
 	struct mstore_series_view s;
 	struct mstore_snapshot snap;
 	uint64_t *v;
-	int err;
+	int fd;
 
 	hist_slots(img, &v);
 	v[MSTORE_HIST_BUCKET0] += 1; /* buckets no longer add up to count */
-	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
-	r = mstore_reader_open(mut_path, &err);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
-	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	r = open_histogram(&f, &s);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
 	v[MSTORE_HIST_BUCKET0] -= 1;
@@ -967,24 +979,36 @@ START_TEST(test_snapshot_torn)
 	 * by fuzzing: tests/fuzz/regress/hist-bucket-sum-wraps.store) */
 	v[MSTORE_HIST_BUCKET0] += UINT64_C(1) << 63;
 	v[MSTORE_HIST_BUCKET0 + 1] += UINT64_C(1) << 63;
-	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
-	r = mstore_reader_open(mut_path, &err);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
+	r = open_histogram(&f, &s);
 	ck_assert_uint_ge(f.nbounds, 1);
-	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
 	v[MSTORE_HIST_BUCKET0] -= UINT64_C(1) << 63;
 	v[MSTORE_HIST_BUCKET0 + 1] -= UINT64_C(1) << 63;
-	v[MSTORE_HIST_SEQ] = 1; /* a writer died inside the seqlock */
+	/* The writer in slot 0 was inside the seqlock, and had counted the
+	 * observation but not yet put it in its bucket.  While a process holds
+	 * slot 0's lock (the owner is alive) the reader waits and gives up. */
+	v[MSTORE_HIST_SEQ] = 5 * MSTORE_SEQ_ONE | MSTORE_SEQ_LOCKED;
+	v[MSTORE_HIST_COUNT] += 1;
 	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
-	r = mstore_reader_open(mut_path, &err);
-	ck_assert_ptr_nonnull(r);
-	ck_assert_msg(tu_find_family(r, "tu_latency_seconds", &f) == 0, "family not found");
-	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	fd = open(mut_path, O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(mstore_ofd_lock(fd, hdr(img)->writer_off, F_WRLCK, 0), 0);
+	r = open_histogram(&f, &s);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_RETRY);
 	ck_assert_int_eq(errno, EAGAIN);
+	/* The owner died (its lock went with it): the reader shows the
+	 * section as a recoverer would, count = the sum of the buckets,
+	 * without writing anything. */
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
+	ck_assert_uint_eq(snap.count, v[MSTORE_HIST_COUNT] - 1);
+	ck_assert_uint_eq(snap.bucket[f.nbounds], snap.count);
+	mstore_reader_close(r);
+	/* an owner no writer slot has: corrupt */
+	v[MSTORE_HIST_SEQ] = (uint64_t)hdr(img)->max_writers << MSTORE_SEQ_OWNER_SHIFT | 1;
+	r = open_histogram(&f, &s);
+	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_CORRUPT);
 	mstore_reader_close(r);
 }
 END_TEST

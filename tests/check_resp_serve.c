@@ -29,7 +29,7 @@
 
 #include "log.h"
 #include "mstore.h"
-#include "mstore_layout.h" /* the heartbeat record, patched by test_other_boot */
+#include "mstore_layout.h" /* the clock identity, patched by test_other_boot */
 #include "resp_guard.h"
 #include "resp_gzip.h"
 #include "resp_opts.h"
@@ -112,6 +112,9 @@ static char store[TU_PATH_MAX];
 static char logpath[TU_PATH_MAX];
 static struct resp_opts opts;
 static struct resp_server *srv;
+/* The sample store's writer, kept open (a closed store's last writer is
+ * gone: stale at once) until teardown. */
+static struct mstore *sample_st;
 
 static void
 setup(void)
@@ -139,6 +142,8 @@ setup(void)
 static void
 teardown(void)
 {
+	mstore_close(sample_st);
+	sample_st = NULL;
 	resp_server_free(srv);
 	srv = NULL;
 	tu_dir_remove(&dir);
@@ -188,7 +193,8 @@ make_sample(uint32_t flags)
 	o.flags = flags;
 	st = tu_sample_store(store, &o, &err);
 	ck_assert_msg(st != NULL, "sample store: %s", mstore_strerror(err));
-	mstore_close(st);
+	mstore_close(sample_st);
+	sample_st = st;
 }
 
 /* A static store whose only family is the gauge name{i="0".."n-1"}, all
@@ -453,7 +459,8 @@ START_TEST(test_stale_store)
 	fake_boot_ns = B0_NS + 2 * MSTORE_NS_PER_SEC;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(f.body, "ok: last heartbeat 2.000 s ago\n");
+	ck_assert_str_eq(f.body, "ok: last heartbeat 2.000 s ago\n"
+	                         "writers: 1 live, 0 stale, 1 slots\n");
 	request(srv, "GET", "/metrics", NULL, 0, &f, &r);
 	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_up 1\n"));
 	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_store_age_seconds 2\n"));
@@ -491,7 +498,7 @@ START_TEST(test_static_store_never_stale)
 	fake_boot_ns = B0_NS + 3600 * MSTORE_NS_PER_SEC;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(f.body, "ok: static store\n");
+	ck_assert_str_eq(f.body, "ok: static store\nwriters: 1 live, 0 stale, 1 slots\n");
 	fake_free(&f);
 }
 END_TEST
@@ -511,7 +518,8 @@ START_TEST(test_future_heartbeat)
 	fake_boot_ns = B0_NS + 9500 * MSTORE_NS_PER_MS;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(f.body, "ok: last heartbeat 0.000 s ago\n");
+	ck_assert_str_eq(f.body, "ok: last heartbeat 0.000 s ago\n"
+	                         "writers: 1 live, 0 stale, 1 slots\n");
 
 	for (i = 0; i < 4; i++) {
 		fake_boot_ns = B0_NS + i * MSTORE_NS_PER_SEC;
@@ -536,7 +544,8 @@ START_TEST(test_future_heartbeat)
 	/* the clock caught up: alive again, and said so */
 	fake_boot_ns = B0_NS + 11 * MSTORE_NS_PER_SEC;
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
-	ck_assert_str_eq(f.body, "ok: last heartbeat 1.000 s ago\n");
+	ck_assert_str_eq(f.body, "ok: last heartbeat 1.000 s ago\n"
+	                         "writers: 1 live, 0 stale, 1 slots\n");
 	ck_assert_int_eq(log_count("store usable again"), 1);
 	fake_free(&f);
 }
@@ -557,11 +566,7 @@ START_TEST(test_other_boot)
 		return;
 	make_sample(0);
 	other.boot_id[MSTORE_BOOT_ID_LEN - 1] ^= 0x5a;
-	ck_assert_int_eq(tu_patch(store,
-	                          (off_t)(offsetof(struct mstore_hdr, beat) +
-	                                  offsetof(struct mstore_beat, clock)),
-	                          &other, sizeof other),
-	                 0);
+	ck_assert_int_eq(tu_patch_writer_clock(store, 0, &other), 0);
 	request(srv, "GET", "/health", NULL, 0, &f, &r);
 	(void)snprintf(want, sizeof want,
 	               "writer stale: %s: heartbeat from another boot "
@@ -572,6 +577,56 @@ START_TEST(test_other_boot)
 	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_up 0\n"));
 	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_store_age_seconds 0\n"));
 	ck_assert_ptr_null(strstr(f.body, "tu_"));
+	fake_free(&f);
+}
+END_TEST
+
+/* Several writers: /health counts them, /metrics says how many are live
+ * and stale, and what was recovered after one died. */
+START_TEST(test_writers)
+{
+	struct mstore_options o = { .max_writers = 4 };
+	struct resp_reply r;
+	struct fake f = { 0 };
+	struct mstore *second;
+	int err = 0, status;
+	pid_t pid;
+
+	sample_st = tu_sample_store(store, &o, &err);
+	ck_assert_msg(sample_st != NULL, "sample store: %s", mstore_strerror(err));
+	second = mstore_attach(store, NULL, &err);
+	ck_assert_msg(second != NULL, "attach: %s", mstore_strerror(err));
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(f.body, "ok: last heartbeat 0.000 s ago\n"
+	                         "writers: 2 live, 0 stale, 4 slots\n");
+	/* a third writer dies without closing (its heartbeat at B0) */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (mstore_heartbeat(sample_st) != 0)
+			_exit(1);
+		raise(SIGKILL);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	fake_boot_ns = B0_NS + 5 * MSTORE_NS_PER_SEC;
+	ck_assert_int_eq(mstore_heartbeat(second), 0); /* cleans the dead one up */
+	ck_assert_int_eq(mstore_heartbeat(sample_st), 0);
+	request(srv, "GET", "/metrics", NULL, 0, &f, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writers{state=\"live\"} 2\n"
+	                                     "mstore_exporter_writers{state=\"stale\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(f.body, "\nmstore_exporter_writer_slots 4\n"));
+	ck_assert_ptr_nonnull(strstr(
+	        f.body, "\nmstore_exporter_writer_recoveries_total{kind=\"writer_slot\"} 1\n"));
+	/* the second writer stops heartbeating: stale, the store still alive */
+	fake_boot_ns = B0_NS + 9 * MSTORE_NS_PER_SEC;
+	ck_assert_int_eq(mstore_heartbeat(sample_st), 0);
+	request(srv, "GET", "/health", NULL, 0, &f, &r);
+	ck_assert_str_eq(f.body, "ok: last heartbeat 0.000 s ago\n"
+	                         "writers: 1 live, 1 stale, 4 slots\n");
+	mstore_close(second);
 	fake_free(&f);
 }
 END_TEST
@@ -923,7 +978,7 @@ START_TEST(test_gzip_when)
 	ck_assert_str_eq(r.content_encoding, RESP_GZIP_CODING);
 	request_enc(srv, "GET", "/health", NULL, "gzip", 1, &f, &r);
 	ck_assert_ptr_null(r.content_encoding);
-	ck_assert_str_eq(f.body, "ok: static store\n");
+	ck_assert_str_eq(f.body, "ok: static store\nwriters: 1 live, 0 stale, 1 slots\n");
 	request_enc(srv, "GET", "/nope", NULL, "gzip", 1, &f, &r);
 	ck_assert_ptr_null(r.content_encoding);
 
@@ -1134,6 +1189,7 @@ resp_serve_suite(void)
 	tcase_add_test(tc, test_static_store_never_stale);
 	tcase_add_test(tc, test_future_heartbeat);
 	tcase_add_test(tc, test_other_boot);
+	tcase_add_test(tc, test_writers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bodies");

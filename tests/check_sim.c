@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_sim.c - Check suite for metrics-simulator's parts: the shop model
- * (determinism, plausible values, the daily cycle), the /proc parsers and
- * readers, and the store binding read back through the mstore reader.
+ * (determinism, plausible values, the daily cycle) and the store binding
+ * read back through the mstore reader (the process metrics, now the
+ * library's, are tested in check_mstore_writer).
  */
 #include "config.h"
 
@@ -19,7 +20,6 @@
 #include <unistd.h>
 
 #include "mstore.h"
-#include "sim_proc.h"
 #include "sim_shop.h"
 #include "sim_store.h"
 
@@ -256,78 +256,6 @@ START_TEST(test_names)
 }
 END_TEST
 
-/* ---- sim_proc --------------------------------------------------------- */
-
-START_TEST(test_parse_stat)
-{
-	/* A command name with spaces and parentheses; fields 4..24 hold
-	 * ten times their field number. */
-	static const char text[] = "1234 (a) b (c)) S 40 50 60 70 80 90 100 110 "
-	                           "120 130 140 150 160 170 180 190 200 210 220 230 240 250 260\n";
-	struct sim_proc_stat st;
-
-	ck_assert_int_eq(sim_proc_parse_stat(text, &st), 0);
-	ck_assert_uint_eq(st.utime, 140);
-	ck_assert_uint_eq(st.stime, 150);
-	ck_assert_uint_eq(st.starttime, 220);
-	ck_assert_uint_eq(st.vsize, 230);
-	ck_assert_int_eq(st.rss, 240);
-	errno = 0;
-	ck_assert_int_eq(sim_proc_parse_stat("1234 no parens S 1 2", &st), -1);
-	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_int_eq(sim_proc_parse_stat("1 (x) S 1 2 3\n", &st), -1);
-	ck_assert_int_eq(sim_proc_parse_stat("1 (x) S 4 5 6 7 8 9 10 11 12 13 "
-	                                     "x 15 16 17 18 19 20 21 22 23 24",
-	                                     &st),
-	                 -1);
-}
-END_TEST
-
-START_TEST(test_parse_statm_btime)
-{
-	unsigned long long size, res;
-	long long bt;
-
-	ck_assert_int_eq(sim_proc_parse_statm("2000 300 100 10 0 500 0\n", &size, &res), 0);
-	ck_assert_uint_eq(size, 2000);
-	ck_assert_uint_eq(res, 300);
-	ck_assert_int_eq(sim_proc_parse_statm("2000\n", &size, &res), -1);
-	ck_assert_int_eq(sim_proc_parse_btime("cpu  1 2 3\nintr 5 6\nbtime 1700000000\n"
-	                                      "processes 9\n",
-	                                      &bt),
-	                 0);
-	ck_assert_int_eq(bt, 1700000000LL);
-	ck_assert_int_eq(sim_proc_parse_btime("cpu 1\nxbtime 5\n", &bt), -1);
-	ck_assert_int_eq(sim_proc_parse_btime("btime x\n", &bt), -1);
-}
-END_TEST
-
-START_TEST(test_read_self)
-{
-	struct sim_proc a, b;
-	time_t now = time(NULL);
-	int fd;
-
-	ck_assert_int_eq(sim_proc_read(&a), 0);
-	ck_assert(a.cpu_seconds >= 0.0);
-	ck_assert(a.resident_bytes > 0.0);
-	ck_assert(a.virtual_bytes >= a.resident_bytes);
-	ck_assert(a.open_fds >= 0.0);
-	ck_assert(a.max_fds >= a.open_fds);
-	/* Started a moment ago; btime has one-second resolution. */
-	ck_assert(a.start_time_seconds <= (double)now + 2.0);
-	ck_assert(a.start_time_seconds > (double)now - 3600.0);
-	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(sim_proc_read(&b), 0);
-	ck_assert(b.open_fds == a.open_fds + 1.0);
-	ck_assert(b.start_time_seconds == a.start_time_seconds);
-	ck_assert(b.cpu_seconds >= a.cpu_seconds);
-	ck_assert_int_eq(close(fd), 0);
-	ck_assert_int_eq(sim_proc_read(NULL), -1);
-}
-END_TEST
-
 /* ---- store binding, read back through the reader ---------------------- */
 
 static char tmpdir[64];
@@ -415,12 +343,9 @@ static void
 tick_into(struct sim_store *st, struct sim_shop *shop)
 {
 	struct sim_sink sink = sim_store_sink(st);
-	struct sim_proc pm;
 
 	ck_assert_int_eq(sim_shop_step(shop, TICK_S, &sink), 0);
 	ck_assert_int_eq(sim_store_gauges(st, sim_shop_gauges(shop)), 0);
-	ck_assert_int_eq(sim_proc_read(&pm), 0);
-	ck_assert_int_eq(sim_store_process(st, &pm), 0);
 	ck_assert_int_eq(sim_store_heartbeat(st), 0);
 }
 
@@ -520,7 +445,6 @@ sim_suite(void)
 {
 	Suite *s = suite_create("sim");
 	TCase *shop = tcase_create("shop");
-	TCase *proc = tcase_create("proc");
 	TCase *store = tcase_create("store");
 
 	tcase_add_test(shop, test_same_seed_same_run);
@@ -531,10 +455,6 @@ sim_suite(void)
 	tcase_add_test(shop, test_sink_error_stops_step);
 	tcase_add_test(shop, test_names);
 	suite_add_tcase(s, shop);
-	tcase_add_test(proc, test_parse_stat);
-	tcase_add_test(proc, test_parse_statm_btime);
-	tcase_add_test(proc, test_read_self);
-	suite_add_tcase(s, proc);
 	tcase_add_checked_fixture(store, store_setup, store_teardown);
 	tcase_add_test(store, test_store_consistent);
 	tcase_add_test(store, test_store_mode);

@@ -3,11 +3,12 @@
  * expo_dump.c - test helper: build a store holding every kind of metric the
  * renderer handles (labelled and bare counters, a family without help
  * text, gauges with special values and escapes, units, empty families,
- * histograms with negative bounds and negative sums), render it with the
- * responder's own families in the format named on the command line, and
- * print the result.  tests/expo-validate.sh feeds the output to promtool
- * and to the python OpenMetrics parser, and decodes the protobuf output
- * with protoc.
+ * histograms with negative bounds and negative sums, per-writer families
+ * written by two writers, one with the writer label), render it with the
+ * responder's own families (the writer families included) in the format
+ * named on the command line, and print the result.  tests/expo-validate.sh
+ * feeds the output to promtool and to the python OpenMetrics parser, and
+ * decodes the protobuf output with protoc.
  *
  * Usage: expo_dump text|openmetrics|protobuf [NATIVE]
  *        expo_dump --store PATH
@@ -127,6 +128,44 @@ add_histograms(struct mstore *st)
 	                           2, bounds + 8, &fam));
 	OK(mstore_series_get(fam, NULL, &s));
 	OK(mstore_histogram_observe(s, -4));
+fail:
+	return rc;
+}
+
+/* Per-writer families, each set by st and by a second writer b. */
+static int
+add_per_writer(struct mstore *st, struct mstore *b)
+{
+	static const char *const ls[] = { "pool" };
+	static const char *const v[] = { "db" };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_GAUGE,
+		                           .name = "pool_busy_connections",
+		                           .help = "Busy connections, summed over workers.",
+		                           .nlabels = 1,
+		                           .label_names = ls,
+		                           .per_writer = MSTORE_PER_WRITER_SUM };
+	struct mstore *w[2] = { st, b };
+	struct mstore_family *fam;
+	struct mstore_series *s;
+	int rc, i;
+
+	for (i = 0; i < 2; i++) {
+		spec.type = MSTORE_GAUGE;
+		spec.name = "pool_busy_connections";
+		spec.per_writer = MSTORE_PER_WRITER_SUM;
+		OK(mstore_family_register(w[i], &spec, &fam));
+		OK(mstore_series_get(fam, v, &s));
+		OK(mstore_gauge_set(s, 2 + i));
+		spec.name = "worker_jobs_total";
+		spec.type = MSTORE_COUNTER;
+		spec.help = "Jobs done, by worker slot.";
+		spec.per_writer = MSTORE_PER_WRITER_ALL;
+		OK(mstore_family_register(w[i], &spec, &fam));
+		OK(mstore_series_get(fam, v, &s));
+		OK(mstore_counter_add(s, 10 + i));
+		spec.help = "Busy connections, summed over workers.";
+	}
 fail:
 	return rc;
 }
@@ -341,17 +380,27 @@ dump(const char *path, enum expo_format f, const char *native)
 		.store_format = 1,
 		.scrapes = 3,
 		.scrape_errors = 1,
+		.have_writers = 1,
+		.writers_live = 2,
+		.writers_stale = 1,
+		.writers_max = 4,
+		.recoveries = { 1, 2, 3, 4, 5 },
 	};
-	struct mstore *st;
+	struct mstore_options o = { .max_writers = 4 };
+	struct mstore *st, *b = NULL;
 	struct mstore_reader *r = NULL;
 	FILE *vf = NULL;
 	size_t len = 0;
 	int rc = 0;
 
-	st = mstore_create(path, NULL, &rc);
+	st = mstore_create(path, &o, &rc);
 	if (st == NULL)
 		return rc;
+	b = mstore_attach(path, NULL, &rc);
+	if (b == NULL)
+		goto fail;
 	OK(fill(st));
+	OK(add_per_writer(st, b));
 	r = mstore_reader_open(path, &rc);
 	if (r == NULL)
 		goto fail;
@@ -368,6 +417,7 @@ dump(const char *path, enum expo_format f, const char *native)
 		rc = MSTORE_E_SYS;
 fail:
 	mstore_reader_close(r);
+	mstore_close(b);
 	mstore_close(st);
 	return rc;
 }

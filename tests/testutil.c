@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mstore_layout.h"
 #include "testutil.h"
 
 #define TU_TEMPLATE "mstore-test.XXXXXX"
@@ -220,6 +221,45 @@ tu_sample_store(const char *path, const struct mstore_options *opts, int *err)
 		return NULL;
 	}
 	return st;
+}
+
+/* File offset of field off of writer slot w (the header says where the
+ * writer region is). */
+static off_t
+slot_field(const char *path, uint32_t w, size_t off)
+{
+	struct mstore_hdr h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = pread(fd, &h, sizeof h, 0);
+	(void)close(fd);
+	if (n != (ssize_t)sizeof h || w >= h.max_writers)
+		return -1;
+	return (off_t)(h.writer_off + (uint64_t)w * MSTORE_WRITER_REC_SIZE + off);
+}
+
+int
+tu_patch_heartbeat(const char *path, uint32_t w, int64_t hb)
+{
+	off_t at = slot_field(path, w, offsetof(struct mstore_writer_rec, heartbeat_ns));
+
+	return at < 0 ? -1 : tu_patch(path, at, &hb, sizeof hb);
+}
+
+int
+tu_patch_writer_clock(const char *path, uint32_t w, const struct mstore_clock_id *c)
+{
+	_Static_assert(
+	        offsetof(struct mstore_writer_rec, boottime_offset_ns) ==
+	                        offsetof(struct mstore_writer_rec, boot_id) + MSTORE_BOOT_ID_LEN &&
+	                offsetof(struct mstore_clock_id, boottime_offset_ns) == MSTORE_BOOT_ID_LEN,
+	        "a clock identity has the same bytes in a writer slot");
+	off_t at = slot_field(path, w, offsetof(struct mstore_writer_rec, boot_id));
+
+	return at < 0 ? -1 : tu_patch(path, at, c, sizeof *c);
 }
 
 int

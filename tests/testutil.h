@@ -45,6 +45,12 @@ int tu_patch(const char *path, off_t off, const void *data, size_t len);
  */
 struct mstore *tu_sample_store(const char *path, const struct mstore_options *opts, int *err);
 
+struct mstore_clock_id;
+/* Overwrite writer slot w's heartbeat (CLOCK_BOOTTIME ns), or its clock
+ * identity, in the store file at path: 0 or -1. */
+int tu_patch_heartbeat(const char *path, uint32_t w, int64_t hb);
+int tu_patch_writer_clock(const char *path, uint32_t w, const struct mstore_clock_id *c);
+
 /* Find the family called name in r and fill *f: 0, or -1 if it is absent
  * or a family view fails. */
 int tu_find_family(const struct mstore_reader *r, const char *name, struct mstore_family_view *f);

@@ -40,6 +40,9 @@ unsigned long bench_samples(unsigned long n);
  */
 int bench_workload_create(struct bench_workload *w, const char *path, unsigned long n,
                           uint32_t flags);
+/* The same with max_writers writers (room for a few per-writer series). */
+int bench_workload_create_writers(struct bench_workload *w, const char *path, unsigned long n,
+                                  uint32_t flags, uint32_t writers);
 
 /* Create every series and give it its standard value.  0 or -1 (message). */
 int bench_workload_fill(struct bench_workload *w);
@@ -78,9 +81,15 @@ int bench_alloc_available(void);
 void bench_alloc_start(void);
 uint64_t bench_alloc_stop(void);
 
+/* Time reps renders (0: the default for n) of the store at path, holding
+ * the workload of size n, and print the render figures.  0 or -1. */
+int bench_render_path(const char *path, unsigned long n, unsigned long reps);
+
 /* The commands; argv excludes the command name.  Return the exit status. */
 int bench_populate(int argc, char **argv);
 int bench_render(int argc, char **argv);
 int bench_update(int argc, char **argv);
+int bench_procs(int argc, char **argv);
+int bench_restarts(int argc, char **argv);
 
 #endif /* BENCH_H */

@@ -19,6 +19,8 @@ usage(void)
 	fputs("usage: metrics-bench populate N STORE\n"
 	      "       metrics-bench render N [REPS] [text|openmetrics|protobuf]\n"
 	      "       metrics-bench update [ITERS [RUNS]]\n"
+	      "       metrics-bench procs [ITERS [RUNS]]\n"
+	      "       metrics-bench restarts N [REPS [WRITERS]]\n"
 	      "Results are printed as \"key value\" lines.\n",
 	      stderr);
 }
@@ -53,9 +55,9 @@ main(int argc, char **argv)
 		const char *name;
 		int (*run)(int, char **);
 	} commands[] = {
-		{ "populate", bench_populate },
-		{ "render", bench_render },
-		{ "update", bench_update },
+		{ "populate", bench_populate }, { "render", bench_render },
+		{ "update", bench_update },     { "procs", bench_procs },
+		{ "restarts", bench_restarts },
 	};
 	size_t i;
 

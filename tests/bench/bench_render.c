@@ -183,6 +183,12 @@ out:
 	return rc;
 }
 
+int
+bench_render_path(const char *path, unsigned long n, unsigned long reps)
+{
+	return render_store(path, n, reps > 0 ? reps : default_reps(n), EXPO_TEXT);
+}
+
 /* The format named s: 0, or -1 (a message unless quiet). */
 static int
 parse_format(const char *s, enum expo_format *f, int quiet)

@@ -64,17 +64,20 @@ bench_samples(unsigned long n)
 }
 
 static void
-workload_options(struct mstore_options *o, unsigned long n, unsigned long h, uint32_t flags)
+workload_options(struct mstore_options *o, unsigned long n, unsigned long h, uint32_t flags,
+                 uint32_t writers)
 {
 	unsigned long series = 2 * n + h;
 
 	memset(o, 0, sizeof(*o));
 	o->max_families = BENCH_FAMILIES + CAPACITY_SLACK;
 	o->max_series = (uint32_t)(series + CAPACITY_SLACK);
-	o->value_slots =
-	        (uint32_t)(n * (SLOTS_COUNTER + SLOTS_GAUGE) + h * SLOTS_HIST + CAPACITY_SLACK);
+	/* per-writer series beyond the workload take a slot per writer */
+	o->value_slots = (uint32_t)(n * (SLOTS_COUNTER + SLOTS_GAUGE) + h * SLOTS_HIST +
+	                            CAPACITY_SLACK * (writers > 1 ? writers : 1));
 	o->string_bytes = (uint32_t)(series * STRING_BYTES_PER_SERIES + STRING_BYTES_FIXED);
 	o->flags = flags;
+	o->max_writers = writers;
 }
 
 static int
@@ -110,6 +113,13 @@ register_families(struct bench_workload *w)
 int
 bench_workload_create(struct bench_workload *w, const char *path, unsigned long n, uint32_t flags)
 {
+	return bench_workload_create_writers(w, path, n, flags, 1);
+}
+
+int
+bench_workload_create_writers(struct bench_workload *w, const char *path, unsigned long n,
+                              uint32_t flags, uint32_t writers)
+{
 	struct mstore_options o;
 	int err = 0;
 
@@ -120,7 +130,7 @@ bench_workload_create(struct bench_workload *w, const char *path, unsigned long 
 	}
 	w->n = n;
 	w->h = bench_hist_series(n);
-	workload_options(&o, n, w->h, flags);
+	workload_options(&o, n, w->h, flags, writers);
 	w->st = mstore_create(path, &o, &err);
 	if (w->st == NULL) {
 		fprintf(stderr, "metrics-bench: cannot create store %s: %s%s%s\n", path,

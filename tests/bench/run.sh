@@ -2,20 +2,21 @@
 # SPDX-License-Identifier: MIT
 # run.sh - `make bench`: the standard benchmark suite of doc/performance.md.
 # Renders the standard workload at several sizes (metrics-bench render, in
-# text and in protobuf), times the update paths (metrics-bench update),
-# loads metrics.fcgi behind lighttpd (and, at N=100, nginx with FastCGI
-# keep-alive) with wrk on a free loopback port, scrapes it as Prometheus does (its headers, gzip,
-# one scrape at a time: tests/bench/scrape.py) through lighttpd and nginx,
-# measures the memory of the responder and of the simulator, and prints
-# one summary table.  Prints figures only: nothing here asserts timing.
-# Every process it starts is stopped by PID and waited for, also on
-# failure.
+# text and in protobuf), times the update paths (metrics-bench update; from
+# 4 processes at once: procs), renders N = 10,000 with writer restarts
+# behind it (restarts), loads metrics.fcgi behind lighttpd (and, at N=100,
+# nginx with FastCGI keep-alive) with wrk on a free loopback port, scrapes
+# it as Prometheus does (its headers, gzip, one scrape at a time:
+# tests/bench/scrape.py) through lighttpd and nginx, measures the memory of
+# the responder and of the simulator, and prints one summary table.  Prints
+# figures only: nothing here asserts timing.  Every process it starts is
+# stopped by PID and waited for, also on failure.
 #
 # Knobs (environment):
 #   BENCH_SIZES          render sizes            (default "100 1000 10000 100000")
 #   BENCH_RENDER_REPS    renders per size        (default: metrics-bench picks)
 #   BENCH_UPDATE_ITERS   ops per update run      (default 4000000)
-#   BENCH_UPDATE_RUNS    update runs, median     (default 5)
+#   BENCH_UPDATE_RUNS    update runs, median     (default 5; also procs)
 #   BENCH_DURATION       seconds per wrk run     (default 10)
 #   BENCH_RUNS           wrk runs per case, median (default 3; 0 skips wrk)
 #   BENCH_SIM_SECONDS    simulator run time      (default 5)
@@ -152,6 +153,28 @@ bench_update() {
 	while read -r k v; do
 		put "update.$k" "$v"
 	done <"$out/update"
+}
+
+# Several writer processes: 4 at once on one series of each kind, and the
+# render after restarts (each "restarts R" block of its output).
+bench_procs() {
+	say "procs ($BENCH_UPDATE_ITERS ops x $BENCH_UPDATE_RUNS runs x 4 processes)"
+	if ! "$bench" procs "$BENCH_UPDATE_ITERS" "$BENCH_UPDATE_RUNS" \
+	     >"$out/procs" 2>"$out/procs.err"; then
+		say "procs failed: $(cat "$out/procs.err")"
+	fi
+	while read -r k v; do
+		put "procs.$k" "$v"
+	done <"$out/procs"
+	say "restarts N=10000"
+	if ! "$bench" restarts 10000 >"$out/restarts" 2>"$out/restarts.err"; then
+		say "restarts failed: $(cat "$out/restarts.err")"
+	fi
+	r=0
+	while read -r k v; do
+		[ "$k" = restarts ] && r=$v
+		put "restarts.$r.$k" "$v"
+	done <"$out/restarts"
 }
 
 # ---------------------------------------------------------------- web servers + wrk
@@ -490,6 +513,17 @@ summary() {
 	done
 	row "hist 2 threads consistent / counter exact" \
 	    "$(get update.hist_2t_consistent) / $(get update.counter_2t_consistent)" "1 / 1"
+	for k in counter_inc_4p hist_observe_4p; do
+		row "$k ns, 4 processes same series (min..max; CPUs)" \
+		    "$(get "procs.${k}_ns") ($(get "procs.${k}_min_ns")..$(get "procs.${k}_max_ns"); $(get "procs.${k}_cpus"))" ""
+	done
+	row "4 processes: counter exact / hist consistent" \
+	    "$(get procs.counter_4p_exact) / $(get procs.hist_4p_consistent)" "1 / 1"
+	for r in 0 4 64 1024; do
+		row "render N=10000 after $r writer restarts: median us (CPU)" \
+		    "$(get "restarts.$r.render_median_us") ($(get "restarts.$r.render_cpu_median_us"))" \
+		    "$([ "$r" = 0 ] || echo "no growth")"
+	done
 	for spec in $WRK_CASES; do
 		n=${spec%%:*}
 		case $n in
@@ -545,6 +579,7 @@ summary_scrapes() {
 
 bench_render
 bench_update
+bench_procs
 bench_e2e
 bench_sim
 summary

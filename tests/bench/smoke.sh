@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# smoke.sh - make check's quick look at metrics-bench: render, update and
-# populate run on tiny inputs and print their keys.  Asserts no timing at
+# smoke.sh - make check's quick look at metrics-bench: render, update, procs,
+# restarts and populate run on tiny inputs and print their keys (procs: the
+# 4 processes' totals exact).  Asserts no timing at
 # all (that is what `make bench` and doc/performance.md are for).
 set -u
 
@@ -54,6 +55,23 @@ expect "$tmp/update" counter_inc_ns gauge_set_ns hist_observe_ns \
 	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns
 grep -q '^hist_2t_consistent 1$' "$tmp/update" ||
 	{ echo "FAIL: hist_2t_consistent is not 1" >&2; fail=1; }
+
+if ! "$bench" procs 1000 1 >"$tmp/procs" 2>"$tmp/err"; then
+	echo "FAIL: metrics-bench procs 1000 1" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+expect "$tmp/procs" counter_inc_4p_ns hist_observe_4p_ns
+grep -q '^counter_4p_exact 1$' "$tmp/procs" && grep -q '^hist_4p_consistent 1$' "$tmp/procs" ||
+	{ echo "FAIL: 4 processes: counter not exact or histogram inconsistent" >&2; fail=1; }
+
+if ! "$bench" restarts 10 3 >"$tmp/restarts" 2>"$tmp/err"; then
+	echo "FAIL: metrics-bench restarts 10 3" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+[ "$(grep -c '^render_median_us' "$tmp/restarts")" = 4 ] ||
+	{ echo "FAIL: restarts: want 4 renders" >&2; fail=1; }
 
 if ! "$bench" populate 10 "$tmp/store" >"$tmp/populate" 2>"$tmp/err" ||
    ! test -s "$tmp/store"; then

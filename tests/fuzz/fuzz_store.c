@@ -14,8 +14,13 @@
  *     state and an age that is never negative (0 when unmeasurable), a
  *     result that matches the state, and a positive limit;
  *   - every family view has a valid name (mstore_names.c), label names and
- *     bound counts, and no two families clash;
+ *     bound counts, a per-writer mode its type may have, and no two
+ *     families clash;
  *   - a histogram snapshot is cumulative with bucket[nbounds] == count;
+ *   - a per-writer series: the live writers' values one by one
+ *     (mstore_reader_per_writer, slots increasing, below max_writers) are
+ *     as many as the snapshot's writers and combine to its value;
+ *   - live and stale writers together are at most max_writers;
  *   - a size query (cap 0) gives the exact size a second rendering uses,
  *     one byte less gives EXPO_E_SPACE, and the output of a text format
  *     ends in a newline and holds no NUL byte, a protobuf output passes the
@@ -80,10 +85,16 @@ fuzz_write_file(const uint8_t *data, size_t size)
 	return 0;
 }
 
+static uint32_t fuzz_max_writers;
+
 static void
 fuzz_check_family(const struct mstore_family_view *f)
 {
 	uint32_t i;
+
+	FUZZ_ASSERT(mstore_per_writer_ok(f->type, f->per_writer),
+	            "family %u: per-writer mode %d for type %d", f->index, (int)f->per_writer,
+	            (int)f->type);
 
 	FUZZ_ASSERT(mstore_name_check(f->type, f->name, f->name_len) == 0, "family %u name",
 	            f->index);
@@ -133,6 +144,44 @@ fuzz_check_liveness(const struct mstore_reader *r)
 	FUZZ_ASSERT(l.age_ns >= 0 && l.ahead_ns >= 0 && l.limit_ns > 0, "age %lld ahead %lld",
 	            (long long)l.age_ns, (long long)l.ahead_ns);
 	FUZZ_ASSERT(l.ahead_ns == 0 || l.age_ns == 0, "an age and a lead at once");
+	FUZZ_ASSERT((uint64_t)l.writers_live + l.writers_stale <= fuzz_max_writers,
+	            "%u live and %u stale writers of %u slots", l.writers_live, l.writers_stale,
+	            fuzz_max_writers);
+	FUZZ_ASSERT(l.state != MSTORE_WRITER_STATIC || l.writers_stale == 0,
+	            "stale writers in a static store");
+}
+
+/* The same double, NaN included (bit patterns may differ). */
+static int
+fuzz_same(double a, double b)
+{
+	return (a != a && b != b) || a == b;
+}
+
+/* A per-writer series: its values one by one against its snapshot. */
+static void
+fuzz_check_per_writer(const struct mstore_reader *r, const struct mstore_family_view *f,
+                      const struct mstore_series_view *s, const struct mstore_snapshot *sn)
+{
+	uint32_t from = 0, slot, n = 0;
+	double v, acc = 0;
+	int rc;
+
+	while ((rc = mstore_reader_per_writer(r, f, s, from, &slot, &v)) == 1) {
+		FUZZ_ASSERT(slot >= from && slot < fuzz_max_writers, "writer slot %u", slot);
+		if (n == 0 || (f->per_writer == MSTORE_PER_WRITER_MAX && v > acc) ||
+		    (f->per_writer == MSTORE_PER_WRITER_MIN && v < acc))
+			acc = v;
+		else if (f->per_writer == MSTORE_PER_WRITER_SUM ||
+		         f->per_writer == MSTORE_PER_WRITER_ALL)
+			acc += v;
+		n++;
+		from = slot + 1;
+	}
+	FUZZ_ASSERT(rc == 0, "per-writer iteration returned %d", rc);
+	FUZZ_ASSERT(n == sn->writers, "%u values, snapshot says %u writers", n, sn->writers);
+	FUZZ_ASSERT(n == 0 || fuzz_same(acc, sn->value), "values combine to %g, snapshot %g", acc,
+	            sn->value);
 }
 
 /* Families checked pairwise for clashes (more are rare in fuzz inputs). */
@@ -182,8 +231,11 @@ fuzz_walk(const struct mstore_reader *r)
 				FUZZ_ASSERT(
 				        mstore_valid_text(s.label_value[k], s.label_value_len[k]),
 				        "label value not UTF-8 or has a NUL");
-			if (mstore_reader_snapshot(r, &f, &s, &sn) == 0)
-				fuzz_check_snapshot(&f, &sn);
+			if (mstore_reader_snapshot(r, &f, &s, &sn) != 0)
+				continue;
+			fuzz_check_snapshot(&f, &sn);
+			if (f.per_writer != MSTORE_SHARED)
+				fuzz_check_per_writer(r, &f, &s, &sn);
 		}
 		FUZZ_ASSERT(rc <= 0, "series iteration returned %d", rc);
 	}
@@ -317,6 +369,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(mstore_reader_info(r, &info) == 0, "info on a valid reader");
 	FUZZ_ASSERT(info.families <= info.max_families && info.series <= info.max_series,
 	            "counts above capacity");
+	FUZZ_ASSERT(info.max_writers >= 1 && info.max_writers <= MSTORE_MAX_WRITERS,
+	            "max_writers %u", info.max_writers);
+	fuzz_max_writers = info.max_writers;
 	fuzz_check_liveness(r);
 	fuzz_walk(r);
 	fuzz_render(r, EXPO_TEXT);

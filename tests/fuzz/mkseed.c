@@ -18,14 +18,25 @@
  *                     naming rule or clashing with each other (jobs_total
  *                     next to jobs_createx, lat_seconds next to
  *                     lat_seconds_sun_total, labels "lf" and "quantilf")
+ *   writers.store     4 writer slots: per-writer families of every mode set
+ *                     by two writers (one closed, one still holding its
+ *                     slot), counter shards owned, a slot never claimed,
+ *                     and, edited in afterwards, a histogram left locked by
+ *                     writer slot 2, which died inside (count one ahead of
+ *                     its buckets), with its slot LIVE and an intent left
  * Prints "mkseed: N stores" and exits 0; 1 on a library error.
  */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "mstore.h"
+#include "mstore_layout.h" /* writers.store: a dead writer's leftovers */
 
 #define SEED_PATH_MAX 4096
 
@@ -206,6 +217,166 @@ seed_names(const char *dir)
 	mstore_close(st);
 }
 
+static struct mstore_family *
+seed_per_writer(struct mstore *st, enum mstore_type type, const char *name,
+                enum mstore_per_writer mode)
+{
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = type,
+		                           .name = name,
+		                           .help = "Per writer.",
+		                           .per_writer = mode };
+	struct mstore_family *f = NULL;
+
+	check(mstore_family_register(st, &spec, &f), name);
+	return f;
+}
+
+/* Set every series of the per-writer families to v through st. */
+static void
+seed_writer_values(struct mstore *st, double v)
+{
+	static const struct {
+		enum mstore_type type;
+		const char *name;
+		enum mstore_per_writer mode;
+	} fams[] = {
+		{ MSTORE_GAUGE, "seed_inflight", MSTORE_PER_WRITER_SUM },
+		{ MSTORE_GAUGE, "seed_peak", MSTORE_PER_WRITER_MAX },
+		{ MSTORE_GAUGE, "seed_low", MSTORE_PER_WRITER_MIN },
+		{ MSTORE_GAUGE, "seed_each", MSTORE_PER_WRITER_ALL },
+		{ MSTORE_COUNTER, "seed_work_total", MSTORE_PER_WRITER_ALL },
+	};
+	struct mstore_series *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+		struct mstore_family *f =
+		        seed_per_writer(st, fams[i].type, fams[i].name, fams[i].mode);
+
+		if (f != NULL && check(mstore_series_get(f, NULL, &s), "series") == 0)
+			check(fams[i].type == MSTORE_GAUGE ? mstore_gauge_set(s, v)
+			                                   : mstore_counter_add(s, fabs(v)),
+			      "per-writer update");
+	}
+}
+
+/* The first series' value slots of the last family (raw: the file). */
+static _Atomic uint64_t *
+raw_last_family_values(unsigned char *m)
+{
+	struct mstore_hdr *h = (struct mstore_hdr *)(void *)m;
+	uint32_t nf = atomic_load(&h->families);
+	struct mstore_family_rec *f;
+	struct mstore_series_rec *s;
+
+	if (nf == 0)
+		return NULL;
+	f = (struct mstore_family_rec *)(void *)(m + h->family_off) + (nf - 1);
+	if (atomic_load(&f->first_series) >= h->max_series)
+		return NULL;
+	s = (struct mstore_series_rec *)(void *)(m + h->series_off) + atomic_load(&f->first_series);
+	return (_Atomic uint64_t *)(void *)(m + h->value_off) + s->value_off;
+}
+
+/*
+ * What dead writers leave, written into the closed file: slot 0 LIVE
+ * again (a writer that died without closing), slot 2 claimed by a writer
+ * that died inside an observation of the last family's histogram (seq
+ * locked by it, count one ahead of the buckets), and a series intent.
+ */
+static void
+seed_dead_writers(const char *path)
+{
+	struct mstore_hdr *h;
+	struct mstore_writer_rec *w;
+	_Atomic uint64_t *v;
+	struct stat sb;
+	unsigned char *m;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &sb) != 0 ||
+	    (m = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+	            MAP_FAILED) {
+		check(-1, "map writers.store");
+		if (fd >= 0)
+			(void)close(fd);
+		return;
+	}
+	h = (struct mstore_hdr *)(void *)m;
+	w = (struct mstore_writer_rec *)(void *)(m + h->writer_off);
+	atomic_store(&w[0].state, MSTORE_SLOT_LIVE);
+	w[2] = w[1]; /* an identity, heartbeat and generation of this boot */
+	atomic_store(&w[2].state, MSTORE_SLOT_LIVE);
+	v = raw_last_family_values(m);
+	if (v != NULL) {
+		atomic_store(&v[MSTORE_HIST_SEQ], atomic_load(&v[MSTORE_HIST_SEQ]) |
+		                                          (UINT64_C(2) << MSTORE_SEQ_OWNER_SHIFT) |
+		                                          MSTORE_SEQ_LOCKED);
+		atomic_fetch_add(&v[MSTORE_HIST_COUNT], 1);
+	} else {
+		check(-1, "the histogram of writers.store");
+	}
+	h->intent.index = atomic_load(&h->series);
+	h->intent.family = 0;
+	h->intent.strings_before = atomic_load(&h->strings_used);
+	h->intent.values_before = atomic_load(&h->values_used);
+	atomic_store(&h->intent.op, MSTORE_INTENT_SERIES);
+	(void)munmap(m, (size_t)sb.st_size);
+	(void)close(fd);
+}
+
+static void
+seed_writers(const char *dir)
+{
+	static const double bounds[] = { 0.1, 1 };
+	struct mstore_options o = { .max_families = 8,
+		                    .max_series = 8,
+		                    .value_slots = 160,
+		                    .string_bytes = 2048,
+		                    .mode = 0644,
+		                    .tick_interval_ms = 100,
+		                    .max_writers = 4 };
+	char path[SEED_PATH_MAX];
+	struct mstore *a, *b;
+	struct mstore_family *f;
+	struct mstore_series *c, *h;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/writers.store", dir);
+	a = mstore_create(path, &o, &err);
+	if (a == NULL) {
+		fprintf(stderr, "mkseed: %s: %s\n", path, mstore_strerror(err));
+		failures++;
+		return;
+	}
+	b = mstore_attach(path, NULL, &err);
+	if (b == NULL) {
+		fprintf(stderr, "mkseed: attach %s: %s\n", path, mstore_strerror(err));
+		failures++;
+		mstore_close(a);
+		return;
+	}
+	seed_writer_values(a, 1.5);
+	seed_writer_values(b, -2);
+	if (check(mstore_counter_family(a, "seed_shared_total", NULL, NULL, 0, NULL, &f),
+	          "counter") == 0 &&
+	    check(mstore_series_get(f, NULL, &c), "series") == 0) {
+		check(mstore_counter_inc(c), "inc");
+		check(mstore_counter_add(c, 0.25), "add");
+	}
+	if (check(mstore_histogram_family(a, "seed_wait_seconds", NULL, "seconds", 0, NULL, 2,
+	                                  bounds, &f),
+	          "histogram") == 0 &&
+	    check(mstore_series_get(f, NULL, &h), "series") == 0) {
+		check(mstore_histogram_observe(h, 0.05), "observe");
+		check(mstore_histogram_observe(h, 5), "observe");
+	}
+	mstore_close(b);
+	mstore_close(a);
+	seed_dead_writers(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -222,8 +393,9 @@ main(int argc, char **argv)
 	seed_full(argv[1]);
 	seed_buckets(argv[1]);
 	seed_names(argv[1]);
+	seed_writers(argv[1]);
 	if (failures != 0)
 		return 1;
-	printf("mkseed: 6 stores\n");
+	printf("mkseed: 7 stores\n");
 	return 0;
 }

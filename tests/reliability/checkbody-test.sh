@@ -124,6 +124,9 @@ printf '# TYPE a_total counter\na_total 5\n' >"$T/text/bad-down.1.body"
 printf '# TYPE a_total counter\na_total 4\n' >"$T/text/bad-down.2.body"
 printf '# TYPE a_total counter\na_total 4\n' >"$T/text/good-up.1.body"
 printf '# TYPE a_total counter\na_total 5\n' >"$T/text/good-up.2.body"
+# one writer process's counter (writer label) restarts with its process
+printf '# TYPE c_total counter\nc_total{writer="1"} 9\n' >"$T/text/good-restart.1.body"
+printf '# TYPE c_total counter\nc_total{writer="1"} 2\n' >"$T/text/good-restart.2.body"
 
 for fmt in text openmetrics; do
 	"$PY" "$REL/checkbody.py" --expect-from-name --hammer --monotonic --format "$fmt" \

@@ -9,9 +9,10 @@ Two ways to run it:
 
   checkbody.py --url URL [--seconds S] [--max-scrapes N] [--formats text,openmetrics]
                [--allow-status 503] [--monotonic] [--hammer] [--save-dir DIR]
-               [--until-file PATH]
+               [--until-file PATH] [--times FILE]
       scrape URL continuously (keep-alive, alternating the Accept header
-      between the formats) and check every body.
+      between the formats) and check every body; --times writes each
+      scrape's duration (request to last byte, ms) to FILE, one a line.
 
 What a body must satisfy (a failure is a "violation"):
   text:  valid UTF-8 ending in a newline; every line is a comment or
@@ -26,7 +27,8 @@ What a body must satisfy (a failure is a "violation"):
          le="+Inf" last and equal to _count, _count a non-negative integer,
          _sum present; counters non-negative; with --monotonic, no counter
          sample (nor histogram _count) ever decreases from one scrape to the
-         next; with --hammer, the invariant of tests/reliability/hammer.c:
+         next, except per-writer series (those with a `writer` label: one
+         process's counter, which restarts with the process in that slot); with --hammer, the invariant of tests/reliability/hammer.c:
          hammer_pair_seconds_sum == 0.25*le0.5 + 4*(count - le0.5).
 
 Prints one summary line:
@@ -307,6 +309,8 @@ class Checker:
 
     def monotonic(self, samples):
         for fam, ftype, name, labels, value in samples:
+            if 'writer' in labels:
+                continue  # one process's series: reset by its restart
             if ftype == 'counter':
                 key = name if name.endswith('_total') else name + '_total'
                 if name.endswith('_created'):
@@ -375,6 +379,7 @@ def scrape_loop(chk, args):
     conn = None
     n = 0
     errors = 0
+    times = open(args.times, 'w') if args.times else None
     while time.monotonic() < deadline and (args.max_scrapes == 0 or n < args.max_scrapes):
         if args.until_file and os.path.exists(args.until_file):
             break
@@ -383,9 +388,12 @@ def scrape_loop(chk, args):
         try:
             if conn is None:
                 conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+            t0 = time.monotonic()
             conn.request('GET', path, headers={'Accept': ACCEPT[fmt]})
             resp = conn.getresponse()
             raw = resp.read()
+            if times is not None:
+                times.write('%.3f\n' % ((time.monotonic() - t0) * 1000))
             status = resp.status
             ctype = resp.getheader('Content-Type')
             if resp.getheader('Connection', '').lower() == 'close':
@@ -416,6 +424,8 @@ def scrape_loop(chk, args):
             time.sleep(args.interval)
     if conn is not None:
         conn.close()
+    if times is not None:
+        times.close()
 
 
 def expect_from_name(args):
@@ -460,6 +470,7 @@ def main():
     ap.add_argument('--monotonic', action='store_true')
     ap.add_argument('--hammer', action='store_true')
     ap.add_argument('--save-dir')
+    ap.add_argument('--times', help='write each scrape\'s duration (ms) to this file')
     ap.add_argument('--require-om', action='store_true')
     ap.add_argument('--expect-from-name', action='store_true',
                     help='self-test: files named good-* must pass, bad-* must fail')

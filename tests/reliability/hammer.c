@@ -8,8 +8,9 @@
  * What it does:
  *   - creates the store, registers the shared families, then starts N
  *     writer threads that each register their own families at the same
- *     time (concurrent registration), and all try to register one common
- *     name: exactly one must win, the others must get MSTORE_E_DUPLICATE;
+ *     time (concurrent registration), and all register one common family:
+ *     every one must get the same family (registration is idempotent), and
+ *     another definition under its name MSTORE_E_CONFLICT;
  *   - every thread then loops: counter inc/add, gauge set/add/sub,
  *     histogram observe on its own series and on series shared by all
  *     threads (so the histogram seqlock is contended), and now and then
@@ -67,7 +68,8 @@ struct shared {
 	struct mstore_series *evil[N_EVIL];
 	atomic_int stop;
 	atomic_int race_wins;
-	atomic_int race_dups;
+	atomic_int race_same;
+	_Atomic(struct mstore_family *) race_fam;
 	atomic_ulong errors;
 };
 
@@ -171,28 +173,28 @@ err:
 	return -1;
 }
 
-/* All threads try the same name: exactly one may win. */
+/* All threads register the same family at once: all get the same one. */
 static void
 register_race(struct worker *w)
 {
-	struct mstore_family *f;
+	struct mstore_family *f, *first = NULL;
 	struct mstore_series *s;
 	int rc;
 
 	rc = mstore_counter_family(w->sh->st, "hammer_race_total",
 	                           "Registered by whichever thread came first.", NULL, 0, NULL, &f);
-	if (rc == 0) {
-		atomic_fetch_add(&w->sh->race_wins, 1);
-		rc = mstore_series_get(f, NULL, &s);
-		if (rc == 0)
-			rc = mstore_counter_inc(s);
-		if (rc != 0)
-			fail(w->sh, "race series", rc);
-	} else if (rc == MSTORE_E_DUPLICATE) {
-		atomic_fetch_add(&w->sh->race_dups, 1);
-	} else {
+	if (rc != 0) {
 		fail(w->sh, "race registration", rc);
+		return;
 	}
+	atomic_fetch_add(&w->sh->race_wins, 1);
+	if (atomic_compare_exchange_strong(&w->sh->race_fam, &first, f) || first == f)
+		atomic_fetch_add(&w->sh->race_same, 1);
+	rc = mstore_series_get(f, NULL, &s);
+	if (rc == 0)
+		rc = mstore_counter_inc(s);
+	if (rc != 0)
+		fail(w->sh, "race series", rc);
 }
 
 static void *
@@ -380,14 +382,25 @@ main(int argc, char **argv)
 		updates += w[i].updates;
 		series += w[i].series;
 	}
+	{
+		struct mstore_family *f;
+		int rc = mstore_counter_family(sh.st, "hammer_race_total", "Another definition.",
+		                               NULL, 0, NULL, &f);
+
+		if (rc != MSTORE_E_CONFLICT) {
+			fprintf(stderr, "hammer: a conflicting definition: %s (want conflict)\n",
+			        mstore_strerror(rc));
+			atomic_fetch_add(&sh.errors, 1);
+		}
+	}
 	mstore_close(sh.st);
 
 	if (started == nthreads &&
-	    (atomic_load(&sh.race_wins) != 1 || atomic_load(&sh.race_dups) != started - 1)) {
+	    (atomic_load(&sh.race_wins) != started || atomic_load(&sh.race_same) != started)) {
 		fprintf(stderr,
-		        "hammer: concurrent registration of one name: %d winners, %d duplicates "
-		        "(want 1, %d)\n",
-		        atomic_load(&sh.race_wins), atomic_load(&sh.race_dups), started - 1);
+		        "hammer: concurrent registration of one family: %d got it, %d the same one "
+		        "(want %d, %d)\n",
+		        atomic_load(&sh.race_wins), atomic_load(&sh.race_same), started, started);
 		atomic_fetch_add(&sh.errors, 1);
 	}
 	printf("hammer: threads=%d updates=%lu series_created=%lu race_winners=%d errors=%lu\n",

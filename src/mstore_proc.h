@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sim_proc.h - metrics-simulator's process_* metrics: those of the
- * calling process, read from /proc/self (Linux), as the official
- * Prometheus clients export them.  The parsers are separate from the file
- * reading so tests can feed them crafted input.
+ * mstore_proc.h - the /proc readers behind mstore_process_metrics(): the
+ * figures of the calling process as the official Prometheus clients export
+ * them.  The parsers are separate from the file reading so tests can feed
+ * them crafted input.  Internal: the library and its tests.
  */
-#ifndef SIM_PROC_H
-#define SIM_PROC_H
+#ifndef MSTORE_PROC_H
+#define MSTORE_PROC_H
 
 #include <stddef.h>
 
-struct sim_proc {
+#include "mstore_layout.h"
+
+/* One reading of the process metrics. */
+struct mstore_proc_sample {
 	double cpu_seconds;        /* user + system CPU time */
 	double resident_bytes;     /* resident set size */
 	double virtual_bytes;      /* virtual memory size */
@@ -20,7 +23,7 @@ struct sim_proc {
 };
 
 /* The fields of /proc/PID/stat that the metrics need. */
-struct sim_proc_stat {
+struct mstore_proc_stat {
 	unsigned long long utime;     /* clock ticks */
 	unsigned long long stime;     /* clock ticks */
 	unsigned long long starttime; /* clock ticks after boot */
@@ -33,26 +36,26 @@ struct sim_proc_stat {
  * parentheses may contain spaces and ')' itself: fields are counted after
  * the LAST ')'.  Returns 0, or -1 with errno EINVAL on malformed input.
  */
-int sim_proc_parse_stat(const char *text, struct sim_proc_stat *out);
+MSTORE_INTERNAL int mstore_proc_parse_stat(const char *text, struct mstore_proc_stat *out);
 
 /*
  * Parse /proc/PID/statm (NUL-terminated): total program size and resident
  * set, both in pages.  Returns 0, or -1 with errno EINVAL.
  */
-int sim_proc_parse_statm(const char *text, unsigned long long *size_pages,
-                         unsigned long long *resident_pages);
+MSTORE_INTERNAL int mstore_proc_parse_statm(const char *text, unsigned long long *size_pages,
+                                            unsigned long long *resident_pages);
 
 /*
  * Find the "btime SECONDS" line (boot time) in the text of /proc/stat.
  * Returns 0, or -1 with errno EINVAL if missing or malformed.
  */
-int sim_proc_parse_btime(const char *text, long long *btime);
+MSTORE_INTERNAL int mstore_proc_parse_btime(const char *text, long long *btime);
 
 /*
  * Read all metrics of the calling process.  Returns 0, or -1 with errno set
  * (from open/read/opendir/getrlimit/sysconf, or EINVAL for unparsable
  * /proc content).  *out is only written on success.
  */
-int sim_proc_read(struct sim_proc *out);
+MSTORE_INTERNAL int mstore_proc_read(struct mstore_proc_sample *out);
 
-#endif /* SIM_PROC_H */
+#endif /* MSTORE_PROC_H */
