@@ -16,8 +16,8 @@
 #      with its port 80 published on 127.0.0.1 and a policy-rc.d that
 #      keeps maintainer scripts from starting services: no init system;
 #   2. `apt-get install -s` on the bare system: the Recommends bring
-#      lighttpd and its gzip module; then lighttpd-mod-deflate goes in
-#      first (the web server the packages join), the file system is noted,
+#      lighttpd; then lighttpd goes in first (the web server the packages
+#      join), the file system is noted,
 #      and `apt-get install` of the four packages from files fetches the
 #      rest (libfcgi) from Debian's archive;
 #   3. checks the account (system user and group "metrics", www-data in
@@ -105,16 +105,16 @@ apt_in() { podman exec -e DEBIAN_FRONTEND=noninteractive "$CTR" apt-get -q "$@";
 if run_logged "$WORK/apt-update.log" apt_in update &&
 	run_logged "$WORK/apt-plan.log" apt_in install -s "${files[@]}"; then
 	plan=$(awk '$1 == "Inst" { print $2 }' "$WORK/apt-plan.log" | sort | tr '\n' ' ')
-	if grep -qw lighttpd <<<"$plan" && grep -qw lighttpd-mod-deflate <<<"$plan"; then
-		pass "apt would install lighttpd and lighttpd-mod-deflate (Recommends)"
+	if grep -qw lighttpd <<<"$plan"; then
+		pass "apt would install lighttpd (Recommends)"
 	else
-		fail "apt would install lighttpd and lighttpd-mod-deflate (Recommends)" "plan: $plan"
+		fail "apt would install lighttpd (Recommends)" "plan: $plan"
 	fi
 else
 	fail "apt-get update, apt-get install -s"; exit 1
 fi
-run_logged "$WORK/apt-lighttpd.log" apt_in install -y lighttpd-mod-deflate ||
-	{ fail "apt-get install lighttpd-mod-deflate"; exit 1; }
+run_logged "$WORK/apt-lighttpd.log" apt_in install -y lighttpd ||
+	{ fail "apt-get install lighttpd"; exit 1; }
 sh_in "$SNAPSHOT" >"$WORK/before.txt" || { fail "file system snapshot"; exit 1; }
 
 log "apt-get install ${files[*]}"
@@ -222,11 +222,10 @@ acct=$(sh_in 'getent passwd metrics; getent group metrics; id -Gn www-data' | tr
 remaining=$(sh_in 'while read -r f; do [ -d "$f" ] || ! [ -e "$f" -o -L "$f" ] || echo "$f"; done' <"$WORK/files.txt")
 [ -z "$remaining" ] && pass "none of the packages' $(wc -l <"$WORK/files.txt") paths left" ||
 	fail "none of the packages' files left" "$(echo $remaining)"
-# Not ours, and expected: lighty-enable-mod turned on the modules the
-# snippet depends on, and they stay on like any module the admin enabled;
+# Not ours, and expected: lighty-enable-mod turned on the module the
+# snippet depends on, and it stays on like any module the admin enabled;
 # useradd and groupadd keep the previous shadow files as backups.
 EXPECTED_NEW='/etc/lighttpd/conf-enabled/10-fastcgi.conf
-/etc/lighttpd/conf-enabled/20-deflate.conf
 /etc/gshadow-
 /etc/shadow-'
 sh_in "$SNAPSHOT" >"$WORK/after.txt"

@@ -236,8 +236,7 @@ check_prometheus() {
 compose_up first
 check_scrape "$BASE" first
 
-# What Prometheus asks for: gzip (lighttpd's mod_deflate, a separate
-# package on Debian 12) and OpenMetrics.
+# What Prometheus asks for: gzip (metrics.fcgi compresses) and OpenMetrics.
 check_gzip "$BASE"
 hdrs=$(curl -sS -m 5 -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' \
 	-D - -o "$WORK/metrics.om" "$BASE/metrics" 2>&1)
