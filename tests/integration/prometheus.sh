@@ -222,7 +222,10 @@ def samples(parse, path, drop):
     out = {}
     for fam in parse(open(path).read()):
         for s in fam.samples:
-            if s.name.startswith(("mstore_exporter_", "scrape_")) or s.name == "up":
+            # the scrape's own series, and the rules' output (which keeps
+            # the job label): not samples of the body
+            if (s.name.startswith(("mstore_exporter_", "scrape_", "ALERTS"))
+                    or s.name == "up" or ":" in s.name):
                 continue
             key = (s.name, tuple(sorted((k, v) for k, v in s.labels.items() if k not in drop)))
             out[key] = s.value
