@@ -243,7 +243,7 @@ deltas_len(const struct nhist_span *sp, size_t nspan, const uint64_t *b)
 static size_t
 native_prepare(struct expo_proto_hist *h)
 {
-	const struct nhist_snapshot *s = h->native;
+	const struct mstore_native_snapshot *s = h->native;
 	static const struct nhist_span noop = { 0, 0, 0 };
 	size_t n = 1 + vlen(zigzag((uint64_t)(int64_t)s->schema)) + 1 + I64_LEN + 1 +
 	           vlen(s->zero_count),
@@ -318,7 +318,7 @@ static char *
 put_native(char *p, const struct expo_proto_hist *h)
 {
 	static const struct nhist_span noop = { 0, 0, 0 };
-	const struct nhist_snapshot *s = h->native;
+	const struct mstore_native_snapshot *s = h->native;
 
 	*p++ = H_SCHEMA;
 	p = put_varint(p, zigzag((uint64_t)(int64_t)s->schema));
@@ -527,14 +527,18 @@ ser_measure(const struct pfam *f, struct pser *e)
 
 /*
  * Read series s of a store family: its labels' size, and (with value)
- * its snapshot.  Counter and gauge sizes do not depend on the value, so
- * the measuring pass leaves it out.
+ * its snapshot, and a native histogram's buckets into *nat.  Counter and
+ * gauge sizes do not depend on the value, so the measuring pass leaves it
+ * out.  The reader vouches for a native reading (its counts add up, its
+ * buckets are within the schema: nhist_snapshot_valid()), the classic part
+ * is checked here as for any histogram.
  */
 static int
 ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
-         struct pser *e, struct mstore_snapshot *snap, int value)
+         struct pser *e, struct mstore_snapshot *snap, struct mstore_native_snapshot *nat,
+         int value)
 {
-	int rc;
+	int native = f->v->native_buckets > 0, rc;
 
 	e->s = s;
 	e->writer_len = 0;
@@ -543,7 +547,8 @@ ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 		e->len = e->labels + SCALAR_FIELD_LEN;
 		return 0;
 	}
-	rc = mstore_reader_snapshot(r, f->v, s, snap);
+	rc = native ? mstore_reader_native(r, f->v, s, snap, nat)
+	            : mstore_reader_snapshot(r, f->v, s, snap);
 	if (rc < 0)
 		return rc;
 	e->value = snap->value;
@@ -555,7 +560,7 @@ ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 		e->h.nbounds = f->v->nbounds;
 		e->h.bounds = f->v->bounds;
 		e->h.cumulative = snap->bucket;
-		e->h.native = NULL;
+		e->h.native = native ? nat : NULL;
 	}
 	ser_measure(f, e);
 	return 0;
@@ -599,13 +604,14 @@ static int
 ser_each(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
          int value, ser_fn *fn, void *ctx)
 {
+	struct mstore_native_snapshot nat; /* 8 KiB: a native histogram's buckets */
 	struct mstore_snapshot snap;
 	struct pser e;
 	uint32_t slot = 0;
 	int rc;
 
 	if (f->v->per_writer != MSTORE_PER_WRITER_ALL) {
-		rc = ser_read(r, f, s, &e, &snap, value || f->v->per_writer != MSTORE_SHARED);
+		rc = ser_read(r, f, s, &e, &snap, &nat, value || f->v->per_writer != MSTORE_SHARED);
 		if (rc < 0 || (f->v->per_writer != MSTORE_SHARED && snap.writers == 0))
 			return rc;
 		return fn(ctx, &e);

@@ -41,10 +41,10 @@ struct expo_proto_hist {
 	/* input */
 	uint64_t count;
 	double sum;
-	uint32_t nbounds;                    /* classic finite bounds (0: none) */
-	const double *bounds;                /* nbounds, increasing */
-	const uint64_t *cumulative;          /* nbounds cumulative counts */
-	const struct nhist_snapshot *native; /* NULL: no native histogram */
+	uint32_t nbounds;                            /* classic finite bounds (0: none) */
+	const double *bounds;                        /* nbounds, increasing */
+	const uint64_t *cumulative;                  /* nbounds cumulative counts */
+	const struct mstore_native_snapshot *native; /* NULL: no native histogram */
 	/* filled by expo_proto_hist_prepare() */
 	size_t len;
 	size_t nspan[2];

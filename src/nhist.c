@@ -53,36 +53,59 @@ nhist_index_reduce(int32_t index, unsigned d)
 	return (int32_t) - ((-i) / w); /* ceil of a non-positive quotient */
 }
 
+#define FRACTION_BITS 52
+#define FRACTION_MASK ((UINT64_C(1) << FRACTION_BITS) - 1)
+
 /*
- * Number of schema-s bounds (0.5 * 2^(k / 2^s), k = 0 .. 2^s - 1) below
- * frac: a branch-free binary search over every 2^(8-s)-th table entry.
+ * Number of schema-s bounds (0.5 * 2^(k / 2^s), k = 0 .. 2^s - 1) below a
+ * frac in [0.5, 1) whose fraction bits are f: its rank r among schema 8's
+ * from one entry of nhist_rank (nhist_table.h says how), then the schema-s
+ * bounds among those r, every 2^(8-s)-th: ceil(r / 2^(8-s)).  One load: a
+ * search of the bounds would be s dependent loads, and an observation's
+ * time is mostly such latency (doc/performance.md).
  */
 static inline uint32_t
-frac_rank(double frac, int schema)
+frac_rank(uint64_t f, int schema)
 {
 	unsigned sh = TABLE_SHIFT - (unsigned)schema;
-	uint32_t pos = 0, step;
+	uint64_t e = nhist_rank[f >> (FRACTION_BITS - NHIST_RANK_BITS)];
+	uint32_t r = (uint32_t)(e >> FRACTION_BITS) + (f > (e & FRACTION_MASK));
 
-	for (step = 1u << (schema - 1); step > 0; step >>= 1)
-		pos += nhist_frac[(pos + step - 1) << sh] < frac ? step : 0;
-	return pos + (nhist_frac[pos << sh] < frac);
+	return (r + (1u << sh) - 1) >> sh;
+}
+
+/* nhist_index(), inline for the fast path of an observation: m = frac *
+ * 2^exp with 0.5 <= frac < 1 (frexp, without its call for a normal double:
+ * the exponent field, and the fraction bits, which frac shares). */
+static inline int32_t
+index_of(double m, int schema)
+{
+	uint64_t b;
+	unsigned e;
+	int exp;
+
+	if (isinf(m))
+		return nhist_index_max(schema);
+	memcpy(&b, &m, sizeof b);
+	e = (unsigned)(b >> FRACTION_BITS) & 0x7ffu;
+	if (e == 0) { /* subnormal */
+		double frac = frexp(m, &exp);
+
+		memcpy(&b, &frac, sizeof b);
+	} else {
+		exp = (int)e - 1022;
+	}
+	b &= FRACTION_MASK;
+	if (schema > 0)
+		return (int32_t)(exp - 1) * (1 << schema) + (int32_t)frac_rank(b, schema);
+	/* schema 0: ceil(log2 m), one less for an exact power of two */
+	return nhist_index_reduce(exp - (b == 0), (unsigned)-schema);
 }
 
 int32_t
 nhist_index(double m, int schema)
 {
-	double frac;
-	int exp;
-	int32_t key;
-
-	if (isinf(m))
-		return nhist_index_max(schema);
-	frac = frexp(m, &exp); /* m = frac * 2^exp, 0.5 <= frac < 1: exact */
-	if (schema > 0)
-		return (int32_t)(exp - 1) * (1 << schema) + (int32_t)frac_rank(frac, schema);
-	/* schema 0: ceil(log2 m), one less for an exact power of two */
-	key = exp - (frac == 0.5);
-	return nhist_index_reduce(key, (unsigned)-schema);
+	return index_of(m, schema);
 }
 
 /* floor(a / 2^s) for any sign of a. */
@@ -529,36 +552,62 @@ place(_Atomic uint64_t *st, const struct nhist_config *c, int sign, double v, in
 	return ev | count_in(st, n, sign, &r[sign], i);
 }
 
-unsigned
-nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v, int64_t now_ns)
+/* A histogram changed by the strategies (its current schema and zero
+ * threshold) goes back to its configured state once a reset is due
+ * (client_golang schedules a timer). */
+static inline int
+return_due(const _Atomic uint64_t *st, const struct nhist_config *c, int schema, double zt,
+           int64_t now_ns)
+{
+	return (schema != c->schema || zt != c->zero_threshold) && reset_due(st, c, now_ns);
+}
+
+int
+nhist_observe_fast(_Atomic uint64_t *st, const struct nhist_config *c, double v, int64_t now_ns)
 {
 	uint32_t n = c->nbuckets, slot;
 	int schema = ld_i32(&st[NHIST_SLOT_SCHEMA]);
 	double zt = ld_dbl(&st[NHIST_SLOT_ZT]), m = fabs(v);
-	unsigned ev = 0;
 	int sign;
 
-	/* A histogram changed by the strategies goes back to its configured
-	 * state once a reset is due (client_golang schedules a timer). */
-	if ((schema != c->schema || zt != c->zero_threshold) && reset_due(st, c, now_ns)) {
-		nhist_init(st, c, now_ns);
-		schema = c->schema;
-		zt = c->zero_threshold;
-		ev = NHIST_RESET;
-	}
+	if (return_due(st, c, schema, zt, now_ns))
+		return 0;
 	if (isnan(v))
-		return ev;
+		return 1;
 	if (m <= zt) {
 		add(&st[NHIST_SLOT_ZERO], 1);
-		return ev;
+		return 1;
 	}
 	sign = v > 0 ? NHIST_POS : NHIST_NEG;
-	if (nhist_window_slot(ld_i32(&st[NHIST_SLOT_OFFSET + sign]), n, nhist_index(m, schema),
-	                      &slot)) {
-		add(&window(st, n, sign)[slot], 1);
-		return ev;
+	if (!nhist_window_slot(ld_i32(&st[NHIST_SLOT_OFFSET + sign]), n, index_of(m, schema),
+	                       &slot))
+		return 0;
+	add(&window(st, n, sign)[slot], 1);
+	return 1;
+}
+
+unsigned
+nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v, int64_t now_ns)
+{
+	unsigned ev = 0;
+
+	if (return_due(st, c, ld_i32(&st[NHIST_SLOT_SCHEMA]), ld_dbl(&st[NHIST_SLOT_ZT]), now_ns)) {
+		nhist_init(st, c, now_ns);
+		ev = NHIST_RESET;
 	}
-	return ev | place(st, c, sign, v, now_ns);
+	/* (configured now, or no return due: the fast path reads no time) */
+	if (nhist_observe_fast(st, c, v, now_ns))
+		return ev;
+	return ev | place(st, c, v > 0 ? NHIST_POS : NHIST_NEG, v, now_ns);
+}
+
+void
+nhist_copy(_Atomic uint64_t *dst, const _Atomic uint64_t *src, uint32_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NHIST_SLOTS(n); i++)
+		st_(&dst[i], ld(&src[i]));
 }
 
 /* ------------------------------------------------------------------ */
@@ -566,7 +615,7 @@ nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v, int6
 /* ------------------------------------------------------------------ */
 
 void
-nhist_read(const _Atomic uint64_t *st, uint32_t n, struct nhist_snapshot *out)
+nhist_read(const _Atomic uint64_t *st, uint32_t n, struct mstore_native_snapshot *out)
 {
 	uint32_t s, j;
 
@@ -583,6 +632,20 @@ nhist_read(const _Atomic uint64_t *st, uint32_t n, struct nhist_snapshot *out)
 	}
 }
 
+void
+nhist_read_fresh(const struct nhist_config *c, struct mstore_native_snapshot *out)
+{
+	uint32_t j;
+
+	out->schema = c->schema;
+	out->nbuckets = c->nbuckets;
+	out->zero_threshold = c->zero_threshold;
+	out->zero_count = 0;
+	out->offset[NHIST_POS] = out->offset[NHIST_NEG] = 0;
+	for (j = 0; j < c->nbuckets; j++)
+		out->bucket[NHIST_POS][j] = out->bucket[NHIST_NEG][j] = 0;
+}
+
 /* Add v to *sum; 0 on overflow. */
 static int
 sum_add(uint64_t *sum, uint64_t v)
@@ -593,8 +656,21 @@ sum_add(uint64_t *sum, uint64_t v)
 	return 1;
 }
 
+uint64_t
+nhist_total(const _Atomic uint64_t *st, uint32_t n)
+{
+	uint64_t sum = ld(&st[NHIST_SLOT_ZERO]);
+	size_t i;
+
+	for (i = NHIST_SLOT_BUCKET; i < NHIST_SLOTS(n); i++)
+		if (!sum_add(&sum, ld(&st[i])))
+			return UINT64_MAX;
+	return sum;
+}
+
+/* Every populated bucket of one window inside the schema's indices. */
 static int
-window_valid(const struct nhist_snapshot *s, int sign, uint64_t *sum)
+window_valid(const struct mstore_native_snapshot *s, int sign)
 {
 	int32_t min = nhist_index_min(s->schema), max = nhist_index_max(s->schema);
 	uint32_t j;
@@ -602,23 +678,37 @@ window_valid(const struct nhist_snapshot *s, int sign, uint64_t *sum)
 	for (j = 0; j < s->nbuckets; j++) {
 		int64_t index = (int64_t)s->offset[sign] + j;
 
-		if (s->bucket[sign][j] == 0)
-			continue;
-		if (index < min || index > max || !sum_add(sum, s->bucket[sign][j]))
+		if (s->bucket[sign][j] != 0 && (index < min || index > max))
 			return 0;
 	}
 	return 1;
 }
 
-int
-nhist_snapshot_valid(const struct nhist_snapshot *s, uint64_t count)
+uint64_t
+nhist_snapshot_total(const struct mstore_native_snapshot *s)
 {
 	uint64_t sum = s->zero_count;
+	uint32_t j, n = s->nbuckets < NHIST_WINDOW_MAX ? s->nbuckets : NHIST_WINDOW_MAX;
+	int sign;
+
+	for (sign = 0; sign < 2; sign++)
+		for (j = 0; j < n; j++)
+			if (!sum_add(&sum, s->bucket[sign][j]))
+				return UINT64_MAX;
+	return sum;
+}
+
+int
+nhist_snapshot_valid(const struct mstore_native_snapshot *s, uint64_t count)
+{
+	uint64_t total;
 
 	if (s->schema < NHIST_SCHEMA_MIN || s->schema > NHIST_SCHEMA_MAX || s->nbuckets == 0 ||
 	    s->nbuckets > NHIST_WINDOW_MAX || !isfinite(s->zero_threshold) || s->zero_threshold < 0)
 		return 0;
-	return window_valid(s, NHIST_POS, &sum) && window_valid(s, NHIST_NEG, &sum) && sum <= count;
+	total = nhist_snapshot_total(s);
+	return window_valid(s, NHIST_POS) && window_valid(s, NHIST_NEG) && total != UINT64_MAX &&
+	       total <= count;
 }
 
 size_t

@@ -10,7 +10,9 @@
  * array of _Atomic uint64_t slots with relaxed loads and stores, so that the
  * state can live in a memory-mapped file: the caller (the store) serialises
  * writers and publishes their updates to readers with its own sequence lock
- * around the call, exactly as for a classic histogram.
+ * around the call, exactly as for a classic histogram (mstore_layout.h,
+ * "Native histograms", says how the store keeps it).  Part of libmstore,
+ * not of its API: hidden from the shared library's exports.
  *
  * The model (the Prometheus "Native histograms" specification):
  *   - schema s: bucket i of the positive values holds (2^((i-1)/2^s),
@@ -60,16 +62,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mstore.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(hidden)
 
 #define NHIST_SCHEMA_MIN (-4)
 #define NHIST_SCHEMA_MAX 8
 
 /* The largest window (counters per sign) a state may have: bounds the
- * reader's snapshot (struct nhist_snapshot, 2 x 4 KiB). */
-#define NHIST_WINDOW_MAX 512u
+ * reader's snapshot (struct mstore_native_snapshot, 2 x 4 KiB). */
+#define NHIST_WINDOW_MAX ((uint32_t)MSTORE_NATIVE_BUCKETS_MAX)
 /* A window of this many counters holds every double at schema -4 (indices
  * -67 .. 65 there): observations then never widen the zero bucket past its
  * limit. */
@@ -178,6 +183,25 @@ enum nhist_event {
 unsigned nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v,
                        int64_t now_ns);
 
+/*
+ * nhist_observe()'s fast path alone: if counting v takes one store (v is
+ * NaN, goes into the zero bucket or falls inside its sign's window) and no
+ * return to the configured state is due at now_ns, count it and return 1;
+ * else change nothing and return 0 (nhist_observe() then does the rest).
+ * now_ns is only read in a state whose schema or zero threshold differ
+ * from c's.
+ */
+int nhist_observe_fast(_Atomic uint64_t *st, const struct nhist_config *c, double v,
+                       int64_t now_ns);
+
+/* Copy state src of n counters per sign over dst (relaxed loads and
+ * stores; the two must not overlap). */
+void nhist_copy(_Atomic uint64_t *dst, const _Atomic uint64_t *src, uint32_t n);
+
+/* The zero count plus every bucket count of state st (n counters per
+ * sign), or UINT64_MAX when they overflow. */
+uint64_t nhist_total(const _Atomic uint64_t *st, uint32_t n);
+
 /* ------------------------------------------------------------------ */
 /* Windows                                                             */
 /* ------------------------------------------------------------------ */
@@ -208,19 +232,17 @@ int32_t nhist_window_centre(int32_t lo, int32_t hi, uint32_t n);
 /* Reading and encoding                                                */
 /* ------------------------------------------------------------------ */
 
-/* One reading of a state (take it under the caller's sequence lock). */
-struct nhist_snapshot {
-	int32_t schema;
-	uint32_t nbuckets; /* window size per sign */
-	double zero_threshold;
-	uint64_t zero_count;
-	int32_t offset[2];                    /* [NHIST_POS], [NHIST_NEG] */
-	uint64_t bucket[2][NHIST_WINDOW_MAX]; /* nbuckets counters each */
-};
+/* A reading of a state is a struct mstore_native_snapshot (mstore.h):
+ * offset[NHIST_POS], offset[NHIST_NEG], bucket[] likewise, nbuckets
+ * counters each.  Take it under the caller's sequence lock. */
+_Static_assert(NHIST_POS == 0 && NHIST_NEG == 1, "the snapshot's sign order");
 
 /* Copy st (a state of n counters per sign, n <= NHIST_WINDOW_MAX) into
  * out with relaxed loads. */
-void nhist_read(const _Atomic uint64_t *st, uint32_t n, struct nhist_snapshot *out);
+void nhist_read(const _Atomic uint64_t *st, uint32_t n, struct mstore_native_snapshot *out);
+
+/* The state of c, fresh (as nhist_init() leaves it), as a reading. */
+void nhist_read_fresh(const struct nhist_config *c, struct mstore_native_snapshot *out);
 
 /*
  * Whether a snapshot can be exposed: schema in -4..8, zero threshold
@@ -229,7 +251,11 @@ void nhist_read(const _Atomic uint64_t *st, uint32_t n, struct nhist_snapshot *o
  * zero count plus all bucket counts (without overflow) at most count (the
  * caller's count; less by the NaN observations).  1 or 0.
  */
-int nhist_snapshot_valid(const struct nhist_snapshot *s, uint64_t count);
+int nhist_snapshot_valid(const struct mstore_native_snapshot *s, uint64_t count);
+
+/* The zero count plus every bucket count of s (nbuckets counters per sign,
+ * at most NHIST_WINDOW_MAX), or UINT64_MAX when they overflow. */
+uint64_t nhist_snapshot_total(const struct mstore_native_snapshot *s);
 
 /*
  * Spans of one window for the exposition: runs of buckets, where runs of
@@ -252,6 +278,7 @@ struct nhist_span {
  * bucket[0..n) at offset; returns how many (0: no populated bucket). */
 size_t nhist_spans(const uint64_t *bucket, uint32_t n, int32_t offset, struct nhist_span *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

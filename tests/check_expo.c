@@ -1605,7 +1605,7 @@ START_TEST(test_proto_own)
 END_TEST
 
 /* A native histogram state of 8 counters per sign, filled by hand. */
-static struct nhist_snapshot nsnap;
+static struct mstore_native_snapshot nsnap;
 static struct expo_proto_hist nh;
 static char hbuf[64 * 1024];
 

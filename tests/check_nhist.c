@@ -405,7 +405,7 @@ END_TEST
 /* ------------------------------------------------------------------ */
 
 static _Atomic uint64_t state[NHIST_SLOTS(NHIST_WINDOW_MAX)];
-static struct nhist_snapshot snap;
+static struct mstore_native_snapshot snap;
 
 struct model {
 	double v[MODEL_MAX]; /* observations since the last reset */
