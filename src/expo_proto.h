@@ -4,8 +4,7 @@
  * io.prometheus.client.MetricFamily messages, each after its length as a
  * varint ("encoding=delimited"), as client_golang writes it.  Reached
  * through expo_render() / expo_render_stream() with EXPO_PROTOBUF (expo.h
- * has the rules); the histogram encoder is exported for the native
- * histograms the store will hold and for the tests.
+ * has the rules); the histogram encoder is exported for the tests.
  *
  * Pure code: no I/O, no allocation, no global state.
  */

@@ -142,7 +142,8 @@ fuzz_check_family(const struct mstore_family_view *f)
 		            "family %u: native configuration", f->index);
 	} else {
 		FUZZ_ASSERT(f->native_schema == 0 && f->native_zero_threshold == 0 &&
-		                    f->native_max_zero_threshold == 0 && f->native_min_reset_ns == 0,
+		                    f->native_max_zero_threshold == 0 &&
+		                    f->native_min_reset_ns == 0,
 		            "family %u: native fields without buckets", f->index);
 	}
 }
@@ -202,7 +203,6 @@ fuzz_check_liveness(const struct mstore_reader *r)
 	FUZZ_ASSERT(l.state != MSTORE_WRITER_STATIC || l.writers_stale == 0,
 	            "stale writers in a static store");
 }
-
 
 /* A per-writer series: its values one by one against its snapshot. */
 static void

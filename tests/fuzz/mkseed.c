@@ -386,8 +386,8 @@ seed_writers(const char *dir)
 
 /* A native histogram family of st and its series; observes n values. */
 static struct mstore_series *
-seed_native_family(struct mstore *st, const char *name, double factor, uint32_t max,
-                   double zt, double mzt, size_t nbounds, const double *bounds)
+seed_native_family(struct mstore *st, const char *name, double factor, uint32_t max, double zt,
+                   double mzt, size_t nbounds, const double *bounds)
 {
 	struct mstore_family_spec spec = { .size = sizeof(spec),
 		                           .type = MSTORE_HISTOGRAM,
@@ -474,16 +474,15 @@ seed_native(const char *dir)
 	if ((s = seed_native_family(st, "seed_native_seconds", 1.5, 6, -1, 0.01, 2, bounds)) !=
 	    NULL) {
 		for (i = 0; i < 40; i++)
-			check(mstore_histogram_observe(s, i % 5 == 0 ? odd[(i / 5) % 8]
-			                                             : (i % 2 ? 1 : -1) *
-			                                                       ldexp(1.5, i % 13 - 6)),
+			check(mstore_histogram_observe(
+			              s, i % 5 == 0 ? odd[(i / 5) % 8]
+			                            : (i % 2 ? 1 : -1) * ldexp(1.5, i % 13 - 6)),
 			      "observe");
 	}
 	if ((s = seed_native_family(st, "seed_native_only", 65536, 1, 0, 0, 0, NULL)) != NULL)
 		for (i = 0; i < 5; i++)
 			check(mstore_histogram_observe(s, ldexp(1, 10 * i)), "observe");
-	if ((s = seed_native_family(st, "seed_native_dead_seconds", 2, 4, 0, 0, 2, bounds)) !=
-	    NULL)
+	if ((s = seed_native_family(st, "seed_native_dead_seconds", 2, 4, 0, 0, 2, bounds)) != NULL)
 		for (i = 0; i < 3; i++)
 			check(mstore_histogram_observe(s, 0.5 * i), "observe");
 	mstore_close(st);
