@@ -14,7 +14,7 @@
  * protoc.
  *
  * Usage: expo_dump text|openmetrics|protobuf [NATIVE]
- *        expo_dump --store PATH
+ *        expo_dump --store PATH [NATIVE]
  * (exit 0 on success, 1 on error).  The store lives in a mkdtemp directory
  * under $TMPDIR and is removed.  NATIVE gets the values each native
  * histogram observed: one "series FAMILY KIND" line, then one "%a" line
@@ -360,17 +360,24 @@ fail:
 	return rc;
 }
 
-/* --store PATH: the store alone, static, left in place. */
+/* --store PATH [NATIVE]: the store alone, static, left in place; the
+ * native histograms' values to NATIVE (NULL: nowhere). */
 static int
-make_store(const char *path)
+make_store(const char *path, const char *native)
 {
 	struct mstore_options o = { .flags = MSTORE_F_STATIC, .value_slots = STORE_SLOTS };
 	struct mstore *st = mstore_create(path, &o, NULL);
+	FILE *vf = NULL;
 	int rc;
 
 	if (st == NULL)
 		return MSTORE_E_SYS;
-	rc = fill(st, NULL);
+	if (native != NULL && (vf = fopen(native, "w")) == NULL)
+		rc = MSTORE_E_SYS;
+	else
+		rc = fill(st, vf);
+	if (vf != NULL && fclose(vf) != 0 && rc == 0)
+		rc = MSTORE_E_SYS;
 	mstore_close(st);
 	return rc;
 }
@@ -397,15 +404,15 @@ main(int argc, char **argv)
 	enum expo_format f = EXPO_TEXT;
 	int rc;
 
-	if (argc == 3 && strcmp(argv[1], "--store") == 0) {
-		rc = make_store(argv[2]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--store") == 0) {
+		rc = make_store(argv[2], argc == 4 ? argv[3] : NULL);
 		if (rc != 0)
 			fprintf(stderr, "expo_dump: %s: %s\n", argv[2], expo_strerror(rc));
 		return rc == 0 ? 0 : 1;
 	}
 	if (argc < 2 || argc > 3 || parse_format(argv[1], &f) != 0) {
 		fprintf(stderr, "usage: expo_dump text|openmetrics|protobuf [NATIVE]\n"
-		                "       expo_dump --store PATH\n");
+		                "       expo_dump --store PATH [NATIVE]\n");
 		return 2;
 	}
 	if (snprintf(dir, sizeof dir, "%s/expo_dump.XXXXXX", tmp ? tmp : "/tmp") >=
