@@ -240,6 +240,14 @@ deltas_len(const struct nhist_span *sp, size_t nspan, const uint64_t *b)
 	return n;
 }
 
+/* A sign's buckets from its first populated one: span slots count from
+ * there (the rest of the window holds zeros only, mstore.h). */
+static inline const uint64_t *
+native_buckets(const struct mstore_native_snapshot *s, int sign)
+{
+	return s->bucket[sign] + s->first[sign];
+}
+
 static size_t
 native_prepare(struct expo_proto_hist *h)
 {
@@ -252,10 +260,12 @@ native_prepare(struct expo_proto_hist *h)
 
 	for (sign = 0; sign < 2; sign++) {
 		h->nspan[sign] =
-		        nhist_spans(s->bucket[sign], s->nbuckets, s->offset[sign], h->span[sign]);
+		        nhist_spans(native_buckets(s, sign), s->end[sign] - s->first[sign],
+		                    s->offset[sign] + (int32_t)s->first[sign], h->span[sign]);
 		for (k = 0; k < h->nspan[sign]; k++)
 			n += len_field(span_msg_len(&h->span[sign][k]));
-		h->delta_len[sign] = deltas_len(h->span[sign], h->nspan[sign], s->bucket[sign]);
+		h->delta_len[sign] =
+		        deltas_len(h->span[sign], h->nspan[sign], native_buckets(s, sign));
 		if (h->delta_len[sign] > 0)
 			n += len_field(h->delta_len[sign]);
 	}
@@ -295,7 +305,7 @@ static char *
 put_sign(char *p, const struct expo_proto_hist *h, int sign, char span_tag, char delta_tag)
 {
 	const struct nhist_span *sp = h->span[sign];
-	const uint64_t *b = h->native->bucket[sign];
+	const uint64_t *b = native_buckets(h->native, sign);
 	uint64_t prev = 0;
 	size_t k;
 	uint32_t j;

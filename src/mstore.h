@@ -657,7 +657,9 @@ struct mstore_snapshot {
  * (the upper bound inclusive; negative ones by their magnitude on the
  * negative side), those with |v| <= zero_threshold in zero_count.
  * bucket[s][j] (s: 0 positive, 1 negative) is the count of index
- * offset[s] + j, for j < nbuckets; the zero count and every bucket count
+ * offset[s] + j, for first[s] <= j < end[s] (first[s] == end[s]: no
+ * bucket of that sign); the count of every other j < nbuckets is 0, and
+ * bucket[s][j] there is not written.  The zero count and the bucket counts
  * add up to at most the histogram's count (NaN observations are in no
  * bucket).  Counts are not cumulative.
  */
@@ -667,6 +669,7 @@ struct mstore_native_snapshot {
 	double zero_threshold; /* >= the configured one (wider after widening) */
 	uint64_t zero_count;
 	int32_t offset[2];
+	uint32_t first[2], end[2]; /* the slots that may be non-zero: [first, end) */
 	uint64_t bucket[2][MSTORE_NATIVE_BUCKETS_MAX];
 };
 

@@ -256,8 +256,9 @@ _Static_assert(MSTORE_MAX_WRITERS <= MSTORE_SEQ_OWNER_MASK + 1, "a slot fits the
  *                           native state in nhist.h's layout (enum
  *                           nhist_slot: schema, zero threshold, zero
  *                           count, the two window offsets, the time of
- *                           the last reset, then n positive and n
- *                           negative bucket counters)
+ *                           the last reset, the two windows' brackets
+ *                           of populated counters, then n positive and
+ *                           n negative bucket counters)
  * Count, sum and the classic buckets are the histogram's, shared by both
  * parts (as in the protobuf Histogram message), and the series' seqlock
  * (above) guards all of it: a reader's copy of the classic and the native

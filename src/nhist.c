@@ -256,13 +256,17 @@ void
 nhist_init(_Atomic uint64_t *st, const struct nhist_config *c, int64_t now_ns)
 {
 	size_t i;
+	int s;
 
 	st_i64(&st[NHIST_SLOT_SCHEMA], c->schema);
 	st_dbl(&st[NHIST_SLOT_ZT], c->zero_threshold);
 	st_(&st[NHIST_SLOT_ZERO], 0);
-	st_i64(&st[NHIST_SLOT_OFFSET + NHIST_POS], 0);
-	st_i64(&st[NHIST_SLOT_OFFSET + NHIST_NEG], 0);
 	st_i64(&st[NHIST_SLOT_RESET], now_ns);
+	for (s = 0; s < 2; s++) {
+		st_i64(&st[NHIST_SLOT_OFFSET + s], 0);
+		st_(&st[NHIST_SLOT_FIRST + s], c->nbuckets); /* none */
+		st_(&st[NHIST_SLOT_END + s], 0);
+	}
 	for (i = NHIST_SLOT_BUCKET; i < NHIST_SLOTS(c->nbuckets); i++)
 		st_(&st[i], 0);
 }
@@ -552,6 +556,32 @@ place(_Atomic uint64_t *st, const struct nhist_config *c, int sign, double v, in
 	return ev | count_in(st, n, sign, &r[sign], i);
 }
 
+/* Widen sign's bracket (nhist.h) to hold slot: before the count, so that a
+ * counted slot is always inside. */
+static inline void
+bracket_widen(_Atomic uint64_t *st, int sign, uint32_t slot)
+{
+	if (slot < ld(&st[NHIST_SLOT_FIRST + sign]))
+		st_(&st[NHIST_SLOT_FIRST + sign], slot);
+	if (slot >= ld(&st[NHIST_SLOT_END + sign]))
+		st_(&st[NHIST_SLOT_END + sign], slot + 1);
+}
+
+/* Set sign's bracket to its populated counters (after the slow path). */
+static void
+bracket_set(_Atomic uint64_t *st, uint32_t n, int sign)
+{
+	int32_t off = ld_i32(&st[NHIST_SLOT_OFFSET + sign]), lo, hi;
+
+	if (!nhist_window_range(window(st, n, sign), n, off, &lo, &hi)) {
+		st_(&st[NHIST_SLOT_FIRST + sign], n);
+		st_(&st[NHIST_SLOT_END + sign], 0);
+		return;
+	}
+	st_(&st[NHIST_SLOT_FIRST + sign], (uint64_t)(lo - off));
+	st_(&st[NHIST_SLOT_END + sign], (uint64_t)(hi - off) + 1);
+}
+
 /* A histogram changed by the strategies (its current schema and zero
  * threshold) goes back to its configured state once a reset is due
  * (client_golang schedules a timer). */
@@ -582,6 +612,7 @@ nhist_observe_fast(_Atomic uint64_t *st, const struct nhist_config *c, double v,
 	if (!nhist_window_slot(ld_i32(&st[NHIST_SLOT_OFFSET + sign]), n, index_of(m, schema),
 	                       &slot))
 		return 0;
+	bracket_widen(st, sign, slot);
 	add(&window(st, n, sign)[slot], 1);
 	return 1;
 }
@@ -598,7 +629,10 @@ nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v, int6
 	/* (configured now, or no return due: the fast path reads no time) */
 	if (nhist_observe_fast(st, c, v, now_ns))
 		return ev;
-	return ev | place(st, c, v > 0 ? NHIST_POS : NHIST_NEG, v, now_ns);
+	ev |= place(st, c, v > 0 ? NHIST_POS : NHIST_NEG, v, now_ns);
+	bracket_set(st, c->nbuckets, NHIST_POS);
+	bracket_set(st, c->nbuckets, NHIST_NEG);
+	return ev;
 }
 
 void
@@ -614,6 +648,24 @@ nhist_copy(_Atomic uint64_t *dst, const _Atomic uint64_t *src, uint32_t n)
 /* Snapshots and spans                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Sign s's window w, whose bracket no writer left: all of it, and a tight
+ * bracket (an empty one as [0, 0)). */
+static void
+read_all(const _Atomic uint64_t *w, uint32_t n, int s, struct mstore_native_snapshot *out)
+{
+	uint32_t j, first = n, end = 0;
+
+	for (j = 0; j < n; j++) {
+		out->bucket[s][j] = ld(&w[j]);
+		if (out->bucket[s][j] != 0) {
+			first = first < j ? first : j;
+			end = j + 1;
+		}
+	}
+	out->first[s] = first < n ? first : 0;
+	out->end[s] = end;
+}
+
 void
 nhist_read(const _Atomic uint64_t *st, uint32_t n, struct mstore_native_snapshot *out)
 {
@@ -625,10 +677,19 @@ nhist_read(const _Atomic uint64_t *st, uint32_t n, struct mstore_native_snapshot
 	out->zero_count = ld(&st[NHIST_SLOT_ZERO]);
 	for (s = 0; s < 2; s++) {
 		const _Atomic uint64_t *w = st + NHIST_SLOT_BUCKET + (size_t)s * n;
+		uint64_t first = ld(&st[NHIST_SLOT_FIRST + s]), end = ld(&st[NHIST_SLOT_END + s]);
 
 		out->offset[s] = ld_i32(&st[NHIST_SLOT_OFFSET + s]);
-		for (j = 0; j < n; j++)
-			out->bucket[s][j] = ld(&w[j]);
+		if (first == n && end == 0) { /* none */
+			out->first[s] = out->end[s] = 0;
+		} else if (first >= end || end > n) { /* no writer's: read it all */
+			read_all(w, n, s, out);
+		} else {
+			for (j = (uint32_t)first; j < (uint32_t)end; j++)
+				out->bucket[s][j] = ld(&w[j]);
+			out->first[s] = (uint32_t)first;
+			out->end[s] = (uint32_t)end;
+		}
 	}
 }
 
@@ -642,6 +703,8 @@ nhist_read_fresh(const struct nhist_config *c, struct mstore_native_snapshot *ou
 	out->zero_threshold = c->zero_threshold;
 	out->zero_count = 0;
 	out->offset[NHIST_POS] = out->offset[NHIST_NEG] = 0;
+	out->first[NHIST_POS] = out->first[NHIST_NEG] = 0;
+	out->end[NHIST_POS] = out->end[NHIST_NEG] = 0;
 	for (j = 0; j < c->nbuckets; j++)
 		out->bucket[NHIST_POS][j] = out->bucket[NHIST_NEG][j] = 0;
 }
@@ -668,33 +731,40 @@ nhist_total(const _Atomic uint64_t *st, uint32_t n)
 	return sum;
 }
 
-/* Every populated bucket of one window inside the schema's indices. */
+/* Every populated bucket of one window inside the schema's indices: the
+ * populated range [first, end) inside the window, and its ends' indices
+ * within those of the schema. */
 static int
 window_valid(const struct mstore_native_snapshot *s, int sign)
 {
 	int32_t min = nhist_index_min(s->schema), max = nhist_index_max(s->schema);
-	uint32_t j;
+	uint32_t first = s->first[sign], end = s->end[sign];
 
-	for (j = 0; j < s->nbuckets; j++) {
-		int64_t index = (int64_t)s->offset[sign] + j;
-
-		if (s->bucket[sign][j] != 0 && (index < min || index > max))
-			return 0;
-	}
-	return 1;
+	if (first > end || end > s->nbuckets)
+		return 0;
+	return first == end || ((int64_t)s->offset[sign] + first >= min &&
+	                        (int64_t)s->offset[sign] + end - 1 <= max);
 }
 
 uint64_t
 nhist_snapshot_total(const struct mstore_native_snapshot *s)
 {
 	uint64_t sum = s->zero_count;
-	uint32_t j, n = s->nbuckets < NHIST_WINDOW_MAX ? s->nbuckets : NHIST_WINDOW_MAX;
+	uint32_t j, end;
 	int sign;
 
-	for (sign = 0; sign < 2; sign++)
-		for (j = 0; j < n; j++)
-			if (!sum_add(&sum, s->bucket[sign][j]))
-				return UINT64_MAX;
+	for (sign = 0; sign < 2; sign++) {
+		uint64_t part = 0;
+		int over = 0;
+
+		/* (the overflow flags or-ed, one branch per sign: it runs on
+		 * every series of every scrape) */
+		end = s->end[sign] < NHIST_WINDOW_MAX ? s->end[sign] : NHIST_WINDOW_MAX;
+		for (j = s->first[sign]; j < end; j++)
+			over |= __builtin_add_overflow(part, s->bucket[sign][j], &part);
+		if (over || !sum_add(&sum, part))
+			return UINT64_MAX;
+	}
 	return sum;
 }
 
@@ -706,9 +776,10 @@ nhist_snapshot_valid(const struct mstore_native_snapshot *s, uint64_t count)
 	if (s->schema < NHIST_SCHEMA_MIN || s->schema > NHIST_SCHEMA_MAX || s->nbuckets == 0 ||
 	    s->nbuckets > NHIST_WINDOW_MAX || !isfinite(s->zero_threshold) || s->zero_threshold < 0)
 		return 0;
+	if (!window_valid(s, NHIST_POS) || !window_valid(s, NHIST_NEG))
+		return 0;
 	total = nhist_snapshot_total(s);
-	return window_valid(s, NHIST_POS) && window_valid(s, NHIST_NEG) && total != UINT64_MAX &&
-	       total <= count;
+	return total != UINT64_MAX && total <= count;
 }
 
 size_t

@@ -125,15 +125,20 @@ int nhist_schema_for_factor(double factor);
  * Integers are stored as the uint64_t of their two's complement (int32
  * values sign-extended), doubles as their bit pattern.  The caller's count
  * and sum (shared with the classic buckets, as in the protobuf Histogram)
- * are not part of it.
+ * are not part of it.  FIRST and END bracket each window's populated
+ * counters, so that a reader copies those and not the whole window: an
+ * observation widens the bracket before it counts (a writer that dies in
+ * between leaves it one empty slot wider), the slow path sets it tight.
  */
 enum nhist_slot {
-	NHIST_SLOT_SCHEMA = 0, /* current schema */
-	NHIST_SLOT_ZT = 1,     /* current zero threshold (double) */
-	NHIST_SLOT_ZERO = 2,   /* zero bucket count */
-	NHIST_SLOT_OFFSET = 3, /* [3] positive, [4] negative window offset */
-	NHIST_SLOT_RESET = 5,  /* time of the last reset, ns (int64) */
-	NHIST_SLOT_BUCKET = 6, /* n positive counters, then n negative */
+	NHIST_SLOT_SCHEMA = 0,  /* current schema */
+	NHIST_SLOT_ZT = 1,      /* current zero threshold (double) */
+	NHIST_SLOT_ZERO = 2,    /* zero bucket count */
+	NHIST_SLOT_OFFSET = 3,  /* [3] positive, [4] negative window offset */
+	NHIST_SLOT_RESET = 5,   /* time of the last reset, ns (int64) */
+	NHIST_SLOT_FIRST = 6,   /* [6], [7]: first window slot that may be populated */
+	NHIST_SLOT_END = 8,     /* [8], [9]: one past the last; FIRST n and END 0: none */
+	NHIST_SLOT_BUCKET = 10, /* n positive counters, then n negative */
 };
 #define NHIST_SLOTS(n) (NHIST_SLOT_BUCKET + 2 * (size_t)(n))
 
@@ -238,7 +243,10 @@ int32_t nhist_window_centre(int32_t lo, int32_t hi, uint32_t n);
 _Static_assert(NHIST_POS == 0 && NHIST_NEG == 1, "the snapshot's sign order");
 
 /* Copy st (a state of n counters per sign, n <= NHIST_WINDOW_MAX) into
- * out with relaxed loads. */
+ * out with relaxed loads: the counters its FIRST and END bracket, and that
+ * bracket as out->first and out->end (a bracket no writer leaves: the
+ * whole window, bracket made tight).  out->bucket outside the bracket is
+ * not written: those counts are 0. */
 void nhist_read(const _Atomic uint64_t *st, uint32_t n, struct mstore_native_snapshot *out);
 
 /* The state of c, fresh (as nhist_init() leaves it), as a reading. */
@@ -246,15 +254,18 @@ void nhist_read_fresh(const struct nhist_config *c, struct mstore_native_snapsho
 
 /*
  * Whether a snapshot can be exposed: schema in -4..8, zero threshold
- * finite and >= 0, nbuckets 1..NHIST_WINDOW_MAX, every populated bucket's
- * index within nhist_index_min .. nhist_index_max of the schema, and the
- * zero count plus all bucket counts (without overflow) at most count (the
- * caller's count; less by the NaN observations).  1 or 0.
+ * finite and >= 0, nbuckets 1..NHIST_WINDOW_MAX, first <= end <= nbuckets
+ * for each sign, every populated bucket's index within nhist_index_min ..
+ * nhist_index_max of the schema, and the zero count plus all bucket counts
+ * (without overflow) at most count (the caller's count; less by the NaN
+ * observations).  1 or 0.  Counts outside [first, end) are taken to be 0,
+ * as nhist_read() makes them, and are not read.
  */
 int nhist_snapshot_valid(const struct mstore_native_snapshot *s, uint64_t count);
 
-/* The zero count plus every bucket count of s (nbuckets counters per sign,
- * at most NHIST_WINDOW_MAX), or UINT64_MAX when they overflow. */
+/* The zero count plus every bucket count of s (those in [first, end) of
+ * each sign, end at most NHIST_WINDOW_MAX), or UINT64_MAX when they
+ * overflow. */
 uint64_t nhist_snapshot_total(const struct mstore_native_snapshot *s);
 
 /*

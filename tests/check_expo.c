@@ -1642,6 +1642,7 @@ START_TEST(test_proto_native_bytes)
 	memcpy(nsnap.bucket[NHIST_POS], pos, sizeof pos);
 	nsnap.offset[NHIST_NEG] = 10;
 	nsnap.bucket[NHIST_NEG][2] = 7;
+	nsnap.end[NHIST_POS] = nsnap.end[NHIST_NEG] = 8; /* first 0 */
 	ck_assert(nhist_snapshot_valid(&nsnap, 23));
 	nh.count = 23;
 	nh.sum = 1.5;

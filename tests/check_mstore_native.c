@@ -135,14 +135,17 @@ read_native(const char *name, struct mstore_family_view *f, struct mstore_snapsh
 	return rc;
 }
 
+/* The zero count and the bucket counts (those in each bracket: mstore.h). */
 static uint64_t
 native_total(const struct mstore_native_snapshot *n)
 {
 	uint64_t t = n->zero_count;
 	uint32_t j;
+	int s;
 
-	for (j = 0; j < n->nbuckets; j++)
-		t += n->bucket[0][j] + n->bucket[1][j];
+	for (s = 0; s < 2; s++)
+		for (j = n->first[s]; j < n->end[s]; j++)
+			t += n->bucket[s][j];
 	return t;
 }
 
@@ -188,8 +191,8 @@ START_TEST(test_register_resolved)
 	ck_assert_uint_eq(v.native_buckets, 8);
 	ck_assert(v.native_zero_threshold == 0 && v.native_max_zero_threshold == 0);
 	ck_assert_int_eq(v.native_min_reset_ns, 1000);
-	ck_assert_uint_eq(mstore_native_value_slots(0, 0), 4 + 13 + 4 * MSTORE_NATIVE_DEF_BUCKETS);
-	ck_assert_uint_eq(mstore_native_value_slots(11, 8), 15 + 13 + 32);
+	ck_assert_uint_eq(mstore_native_value_slots(0, 0), 4 + 21 + 4 * MSTORE_NATIVE_DEF_BUCKETS);
+	ck_assert_uint_eq(mstore_native_value_slots(11, 8), 15 + 21 + 32);
 	ck_assert_uint_eq(mstore_native_value_slots(MSTORE_MAX_BUCKETS + 1, 8), 0);
 	ck_assert_uint_eq(mstore_native_value_slots(0, MSTORE_NATIVE_BUCKETS_MAX + 1), 0);
 }
@@ -343,10 +346,15 @@ START_TEST(test_observe_matches_model)
 	ck_assert_int_eq(nat.schema, want.schema);
 	ck_assert(nat.zero_threshold == want.zero_threshold);
 	ck_assert_uint_eq(nat.zero_count, want.zero_count);
-	ck_assert_int_eq(nat.offset[0], want.offset[0]);
-	ck_assert_int_eq(nat.offset[1], want.offset[1]);
-	ck_assert_int_eq(memcmp(nat.bucket[0], want.bucket[0], c.nbuckets * sizeof(uint64_t)), 0);
-	ck_assert_int_eq(memcmp(nat.bucket[1], want.bucket[1], c.nbuckets * sizeof(uint64_t)), 0);
+	for (k = 0; k < 2; k++) {
+		ck_assert_int_eq(nat.offset[k], want.offset[k]);
+		ck_assert_uint_eq(nat.first[k], want.first[k]);
+		ck_assert_uint_eq(nat.end[k], want.end[k]);
+		ck_assert_int_eq(memcmp(nat.bucket[k] + nat.first[k],
+		                        want.bucket[k] + want.first[k],
+		                        (nat.end[k] - nat.first[k]) * sizeof(uint64_t)),
+		                 0);
+	}
 	ck_assert(nhist_snapshot_valid(&nat, snap.count));
 }
 END_TEST
@@ -848,6 +856,27 @@ START_TEST(test_good_image)
 }
 END_TEST
 
+/* A bracket no writer leaves (beyond the window, or upside down): the
+ * reader reads the whole window instead, and the counts are all there. */
+START_TEST(test_bad_bracket)
+{
+	static struct mstore_native_snapshot nat;
+	struct mstore_family_view v;
+	struct mstore_snapshot snap;
+	int sign;
+
+	for (sign = 0; sign < 2; sign++) {
+		atomic_store(nslot(NHIST_SLOT_FIRST + sign), sign == 0 ? 0 : 3);
+		atomic_store(nslot(NHIST_SLOT_END + sign), sign == 0 ? 99 : 1);
+	}
+	ck_assert_int_eq(tu_write_file(path, img, img_len), 0);
+	ck_assert_int_eq(read_native("bad_native_seconds", &v, &snap, &nat), 0);
+	ck_assert_uint_eq(native_total(&nat), 3);
+	for (sign = 0; sign < 2; sign++)
+		ck_assert(nat.first[sign] < nat.end[sign] && nat.end[sign] <= 4);
+}
+END_TEST
+
 static Suite *
 native_suite(void)
 {
@@ -878,6 +907,7 @@ native_suite(void)
 	suite_add_tcase(s, kill);
 	tcase_add_checked_fixture(bad, bad_setup, bad_teardown);
 	tcase_add_test(bad, test_good_image);
+	tcase_add_test(bad, test_bad_bracket);
 	tcase_add_loop_test(bad, test_bad_native, 0, sizeof bad_cases / sizeof bad_cases[0]);
 	suite_add_tcase(s, bad);
 	return s;

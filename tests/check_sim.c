@@ -319,8 +319,9 @@ native_count(struct mstore_reader *r, const struct mstore_family_view *f,
 	ck_assert_int_eq(mstore_reader_native(r, f, s, &snap, &nat), 0);
 	ck_assert_uint_eq(snap.count, count);
 	n = nat.zero_count;
-	for (uint32_t j = 0; j < nat.nbuckets; j++)
-		n += nat.bucket[0][j] + nat.bucket[1][j];
+	for (int sign = 0; sign < 2; sign++) /* the buckets that may be non-zero */
+		for (uint32_t j = nat.first[sign]; j < nat.end[sign]; j++)
+			n += nat.bucket[sign][j];
 	return n;
 }
 

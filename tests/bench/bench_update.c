@@ -324,9 +324,11 @@ native_matches(const struct mstore_snapshot *classic, const struct mstore_snapsh
 {
 	uint64_t total = nat->zero_count;
 	uint32_t j;
+	int s;
 
-	for (j = 0; j < nat->nbuckets; j++)
-		total += nat->bucket[0][j] + nat->bucket[1][j];
+	for (s = 0; s < 2; s++) /* the buckets that may be non-zero (mstore.h) */
+		for (j = nat->first[s]; j < nat->end[s]; j++)
+			total += nat->bucket[s][j];
 	return snap->count == classic->count && total == snap->count && snap->sum == classic->sum;
 }
 
