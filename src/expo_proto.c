@@ -701,15 +701,19 @@ write_cb(void *ctx, const struct pser *e)
 	return 0;
 }
 
+/* fam_series()'s nseries for every series of the chain (no first pass). */
+#define ALL_SERIES UINT32_MAX
+
 /*
  * Write the family's first nseries series, those the first pass counted (a
- * series registered in between waits for the next render), from fresh
+ * series registered in between waits for the next render), or with
+ * ALL_SERIES every series there is, counted in *written; from fresh
  * snapshots; each message a piece of its own when each (streamed).  Adds
  * their bytes to *len.
  */
 static int
 fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint32_t nseries,
-           int each, size_t *len)
+           int each, size_t *len, uint32_t *written)
 {
 	struct mstore_series_view s;
 	struct write_ctx w = { o, f, each, len };
@@ -725,7 +729,9 @@ fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, 
 	}
 	if (rc < 0)
 		return rc;
-	return count == nseries ? 0 : MSTORE_E_RETRY; /* a series went away */
+	*written = count;
+	/* a series went away */
+	return nseries == ALL_SERIES || count == nseries ? 0 : MSTORE_E_RETRY;
 }
 
 /*
@@ -746,7 +752,7 @@ fam_streamed(struct pout *o, const struct mstore_reader *r, const struct pfam *f
 		return rc;
 	p = take(o, vlen(len) + f->head_len);
 	put_head(put_varint(p, len), f);
-	rc = fam_series(o, r, f, nseries, 1, &done);
+	rc = fam_series(o, r, f, nseries, 1, &done, &nseries);
 	if (rc == 0)
 		rc = piece(o, f->tail_len);
 	if (rc < 0)
@@ -797,7 +803,7 @@ fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, s
 		p = take(o, w + f->head_len);
 		if (p != NULL)
 			put_head(p + w, f);
-		rc = fam_series(o, r, f, nseries, 0, &done);
+		rc = fam_series(o, r, f, nseries, 0, &done, &nseries);
 		if (rc < 0)
 			return rc;
 		p = take(o, f->tail_len);
@@ -812,6 +818,43 @@ fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, s
 	return EXPO_E_SPACE;
 }
 
+/*
+ * A histogram family, whose size depends on its values: written straight
+ * away into the room there is, its length set from what was written, so
+ * that one snapshot of each series does; when streaming and it did not fit,
+ * written again into room made for its size (fam_whole).  A measuring pass
+ * would read every series twice, and a native histogram's reading is the
+ * costly part of its rendering (doc/performance.md).  A family without
+ * series is left out.
+ */
+static int
+fam_histogram(struct pout *o, const struct mstore_reader *r, const struct pfam *f)
+{
+	size_t start, w, done = f->head_len + f->tail_len;
+	uint32_t nseries = 0;
+	char *p;
+	int rc;
+
+	start = o->len;
+	w = vlen(o->cap > start ? o->cap - start : 0);
+	p = take(o, w + f->head_len);
+	if (p != NULL)
+		put_head(p + w, f);
+	rc = fam_series(o, r, f, ALL_SERIES, 0, &done, &nseries);
+	if (rc < 0 || nseries == 0) {
+		o->len = start;
+		return rc;
+	}
+	p = take(o, f->tail_len);
+	if (p != NULL)
+		put_tail(p, f);
+	fam_prefix(o, start, w, done);
+	if (o->k == NULL || o->len <= o->cap)
+		return 0;
+	o->len = start; /* streaming: it did not fit; again, with its size */
+	return fam_whole(o, r, f, done, nseries);
+}
+
 static int
 render_family(struct pout *o, const struct mstore_reader *r, const struct mstore_family_view *v)
 {
@@ -821,6 +864,8 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 	int empty = 1;
 	int rc = fam_init(&f, v);
 
+	if (rc == 0 && f.type == TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED)
+		return fam_histogram(o, r, &f);
 	if (rc == 0)
 		rc = fam_measure(r, &f, &len, &nseries, &empty);
 	if (rc < 0 || empty)
