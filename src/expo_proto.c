@@ -781,6 +781,34 @@ fam_prefix(struct pout *o, size_t start, size_t w, size_t len)
 }
 
 /*
+ * Write the family once at o->len: a length prefix of w bytes, the head,
+ * its series (the first *nseries, or with ALL_SERIES all; *nseries set to
+ * those written), the tail, then the prefix set from what was written
+ * (*len: the message's length).
+ */
+static int
+fam_once(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t w,
+         uint32_t *nseries, size_t *len)
+{
+	size_t start = o->len;
+	char *p;
+	int rc;
+
+	*len = f->head_len + f->tail_len;
+	p = take(o, w + f->head_len);
+	if (p != NULL)
+		put_head(p + w, f);
+	rc = fam_series(o, r, f, *nseries, 0, len, nseries);
+	if (rc < 0)
+		return rc;
+	p = take(o, f->tail_len);
+	if (p != NULL)
+		put_tail(p, f);
+	fam_prefix(o, start, w, *len);
+	return 0;
+}
+
+/*
  * A family as one piece: room for the measured length (and some), the
  * message written from fresh values, then its length set from what was
  * written.  Streaming: when the values grew past the room, the family is
@@ -793,23 +821,15 @@ fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, s
 	int tries, rc;
 
 	for (tries = 0; tries < SETTLE_TRIES; tries++) {
-		size_t w = vlen(len), start, done = f->head_len + f->tail_len;
-		char *p;
+		size_t w = vlen(len), start, done;
 
 		rc = piece(o, w + len);
 		if (rc < 0)
 			return rc;
 		start = o->len;
-		p = take(o, w + f->head_len);
-		if (p != NULL)
-			put_head(p + w, f);
-		rc = fam_series(o, r, f, nseries, 0, &done, &nseries);
+		rc = fam_once(o, r, f, w, &nseries, &done);
 		if (rc < 0)
 			return rc;
-		p = take(o, f->tail_len);
-		if (p != NULL)
-			put_tail(p, f);
-		fam_prefix(o, start, w, done);
 		if (o->k == NULL || o->len <= o->cap)
 			return 0;
 		o->len = start; /* streaming: it did not fit; again, larger */
@@ -830,25 +850,15 @@ fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, s
 static int
 fam_histogram(struct pout *o, const struct mstore_reader *r, const struct pfam *f)
 {
-	size_t start, w, done = f->head_len + f->tail_len;
-	uint32_t nseries = 0;
-	char *p;
+	size_t start = o->len, done;
+	uint32_t nseries = ALL_SERIES;
 	int rc;
 
-	start = o->len;
-	w = vlen(o->cap > start ? o->cap - start : 0);
-	p = take(o, w + f->head_len);
-	if (p != NULL)
-		put_head(p + w, f);
-	rc = fam_series(o, r, f, ALL_SERIES, 0, &done, &nseries);
+	rc = fam_once(o, r, f, vlen(o->cap > start ? o->cap - start : 0), &nseries, &done);
 	if (rc < 0 || nseries == 0) {
 		o->len = start;
 		return rc;
 	}
-	p = take(o, f->tail_len);
-	if (p != NULL)
-		put_tail(p, f);
-	fam_prefix(o, start, w, done);
 	if (o->k == NULL || o->len <= o->cap)
 		return 0;
 	o->len = start; /* streaming: it did not fit; again, with its size */
