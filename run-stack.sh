@@ -4,7 +4,8 @@
 # containers: installs missing packages (.ci/debian-packages.txt), builds
 # into a build directory, then runs metrics-simulator, lighttpd with the
 # top-level lighttpd.conf spawning metrics.fcgi, and Prometheus with
-# contrib/prometheus/prometheus-native.yml, all in the foreground.  Ctrl-C
+# contrib/prometheus/prometheus-native.yml (and native histograms on), all in
+# the foreground.  Ctrl-C
 # (SIGINT) or SIGTERM stops all of them, the metrics.fcgi processes lighttpd
 # spawned included (tests/integration/stack-sigint.sh checks that).  The
 # integration tests run this script with environment overrides, so the
@@ -233,11 +234,15 @@ start_lighttpd() {
 	wait_until "lighttpd on port $HTTP_PORT" 10 http_ok "http://127.0.0.1:$HTTP_PORT/health"
 }
 
+# native-histograms: Prometheus 2.40 and later then scrape protobuf first and
+# keep native histograms (the simulator's shop_http_request_latency_seconds)
+# as such; the classic histograms arrive as before.
 start_prometheus() {
 	start prometheus prometheus \
 		--config.file="$RUN_DIR/prometheus.yml" \
 		--storage.tsdb.path="$RUN_DIR/prometheus" \
-		--web.listen-address="$STACK_BIND:$PROM_PORT"
+		--web.listen-address="$STACK_BIND:$PROM_PORT" \
+		--enable-feature=native-histograms
 	wait_until "Prometheus on port $PROM_PORT" 30 http_ok "http://127.0.0.1:$PROM_PORT/-/ready"
 }
 

@@ -51,7 +51,12 @@
  *   - one Metric per series: its labels as LabelPairs (raw UTF-8), a
  *     Counter or Gauge value, or a Histogram: sample_count, sample_sum and
  *     one Bucket per finite bound with its cumulative count (the +Inf
- *     bucket is implied by sample_count, as client_golang writes it);
+ *     bucket is implied by sample_count, as client_golang writes it), and
+ *     for a native histogram (mstore_reader_native()) its schema, zero
+ *     threshold and zero count, and per sign its spans and deltas (a no-op
+ *     span when it has no bucket: expo_proto.h); the text formats show a
+ *     native histogram's classic part only (for a native-only one, the
+ *     +Inf bucket, _sum and _count, as client_golang's text does);
  *   - a family without series is left out (client_golang leaves out empty
  *     families; Prometheus has nothing to ingest from one).
  */

@@ -240,10 +240,18 @@ deltas_len(const struct nhist_span *sp, size_t nspan, const uint64_t *b)
 	return n;
 }
 
+/* A sign's buckets from its first populated one: span slots count from
+ * there (the rest of the window holds zeros only, mstore.h). */
+static inline const uint64_t *
+native_buckets(const struct mstore_native_snapshot *s, int sign)
+{
+	return s->bucket[sign] + s->first[sign];
+}
+
 static size_t
 native_prepare(struct expo_proto_hist *h)
 {
-	const struct nhist_snapshot *s = h->native;
+	const struct mstore_native_snapshot *s = h->native;
 	static const struct nhist_span noop = { 0, 0, 0 };
 	size_t n = 1 + vlen(zigzag((uint64_t)(int64_t)s->schema)) + 1 + I64_LEN + 1 +
 	           vlen(s->zero_count),
@@ -252,10 +260,12 @@ native_prepare(struct expo_proto_hist *h)
 
 	for (sign = 0; sign < 2; sign++) {
 		h->nspan[sign] =
-		        nhist_spans(s->bucket[sign], s->nbuckets, s->offset[sign], h->span[sign]);
+		        nhist_spans(native_buckets(s, sign), s->end[sign] - s->first[sign],
+		                    s->offset[sign] + (int32_t)s->first[sign], h->span[sign]);
 		for (k = 0; k < h->nspan[sign]; k++)
 			n += len_field(span_msg_len(&h->span[sign][k]));
-		h->delta_len[sign] = deltas_len(h->span[sign], h->nspan[sign], s->bucket[sign]);
+		h->delta_len[sign] =
+		        deltas_len(h->span[sign], h->nspan[sign], native_buckets(s, sign));
 		if (h->delta_len[sign] > 0)
 			n += len_field(h->delta_len[sign]);
 	}
@@ -295,7 +305,7 @@ static char *
 put_sign(char *p, const struct expo_proto_hist *h, int sign, char span_tag, char delta_tag)
 {
 	const struct nhist_span *sp = h->span[sign];
-	const uint64_t *b = h->native->bucket[sign];
+	const uint64_t *b = native_buckets(h->native, sign);
 	uint64_t prev = 0;
 	size_t k;
 	uint32_t j;
@@ -318,7 +328,7 @@ static char *
 put_native(char *p, const struct expo_proto_hist *h)
 {
 	static const struct nhist_span noop = { 0, 0, 0 };
-	const struct nhist_snapshot *s = h->native;
+	const struct mstore_native_snapshot *s = h->native;
 
 	*p++ = H_SCHEMA;
 	p = put_varint(p, zigzag((uint64_t)(int64_t)s->schema));
@@ -527,14 +537,18 @@ ser_measure(const struct pfam *f, struct pser *e)
 
 /*
  * Read series s of a store family: its labels' size, and (with value)
- * its snapshot.  Counter and gauge sizes do not depend on the value, so
- * the measuring pass leaves it out.
+ * its snapshot, and a native histogram's buckets into *nat.  Counter and
+ * gauge sizes do not depend on the value, so the measuring pass leaves it
+ * out.  The reader vouches for a native reading (its counts add up, its
+ * buckets are within the schema: nhist_snapshot_valid()), the classic part
+ * is checked here as for any histogram.
  */
 static int
 ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
-         struct pser *e, struct mstore_snapshot *snap, int value)
+         struct pser *e, struct mstore_snapshot *snap, struct mstore_native_snapshot *nat,
+         int value)
 {
-	int rc;
+	int native = f->v->native_buckets > 0, rc;
 
 	e->s = s;
 	e->writer_len = 0;
@@ -543,7 +557,8 @@ ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 		e->len = e->labels + SCALAR_FIELD_LEN;
 		return 0;
 	}
-	rc = mstore_reader_snapshot(r, f->v, s, snap);
+	rc = native ? mstore_reader_native(r, f->v, s, snap, nat)
+	            : mstore_reader_snapshot(r, f->v, s, snap);
 	if (rc < 0)
 		return rc;
 	e->value = snap->value;
@@ -555,7 +570,7 @@ ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 		e->h.nbounds = f->v->nbounds;
 		e->h.bounds = f->v->bounds;
 		e->h.cumulative = snap->bucket;
-		e->h.native = NULL;
+		e->h.native = native ? nat : NULL;
 	}
 	ser_measure(f, e);
 	return 0;
@@ -599,13 +614,14 @@ static int
 ser_each(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
          int value, ser_fn *fn, void *ctx)
 {
+	struct mstore_native_snapshot nat; /* 8 KiB: a native histogram's buckets */
 	struct mstore_snapshot snap;
 	struct pser e;
 	uint32_t slot = 0;
 	int rc;
 
 	if (f->v->per_writer != MSTORE_PER_WRITER_ALL) {
-		rc = ser_read(r, f, s, &e, &snap, value || f->v->per_writer != MSTORE_SHARED);
+		rc = ser_read(r, f, s, &e, &snap, &nat, value || f->v->per_writer != MSTORE_SHARED);
 		if (rc < 0 || (f->v->per_writer != MSTORE_SHARED && snap.writers == 0))
 			return rc;
 		return fn(ctx, &e);
@@ -685,15 +701,19 @@ write_cb(void *ctx, const struct pser *e)
 	return 0;
 }
 
+/* fam_series()'s nseries for every series of the chain (no first pass). */
+#define ALL_SERIES UINT32_MAX
+
 /*
  * Write the family's first nseries series, those the first pass counted (a
- * series registered in between waits for the next render), from fresh
+ * series registered in between waits for the next render), or with
+ * ALL_SERIES every series there is, counted in *written; from fresh
  * snapshots; each message a piece of its own when each (streamed).  Adds
  * their bytes to *len.
  */
 static int
 fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint32_t nseries,
-           int each, size_t *len)
+           int each, size_t *len, uint32_t *written)
 {
 	struct mstore_series_view s;
 	struct write_ctx w = { o, f, each, len };
@@ -709,7 +729,9 @@ fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, 
 	}
 	if (rc < 0)
 		return rc;
-	return count == nseries ? 0 : MSTORE_E_RETRY; /* a series went away */
+	*written = count;
+	/* a series went away */
+	return nseries == ALL_SERIES || count == nseries ? 0 : MSTORE_E_RETRY;
 }
 
 /*
@@ -730,7 +752,7 @@ fam_streamed(struct pout *o, const struct mstore_reader *r, const struct pfam *f
 		return rc;
 	p = take(o, vlen(len) + f->head_len);
 	put_head(put_varint(p, len), f);
-	rc = fam_series(o, r, f, nseries, 1, &done);
+	rc = fam_series(o, r, f, nseries, 1, &done, &nseries);
 	if (rc == 0)
 		rc = piece(o, f->tail_len);
 	if (rc < 0)
@@ -759,6 +781,34 @@ fam_prefix(struct pout *o, size_t start, size_t w, size_t len)
 }
 
 /*
+ * Write the family once at o->len: a length prefix of w bytes, the head,
+ * its series (the first *nseries, or with ALL_SERIES all; *nseries set to
+ * those written), the tail, then the prefix set from what was written
+ * (*len: the message's length).
+ */
+static int
+fam_once(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t w,
+         uint32_t *nseries, size_t *len)
+{
+	size_t start = o->len;
+	char *p;
+	int rc;
+
+	*len = f->head_len + f->tail_len;
+	p = take(o, w + f->head_len);
+	if (p != NULL)
+		put_head(p + w, f);
+	rc = fam_series(o, r, f, *nseries, 0, len, nseries);
+	if (rc < 0)
+		return rc;
+	p = take(o, f->tail_len);
+	if (p != NULL)
+		put_tail(p, f);
+	fam_prefix(o, start, w, *len);
+	return 0;
+}
+
+/*
  * A family as one piece: room for the measured length (and some), the
  * message written from fresh values, then its length set from what was
  * written.  Streaming: when the values grew past the room, the family is
@@ -771,29 +821,48 @@ fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, s
 	int tries, rc;
 
 	for (tries = 0; tries < SETTLE_TRIES; tries++) {
-		size_t w = vlen(len), start, done = f->head_len + f->tail_len;
-		char *p;
+		size_t w = vlen(len), start, done;
 
 		rc = piece(o, w + len);
 		if (rc < 0)
 			return rc;
 		start = o->len;
-		p = take(o, w + f->head_len);
-		if (p != NULL)
-			put_head(p + w, f);
-		rc = fam_series(o, r, f, nseries, 0, &done);
+		rc = fam_once(o, r, f, w, &nseries, &done);
 		if (rc < 0)
 			return rc;
-		p = take(o, f->tail_len);
-		if (p != NULL)
-			put_tail(p, f);
-		fam_prefix(o, start, w, done);
 		if (o->k == NULL || o->len <= o->cap)
 			return 0;
 		o->len = start; /* streaming: it did not fit; again, larger */
 		len = done;
 	}
 	return EXPO_E_SPACE;
+}
+
+/*
+ * A histogram family, whose size depends on its values: written straight
+ * away into the room there is, its length set from what was written, so
+ * that one snapshot of each series does; when streaming and it did not fit,
+ * written again into room made for its size (fam_whole).  A measuring pass
+ * would read every series twice, and a native histogram's reading is the
+ * costly part of its rendering (doc/performance.md).  A family without
+ * series is left out.
+ */
+static int
+fam_histogram(struct pout *o, const struct mstore_reader *r, const struct pfam *f)
+{
+	size_t start = o->len, done;
+	uint32_t nseries = ALL_SERIES;
+	int rc;
+
+	rc = fam_once(o, r, f, vlen(o->cap > start ? o->cap - start : 0), &nseries, &done);
+	if (rc < 0 || nseries == 0) {
+		o->len = start;
+		return rc;
+	}
+	if (o->k == NULL || o->len <= o->cap)
+		return 0;
+	o->len = start; /* streaming: it did not fit; again, with its size */
+	return fam_whole(o, r, f, done, nseries);
 }
 
 static int
@@ -805,6 +874,8 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 	int empty = 1;
 	int rc = fam_init(&f, v);
 
+	if (rc == 0 && f.type == TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED)
+		return fam_histogram(o, r, &f);
 	if (rc == 0)
 		rc = fam_measure(r, &f, &len, &nseries, &empty);
 	if (rc < 0 || empty)

@@ -4,8 +4,7 @@
  * io.prometheus.client.MetricFamily messages, each after its length as a
  * varint ("encoding=delimited"), as client_golang writes it.  Reached
  * through expo_render() / expo_render_stream() with EXPO_PROTOBUF (expo.h
- * has the rules); the histogram encoder is exported for the native
- * histograms the store will hold and for the tests.
+ * has the rules); the histogram encoder is exported for the tests.
  *
  * Pure code: no I/O, no allocation, no global state.
  */
@@ -41,10 +40,10 @@ struct expo_proto_hist {
 	/* input */
 	uint64_t count;
 	double sum;
-	uint32_t nbounds;                    /* classic finite bounds (0: none) */
-	const double *bounds;                /* nbounds, increasing */
-	const uint64_t *cumulative;          /* nbounds cumulative counts */
-	const struct nhist_snapshot *native; /* NULL: no native histogram */
+	uint32_t nbounds;                            /* classic finite bounds (0: none) */
+	const double *bounds;                        /* nbounds, increasing */
+	const uint64_t *cumulative;                  /* nbounds cumulative counts */
+	const struct mstore_native_snapshot *native; /* NULL: no native histogram */
 	/* filled by expo_proto_hist_prepare() */
 	size_t len;
 	size_t nspan[2];

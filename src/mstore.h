@@ -40,6 +40,16 @@ extern "C" {
 #define MSTORE_MAX_BUCKETS     64   /* finite bucket bounds per histogram */
 #define MSTORE_MAX_WRITERS     1024 /* writer processes at once (max_writers) */
 
+/* Native histograms (struct mstore_family_spec, mstore(3) NATIVE
+ * HISTOGRAMS): the most buckets a native histogram keeps per sign, the
+ * number it keeps when the spec says 0, and the zero threshold it gets when
+ * the spec says 0 (client_golang's DefNativeHistogramZeroThreshold, 2^-128:
+ * Prometheus 2.42 takes an empty native histogram whose threshold is 0 for
+ * a classic one). */
+#define MSTORE_NATIVE_BUCKETS_MAX        512
+#define MSTORE_NATIVE_DEF_BUCKETS        160
+#define MSTORE_NATIVE_DEF_ZERO_THRESHOLD 0x1p-128
+
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 /* ------------------------------------------------------------------ */
@@ -259,6 +269,17 @@ struct mstore_options {
 uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
 
 /*
+ * Value slots one series of a native histogram needs: nbounds classic
+ * bounds (0 for a native-only histogram) and a native histogram keeping
+ * max_buckets buckets per sign (0: MSTORE_NATIVE_DEF_BUCKETS), the spec's
+ * native_max_buckets.  That is nbounds + 4 for the classic part, and
+ * 13 + 4 * max_buckets for the native one (the buckets of both signs,
+ * twice: mstore(3) says why), 653 for 160 buckets.  Returns 0 when nbounds
+ * > MSTORE_MAX_BUCKETS or max_buckets > MSTORE_NATIVE_BUCKETS_MAX.
+ */
+uint32_t mstore_native_value_slots(size_t nbounds, uint32_t max_buckets);
+
+/*
  * Create a new store at path: the file is built as "path.tmp.PID", sized to
  * its full capacity and renamed over path, so a reader sees either the old
  * file or the complete new one (writers still attached to an old file keep
@@ -359,6 +380,33 @@ int mstore_process_metrics(struct mstore *st);
  *   bounds       histograms only: nbounds finite, strictly increasing
  *                upper bounds; +Inf is implicit
  *   per_writer   enum mstore_per_writer (0: shared)
+ * and, for a histogram that is also a native histogram (the Prometheus
+ * "Native histograms" specification; the names and defaults are
+ * client_golang's NativeHistogram* options; mstore(3), NATIVE HISTOGRAMS):
+ *   native_factor       > 1: a native histogram whose bucket bounds grow
+ *                       by at most this factor from one bucket to the
+ *                       next: the schema is the coarsest of -4..8 that
+ *                       does (1.1 gives 3, 2 gives 0); 0: none (classic
+ *                       buckets only, and the other native fields 0)
+ *   native_max_buckets  buckets kept per sign (a window of consecutive
+ *                       bucket indices, 1..MSTORE_NATIVE_BUCKETS_MAX;
+ *                       0: MSTORE_NATIVE_DEF_BUCKETS); an observation
+ *                       beyond it resets, widens the zero bucket or
+ *                       halves the resolution, in that order
+ *   native_zero_threshold  observations with |v| at most this go into the
+ *                       zero bucket (0: MSTORE_NATIVE_DEF_ZERO_THRESHOLD;
+ *                       negative: exactly 0)
+ *   native_max_zero_threshold  how far the zero bucket may widen (values
+ *                       at or below the zero threshold, 0 included: never)
+ *   native_min_reset_ns  reset the whole histogram, rather than lower its
+ *                       resolution, when this long has passed since its
+ *                       last reset (0: never reset); a histogram whose
+ *                       resolution was lowered returns to its configured
+ *                       one at its first observation after that time
+ * A family with native buckets keeps its classic ones (nbounds of them, 0
+ * for none) beside them: scrapers of the text formats get the classic
+ * histogram (a native-only family: its +Inf bucket, _sum and _count, as
+ * client_golang shows it), protobuf scrapers both.
  */
 struct mstore_family_spec {
 	size_t size; /* sizeof(struct mstore_family_spec) */
@@ -371,6 +419,12 @@ struct mstore_family_spec {
 	size_t nbounds;
 	const double *bounds;
 	enum mstore_per_writer per_writer;
+	/* native histograms (format 6) */
+	double native_factor;
+	uint32_t native_max_buckets;
+	double native_zero_threshold;
+	double native_max_zero_threshold;
+	int64_t native_min_reset_ns;
 };
 
 /*
@@ -388,9 +442,14 @@ struct mstore_family_spec {
  * E_NAME, E_RESERVED, E_NAME_CASE, E_COUNTER_TOTAL, E_SUFFIX, E_NAME_TYPE,
  * E_BASE_UNIT, E_UNIT_ABBREV, E_LABEL_NAME, E_DUPLICATE (the names clash
  * with a registered family's, or a label name twice), E_CONFLICT (a family
- * of this name exists with another definition), E_TOO_LONG, E_TOO_MANY,
- * E_BUCKETS, E_UNIT, E_NO_FAMILY_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM,
- * a failed mutex lock, or the registration lock's fcntl).
+ * of this name exists with another definition), E_TOO_LONG, E_TOO_MANY
+ * (also native_max_buckets above MSTORE_NATIVE_BUCKETS_MAX), E_BUCKETS,
+ * E_UNIT, E_NO_FAMILY_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM, a failed
+ * mutex lock, or the registration lock's fcntl).  Native fields on a
+ * counter or gauge, or out of range (a factor not above 1, a NaN or
+ * infinite threshold, a negative limit or duration), are E_INVAL.  The
+ * definition compared is the one they resolve to: factors that give the
+ * same schema, and defaults spelled out, make the same family.
  */
 int mstore_family_register(struct mstore *st, const struct mstore_family_spec *spec,
                            struct mstore_family **out);
@@ -458,6 +517,11 @@ int mstore_series_get(struct mstore_family *fam, const char *const *label_values
  * thread: the interrupted update may overwrite the handler's.
  * Per-writer series: set, add and sub change the calling process's own
  * value (a gauge's first add starts from 0), never another writer's.
+ * Native histograms: an observation inside the kept buckets costs a few
+ * ns more than a classic one; one outside them (the first observations,
+ * a new extreme) re-lays the buckets, in time linear in
+ * native_max_buckets, and only then, with native_min_reset_ns set, reads
+ * the clock (CLOCK_BOOTTIME, without a system call where the vDSO has it).
  */
 int mstore_counter_inc(struct mstore_series *s);
 int mstore_counter_add(struct mstore_series *s, double v);
@@ -550,6 +614,13 @@ struct mstore_family_view {
 	double bounds[MSTORE_MAX_BUCKETS];
 	enum mstore_per_writer per_writer;
 	uint32_t _first_series; /* internal: iteration */
+	/* A native histogram (histograms only): its configuration, resolved
+	 * (struct mstore_family_spec); native_buckets 0: none. */
+	uint32_t native_buckets; /* buckets kept per sign */
+	int32_t native_schema;   /* -4..8 */
+	double native_zero_threshold;
+	double native_max_zero_threshold;
+	int64_t native_min_reset_ns;
 };
 
 /* A validated view of one series' label values (same validity as above). */
@@ -577,6 +648,29 @@ struct mstore_snapshot {
 	double sum;
 	uint64_t bucket[MSTORE_MAX_BUCKETS + 1];
 	uint32_t writers;
+};
+
+/*
+ * The native buckets of a native histogram, as one consistent reading
+ * (mstore_reader_native()).  Positive observations v with
+ * 2^((i-1)/2^schema) < v <= 2^(i/2^schema) are counted in bucket index i
+ * (the upper bound inclusive; negative ones by their magnitude on the
+ * negative side), those with |v| <= zero_threshold in zero_count.
+ * bucket[s][j] (s: 0 positive, 1 negative) is the count of index
+ * offset[s] + j, for first[s] <= j < end[s] (first[s] == end[s]: no
+ * bucket of that sign); the count of every other j < nbuckets is 0, and
+ * bucket[s][j] there is not written.  The zero count and the bucket counts
+ * add up to at most the histogram's count (NaN observations are in no
+ * bucket).  Counts are not cumulative.
+ */
+struct mstore_native_snapshot {
+	int32_t schema; /* -4..8 (lower than configured after a reduction) */
+	uint32_t nbuckets;
+	double zero_threshold; /* >= the configured one (wider after widening) */
+	uint64_t zero_count;
+	int32_t offset[2];
+	uint32_t first[2], end[2]; /* the slots that may be non-zero: [first, end) */
+	uint64_t bucket[2][MSTORE_NATIVE_BUCKETS_MAX];
 };
 
 /* Number of published families (0 when the reader holds no valid mapping). */
@@ -609,6 +703,19 @@ int mstore_reader_series_next(const struct mstore_reader *r, const struct mstore
  */
 int mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
                            const struct mstore_series_view *s, struct mstore_snapshot *out);
+
+/*
+ * A snapshot of a series of a native histogram family (f->native_buckets
+ * > 0): its classic part in *out, as mstore_reader_snapshot() gives it, and
+ * its native buckets in *native, both from one consistent reading.
+ * Errors: those of mstore_reader_snapshot(), E_INVAL (f has no native
+ * histogram, native NULL), E_CORRUPT (native buckets that the reader
+ * cannot expose: a schema or zero threshold out of range, a bucket
+ * outside the schema's indices, counts adding up to more than the count).
+ */
+int mstore_reader_native(const struct mstore_reader *r, const struct mstore_family_view *f,
+                         const struct mstore_series_view *s, struct mstore_snapshot *out,
+                         struct mstore_native_snapshot *native);
 
 /*
  * The values of a per-writer series one live writer at a time, lowest

@@ -153,7 +153,16 @@ mstore_value_slots(enum mstore_type type, size_t nbounds)
 {
 	if (nbounds > MSTORE_MAX_BUCKETS)
 		return 0;
-	return mstore_slots_for((uint32_t)type, (uint32_t)nbounds);
+	return mstore_slots_for((uint32_t)type, (uint32_t)nbounds, 0);
+}
+
+uint32_t
+mstore_native_value_slots(size_t nbounds, uint32_t max_buckets)
+{
+	if (nbounds > MSTORE_MAX_BUCKETS)
+		return 0;
+	return mstore_slots_for(MSTORE_HISTOGRAM, (uint32_t)nbounds,
+	                        max_buckets > 0 ? max_buckets : MSTORE_NATIVE_DEF_BUCKETS);
 }
 
 uint64_t

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 5.0) and the protocols
+ * mstore_layout.h - the store file format (version 6.0) and the protocols
  * by which several writer processes and any number of reader processes
  * share it, plus the library's internal helpers.  Only the library and its
  * tests include this header; applications and the renderer use mstore.h.
@@ -9,7 +9,8 @@
  * mstore_writer_rec, registration and intents before struct
  * mstore_intent, publication before struct mstore_family_rec, counters
  * before MSTORE_COUNTER_SHARDS, histograms before MSTORE_HIST_FIXED_SLOTS,
- * per-writer values before MSTORE_PW_UNSET, the heartbeat and its clock
+ * native histograms before MSTORE_NATIVE_ACTIVE, per-writer values before
+ * MSTORE_PW_UNSET, the heartbeat and its clock
  * before struct mstore_clock_id.  doc/store-format.md describes the bytes
  * and points here.
  *
@@ -40,6 +41,7 @@
 #include <string.h>
 
 #include "mstore.h"
+#include "nhist.h"
 
 /* "MSTORE" then NUL and 0x1a (stops `type`, flags binary on text tools). */
 #define MSTORE_MAGIC     "MSTORE\0\x1a"
@@ -49,8 +51,10 @@
  * CLOCK_BOOTTIME with the writer's boot id and time-namespace offset;
  * 4: readers apply the naming rules (mstore_names.c); 5: several writer
  * processes (writer slots, the shared series index, shard owners and
- * histogram seqlock owners in the file, per-writer values) */
-#define MSTORE_VERSION_MAJOR 5u
+ * histogram seqlock owners in the file, per-writer values); 6: native
+ * histograms (their configuration in the family record, their buckets in
+ * the value slots) */
+#define MSTORE_VERSION_MAJOR 6u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -241,6 +245,74 @@
 #define MSTORE_SEQ_OWNER_MASK  UINT64_C(0xffff)
 #define MSTORE_SEQ_ONE         (UINT64_C(1) << 17)
 _Static_assert(MSTORE_MAX_WRITERS <= MSTORE_SEQ_OWNER_MASK + 1, "a slot fits the owner bits");
+
+/*
+ * Native histograms.  A histogram family whose record has native.nbuckets
+ * = n > 0 (struct mstore_native_rec) keeps, after the classic slots of
+ * each series (B + MSTORE_HIST_FIXED_SLOTS, above), its native part of
+ * MSTORE_NATIVE_SLOTS(n) slots:
+ *   [MSTORE_NATIVE_ACTIVE]  u64, 0 or 1: which copy is current
+ *   [MSTORE_NATIVE_COPY0 + k * NHIST_SLOTS(n)], k = 0, 1: copy k of the
+ *                           native state in nhist.h's layout (enum
+ *                           nhist_slot: schema, zero threshold, zero
+ *                           count, the two window offsets, the time of
+ *                           the last reset, the two windows' brackets
+ *                           of populated counters, then n positive and
+ *                           n negative bucket counters)
+ * Count, sum and the classic buckets are the histogram's, shared by both
+ * parts (as in the protobuf Histogram message), and the series' seqlock
+ * (above) guards all of it: a reader's copy of the classic and the native
+ * buckets is one consistent reading, by the argument given there.
+ *
+ * An observation, inside the section: count, sum and its classic bucket
+ * first, exactly as for a classic histogram; then the native part.  If
+ * the value goes into the zero bucket or inside the current copy's window
+ * of its sign (and no return to the configured state is due), that is one
+ * store into the current copy (nhist_observe_fast()).  Otherwise a window
+ * must move or shrink, or the zero bucket widen, or the state reset
+ * (nhist_observe()): the writer copies the current copy over the other
+ * one, applies the observation to that, and then stores the other's
+ * number into ACTIVE.  When nhist_observe() reset the state, the writer
+ * first zeroes count, sum and the classic buckets and counts the value
+ * there again, then switches ACTIVE.
+ *
+ * Why two copies: re-laying a window moves counts between slots in place,
+ * and a writer may die at any instruction (the owner recovery, above).  A
+ * state half re-laid can be wrong in ways no check sees (a count moved
+ * twice or lost, an offset that no longer fits its counters).  With two
+ * copies the current one is only ever changed by the fast path's single
+ * stores, and the switch is one store: whatever instruction the writer
+ * died at, the current copy is a state a correct writer left, with or
+ * without the observation cut short.  It costs twice the native slots,
+ * and a copy of them on each slow observation (which re-lays them anyway).
+ *
+ * Recovery of a section a dead writer left (the owner recovery above, by a
+ * writer, and the reader's reading of it): count = the sum of the classic
+ * buckets, as always.  The current copy's zero and bucket counts add up to
+ * at most that sum, since every observation reaches its classic bucket
+ * before its native one; except when the writer died inside a reset,
+ * between zeroing the classic counts and switching ACTIVE.  Then the
+ * recoverer re-initialises the current copy (nhist_init(): the configured
+ * state, empty, last reset at the recoverer's coarse time), which finishes
+ * the reset; a reader reads such a section as that state.  Either way the
+ * counts add up; the cut observation may be in the classic buckets and
+ * not in the native ones.
+ *
+ * Time, for native_min_reset_ns: CLOCK_BOOTTIME minus the writer's
+ * time-namespace offset (the boot's clock outside any namespace, so every
+ * writer of a boot agrees; "Liveness" below).  The fast path needs it only
+ * in a state whose resolution or zero bucket was changed, to return to the
+ * configured state once a reset is due, and then uses the time of the
+ * writer's last heartbeat, kept in its handle (struct mstore, coarse_ns):
+ * a time certainly passed, had without a clock call.  A due return thus
+ * happens at the first observation after the next heartbeat (a writer that
+ * never heartbeats has it at its next slow observation).  The slow path
+ * reads the clock, and only with native_min_reset_ns set.
+ */
+#define MSTORE_NATIVE_ACTIVE   0u
+#define MSTORE_NATIVE_COPY0    1u
+#define MSTORE_NATIVE_SLOTS(n) (MSTORE_NATIVE_COPY0 + 2 * NHIST_SLOTS(n))
+_Static_assert(NHIST_WINDOW_MAX == MSTORE_NATIVE_BUCKETS_MAX, "one bound on the window");
 
 /* Capacity limits accepted by mstore_create() (keep files and u32 offsets sane). */
 #define MSTORE_CAP_FAMILIES_MAX (UINT32_C(1) << 16)
@@ -591,6 +663,17 @@ struct mstore_hdr {
  * the series count.
  */
 
+/* A histogram family's native histogram, its configuration resolved
+ * (mstore.h, struct mstore_family_spec; nhist.h, struct nhist_config).
+ * nbuckets 0: none, and every field 0. */
+struct mstore_native_rec {
+	int32_t schema;            /* -4..8 */
+	uint32_t nbuckets;         /* per sign, 1..MSTORE_NATIVE_BUCKETS_MAX */
+	double zero_threshold;     /* finite, >= 0 */
+	double max_zero_threshold; /* finite, >= zero_threshold */
+	int64_t min_reset_ns;      /* >= 0; 0: never reset */
+};
+
 /* One family.  Immutable once published, except first_series and
  * last_series. */
 struct mstore_family_rec {
@@ -609,6 +692,7 @@ struct mstore_family_rec {
 	uint32_t last_series;
 	uint32_t reserved[3];
 	double bounds[MSTORE_MAX_BUCKETS]; /* finite, strictly increasing */
+	struct mstore_native_rec native;   /* histograms: native buckets, if any */
 };
 
 /* One series.  Immutable once published, except next. */
@@ -623,7 +707,7 @@ struct mstore_series_rec {
 #define MSTORE_HDR_SIZE        512u
 #define MSTORE_WRITER_REC_SIZE 64u
 #define MSTORE_INDEX_ENT_SIZE  8u
-#define MSTORE_FAMILY_REC_SIZE 704u
+#define MSTORE_FAMILY_REC_SIZE 736u
 #define MSTORE_SERIES_REC_SIZE 144u
 #define MSTORE_SLOT_SIZE       8u
 
@@ -647,7 +731,10 @@ _Static_assert(offsetof(struct mstore_family_rec, first_series) == 168 &&
                        offsetof(struct mstore_family_rec, per_writer) == 172 &&
                        offsetof(struct mstore_family_rec, last_series) == 176,
                "family layout");
-_Static_assert(offsetof(struct mstore_family_rec, bounds) == 192, "family layout");
+_Static_assert(offsetof(struct mstore_family_rec, bounds) == 192 &&
+                       offsetof(struct mstore_family_rec, native) == 704 &&
+                       sizeof(struct mstore_native_rec) == 32,
+               "family layout");
 _Static_assert(sizeof(struct mstore_series_rec) == MSTORE_SERIES_REC_SIZE, "series record size");
 _Static_assert(offsetof(struct mstore_series_rec, label) == 16, "series layout");
 _Static_assert(sizeof(_Atomic uint64_t) == MSTORE_SLOT_SIZE, "slot size");
@@ -676,18 +763,25 @@ double_to_bits(double d)
 	return b;
 }
 
-/* Value slots a shared series of this shape needs (0 for an unknown type
- * or too many bounds).  Inline: the reader calls it for every series. */
+/* Value slots a shared series of this shape needs: nbounds classic
+ * bounds, a native window of native buckets per sign (0: none); 0 for an
+ * unknown type, too many bounds or buckets, or native buckets on a type
+ * other than a histogram.  Inline: the reader calls it for every series. */
 static inline uint32_t
-mstore_slots_for(uint32_t type, uint32_t nbounds)
+mstore_slots_for(uint32_t type, uint32_t nbounds, uint32_t native)
 {
+	if (native > 0 && (type != MSTORE_HISTOGRAM || native > MSTORE_NATIVE_BUCKETS_MAX))
+		return 0;
 	switch (type) {
 	case MSTORE_COUNTER:
 		return MSTORE_COUNTER_SLOTS;
 	case MSTORE_GAUGE:
 		return MSTORE_GAUGE_SLOTS;
 	case MSTORE_HISTOGRAM:
-		return nbounds <= MSTORE_MAX_BUCKETS ? nbounds + MSTORE_HIST_FIXED_SLOTS : 0;
+		if (nbounds > MSTORE_MAX_BUCKETS)
+			return 0;
+		return nbounds + MSTORE_HIST_FIXED_SLOTS +
+		       (native > 0 ? (uint32_t)MSTORE_NATIVE_SLOTS(native) : 0);
 	default:
 		return 0;
 	}
@@ -712,11 +806,12 @@ mstore_per_writer_ok(uint32_t type, uint32_t mode)
 /* Value slots per series of a family: mstore_slots_for(), or one per
  * writer slot for a per-writer family (0: an invalid shape or mode). */
 static inline uint32_t
-mstore_family_slots(uint32_t type, uint32_t nbounds, uint32_t mode, uint32_t max_writers)
+mstore_family_slots(uint32_t type, uint32_t nbounds, uint32_t native, uint32_t mode,
+                    uint32_t max_writers)
 {
 	if (!mstore_per_writer_ok(type, mode) || (type != MSTORE_HISTOGRAM && nbounds != 0))
 		return 0;
-	return mode == MSTORE_SHARED ? mstore_slots_for(type, nbounds) : max_writers;
+	return mode == MSTORE_SHARED ? mstore_slots_for(type, nbounds, native) : max_writers;
 }
 
 /* File offset of writer slot w's lock byte (writer slots, above). */
@@ -813,6 +908,15 @@ MSTORE_INTERNAL int mstore_ofd_lock(int fd, uint64_t off, short type, int wait);
 /* 1 if no other open file description holds a lock on byte off (a
  * writer slot's owner is then dead), 0 if one does, -1 with errno. */
 MSTORE_INTERNAL int mstore_ofd_free(int fd, uint64_t off);
+
+/* ---- native histogram records (mstore_nhist.c), writers and readers ---- */
+/* A native record's configuration into *c (nbuckets 0: none): 0, or -1
+ * when the record holds one nhist cannot use, or fields beside a 0
+ * nbuckets. */
+MSTORE_INTERNAL int mstore_native_config(const struct mstore_native_rec *r, struct nhist_config *c);
+/* The record of configuration c (nbuckets 0: all zero). */
+MSTORE_INTERNAL void mstore_native_rec_of(const struct nhist_config *c,
+                                          struct mstore_native_rec *r);
 
 /* ---- checks the reader and mstore_attach() share (mstore_reader.c) ---- */
 /* Check a whole store file mapped at base (len bytes) as a reader does at

@@ -3,7 +3,8 @@
  * mstore_reader.c - the reader side of the store: map a store file
  * read-only behind a guard page, validate the header with a series of named
  * checks, validate every record it hands out, follow series chains, take
- * seqlock snapshots (and read a section a dead writer left locked), tell
+ * seqlock snapshots, native histograms included (and read a section a
+ * dead writer left locked), tell
  * which writers are live, combine per-writer values, and notice a replaced
  * or truncated file.  Nothing in the file is trusted: every offset, count
  * and length is checked against the validated region sizes before it is
@@ -306,13 +307,21 @@ static int
 family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out, int full)
 {
 	const struct mstore_family_rec *rec = &m->frec[i];
-	uint32_t type = rec->type, nbounds = rec->nbounds, mode = rec->per_writer, first;
-	uint32_t nslots = mstore_family_slots(type, nbounds, mode, m->max_writers);
+	uint32_t type = rec->type, nbounds = rec->nbounds, mode = rec->per_writer, first, nslots;
+	struct nhist_config nc;
 	int rc;
 
+	if (mstore_native_config(&rec->native, &nc) != 0)
+		return MSTORE_E_CORRUPT;
+	nslots = mstore_family_slots(type, nbounds, nc.nbuckets, mode, m->max_writers);
 	out->nlabels = rec->nlabels;
 	if (nslots == 0 || rec->nslots != nslots || out->nlabels > MSTORE_MAX_LABELS)
 		return MSTORE_E_CORRUPT;
+	out->native_buckets = nc.nbuckets;
+	out->native_schema = nc.schema;
+	out->native_zero_threshold = nc.zero_threshold;
+	out->native_max_zero_threshold = nc.max_zero_threshold;
+	out->native_min_reset_ns = nc.min_reset_ns;
 	out->index = i;
 	out->type = (enum mstore_type)type;
 	out->nbounds = nbounds;
@@ -337,8 +346,9 @@ static inline uint32_t
 view_slots(const struct mapping *m, const struct mstore_family_view *f)
 {
 	if (f->per_writer == MSTORE_SHARED)
-		return mstore_slots_for(f->type, f->nbounds);
-	return mstore_family_slots(f->type, f->nbounds, f->per_writer, m->max_writers);
+		return mstore_slots_for(f->type, f->nbounds, f->native_buckets);
+	return mstore_family_slots(f->type, f->nbounds, f->native_buckets, f->per_writer,
+	                           m->max_writers);
 }
 
 /*
@@ -953,18 +963,59 @@ seq_owner_dead(const struct mapping *m, uint64_t v)
 	return mstore_ofd_free(m->fd, mstore_slot_lock_off(m->writer_off, (uint32_t)owner)) == 1;
 }
 
+/*
+ * The native part of a seq-stable reading (mstore_layout.h, "Native
+ * histograms"): active is the ACTIVE slot read, nat the copy read when it
+ * was 0 or 1, count the classic count, dead whether a dead writer's section
+ * was read (then counts that exceed it are a reset cut short: the reading
+ * is the configured state, empty).  What a correct writer leaves: its
+ * schema and zero threshold those configured or changed as the
+ * limitation strategies change them (lower, wider), its buckets within
+ * the schema, its counts adding up to at most count.
+ */
+static int
+native_check(const struct nhist_config *nc, uint64_t active, struct mstore_native_snapshot *nat,
+             uint64_t count, int dead)
+{
+	if (active > 1)
+		return MSTORE_E_CORRUPT;
+	if (dead && nhist_snapshot_total(nat) > count)
+		nhist_read_fresh(nc, nat);
+	if (!nhist_snapshot_valid(nat, count) || nat->schema > nc->schema ||
+	    !(nat->zero_threshold >= nc->zero_threshold))
+		return MSTORE_E_CORRUPT;
+	return 0;
+}
+
+/* Copy the current native part of a histogram's slots v (nb classic
+ * bounds, native config nc) into *nat; returns the ACTIVE slot read. */
+static uint64_t
+native_read(const _Atomic uint64_t *v, uint32_t nb, const struct nhist_config *nc,
+            struct mstore_native_snapshot *nat)
+{
+	const _Atomic uint64_t *p = v + nb + MSTORE_HIST_FIXED_SLOTS;
+	uint64_t active = atomic_load_explicit(&p[MSTORE_NATIVE_ACTIVE], memory_order_relaxed);
+
+	if (active <= 1)
+		nhist_read(p + MSTORE_NATIVE_COPY0 + active * NHIST_SLOTS(nc->nbuckets),
+		           nc->nbuckets, nat);
+	return active;
+}
+
 /* Seqlock read of a histogram (protocol and proof in mstore_layout.h),
- * including a section whose writer died inside. */
+ * including a section whose writer died inside; with nat, its native part
+ * too (configuration nc). */
 static int
 hist_snapshot(const struct mapping *m, const _Atomic uint64_t *v, uint32_t nb,
-              struct mstore_snapshot *out)
+              const struct nhist_config *nc, struct mstore_snapshot *out,
+              struct mstore_native_snapshot *nat)
 {
 	uint64_t b[MSTORE_MAX_BUCKETS + 1], dead = 0; /* dead: a locked value whose owner is */
 	uint32_t tries, i;
 	int rc;
 
 	for (tries = 0; tries < MSTORE_SNAPSHOT_RETRIES; tries++) {
-		uint64_t s1, s2, count, sum, cum = 0;
+		uint64_t s1, s2, count, sum, cum = 0, active = 0;
 
 		if (tries > 0)
 			snapshot_backoff(tries);
@@ -986,6 +1037,8 @@ hist_snapshot(const struct mapping *m, const _Atomic uint64_t *v, uint32_t nb,
 		for (i = 0; i <= nb; i++)
 			b[i] = atomic_load_explicit(&v[MSTORE_HIST_BUCKET0 + i],
 			                            memory_order_relaxed);
+		if (nat != NULL)
+			active = native_read(v, nb, nc, nat);
 		atomic_thread_fence(memory_order_acquire);
 		s2 = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed);
 		if (s1 != s2)
@@ -1001,6 +1054,8 @@ hist_snapshot(const struct mapping *m, const _Atomic uint64_t *v, uint32_t nb,
 		/* A dead writer's section: the buckets are the truth. */
 		if (s1 != dead && cum != count)
 			return MSTORE_E_CORRUPT; /* stable yet inconsistent */
+		if (nat != NULL && (rc = native_check(nc, active, nat, cum, s1 == dead)) != 0)
+			return rc;
 		out->count = cum;
 		out->sum = bits_to_double(sum);
 		out->value = 0;
@@ -1070,10 +1125,40 @@ mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family
 		out->value = bits_to_double(atomic_load_explicit(&v[0], memory_order_relaxed));
 		return 0;
 	case MSTORE_HISTOGRAM:
-		rc = hist_snapshot(&r->m, v, f->nbounds, out);
+		rc = hist_snapshot(&r->m, v, f->nbounds, NULL, out, NULL);
 		return rc != 0 ? mstore_fail(rc) : 0;
 	}
 	return mstore_fail(MSTORE_E_INVAL);
+}
+
+int
+mstore_reader_native(const struct mstore_reader *r, const struct mstore_family_view *f,
+                     const struct mstore_series_view *s, struct mstore_snapshot *out,
+                     struct mstore_native_snapshot *native)
+{
+	struct nhist_config nc;
+	uint32_t nslots;
+	int rc;
+
+	if (out == NULL || native == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
+		return mstore_fail(rc);
+	nc.schema = f->native_schema;
+	nc.nbuckets = f->native_buckets;
+	nc.zero_threshold = f->native_zero_threshold;
+	nc.max_zero_threshold = f->native_max_zero_threshold;
+	nc.min_reset_ns = f->native_min_reset_ns;
+	/* the view's configuration, checked as the reader checked the record
+	 * (nslots counts its buckets: they stay inside the series) */
+	if (f->type != MSTORE_HISTOGRAM || f->per_writer != MSTORE_SHARED || nc.nbuckets == 0 ||
+	    nhist_config_check(&nc) != 0 || s->family != f->index ||
+	    f->nbounds > MSTORE_MAX_BUCKETS || (uint64_t)s->_value_off + nslots > r->m.value_slots)
+		return mstore_fail(MSTORE_E_INVAL);
+	out->value = 0;
+	out->writers = 0;
+	rc = hist_snapshot(&r->m, &r->m.slots[s->_value_off], f->nbounds, &nc, out, native);
+	return rc != 0 ? mstore_fail(rc) : 0;
 }
 
 int

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,10 @@
 /* The first version of struct mstore_family_spec, the smallest size a
  * caller may pass. */
 #define SPEC_SIZE_V1 (offsetof(struct mstore_family_spec, per_writer) + sizeof(uint32_t))
+/* Whether a spec of its size has field (later versions add fields at the
+ * end; a caller built against an earlier header passes a smaller size). */
+#define SPEC_HAS(spec, field) \
+	((spec)->size >= offsetof(struct mstore_family_spec, field) + sizeof((spec)->field))
 
 /* ---------------------------------------------------------- arguments */
 
@@ -40,6 +45,11 @@ struct family_args {
 	size_t label_len[MSTORE_MAX_LABELS];
 	size_t nbounds;
 	const double *bounds;
+	/* the spec's native fields as given, and resolved (check_native) */
+	double native_factor, native_zt, native_max_zt;
+	uint32_t native_max_buckets;
+	int64_t native_min_reset_ns;
+	struct nhist_config native;
 };
 
 static int
@@ -99,6 +109,38 @@ check_labels(struct family_args *a)
 	return 0;
 }
 
+/* The native fields (mstore.h, struct mstore_family_spec) resolved into
+ * a->native: none, or a configuration nhist accepts. */
+static int
+check_native(struct family_args *a)
+{
+	struct nhist_config *c = &a->native;
+
+	memset(c, 0, sizeof(*c));
+	if (a->native_factor == 0)
+		return a->native_max_buckets == 0 && a->native_zt == 0 && a->native_max_zt == 0 &&
+		                       a->native_min_reset_ns == 0
+		               ? 0
+		               : MSTORE_E_INVAL;
+	if (a->type != MSTORE_HISTOGRAM || !(a->native_factor > 1) || isnan(a->native_zt) ||
+	    isinf(a->native_zt) || !(a->native_max_zt >= 0) || isinf(a->native_max_zt) ||
+	    a->native_min_reset_ns < 0)
+		return MSTORE_E_INVAL;
+	if (a->native_max_buckets > MSTORE_NATIVE_BUCKETS_MAX)
+		return MSTORE_E_TOO_MANY;
+	c->schema = nhist_schema_for_factor(a->native_factor);
+	c->nbuckets = a->native_max_buckets > 0 ? a->native_max_buckets : MSTORE_NATIVE_DEF_BUCKETS;
+	/* 0: client_golang's default; negative: exactly zero (its
+	 * NativeHistogramZeroThresholdZero) */
+	c->zero_threshold = a->native_zt == 0  ? MSTORE_NATIVE_DEF_ZERO_THRESHOLD
+	                    : a->native_zt < 0 ? 0
+	                                       : a->native_zt;
+	c->max_zero_threshold =
+	        a->native_max_zt > c->zero_threshold ? a->native_max_zt : c->zero_threshold;
+	c->min_reset_ns = a->native_min_reset_ns;
+	return nhist_config_check(c) == 0 ? 0 : MSTORE_E_INVAL;
+}
+
 static int
 check_family_args(struct family_args *a)
 {
@@ -109,6 +151,8 @@ check_family_args(struct family_args *a)
 	    (a->type != MSTORE_HISTOGRAM && a->nbounds != 0) ||
 	    !mstore_per_writer_ok(a->type, a->per_writer))
 		return MSTORE_E_INVAL;
+	if ((rc = check_native(a)) != 0)
+		return rc;
 	if ((rc = check_name_help_unit(a)) != 0 || (rc = check_labels(a)) != 0)
 		return rc;
 	if (a->nbounds > MSTORE_MAX_BUCKETS)
@@ -140,6 +184,13 @@ spec_args(const struct mstore_family_spec *spec, struct family_args *a)
 	a->labels = spec->label_names;
 	a->nbounds = spec->nbounds;
 	a->bounds = spec->bounds;
+	if (SPEC_HAS(spec, native_min_reset_ns)) {
+		a->native_factor = spec->native_factor;
+		a->native_max_buckets = spec->native_max_buckets;
+		a->native_zt = spec->native_zero_threshold;
+		a->native_max_zt = spec->native_max_zero_threshold;
+		a->native_min_reset_ns = spec->native_min_reset_ns;
+	}
 	return a->name == NULL ? MSTORE_E_INVAL : 0;
 }
 
@@ -209,6 +260,9 @@ family_handle(struct mstore *st, uint32_t i)
 	f->nslots = rec->nslots;
 	f->per_writer = rec->per_writer;
 	memcpy(f->bounds, rec->bounds, f->nbounds * sizeof(double));
+	/* (void): the record has the definition registration checked, or
+	 * the same (family_same) */
+	(void)mstore_native_config(&rec->native, &f->native);
 	st->fams[i] = f;
 	if (i >= st->fams_hi)
 		st->fams_hi = i + 1;
@@ -220,8 +274,12 @@ static int
 family_same(const struct mstore *st, uint32_t i, const struct family_args *a)
 {
 	const struct mstore_family_rec *r = &st->frec[i];
+	struct mstore_native_rec native;
 	size_t k;
 
+	mstore_native_rec_of(&a->native, &native);
+	if (memcmp(&r->native, &native, sizeof(native)) != 0)
+		return 0;
 	if (r->type != a->type || r->per_writer != a->per_writer || r->nlabels != a->nlabels ||
 	    r->nbounds != a->nbounds || !file_str_equal(st, r->help, a->help, a->help_len) ||
 	    !file_str_equal(st, r->unit, a->unit, a->unit_len) ||
@@ -291,8 +349,9 @@ family_fill(struct mstore *st, uint32_t i, const struct family_args *a, uint32_t
 	rec->type = a->type;
 	rec->nlabels = (uint32_t)a->nlabels;
 	rec->nbounds = (uint32_t)a->nbounds;
-	rec->nslots =
-	        mstore_family_slots(a->type, (uint32_t)a->nbounds, a->per_writer, st->max_writers);
+	rec->nslots = mstore_family_slots(a->type, (uint32_t)a->nbounds, a->native.nbuckets,
+	                                  a->per_writer, st->max_writers);
+	mstore_native_rec_of(&a->native, &rec->native);
 	rec->per_writer = a->per_writer;
 	rec->last_series = MSTORE_NONE;
 	rec->name = str_put(st, cur, a->name, a->name_len);
@@ -595,6 +654,9 @@ series_fill(struct mstore *st, const struct mstore_family *f, uint32_t idx, uint
 		rec->label[i] = str_put(st, cur, v[i], len[i]);
 	for (i = 0; i < f->nslots; i++)
 		atomic_store_explicit(&st->slots[voff + i], init, memory_order_relaxed);
+	if (f->native.nbuckets > 0)
+		mstore_native_init(&st->slots[voff + f->nbounds + MSTORE_HIST_FIXED_SLOTS],
+		                   &f->native, mstore_native_time(mstore_boottime_ns()));
 }
 
 /* Under the registration lock: the steps of mstore_layout.h. */
@@ -715,7 +777,8 @@ series_handle(struct mstore *st, struct mstore_family *f, uint32_t idx, uint64_t
 		return s;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->type = f->type | (f->per_writer != MSTORE_SHARED ? MSTORE_T_PER_WRITER : 0);
+	s->type = f->type | (f->per_writer != MSTORE_SHARED ? MSTORE_T_PER_WRITER : 0) |
+	          (f->native.nbuckets > 0 ? MSTORE_T_NATIVE : 0);
 	s->nbounds = f->nbounds;
 	s->v = &st->slots[st->srec[idx].value_off];
 	s->shard_key = st->uid << MSTORE_SHARD_KEY_BITS;

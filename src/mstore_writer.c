@@ -497,6 +497,7 @@ slot_init(struct mstore *st, uint32_t w)
 	}
 	atomic_store_explicit(&r->boottime_offset_ns, c->boottime_offset_ns, memory_order_relaxed);
 	atomic_store_explicit(&r->heartbeat_ns, beat, memory_order_relaxed);
+	atomic_store_explicit(&st->coarse_ns, mstore_native_time(beat), memory_order_relaxed);
 	(void)mstore_slot_sweep(st, w, 0, NULL);
 	mstore_step(MSTORE_STEP_CLAIM_RESET);
 	atomic_store_explicit(&r->state, MSTORE_SLOT_LIVE, memory_order_relaxed);
@@ -924,6 +925,7 @@ mstore_heartbeat(struct mstore *st)
 	if ((now = mstore_boottime_ns()) < 0)
 		return mstore_fail(MSTORE_E_SYS);
 	atomic_store_explicit(&st->wrec[w].heartbeat_ns, now, memory_order_release);
+	atomic_store_explicit(&st->coarse_ns, mstore_native_time(now), memory_order_relaxed);
 	rc = upkeep(st, (uint32_t)w);
 	if (st->proc != NULL)
 		(void)mstore_proc_update(st); /* unreadable /proc: the last values stay */

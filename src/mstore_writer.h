@@ -5,8 +5,8 @@
  * slots, fork, heartbeat and the upkeep after dead writers),
  * mstore_register.c (families, series, intents, the shared index),
  * mstore_update.c (the update paths: counter shards, the histogram
- * seqlock and its owner recovery, per-writer values) and mstore_proc.c
- * (process metrics).  The protocols are in mstore_layout.h.  Internal: the
+ * seqlock and its owner recovery, per-writer values), mstore_nhist.c
+ * (native histograms) and mstore_proc.c (process metrics).  The protocols are in mstore_layout.h.  Internal: the
  * library and its tests include it, nothing else.
  */
 #ifndef MSTORE_WRITER_H
@@ -19,9 +19,11 @@
 
 #include "mstore_layout.h"
 
-/* The type word of a per-writer series handle: never equal to a public
- * type, so the update fast paths' type check sends it to the slow path. */
+/* The type word of a per-writer series handle, and of a native
+ * histogram's: never equal to a public type, so the update fast paths'
+ * type check sends them to the slow path. */
 #define MSTORE_T_PER_WRITER 0x100u
+#define MSTORE_T_NATIVE     0x200u
 /* A counter shard number fits in this many low bits of a shard key. */
 #define MSTORE_SHARD_KEY_BITS 2u
 _Static_assert((1u << MSTORE_SHARD_KEY_BITS) >= MSTORE_COUNTER_SHARDS, "shard key bits");
@@ -35,6 +37,7 @@ struct mstore_family {
 	uint32_t nslots;
 	uint32_t per_writer; /* enum mstore_per_writer */
 	double bounds[MSTORE_MAX_BUCKETS];
+	struct nhist_config native; /* histograms: native.nbuckets 0: none */
 };
 
 struct mstore_series {
@@ -62,8 +65,11 @@ struct mstore {
 	int fd;
 	_Atomic uint32_t slot;    /* our writer slot; MSTORE_NONE: none yet */
 	_Atomic uint64_t seq_tag; /* slot << 1 | 1, the seq owner bits; 0: none */
-	_Atomic uint32_t owned;   /* counter shards this process owns here */
-	uint64_t uid;             /* unique among the process's handles, ever; > 0 */
+	/* The boot's clock (mstore_layout.h, "Native histograms") at this
+	 * writer's last heartbeat: a time certainly passed. */
+	_Atomic int64_t coarse_ns;
+	_Atomic uint32_t owned; /* counter shards this process owns here */
+	uint64_t uid;           /* unique among the process's handles, ever; > 0 */
 	/* The last claim found no free slot: counters stop asking (they use
 	 * SHARED, which needs no slot) until a claim succeeds. */
 	_Atomic int no_slot;
@@ -155,6 +161,109 @@ MSTORE_INTERNAL pthread_mutex_t *mstore_open_lock(void);
 /* Set this writer's value of a per-writer series (process metrics: a
  * per-writer counter is set, not added to). */
 MSTORE_INTERNAL int mstore_per_writer_set(struct mstore_series *s, double v);
+/* The histogram seqlock's slow parts (mstore_seq_enter()): take it after a
+ * failed first try (spin, yield, recover a dead owner's section), and the
+ * owner tag of a forked child that has no writer slot yet. */
+MSTORE_INTERNAL uint64_t mstore_seqlock_wait(struct mstore_series *s, uint64_t tag);
+MSTORE_INTERNAL int mstore_hist_identity(struct mstore *st, uint64_t *tag);
+/* Index of the classic bucket of v: its first bound >= v; NaN and above
+ * the last, the +Inf bucket.  (A branch-free variant measured ~1.5 ns
+ * slower in metrics-bench update: the bench's repeating values are well
+ * predicted.) */
+static inline uint32_t
+mstore_bucket_index(const double *b, uint32_t n, double v)
+{
+	uint32_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (v <= b[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/*
+ * Enter series s's seqlock (mstore_layout.h, "Histograms"): 0 with *seq
+ * the free value it was taken from, or a negative code (a forked child
+ * that cannot claim a writer slot).  The first try inline.
+ */
+static inline int
+mstore_seq_enter(struct mstore_series *s, uint64_t *seq)
+{
+	_Atomic uint64_t *p = &s->v[MSTORE_HIST_SEQ];
+	uint64_t tag = atomic_load_explicit(&s->st->seq_tag, memory_order_relaxed), v;
+	int rc;
+
+	if (tag == 0 && (rc = mstore_hist_identity(s->st, &tag)) != 0)
+		return rc;
+	v = atomic_load_explicit(p, memory_order_relaxed);
+	if ((v & MSTORE_SEQ_LOCKED) != 0 ||
+	    !atomic_compare_exchange_strong_explicit(p, &v, v | tag, memory_order_acquire,
+	                                             memory_order_relaxed))
+		v = mstore_seqlock_wait(s, tag);
+	/* No data store below may become visible before the locked seq. */
+	atomic_thread_fence(memory_order_release);
+	*seq = v;
+	return 0;
+}
+
+/* Leave it: the free value taken, one more completed section (release). */
+static inline void
+mstore_seq_leave(struct mstore_series *s, uint64_t seq)
+{
+	atomic_store_explicit(&s->v[MSTORE_HIST_SEQ], seq + MSTORE_SEQ_ONE, memory_order_release);
+}
+
+/* A plain increment of a slot only the section's holder writes. */
+static inline void
+mstore_slot_inc(_Atomic uint64_t *p)
+{
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + 1,
+	                      memory_order_relaxed);
+}
+
+/* Inside the section: count v in histogram slots p (count, sum, classic
+ * bucket b). */
+static inline void
+mstore_hist_count(_Atomic uint64_t *p, uint32_t b, double v)
+{
+	mstore_slot_inc(&p[MSTORE_HIST_COUNT]);
+	atomic_store_explicit(&p[MSTORE_HIST_SUM],
+	                      double_to_bits(bits_to_double(atomic_load_explicit(
+	                                             &p[MSTORE_HIST_SUM], memory_order_relaxed)) +
+	                                     v),
+	                      memory_order_relaxed);
+	mstore_slot_inc(&p[MSTORE_HIST_BUCKET0 + b]);
+}
+
+/* Close a section a dead writer left locked at value locked (mstore_layout.h,
+ * "A writer killed inside" and "Native histograms"): count = the sum of the
+ * nbounds + 1 classic buckets, the native part (nc, NULL or nbuckets 0:
+ * none) made to add up, one more completed section.  The caller is the
+ * section's only writer; now is its coarse time. */
+MSTORE_INTERNAL void mstore_hist_close_dead(_Atomic uint64_t *v, uint32_t nbounds,
+                                            const struct nhist_config *nc, int64_t now,
+                                            uint64_t locked);
+
+/* ---- mstore_nhist.c ---- */
+/* Observe v in native histogram series s (mstore_histogram_observe()). */
+MSTORE_INTERNAL int mstore_native_observe(struct mstore_series *s, double v);
+/* Initialise the native part of a new series' slots v (past its classic
+ * ones) for configuration c, last reset at now. */
+MSTORE_INTERNAL void mstore_native_init(_Atomic uint64_t *v, const struct nhist_config *c,
+                                        int64_t now);
+/* Recovery (mstore_hist_close_dead()): make native part v of c add up to
+ * at most count, the recovered count. */
+MSTORE_INTERNAL void mstore_native_recover(_Atomic uint64_t *v, const struct nhist_config *c,
+                                           uint64_t count, int64_t now);
+/* The boot's clock (CLOCK_BOOTTIME outside any time namespace) at this
+ * process's CLOCK_BOOTTIME boottime_ns; 0 for a negative one (the clock
+ * could not be read): "unknown" to nhist. */
+MSTORE_INTERNAL int64_t mstore_native_time(int64_t boottime_ns);
 
 /* ---- mstore_proc.c ---- */
 /* Update the process metrics (mstore_heartbeat()). */

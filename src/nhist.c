@@ -53,36 +53,64 @@ nhist_index_reduce(int32_t index, unsigned d)
 	return (int32_t) - ((-i) / w); /* ceil of a non-positive quotient */
 }
 
+#define FRACTION_BITS 52
+#define FRACTION_MASK ((UINT64_C(1) << FRACTION_BITS) - 1)
+
 /*
- * Number of schema-s bounds (0.5 * 2^(k / 2^s), k = 0 .. 2^s - 1) below
- * frac: a branch-free binary search over every 2^(8-s)-th table entry.
+ * Number of schema-s bounds (0.5 * 2^(k / 2^s), k = 0 .. 2^s - 1) below a
+ * frac in [0.5, 1) whose fraction bits are f: its rank r among schema 8's
+ * from one entry of nhist_rank (nhist_table.h says how), then the schema-s
+ * bounds among those r, every 2^(8-s)-th: ceil(r / 2^(8-s)).  One load: a
+ * search of the bounds would be s dependent loads, and an observation's
+ * time is mostly such latency (doc/performance.md).
  */
 static inline uint32_t
-frac_rank(double frac, int schema)
+frac_rank(uint64_t f, int schema)
 {
 	unsigned sh = TABLE_SHIFT - (unsigned)schema;
-	uint32_t pos = 0, step;
+	uint64_t e = nhist_rank[f >> (FRACTION_BITS - NHIST_RANK_BITS)];
+	uint32_t r = (uint32_t)(e >> FRACTION_BITS) + (f > (e & FRACTION_MASK));
 
-	for (step = 1u << (schema - 1); step > 0; step >>= 1)
-		pos += nhist_frac[(pos + step - 1) << sh] < frac ? step : 0;
-	return pos + (nhist_frac[pos << sh] < frac);
+	return (r + (1u << sh) - 1) >> sh;
+}
+
+/* nhist_index(), inline for the fast path of an observation: m = frac *
+ * 2^exp with 0.5 <= frac < 1 (frexp's result, without its call: for a
+ * normal double the exponent field and the fraction bits, which frac
+ * shares; a subnormal one normalised here, so that the fast path calls
+ * nothing and saves no registers). */
+static inline int32_t
+index_of(double m, int schema)
+{
+	uint64_t b;
+	unsigned e;
+	int exp;
+
+	if (isinf(m))
+		return nhist_index_max(schema);
+	memcpy(&b, &m, sizeof b);
+	e = (unsigned)(b >> FRACTION_BITS) & 0x7ffu;
+	b &= FRACTION_MASK;
+	if (e != 0) {
+		exp = (int)e - 1022;
+	} else if (b == 0) { /* 0: frexp's 0 * 2^0 */
+		exp = 0;
+	} else { /* subnormal: b * 2^-1074, its top bit p becomes frac's 0.5 */
+		unsigned p = 63u - (unsigned)__builtin_clzll(b);
+
+		exp = (int)p - 1073;
+		b = (b << (FRACTION_BITS - p)) & FRACTION_MASK;
+	}
+	if (schema > 0)
+		return (int32_t)(exp - 1) * (1 << schema) + (int32_t)frac_rank(b, schema);
+	/* schema 0: ceil(log2 m), one less for an exact power of two */
+	return nhist_index_reduce(exp - (b == 0), (unsigned)-schema);
 }
 
 int32_t
 nhist_index(double m, int schema)
 {
-	double frac;
-	int exp;
-	int32_t key;
-
-	if (isinf(m))
-		return nhist_index_max(schema);
-	frac = frexp(m, &exp); /* m = frac * 2^exp, 0.5 <= frac < 1: exact */
-	if (schema > 0)
-		return (int32_t)(exp - 1) * (1 << schema) + (int32_t)frac_rank(frac, schema);
-	/* schema 0: ceil(log2 m), one less for an exact power of two */
-	key = exp - (frac == 0.5);
-	return nhist_index_reduce(key, (unsigned)-schema);
+	return index_of(m, schema);
 }
 
 /* floor(a / 2^s) for any sign of a. */
@@ -233,13 +261,17 @@ void
 nhist_init(_Atomic uint64_t *st, const struct nhist_config *c, int64_t now_ns)
 {
 	size_t i;
+	int s;
 
 	st_i64(&st[NHIST_SLOT_SCHEMA], c->schema);
 	st_dbl(&st[NHIST_SLOT_ZT], c->zero_threshold);
 	st_(&st[NHIST_SLOT_ZERO], 0);
-	st_i64(&st[NHIST_SLOT_OFFSET + NHIST_POS], 0);
-	st_i64(&st[NHIST_SLOT_OFFSET + NHIST_NEG], 0);
 	st_i64(&st[NHIST_SLOT_RESET], now_ns);
+	for (s = 0; s < 2; s++) {
+		st_i64(&st[NHIST_SLOT_OFFSET + s], 0);
+		st_(&st[NHIST_SLOT_FIRST + s], c->nbuckets); /* none */
+		st_(&st[NHIST_SLOT_END + s], 0);
+	}
 	for (i = NHIST_SLOT_BUCKET; i < NHIST_SLOTS(c->nbuckets); i++)
 		st_(&st[i], 0);
 }
@@ -529,44 +561,118 @@ place(_Atomic uint64_t *st, const struct nhist_config *c, int sign, double v, in
 	return ev | count_in(st, n, sign, &r[sign], i);
 }
 
-unsigned
-nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v, int64_t now_ns)
+/* Widen sign's bracket (nhist.h) to hold slot: before the count, so that a
+ * counted slot is always inside. */
+static inline void
+bracket_widen(_Atomic uint64_t *st, int sign, uint32_t slot)
+{
+	if (slot < ld(&st[NHIST_SLOT_FIRST + sign]))
+		st_(&st[NHIST_SLOT_FIRST + sign], slot);
+	if (slot >= ld(&st[NHIST_SLOT_END + sign]))
+		st_(&st[NHIST_SLOT_END + sign], slot + 1);
+}
+
+/* Set sign's bracket to its populated counters (after the slow path). */
+static void
+bracket_set(_Atomic uint64_t *st, uint32_t n, int sign)
+{
+	int32_t off = ld_i32(&st[NHIST_SLOT_OFFSET + sign]), lo, hi;
+
+	if (!nhist_window_range(window(st, n, sign), n, off, &lo, &hi)) {
+		st_(&st[NHIST_SLOT_FIRST + sign], n);
+		st_(&st[NHIST_SLOT_END + sign], 0);
+		return;
+	}
+	st_(&st[NHIST_SLOT_FIRST + sign], (uint64_t)(lo - off));
+	st_(&st[NHIST_SLOT_END + sign], (uint64_t)(hi - off) + 1);
+}
+
+/* A histogram changed by the strategies (its current schema and zero
+ * threshold) goes back to its configured state once a reset is due
+ * (client_golang schedules a timer). */
+static inline int
+return_due(const _Atomic uint64_t *st, const struct nhist_config *c, int schema, double zt,
+           int64_t now_ns)
+{
+	return (schema != c->schema || zt != c->zero_threshold) && reset_due(st, c, now_ns);
+}
+
+int
+nhist_observe_fast(_Atomic uint64_t *st, const struct nhist_config *c, double v, int64_t now_ns)
 {
 	uint32_t n = c->nbuckets, slot;
 	int schema = ld_i32(&st[NHIST_SLOT_SCHEMA]);
 	double zt = ld_dbl(&st[NHIST_SLOT_ZT]), m = fabs(v);
-	unsigned ev = 0;
 	int sign;
 
-	/* A histogram changed by the strategies goes back to its configured
-	 * state once a reset is due (client_golang schedules a timer). */
-	if ((schema != c->schema || zt != c->zero_threshold) && reset_due(st, c, now_ns)) {
-		nhist_init(st, c, now_ns);
-		schema = c->schema;
-		zt = c->zero_threshold;
-		ev = NHIST_RESET;
-	}
+	if (return_due(st, c, schema, zt, now_ns))
+		return 0;
 	if (isnan(v))
-		return ev;
+		return 1;
 	if (m <= zt) {
 		add(&st[NHIST_SLOT_ZERO], 1);
-		return ev;
+		return 1;
 	}
 	sign = v > 0 ? NHIST_POS : NHIST_NEG;
-	if (nhist_window_slot(ld_i32(&st[NHIST_SLOT_OFFSET + sign]), n, nhist_index(m, schema),
-	                      &slot)) {
-		add(&window(st, n, sign)[slot], 1);
-		return ev;
+	if (!nhist_window_slot(ld_i32(&st[NHIST_SLOT_OFFSET + sign]), n, index_of(m, schema),
+	                       &slot))
+		return 0;
+	bracket_widen(st, sign, slot);
+	add(&window(st, n, sign)[slot], 1);
+	return 1;
+}
+
+unsigned
+nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v, int64_t now_ns)
+{
+	unsigned ev = 0;
+
+	if (return_due(st, c, ld_i32(&st[NHIST_SLOT_SCHEMA]), ld_dbl(&st[NHIST_SLOT_ZT]), now_ns)) {
+		nhist_init(st, c, now_ns);
+		ev = NHIST_RESET;
 	}
-	return ev | place(st, c, sign, v, now_ns);
+	/* (configured now, or no return due: the fast path reads no time) */
+	if (nhist_observe_fast(st, c, v, now_ns))
+		return ev;
+	ev |= place(st, c, v > 0 ? NHIST_POS : NHIST_NEG, v, now_ns);
+	bracket_set(st, c->nbuckets, NHIST_POS);
+	bracket_set(st, c->nbuckets, NHIST_NEG);
+	return ev;
+}
+
+void
+nhist_copy(_Atomic uint64_t *dst, const _Atomic uint64_t *src, uint32_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NHIST_SLOTS(n); i++)
+		st_(&dst[i], ld(&src[i]));
 }
 
 /* ------------------------------------------------------------------ */
 /* Snapshots and spans                                                 */
 /* ------------------------------------------------------------------ */
 
+/* Sign s's window w, whose bracket no writer left: all of it, and a tight
+ * bracket (an empty one as [0, 0)). */
+static void
+read_all(const _Atomic uint64_t *w, uint32_t n, int s, struct mstore_native_snapshot *out)
+{
+	uint32_t j, first = n, end = 0;
+
+	for (j = 0; j < n; j++) {
+		out->bucket[s][j] = ld(&w[j]);
+		if (out->bucket[s][j] != 0) {
+			first = first < j ? first : j;
+			end = j + 1;
+		}
+	}
+	out->first[s] = first < n ? first : 0;
+	out->end[s] = end;
+}
+
 void
-nhist_read(const _Atomic uint64_t *st, uint32_t n, struct nhist_snapshot *out)
+nhist_read(const _Atomic uint64_t *st, uint32_t n, struct mstore_native_snapshot *out)
 {
 	uint32_t s, j;
 
@@ -576,11 +682,36 @@ nhist_read(const _Atomic uint64_t *st, uint32_t n, struct nhist_snapshot *out)
 	out->zero_count = ld(&st[NHIST_SLOT_ZERO]);
 	for (s = 0; s < 2; s++) {
 		const _Atomic uint64_t *w = st + NHIST_SLOT_BUCKET + (size_t)s * n;
+		uint64_t first = ld(&st[NHIST_SLOT_FIRST + s]), end = ld(&st[NHIST_SLOT_END + s]);
 
 		out->offset[s] = ld_i32(&st[NHIST_SLOT_OFFSET + s]);
-		for (j = 0; j < n; j++)
-			out->bucket[s][j] = ld(&w[j]);
+		if (first == n && end == 0) { /* none */
+			out->first[s] = out->end[s] = 0;
+		} else if (first >= end || end > n) { /* no writer's: read it all */
+			read_all(w, n, s, out);
+		} else {
+			for (j = (uint32_t)first; j < (uint32_t)end; j++)
+				out->bucket[s][j] = ld(&w[j]);
+			out->first[s] = (uint32_t)first;
+			out->end[s] = (uint32_t)end;
+		}
 	}
+}
+
+void
+nhist_read_fresh(const struct nhist_config *c, struct mstore_native_snapshot *out)
+{
+	uint32_t j;
+
+	out->schema = c->schema;
+	out->nbuckets = c->nbuckets;
+	out->zero_threshold = c->zero_threshold;
+	out->zero_count = 0;
+	out->offset[NHIST_POS] = out->offset[NHIST_NEG] = 0;
+	out->first[NHIST_POS] = out->first[NHIST_NEG] = 0;
+	out->end[NHIST_POS] = out->end[NHIST_NEG] = 0;
+	for (j = 0; j < c->nbuckets; j++)
+		out->bucket[NHIST_POS][j] = out->bucket[NHIST_NEG][j] = 0;
 }
 
 /* Add v to *sum; 0 on overflow. */
@@ -593,32 +724,67 @@ sum_add(uint64_t *sum, uint64_t v)
 	return 1;
 }
 
+uint64_t
+nhist_total(const _Atomic uint64_t *st, uint32_t n)
+{
+	uint64_t sum = ld(&st[NHIST_SLOT_ZERO]);
+	size_t i;
+
+	for (i = NHIST_SLOT_BUCKET; i < NHIST_SLOTS(n); i++)
+		if (!sum_add(&sum, ld(&st[i])))
+			return UINT64_MAX;
+	return sum;
+}
+
+/* Every populated bucket of one window inside the schema's indices: the
+ * populated range [first, end) inside the window, and its ends' indices
+ * within those of the schema. */
 static int
-window_valid(const struct nhist_snapshot *s, int sign, uint64_t *sum)
+window_valid(const struct mstore_native_snapshot *s, int sign)
 {
 	int32_t min = nhist_index_min(s->schema), max = nhist_index_max(s->schema);
-	uint32_t j;
+	uint32_t first = s->first[sign], end = s->end[sign];
 
-	for (j = 0; j < s->nbuckets; j++) {
-		int64_t index = (int64_t)s->offset[sign] + j;
+	if (first > end || end > s->nbuckets)
+		return 0;
+	return first == end || ((int64_t)s->offset[sign] + first >= min &&
+	                        (int64_t)s->offset[sign] + end - 1 <= max);
+}
 
-		if (s->bucket[sign][j] == 0)
-			continue;
-		if (index < min || index > max || !sum_add(sum, s->bucket[sign][j]))
-			return 0;
+uint64_t
+nhist_snapshot_total(const struct mstore_native_snapshot *s)
+{
+	uint64_t sum = s->zero_count;
+	uint32_t j, end;
+	int sign;
+
+	for (sign = 0; sign < 2; sign++) {
+		uint64_t part = 0;
+		int over = 0;
+
+		/* (the overflow flags or-ed, one branch per sign: it runs on
+		 * every series of every scrape) */
+		end = s->end[sign] < NHIST_WINDOW_MAX ? s->end[sign] : NHIST_WINDOW_MAX;
+		for (j = s->first[sign]; j < end; j++)
+			over |= __builtin_add_overflow(part, s->bucket[sign][j], &part);
+		if (over || !sum_add(&sum, part))
+			return UINT64_MAX;
 	}
-	return 1;
+	return sum;
 }
 
 int
-nhist_snapshot_valid(const struct nhist_snapshot *s, uint64_t count)
+nhist_snapshot_valid(const struct mstore_native_snapshot *s, uint64_t count)
 {
-	uint64_t sum = s->zero_count;
+	uint64_t total;
 
 	if (s->schema < NHIST_SCHEMA_MIN || s->schema > NHIST_SCHEMA_MAX || s->nbuckets == 0 ||
 	    s->nbuckets > NHIST_WINDOW_MAX || !isfinite(s->zero_threshold) || s->zero_threshold < 0)
 		return 0;
-	return window_valid(s, NHIST_POS, &sum) && window_valid(s, NHIST_NEG, &sum) && sum <= count;
+	if (!window_valid(s, NHIST_POS) || !window_valid(s, NHIST_NEG))
+		return 0;
+	total = nhist_snapshot_total(s);
+	return total != UINT64_MAX && total <= count;
 }
 
 size_t

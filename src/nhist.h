@@ -10,7 +10,9 @@
  * array of _Atomic uint64_t slots with relaxed loads and stores, so that the
  * state can live in a memory-mapped file: the caller (the store) serialises
  * writers and publishes their updates to readers with its own sequence lock
- * around the call, exactly as for a classic histogram.
+ * around the call, exactly as for a classic histogram (mstore_layout.h,
+ * "Native histograms", says how the store keeps it).  Part of libmstore,
+ * not of its API: hidden from the shared library's exports.
  *
  * The model (the Prometheus "Native histograms" specification):
  *   - schema s: bucket i of the positive values holds (2^((i-1)/2^s),
@@ -60,16 +62,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mstore.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(hidden)
 
 #define NHIST_SCHEMA_MIN (-4)
 #define NHIST_SCHEMA_MAX 8
 
 /* The largest window (counters per sign) a state may have: bounds the
- * reader's snapshot (struct nhist_snapshot, 2 x 4 KiB). */
-#define NHIST_WINDOW_MAX 512u
+ * reader's snapshot (struct mstore_native_snapshot, 2 x 4 KiB). */
+#define NHIST_WINDOW_MAX ((uint32_t)MSTORE_NATIVE_BUCKETS_MAX)
 /* A window of this many counters holds every double at schema -4 (indices
  * -67 .. 65 there): observations then never widen the zero bucket past its
  * limit. */
@@ -120,15 +125,20 @@ int nhist_schema_for_factor(double factor);
  * Integers are stored as the uint64_t of their two's complement (int32
  * values sign-extended), doubles as their bit pattern.  The caller's count
  * and sum (shared with the classic buckets, as in the protobuf Histogram)
- * are not part of it.
+ * are not part of it.  FIRST and END bracket each window's populated
+ * counters, so that a reader copies those and not the whole window: an
+ * observation widens the bracket before it counts (a writer that dies in
+ * between leaves it one empty slot wider), the slow path sets it tight.
  */
 enum nhist_slot {
-	NHIST_SLOT_SCHEMA = 0, /* current schema */
-	NHIST_SLOT_ZT = 1,     /* current zero threshold (double) */
-	NHIST_SLOT_ZERO = 2,   /* zero bucket count */
-	NHIST_SLOT_OFFSET = 3, /* [3] positive, [4] negative window offset */
-	NHIST_SLOT_RESET = 5,  /* time of the last reset, ns (int64) */
-	NHIST_SLOT_BUCKET = 6, /* n positive counters, then n negative */
+	NHIST_SLOT_SCHEMA = 0,  /* current schema */
+	NHIST_SLOT_ZT = 1,      /* current zero threshold (double) */
+	NHIST_SLOT_ZERO = 2,    /* zero bucket count */
+	NHIST_SLOT_OFFSET = 3,  /* [3] positive, [4] negative window offset */
+	NHIST_SLOT_RESET = 5,   /* time of the last reset, ns (int64) */
+	NHIST_SLOT_FIRST = 6,   /* [6], [7]: first window slot that may be populated */
+	NHIST_SLOT_END = 8,     /* [8], [9]: one past the last; FIRST n and END 0: none */
+	NHIST_SLOT_BUCKET = 10, /* n positive counters, then n negative */
 };
 #define NHIST_SLOTS(n) (NHIST_SLOT_BUCKET + 2 * (size_t)(n))
 
@@ -178,6 +188,25 @@ enum nhist_event {
 unsigned nhist_observe(_Atomic uint64_t *st, const struct nhist_config *c, double v,
                        int64_t now_ns);
 
+/*
+ * nhist_observe()'s fast path alone: if counting v takes one store (v is
+ * NaN, goes into the zero bucket or falls inside its sign's window) and no
+ * return to the configured state is due at now_ns, count it and return 1;
+ * else change nothing and return 0 (nhist_observe() then does the rest).
+ * now_ns is only read in a state whose schema or zero threshold differ
+ * from c's.
+ */
+int nhist_observe_fast(_Atomic uint64_t *st, const struct nhist_config *c, double v,
+                       int64_t now_ns);
+
+/* Copy state src of n counters per sign over dst (relaxed loads and
+ * stores; the two must not overlap). */
+void nhist_copy(_Atomic uint64_t *dst, const _Atomic uint64_t *src, uint32_t n);
+
+/* The zero count plus every bucket count of state st (n counters per
+ * sign), or UINT64_MAX when they overflow. */
+uint64_t nhist_total(const _Atomic uint64_t *st, uint32_t n);
+
 /* ------------------------------------------------------------------ */
 /* Windows                                                             */
 /* ------------------------------------------------------------------ */
@@ -208,28 +237,36 @@ int32_t nhist_window_centre(int32_t lo, int32_t hi, uint32_t n);
 /* Reading and encoding                                                */
 /* ------------------------------------------------------------------ */
 
-/* One reading of a state (take it under the caller's sequence lock). */
-struct nhist_snapshot {
-	int32_t schema;
-	uint32_t nbuckets; /* window size per sign */
-	double zero_threshold;
-	uint64_t zero_count;
-	int32_t offset[2];                    /* [NHIST_POS], [NHIST_NEG] */
-	uint64_t bucket[2][NHIST_WINDOW_MAX]; /* nbuckets counters each */
-};
+/* A reading of a state is a struct mstore_native_snapshot (mstore.h):
+ * offset[NHIST_POS], offset[NHIST_NEG], bucket[] likewise, nbuckets
+ * counters each.  Take it under the caller's sequence lock. */
+_Static_assert(NHIST_POS == 0 && NHIST_NEG == 1, "the snapshot's sign order");
 
 /* Copy st (a state of n counters per sign, n <= NHIST_WINDOW_MAX) into
- * out with relaxed loads. */
-void nhist_read(const _Atomic uint64_t *st, uint32_t n, struct nhist_snapshot *out);
+ * out with relaxed loads: the counters its FIRST and END bracket, and that
+ * bracket as out->first and out->end (a bracket no writer leaves: the
+ * whole window, bracket made tight).  out->bucket outside the bracket is
+ * not written: those counts are 0. */
+void nhist_read(const _Atomic uint64_t *st, uint32_t n, struct mstore_native_snapshot *out);
+
+/* The state of c, fresh (as nhist_init() leaves it), as a reading. */
+void nhist_read_fresh(const struct nhist_config *c, struct mstore_native_snapshot *out);
 
 /*
  * Whether a snapshot can be exposed: schema in -4..8, zero threshold
- * finite and >= 0, nbuckets 1..NHIST_WINDOW_MAX, every populated bucket's
- * index within nhist_index_min .. nhist_index_max of the schema, and the
- * zero count plus all bucket counts (without overflow) at most count (the
- * caller's count; less by the NaN observations).  1 or 0.
+ * finite and >= 0, nbuckets 1..NHIST_WINDOW_MAX, first <= end <= nbuckets
+ * for each sign, every populated bucket's index within nhist_index_min ..
+ * nhist_index_max of the schema, and the zero count plus all bucket counts
+ * (without overflow) at most count (the caller's count; less by the NaN
+ * observations).  1 or 0.  Counts outside [first, end) are taken to be 0,
+ * as nhist_read() makes them, and are not read.
  */
-int nhist_snapshot_valid(const struct nhist_snapshot *s, uint64_t count);
+int nhist_snapshot_valid(const struct mstore_native_snapshot *s, uint64_t count);
+
+/* The zero count plus every bucket count of s (those in [first, end) of
+ * each sign, end at most NHIST_WINDOW_MAX), or UINT64_MAX when they
+ * overflow. */
+uint64_t nhist_snapshot_total(const struct mstore_native_snapshot *s);
 
 /*
  * Spans of one window for the exposition: runs of buckets, where runs of
@@ -252,6 +289,7 @@ struct nhist_span {
  * bucket[0..n) at offset; returns how many (0: no populated bucket). */
 size_t nhist_spans(const uint64_t *bucket, uint32_t n, int32_t offset, struct nhist_span *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,7 @@ struct sim_store {
 	struct mstore *st;
 	struct mstore_series *requests[SIM_ENDPOINT_COUNT][SIM_STATUS_COUNT];
 	struct mstore_series *latency[SIM_ROUTE_COUNT];
+	struct mstore_series *latency_native[SIM_ROUTE_COUNT];
 	struct mstore_series *orders[SIM_OUTCOME_COUNT];
 	struct mstore_series *errors[SIM_ERROR_KIND_COUNT];
 	struct mstore_series *billed;

@@ -1605,7 +1605,7 @@ START_TEST(test_proto_own)
 END_TEST
 
 /* A native histogram state of 8 counters per sign, filled by hand. */
-static struct nhist_snapshot nsnap;
+static struct mstore_native_snapshot nsnap;
 static struct expo_proto_hist nh;
 static char hbuf[64 * 1024];
 
@@ -1642,6 +1642,7 @@ START_TEST(test_proto_native_bytes)
 	memcpy(nsnap.bucket[NHIST_POS], pos, sizeof pos);
 	nsnap.offset[NHIST_NEG] = 10;
 	nsnap.bucket[NHIST_NEG][2] = 7;
+	nsnap.end[NHIST_POS] = nsnap.end[NHIST_NEG] = 8; /* first 0 */
 	ck_assert(nhist_snapshot_valid(&nsnap, 23));
 	nh.count = 23;
 	nh.sum = 1.5;
@@ -1733,6 +1734,59 @@ START_TEST(test_proto_native_states)
 		check_native_wire(encode_native());
 		memset(cumulative, 0, sizeof cumulative);
 	}
+}
+END_TEST
+
+#define D_ZT128 "\x00\x00\x00\x00\x00\x00\xf0\x37" /* 2^-128 */
+
+/*
+ * A native histogram of the store (schema 0, 4 buckets per sign, one
+ * classic bound at 1) after 0.5, 3 and -2: protobuf has both parts, every
+ * field by hand (the positive window moved twice: [-2, 1], then [-1, 2];
+ * one span over -1 .. 2 with its two empty buckets inside); the text
+ * formats the classic part.
+ */
+START_TEST(test_proto_store_native)
+{
+	static const double bound[] = { 1 };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_HISTOGRAM,
+		                           .name = "n_seconds",
+		                           .nbounds = 1,
+		                           .bounds = bound,
+		                           .native_factor = 2,
+		                           .native_max_buckets = 4 };
+	struct mstore_family *f;
+	struct mstore_series *h;
+
+	ck_assert_int_eq(mstore_family_register(st, &spec, &f), 0);
+	h = series(f, NULL);
+	ck_assert_int_eq(mstore_histogram_observe(h, 0.5), 0);
+	ck_assert_int_eq(mstore_histogram_observe(h, 3), 0);
+	ck_assert_int_eq(mstore_histogram_observe(h, -2), 0);
+	render(1, EXPO_PROTOBUF, NULL);
+	ASSERT_BYTES(out, out_len,
+	             "\x66"
+	             "\x0a\x09"
+	             "n_seconds"
+	             "\x12\x19" MSTORE_HELP_NONE "\x18\x04"
+	             "\x22\x3c\x3a\x3a"
+	             /* count 3, sum 1.5, the classic bucket (0.5 and -2) */
+	             "\x08\x03\x11" D_15 "\x1a\x0b\x08\x02\x11" D_1
+	             /* schema 0, zero threshold 2^-128, zero count 0 */
+	             "\x28\x00\x31" D_ZT128 "\x38\x00"
+	             /* negative: span at 1 (zigzag 2), 1 bucket; delta 1 */
+	             "\x4a\x04\x08\x02\x10\x01\x52\x01\x02"
+	             /* positive: span at -1 (zigzag 1), 4 buckets; deltas
+	              * 1, -1, 0, 1 */
+	             "\x62\x04\x08\x01\x10\x04\x6a\x04\x02\x01\x00\x02");
+	render(1, EXPO_TEXT, NULL);
+	ck_assert_str_eq(out, "# HELP n_seconds " MSTORE_HELP_NONE "\n"
+	                      "# TYPE n_seconds histogram\n"
+	                      "n_seconds_bucket{le=\"1\"} 2\n"
+	                      "n_seconds_bucket{le=\"+Inf\"} 3\n"
+	                      "n_seconds_sum 1.5\n"
+	                      "n_seconds_count 3\n");
 }
 END_TEST
 
@@ -1999,6 +2053,7 @@ expo_suite(void)
 	tcase_add_test(proto, test_proto_own);
 	tcase_add_test(proto, test_proto_native_bytes);
 	tcase_add_test(proto, test_proto_native_states);
+	tcase_add_test(proto, test_proto_store_native);
 	tcase_add_test(proto, test_proto_empty);
 	tcase_add_test(proto, test_proto_pieces);
 	tcase_add_test(proto, test_proto_series_added);

@@ -405,7 +405,7 @@ END_TEST
 /* ------------------------------------------------------------------ */
 
 static _Atomic uint64_t state[NHIST_SLOTS(NHIST_WINDOW_MAX)];
-static struct nhist_snapshot snap;
+static struct mstore_native_snapshot snap;
 
 struct model {
 	double v[MODEL_MAX]; /* observations since the last reset */
@@ -485,11 +485,21 @@ model_check(const struct model *md, const struct nhist_config *c)
 				want++;
 				at++;
 			}
-			REQUIRE(snap.bucket[sign][j] == want,
+			/* outside the bracket: 0, not written */
+			uint64_t got = j >= snap.first[sign] && j < snap.end[sign]
+			                       ? snap.bucket[sign][j]
+			                       : 0;
+
+			REQUIRE(got == want,
 			        "sign %d index %d: %" PRIu64 ", want %" PRIu64 " (schema %d)", sign,
-			        index, snap.bucket[sign][j], want, snap.schema);
+			        index, got, want, snap.schema);
 		}
 		REQUIRE(at == n, "sign %d: %zu observations outside the window", sign, n - at);
+		REQUIRE(snap.first[sign] == snap.end[sign] ||
+		                (snap.bucket[sign][snap.first[sign]] != 0 &&
+		                 snap.bucket[sign][snap.end[sign] - 1] != 0),
+		        "sign %d: [%u, %u) not the populated range", sign, snap.first[sign],
+		        snap.end[sign]);
 	}
 }
 
@@ -747,6 +757,9 @@ START_TEST(test_snapshot_valid)
 	snap.offset[NHIST_POS] = -2;
 	snap.bucket[NHIST_POS][0] = 2;
 	snap.bucket[NHIST_NEG][3] = 3;
+	snap.end[NHIST_POS] = 1; /* the populated slots: [first, end) */
+	snap.first[NHIST_NEG] = 3;
+	snap.end[NHIST_NEG] = 4;
 	ck_assert(nhist_snapshot_valid(&snap, 6));
 	ck_assert(nhist_snapshot_valid(&snap, 7)); /* a NaN observed */
 	ck_assert(!nhist_snapshot_valid(&snap, 5));
@@ -774,7 +787,16 @@ START_TEST(test_snapshot_valid)
 	snap.offset[NHIST_POS] = nhist_index_min(3) - 1;
 	ck_assert(!nhist_snapshot_valid(&snap, 6));
 	snap.offset[NHIST_POS] = 0;
+	snap.end[NHIST_POS] = 5; /* a range beyond the window */
+	ck_assert(!nhist_snapshot_valid(&snap, 6));
+	snap.first[NHIST_NEG] = 4; /* first above end */
+	snap.end[NHIST_POS] = 1;
+	snap.end[NHIST_NEG] = 3;
+	ck_assert(!nhist_snapshot_valid(&snap, 6));
+	snap.first[NHIST_NEG] = 3;
+	snap.end[NHIST_NEG] = 4;
 	snap.bucket[NHIST_POS][1] = UINT64_MAX; /* the sum overflows */
+	snap.end[NHIST_POS] = 2;
 	ck_assert(!nhist_snapshot_valid(&snap, UINT64_MAX));
 }
 END_TEST

@@ -3,30 +3,28 @@
  * expo_dump.c - test helper: build a store holding every kind of metric the
  * renderer handles (labelled and bare counters, a family without help
  * text, gauges with special values and escapes, units, empty families,
- * histograms with negative bounds and negative sums, per-writer families
- * written by two writers, one with the writer label), render it with the
- * responder's own families (the writer families included) in the format
- * named on the command line, and print the result.  tests/expo-validate.sh
- * feeds the output to promtool and to the python OpenMetrics parser, and
- * decodes the protobuf output with protoc.
+ * histograms with negative bounds and negative sums, native histograms
+ * (test_native_*: with and without classic buckets, both signs, NaN and
+ * the infinities, the zero bucket widened, the resolution reduced, empty,
+ * zeros only), per-writer families written by two writers, one with the
+ * writer label), render it with the responder's own families (the writer
+ * families included) in the format named on the command line, and print
+ * the result.  tests/expo-validate.sh feeds the output to promtool and to
+ * the python OpenMetrics parser, and decodes the protobuf output with
+ * protoc.
  *
  * Usage: expo_dump text|openmetrics|protobuf [NATIVE]
- *        expo_dump --store PATH
+ *        expo_dump --store PATH [NATIVE]
  * (exit 0 on success, 1 on error).  The store lives in a mkdtemp directory
- * under $TMPDIR and is removed.  protobuf with NATIVE: after the store's
- * families, one more MetricFamily of native histograms that the store
- * cannot hold yet (nhist.h states fed with NATIVE_SERIES value lists,
- * encoded by expo_proto.h), and NATIVE gets the values each series
- * observed, one "series NAME" line and then one "%a" line per value.
- * --store: build the store at PATH, static, and leave it there (for a
- * server to serve).
+ * under $TMPDIR and is removed.  NATIVE gets the values each native
+ * histogram observed: one "series FAMILY KIND" line, then one "%a" line
+ * per value.  --store: build the store at PATH (without the per-writer
+ * families), static, and leave it there (for a server to serve).
  */
 #include "config.h"
 
 #include "expo.h"
-#include "expo_proto.h"
 #include "mstore.h"
-#include "nhist.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +34,8 @@
 
 #define PATH_CAP 256
 #define OUT_CAP  (256 * 1024)
+/* Room for the native histograms' slots (a few thousand) beside the rest. */
+#define STORE_SLOTS (64u * 1024u)
 #define OK(expr)                        \
 	do {                            \
 		if ((rc = (expr)) != 0) \
@@ -171,15 +171,13 @@ fail:
 }
 
 /* ------------------------------------------------------------------ */
-/* Native histograms (protobuf only, built outside the store)           */
+/* Native histograms                                                   */
 /* ------------------------------------------------------------------ */
 
-#define NATIVE_NAME   "test_native_seconds"
-#define NATIVE_HELP   "Native histograms built from nhist states."
 #define NATIVE_VALUES 400
-#define NATIVE_SERIES 5
+#define NATIVE_KINDS  5
 
-/* What a series observes (native_value()). */
+/* What a family observes (native_value()). */
 enum native_values {
 	V_LATENCY,
 	V_WIDE,
@@ -188,42 +186,41 @@ enum native_values {
 	V_ZERO,
 };
 
-struct native_series {
-	const char *kind;           /* the label value */
-	enum native_values values;  /* what it observes */
-	struct nhist_config config; /* its state's */
-	int classic;                /* with classic buckets too */
+/* One native histogram family, test_native_<kind>, with one series
+ * {kind="<kind>"}: its configuration (struct mstore_family_spec's native
+ * fields) and what it observes. */
+struct native_kind {
+	const char *name;
+	const char *unit;
+	const char *kind;
+	enum native_values values;
+	double factor;
+	uint32_t max_buckets;
+	double zero_threshold, max_zero_threshold;
+	int classic; /* with classic buckets too */
 };
 
-static const struct native_series native_series[NATIVE_SERIES] = {
-	/* a latency, with classic buckets beside the native ones */
-	{ "latency",
-	  V_LATENCY,
-	  { .schema = 3,
-	    .nbuckets = 160,
-	    .zero_threshold = 0x1p-128,
-	    .max_zero_threshold = 0x1p-128 },
-	  1 },
+static const struct native_kind native_kinds[NATIVE_KINDS] = {
+	/* a latency, with classic buckets beside the native ones: schema 3,
+	 * the default zero threshold */
+	{ "test_native_latency_seconds", "seconds", "latency", V_LATENCY, 1.1, 160, 0, 0, 1 },
 	/* both signs, zero, NaN, the infinities and the extremes in a small
-	 * window: the zero bucket widens, the resolution drops to -4, and the
-	 * zero bucket widens past its limit */
-	{ "wide", V_WIDE, { .schema = 8, .nbuckets = 12, .max_zero_threshold = 0.01 }, 0 },
+	 * window at schema 8, zero threshold exactly 0: the zero bucket
+	 * widens, the resolution drops to -4, and the zero bucket widens past
+	 * its limit */
+	{ "test_native_wide", NULL, "wide", V_WIDE, 1.001, 12, -1, 0.01, 0 },
 	/* both signs over 20 powers of two in 40 buckets: schema 8 drops to 1 */
-	{ "reduced", V_REDUCED, { .schema = 8, .nbuckets = 40, .max_zero_threshold = 1e-6 }, 0 },
-	/* nothing observed, zero threshold 0: only the no-op span says
-	 * "native" */
-	{ "empty", V_NONE, { .schema = 0, .nbuckets = 8 }, 0 },
-	/* only zeros */
-	{ "zeros",
-	  V_ZERO,
-	  { .schema = -4, .nbuckets = 1, .zero_threshold = 1, .max_zero_threshold = 1 },
-	  0 },
+	{ "test_native_reduced", NULL, "reduced", V_REDUCED, 1.001, 40, -1, 1e-6, 0 },
+	/* nothing observed: only the no-op span says "native" (the default
+	 * zero threshold: Prometheus 2.42 takes an empty histogram whose
+	 * threshold is 0 for a classic one) */
+	{ "test_native_empty", NULL, "empty", V_NONE, 2, 8, 0, 0, 0 },
+	/* only zeros, schema -4, one bucket */
+	{ "test_native_zeros", NULL, "zeros", V_ZERO, 65536, 1, 1, 1, 0 },
 };
 
 static const double native_bounds[] = { 0.001, 0.01, 0.1, 1 };
 #define NATIVE_NBOUNDS (sizeof native_bounds / sizeof native_bounds[0])
-
-static _Atomic uint64_t native_state[NHIST_SLOTS(NHIST_WINDOW_MAX)];
 
 /* The k-th value of a kind of values (fixed, varied sequences). */
 static double
@@ -244,127 +241,68 @@ native_value(enum native_values values, int k)
 	}
 }
 
-/* Fill the snapshot and histogram of series i from its observations;
- * their values go to vf. */
+/* Register native family i in st, observe its values, and list them in vf
+ * (NULL: none), one "series NAME KIND" line and then one "%a" line per
+ * value. */
 static int
-native_build(int i, struct nhist_snapshot *snap, struct expo_proto_hist *h, uint64_t *cumulative,
-             FILE *vf)
+add_native(struct mstore *st, int i, FILE *vf)
 {
-	const struct native_series *ns = &native_series[i];
-	int k, n = ns->values == V_NONE ? 0 : NATIVE_VALUES;
-	uint32_t b;
+	static const char *const ls[] = { "kind" };
+	const struct native_kind *nk = &native_kinds[i];
+	const char *v[] = { nk->kind };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_HISTOGRAM,
+		                           .name = nk->name,
+		                           .help = "A native histogram.",
+		                           .unit = nk->unit,
+		                           .nlabels = 1,
+		                           .label_names = ls,
+		                           .nbounds = nk->classic ? NATIVE_NBOUNDS : 0,
+		                           .bounds = native_bounds,
+		                           .native_factor = nk->factor,
+		                           .native_max_buckets = nk->max_buckets,
+		                           .native_zero_threshold = nk->zero_threshold,
+		                           .native_max_zero_threshold = nk->max_zero_threshold };
+	struct mstore_family *fam;
+	struct mstore_series *s;
+	int k, n = nk->values == V_NONE ? 0 : NATIVE_VALUES, rc;
 
-	if (nhist_config_check(&ns->config) != 0)
-		return MSTORE_E_INVAL;
-	nhist_init(native_state, &ns->config, 1);
-	memset(h, 0, sizeof *h);
-	memset(cumulative, 0, NATIVE_NBOUNDS * sizeof *cumulative);
-	fprintf(vf, "series %s\n", ns->kind);
+	OK(mstore_family_register(st, &spec, &fam));
+	OK(mstore_series_get(fam, v, &s));
+	if (vf != NULL)
+		fprintf(vf, "series %s %s\n", nk->name, nk->kind);
 	for (k = 0; k < n; k++) {
-		double v = native_value(ns->values, k);
+		double x = native_value(nk->values, k);
 
-		(void)nhist_observe(native_state, &ns->config, v, 1);
-		h->count++;
-		h->sum += v;
-		for (b = 0; b < NATIVE_NBOUNDS; b++)
-			cumulative[b] += v <= native_bounds[b];
-		fprintf(vf, "%a\n", v);
+		OK(mstore_histogram_observe(s, x));
+		if (vf != NULL)
+			fprintf(vf, "%a\n", x);
 	}
-	nhist_read(native_state, ns->config.nbuckets, snap);
-	if (!nhist_snapshot_valid(snap, h->count))
-		return MSTORE_E_CORRUPT;
-	h->native = snap;
-	if (ns->classic) {
-		h->nbounds = NATIVE_NBOUNDS;
-		h->bounds = native_bounds;
-		h->cumulative = cumulative;
-	}
-	return 0;
-}
-
-static void
-put_varint(FILE *w, uint64_t v)
-{
-	while (v >= 0x80) {
-		fputc((int)(v | 0x80), w);
-		v >>= 7;
-	}
-	fputc((int)v, w);
-}
-
-/* Length-delimited field: tag, length, bytes. */
-static void
-put_field(FILE *w, int tag, const char *s, size_t n)
-{
-	fputc(tag, w);
-	put_varint(w, n);
-	fwrite(s, 1, n, w);
-}
-
-/*
- * The MetricFamily of the native histograms, written by hand around
- * expo_proto_hist_write(): name (1), help (2), type HISTOGRAM (3 = 4), one
- * Metric (4) per series with the label kind (1) and the histogram (7).
- */
-static int
-dump_native(FILE *w, FILE *vf)
-{
-	static struct nhist_snapshot snap;
-	static struct expo_proto_hist h;
-	static char msg[64 * 1024], fam[256 * 1024];
-	uint64_t cumulative[NATIVE_NBOUNDS];
-	size_t flen = 0;
-	FILE *f = fmemopen(fam, sizeof fam, "w");
-	int i, rc = 0;
-
-	if (f == NULL)
-		return MSTORE_E_SYS;
-	put_field(f, 0x0a, NATIVE_NAME, strlen(NATIVE_NAME));
-	put_field(f, 0x12, NATIVE_HELP, strlen(NATIVE_HELP));
-	fputc(0x18, f);
-	fputc(4, f);
-	for (i = 0; i < NATIVE_SERIES && rc == 0; i++) {
-		char pair[64], *p;
-		size_t plen;
-		FILE *m;
-
-		rc = native_build(i, &snap, &h, cumulative, vf);
-		if (rc != 0 || expo_proto_hist_prepare(&h) > sizeof msg / 2)
-			break;
-		m = fmemopen(pair, sizeof pair, "w");
-		if (m == NULL)
-			return MSTORE_E_SYS;
-		put_field(m, 0x0a, "kind", 4);
-		put_field(m, 0x12, native_series[i].kind, strlen(native_series[i].kind));
-		plen = (size_t)ftell(m);
-		fclose(m);
-		m = fmemopen(msg, sizeof msg, "w");
-		if (m == NULL)
-			return MSTORE_E_SYS;
-		put_field(m, 0x0a, pair, plen);
-		p = expo_proto_hist_write(msg + sizeof msg / 2, &h);
-		put_field(m, 0x3a, msg + sizeof msg / 2, (size_t)(p - (msg + sizeof msg / 2)));
-		plen = (size_t)ftell(m);
-		fclose(m);
-		put_field(f, 0x22, msg, plen);
-	}
-	flen = (size_t)ftell(f);
-	fclose(f);
-	if (rc == 0) {
-		put_varint(w, flen);
-		fwrite(fam, 1, flen, w);
-	}
+fail:
 	return rc;
 }
 
 static int
-fill(struct mstore *st)
+add_natives(struct mstore *st, FILE *vf)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < NATIVE_KINDS && rc == 0; i++)
+		rc = add_native(st, i, vf);
+	return rc;
+}
+
+/* Everything but the per-writer families; the native histograms' values
+ * go to vf (NULL: nowhere). */
+static int
+fill(struct mstore *st, FILE *vf)
 {
 	int rc;
 
 	OK(add_counters(st));
 	OK(add_gauges(st));
 	OK(add_histograms(st));
+	OK(add_natives(st, vf));
 fail:
 	return rc;
 }
@@ -386,7 +324,7 @@ dump(const char *path, enum expo_format f, const char *native)
 		.writers_max = 4,
 		.recoveries = { 1, 2, 3, 4, 5 },
 	};
-	struct mstore_options o = { .max_writers = 4 };
+	struct mstore_options o = { .max_writers = 4, .value_slots = STORE_SLOTS };
 	struct mstore *st, *b = NULL;
 	struct mstore_reader *r = NULL;
 	FILE *vf = NULL;
@@ -399,7 +337,11 @@ dump(const char *path, enum expo_format f, const char *native)
 	b = mstore_attach(path, NULL, &rc);
 	if (b == NULL)
 		goto fail;
-	OK(fill(st));
+	if (native != NULL && (vf = fopen(native, "w")) == NULL) {
+		rc = MSTORE_E_SYS;
+		goto fail;
+	}
+	OK(fill(st, vf));
 	OK(add_per_writer(st, b));
 	r = mstore_reader_open(path, &rc);
 	if (r == NULL)
@@ -407,32 +349,35 @@ dump(const char *path, enum expo_format f, const char *native)
 	OK(expo_render(r, f, &own, out, sizeof out, &len));
 	if (fwrite(out, 1, len, stdout) != len)
 		rc = MSTORE_E_SYS;
-	if (rc == 0 && native != NULL) {
-		vf = fopen(native, "w");
-		rc = vf == NULL ? MSTORE_E_SYS : dump_native(stdout, vf);
-		if (vf != NULL && fclose(vf) != 0)
-			rc = MSTORE_E_SYS;
-	}
 	if (fflush(stdout) != 0)
 		rc = MSTORE_E_SYS;
 fail:
+	if (vf != NULL && fclose(vf) != 0 && rc == 0)
+		rc = MSTORE_E_SYS;
 	mstore_reader_close(r);
 	mstore_close(b);
 	mstore_close(st);
 	return rc;
 }
 
-/* --store PATH: the store alone, static, left in place. */
+/* --store PATH [NATIVE]: the store alone, static, left in place; the
+ * native histograms' values to NATIVE (NULL: nowhere). */
 static int
-make_store(const char *path)
+make_store(const char *path, const char *native)
 {
-	struct mstore_options o = { .flags = MSTORE_F_STATIC };
+	struct mstore_options o = { .flags = MSTORE_F_STATIC, .value_slots = STORE_SLOTS };
 	struct mstore *st = mstore_create(path, &o, NULL);
+	FILE *vf = NULL;
 	int rc;
 
 	if (st == NULL)
 		return MSTORE_E_SYS;
-	rc = fill(st);
+	if (native != NULL && (vf = fopen(native, "w")) == NULL)
+		rc = MSTORE_E_SYS;
+	else
+		rc = fill(st, vf);
+	if (vf != NULL && fclose(vf) != 0 && rc == 0)
+		rc = MSTORE_E_SYS;
 	mstore_close(st);
 	return rc;
 }
@@ -459,16 +404,15 @@ main(int argc, char **argv)
 	enum expo_format f = EXPO_TEXT;
 	int rc;
 
-	if (argc == 3 && strcmp(argv[1], "--store") == 0) {
-		rc = make_store(argv[2]);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "--store") == 0) {
+		rc = make_store(argv[2], argc == 4 ? argv[3] : NULL);
 		if (rc != 0)
 			fprintf(stderr, "expo_dump: %s: %s\n", argv[2], expo_strerror(rc));
 		return rc == 0 ? 0 : 1;
 	}
-	if (argc < 2 || argc > 3 || parse_format(argv[1], &f) != 0 ||
-	    (argc == 3 && f != EXPO_PROTOBUF)) {
+	if (argc < 2 || argc > 3 || parse_format(argv[1], &f) != 0) {
 		fprintf(stderr, "usage: expo_dump text|openmetrics|protobuf [NATIVE]\n"
-		                "       expo_dump --store PATH\n");
+		                "       expo_dump --store PATH [NATIVE]\n");
 		return 2;
 	}
 	if (snprintf(dir, sizeof dir, "%s/expo_dump.XXXXXX", tmp ? tmp : "/tmp") >=

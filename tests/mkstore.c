@@ -342,7 +342,7 @@ find_slots(unsigned char *b, size_t size, const char *name)
 		if (fr->type != MSTORE_HISTOGRAM || si >= ns || si >= h->max_series)
 			break;
 		sr = (const void *)(b + h->series_off + (uint64_t)si * MSTORE_SERIES_REC_SIZE);
-		off = (uint64_t)sr->value_off + mstore_slots_for(fr->type, fr->nbounds);
+		off = (uint64_t)sr->value_off + fr->nslots;
 		if (sr->family != i || off > h->value_slots)
 			break;
 		return (_Atomic uint64_t *)(void *)(b + h->value_off +

@@ -20,12 +20,13 @@ with le, +Inf from the count, _sum and _count) must be in the text body
 value, and the other way round; every family's HELP and TYPE must match,
 and UNIT where protobuf has one.  Bucket bounds compare as numbers: text
 writes le="1", Prometheus 2 turns a protobuf bound into "1.0".
-NATIVE_VALUES (written by tests/expo_dump) lists, per series of the family
-test_native_seconds, the values it observed: each series' native
-histogram must be exactly those values bucketed at the schema and zero
-threshold it reports, with bucket indices computed here with exact integer
-arithmetic; its count and sum those of the values, its classic buckets
-(if any) their cumulative counts.
+NATIVE_VALUES (written by tests/expo_dump) lists, per series of the native
+histogram families the store holds, the values it observed: each series'
+native histogram must be exactly those values bucketed at the schema and
+zero threshold it reports, with bucket indices computed here with exact
+integer arithmetic; its count and sum those of the values, its classic
+buckets (if any) their cumulative counts.  Every native histogram of the
+body must be listed there, and every listed one be in the body.
 
 dump: print the decoded families as protoc does.
 """
@@ -47,7 +48,6 @@ TIMESTAMP_CANDIDATES = [
     "/usr/include/google/protobuf/timestamp.proto",
     "/usr/share/gocode/src/github.com/golang/protobuf/ptypes/timestamp/timestamp.proto",
 ]
-NATIVE_FAMILY = "test_native_seconds"
 
 
 def fail(msg):
@@ -225,8 +225,8 @@ def proto_samples(families):
                 continue
             h = one(m, "histogram")
             count = one(h, "sample_count", 0)
-            if name == NATIVE_FAMILY:
-                continue  # checked on its own: the text format has no native histograms
+            # (a native histogram's native part is checked on its own: the
+            # text formats show its classic part, as protobuf has it)
             seen_inf = False
             for b in h.get("bucket", []):
                 bound = float(one(b, "upper_bound"))
@@ -283,8 +283,6 @@ def compare(proto, text):
         if not same(ps[key], ts[key]):
             fail("%s: protobuf %r, text %r" % (key, ps[key], ts[key]))
     for name, (help_, typ, unit) in pm.items():
-        if name == NATIVE_FAMILY:
-            continue
         if name not in tm:
             fail("family %s not in the text body" % name)
         if tm[name][:2] != (help_, typ):
@@ -346,61 +344,74 @@ def decode_buckets(h, sign):
     return out
 
 
+def is_native(h):
+    """A Histogram message with native fields (a scraper's test)."""
+    return any(k in h for k in ("schema", "zero_threshold", "positive_span", "negative_span"))
+
+
 def check_native(families, values_file):
     series, cur = {}, None
     with open(values_file) as f:
         for line in f:
             line = line.strip()
             if line.startswith("series "):
-                cur = series.setdefault(line[7:], [])
+                cur = series.setdefault(tuple(line.split()[1:3]), [])
             elif line:
                 cur.append(float.fromhex(line) if "nan" not in line and "inf" not in line
                            else float(line))
-    fam = next((f for f in families if one(f, "name") == NATIVE_FAMILY), None)
-    if fam is None:
-        fail("no family " + NATIVE_FAMILY)
-    kinds = set()
-    for m in fam.get("metric", []):
-        kind = one(one(m, "label"), "value")
-        kinds.add(kind)
-        h, vals = one(m, "histogram"), series[kind]
-        schema, zt = one(h, "schema"), float(one(h, "zero_threshold"))
-        want = {"positive": {}, "negative": {}}
-        zero = 0
-        for v in vals:
-            if math.isnan(v):
+    seen = set()
+    for fam in families:
+        for m in fam.get("metric", []):
+            h = one(m, "histogram")
+            if h is None or not is_native(h):
                 continue
-            if abs(v) <= zt:
-                zero += 1
-                continue
-            side = want["positive" if v > 0 else "negative"]
-            i = exact_index(abs(v), schema)
-            side[i] = side.get(i, 0) + 1
-        got = {s: decode_buckets(h, s) for s in want}
-        total = sum(vals, 0.0) if vals else 0.0
-        checks = [
-            ("count", one(h, "sample_count", 0), len(vals)),
-            ("zero_count", one(h, "zero_count"), zero),
-            ("positive buckets", got["positive"], want["positive"]),
-            ("negative buckets", got["negative"], want["negative"]),
-        ]
-        for what, g, w in checks:
-            if g != w:
-                fail("native %s: %s %r, want %r" % (kind, what, g, w))
-        if not same(float(one(h, "sample_sum", 0)), total):
-            fail("native %s: sum %r, want %r" % (kind, one(h, "sample_sum"), total))
-        if not (h.get("positive_span") or h.get("negative_span")):
-            fail("native %s: no span (not even the no-op span)" % kind)
-        for b in h.get("bucket", []):
-            bound = float(one(b, "upper_bound"))
-            n = sum(1 for v in vals if v <= bound)
-            if one(b, "cumulative_count", 0) != n:
-                fail("native %s: classic bucket %g: %r, want %d"
-                     % (kind, bound, one(b, "cumulative_count"), n))
-    if kinds != set(series):
-        fail("native series %s, values for %s" % (sorted(kinds), sorted(series)))
+            key = (one(fam, "name"), one(one(m, "label"), "value"))
+            if key not in series:
+                fail("native histogram %s %s: no values listed" % key)
+            seen.add(key)
+            check_native_one(key, h, series[key])
+    if seen != set(series):
+        fail("native histograms %s, values for %s" % (sorted(seen), sorted(series)))
     print("ok: %d native histograms exactly as their values bucket (exact arithmetic)"
-          % len(kinds))
+          % len(seen))
+
+
+def check_native_one(key, h, vals):
+    """One native histogram h against the values vals it observed."""
+    kind = "%s %s" % key
+    schema, zt = one(h, "schema"), float(one(h, "zero_threshold"))
+    want = {"positive": {}, "negative": {}}
+    zero = 0
+    for v in vals:
+        if math.isnan(v):
+            continue
+        if abs(v) <= zt:
+            zero += 1
+            continue
+        side = want["positive" if v > 0 else "negative"]
+        i = exact_index(abs(v), schema)
+        side[i] = side.get(i, 0) + 1
+    got = {s: decode_buckets(h, s) for s in want}
+    total = sum(vals, 0.0) if vals else 0.0
+    checks = [
+        ("count", one(h, "sample_count", 0), len(vals)),
+        ("zero_count", one(h, "zero_count"), zero),
+        ("positive buckets", got["positive"], want["positive"]),
+        ("negative buckets", got["negative"], want["negative"]),
+    ]
+    for what, g, w in checks:
+        if g != w:
+            fail("native %s: %s %r, want %r" % (kind, what, g, w))
+    if not same(float(one(h, "sample_sum", 0)), total):
+        fail("native %s: sum %r, want %r" % (kind, one(h, "sample_sum"), total))
+    if not (h.get("positive_span") or h.get("negative_span")):
+        fail("native %s: no span (not even the no-op span)" % kind)
+    for b in h.get("bucket", []):
+        bound = float(one(b, "upper_bound"))
+        n = sum(1 for v in vals if v <= bound)
+        if one(b, "cumulative_count", 0) != n:
+            fail("native %s: classic bucket %g: %r, want %d"
+                 % (kind, bound, one(b, "cumulative_count"), n))
 
 
 def main():

@@ -97,6 +97,7 @@ if [ -x "$FCGI" ]; then
 		shop_errors_total shop_active_connections shop_queue_depth \
 		shop_inflight_requests shop_cart_items \
 		shop_http_request_duration_seconds_bucket shop_order_value_euros_bucket \
+		shop_http_request_latency_seconds_bucket \
 		process_cpu_seconds_total process_resident_memory_bytes \
 		process_virtual_memory_bytes process_open_fds process_max_fds \
 		process_start_time_seconds; do

@@ -18,6 +18,19 @@ Computed with exact integer arithmetic: the double is M / 2^53 with
 found by bisection.  No floating point, so the output is the same on every
 platform.  Written as C99 hexadecimal floating constants (exact).
 
+A second table finds a frac's rank among them with one load and no
+search.  For t = 0..511 (the top 9 of the 52 fraction bits of a frac),
+with k the number of nhist_frac[] below 0.5 + t / 1024:
+
+    nhist_rank[t] = k << 52 | the fraction bits of nhist_frac[k]
+                    (all ones when k = 256: no bound left).
+
+Neighbouring bounds lie more than 1/1024 apart (0.5 * (2^(1/256) - 1) >
+1/1024; this script checks it), so at most one of them falls inside
+[0.5 + t/1024, 0.5 + (t+1)/1024): the rank of a frac with fraction bits f
+is k, plus one when f is above the fraction bits of nhist_frac[k] (the
+fracs share their exponent, so their bits order as the values do).
+
 Regenerate: tools/gen-nhist-table.py > src/nhist_table.h
 tests/generated-tables.sh (in make check) fails when the committed header is not
 exactly what this script writes.  Python 3 standard library only.
@@ -38,8 +51,9 @@ HEADER = """\
  * (tests/generated-tables.sh checks that the script reproduces this file).
  *
  * nhist_frac[k] is the largest double not above 0.5 * 2^(k / 256), computed
- * with exact integer arithmetic; schema s uses entries k * 2^(8 - s).  Only
- * nhist.c includes this file.
+ * with exact integer arithmetic; schema s uses entries k * 2^(8 - s).
+ * nhist_rank finds a value's place among them (the script says how).
+ * Only nhist.c includes this file.
  */
 #ifndef NHIST_TABLE_H
 #define NHIST_TABLE_H
@@ -49,11 +63,26 @@ HEADER = """\
 static const double nhist_frac[NHIST_FRAC_COUNT] = {
 """
 
+RANK_HEADER = """\
+};
+
+/* nhist_rank[t]: k << 52 | the fraction bits of nhist_frac[k] (all ones for
+ * k = 256), k being how many nhist_frac[] are below 0.5 + t / %d (t: the
+ * top %d fraction bits of a frac); at most one more, nhist_frac[k], lies
+ * below any frac with those bits. */
+#define NHIST_RANK_BITS  %d
+#define NHIST_RANK_COUNT %d
+
+static const unsigned long long nhist_rank[NHIST_RANK_COUNT] = {
+"""
+
 FOOTER = """\
 };
 
 #endif /* NHIST_TABLE_H */
 """
+
+RANK_BITS = 9
 
 
 def mantissa(k):
@@ -76,10 +105,32 @@ def hexfloat(m):
     return "0x1.%013xp-1" % frac
 
 
+def ranks(mants):
+    """nhist_rank: for each t, k = the bounds below 2^52 + t * 2^(52 -
+    RANK_BITS), with the fraction bits of bound k."""
+    frac_bits = MANT_BITS - 1
+    step = 1 << (frac_bits - RANK_BITS)
+    for a, b in zip(mants, mants[1:]):
+        if b - a <= step:
+            sys.exit("gen-nhist-table: two bounds within one rank step")
+    out = []
+    for t in range(1 << RANK_BITS):
+        lo = (1 << frac_bits) + t * step
+        k = sum(1 for m in mants if m < lo)
+        bits = mants[k] - (1 << frac_bits) if k < len(mants) else (1 << frac_bits) - 1
+        out.append(k << frac_bits | bits)
+    return out
+
+
 def main():
+    mants = [mantissa(k) for k in range(ROOT)]
     out = [HEADER % ROOT]
     for k in range(ROOT):
-        out.append("\t%s, /* %d */\n" % (hexfloat(mantissa(k)), k))
+        out.append("\t%s, /* %d */\n" % (hexfloat(mants[k]), k))
+    out.append(RANK_HEADER % (2 << RANK_BITS, RANK_BITS, RANK_BITS, 1 << RANK_BITS))
+    r = ranks(mants)
+    for t, x in enumerate(r):
+        out.append("\t0x%016xull, /* %d */\n" % (x, t))
     out.append(FOOTER)
     sys.stdout.write("".join(out))
 

@@ -23,15 +23,24 @@
 struct bench_workload {
 	unsigned long n; /* counter and gauge series */
 	unsigned long h; /* histogram series */
+	int native;      /* with the native histograms beside the classic ones */
 	struct mstore *st;
-	struct mstore_family *counters, *gauges, *histograms;
+	struct mstore_family *counters, *gauges, *histograms, *natives;
 };
+
+/* The native variant: H native-only histogram series (this bucket factor:
+ * schema 3, client_golang's usual; the default 160 buckets) beside the
+ * classic ones, observing the same values, as the simulator keeps its
+ * latency (a family of each kind). */
+#define BENCH_NATIVE_FACTOR 1.1
 
 /* H for a given N. */
 unsigned long bench_hist_series(unsigned long n);
 
-/* Samples the text exposition of the workload holds (excluding comments). */
+/* Samples the text exposition of the workload holds (excluding comments);
+ * with native, of its native variant. */
 unsigned long bench_samples(unsigned long n);
+unsigned long bench_samples_native(unsigned long n, int native);
 
 /*
  * Create a store at path sized for the workload of size n (flags: MSTORE_F_*)
@@ -43,6 +52,9 @@ int bench_workload_create(struct bench_workload *w, const char *path, unsigned l
 /* The same with max_writers writers (room for a few per-writer series). */
 int bench_workload_create_writers(struct bench_workload *w, const char *path, unsigned long n,
                                   uint32_t flags, uint32_t writers);
+/* The same, or with native its native variant (above). */
+int bench_workload_create_native(struct bench_workload *w, const char *path, unsigned long n,
+                                 uint32_t flags, int native);
 
 /* Create every series and give it its standard value.  0 or -1 (message). */
 int bench_workload_fill(struct bench_workload *w);

@@ -17,7 +17,7 @@ static void
 usage(void)
 {
 	fputs("usage: metrics-bench populate N STORE\n"
-	      "       metrics-bench render N [REPS] [text|openmetrics|protobuf]\n"
+	      "       metrics-bench render N [REPS] [text|openmetrics|protobuf] [native]\n"
 	      "       metrics-bench update [ITERS [RUNS]]\n"
 	      "       metrics-bench procs [ITERS [RUNS]]\n"
 	      "       metrics-bench restarts N [REPS [WRITERS]]\n"

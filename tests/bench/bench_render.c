@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench_render.c - "metrics-bench render N [REPS] [text|openmetrics|protobuf]"
- * (REPS may be left out before the format): time
+ * bench_render.c - "metrics-bench render N [REPS] [text|openmetrics|protobuf]
+ * [native]" (REPS may be left out before the format; "native": the
+ * workload's native variant, with native histograms beside the classic
+ * ones, bench.h): time
  * full /metrics renders of the standard workload through the responder's
  * code path (mstore_reader_refresh, then expo_render_stream through one
  * reusable buffer of the responder's size, each full buffer handed to a
@@ -124,8 +126,8 @@ timed_scrapes(struct render_run *run, double *us, double *cpu_us, unsigned long 
 }
 
 static void
-print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps, size_t len,
-              uint64_t allocs)
+print_results(unsigned long n, int native, double *us, double *cpu_us, unsigned long reps,
+              size_t len, uint64_t allocs)
 {
 	double min = bench_quantile(us, reps, 0.0);
 	double median = bench_quantile(us, reps, 0.5);
@@ -140,7 +142,7 @@ print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps, s
 	printf("render_max_us %.1f\n", max);
 	printf("render_cpu_median_us %.1f\n", bench_quantile(cpu_us, reps, 0.5));
 	printf("body_bytes %zu\n", len);
-	printf("samples %lu\n", bench_samples(n));
+	printf("samples %lu\n", bench_samples_native(n, native));
 	printf("render_mb_per_s %.0f\n", (double)len / median);
 	if (bench_alloc_available())
 		printf("allocs_per_render %.3f\n", (double)allocs / (double)reps);
@@ -150,7 +152,8 @@ print_results(unsigned long n, double *us, double *cpu_us, unsigned long reps, s
 
 /* Render the store at path reps times after a warm-up. */
 static int
-render_store(const char *path, unsigned long n, unsigned long reps, enum expo_format format)
+render_store(const char *path, unsigned long n, int native, unsigned long reps,
+             enum expo_format format)
 {
 	struct render_run run = { .format = format };
 	unsigned long i, warmup = reps / WARMUP_DIVISOR;
@@ -174,7 +177,7 @@ render_store(const char *path, unsigned long n, unsigned long reps, enum expo_fo
 			goto out;
 	if (timed_scrapes(&run, us, us + reps, reps, &allocs) != 0)
 		goto out;
-	print_results(n, us, us + reps, reps, run.len, allocs);
+	print_results(n, native, us, us + reps, reps, run.len, allocs);
 	rc = 0;
 out:
 	mstore_reader_close(run.r);
@@ -186,7 +189,7 @@ out:
 int
 bench_render_path(const char *path, unsigned long n, unsigned long reps)
 {
-	return render_store(path, n, reps > 0 ? reps : default_reps(n), EXPO_TEXT);
+	return render_store(path, n, 0, reps > 0 ? reps : default_reps(n), EXPO_TEXT);
 }
 
 /* The format named s: 0, or -1 (a message unless quiet). */
@@ -215,11 +218,15 @@ bench_render(int argc, char **argv)
 	struct bench_workload w;
 	char dir[PATH_CAP], path[PATH_CAP];
 	unsigned long n, reps;
-	int rc = -1;
+	int rc = -1, native = 0;
 
+	if (argc > 1 && strcmp(argv[argc - 1], "native") == 0) {
+		native = 1;
+		argc--;
+	}
 	if (argc < 1 || argc > 3) {
-		fprintf(stderr,
-		        "usage: metrics-bench render N [REPS] [text|openmetrics|protobuf]\n");
+		fprintf(stderr, "usage: metrics-bench render N [REPS] [text|openmetrics|protobuf] "
+		                "[native]\n");
 		return EXIT_FAILURE;
 	}
 	n = bench_parse_count("N", argv[0], BENCH_N_MAX);
@@ -232,11 +239,11 @@ bench_render(int argc, char **argv)
 		return EXIT_FAILURE;
 	if (bench_tmpdir(dir, path, sizeof(dir)) != 0)
 		return EXIT_FAILURE;
-	if (bench_workload_create(&w, path, n, MSTORE_F_STATIC) == 0) {
+	if (bench_workload_create_native(&w, path, n, MSTORE_F_STATIC, native) == 0) {
 		rc = bench_workload_fill(&w);
 		bench_workload_close(&w);
 		if (rc == 0)
-			rc = render_store(path, n, reps, format);
+			rc = render_store(path, n, native, reps, format);
 	}
 	bench_tmpdir_remove(dir, path);
 	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -2,10 +2,12 @@
 /*
  * bench_update.c - "metrics-bench update [ITERS [RUNS]]": the cost of the
  * writer's update paths on an existing labelled series (counter inc, gauge
- * set, histogram observe with values cycling over every bucket), from one
- * thread and from two threads hammering the same series.  Afterwards the
- * two-thread series are read back through the reader to check that no
- * update was lost and that the histogram is consistent.
+ * set, histogram observe with values cycling over every bucket, and the
+ * same values into a native histogram: schema 3, the default 160 buckets,
+ * no classic buckets, as client_golang makes one), from one thread and from
+ * two threads hammering the same series.  Afterwards the two-thread series
+ * are read back through the reader to check that no update was lost and
+ * that the histograms are consistent.
  */
 #include "config.h"
 
@@ -33,13 +35,16 @@ static const double values[NVALUES] = {
 	0.001, 0.007, 0.02, 0.03, 0.07, 0.2, 0.3, 0.7, 2.0, 3.0, 7.0, 20.0, 0.004, 0.04, 0.4, 4.0,
 };
 
-enum op { OP_COUNTER, OP_GAUGE, OP_HIST, OP_COUNT };
+enum op { OP_COUNTER, OP_GAUGE, OP_HIST, OP_NATIVE, OP_COUNT };
+/* The native histogram's bucket factor: schema 3 (client_golang's usual 1.1). */
+#define NATIVE_FACTOR 1.1
 enum mode { MODE_1T, MODE_2T, MODE_COUNT };
 
 static const char *const op_key[OP_COUNT] = {
 	"counter_inc",
 	"gauge_set",
 	"hist_observe",
+	"native_observe",
 };
 static const char *const mode_suffix[MODE_COUNT] = { "", "_2t" };
 static const char *const mode_label[MODE_COUNT] = { "1t", "2t" };
@@ -175,6 +180,17 @@ register_all(struct update_bench *b)
 		rc = mstore_histogram_family(b->st, "bench_duration_seconds",
 		                             "Benchmark histogram.", NULL, 1, names, BENCH_NBOUNDS,
 		                             bench_bounds, &b->fam[OP_HIST]);
+	if (rc == 0) {
+		struct mstore_family_spec spec = { .size = sizeof(spec),
+			                           .type = MSTORE_HISTOGRAM,
+			                           .name = "bench_latency_seconds",
+			                           .help = "Benchmark native histogram.",
+			                           .nlabels = 1,
+			                           .label_names = names,
+			                           .native_factor = NATIVE_FACTOR };
+
+		rc = mstore_family_register(b->st, &spec, &b->fam[OP_NATIVE]);
+	}
 	for (op = 0; rc == 0 && op < OP_COUNT; op++)
 		for (m = 0; rc == 0 && m < MODE_COUNT; m++)
 			rc = mstore_series_get(b->fam[op], &mode_label[m], &b->series[op][m]);
@@ -285,23 +301,44 @@ hist_matches(const struct update_bench *b, const struct mstore_snapshot *snap)
 	return 1;
 }
 
+/* Its native buckets, when nat is not NULL. */
 static int
-snapshot_of(const struct mstore_reader *r, const char *family, struct mstore_snapshot *snap)
+snapshot_of(const struct mstore_reader *r, const char *family, struct mstore_snapshot *snap,
+            struct mstore_native_snapshot *nat)
 {
 	struct mstore_family_view f;
 	struct mstore_series_view s;
 
 	if (find_series(r, family, mode_label[MODE_2T], &f, &s) != 0)
 		return -1;
+	if (nat != NULL)
+		return mstore_reader_native(r, &f, &s, snap, nat) == 0 ? 0 : -1;
 	return mstore_reader_snapshot(r, &f, &s, snap) == 0 ? 0 : -1;
+}
+
+/* The native histogram: as many observations as the classic one, all in
+ * its buckets (the values are positive and above the zero threshold). */
+static int
+native_matches(const struct mstore_snapshot *classic, const struct mstore_snapshot *snap,
+               const struct mstore_native_snapshot *nat)
+{
+	uint64_t total = nat->zero_count;
+	uint32_t j;
+	int s;
+
+	for (s = 0; s < 2; s++) /* the buckets that may be non-zero (mstore.h) */
+		for (j = nat->first[s]; j < nat->end[s]; j++)
+			total += nat->bucket[s][j];
+	return snap->count == classic->count && total == snap->count && snap->sum == classic->sum;
 }
 
 static int
 check_consistency(const struct update_bench *b, const char *path)
 {
-	struct mstore_snapshot snap;
+	static struct mstore_native_snapshot nat;
+	struct mstore_snapshot snap, nsnap;
 	struct mstore_reader *r;
-	int err = 0, hist_ok = 0, counter_ok = 0;
+	int err = 0, hist_ok = 0, counter_ok = 0, native_ok = 0;
 	double want = (double)(THREADS * b->iters * b->runs);
 
 	r = mstore_reader_open(path, &err);
@@ -309,14 +346,17 @@ check_consistency(const struct update_bench *b, const char *path)
 		fprintf(stderr, "metrics-bench: cannot open %s: %s\n", path, mstore_strerror(err));
 		return -1;
 	}
-	if (snapshot_of(r, "bench_duration_seconds", &snap) == 0)
+	if (snapshot_of(r, "bench_duration_seconds", &snap, NULL) == 0)
 		hist_ok = hist_matches(b, &snap);
-	if (snapshot_of(r, "bench_ops_total", &snap) == 0)
+	if (hist_ok && snapshot_of(r, "bench_latency_seconds", &nsnap, &nat) == 0)
+		native_ok = native_matches(&snap, &nsnap, &nat);
+	if (snapshot_of(r, "bench_ops_total", &snap, NULL) == 0)
 		counter_ok = snap.value == want;
 	mstore_reader_close(r);
 	printf("hist_2t_consistent %d\n", hist_ok);
+	printf("native_2t_consistent %d\n", native_ok);
 	printf("counter_2t_consistent %d\n", counter_ok);
-	return hist_ok && counter_ok ? 0 : -1;
+	return hist_ok && native_ok && counter_ok ? 0 : -1;
 }
 
 static int

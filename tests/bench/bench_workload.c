@@ -5,6 +5,8 @@
  * written into a store sized to hold exactly that (plus a little slack).
  * Both metrics-bench populate (a file lighttpd serves) and render (a store in
  * a temporary directory) build it through here, so they measure the same data.
+ * Its native variant (metrics-bench render ... native) adds a native-only
+ * histogram family beside the classic one (bench.h).
  */
 #include "config.h"
 
@@ -63,17 +65,25 @@ bench_samples(unsigned long n)
 	return 2 * n + bench_hist_series(n) * (BENCH_NBOUNDS + 3);
 }
 
+unsigned long
+bench_samples_native(unsigned long n, int native)
+{
+	/* a native-only histogram's text: +Inf, _sum, _count */
+	return bench_samples(n) + (native ? 3 * bench_hist_series(n) : 0);
+}
+
 static void
 workload_options(struct mstore_options *o, unsigned long n, unsigned long h, uint32_t flags,
-                 uint32_t writers)
+                 uint32_t writers, int native)
 {
-	unsigned long series = 2 * n + h;
+	unsigned long series = 2 * n + h * (native ? 2 : 1);
+	unsigned long hist_slots = SLOTS_HIST + (native ? mstore_native_value_slots(0, 0) : 0);
 
 	memset(o, 0, sizeof(*o));
 	o->max_families = BENCH_FAMILIES + CAPACITY_SLACK;
 	o->max_series = (uint32_t)(series + CAPACITY_SLACK);
 	/* per-writer series beyond the workload take a slot per writer */
-	o->value_slots = (uint32_t)(n * (SLOTS_COUNTER + SLOTS_GAUGE) + h * SLOTS_HIST +
+	o->value_slots = (uint32_t)(n * (SLOTS_COUNTER + SLOTS_GAUGE) + h * hist_slots +
 	                            CAPACITY_SLACK * (writers > 1 ? writers : 1));
 	o->string_bytes = (uint32_t)(series * STRING_BYTES_PER_SERIES + STRING_BYTES_FIXED);
 	o->flags = flags;
@@ -92,6 +102,13 @@ register_families(struct bench_workload *w)
 {
 	static const char *const counter_labels[] = { "method", "status", "path" };
 	static const char *const path_names[] = { "path" };
+	struct mstore_family_spec native = { .size = sizeof(native),
+		                             .type = MSTORE_HISTOGRAM,
+		                             .name = "app_request_latency_seconds",
+		                             .help = "Request duration in seconds, native.",
+		                             .nlabels = 1,
+		                             .label_names = path_names,
+		                             .native_factor = BENCH_NATIVE_FACTOR };
 	int rc;
 
 	rc = mstore_counter_family(w->st, "app_requests_total", "Total requests handled.", NULL, 3,
@@ -107,18 +124,15 @@ register_families(struct bench_workload *w)
 	                             BENCH_NBOUNDS, bench_bounds, &w->histograms);
 	if (rc != 0)
 		return store_failed("cannot register app_request_duration_seconds", rc);
+	if (w->native && (rc = mstore_family_register(w->st, &native, &w->natives)) != 0)
+		return store_failed("cannot register app_request_latency_seconds", rc);
 	return 0;
 }
 
-int
-bench_workload_create(struct bench_workload *w, const char *path, unsigned long n, uint32_t flags)
-{
-	return bench_workload_create_writers(w, path, n, flags, 1);
-}
-
-int
-bench_workload_create_writers(struct bench_workload *w, const char *path, unsigned long n,
-                              uint32_t flags, uint32_t writers)
+/* The workload with writers writer slots, native or not. */
+static int
+workload_create(struct bench_workload *w, const char *path, unsigned long n, uint32_t flags,
+                uint32_t writers, int native)
 {
 	struct mstore_options o;
 	int err = 0;
@@ -130,7 +144,8 @@ bench_workload_create_writers(struct bench_workload *w, const char *path, unsign
 	}
 	w->n = n;
 	w->h = bench_hist_series(n);
-	workload_options(&o, n, w->h, flags, writers);
+	w->native = native;
+	workload_options(&o, n, w->h, flags, writers, native);
 	w->st = mstore_create(path, &o, &err);
 	if (w->st == NULL) {
 		fprintf(stderr, "metrics-bench: cannot create store %s: %s%s%s\n", path,
@@ -143,6 +158,26 @@ bench_workload_create_writers(struct bench_workload *w, const char *path, unsign
 		return -1;
 	}
 	return 0;
+}
+
+int
+bench_workload_create(struct bench_workload *w, const char *path, unsigned long n, uint32_t flags)
+{
+	return workload_create(w, path, n, flags, 1, 0);
+}
+
+int
+bench_workload_create_writers(struct bench_workload *w, const char *path, unsigned long n,
+                              uint32_t flags, uint32_t writers)
+{
+	return workload_create(w, path, n, flags, writers, 0);
+}
+
+int
+bench_workload_create_native(struct bench_workload *w, const char *path, unsigned long n,
+                             uint32_t flags, int native)
+{
+	return workload_create(w, path, n, flags, 1, native);
 }
 
 static int
@@ -202,19 +237,23 @@ fill_histogram(struct bench_workload *w, unsigned long j)
 {
 	char path[MAX_PATH_LABEL];
 	const char *values[1] = { path };
-	struct mstore_series *s;
+	struct mstore_series *s, *ns = NULL;
 	unsigned long k;
 	int rc;
 
 	if (path_label(path, j) != 0)
 		return -1;
 	rc = mstore_series_get(w->histograms, values, &s);
+	if (rc == 0 && w->native)
+		rc = mstore_series_get(w->natives, values, &ns);
 	if (rc != 0)
 		return store_failed("cannot create histogram series", rc);
 	for (k = 0; k < HIST_OBS; k++) {
-		int e = (int)((j + HIST_STRIDE * k) % HIST_EXP_CYCLE);
+		double v = ldexp(HIST_BASE, (int)((j + HIST_STRIDE * k) % HIST_EXP_CYCLE));
 
-		rc = mstore_histogram_observe(s, ldexp(HIST_BASE, e));
+		rc = mstore_histogram_observe(s, v);
+		if (rc == 0 && ns != NULL)
+			rc = mstore_histogram_observe(ns, v);
 		if (rc != 0)
 			return store_failed("histogram observe failed", rc);
 	}
@@ -243,5 +282,5 @@ bench_workload_close(struct bench_workload *w)
 {
 	mstore_close(w->st);
 	w->st = NULL;
-	w->counters = w->gauges = w->histograms = NULL;
+	w->counters = w->gauges = w->histograms = w->natives = NULL;
 }

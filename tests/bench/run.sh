@@ -135,6 +135,20 @@ bench_render() {
 		         allocs_per_render; do
 			put "render.$n.pb.$k" "$(kv "$out/render.$n.pb" "$k")"
 		done
+		# with native histograms beside the classic ones (issue 16:
+		# protobuf within 1.5x of text at N = 10,000), text and protobuf
+		for f in text protobuf; do
+			say "render N=$n $f native"
+			# shellcheck disable=SC2086 # REPS is optional
+			if ! "$bench" render "$n" $BENCH_RENDER_REPS $f native >"$out/render.$n.$f.nat" \
+			     2>"$out/render.$n.$f.nat.err"; then
+				say "render N=$n $f native failed: $(cat "$out/render.$n.$f.nat.err")"
+				continue
+			fi
+			for k in render_cpu_median_us body_bytes allocs_per_render; do
+				put "render.$n.$f.nat.$k" "$(kv "$out/render.$n.$f.nat" "$k")"
+			done
+		done
 	done
 }
 
@@ -502,6 +516,9 @@ summary() {
 		row "  protobuf / text, CPU median; bytes; allocs" \
 		    "$(ratio "$(get "render.$n.pb.render_cpu_median_us")" "$(get "render.$n.render_cpu_median_us")")x; $(get "render.$n.pb.body_bytes"); $(get "render.$n.pb.allocs_per_render")" \
 		    "$([ "$n" = 10000 ] && echo "<= 1.5x")"
+		row "  with native histograms: protobuf / text, CPU median; allocs" \
+		    "$(ratio "$(get "render.$n.protobuf.nat.render_cpu_median_us")" "$(get "render.$n.text.nat.render_cpu_median_us")")x ($(get "render.$n.protobuf.nat.render_cpu_median_us") / $(get "render.$n.text.nat.render_cpu_median_us") us); $(get "render.$n.protobuf.nat.allocs_per_render")" \
+		    "$([ "$n" = 10000 ] && echo "<= 1.5x")"
 	done
 	for op in counter_inc:2.2 gauge_set:2.5 hist_observe:16; do
 		k=${op%%:*} t=${op#*:}
@@ -511,8 +528,11 @@ summary() {
 		    "$(get "update.${k}_2t_ns") ($(get "update.${k}_2t_min_ns")..$(get "update.${k}_2t_max_ns"); $(get "update.${k}_2t_cpus"))" \
 		    "$([ "$k" = hist_observe ] && echo "<= 3x 1 thread")"
 	done
-	row "hist 2 threads consistent / counter exact" \
-	    "$(get update.hist_2t_consistent) / $(get update.counter_2t_consistent)" "1 / 1"
+	row "native_observe ns, 1 thread (min..max); over hist_observe" \
+	    "$(get update.native_observe_ns) ($(get update.native_observe_min_ns)..$(get update.native_observe_max_ns)); $(ratio "$(get update.native_observe_ns)" "$(get update.hist_observe_ns)")x" \
+	    "<= 2x"
+	row "hist / native 2 threads consistent / counter exact" \
+	    "$(get update.hist_2t_consistent) / $(get update.native_2t_consistent) / $(get update.counter_2t_consistent)" "1 / 1 / 1"
 	for k in counter_inc_4p hist_observe_4p; do
 		row "$k ns, 4 processes same series (min..max; CPUs)" \
 		    "$(get "procs.${k}_ns") ($(get "procs.${k}_min_ns")..$(get "procs.${k}_max_ns"); $(get "procs.${k}_cpus"))" ""

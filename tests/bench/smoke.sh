@@ -45,16 +45,24 @@ if ! "$bench" render 10 protobuf >"$tmp/pb" 2>"$tmp/err"; then
 	fail=1
 fi
 expect "$tmp/pb" render_median_us body_bytes allocs_per_render
+if ! "$bench" render 100 3 protobuf native >"$tmp/nat" 2>"$tmp/err"; then
+	echo "FAIL: metrics-bench render 100 3 protobuf native" >&2
+	cat "$tmp/err" >&2
+	fail=1
+fi
+expect "$tmp/nat" render_median_us body_bytes allocs_per_render
+# the native family's 10 series: +Inf, _sum and _count each in text
+grep -q '^samples 370$' "$tmp/nat" || { echo "FAIL: native samples != 370" >&2; fail=1; }
 
 if ! "$bench" update 1000 1 >"$tmp/update" 2>"$tmp/err"; then
 	echo "FAIL: metrics-bench update 1000 1" >&2
 	cat "$tmp/err" >&2
 	fail=1
 fi
-expect "$tmp/update" counter_inc_ns gauge_set_ns hist_observe_ns \
-	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns
-grep -q '^hist_2t_consistent 1$' "$tmp/update" ||
-	{ echo "FAIL: hist_2t_consistent is not 1" >&2; fail=1; }
+expect "$tmp/update" counter_inc_ns gauge_set_ns hist_observe_ns native_observe_ns \
+	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns native_observe_2t_ns
+grep -q '^hist_2t_consistent 1$' "$tmp/update" && grep -q '^native_2t_consistent 1$' "$tmp/update" ||
+	{ echo "FAIL: hist_2t_consistent or native_2t_consistent is not 1" >&2; fail=1; }
 
 if ! "$bench" procs 1000 1 >"$tmp/procs" 2>"$tmp/err"; then
 	echo "FAIL: metrics-bench procs 1000 1" >&2

@@ -54,7 +54,7 @@ XFLAGS="$(mk SAN_FLAGS) $(mk COV_FLAGS)"
 # shellcheck disable=SC2086 # word splitting of the flag lists is wanted
 ${CC_:-cc} -Wall -Wextra -Werror $XFLAGS -I"$top_srcdir/src" \
 	-o "$T/example" "$top_srcdir/examples/example.c" \
-	"$top_builddir/src/.libs/libmstore.a" -lpthread >"$T/cc.log" 2>&1 ||
+	"$top_builddir/src/.libs/libmstore.a" -lpthread -lm >"$T/cc.log" 2>&1 ||
 	fail "examples/example.c does not compile"
 PKG_CONFIG_PATH="$top_builddir/src" pkg-config --exists mstore ||
 	fail "pkg-config does not find mstore.pc (the README's build line)"

@@ -17,6 +17,12 @@
  *     bound counts, a per-writer mode its type may have, and no two
  *     families clash;
  *   - a histogram snapshot is cumulative with bucket[nbounds] == count;
+ *   - a native histogram's family view has a configuration nhist accepts
+ *     (none on other families), and each of its readings
+ *     (mstore_reader_native) one a renderer may expose: the family's
+ *     window, a schema no finer and a zero threshold no narrower than
+ *     configured, buckets within the schema, counts adding up to at most
+ *     the count, and the classic part as mstore_reader_snapshot() gives it;
  *   - a per-writer series: the live writers' values one by one
  *     (mstore_reader_per_writer, slots increasing, below max_writers) are
  *     as many as the snapshot's writers and combine to its value;
@@ -87,6 +93,20 @@ fuzz_write_file(const uint8_t *data, size_t size)
 
 static uint32_t fuzz_max_writers;
 
+/* The same double, NaN included (bit patterns may differ). */
+static int
+fuzz_same(double a, double b)
+{
+	return (a != a && b != b) || a == b;
+}
+
+/* The same double bits (two readings of one unchanging slot). */
+static int
+fuzz_same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof a) == 0;
+}
+
 static void
 fuzz_check_family(const struct mstore_family_view *f)
 {
@@ -112,6 +132,39 @@ fuzz_check_family(const struct mstore_family_view *f)
 		            "label name %u", i);
 	for (i = 0; i + 1 < f->nbounds; i++)
 		FUZZ_ASSERT(f->bounds[i] < f->bounds[i + 1], "bounds not increasing");
+	if (f->native_buckets > 0) {
+		struct nhist_config c = { f->native_schema, f->native_buckets,
+			                  f->native_zero_threshold, f->native_max_zero_threshold,
+			                  f->native_min_reset_ns };
+
+		FUZZ_ASSERT(f->type == MSTORE_HISTOGRAM && f->per_writer == MSTORE_SHARED &&
+		                    nhist_config_check(&c) == 0,
+		            "family %u: native configuration", f->index);
+	} else {
+		FUZZ_ASSERT(f->native_schema == 0 && f->native_zero_threshold == 0 &&
+		                    f->native_max_zero_threshold == 0 &&
+		                    f->native_min_reset_ns == 0,
+		            "family %u: native fields without buckets", f->index);
+	}
+}
+
+/* A native histogram's reading, against its family and the classic
+ * snapshot sn of the same series. */
+static void
+fuzz_check_native(const struct mstore_reader *r, const struct mstore_family_view *f,
+                  const struct mstore_series_view *s, const struct mstore_snapshot *sn)
+{
+	static struct mstore_native_snapshot nat;
+	struct mstore_snapshot both;
+
+	if (mstore_reader_native(r, f, s, &both, &nat) != 0)
+		return;
+	FUZZ_ASSERT(nat.nbuckets == f->native_buckets && nat.schema <= f->native_schema &&
+	                    nat.zero_threshold >= f->native_zero_threshold,
+	            "native reading unlike its family");
+	FUZZ_ASSERT(nhist_snapshot_valid(&nat, both.count), "native reading not exposable");
+	FUZZ_ASSERT(both.count == sn->count && fuzz_same_bits(both.sum, sn->sum),
+	            "native reading's classic part differs");
 }
 
 static void
@@ -149,13 +202,6 @@ fuzz_check_liveness(const struct mstore_reader *r)
 	            fuzz_max_writers);
 	FUZZ_ASSERT(l.state != MSTORE_WRITER_STATIC || l.writers_stale == 0,
 	            "stale writers in a static store");
-}
-
-/* The same double, NaN included (bit patterns may differ). */
-static int
-fuzz_same(double a, double b)
-{
-	return (a != a && b != b) || a == b;
 }
 
 /* A per-writer series: its values one by one against its snapshot. */
@@ -234,6 +280,8 @@ fuzz_walk(const struct mstore_reader *r)
 			if (mstore_reader_snapshot(r, &f, &s, &sn) != 0)
 				continue;
 			fuzz_check_snapshot(&f, &sn);
+			if (f.native_buckets > 0)
+				fuzz_check_native(r, &f, &s, &sn);
 			if (f.per_writer != MSTORE_SHARED)
 				fuzz_check_per_writer(r, &f, &s, &sn);
 		}

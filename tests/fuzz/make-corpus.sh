@@ -4,7 +4,8 @@
 #
 #   seed-*.store      small stores from tests/fuzz/mkseed (a few KiB each:
 #                     every family type, labels, escapes, a full table, 64
-#                     buckets, a static store)
+#                     buckets, a static store, dead writers, native
+#                     histograms)
 #   mkstore-*.store   tests/mkstore stores: live, static, 300 extra series
 #   sim.store         metrics-simulator after a few ticks
 #   cut-*.store       truncated copies (header only, at each region, half,
@@ -47,7 +48,7 @@ run_writer mkstore-static "$b/tests/mkstore" --store "$tmp/mkstore-static.store"
 run_writer mkstore-series "$b/tests/mkstore" --store "$tmp/mkstore-series.store" --interval 50 --series 300
 run_writer sim "$b/src/metrics-simulator" --store "$tmp/sim.store" --interval 0.05 --seed 11
 
-for src in "$dir/mkstore-static.store" "$dir/seed-mixed.store"; do
+for src in "$dir/mkstore-static.store" "$dir/seed-mixed.store" "$dir/seed-native.store"; do
 	base=$(basename "$src" .store)
 	size=$(wc -c <"$src" | tr -d ' ')
 	for cut in 0 8 255 256 4096 $((size / 2)) $((size - 1)); do

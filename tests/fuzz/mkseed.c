@@ -24,6 +24,13 @@
  *                     and, edited in afterwards, a histogram left locked by
  *                     writer slot 2, which died inside (count one ahead of
  *                     its buckets), with its slot LIVE and an intent left
+ *   native.store      native histograms: with classic buckets, both signs,
+ *                     zeros, NaN and subnormals in a window of 6 (the
+ *                     zero bucket widened, the schema lowered, the second
+ *                     copy current); native-only at schema -4 in one
+ *                     bucket; and, edited in afterwards, one whose writer
+ *                     (slot 1, LIVE) died inside a reset, after zeroing its
+ *                     classic buckets and before switching copies
  * Prints "mkseed: N stores" and exits 0; 1 on a library error.
  */
 #include <fcntl.h>
@@ -377,6 +384,111 @@ seed_writers(const char *dir)
 	seed_dead_writers(path);
 }
 
+/* A native histogram family of st and its series; observes n values. */
+static struct mstore_series *
+seed_native_family(struct mstore *st, const char *name, double factor, uint32_t max, double zt,
+                   double mzt, size_t nbounds, const double *bounds)
+{
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_HISTOGRAM,
+		                           .name = name,
+		                           .help = "Native.",
+		                           .nbounds = nbounds,
+		                           .bounds = bounds,
+		                           .native_factor = factor,
+		                           .native_max_buckets = max,
+		                           .native_zero_threshold = zt,
+		                           .native_max_zero_threshold = mzt };
+	struct mstore_family *f;
+	struct mstore_series *s = NULL;
+
+	if (check(mstore_family_register(st, &spec, &f), name) == 0)
+		check(mstore_series_get(f, NULL, &s), "series");
+	return s;
+}
+
+/* The last family's series died inside a reset (mstore_layout.h, "Native
+ * histograms"): seq locked by writer slot 1 (LIVE, its lock gone with the
+ * file's last writer), the classic buckets and count zeroed, the native
+ * copy not switched. */
+static void
+seed_dead_reset(const char *path)
+{
+	struct mstore_hdr *h;
+	struct mstore_writer_rec *w;
+	_Atomic uint64_t *v;
+	struct stat sb;
+	unsigned char *m;
+	int fd = open(path, O_RDWR | O_CLOEXEC), i;
+
+	if (fd < 0 || fstat(fd, &sb) != 0 ||
+	    (m = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+	            MAP_FAILED) {
+		check(-1, "map native.store");
+		if (fd >= 0)
+			(void)close(fd);
+		return;
+	}
+	h = (struct mstore_hdr *)(void *)m;
+	w = (struct mstore_writer_rec *)(void *)(m + h->writer_off);
+	w[1] = w[0];
+	atomic_store(&w[1].state, MSTORE_SLOT_LIVE);
+	v = raw_last_family_values(m);
+	if (v != NULL) {
+		atomic_store(&v[MSTORE_HIST_SEQ], atomic_load(&v[MSTORE_HIST_SEQ]) |
+		                                          (UINT64_C(1) << MSTORE_SEQ_OWNER_SHIFT) |
+		                                          MSTORE_SEQ_LOCKED);
+		atomic_store(&v[MSTORE_HIST_COUNT], 0);
+		for (i = 0; i < 3; i++) /* 2 bounds and +Inf */
+			atomic_store(&v[MSTORE_HIST_BUCKET0 + i], 0);
+	} else {
+		check(-1, "the native histogram of native.store");
+	}
+	(void)munmap(m, (size_t)sb.st_size);
+	(void)close(fd);
+}
+
+static void
+seed_native(const char *dir)
+{
+	static const double bounds[] = { 0.1, 1 };
+	static const double odd[] = { 0, -0.0, NAN, 5e-324, -1e-310, 3, -0.125, 7 };
+	struct mstore_options o = { .max_families = 4,
+		                    .max_series = 4,
+		                    .value_slots = 160,
+		                    .string_bytes = 1024,
+		                    .mode = 0644,
+		                    .tick_interval_ms = 100,
+		                    .max_writers = 2 };
+	char path[SEED_PATH_MAX];
+	struct mstore_series *s;
+	struct mstore *st;
+	int err = 0, i;
+
+	snprintf(path, sizeof(path), "%s/native.store", dir);
+	if ((st = mstore_create(path, &o, &err)) == NULL) {
+		fprintf(stderr, "mkseed: %s: %s\n", path, mstore_strerror(err));
+		failures++;
+		return;
+	}
+	if ((s = seed_native_family(st, "seed_native_seconds", 1.5, 6, -1, 0.01, 2, bounds)) !=
+	    NULL) {
+		for (i = 0; i < 40; i++)
+			check(mstore_histogram_observe(
+			              s, i % 5 == 0 ? odd[(i / 5) % 8]
+			                            : (i % 2 ? 1 : -1) * ldexp(1.5, i % 13 - 6)),
+			      "observe");
+	}
+	if ((s = seed_native_family(st, "seed_native_only", 65536, 1, 0, 0, 0, NULL)) != NULL)
+		for (i = 0; i < 5; i++)
+			check(mstore_histogram_observe(s, ldexp(1, 10 * i)), "observe");
+	if ((s = seed_native_family(st, "seed_native_dead_seconds", 2, 4, 0, 0, 2, bounds)) != NULL)
+		for (i = 0; i < 3; i++)
+			check(mstore_histogram_observe(s, 0.5 * i), "observe");
+	mstore_close(st);
+	seed_dead_reset(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -394,8 +506,9 @@ main(int argc, char **argv)
 	seed_buckets(argv[1]);
 	seed_names(argv[1]);
 	seed_writers(argv[1]);
+	seed_native(argv[1]);
 	if (failures != 0)
 		return 1;
-	printf("mkseed: 7 stores\n");
+	printf("mkseed: 8 stores\n");
 	return 0;
 }

@@ -7,7 +7,7 @@
 # words overwritten, cuts at every region boundary) through open, validate,
 # iterate, snapshot, render (every format), shrink + refresh.
 # FUZZ_CORPUS (a directory) adds a libFuzzer corpus to the replay.
-# Knobs: RELIABILITY_LONG=1 mutates every seed, not only two.
+# Knobs: RELIABILITY_LONG=1 mutates every seed, not only three.
 # Prints fuzz_replay's "N inputs, N variants" lines.
 set -eu
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -24,5 +24,6 @@ sh "$top_srcdir/tests/fuzz/make-corpus.sh" "$T/corpus"
 if [ "${RELIABILITY_LONG:-0}" = 1 ]; then
 	"$replay" --mutate "$T/corpus"
 else
-	"$replay" --mutate "$T/corpus/seed-mixed.store" "$T/corpus/seed-buckets.store"
+	"$replay" --mutate "$T/corpus/seed-mixed.store" "$T/corpus/seed-buckets.store" \
+		"$T/corpus/seed-native.store"
 fi

@@ -11,8 +11,14 @@
 # numbers (Prometheus 2 writes a protobuf bound as le="1.0", text has
 # le="1").  That protobuf, not OpenMetrics, was what Prometheus took shows
 # twice: le="1.0" (text 0.0.4 would give le="1") and a _sum of a histogram
-# with negative observations (OpenMetrics leaves it out).  Takes about
-# five seconds.
+# with negative observations (OpenMetrics leaves it out).  The store's
+# native histograms (test_native_*) must be stored as native histograms,
+# not as the classic samples the text body shows of them, and PromQL over
+# them must agree with what expo_dump observed: histogram_count and
+# histogram_sum exactly (NaN for the one that observed NaN), and
+# histogram_quantile over the schema-3 latency within the schema's
+# relative error (a factor of 2^(1/8)) of the observed quantile.  Takes
+# about ten seconds.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +30,7 @@ DUMP="$top_builddir/tests/expo_dump"
 setup_tmp
 mkdir -p "$T/state" "$T/log" "$T/www" "$T/store" "$T/prom"
 STORE="$T/store/metrics.store"
-"$DUMP" --store "$STORE" || fail "expo_dump --store failed"
+"$DUMP" --store "$STORE" "$T/native.txt" || fail "expo_dump --store failed"
 if [ "$(id -u)" = 0 ]; then
 	# lighttpd drops to www-data (see lighttpd.conf) before spawning
 	chown -R www-data:www-data "$T/state" "$T/log" "$T/store"
@@ -79,7 +85,7 @@ ok "Prometheus 2.42 scraped metrics.fcgi twice"
 
 fetch text "http://127.0.0.1:$port/metrics" -H 'Accept: text/plain;version=0.0.4'
 promq '{job="proto"}' >"$T/stored.json"
-"$PY" - "$T/text.body" "$T/stored.json" <<'EOF_PY'
+"$PY" - "$T/text.body" "$T/stored.json" "$T/native.txt" <<'EOF_PY'
 import json, math, sys
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -87,27 +93,37 @@ from prometheus_client.parser import text_string_to_metric_families
 VARYING = {"mstore_exporter_scrapes_total", "mstore_exporter_store_age_seconds"}
 SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
              "scrape_samples_post_metric_relabeling", "scrape_series_added"}
+# Native histograms: stored as such; the text body shows their classic part.
+NATIVE = "test_native_"
 
 
 def key(name, labels):
     return (name, tuple(sorted((k, float(v) if k == "le" else v) for k, v in labels.items())))
 
 
+native = set(line.split()[1] for line in open(sys.argv[3]) if line.startswith("series "))
 text = {}
 for fam in text_string_to_metric_families(open(sys.argv[1]).read()):
     for s in fam.samples:
-        if s.name not in VARYING:
+        if s.name not in VARYING and not s.name.startswith(NATIVE):
             text[key(s.name, s.labels)] = float(s.value)
-stored, les = {}, set()
+stored, les, stored_native = {}, set(), set()
 for r in json.load(open(sys.argv[2]))["data"]["result"]:
     m = dict(r["metric"])
     name = m.pop("__name__")
     m.pop("job"), m.pop("instance")
     if name in VARYING or name in SYNTHETIC:
         continue
+    if name.startswith(NATIVE):
+        if "histogram" not in r:
+            sys.exit("FAIL: %s%s stored as a float sample, not a native histogram" % (name, m))
+        stored_native.add(name)
+        continue
     if "le" in m:
         les.add(m["le"])
     stored[key(name, m)] = float(r["value"][1])
+if stored_native != native:
+    sys.exit("FAIL: native histograms stored %s, want %s" % (sorted(stored_native), sorted(native)))
 for k in sorted(set(text) | set(stored), key=repr):
     t, p = text.get(k), stored.get(k)
     if t is None or p is None:
@@ -120,7 +136,56 @@ if "1.0" not in les or "1" in les:
     sys.exit("FAIL: le values %s: not scraped as protobuf" % sorted(les))
 if ("shop_refund_euros_sum", ()) not in stored:
     sys.exit("FAIL: no shop_refund_euros_sum: not scraped as protobuf")
-print("ok: Prometheus stored the %d samples of the text body, as protobuf" % len(stored))
+print("ok: Prometheus stored the %d samples of the text body, as protobuf, and %d native "
+      "histograms" % (len(stored), len(native)))
+EOF_PY
+
+# PromQL over the native histograms against what expo_dump observed.
+"$PY" - "$PROM" "$T/native.txt" <<'EOF_PY'
+import json, math, sys, urllib.parse, urllib.request
+
+prom, values_file = sys.argv[1], sys.argv[2]
+LATENCY, SCHEMA, QUANTILES = "test_native_latency_seconds", 3, (0.5, 0.9, 0.99)
+
+
+def query(expr):
+    url = prom + "/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url) as f:
+        result = json.load(f)["data"]["result"]
+    if len(result) != 1:
+        sys.exit("FAIL: %s: %d results" % (expr, len(result)))
+    return float(result[0]["value"][1])
+
+
+series, cur = {}, None
+for line in open(values_file):
+    if line.startswith("series "):
+        cur = series.setdefault(line.split()[1], [])
+    elif line.strip():
+        cur.append(float.fromhex(line) if "nan" not in line and "inf" not in line
+                   else float(line))
+checked = 0
+for name, vals in sorted(series.items()):
+    total = 0.0
+    for v in vals:  # in order, as the writer added them
+        total += v
+    count, got_sum = query("histogram_count(%s)" % name), query("histogram_sum(%s)" % name)
+    if count != len(vals):
+        sys.exit("FAIL: histogram_count(%s) = %r, observed %d" % (name, count, len(vals)))
+    if not (got_sum == total or (math.isnan(got_sum) and math.isnan(total))):
+        sys.exit("FAIL: histogram_sum(%s) = %r, observed %r" % (name, got_sum, total))
+    checked += 2
+growth = 2 ** (2.0 ** -SCHEMA)
+vals = sorted(series[LATENCY])
+for q in QUANTILES:
+    want = vals[math.ceil(q * len(vals)) - 1]
+    got = query("histogram_quantile(%g, %s)" % (q, LATENCY))
+    if not (want / growth <= got <= want * growth):
+        sys.exit("FAIL: histogram_quantile(%g, %s) = %r, observed %r: beyond a factor of %g"
+                 % (q, LATENCY, got, want, growth))
+    checked += 1
+print("ok: %d PromQL results over native histograms as observed (quantiles within %.1f %%)"
+      % (checked, 100 * (growth - 1)))
 EOF_PY
 
 if grep -i 'scrape' "$T/prometheus.log" | grep -Ei 'level=(warn|error)' >"$T/scrape-errors.txt"; then
