@@ -19,12 +19,12 @@
 #      of its tally by at least 0 and, summed over the counter series (and
 #      over the _count series), by at most one per kill; every kill
 #      replaced; the file's size unchanged; the median scrape time of the
-#      first and the last 100 scrapes (printed; the last may not be above
-#      PREFORK_SCRAPE_GROWTH times the first plus 1 ms: restarts must not
-#      make scrapes slower).
+#      first and the last 100 scrapes printed (a figure, not a verdict:
+#      make check asserts no timing; set PREFORK_SCRAPE_GROWTH to fail when
+#      the last is above that many times the first plus 1 ms).
 #
 # Knobs: PREFORK_WORKERS (4), PREFORK_KILLS (60; long 1000),
-# PREFORK_SECONDS (2), PREFORK_SCRAPE_GROWTH (3), PREFORK_SEED (random;
+# PREFORK_SECONDS (2), PREFORK_SCRAPE_GROWTH (unset), PREFORK_SEED (random;
 # printed).
 # Prints: "prefork: exact workers=N requests=N", "prefork: kills=N
 #          replaced=N scrapes=N violations=N ahead_counter=N ahead_count=N
@@ -43,7 +43,7 @@ PREFORK="$top_builddir/examples/prefork"
 workers=${PREFORK_WORKERS:-4}
 kills=${PREFORK_KILLS:-$(long_or_short 60 1000)}
 seconds=${PREFORK_SECONDS:-2}
-growth=${PREFORK_SCRAPE_GROWTH:-3}
+growth=${PREFORK_SCRAPE_GROWTH:-}
 seed=${PREFORK_SEED:-$$}
 
 setup_tmp
@@ -154,6 +154,6 @@ assert_eq "$replaced" "$kills" "workers the master replaced"
 [ "${ahead% *}" -le "$kills" ] && [ "${ahead#* }" -le "$kills" ] ||
 	fail "store ahead of the tallies by more than one request per kill: $ahead"
 assert_eq "$size_after" "$size_before" "store file size"
-awk -v f="$first" -v l="$last" -v g="$growth" 'BEGIN { exit !(l <= f * g + 1) }' ||
+[ -z "$growth" ] || awk -v f="$first" -v l="$last" -v g="$growth" 'BEGIN { exit !(l <= f * g + 1) }' ||
 	fail "scrapes got slower: median $first ms -> $last ms"
 ok "$kills kills of $workers workers under continuous scrapes: nothing lost, nothing grew"
