@@ -42,7 +42,7 @@
 #define HELP_RECOVER                                                           \
 	"What writers recovered after writer processes died, by kind: slots "  \
 	"cleaned up, histograms and counter shards taken back, registrations " \
-	"finished or undone."
+	"finished or undone, exemplar records emptied."
 
 #define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
 

@@ -474,6 +474,38 @@ mstore_histogram_observe(struct mstore_series *s, double v)
 	return 0;
 }
 
+/* ------------------------------------------------------------ exemplars */
+
+/* The update first, then its exemplar (mstore.h: a refused exemplar never
+ * costs the update; mstore_exemplar.c writes the record). */
+
+int
+mstore_counter_inc_exemplar(struct mstore_series *s, const struct mstore_exemplar *ex)
+{
+	int rc = mstore_counter_inc(s);
+
+	return rc != 0 || ex == NULL ? rc : mstore_exemplar_put(s, 0, 1, ex);
+}
+
+int
+mstore_counter_add_exemplar(struct mstore_series *s, double v, const struct mstore_exemplar *ex)
+{
+	int rc = mstore_counter_add(s, v);
+
+	return rc != 0 || ex == NULL ? rc : mstore_exemplar_put(s, 0, v, ex);
+}
+
+int
+mstore_histogram_observe_exemplar(struct mstore_series *s, double v,
+                                  const struct mstore_exemplar *ex)
+{
+	int rc = mstore_histogram_observe(s, v);
+
+	if (rc != 0 || ex == NULL)
+		return rc;
+	return mstore_exemplar_put(s, bucket_index(s->bounds, s->nbounds, v), v, ex);
+}
+
 /* ------------------------------------------------------ cleaning a slot */
 
 uint32_t
@@ -482,6 +514,7 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 	const struct mstore_hdr *h = st->hdr;
 	uint32_t n = atomic_load_explicit(&h->series, memory_order_acquire);
 	uint32_t nf = atomic_load_explicit(&h->families, memory_order_acquire), i, k, hists = 0;
+	uint32_t exemplars = 0;
 
 	for (i = 0; i < n && i < st->max_series; i++) {
 		const struct mstore_series_rec *r = &st->srec[i];
@@ -507,9 +540,16 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 				hists++;
 			}
 		}
+		if (clean && f->exemplars &&
+		    f->nslots == mstore_family_nslots(f->type, f->nbounds, f->per_writer,
+		                                      st->max_writers, 1))
+			exemplars += mstore_exemplar_sweep(
+			        v + mstore_exemplar_off(f->type, f->nbounds, 0),
+			        mstore_exemplar_records(f->type, f->nbounds), w);
 	}
 	if (!clean)
 		return 0;
+	mstore_count_recovery(st, MSTORE_RECOVERY_EXEMPLAR, exemplars);
 	*shards = 0;
 	for (k = 0; k < MSTORE_COUNTER_SHARDS; k++) {
 		uint32_t dead = w + 1;

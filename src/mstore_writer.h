@@ -35,6 +35,7 @@ struct mstore_family {
 	uint32_t nslots;
 	uint32_t per_writer; /* enum mstore_per_writer */
 	double bounds[MSTORE_MAX_BUCKETS];
+	uint32_t exemplars; /* 1: its series have exemplar records */
 };
 
 struct mstore_series {
@@ -155,6 +156,17 @@ MSTORE_INTERNAL pthread_mutex_t *mstore_open_lock(void);
 /* Set this writer's value of a per-writer series (process metrics: a
  * per-writer counter is set, not added to). */
 MSTORE_INTERNAL int mstore_per_writer_set(struct mstore_series *s, double v);
+
+/* ---- mstore_exemplar.c ---- */
+/* Keep ex, for an update of value just made on s, in s's exemplar record
+ * i (a counter's 0, a histogram's bucket): 0, or the code of mstore.h's
+ * exemplar errors (errno set).  Any update path calls it after its update:
+ * mstore_layout.h, "Exemplars". */
+MSTORE_INTERNAL int mstore_exemplar_put(struct mstore_series *s, uint32_t i, double value,
+                                        const struct mstore_exemplar *ex);
+/* Under the registration lock, holding dead slot w's lock: empty the n
+ * records from rec on that w left locked.  Returns how many. */
+MSTORE_INTERNAL uint32_t mstore_exemplar_sweep(_Atomic uint64_t *rec, uint32_t n, uint32_t w);
 
 /* ---- mstore_proc.c ---- */
 /* Update the process metrics (mstore_heartbeat()). */

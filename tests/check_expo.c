@@ -568,7 +568,7 @@ static const struct expo_own own_up = {
 #define OWN_HELP_RECOVER                                                       \
 	"What writers recovered after writer processes died, by kind: slots "  \
 	"cleaned up, histograms and counter shards taken back, registrations " \
-	"finished or undone."
+	"finished or undone, exemplar records emptied."
 
 static const struct expo_own own_writers = {
 	.writer_up = 1,
@@ -578,7 +578,7 @@ static const struct expo_own own_writers = {
 	.writers_live = 3,
 	.writers_stale = 1,
 	.writers_max = 8,
-	.recoveries = { 4, 2, 1, 0, 7 },
+	.recoveries = { 4, 2, 1, 0, 7, 5 },
 };
 
 static const struct expo_own own_down = {
@@ -633,7 +633,8 @@ START_TEST(test_own_writers)
 	                 "mstore_exporter_writer_recoveries_total{kind=\"counter_shard\"} 1\n"
 	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_forward\"} "
 	                 "0\n"
-	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_back\"} 7\n");
+	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_back\"} 7\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"exemplar\"} 5\n");
 }
 END_TEST
 
