@@ -40,6 +40,13 @@
  *     carry the same information); text always has them.
  *   - counter and gauge values: shortest round-trip decimal, integers
  *     without a decimal point (fmtnum.h, FMT_VALUE); counts as integers.
+ *   - exemplars (families registered with them), OpenMetrics only: after
+ *     a counter's _total sample and a histogram's _bucket samples,
+ *     " # {name=\"value\",...} value time", label values escaped as
+ *     above, the value as FMT_VALUE, the time in seconds with its
+ *     nanoseconds (trailing zeros dropped); shown only while the reading
+ *     counts something in its record (expo_exemplar()).  Text 0.0.4 has
+ *     none.
  *   - families without series still get their metadata lines.
  *
  * The protobuf format (expo_proto.c; the messages of client_model's
@@ -51,7 +58,10 @@
  *   - one Metric per series: its labels as LabelPairs (raw UTF-8), a
  *     Counter or Gauge value, or a Histogram: sample_count, sample_sum and
  *     one Bucket per finite bound with its cumulative count (the +Inf
- *     bucket is implied by sample_count, as client_golang writes it);
+ *     bucket is implied by sample_count, as client_golang writes it,
+ *     unless it carries an exemplar); exemplars as Counter.exemplar and
+ *     Bucket.exemplar (labels, value, a google.protobuf.Timestamp), the
+ *     same the OpenMetrics body shows;
  *   - a family without series is left out (client_golang leaves out empty
  *     families; Prometheus has nothing to ingest from one).
  */

@@ -4,7 +4,8 @@
  * renderer handles (labelled and bare counters, a family without help
  * text, gauges with special values and escapes, units, empty families,
  * histograms with negative bounds and negative sums, per-writer families
- * written by two writers, one with the writer label), render it with the
+ * written by two writers, one with the writer label, a counter and a
+ * histogram with exemplars), render it with the
  * responder's own families (the writer families included) in the format
  * named on the command line, and print the result.  tests/expo-validate.sh
  * feeds the output to promtool and to the python OpenMetrics parser, and
@@ -128,6 +129,70 @@ add_histograms(struct mstore *st)
 	                           2, bounds + 8, &fam));
 	OK(mstore_series_get(fam, NULL, &s));
 	OK(mstore_histogram_observe(s, -4));
+fail:
+	return rc;
+}
+
+/* Families with exemplars: a counter whose series have a trace and span
+ * id, labels with every escape and UTF-8, an empty label set, none; a
+ * histogram with exemplars on some buckets (+Inf among them), one at the
+ * 128-character limit of 4-byte characters.  Fixed times, in ns. */
+#define EX_TIME INT64_C(1712345678123456789)
+
+static int
+add_exemplars(struct mstore *st)
+{
+	static const double bounds[] = { 0.1, 0.5, 1 };
+	static const char *const ls[] = { "method" };
+	static const char *const ids[] = { "trace_id", "span_id" };
+	static const char *const trace[] = { "4bf92f3577b34da6a3ce929d0e0e4736",
+		                             "00f067aa0ba902b7" };
+	static const char *const odd_names[] = { "traceID", "q" };
+	/* (no '}': prometheus_client 0.16's parser ends an exemplar's labels
+	 * at the first; Prometheus' own reads it, tests/integration/exemplars.sh) */
+	static const char *const odd_values[] = { "a\"b\\c\nd", "caf\xc3\xa9 { # =," };
+	static const char *const v[][1] = { { "GET" }, { "POST" }, { "PUT" }, { "DELETE" } };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_COUNTER,
+		                           .name = "shop_checkouts_total",
+		                           .help = "Checkouts, with the trace of the latest.",
+		                           .nlabels = 1,
+		                           .label_names = ls,
+		                           .exemplars = 1 };
+	struct mstore_exemplar ex = { 2, ids, trace, EX_TIME };
+	struct mstore_exemplar odd = { 2, odd_names, odd_values, EX_TIME + 1000000 };
+	struct mstore_exemplar empty = { 0, NULL, NULL, 1712345678 * MSTORE_NS_PER_SEC };
+	char longv[4 * 127 + 1];
+	const char *long_name[] = { "t" }, *long_value[] = { longv };
+	struct mstore_exemplar lng = { 1, long_name, long_value, EX_TIME };
+	struct mstore_family *fam;
+	struct mstore_series *s;
+	int rc, i;
+
+	for (i = 0; i < 127; i++) /* U+1F370, 4 bytes: 1 + 127 characters */
+		memcpy(longv + 4 * i, "\xf0\x9f\x8d\xb0", 4);
+	longv[4 * 127] = '\0';
+	OK(mstore_family_register(st, &spec, &fam));
+	OK(mstore_series_get(fam, v[0], &s));
+	OK(mstore_counter_add_exemplar(s, 3, &ex));
+	OK(mstore_series_get(fam, v[1], &s));
+	OK(mstore_counter_inc_exemplar(s, &odd));
+	OK(mstore_series_get(fam, v[2], &s));
+	OK(mstore_counter_add_exemplar(s, 0.25, &empty));
+	OK(mstore_series_get(fam, v[3], &s)); /* no exemplar */
+	OK(mstore_counter_inc(s));
+	spec.type = MSTORE_HISTOGRAM;
+	spec.name = "shop_checkout_duration_seconds";
+	spec.help = "Checkout latency, with the trace of the latest in each bucket.";
+	spec.unit = "seconds";
+	spec.nbounds = 3;
+	spec.bounds = bounds;
+	OK(mstore_family_register(st, &spec, &fam));
+	OK(mstore_series_get(fam, v[0], &s));
+	OK(mstore_histogram_observe_exemplar(s, 0.05, &ex));
+	OK(mstore_histogram_observe(s, 0.3)); /* a bucket without exemplar */
+	OK(mstore_histogram_observe_exemplar(s, 1, &lng));
+	OK(mstore_histogram_observe_exemplar(s, 7, &odd));
 fail:
 	return rc;
 }
@@ -365,6 +430,7 @@ fill(struct mstore *st)
 	OK(add_counters(st));
 	OK(add_gauges(st));
 	OK(add_histograms(st));
+	OK(add_exemplars(st));
 fail:
 	return rc;
 }
