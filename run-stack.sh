@@ -233,11 +233,14 @@ start_lighttpd() {
 	wait_until "lighttpd on port $HTTP_PORT" 10 http_ok "http://127.0.0.1:$HTTP_PORT/health"
 }
 
+# Exemplar storage on: the simulator's traced requests reach the
+# dashboard's latency panel (/api/v1/query_exemplars).
 start_prometheus() {
 	start prometheus prometheus \
 		--config.file="$RUN_DIR/prometheus.yml" \
 		--storage.tsdb.path="$RUN_DIR/prometheus" \
-		--web.listen-address="$STACK_BIND:$PROM_PORT"
+		--web.listen-address="$STACK_BIND:$PROM_PORT" \
+		--enable-feature=exemplar-storage
 	wait_until "Prometheus on port $PROM_PORT" 30 http_ok "http://127.0.0.1:$PROM_PORT/-/ready"
 }
 

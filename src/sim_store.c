@@ -5,6 +5,10 @@
  * are the library's (mstore_process_metrics()).
  * Every series is created at startup so Prometheus sees a constant set.
  *
+ * The traced requests' ids (sim_shop.h) go with the request counter and
+ * the latency histogram as exemplars, for Grafana to link a latency spike
+ * to its traces.
+ *
  * Naming, as an application should do it: base units in the name
  * (_seconds, _euros, _bytes), "_total" on counters, and labels whose values
  * come from a small fixed set.  The request counter is labelled by route
@@ -21,13 +25,15 @@
 
 /*
  * Capacity: the simulator registers 16 families, 66 series (50 counters,
- * 9 gauges, 7 histograms: 411 value slots) and about 2 KiB of strings.  The
- * numbers below leave room (four times the families and series, two and a
- * half times the slots) to add metrics without touching them.
+ * 9 gauges, 7 histograms: 411 value slots), exemplar records for the 40
+ * request counters and the 6 latency histograms of 12 buckets (112
+ * records, 7616 slots) and about 2 KiB of strings.  The numbers below
+ * leave room (four times the families and series, twice the slots) to
+ * add metrics without touching them.
  */
 #define SIM_MAX_FAMILIES 64
 #define SIM_MAX_SERIES   256
-#define SIM_VALUE_SLOTS  1024
+#define SIM_VALUE_SLOTS  16384
 #define SIM_STRING_BYTES (64u * 1024u)
 
 struct gauge_def {
@@ -80,14 +86,37 @@ single(struct sim_store *s, enum mstore_type type, const char *name, const char 
 	return failed(s, name, rc);
 }
 
+/* A family with exemplars (the request counter, the latency histogram:
+ * the traced requests' ids go with them). */
+static int
+exemplar_family(struct sim_store *s, enum mstore_type type, const char *name, const char *help,
+                const char *unit, size_t nlabels, const char *const *labels,
+                struct mstore_family **out)
+{
+	struct mstore_family_spec spec = { .size = sizeof spec,
+		                           .type = type,
+		                           .name = name,
+		                           .help = help,
+		                           .unit = unit,
+		                           .nlabels = nlabels,
+		                           .label_names = labels,
+		                           .exemplars = 1 };
+
+	if (type == MSTORE_HISTOGRAM) {
+		spec.nbounds = sim_latency_nbounds;
+		spec.bounds = sim_latency_bounds;
+	}
+	return mstore_family_register(s->st, &spec, out);
+}
+
 static int
 register_requests(struct sim_store *s)
 {
 	static const char name[] = "shop_http_requests_total";
 	struct mstore_family *f;
-	int rc = mstore_counter_family(
-	        s->st, name, "HTTP requests served, by method, route template and status code.",
-	        NULL, COUNT_OF(request_labels), request_labels, &f);
+	int rc = exemplar_family(s, MSTORE_COUNTER, name,
+	                         "HTTP requests served, by method, route template and status code.",
+	                         NULL, COUNT_OF(request_labels), request_labels, &f);
 
 	for (unsigned e = 0; rc == 0 && e < SIM_ENDPOINT_COUNT; e++) {
 		for (unsigned k = 0; rc == 0 && k < SIM_STATUS_COUNT; k++) {
@@ -107,10 +136,9 @@ register_latency(struct sim_store *s)
 {
 	static const char name[] = "shop_http_request_duration_seconds";
 	struct mstore_family *f;
-	int rc = mstore_histogram_family(
-	        s->st, name, "Time from request arrival to the last byte of the response.",
-	        "seconds", COUNT_OF(route_label), route_label, sim_latency_nbounds,
-	        sim_latency_bounds, &f);
+	int rc = exemplar_family(s, MSTORE_HISTOGRAM, name,
+	                         "Time from request arrival to the last byte of the response.",
+	                         "seconds", COUNT_OF(route_label), route_label, &f);
 
 	for (unsigned r = 0; rc == 0 && r < SIM_ROUTE_COUNT; r++) {
 		const char *v[] = { sim_route_name((enum sim_route)r) };
@@ -227,14 +255,23 @@ sink_result(struct sim_store *s, int rc)
 	return rc;
 }
 
+/* A request: its count and latency, with its trace ids as their
+ * exemplar when it was traced (time: now). */
 static int
-on_request(void *ctx, unsigned endpoint, enum sim_status status, double seconds)
+on_request(void *ctx, unsigned endpoint, enum sim_status status, double seconds,
+           const struct sim_trace *trace)
 {
+	static const char *const names[] = { "trace_id", "span_id" };
 	struct sim_store *s = ctx;
-	int rc = mstore_counter_inc(s->requests[endpoint][status]);
+	const char *ids[] = { trace != NULL ? trace->trace_id : NULL,
+		              trace != NULL ? trace->span_id : NULL };
+	struct mstore_exemplar ex = { 2, names, ids, 0 };
+	const struct mstore_exemplar *exp = trace != NULL ? &ex : NULL;
+	int rc = mstore_counter_inc_exemplar(s->requests[endpoint][status], exp);
 
 	if (rc == 0)
-		rc = mstore_histogram_observe(s->latency[sim_endpoint_route(endpoint)], seconds);
+		rc = mstore_histogram_observe_exemplar(s->latency[sim_endpoint_route(endpoint)],
+		                                       seconds, exp);
 	return sink_result(s, rc);
 }
 
