@@ -47,7 +47,8 @@ int
 mstore_exemplar_parse(struct mstore_exemplar_view *v)
 {
 	const char *t = v->text;
-	uint32_t pos = 0, end = v->text_len, chars = 0, n = 0, j;
+	uint32_t pos = 0, end = v->text_len, n = 0, j;
+	size_t chars = 0;
 	long nl, vl;
 
 	if (end > MSTORE_EXEMPLAR_TEXT_MAX)
@@ -69,11 +70,16 @@ mstore_exemplar_parse(struct mstore_exemplar_view *v)
 		v->name_len[n] = (uint16_t)nl;
 		v->value_off[n] = (uint16_t)(pos + (uint32_t)nl + 1);
 		v->value_len[n] = (uint16_t)vl;
-		chars += (uint32_t)nl + utf8_chars(t + v->value_off[n], (size_t)vl);
+		chars += (size_t)nl + (size_t)vl; /* bytes for now */
 		pos += (uint32_t)nl + (uint32_t)vl + 2;
 		n++;
 	}
 	v->nlabels = n;
+	/* No more bytes than the limit: no more characters either (the
+	 * common case, a trace id or two); else count them. */
+	if (chars > MSTORE_EXEMPLAR_CHARS_MAX)
+		for (j = 0, chars = 0; j < n; j++)
+			chars += v->name_len[j] + utf8_chars(t + v->value_off[j], v->value_len[j]);
 	return chars > MSTORE_EXEMPLAR_CHARS_MAX ? MSTORE_E_EXEMPLAR_LONG : 0;
 }
 
@@ -112,6 +118,9 @@ encode(const struct mstore_exemplar *ex, double value, struct mstore_exemplar_vi
 			return rc;
 	if ((rc = mstore_exemplar_parse(v)) != 0)
 		return rc;
+	/* Zeros up to the end of the last slot the text fills (it stays
+	 * within the buffer: the buffer is whole slots). */
+	memset(v->text + v->text_len, 0, (8 - v->text_len % 8) % 8);
 	v->value = value;
 	v->timestamp_ns = ex->timestamp_ns != 0 ? ex->timestamp_ns : mstore_now_ns();
 	return v->timestamp_ns > 0 ? 0 : MSTORE_E_SYS;
@@ -143,10 +152,7 @@ record_write(_Atomic uint64_t *rec, uint64_t tag, const struct mstore_exemplar_v
 	                      memory_order_relaxed);
 	atomic_store_explicit(&rec[MSTORE_EX_LEN], v->text_len, memory_order_relaxed);
 	for (k = 0; k < words; k++) {
-		uint32_t n = v->text_len - 8 * k;
-
-		w = 0; /* the last slot's bytes past the text: zero */
-		memcpy(&w, v->text + 8 * k, n < 8 ? n : 8);
+		memcpy(&w, v->text + 8 * k, 8); /* zero-padded by encode() */
 		atomic_store_explicit(&rec[MSTORE_EX_TEXT + k], w, memory_order_relaxed);
 	}
 	atomic_store_explicit(&rec[MSTORE_EX_SEQ], seq + MSTORE_SEQ_ONE, memory_order_release);

@@ -2,8 +2,10 @@
 /*
  * bench_update.c - "metrics-bench update [ITERS [RUNS]]": the cost of the
  * writer's update paths on an existing labelled series (counter inc, gauge
- * set, histogram observe with values cycling over every bucket), from one
- * thread and from two threads hammering the same series.  Afterwards the
+ * set, histogram observe with values cycling over every bucket, and the
+ * counter inc and observe of a family with exemplars, each with an
+ * exemplar of a trace and span id timed now), from one thread and from
+ * two threads hammering the same series.  Afterwards the
  * two-thread series are read back through the reader to check that no
  * update was lost and that the histogram is consistent.
  */
@@ -33,14 +35,17 @@ static const double values[NVALUES] = {
 	0.001, 0.007, 0.02, 0.03, 0.07, 0.2, 0.3, 0.7, 2.0, 3.0, 7.0, 20.0, 0.004, 0.04, 0.4, 4.0,
 };
 
-enum op { OP_COUNTER, OP_GAUGE, OP_HIST, OP_COUNT };
+enum op { OP_COUNTER, OP_GAUGE, OP_HIST, OP_COUNTER_EX, OP_HIST_EX, OP_COUNT };
 enum mode { MODE_1T, MODE_2T, MODE_COUNT };
 
 static const char *const op_key[OP_COUNT] = {
-	"counter_inc",
-	"gauge_set",
-	"hist_observe",
+	"counter_inc", "gauge_set", "hist_observe", "counter_inc_exemplar", "hist_observe_exemplar",
 };
+
+/* The exemplar of the _exemplar ops: a W3C trace and span id, now. */
+static const char *const ex_names[] = { "trace_id", "span_id" };
+static const char *const ex_values[] = { "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7" };
+static const struct mstore_exemplar exemplar = { 2, ex_names, ex_values, 0 };
 static const char *const mode_suffix[MODE_COUNT] = { "", "_2t" };
 static const char *const mode_label[MODE_COUNT] = { "1t", "2t" };
 
@@ -80,6 +85,15 @@ update_loop(struct worker *wk)
 	case OP_GAUGE:
 		for (i = 0; i < n; i++)
 			bad |= mstore_gauge_set(s, values[i & VALUE_MASK]);
+		break;
+	case OP_COUNTER_EX:
+		for (i = 0; i < n; i++)
+			bad |= mstore_counter_inc_exemplar(s, &exemplar);
+		break;
+	case OP_HIST_EX:
+		for (i = 0; i < n; i++)
+			bad |= mstore_histogram_observe_exemplar(s, values[i & VALUE_MASK],
+			                                         &exemplar);
 		break;
 	default:
 		for (i = 0; i < n; i++)
@@ -164,6 +178,13 @@ static int
 register_all(struct update_bench *b)
 {
 	static const char *const names[] = { "mode" };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_COUNTER,
+		                           .name = "bench_traced_total",
+		                           .help = "Benchmark counter with exemplars.",
+		                           .nlabels = 1,
+		                           .label_names = names,
+		                           .exemplars = 1 };
 	int rc, op, m;
 
 	rc = mstore_counter_family(b->st, "bench_ops_total", "Benchmark counter.", NULL, 1, names,
@@ -175,6 +196,15 @@ register_all(struct update_bench *b)
 		rc = mstore_histogram_family(b->st, "bench_duration_seconds",
 		                             "Benchmark histogram.", NULL, 1, names, BENCH_NBOUNDS,
 		                             bench_bounds, &b->fam[OP_HIST]);
+	if (rc == 0)
+		rc = mstore_family_register(b->st, &spec, &b->fam[OP_COUNTER_EX]);
+	spec.type = MSTORE_HISTOGRAM;
+	spec.name = "bench_traced_seconds";
+	spec.help = "Benchmark histogram with exemplars.";
+	spec.nbounds = BENCH_NBOUNDS;
+	spec.bounds = bench_bounds;
+	if (rc == 0)
+		rc = mstore_family_register(b->st, &spec, &b->fam[OP_HIST_EX]);
 	for (op = 0; rc == 0 && op < OP_COUNT; op++)
 		for (m = 0; rc == 0 && m < MODE_COUNT; m++)
 			rc = mstore_series_get(b->fam[op], &mode_label[m], &b->series[op][m]);

@@ -52,7 +52,8 @@ if ! "$bench" update 1000 1 >"$tmp/update" 2>"$tmp/err"; then
 	fail=1
 fi
 expect "$tmp/update" counter_inc_ns gauge_set_ns hist_observe_ns \
-	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns
+	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns \
+	counter_inc_exemplar_ns hist_observe_exemplar_ns
 grep -q '^hist_2t_consistent 1$' "$tmp/update" ||
 	{ echo "FAIL: hist_2t_consistent is not 1" >&2; fail=1; }
 
