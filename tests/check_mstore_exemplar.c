@@ -55,11 +55,9 @@ teardown(void)
 static struct mstore *
 make_store(uint32_t writers)
 {
-	struct mstore_options o = { .max_writers = writers, .tick_interval_ms = TICK_MS };
-	struct mstore *st;
 	int err = 0;
+	struct mstore *st = tu_store_for(path, writers, TICK_MS, &err);
 
-	st = mstore_create(path, &o, &err);
 	ck_assert_msg(st != NULL, "create: %s", mstore_strerror(err));
 	return st;
 }
@@ -622,24 +620,6 @@ END_TEST
 
 /* --------------------------------------------------------- concurrency */
 
-static int
-reap(pid_t pid)
-{
-	int status;
-
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* A child claims a writer slot, takes the counter's exemplar record as a
  * write does, writes half of it and is killed.  Readers show no exemplar
  * (never the half), writers drop theirs there, and cleanup of the dead
@@ -666,14 +646,14 @@ START_TEST(test_kill_inside)
 		put_text(rec, "half\0", 5);
 		raise(SIGKILL);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 	ck_assert_uint_eq(atomic_load(&rec[MSTORE_EX_SEQ]) & MSTORE_SEQ_LOCKED, 1);
 	ck_assert_int_eq(read_exemplar("ex_requests_total", 0).rc, 0);
 	ck_assert_int_eq(mstore_counter_inc_exemplar(c, &ex), 0); /* dropped */
 	rd = read_exemplar("ex_requests_total", 0);
 	ck_assert_int_eq(rd.rc, 0);
 	ck_assert_double_eq(rd.snap.value, 1);
-	sleep_ms(LATE_MS);
+	tu_sleep_ms(LATE_MS);
 	ck_assert_int_eq(mstore_heartbeat(st), 0); /* upkeep: cleanup of slot 1 */
 	ck_assert_uint_eq(atomic_load(&rec[MSTORE_EX_SEQ]) & MSTORE_SEQ_LOCKED, 0);
 	ck_assert_int_eq(read_exemplar("ex_requests_total", 0).rc, 0);
@@ -861,7 +841,7 @@ START_TEST(test_torn_free)
 	for (k = 0; k < TORN_THREADS; k++)
 		ck_assert_int_eq(pthread_join(wt[k], NULL), 0);
 	for (k = 0; k < TORN_CHILDREN; k++)
-		ck_assert_int_eq(reap(pid[k]), 0);
+		ck_assert_int_eq(tu_reap(pid[k]), 0);
 	atomic_store(&tn.done, 1);
 	for (k = 0; k < TORN_READERS; k++)
 		ck_assert_int_eq(pthread_join(rt[k], NULL), 0);
