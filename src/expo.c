@@ -555,7 +555,7 @@ render_scalar(struct out *o, const struct fam_ctx *c, const struct mstore_series
 static void
 out_timestamp(struct out *o, int64_t ns)
 {
-	char frac[10];
+	char frac[FMT_U64_MAX]; /* '.' and 9 digits (room for expo_copy_bytes' moves) */
 	uint32_t n = (uint32_t)(ns % MSTORE_NS_PER_SEC), len = 9;
 	int k;
 
