@@ -3,7 +3,8 @@
  * check_mstore_exemplar.c - exemplars in the store (mstore_layout.h,
  * "Exemplars"): the update calls with an exemplar and what the reader
  * reads back ("core"); every refusal, and that the update counts anyway
- * ("errors"); the 128-character limit in characters, not bytes
+ * ("errors"); no system call on an update with an exemplar (a
+ * child under strict seccomp, "core"); the 128-character limit in characters, not bytes
  * ("limits"); records no correct writer leaves, read as E_CORRUPT or as
  * none, never as a torn exemplar ("hostile"); a writer killed inside a
  * write, and exemplar writers in threads and processes against a reader
@@ -20,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,6 +429,66 @@ START_TEST(test_child_without_slot)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert_double_eq(read_exemplar("ex_requests_total", 0).snap.value, 1);
 	ck_assert_int_eq(read_exemplar("ex_requests_total", 0).rc, 0);
+	mstore_close(st);
+}
+END_TEST
+
+/* What the strict-seccomp child of test_no_syscall does: updates with
+ * exemplars of every kind (a counter's inc and add, an observation in each
+ * bucket, a refused exemplar), their times given (timestamp_ns 0 reads the
+ * clock, a system call where the vDSO cannot serve it).  Returns the
+ * number of calls that did not return what they should. */
+static int
+no_syscall_updates(struct mstore_series *c, struct mstore_series *h, int n)
+{
+	static const char *const v[] = { "4bf92f3577b34da6a3ce929d0e0e4736", "caf\xc3\xa9" };
+	static const char *const bad[] = { "__reserved", "x" };
+	static const double obs[NBOUNDS + 1] = { 0.05, 0.3, 0.75, 7 };
+	struct mstore_exemplar ex = trace(v, T0), refused = { 1, bad, bad + 1, T0 };
+	int k, wrong = 0;
+
+	for (k = 0; k < n; k++) {
+		ex.timestamp_ns = T0 + k;
+		wrong += mstore_counter_inc_exemplar(c, &ex) != 0;
+		wrong += mstore_counter_add_exemplar(c, 2, &ex) != 0;
+		wrong += mstore_histogram_observe_exemplar(h, obs[k % (NBOUNDS + 1)], &ex) != 0;
+		wrong += mstore_counter_inc_exemplar(c, &refused) != MSTORE_E_EXEMPLAR;
+	}
+	return wrong;
+}
+
+/* An update with an exemplar makes no system call: a forked writer that
+ * has made its first updates (a child claims its writer slot then) runs
+ * more under SECCOMP_MODE_STRICT, where any system call but read, write
+ * and exit kills it; they all count. */
+START_TEST(test_no_syscall)
+{
+	struct mstore *st = make_store(2);
+	struct mstore_series *c = COUNTER(st), *h = HISTOGRAM(st);
+	struct read rd;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int wrong = no_syscall_updates(c, h, 1);
+
+		if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0)
+			_exit(2);
+		wrong += no_syscall_updates(c, h, 100);
+		syscall(SYS_exit, wrong == 0 ? 0 : 1); /* _exit() is exit_group */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status), "the child was killed by signal %d: a system call",
+	              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	ck_assert_msg(WEXITSTATUS(status) != 2, "prctl(SECCOMP_MODE_STRICT) failed");
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	rd = read_exemplar("ex_requests_total", 0);
+	ck_assert_double_eq(rd.snap.value, 101 * 4);
+	ck_assert_int_eq(rd.rc, 1);
+	ck_assert_int_eq(rd.ev.timestamp_ns, T0 + 99);
+	ck_assert_double_eq(rd.ev.value, 2);
+	ck_assert_uint_eq(read_exemplar("ex_latency_seconds", NBOUNDS).snap.count, 101);
 	mstore_close(st);
 }
 END_TEST
@@ -868,6 +932,7 @@ exemplar_suite(void)
 	tcase_add_test(tc, test_now_and_empty);
 	tcase_add_test(tc, test_slots);
 	tcase_add_test(tc, test_registration);
+	tcase_add_test(tc, test_no_syscall);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

@@ -54,6 +54,7 @@ struct update_bench {
 	struct mstore_family *fam[OP_COUNT];
 	struct mstore_series *series[OP_COUNT][MODE_COUNT];
 	unsigned long iters, runs;
+	uint64_t allocs; /* heap allocations in the one-thread loops */
 	pthread_barrier_t start;
 };
 
@@ -63,6 +64,8 @@ struct worker {
 	struct mstore_series *s;
 	uint64_t elapsed_ns;   /* CPU time of the loop */
 	uint64_t wall0, wall1; /* wall-clock start and end of the loop */
+	int count_allocs;      /* the only thread: count its allocations */
+	uint64_t allocs;
 	int failed;
 };
 
@@ -73,9 +76,12 @@ update_loop(struct worker *wk)
 {
 	unsigned long i, n = wk->b->iters;
 	struct mstore_series *s = wk->s;
-	uint64_t t0 = bench_cpu_ns();
+	uint64_t t0;
 	int bad = 0;
 
+	if (wk->count_allocs)
+		bench_alloc_start();
+	t0 = bench_cpu_ns();
 	wk->wall0 = bench_now_ns();
 	switch (wk->op) {
 	case OP_COUNTER:
@@ -102,6 +108,8 @@ update_loop(struct worker *wk)
 	}
 	wk->elapsed_ns = bench_cpu_ns() - t0;
 	wk->wall1 = bench_now_ns();
+	if (wk->count_allocs)
+		wk->allocs = bench_alloc_stop();
 	wk->failed = bad != 0;
 }
 
@@ -149,7 +157,8 @@ run_threads(struct update_bench *b, enum op op, int nthreads, double *ns, double
 	for (i = 0; i < nthreads; i++) {
 		wk[i] = (struct worker){ .b = b,
 			                 .op = op,
-			                 .s = b->series[op][nthreads > 1 ? MODE_2T : MODE_1T] };
+			                 .s = b->series[op][nthreads > 1 ? MODE_2T : MODE_1T],
+			                 .count_allocs = nthreads == 1 };
 		if (pthread_create(&tid[i], NULL, worker_main, &wk[i]) != 0)
 			break;
 		started++;
@@ -164,6 +173,7 @@ run_threads(struct update_bench *b, enum op op, int nthreads, double *ns, double
 			failed = 1;
 		if (wk[i].elapsed_ns > worst)
 			worst = wk[i].elapsed_ns;
+		b->allocs += wk[i].allocs;
 	}
 	if (pthread_barrier_destroy(&b->start) != 0 || failed) {
 		fprintf(stderr, "metrics-bench: %s failed\n", op_key[op]);
@@ -252,6 +262,11 @@ measure_all(struct update_bench *b)
 		for (m = 0; m < MODE_COUNT; m++)
 			print_op(op_key[op], mode_suffix[m], &ns[slot(b, op, m, 0)],
 			         &cc[slot(b, op, m, 0)], b->runs);
+	/* every update path, exemplars too, allocates nothing; -1: not
+	 * countable in this build */
+	if (rc == 0)
+		printf("update_allocs %lld\n",
+		       bench_alloc_available() ? (long long)b->allocs : -1LL);
 	free(ns);
 	return rc;
 }

@@ -54,6 +54,8 @@ fi
 expect "$tmp/update" counter_inc_ns gauge_set_ns hist_observe_ns \
 	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns \
 	counter_inc_exemplar_ns hist_observe_exemplar_ns
+grep -Eq '^update_allocs (0|-1)$' "$tmp/update" ||
+	{ echo "FAIL: the update paths allocated: $(grep update_allocs "$tmp/update")" >&2; fail=1; }
 grep -q '^hist_2t_consistent 1$' "$tmp/update" ||
 	{ echo "FAIL: hist_2t_consistent is not 1" >&2; fail=1; }
 
