@@ -535,8 +535,8 @@ struct mstore_exemplar {
  *                    (an exemplar write needs one, the counter does not);
  *   E_SYS            the clock could not be read (timestamp_ns 0).
  * No allocation and no system call (but the clock read of timestamp_ns 0);
- * an exemplar of a trace and a span id adds about 120 ns to the update
- * (30 of them the clock read; doc/performance.md).  When two
+ * an exemplar of a trace and a span id adds about 80 ns to the update
+ * (about 25 of them the clock read; doc/performance.md).  When two
  * threads or processes write an exemplar to the same series (bucket) at
  * the same moment, one of the two is kept: the writer that finds the other
  * inside drops its own rather than wait (mstore_layout.h, "Exemplars").
