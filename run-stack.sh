@@ -236,13 +236,16 @@ start_lighttpd() {
 
 # native-histograms: Prometheus 2.40 and later then scrape protobuf first and
 # keep native histograms (the simulator's shop_http_request_latency_seconds)
-# as such; the classic histograms arrive as before.
+# as such; the classic histograms arrive as before.  Exemplar storage on:
+# the simulator's traced requests reach the dashboard's latency panel
+# (/api/v1/query_exemplars).
 start_prometheus() {
 	start prometheus prometheus \
 		--config.file="$RUN_DIR/prometheus.yml" \
 		--storage.tsdb.path="$RUN_DIR/prometheus" \
 		--web.listen-address="$STACK_BIND:$PROM_PORT" \
-		--enable-feature=native-histograms
+		--enable-feature=native-histograms \
+		--enable-feature=exemplar-storage
 	wait_until "Prometheus on port $PROM_PORT" 30 http_ok "http://127.0.0.1:$PROM_PORT/-/ready"
 }
 

@@ -1,6 +1,7 @@
 /*
  * example.c - a worker that publishes its own metrics with libmstore:
- * a labelled counter, a labelled gauge and a labelled histogram.
+ * a labelled counter, a labelled gauge and a labelled histogram, whose
+ * observations may carry the trace id of their job (an exemplar).
  *
  * Build:  cc example.c $(pkg-config --cflags --libs mstore) -o example
  * Run:    ./example /run/metrics/metrics.store      (until Ctrl-C)
@@ -51,6 +52,26 @@ main(int argc, char **argv)
 	static const char *const job_labels[] = { "queue", "result" };
 	static const char *const queue_label[] = { "queue" };
 	static const double bounds[] = { 0.01, 0.05, 0.1, 0.5, 1 };
+	static const char *const trace_label[] = { "trace_id" };
+	static const char *const trace_id[] = {
+		"4bf92f3577b34da6a3ce929d0e0e4736"
+	};
+	/* A job that came with a trace (a W3C trace id) passes its id on as
+	 * an exemplar of its observation, timed now (0). */
+	const struct mstore_exemplar traced = { 1, trace_label, trace_id, 0 };
+	/* The histogram keeps exemplars: a recent job's trace id per bucket. */
+	struct mstore_family_spec duration_spec = {
+		.size = sizeof(duration_spec),
+		.type = MSTORE_HISTOGRAM,
+		.name = "worker_job_duration_seconds",
+		.help = "Time spent on one job.",
+		.unit = "seconds",
+		.nlabels = 1,
+		.label_names = queue_label,
+		.nbounds = 5,
+		.bounds = bounds,
+		.exemplars = 1,
+	};
 	struct mstore_options opts = {
 		/* the responder's group may read */
 		.mode = 0640,
@@ -78,9 +99,7 @@ main(int argc, char **argv)
 	                          "Jobs waiting in the queue.", NULL, 1,
 	                          queue_label, &depth),
 	      "worker_queue_depth");
-	check(mstore_histogram_family(st, "worker_job_duration_seconds",
-	                              "Time spent on one job.", "seconds", 1,
-	                              queue_label, 5, bounds, &duration),
+	check(mstore_family_register(st, &duration_spec, &duration),
 	      "worker_job_duration_seconds");
 
 	/* 2. Get a series handle per set of label values, and keep it. */
@@ -108,7 +127,9 @@ main(int argc, char **argv)
 		check(mstore_gauge_set(mail_depth, (double)(t % 7)), "gauge");
 		check(mstore_histogram_observe(mail_seconds, 0.042),
 		      "histogram");
-		check(mstore_histogram_observe(mail_seconds, 0.3), "histogram");
+		check(mstore_histogram_observe_exemplar(mail_seconds, 0.3,
+		                                        &traced),
+		      "histogram");
 		check(mstore_heartbeat(st), "heartbeat"); /* "I am alive" */
 		if (ticks == 0 || t < ticks)
 			sleep(1);

@@ -299,7 +299,8 @@ struct fam_ctx {
 	/* Histogram: `le="b"} ` for each finite bound and +Inf. */
 	char le[MSTORE_MAX_BUCKETS + 1][LE_TAIL_MAX];
 	uint8_t le_len[MSTORE_MAX_BUCKETS + 1];
-	int om_no_sum; /* OpenMetrics: family has a negative bound */
+	int om_no_sum;    /* OpenMetrics: family has a negative bound */
+	int om_exemplars; /* OpenMetrics and a family with exemplars */
 	/* Longest scalar line without its label values: name, chunks,
 	 * `"} `, number, newline. */
 	size_t scalar_fixed;
@@ -397,6 +398,7 @@ ctx_init(struct fam_ctx *c, enum expo_format fmt, const struct mstore_family_vie
 		return MSTORE_E_CORRUPT;
 	c->fmt = fmt;
 	c->v = v;
+	c->om_exemplars = fmt == EXPO_OPENMETRICS && v->exemplars;
 	ctx_names(c);
 	ctx_chunks(c);
 	c->scalar_fixed = c->sample.len + STR_LEN("\"} ") + FMT_DOUBLE_MAX + 1;
@@ -517,6 +519,20 @@ scalar_raw(char *p, const struct fam_ctx *c, const struct mstore_series_view *s,
 	return p;
 }
 
+/* name{labels} value, with checked writes (no newline). */
+static void
+scalar_checked(struct out *o, const struct fam_ctx *c, const struct mstore_series_view *s,
+               double value)
+{
+	out_put(o, c->sample.s, c->sample.len);
+	render_label_values(o, c, s);
+	if (c->v->nlabels > 0)
+		OUT_LIT(o, "\"} ");
+	else
+		out_ch(o, ' ');
+	out_double(o, value, FMT_VALUE);
+}
+
 /* name{labels} value\n for a counter or gauge. */
 static void
 render_scalar(struct out *o, const struct fam_ctx *c, const struct mstore_series_view *s,
@@ -529,14 +545,71 @@ render_scalar(struct out *o, const struct fam_ctx *c, const struct mstore_series
 		o->p = scalar_raw(o->p, c, s, value);
 		return;
 	}
-	out_put(o, c->sample.s, c->sample.len);
-	render_label_values(o, c, s);
-	if (c->v->nlabels > 0)
-		OUT_LIT(o, "\"} ");
-	else
-		out_ch(o, ' ');
-	out_double(o, value, FMT_VALUE);
+	scalar_checked(o, c, s, value);
 	out_ch(o, '\n');
+}
+
+/* An exemplar's time: seconds since the epoch, and its nanoseconds as a
+ * fraction without trailing zeros (exact: Prometheus reads milliseconds
+ * from it, the python parser nanoseconds). */
+static void
+out_timestamp(struct out *o, int64_t ns)
+{
+	char frac[FMT_U64_MAX]; /* '.' and 9 digits (room for expo_copy_bytes' moves) */
+	uint32_t n = (uint32_t)(ns % MSTORE_NS_PER_SEC), len = 9;
+	int k;
+
+	out_u64(o, (uint64_t)(ns / MSTORE_NS_PER_SEC));
+	if (n == 0)
+		return;
+	frac[0] = '.';
+	for (k = 9; k >= 1; k--, n /= 10)
+		frac[k] = (char)('0' + n % 10);
+	while (frac[len] == '0')
+		len--;
+	out_put(o, frac, len + 1);
+}
+
+/* OpenMetrics: " # {labels} value time" after a _total or _bucket
+ * sample's value. */
+static void
+render_exemplar(struct out *o, const struct mstore_exemplar_view *ev)
+{
+	uint32_t j;
+
+	OUT_LIT(o, " # {");
+	for (j = 0; j < ev->nlabels; j++) {
+		if (j > 0)
+			out_ch(o, ',');
+		out_put(o, ev->text + ev->name_off[j], ev->name_len[j]);
+		OUT_LIT(o, "=\"");
+		out_escaped(o, ev->text + ev->value_off[j], ev->value_len[j], 1);
+		out_ch(o, '"');
+	}
+	OUT_LIT(o, "} ");
+	out_double(o, ev->value, FMT_VALUE);
+	out_ch(o, ' ');
+	out_timestamp(o, ev->timestamp_ns);
+}
+
+/* A counter of a family with exemplars, in OpenMetrics: its line with
+ * its exemplar, when it has one to show. */
+static int
+render_counter_exemplar(struct out *o, const struct mstore_reader *r, const struct fam_ctx *c,
+                        const struct mstore_series_view *s, const struct mstore_snapshot *snap)
+{
+	struct mstore_exemplar_view ev;
+	int rc = expo_exemplar(r, c->v, s, snap, 0, &ev);
+
+	if (rc <= 0) {
+		if (rc == 0)
+			render_scalar(o, c, s, snap->value);
+		return rc;
+	}
+	scalar_checked(o, c, s, snap->value);
+	render_exemplar(o, &ev);
+	out_ch(o, '\n');
+	return 0;
 }
 
 /* _sum (or _count) line reusing the label body written at body_off. */
@@ -554,11 +627,12 @@ render_hist_tail(struct out *o, const struct name *n, size_t body_off, size_t bo
 }
 
 static int
-render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_series_view *s,
-                 const struct mstore_snapshot *snap)
+render_histogram(struct out *o, const struct mstore_reader *r, const struct fam_ctx *c,
+                 const struct mstore_series_view *s, const struct mstore_snapshot *snap)
 {
+	struct mstore_exemplar_view ev;
 	uint32_t i, nb = c->v->nbounds;
-	int labels = c->v->nlabels > 0;
+	int labels = c->v->nlabels > 0, rc;
 	size_t start = out_pos(o), prefix_len, body_off, body_len;
 
 	if (!expo_snapshot_sane(snap, nb))
@@ -576,6 +650,11 @@ render_histogram(struct out *o, const struct fam_ctx *c, const struct mstore_ser
 			out_copy(o, start, prefix_len);
 		out_put(o, c->le[i], c->le_len[i]);
 		out_u64(o, snap->bucket[i]);
+		if (c->om_exemplars && (rc = expo_exemplar(r, c->v, s, snap, i, &ev)) != 0) {
+			if (rc < 0)
+				return rc;
+			render_exemplar(o, &ev);
+		}
 		out_ch(o, '\n');
 	}
 	if (c->fmt == EXPO_OPENMETRICS && (c->om_no_sum || !(snap->sum >= 0)))
@@ -646,10 +725,12 @@ render_series(struct out *o, const struct mstore_reader *r, const struct fam_ctx
 	if (rc < 0)
 		return rc;
 	if (c->v->type == MSTORE_HISTOGRAM)
-		return render_histogram(o, c, s, &snap);
+		return render_histogram(o, r, c, s, &snap);
 	/* A per-writer series no live writer has set has no value now. */
 	if (c->v->per_writer != MSTORE_SHARED && snap.writers == 0)
 		return 0;
+	if (c->om_exemplars)
+		return render_counter_exemplar(o, r, c, s, &snap);
 	render_scalar(o, c, s, snap.value);
 	return 0;
 }

@@ -40,6 +40,13 @@
  *     carry the same information); text always has them.
  *   - counter and gauge values: shortest round-trip decimal, integers
  *     without a decimal point (fmtnum.h, FMT_VALUE); counts as integers.
+ *   - exemplars (families registered with them), OpenMetrics only: after
+ *     a counter's _total sample and a histogram's _bucket samples,
+ *     " # {name=\"value\",...} value time", label values escaped as
+ *     above, the value as FMT_VALUE, the time in seconds with its
+ *     nanoseconds (trailing zeros dropped); shown only while the reading
+ *     counts something in its record (expo_exemplar()).  Text 0.0.4 has
+ *     none.
  *   - families without series still get their metadata lines.
  *
  * The protobuf format (expo_proto.c; the messages of client_model's
@@ -51,12 +58,16 @@
  *   - one Metric per series: its labels as LabelPairs (raw UTF-8), a
  *     Counter or Gauge value, or a Histogram: sample_count, sample_sum and
  *     one Bucket per finite bound with its cumulative count (the +Inf
- *     bucket is implied by sample_count, as client_golang writes it), and
- *     for a native histogram (mstore_reader_native()) its schema, zero
- *     threshold and zero count, and per sign its spans and deltas (a no-op
- *     span when it has no bucket: expo_proto.h); the text formats show a
- *     native histogram's classic part only (for a native-only one, the
- *     +Inf bucket, _sum and _count, as client_golang's text does);
+ *     bucket is implied by sample_count, as client_golang writes it,
+ *     unless it carries an exemplar), and for a native histogram
+ *     (mstore_reader_native()) its schema, zero threshold and zero count,
+ *     and per sign its spans and deltas (a no-op span when it has no
+ *     bucket: expo_proto.h); the text formats show a native histogram's
+ *     classic part only (for a native-only one, the +Inf bucket, _sum and
+ *     _count, as client_golang's text does); exemplars as Counter.exemplar
+ *     and Bucket.exemplar (labels, value, a google.protobuf.Timestamp),
+ *     the same the OpenMetrics body shows (a native histogram's: on its
+ *     classic buckets);
  *   - a family without series is left out (client_golang leaves out empty
  *     families; Prometheus has nothing to ingest from one).
  */

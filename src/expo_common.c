@@ -42,7 +42,7 @@
 #define HELP_RECOVER                                                           \
 	"What writers recovered after writer processes died, by kind: slots "  \
 	"cleaned up, histograms and counter shards taken back, registrations " \
-	"finished or undone."
+	"finished or undone, exemplar records emptied."
 
 #define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
 
@@ -208,7 +208,32 @@ expo_view_ok(const struct mstore_family_view *v)
 	for (j = 0; j < v->nlabels; j++)
 		if (v->label_name_len[j] == 0 || v->label_name_len[j] > MSTORE_NAME_MAX)
 			return 0;
-	return 1;
+	/* exemplars: on shared counters and histograms only (OpenMetrics puts
+	 * them on _total and _bucket samples) */
+	return !v->exemplars || (v->type != MSTORE_GAUGE && v->per_writer == MSTORE_SHARED);
+}
+
+/*
+ * An exemplar goes with a reading only when the reading counts something
+ * in its record: a counter above 0, a bucket (not cumulative) holding an
+ * observation.  A writer keeps its exemplar after its update, so the
+ * exemplar a renderer reads after the snapshot may be newer than the
+ * snapshot; beside a count that includes an observation of its bucket it
+ * is still an example of what the count holds, beside an empty bucket it
+ * would not be.
+ */
+int
+expo_exemplar(const struct mstore_reader *r, const struct mstore_family_view *f,
+              const struct mstore_series_view *s, const struct mstore_snapshot *snap, uint32_t i,
+              struct mstore_exemplar_view *ev)
+{
+	int counted = f->type == MSTORE_COUNTER
+	                      ? snap->value > 0
+	                      : snap->bucket[i] > (i > 0 ? snap->bucket[i - 1] : 0);
+
+	if (!f->exemplars || !counted)
+		return 0;
+	return mstore_reader_exemplar(r, f, s, i, ev);
 }
 
 int

@@ -49,6 +49,16 @@ int expo_view_ok(const struct mstore_family_view *v);
  */
 int expo_sink_room(struct expo_sink *k, size_t len, size_t need);
 
+/*
+ * The exemplar of record i (a counter's 0, a histogram's bucket) of series
+ * s, to show beside the reading snap: 1 with *ev filled, 0 when there is
+ * none to show (the family has none, the record is empty, or the reading
+ * counts nothing in it: expo_common.c says why), or a negative code.
+ */
+int expo_exemplar(const struct mstore_reader *r, const struct mstore_family_view *f,
+                  const struct mstore_series_view *s, const struct mstore_snapshot *snap,
+                  uint32_t i, struct mstore_exemplar_view *ev);
+
 /* Whether a histogram snapshot is cumulative and ends at count (nb finite
  * bounds): what a consistent snapshot promises. */
 int expo_snapshot_sane(const struct mstore_snapshot *snap, uint32_t nb);

@@ -28,6 +28,7 @@
 #include "fmtnum.h"
 #include "mstore_names.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Wire types and field tags of metrics.proto. */
@@ -65,9 +66,19 @@ enum wire {
 #define H_NEG_DELTA  TAG(10, WT_LEN)
 #define H_POS_SPAN   TAG(12, WT_LEN)
 #define H_POS_DELTA  TAG(13, WT_LEN)
+/* Counter (and V_VALUE) */
+#define C_EXEMPLAR TAG(2, WT_LEN)
 /* Bucket */
-#define B_COUNT TAG(1, WT_VARINT)
-#define B_BOUND TAG(2, WT_I64)
+#define B_COUNT    TAG(1, WT_VARINT)
+#define B_BOUND    TAG(2, WT_I64)
+#define B_EXEMPLAR TAG(3, WT_LEN)
+/* Exemplar (labels as LabelPairs) */
+#define E_LABEL TAG(1, WT_LEN)
+#define E_VALUE TAG(2, WT_I64)
+#define E_TIME  TAG(3, WT_LEN)
+/* google.protobuf.Timestamp */
+#define T_SECONDS TAG(1, WT_VARINT)
+#define T_NANOS   TAG(2, WT_VARINT)
 /* BucketSpan */
 #define S_OFFSET TAG(1, WT_VARINT)
 #define S_LENGTH TAG(2, WT_VARINT)
@@ -162,6 +173,62 @@ put_len_field(char *p, char tag, const char *s, size_t n)
 }
 
 /* ------------------------------------------------------------------ */
+/* Exemplars                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Exemplar label j as a LabelPair message: its length. */
+static size_t
+ex_pair_len(const struct mstore_exemplar_view *ev, uint32_t j)
+{
+	return len_field(ev->name_len[j]) + len_field(ev->value_len[j]);
+}
+
+/* The Timestamp message of t ns (> 0): its length. */
+static size_t
+ex_time_len(int64_t t)
+{
+	return 1 + vlen((uint64_t)(t / MSTORE_NS_PER_SEC)) + 1 +
+	       vlen((uint64_t)(t % MSTORE_NS_PER_SEC));
+}
+
+/* An Exemplar message: its length. */
+static size_t
+ex_len(const struct mstore_exemplar_view *ev)
+{
+	size_t n = 1 + I64_LEN + len_field(ex_time_len(ev->timestamp_ns));
+	uint32_t j;
+
+	for (j = 0; j < ev->nlabels; j++)
+		n += len_field(ex_pair_len(ev, j));
+	return n;
+}
+
+/* An exemplar field: tag, length, Exemplar message. */
+static char *
+put_exemplar(char *p, char tag, const struct mstore_exemplar_view *ev)
+{
+	uint64_t t = (uint64_t)ev->timestamp_ns;
+	uint32_t j;
+
+	*p++ = tag;
+	p = put_varint(p, ex_len(ev));
+	for (j = 0; j < ev->nlabels; j++) {
+		*p++ = E_LABEL;
+		p = put_varint(p, ex_pair_len(ev, j));
+		p = put_len_field(p, LP_NAME, ev->text + ev->name_off[j], ev->name_len[j]);
+		p = put_len_field(p, LP_VALUE, ev->text + ev->value_off[j], ev->value_len[j]);
+	}
+	*p++ = E_VALUE;
+	p = put_double(p, ev->value);
+	*p++ = E_TIME;
+	p = put_varint(p, ex_time_len(ev->timestamp_ns));
+	*p++ = T_SECONDS;
+	p = put_varint(p, t / MSTORE_NS_PER_SEC);
+	*p++ = T_NANOS;
+	return put_varint(p, t % MSTORE_NS_PER_SEC);
+}
+
+/* ------------------------------------------------------------------ */
 /* Output cursor                                                       */
 /* ------------------------------------------------------------------ */
 
@@ -170,6 +237,9 @@ struct pout {
 	char *buf;
 	size_t cap;
 	size_t len; /* bytes produced; past cap only counted (plain) */
+	/* room for the exemplars of the series being written (one per
+	 * bucket), in the entry point's frame */
+	struct mstore_exemplar_view *ex;
 };
 
 /*
@@ -209,11 +279,39 @@ take(struct pout *o, size_t n)
 /* Histograms                                                          */
 /* ------------------------------------------------------------------ */
 
-/* A Bucket field: count varint, bound double. */
+/* A Bucket message: count varint, bound double, and exemplar ex (NULL:
+ * none). */
 static inline size_t
-bucket_msg_len(uint64_t cumulative)
+bucket_msg_len(uint64_t cumulative, const struct mstore_exemplar_view *ex)
 {
-	return 1 + vlen(cumulative) + 1 + I64_LEN;
+	return 1 + vlen(cumulative) + 1 + I64_LEN + (ex != NULL ? len_field(ex_len(ex)) : 0);
+}
+
+/* The exemplar of classic bucket i (i == nbounds: +Inf), or NULL. */
+static inline const struct mstore_exemplar_view *
+bucket_ex(const struct expo_proto_hist *h, uint32_t i)
+{
+	return h->exemplar != NULL ? h->exemplar[i] : NULL;
+}
+
+/* Classic buckets written: the finite ones, and +Inf when it carries an
+ * exemplar. */
+static inline uint32_t
+buckets_out(const struct expo_proto_hist *h)
+{
+	return h->nbounds + (bucket_ex(h, h->nbounds) != NULL);
+}
+
+static inline uint64_t
+bucket_count(const struct expo_proto_hist *h, uint32_t i)
+{
+	return i < h->nbounds ? h->cumulative[i] : h->count;
+}
+
+static inline double
+bucket_bound(const struct expo_proto_hist *h, uint32_t i)
+{
+	return i < h->nbounds ? h->bounds[i] : (double)INFINITY;
 }
 
 static size_t
@@ -280,8 +378,8 @@ expo_proto_hist_prepare(struct expo_proto_hist *h)
 	size_t n = 1 + vlen(h->count) + 1 + I64_LEN;
 	uint32_t i;
 
-	for (i = 0; i < h->nbounds; i++)
-		n += 2 + bucket_msg_len(h->cumulative[i]); /* a Bucket is < 128 bytes */
+	for (i = 0; i < buckets_out(h); i++)
+		n += len_field(bucket_msg_len(bucket_count(h, i), bucket_ex(h, i)));
 	h->nspan[NHIST_POS] = h->nspan[NHIST_NEG] = 0;
 	if (h->native != NULL)
 		n += native_prepare(h);
@@ -352,13 +450,17 @@ expo_proto_hist_write(char *p, const struct expo_proto_hist *h)
 	p = put_varint(p, h->count);
 	*p++ = H_SUM;
 	p = put_double(p, h->sum);
-	for (i = 0; i < h->nbounds; i++) {
+	for (i = 0; i < buckets_out(h); i++) {
+		const struct mstore_exemplar_view *ex = bucket_ex(h, i);
+
 		*p++ = H_BUCKET;
-		*p++ = (char)bucket_msg_len(h->cumulative[i]);
+		p = put_varint(p, bucket_msg_len(bucket_count(h, i), ex));
 		*p++ = B_COUNT;
-		p = put_varint(p, h->cumulative[i]);
+		p = put_varint(p, bucket_count(h, i));
 		*p++ = B_BOUND;
-		p = put_double(p, h->bounds[i]);
+		p = put_double(p, bucket_bound(h, i));
+		if (ex != NULL)
+			p = put_exemplar(p, B_EXEMPLAR, ex);
 	}
 	if (h->native != NULL)
 		p = put_native(p, h);
@@ -386,6 +488,10 @@ struct pfam {
 /* One series, ready to be written. */
 struct pser {
 	const struct mstore_series_view *s;
+	/* a counter's exemplar, or NULL; a histogram's, one per bucket, are
+	 * in h.exemplar (ex, or NULL) */
+	const struct mstore_exemplar_view *cex;
+	const struct mstore_exemplar_view *ex[MSTORE_MAX_BUCKETS + 1];
 	/* a per-writer family of mode ALL: the writer slot, in decimal, as
 	 * the value of the writer label after the family's labels */
 	char writer[FMT_U64_MAX];
@@ -525,35 +631,68 @@ piece_len(const struct pser *e)
 	return len_field(e->len);
 }
 
+/* A Counter message with its exemplar: its length. */
+static size_t
+counter_len(const struct pser *e)
+{
+	return SCALAR_LEN + len_field(ex_len(e->cex));
+}
+
 /* The Metric message's length, with the value (or histogram) known. */
 static void
 ser_measure(const struct pfam *f, struct pser *e)
 {
 	if (f->type == TYPE_HISTOGRAM)
 		e->len = e->labels + len_field(expo_proto_hist_prepare(&e->h));
+	else if (e->cex != NULL)
+		e->len = e->labels + len_field(counter_len(e));
 	else
 		e->len = e->labels + SCALAR_FIELD_LEN;
 }
 
+/* The exemplars of series s to show beside snap: a counter's in e->cex,
+ * a histogram's in e->ex (room: ex, one per bucket).  0 or a code. */
+static int
+ser_exemplars(const struct mstore_reader *r, const struct pfam *f,
+              const struct mstore_series_view *s, const struct mstore_snapshot *snap,
+              struct mstore_exemplar_view *ex, struct pser *e)
+{
+	uint32_t i, n = f->type == TYPE_HISTOGRAM ? f->v->nbounds + 1 : 1;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		rc = expo_exemplar(r, f->v, s, snap, i, &ex[i]);
+		if (rc < 0)
+			return rc;
+		e->ex[i] = rc == 1 ? &ex[i] : NULL;
+	}
+	e->cex = f->type == TYPE_HISTOGRAM ? NULL : e->ex[0];
+	e->h.exemplar = f->type == TYPE_HISTOGRAM ? e->ex : NULL;
+	return 0;
+}
+
 /*
  * Read series s of a store family: its labels' size, and (with value)
- * its snapshot, and a native histogram's buckets into *nat.  Counter and
- * gauge sizes do not depend on the value, so the measuring pass leaves it
- * out.  The reader vouches for a native reading (its counts add up, its
- * buckets are within the schema: nhist_snapshot_valid()), the classic part
- * is checked here as for any histogram.
+ * its snapshot, a native histogram's buckets into *nat and exemplars
+ * (room: ex).  Counter and gauge sizes do not depend on the value, so the
+ * measuring pass leaves it out, but for a family with exemplars.  The
+ * reader vouches for a native reading (its counts add up, its buckets are
+ * within the schema: nhist_snapshot_valid()), the classic part is checked
+ * here as for any histogram.
  */
 static int
 ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
          struct pser *e, struct mstore_snapshot *snap, struct mstore_native_snapshot *nat,
-         int value)
+         int value, struct mstore_exemplar_view *ex)
 {
 	int native = f->v->native_buckets > 0, rc;
 
 	e->s = s;
 	e->writer_len = 0;
+	e->cex = NULL;
+	e->h.exemplar = NULL;
 	labels_len(f, e);
-	if (!value && f->type != TYPE_HISTOGRAM) {
+	if (!value && f->type != TYPE_HISTOGRAM && !f->v->exemplars) {
 		e->len = e->labels + SCALAR_FIELD_LEN;
 		return 0;
 	}
@@ -572,6 +711,8 @@ ser_read(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 		e->h.cumulative = snap->bucket;
 		e->h.native = native ? nat : NULL;
 	}
+	if (f->v->exemplars && (rc = ser_exemplars(r, f, s, snap, ex, e)) < 0)
+		return rc;
 	ser_measure(f, e);
 	return 0;
 }
@@ -587,9 +728,15 @@ put_series(char *p, const struct pfam *f, const struct pser *e)
 		p = put_varint(p, e->h.len);
 		return expo_proto_hist_write(p, &e->h);
 	}
-	*p++ = (char)SCALAR_LEN;
+	if (e->cex == NULL) {
+		*p++ = (char)SCALAR_LEN;
+		*p++ = V_VALUE;
+		return put_double(p, e->value);
+	}
+	p = put_varint(p, counter_len(e));
 	*p++ = V_VALUE;
-	return put_double(p, e->value);
+	p = put_double(p, e->value);
+	return put_exemplar(p, C_EXEMPLAR, e->cex);
 }
 
 /* ------------------------------------------------------------------ */
@@ -612,7 +759,7 @@ typedef int ser_fn(void *ctx, const struct pser *e);
  */
 static int
 ser_each(const struct mstore_reader *r, const struct pfam *f, const struct mstore_series_view *s,
-         int value, ser_fn *fn, void *ctx)
+         int value, struct mstore_exemplar_view *ex, ser_fn *fn, void *ctx)
 {
 	struct mstore_native_snapshot nat; /* 8 KiB: a native histogram's buckets */
 	struct mstore_snapshot snap;
@@ -621,12 +768,14 @@ ser_each(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 	int rc;
 
 	if (f->v->per_writer != MSTORE_PER_WRITER_ALL) {
-		rc = ser_read(r, f, s, &e, &snap, &nat, value || f->v->per_writer != MSTORE_SHARED);
+		rc = ser_read(r, f, s, &e, &snap, &nat, value || f->v->per_writer != MSTORE_SHARED,
+		              ex);
 		if (rc < 0 || (f->v->per_writer != MSTORE_SHARED && snap.writers == 0))
 			return rc;
 		return fn(ctx, &e);
 	}
 	e.s = s;
+	e.cex = NULL;
 	while ((rc = mstore_reader_per_writer(r, f->v, s, slot, &slot, &e.value)) == 1) {
 		e.writer_len = fmt_u64(e.writer, slot);
 		labels_len(f, &e);
@@ -658,7 +807,7 @@ measure_cb(void *ctx, const struct pser *e)
  * whether it has any Metric message (*empty). */
 static int
 fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint32_t *nseries,
-            int *empty)
+            int *empty, struct mstore_exemplar_view *ex)
 {
 	struct mstore_series_view s;
 	struct measure_ctx m = { f->head_len + f->tail_len, 0 };
@@ -667,7 +816,7 @@ fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, ui
 
 	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1;
 	     rc = mstore_reader_series_next(r, f->v, &s)) {
-		src = ser_each(r, f, &s, 0, measure_cb, &m);
+		src = ser_each(r, f, &s, 0, ex, measure_cb, &m);
 		if (src < 0)
 			return src;
 		count++;
@@ -722,7 +871,7 @@ fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, 
 
 	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1 && count < nseries;
 	     rc = mstore_reader_series_next(r, f->v, &s), count++) {
-		int src = ser_each(r, f, &s, 1, write_cb, &w);
+		int src = ser_each(r, f, &s, 1, o->ex, write_cb, &w);
 
 		if (src < 0)
 			return src;
@@ -877,14 +1026,15 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 	if (rc == 0 && f.type == TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED)
 		return fam_histogram(o, r, &f);
 	if (rc == 0)
-		rc = fam_measure(r, &f, &len, &nseries, &empty);
+		rc = fam_measure(r, &f, &len, &nseries, &empty, o->ex);
 	if (rc < 0 || empty)
 		return rc;
 	/* Only a family whose size cannot change between the passes streams:
 	 * a histogram's grows with its counts, a per-writer family's with its
-	 * writers (fam_whole sets the length from what it wrote). */
+	 * writers, a family's with exemplars with them (fam_whole sets the
+	 * length from what it wrote). */
 	if (o->k != NULL && f.type != TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED &&
-	    vlen(len) + len > o->cap)
+	    !v->exemplars && vlen(len) + len > o->cap)
 		return fam_streamed(o, r, &f, len, nseries);
 	return fam_whole(o, r, &f, len, nseries);
 }
@@ -925,6 +1075,7 @@ static void
 own_series(const struct pfam *f, struct pser *e, const struct mstore_series_view *s, double value)
 {
 	e->s = s;
+	e->cex = NULL;
 	e->writer_len = 0;
 	labels_len(f, e);
 	e->value = value;
@@ -1000,7 +1151,8 @@ int
 expo_proto_render(const struct mstore_reader *r, const struct expo_own *own, char *buf, size_t cap,
                   size_t *len)
 {
-	struct pout o = { NULL, buf, cap, 0 };
+	struct mstore_exemplar_view ex[MSTORE_MAX_BUCKETS + 1];
+	struct pout o = { NULL, buf, cap, 0, ex };
 	int rc = render_all(&o, r, own);
 
 	if (rc < 0)
@@ -1013,7 +1165,8 @@ int
 expo_proto_render_stream(const struct mstore_reader *r, const struct expo_own *own,
                          struct expo_sink *k)
 {
-	struct pout o = { k, k->buf, k->cap, k->len };
+	struct mstore_exemplar_view ex[MSTORE_MAX_BUCKETS + 1];
+	struct pout o = { k, k->buf, k->cap, k->len, ex };
 	int rc = render_all(&o, r, own);
 
 	if (rc == 0)

@@ -28,7 +28,8 @@ int expo_proto_render_stream(const struct mstore_reader *r, const struct expo_ow
 /*
  * One io.prometheus.client.Histogram message: the count and sum, the
  * classic buckets (cumulative, one per finite bound; the +Inf bucket is
- * implied by the count, as client_golang writes it) and, with native, the
+ * implied by the count, as client_golang writes it, unless it carries an
+ * exemplar), their exemplars and, with native, the
  * native histogram (schema, zero threshold and count, spans and deltas per
  * sign; a no-op span when it has no bucket, so that a scraper does not
  * take an empty native histogram for a classic one).  Fill the input
@@ -44,6 +45,10 @@ struct expo_proto_hist {
 	const double *bounds;                        /* nbounds, increasing */
 	const uint64_t *cumulative;                  /* nbounds cumulative counts */
 	const struct mstore_native_snapshot *native; /* NULL: no native histogram */
+	/* NULL, or nbounds + 1 exemplars of the classic buckets (NULL: none);
+	 * one at [nbounds] writes the +Inf bucket, which the count otherwise
+	 * implies */
+	const struct mstore_exemplar_view *const *exemplar;
 	/* filled by expo_proto_hist_prepare() */
 	size_t len;
 	size_t nspan[2];

@@ -39,6 +39,13 @@ extern "C" {
 #define MSTORE_MAX_LABELS      16   /* label names per family */
 #define MSTORE_MAX_BUCKETS     64   /* finite bucket bounds per histogram */
 #define MSTORE_MAX_WRITERS     1024 /* writer processes at once (max_writers) */
+/* An exemplar's label names and values together, in characters (Unicode
+ * code points, not bytes): OpenMetrics 1.0's limit. */
+#define MSTORE_EXEMPLAR_CHARS_MAX 128
+/* Bytes of an exemplar's label text as stored (struct
+ * mstore_exemplar_view): room for MSTORE_EXEMPLAR_CHARS_MAX characters of
+ * any UTF-8. */
+#define MSTORE_EXEMPLAR_TEXT_MAX 512
 
 /* Native histograms (struct mstore_family_spec, mstore(3) NATIVE
  * HISTOGRAMS): the most buckets a native histogram keeps per sign, the
@@ -118,15 +125,24 @@ extern "C" {
 	/* several writer processes */                                                            \
 	X(MSTORE_E_CONFLICT, -32, EEXIST,                                                         \
 	  "a family of this name is registered with another definition (type, help, unit, "       \
-	  "labels, buckets or per-writer mode)")                                                  \
+	  "labels, buckets, per-writer mode or exemplars)")                                       \
 	X(MSTORE_E_NO_WRITER, -33, EUSERS,                                                        \
-	  "no free writer slot: max_writers processes write the store already")
+	  "no free writer slot: max_writers processes write the store already")                   \
+	/* exemplars: the update itself was counted (mstore_counter_add_exemplar()) */            \
+	X(MSTORE_E_EXEMPLAR, -34, EINVAL,                                                         \
+	  "invalid exemplar (label name, a name twice, more than 16 labels, a value not UTF-8, "  \
+	  "a negative time or a NaN value); the update was counted without it")                   \
+	X(MSTORE_E_EXEMPLAR_LONG, -35, ENAMETOOLONG,                                              \
+	  "exemplar labels longer than 128 characters (names and values together); the update "   \
+	  "was counted without it")                                                               \
+	X(MSTORE_E_NO_EXEMPLARS, -36, EINVAL,                                                     \
+	  "the family was registered without exemplars; the update was counted without it")
 
 #define MSTORE_ERROR_ENUM_(name, value, errno_value, message) name = value,
 enum mstore_error { MSTORE_ERROR_MAP(MSTORE_ERROR_ENUM_) };
 #undef MSTORE_ERROR_ENUM_
 /* The most negative code; other modules number their own codes below it. */
-#define MSTORE_E_LAST MSTORE_E_NO_WRITER
+#define MSTORE_E_LAST MSTORE_E_NO_EXEMPLARS
 
 /* The message of an MSTORE_E_* code, or "unknown mstore error"; never NULL. */
 const char *mstore_strerror(int code);
@@ -167,14 +183,16 @@ enum mstore_per_writer {
  * What writers recovered after other writers died, counted in the store
  * (struct mstore_info), as X(name, label): writer slots of dead processes
  * cleaned up, histograms a writer left locked, counter shards it owned,
- * registrations it left halfway, finished or undone.
+ * registrations it left halfway, finished or undone, exemplar records it
+ * left half written (emptied).
  */
 #define MSTORE_RECOVERY_MAP(X)                             \
 	X(MSTORE_RECOVERY_SLOT, "writer_slot")             \
 	X(MSTORE_RECOVERY_HISTOGRAM, "histogram")          \
 	X(MSTORE_RECOVERY_SHARD, "counter_shard")          \
 	X(MSTORE_RECOVERY_FORWARD, "registration_forward") \
-	X(MSTORE_RECOVERY_BACK, "registration_back")
+	X(MSTORE_RECOVERY_BACK, "registration_back")       \
+	X(MSTORE_RECOVERY_EXEMPLAR, "exemplar")
 
 #define MSTORE_RECOVERY_ENUM_(name, label) name,
 enum mstore_recovery { MSTORE_RECOVERY_MAP(MSTORE_RECOVERY_ENUM_) MSTORE_RECOVERY_KINDS };
@@ -241,8 +259,9 @@ struct mstore_series; /* a series handle; owned by its store */
  * 8 * max_series, string_bytes 256 KiB, mode 0666 (filtered by the
  * umask), tick_interval_ms 1000, max_writers 1 (a single writer process).
  * A counter takes 6 value slots, a gauge 1, a histogram with B finite
- * bounds B + 4, a per-writer series max_writers: size value_slots with
- * mstore_value_slots().  max_writers is the number of writer processes
+ * bounds B + 4, a per-writer series max_writers, exemplars 68 per counter
+ * series or histogram bucket more: size value_slots with
+ * mstore_value_slots() and mstore_exemplar_slots().  max_writers is the number of writer processes
  * that may write at once (up to MSTORE_MAX_WRITERS): a pre-fork server
  * needs its workers, plus its master if the master writes, plus room for
  * a worker that is being replaced (a killed worker's slot is free again
@@ -380,6 +399,8 @@ int mstore_process_metrics(struct mstore *st);
  *   bounds       histograms only: nbounds finite, strictly increasing
  *                upper bounds; +Inf is implicit
  *   per_writer   enum mstore_per_writer (0: shared)
+ *   exemplars    1: keep exemplars (mstore_counter_add_exemplar()); each
+ *                series then takes mstore_exemplar_slots() more value slots
  * and, for a histogram that is also a native histogram (the Prometheus
  * "Native histograms" specification; the names and defaults are
  * client_golang's NativeHistogram* options; mstore(3), NATIVE HISTOGRAMS):
@@ -425,6 +446,11 @@ struct mstore_family_spec {
 	double native_zero_threshold;
 	double native_max_zero_threshold;
 	int64_t native_min_reset_ns;
+	/* exemplars (format 7): 1: keep the latest exemplar of each series
+	 * (counters) or each classic bucket (histograms, native ones too);
+	 * shared counters and histograms only.  0: none, and no room taken
+	 * for them. */
+	int exemplars;
 };
 
 /*
@@ -438,7 +464,8 @@ struct mstore_family_spec {
  * mstore_family_clash() tells which family a refused one clashes with.
  * On success *out is the family handle (valid until mstore_close()).
  * Errors: E_INVAL (a NULL argument, spec->size too small or unknown fields
- * not zero, help not UTF-8, a per-writer mode the type does not take),
+ * not zero, help not UTF-8, a per-writer mode the type does not take,
+ * exemplars not 0 or 1, or 1 for a gauge or a per-writer family),
  * E_NAME, E_RESERVED, E_NAME_CASE, E_COUNTER_TOTAL, E_SUFFIX, E_NAME_TYPE,
  * E_BASE_UNIT, E_UNIT_ABBREV, E_LABEL_NAME, E_DUPLICATE (the names clash
  * with a registered family's, or a label name twice), E_CONFLICT (a family
@@ -529,6 +556,68 @@ int mstore_gauge_set(struct mstore_series *s, double v);
 int mstore_gauge_add(struct mstore_series *s, double v);
 int mstore_gauge_sub(struct mstore_series *s, double v);
 int mstore_histogram_observe(struct mstore_series *s, double v);
+
+/*
+ * Exemplars: one concrete event behind an update, typically the trace it
+ * belongs to ("this request in the 0.5 s bucket was trace 4bf92f35...").
+ * A family registered with exemplars = 1 keeps the latest exemplar of each
+ * counter series and of each histogram bucket; OpenMetrics and protobuf
+ * scrapes show it after the sample (text 0.0.4 has no exemplars), and a
+ * Prometheus run with --enable-feature=exemplar-storage keeps it.
+ *   label_names, label_values  nlabels labels (at most MSTORE_MAX_LABELS;
+ *                 0: an empty label set), e.g. trace_id and span_id.
+ *                 Names [a-zA-Z_][a-zA-Z0-9_]* without a "__" prefix
+ *                 (camelCase is fine: Grafana's default is traceID), each
+ *                 once; values UTF-8.  Names and values together at most
+ *                 MSTORE_EXEMPLAR_CHARS_MAX characters.  Copied.
+ *   timestamp_ns  when the event happened, CLOCK_REALTIME ns since the
+ *                 epoch (> 0); 0: now (read from the clock, no system call
+ *                 on Linux' vDSO).
+ * The exemplar's value is the update's: the increment, the observation.
+ */
+struct mstore_exemplar {
+	size_t nlabels;
+	const char *const *label_names;
+	const char *const *label_values;
+	int64_t timestamp_ns;
+};
+
+/*
+ * Update with an exemplar (ex NULL: exactly the update without one).  The
+ * update comes first and counts whenever the same call without ex would:
+ * a bad trace id never costs a metric.  When the update fails (E_INVAL,
+ * E_TYPE, E_NEGATIVE, ...) nothing happened and no exemplar is kept.  When
+ * the update was made but the exemplar cannot be kept, the call returns
+ * an error all the same, and the update stands (do not repeat it):
+ *   E_EXEMPLAR       a label name or value breaks the rules above, more
+ *                    than MSTORE_MAX_LABELS labels, a negative timestamp,
+ *                    or a NaN observation (OpenMetrics wants an exemplar's
+ *                    value inside its bucket);
+ *   E_EXEMPLAR_LONG  names and values longer than MSTORE_EXEMPLAR_CHARS_MAX
+ *                    characters together;
+ *   E_NO_EXEMPLARS   the family was registered without exemplars;
+ *   E_NO_WRITER      (counters) a forked child found no free writer slot
+ *                    (an exemplar write needs one, the counter does not);
+ *   E_SYS            the clock could not be read (timestamp_ns 0).
+ * No allocation and no system call (but the clock read of timestamp_ns 0);
+ * an exemplar of a trace and a span id adds about 80 ns to the update
+ * (about 25 of them the clock read; doc/performance.md).  When two
+ * threads or processes write an exemplar to the same series (bucket) at
+ * the same moment, one of the two is kept: the writer that finds the other
+ * inside drops its own rather than wait (mstore_layout.h, "Exemplars").
+ */
+int mstore_counter_inc_exemplar(struct mstore_series *s, const struct mstore_exemplar *ex);
+int mstore_counter_add_exemplar(struct mstore_series *s, double v,
+                                const struct mstore_exemplar *ex);
+int mstore_histogram_observe_exemplar(struct mstore_series *s, double v,
+                                      const struct mstore_exemplar *ex);
+
+/*
+ * Value slots the exemplars of one series of a family with exemplars take,
+ * on top of mstore_value_slots(): 68 for a counter, 68 per bucket (nbounds
+ * + 1) for a histogram; 0 for other types or nbounds > MSTORE_MAX_BUCKETS.
+ */
+uint32_t mstore_exemplar_slots(enum mstore_type type, size_t nbounds);
 
 /* ------------------------------------------------------------------ */
 /* Reader                                                              */
@@ -621,6 +710,7 @@ struct mstore_family_view {
 	double native_zero_threshold;
 	double native_max_zero_threshold;
 	int64_t native_min_reset_ns;
+	int exemplars; /* 1: mstore_reader_exemplar() has records */
 };
 
 /* A validated view of one series' label values (same validity as above). */
@@ -730,6 +820,37 @@ int mstore_reader_native(const struct mstore_reader *r, const struct mstore_fami
 int mstore_reader_per_writer(const struct mstore_reader *r, const struct mstore_family_view *f,
                              const struct mstore_series_view *s, uint32_t from, uint32_t *slot,
                              double *value);
+
+/*
+ * An exemplar as read (mstore_reader_exemplar()): its value, its time and
+ * its labels, which are offsets into text (a copy: the view may be copied
+ * and kept), each name and value followed by a NUL.
+ */
+struct mstore_exemplar_view {
+	double value;
+	int64_t timestamp_ns; /* CLOCK_REALTIME ns since the epoch, > 0 */
+	uint32_t nlabels;
+	uint32_t text_len; /* bytes of text used */
+	uint16_t name_off[MSTORE_MAX_LABELS], name_len[MSTORE_MAX_LABELS];
+	uint16_t value_off[MSTORE_MAX_LABELS], value_len[MSTORE_MAX_LABELS];
+	char text[MSTORE_EXEMPLAR_TEXT_MAX];
+};
+
+/*
+ * The latest exemplar of series s of a family with exemplars: record i is
+ * a counter's (i = 0) or a histogram's bucket i (i <= nbounds; nbounds:
+ * +Inf).  Returns 1 with *out filled, 0 when there is none now (never
+ * written, emptied after its writer died inside, or being written through
+ * every bounded retry: a scrape is never failed for an exemplar), or a
+ * negative code: E_INVAL (f without exemplars, i out of range, a NULL or
+ * foreign view), the last refresh error, E_CORRUPT (a record no correct
+ * writer leaves: labels against the rules, a value outside its bucket, a
+ * negative counter increment or time).  The labels, value and time are
+ * always those of one write.
+ */
+int mstore_reader_exemplar(const struct mstore_reader *r, const struct mstore_family_view *f,
+                           const struct mstore_series_view *s, uint32_t i,
+                           struct mstore_exemplar_view *out);
 
 /* What a reader can tell about the writer from its heartbeat. */
 enum mstore_writer_state {

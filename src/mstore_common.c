@@ -165,6 +165,14 @@ mstore_native_value_slots(size_t nbounds, uint32_t max_buckets)
 	                        max_buckets > 0 ? max_buckets : MSTORE_NATIVE_DEF_BUCKETS);
 }
 
+uint32_t
+mstore_exemplar_slots(enum mstore_type type, size_t nbounds)
+{
+	if (nbounds > MSTORE_MAX_BUCKETS)
+		return 0;
+	return mstore_exemplar_slots_for((uint32_t)type, (uint32_t)nbounds);
+}
+
 uint64_t
 mstore_align_up(uint64_t v, uint64_t align)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 6.0) and the protocols
+ * mstore_layout.h - the store file format (version 7.0) and the protocols
  * by which several writer processes and any number of reader processes
  * share it, plus the library's internal helpers.  Only the library and its
  * tests include this header; applications and the renderer use mstore.h.
@@ -9,9 +9,10 @@
  * mstore_writer_rec, registration and intents before struct
  * mstore_intent, publication before struct mstore_family_rec, counters
  * before MSTORE_COUNTER_SHARDS, histograms before MSTORE_HIST_FIXED_SLOTS,
- * native histograms before MSTORE_NATIVE_ACTIVE, per-writer values before
- * MSTORE_PW_UNSET, the heartbeat and its clock
- * before struct mstore_clock_id.  doc/store-format.md describes the bytes
+ * native histograms before MSTORE_NATIVE_ACTIVE, exemplars before
+ * MSTORE_EX_SEQ, per-writer values before MSTORE_PW_UNSET, the heartbeat
+ * and its clock before struct mstore_clock_id.  doc/store-format.md
+ * describes the bytes
  * and points here.
  *
  * File layout (all integers in the writer's native byte order, checked by
@@ -53,8 +54,9 @@
  * processes (writer slots, the shared series index, shard owners and
  * histogram seqlock owners in the file, per-writer values); 6: native
  * histograms (their configuration in the family record, their buckets in
- * the value slots) */
-#define MSTORE_VERSION_MAJOR 6u
+ * the value slots); 7: exemplar records in value slots (a family's
+ * exemplars word) */
+#define MSTORE_VERSION_MAJOR 7u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -313,6 +315,73 @@ _Static_assert(MSTORE_MAX_WRITERS <= MSTORE_SEQ_OWNER_MASK + 1, "a slot fits the
 #define MSTORE_NATIVE_COPY0    1u
 #define MSTORE_NATIVE_SLOTS(n) (MSTORE_NATIVE_COPY0 + 2 * NHIST_SLOTS(n))
 _Static_assert(NHIST_WINDOW_MAX == MSTORE_NATIVE_BUCKETS_MAX, "one bound on the window");
+
+/*
+ * Exemplars (a family registered with exemplars: shared counters and
+ * histograms).  A series has one record of MSTORE_EX_SLOTS value slots per
+ * counter, or per classic bucket i <= B of a histogram (i = B: +Inf; a
+ * native histogram's exemplars go to the classic bucket of their value,
+ * its +Inf one alone when it has no bounds), after the type's own slots
+ * (mstore_exemplar_off()), holding the latest exemplar written to it:
+ *   [MSTORE_EX_SEQ]       u64 sequence word, encoded as a histogram's
+ *                         (MSTORE_SEQ_LOCKED, the owner's writer slot,
+ *                         MSTORE_SEQ_ONE per completed write); 0: never
+ *                         written
+ *   [MSTORE_EX_VALUE]     double bits: the update's value (a counter's
+ *                         increment, >= 0; an observation, inside its
+ *                         bucket: above the bound before it, at most its
+ *                         own, never NaN)
+ *   [MSTORE_EX_TIME]      int64 CLOCK_REALTIME ns, > 0; 0: no exemplar
+ *   [MSTORE_EX_LEN]       u64 bytes of label text, <= MSTORE_EXEMPLAR_TEXT_MAX
+ *   [MSTORE_EX_TEXT + k]  the label text, 8 bytes a slot, in memory order
+ * The label text is, for each label, its name, a NUL, its value, a NUL (no
+ * labels: length 0).  Names [a-zA-Z_][a-zA-Z0-9_]* without a "__" prefix,
+ * distinct, at most MSTORE_MAX_LABELS of them; values UTF-8 without NUL;
+ * names and values together at most MSTORE_EXEMPLAR_CHARS_MAX code points
+ * (OpenMetrics 1.0), which keeps the text within 511 bytes: names are
+ * ASCII, so n >= 1 labels take at most n + 4 (128 - n) bytes plus 2n NULs.
+ * mstore_exemplar_parse() is the rule, for writer and reader.
+ *
+ * Seqlock (one per record): the histogram's protocol (before
+ * MSTORE_HIST_FIXED_SLOTS) with the record as its section, and its proof
+ * that a reader keeps no torn copy: it shows labels, value and time of one
+ * write, or nothing.  What differs:
+ *   - A writer never waits.  It takes the record by CAS from a free value
+ *     (acquire); when the record is locked by another writer it drops its
+ *     exemplar (the update itself is counted), because two writes that
+ *     overlap in time are equally "the latest", so keeping either is
+ *     right, and waiting would put a lock on an update path.  A free value
+ *     that changed under its CAS (another write completed) is tried again,
+ *     at most MSTORE_EX_WRITE_TRIES times.  A thread preempted inside
+ *     makes the others drop theirs for that while.
+ *   - A reader never fails a scrape for an exemplar: when its tries
+ *     (MSTORE_EX_READ_TRIES: the first MSTORE_SNAPSHOT_SPINS at once, the
+ *     rest after sched_yield) all find the record locked or changed, it
+ *     shows none this time.
+ *   - A writer killed inside leaves the record locked: writers drop their
+ *     exemplars there and readers show none until cleanup of the dead
+ *     writer's slot (struct mstore_writer_rec) empties it: time 0 (relaxed)
+ *     and seq = the locked value's completed count + MSTORE_SEQ_ONE,
+ *     unlocked (release).  What the dead writer half wrote is never shown
+ *     (time 0 is none).  The cleaner is the record's only writer then
+ *     (writers drop rather than take a locked record), and the lock
+ *     handover orders the dead writer's stores before its own.
+ * A stable copy that breaks a rule above cannot come from a correct
+ * writer: MSTORE_E_CORRUPT.  Why the renderers show an exemplar only with
+ * a non-zero counter or bucket: expo_exemplar() (expo_common.c).
+ */
+#define MSTORE_EX_SEQ   0u
+#define MSTORE_EX_VALUE 1u
+#define MSTORE_EX_TIME  2u
+#define MSTORE_EX_LEN   3u
+#define MSTORE_EX_TEXT  4u
+#define MSTORE_EX_SLOTS (MSTORE_EX_TEXT + MSTORE_EXEMPLAR_TEXT_MAX / 8u)
+/* A writer's CAS attempts on free values that keep changing. */
+#define MSTORE_EX_WRITE_TRIES 4u
+/* A reader's tries on one record (see above). */
+#define MSTORE_EX_READ_TRIES (2u * MSTORE_SNAPSHOT_SPINS)
+_Static_assert(MSTORE_EXEMPLAR_TEXT_MAX % 8 == 0, "exemplar text fills whole slots");
+_Static_assert(MSTORE_EXEMPLAR_TEXT_MAX <= UINT16_MAX, "exemplar offsets fit u16");
 
 /* Capacity limits accepted by mstore_create() (keep files and u32 offsets sane). */
 #define MSTORE_CAP_FAMILIES_MAX (UINT32_C(1) << 16)
@@ -690,7 +759,8 @@ struct mstore_family_rec {
 	/* The chain's last series, MSTORE_NONE while none: where the next one
 	 * is linked (writers only, under the registration lock). */
 	uint32_t last_series;
-	uint32_t reserved[3];
+	uint32_t reserved[2];
+	uint32_t exemplars;                /* 1: exemplar records (MSTORE_EX_SEQ); else 0 */
 	double bounds[MSTORE_MAX_BUCKETS]; /* finite, strictly increasing */
 	struct mstore_native_rec native;   /* histograms: native buckets, if any */
 };
@@ -731,7 +801,8 @@ _Static_assert(offsetof(struct mstore_family_rec, first_series) == 168 &&
                        offsetof(struct mstore_family_rec, per_writer) == 172 &&
                        offsetof(struct mstore_family_rec, last_series) == 176,
                "family layout");
-_Static_assert(offsetof(struct mstore_family_rec, bounds) == 192 &&
+_Static_assert(offsetof(struct mstore_family_rec, exemplars) == 188 &&
+                       offsetof(struct mstore_family_rec, bounds) == 192 &&
                        offsetof(struct mstore_family_rec, native) == 704 &&
                        sizeof(struct mstore_native_rec) == 32,
                "family layout");
@@ -812,6 +883,48 @@ mstore_family_slots(uint32_t type, uint32_t nbounds, uint32_t native, uint32_t m
 	if (!mstore_per_writer_ok(type, mode) || (type != MSTORE_HISTOGRAM && nbounds != 0))
 		return 0;
 	return mode == MSTORE_SHARED ? mstore_slots_for(type, nbounds, native) : max_writers;
+}
+
+/* Exemplar records of a series of this shape (1 per counter, one per
+ * bucket of a histogram; 0: the type has no exemplars). */
+static inline uint32_t
+mstore_exemplar_records(uint32_t type, uint32_t nbounds)
+{
+	if (type == MSTORE_COUNTER)
+		return 1;
+	return type == MSTORE_HISTOGRAM && nbounds <= MSTORE_MAX_BUCKETS ? nbounds + 1 : 0;
+}
+
+/* Value slots of the exemplar records of such a series. */
+static inline uint32_t
+mstore_exemplar_slots_for(uint32_t type, uint32_t nbounds)
+{
+	return mstore_exemplar_records(type, nbounds) * MSTORE_EX_SLOTS;
+}
+
+/* A family's value slots per series: mstore_family_slots(), plus its
+ * exemplar records when it has them (0: an invalid shape, mode or
+ * exemplars word: exemplars only on shared counters and histograms). */
+static inline uint32_t
+mstore_family_nslots(uint32_t type, uint32_t nbounds, uint32_t native, uint32_t mode,
+                     uint32_t max_writers, uint32_t exemplars)
+{
+	uint32_t n = mstore_family_slots(type, nbounds, native, mode, max_writers);
+
+	if (exemplars == 0 || n == 0)
+		return n;
+	if (exemplars != 1 || mode != MSTORE_SHARED || mstore_exemplar_records(type, nbounds) == 0)
+		return 0;
+	return n + mstore_exemplar_slots_for(type, nbounds);
+}
+
+/* Where exemplar record i of a shared series of this shape starts,
+ * relative to its first value slot: after the type's own slots (a native
+ * histogram's: after its native part too). */
+static inline uint32_t
+mstore_exemplar_off(uint32_t type, uint32_t nbounds, uint32_t native, uint32_t i)
+{
+	return mstore_slots_for(type, nbounds, native) + i * MSTORE_EX_SLOTS;
 }
 
 /* File offset of writer slot w's lock byte (writer slots, above). */
@@ -917,6 +1030,17 @@ MSTORE_INTERNAL int mstore_native_config(const struct mstore_native_rec *r, stru
 /* The record of configuration c (nbuckets 0: all zero). */
 MSTORE_INTERNAL void mstore_native_rec_of(const struct nhist_config *c,
                                           struct mstore_native_rec *r);
+/* ---- exemplars (mstore_exemplar.c; exemplars, above) ---- */
+/* Check the label text v->text[0..v->text_len) against the rules and set
+ * v->nlabels and the offsets of its names and values: 0, MSTORE_E_EXEMPLAR
+ * or MSTORE_E_EXEMPLAR_LONG.  The writer's check before it writes, the
+ * reader's on every copy. */
+MSTORE_INTERNAL int mstore_exemplar_parse(struct mstore_exemplar_view *v);
+/* The reader's copy of the record at rec (the seqlock, bounded tries):
+ * 1 with *out filled and parsed, 0 none now, MSTORE_E_CORRUPT.  The value
+ * is not checked against its bucket (the caller knows the bucket). */
+MSTORE_INTERNAL int mstore_exemplar_read(const _Atomic uint64_t *rec,
+                                         struct mstore_exemplar_view *out);
 
 /* ---- checks the reader and mstore_attach() share (mstore_reader.c) ---- */
 /* Check a whole store file mapped at base (len bytes) as a reader does at

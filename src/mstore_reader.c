@@ -313,7 +313,8 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out,
 
 	if (mstore_native_config(&rec->native, &nc) != 0)
 		return MSTORE_E_CORRUPT;
-	nslots = mstore_family_slots(type, nbounds, nc.nbuckets, mode, m->max_writers);
+	nslots = mstore_family_nslots(type, nbounds, nc.nbuckets, mode, m->max_writers,
+	                              rec->exemplars);
 	out->nlabels = rec->nlabels;
 	if (nslots == 0 || rec->nslots != nslots || out->nlabels > MSTORE_MAX_LABELS)
 		return MSTORE_E_CORRUPT;
@@ -326,6 +327,7 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out,
 	out->type = (enum mstore_type)type;
 	out->nbounds = nbounds;
 	out->per_writer = (enum mstore_per_writer)mode;
+	out->exemplars = rec->exemplars != 0;
 	if ((rc = family_strings(m, rec, type, out, full)) != 0 ||
 	    (rc = family_labels(m, rec, out, full)) != 0)
 		return rc;
@@ -345,10 +347,10 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out,
 static inline uint32_t
 view_slots(const struct mapping *m, const struct mstore_family_view *f)
 {
-	if (f->per_writer == MSTORE_SHARED)
+	if (f->per_writer == MSTORE_SHARED && !f->exemplars)
 		return mstore_slots_for(f->type, f->nbounds, f->native_buckets);
-	return mstore_family_slots(f->type, f->nbounds, f->native_buckets, f->per_writer,
-	                           m->max_writers);
+	return mstore_family_nslots(f->type, f->nbounds, f->native_buckets, f->per_writer,
+	                            m->max_writers, f->exemplars != 0);
 }
 
 /*
@@ -1189,6 +1191,44 @@ mstore_reader_per_writer(const struct mstore_reader *r, const struct mstore_fami
 		return 1;
 	}
 	return 0;
+}
+
+/* Whether a stable exemplar's value fits record i of family f: a
+ * counter's increment (>= 0), or an observation inside bucket i (above
+ * the bound before it, at most its own; never NaN). */
+static int
+exemplar_value_ok(const struct mstore_family_view *f, uint32_t i, double v)
+{
+	if (f->type == MSTORE_COUNTER)
+		return v >= 0;
+	if (v != v || (i < f->nbounds && !(v <= f->bounds[i])))
+		return 0;
+	return i == 0 || v > f->bounds[i - 1];
+}
+
+int
+mstore_reader_exemplar(const struct mstore_reader *r, const struct mstore_family_view *f,
+                       const struct mstore_series_view *s, uint32_t i,
+                       struct mstore_exemplar_view *out)
+{
+	uint32_t nslots;
+	int rc;
+
+	if (out == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
+	if ((rc = series_args(r, f, s, &nslots)) != 0)
+		return mstore_fail(rc);
+	if (!f->exemplars || s->family != f->index || f->nbounds > MSTORE_MAX_BUCKETS ||
+	    i >= mstore_exemplar_records(f->type, f->nbounds) ||
+	    (uint64_t)s->_value_off + nslots > r->m.value_slots)
+		return mstore_fail(MSTORE_E_INVAL);
+	rc = mstore_exemplar_read(
+	        &r->m.slots[s->_value_off +
+	                    mstore_exemplar_off(f->type, f->nbounds, f->native_buckets, i)],
+	        out);
+	if (rc == 1 && !exemplar_value_ok(f, i, out->value))
+		rc = MSTORE_E_CORRUPT;
+	return rc < 0 ? mstore_fail(rc) : rc;
 }
 
 /* Which of two judged writers tells more about the store: alive (the

@@ -50,6 +50,7 @@ struct family_args {
 	uint32_t native_max_buckets;
 	int64_t native_min_reset_ns;
 	struct nhist_config native;
+	uint32_t exemplars;
 };
 
 static int
@@ -149,7 +150,9 @@ check_family_args(struct family_args *a)
 	if ((a->nlabels > 0 && a->labels == NULL) || (a->nbounds > 0 && a->bounds == NULL) ||
 	    (a->type != MSTORE_COUNTER && a->type != MSTORE_GAUGE && a->type != MSTORE_HISTOGRAM) ||
 	    (a->type != MSTORE_HISTOGRAM && a->nbounds != 0) ||
-	    !mstore_per_writer_ok(a->type, a->per_writer))
+	    !mstore_per_writer_ok(a->type, a->per_writer) ||
+	    (a->exemplars != 0 && (a->exemplars != 1 || a->per_writer != MSTORE_SHARED ||
+	                           mstore_exemplar_records(a->type, 0) == 0)))
 		return MSTORE_E_INVAL;
 	if ((rc = check_native(a)) != 0)
 		return rc;
@@ -190,6 +193,12 @@ spec_args(const struct mstore_family_spec *spec, struct family_args *a)
 		a->native_zt = spec->native_zero_threshold;
 		a->native_max_zt = spec->native_max_zero_threshold;
 		a->native_min_reset_ns = spec->native_min_reset_ns;
+	}
+	/* A caller built before the field existed passes a smaller size. */
+	if (SPEC_HAS(spec, exemplars)) {
+		if (spec->exemplars < 0)
+			return MSTORE_E_INVAL;
+		a->exemplars = (uint32_t)spec->exemplars;
 	}
 	return a->name == NULL ? MSTORE_E_INVAL : 0;
 }
@@ -259,6 +268,7 @@ family_handle(struct mstore *st, uint32_t i)
 	f->nbounds = rec->nbounds;
 	f->nslots = rec->nslots;
 	f->per_writer = rec->per_writer;
+	f->exemplars = rec->exemplars;
 	memcpy(f->bounds, rec->bounds, f->nbounds * sizeof(double));
 	/* (void): the record has the definition registration checked, or
 	 * the same (family_same) */
@@ -281,7 +291,8 @@ family_same(const struct mstore *st, uint32_t i, const struct family_args *a)
 	if (memcmp(&r->native, &native, sizeof(native)) != 0)
 		return 0;
 	if (r->type != a->type || r->per_writer != a->per_writer || r->nlabels != a->nlabels ||
-	    r->nbounds != a->nbounds || !file_str_equal(st, r->help, a->help, a->help_len) ||
+	    r->exemplars != a->exemplars || r->nbounds != a->nbounds ||
+	    !file_str_equal(st, r->help, a->help, a->help_len) ||
 	    !file_str_equal(st, r->unit, a->unit, a->unit_len) ||
 	    (a->nbounds > 0 && memcmp(r->bounds, a->bounds, a->nbounds * sizeof(double)) != 0))
 		return 0;
@@ -349,10 +360,11 @@ family_fill(struct mstore *st, uint32_t i, const struct family_args *a, uint32_t
 	rec->type = a->type;
 	rec->nlabels = (uint32_t)a->nlabels;
 	rec->nbounds = (uint32_t)a->nbounds;
-	rec->nslots = mstore_family_slots(a->type, (uint32_t)a->nbounds, a->native.nbuckets,
-	                                  a->per_writer, st->max_writers);
+	rec->nslots = mstore_family_nslots(a->type, (uint32_t)a->nbounds, a->native.nbuckets,
+	                                   a->per_writer, st->max_writers, a->exemplars);
 	mstore_native_rec_of(&a->native, &rec->native);
 	rec->per_writer = a->per_writer;
+	rec->exemplars = a->exemplars;
 	rec->last_series = MSTORE_NONE;
 	rec->name = str_put(st, cur, a->name, a->name_len);
 	rec->help = str_put(st, cur, a->help, a->help_len);

@@ -436,6 +436,38 @@ mstore_histogram_observe(struct mstore_series *s, double v)
 	return 0;
 }
 
+/* ------------------------------------------------------------ exemplars */
+
+/* The update first, then its exemplar (mstore.h: a refused exemplar never
+ * costs the update; mstore_exemplar.c writes the record). */
+
+int
+mstore_counter_inc_exemplar(struct mstore_series *s, const struct mstore_exemplar *ex)
+{
+	int rc = mstore_counter_inc(s);
+
+	return rc != 0 || ex == NULL ? rc : mstore_exemplar_put(s, 0, 1, ex);
+}
+
+int
+mstore_counter_add_exemplar(struct mstore_series *s, double v, const struct mstore_exemplar *ex)
+{
+	int rc = mstore_counter_add(s, v);
+
+	return rc != 0 || ex == NULL ? rc : mstore_exemplar_put(s, 0, v, ex);
+}
+
+int
+mstore_histogram_observe_exemplar(struct mstore_series *s, double v,
+                                  const struct mstore_exemplar *ex)
+{
+	int rc = mstore_histogram_observe(s, v);
+
+	if (rc != 0 || ex == NULL)
+		return rc;
+	return mstore_exemplar_put(s, mstore_bucket_index(s->bounds, s->nbounds, v), v, ex);
+}
+
 /* ------------------------------------------------------ cleaning a slot */
 
 uint32_t
@@ -444,6 +476,7 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 	const struct mstore_hdr *h = st->hdr;
 	uint32_t n = atomic_load_explicit(&h->series, memory_order_acquire);
 	uint32_t nf = atomic_load_explicit(&h->families, memory_order_acquire), i, k, hists = 0;
+	uint32_t exemplars = 0;
 
 	for (i = 0; i < n && i < st->max_series; i++) {
 		const struct mstore_series_rec *r = &st->srec[i];
@@ -461,9 +494,14 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 		if (f->per_writer != MSTORE_SHARED) {
 			if (w < f->nslots)
 				atomic_store_explicit(&v[w], MSTORE_PW_UNSET, memory_order_relaxed);
-		} else if (clean && f->type == MSTORE_HISTOGRAM &&
-		           f->nslots == mstore_slots_for(f->type, f->nbounds, f->native.nbuckets) &&
-		           mstore_native_config(&f->native, &nc) == 0) {
+			continue;
+		}
+		/* a record a correct writer wrote (the sweep trusts no more) */
+		if (!clean || mstore_native_config(&f->native, &nc) != 0 ||
+		    f->nslots != mstore_family_nslots(f->type, f->nbounds, nc.nbuckets,
+		                                      f->per_writer, st->max_writers, f->exemplars))
+			continue;
+		if (f->type == MSTORE_HISTOGRAM) {
 			seq = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_acquire);
 			if ((seq & MSTORE_SEQ_LOCKED) &&
 			    ((seq >> MSTORE_SEQ_OWNER_SHIFT) & MSTORE_SEQ_OWNER_MASK) == w) {
@@ -474,9 +512,14 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 				hists++;
 			}
 		}
+		if (f->exemplars)
+			exemplars += mstore_exemplar_sweep(
+			        v + mstore_exemplar_off(f->type, f->nbounds, nc.nbuckets, 0),
+			        mstore_exemplar_records(f->type, f->nbounds), w);
 	}
 	if (!clean)
 		return 0;
+	mstore_count_recovery(st, MSTORE_RECOVERY_EXEMPLAR, exemplars);
 	*shards = 0;
 	for (k = 0; k < MSTORE_COUNTER_SHARDS; k++) {
 		uint32_t dead = w + 1;

@@ -38,6 +38,7 @@ struct mstore_family {
 	uint32_t per_writer; /* enum mstore_per_writer */
 	double bounds[MSTORE_MAX_BUCKETS];
 	struct nhist_config native; /* histograms: native.nbuckets 0: none */
+	uint32_t exemplars;         /* 1: its series have exemplar records */
 };
 
 struct mstore_series {
@@ -264,6 +265,17 @@ MSTORE_INTERNAL void mstore_native_recover(_Atomic uint64_t *v, const struct nhi
  * process's CLOCK_BOOTTIME boottime_ns; 0 for a negative one (the clock
  * could not be read): "unknown" to nhist. */
 MSTORE_INTERNAL int64_t mstore_native_time(int64_t boottime_ns);
+
+/* ---- mstore_exemplar.c ---- */
+/* Keep ex, for an update of value just made on s, in s's exemplar record
+ * i (a counter's 0, a histogram's bucket): 0, or the code of mstore.h's
+ * exemplar errors (errno set).  Any update path calls it after its update:
+ * mstore_layout.h, "Exemplars". */
+MSTORE_INTERNAL int mstore_exemplar_put(struct mstore_series *s, uint32_t i, double value,
+                                        const struct mstore_exemplar *ex);
+/* Under the registration lock, holding dead slot w's lock: empty the n
+ * records from rec on that w left locked.  Returns how many. */
+MSTORE_INTERNAL uint32_t mstore_exemplar_sweep(_Atomic uint64_t *rec, uint32_t n, uint32_t w);
 
 /* ---- mstore_proc.c ---- */
 /* Update the process metrics (mstore_heartbeat()). */

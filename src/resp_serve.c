@@ -561,6 +561,7 @@ serve_metrics(struct resp_server *s, enum resp_http_format f, enum resp_http_cod
 	if (j.gzip)
 		resp_gzip_begin(s->gz);
 	s->scrapes++;
+	log_debug("metrics as %s%s", expo_content_type(j.fmt), j.gzip ? ", gzip" : "");
 	/* what the first piece of a streamed body goes out with */
 	out->status = 200;
 	out->reason = "OK";

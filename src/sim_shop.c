@@ -292,6 +292,9 @@ sim_shop_init(struct sim_shop *shop, uint64_t seed)
 	memset(shop, 0, sizeof *shop);
 	for (size_t i = 0; i < sizeof shop->rng / sizeof shop->rng[0]; i++)
 		shop->rng[i] = splitmix64(&x);
+	/* Traces draw from their own stream: a seed gives the same traffic
+	 * with them as it gave before they existed. */
+	shop->trace_rng = splitmix64(&x);
 	shop->burst_factor = 1.0;
 }
 
@@ -452,18 +455,44 @@ place_order(struct sim_shop *shop, const struct request *rq, const struct sim_si
 	return sink->order(sink->ctx, outcome, euros);
 }
 
+/* n bytes of x as lowercase hex at p. */
+static void
+put_hex(char *p, uint64_t x, int n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 2 * n - 1; i >= 0; i--, x >>= 4)
+		p[i] = digits[x & 0xf];
+}
+
+/* Whether this request is traced (SIM_TRACE_SHARE), and its ids: t, or
+ * NULL. */
+static const struct sim_trace *
+draw_trace(struct sim_shop *shop, struct sim_trace *t)
+{
+	if ((double)(splitmix64(&shop->trace_rng) >> 11) * UNIT_53 >= SIM_TRACE_SHARE)
+		return NULL;
+	put_hex(t->trace_id, splitmix64(&shop->trace_rng), 8);
+	put_hex(t->trace_id + 16, splitmix64(&shop->trace_rng), 8);
+	put_hex(t->span_id, splitmix64(&shop->trace_rng), 8);
+	t->trace_id[32] = '\0';
+	t->span_id[16] = '\0';
+	return t;
+}
+
 /* Draw one request, report it and its consequences; adds its latency. */
 static int
 one_request(struct sim_shop *shop, const struct sim_sink *sink, double *latency_sum)
 {
 	struct request rq = { .endpoint = pick_endpoint(shop) };
 	const struct endpoint *ep;
+	struct sim_trace trace;
 	int rc;
 
 	draw_status(shop, &rq);
 	draw_latency(shop, &rq);
 	*latency_sum += rq.seconds;
-	rc = sink->request(sink->ctx, rq.endpoint, rq.status, rq.seconds);
+	rc = sink->request(sink->ctx, rq.endpoint, rq.status, rq.seconds, draw_trace(shop, &trace));
 	if (rc == 0 && rq.has_error)
 		rc = sink->error(sink->ctx, rq.error);
 	if (rc != 0)

@@ -69,16 +69,29 @@ extern const unsigned sim_latency_nbounds;
 extern const double sim_order_bounds[];
 extern const unsigned sim_order_nbounds;
 
+/* Share of requests that are traced, as a service that samples 1 % of
+ * its traces would have it. */
+#define SIM_TRACE_SHARE 0.01
+
+/* A traced request's ids, lowercase hex as W3C trace context writes them
+ * (16 and 8 bytes), NUL-terminated. */
+struct sim_trace {
+	char trace_id[33];
+	char span_id[17];
+};
+
 /*
  * Event sink.  Each callback returns 0 to go on, or non-zero to stop the
  * step (sim_shop_step() then returns SIM_SHOP_E_SINK; the sink keeps its
  * own reason).  request: one finished request on endpoint (index into the
- * endpoint table) with its status and latency.  order: one order with its
+ * endpoint table) with its status and latency, and its trace when it was
+ * traced (SIM_TRACE_SHARE of them; else NULL).  order: one order with its
  * outcome and value.  error: one application error.
  */
 struct sim_sink {
 	void *ctx;
-	int (*request)(void *ctx, unsigned endpoint, enum sim_status status, double seconds);
+	int (*request)(void *ctx, unsigned endpoint, enum sim_status status, double seconds,
+	               const struct sim_trace *trace);
 	int (*order)(void *ctx, enum sim_outcome outcome, double euros);
 	int (*error)(void *ctx, enum sim_error_kind kind);
 };
@@ -94,6 +107,7 @@ struct sim_gauges {
 /* Model state; treat as opaque, initialise with sim_shop_init(). */
 struct sim_shop {
 	uint64_t rng[4];     /* xoshiro256** state */
+	uint64_t trace_rng;  /* splitmix64 state of the traces: a stream of its own */
 	double t;            /* simulated seconds since start */
 	double burst_left;   /* seconds of traffic burst remaining */
 	double burst_factor; /* traffic multiplier during the burst */

@@ -5,6 +5,10 @@
  * are the library's (mstore_process_metrics()).
  * Every series is created at startup so Prometheus sees a constant set.
  *
+ * The traced requests' ids (sim_shop.h) go with the request counter and
+ * the latency histogram as exemplars, for Grafana to link a latency spike
+ * to its traces.
+ *
  * Naming, as an application should do it: base units in the name
  * (_seconds, _euros, _bytes), "_total" on counters, and labels whose values
  * come from a small fixed set.  The request counter is labelled by route
@@ -22,14 +26,17 @@
 /*
  * Capacity: the simulator registers 17 families, 72 series (50 counters,
  * 9 gauges, 7 classic histograms: 411 value slots, and 6 native histograms
- * of 657 value slots each, mstore_native_value_slots(0, 0): 4353 in all)
- * and about 2 KiB of strings.  The numbers below leave room (about four
- * times the families and series, nearly three times the slots) to add
- * metrics without touching them.
+ * of 665 value slots each, mstore_native_value_slots(0, 0): 4401 in
+ * all), exemplar records for the 40 request counters, the 6 classic
+ * latency histograms of 12 buckets and the 6 native ones, one each on
+ * +Inf (118 records of 68 slots: 8024; 12425 slots in all), and about
+ * 2 KiB of strings.  The numbers below leave room (about four times the
+ * families and series, 2.6 times the slots) to add metrics without
+ * touching them.
  */
 #define SIM_MAX_FAMILIES 64
 #define SIM_MAX_SERIES   256
-#define SIM_VALUE_SLOTS  12288
+#define SIM_VALUE_SLOTS  32768
 #define SIM_STRING_BYTES (64u * 1024u)
 /* The native latency histogram's bucket factor: schema 3, buckets 9 %
  * wide, as client_golang's usual NativeHistogramBucketFactor 1.1. */
@@ -85,14 +92,37 @@ single(struct sim_store *s, enum mstore_type type, const char *name, const char 
 	return failed(s, name, rc);
 }
 
+/* A family with exemplars (the request counter, the latency histogram:
+ * the traced requests' ids go with them). */
+static int
+exemplar_family(struct sim_store *s, enum mstore_type type, const char *name, const char *help,
+                const char *unit, size_t nlabels, const char *const *labels,
+                struct mstore_family **out)
+{
+	struct mstore_family_spec spec = { .size = sizeof spec,
+		                           .type = type,
+		                           .name = name,
+		                           .help = help,
+		                           .unit = unit,
+		                           .nlabels = nlabels,
+		                           .label_names = labels,
+		                           .exemplars = 1 };
+
+	if (type == MSTORE_HISTOGRAM) {
+		spec.nbounds = sim_latency_nbounds;
+		spec.bounds = sim_latency_bounds;
+	}
+	return mstore_family_register(s->st, &spec, out);
+}
+
 static int
 register_requests(struct sim_store *s)
 {
 	static const char name[] = "shop_http_requests_total";
 	struct mstore_family *f;
-	int rc = mstore_counter_family(
-	        s->st, name, "HTTP requests served, by method, route template and status code.",
-	        NULL, COUNT_OF(request_labels), request_labels, &f);
+	int rc = exemplar_family(s, MSTORE_COUNTER, name,
+	                         "HTTP requests served, by method, route template and status code.",
+	                         NULL, COUNT_OF(request_labels), request_labels, &f);
 
 	for (unsigned e = 0; rc == 0 && e < SIM_ENDPOINT_COUNT; e++) {
 		for (unsigned k = 0; rc == 0 && k < SIM_STATUS_COUNT; k++) {
@@ -145,12 +175,12 @@ register_latency(struct sim_store *s)
 		.nlabels = COUNT_OF(route_label),
 		.label_names = route_label,
 		.native_factor = SIM_NATIVE_FACTOR,
+		.exemplars = 1,
 	};
 	struct mstore_family *f;
-	int rc = mstore_histogram_family(
-	        s->st, name, "Time from request arrival to the last byte of the response.",
-	        "seconds", COUNT_OF(route_label), route_label, sim_latency_nbounds,
-	        sim_latency_bounds, &f);
+	int rc = exemplar_family(s, MSTORE_HISTOGRAM, name,
+	                         "Time from request arrival to the last byte of the response.",
+	                         "seconds", COUNT_OF(route_label), route_label, &f);
 
 	if (rc == 0)
 		rc = route_series(f, s->latency);
@@ -270,17 +300,25 @@ sink_result(struct sim_store *s, int rc)
 	return rc;
 }
 
+/* A request: its count and latency, with its trace ids as their
+ * exemplar when it was traced (time: now). */
 static int
-on_request(void *ctx, unsigned endpoint, enum sim_status status, double seconds)
+on_request(void *ctx, unsigned endpoint, enum sim_status status, double seconds,
+           const struct sim_trace *trace)
 {
+	static const char *const names[] = { "trace_id", "span_id" };
 	struct sim_store *s = ctx;
 	enum sim_route route = sim_endpoint_route(endpoint);
-	int rc = mstore_counter_inc(s->requests[endpoint][status]);
+	const char *ids[] = { trace != NULL ? trace->trace_id : NULL,
+		              trace != NULL ? trace->span_id : NULL };
+	struct mstore_exemplar ex = { 2, names, ids, 0 };
+	const struct mstore_exemplar *exp = trace != NULL ? &ex : NULL;
+	int rc = mstore_counter_inc_exemplar(s->requests[endpoint][status], exp);
 
 	if (rc == 0)
-		rc = mstore_histogram_observe(s->latency[route], seconds);
+		rc = mstore_histogram_observe_exemplar(s->latency[route], seconds, exp);
 	if (rc == 0)
-		rc = mstore_histogram_observe(s->latency_native[route], seconds);
+		rc = mstore_histogram_observe_exemplar(s->latency_native[route], seconds, exp);
 	return sink_result(s, rc);
 }
 

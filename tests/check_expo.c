@@ -15,6 +15,7 @@
 #include "mstore.h"
 #include "mstore_names.h"
 #include "mstore_layout.h" /* test_stream_store_error patches the file */
+#include "mstore_writer.h" /* test_exemplar_corrupt: a series' records */
 #include "nhist.h"
 #include "pbcheck.h"
 
@@ -568,7 +569,7 @@ static const struct expo_own own_up = {
 #define OWN_HELP_RECOVER                                                       \
 	"What writers recovered after writer processes died, by kind: slots "  \
 	"cleaned up, histograms and counter shards taken back, registrations " \
-	"finished or undone."
+	"finished or undone, exemplar records emptied."
 
 static const struct expo_own own_writers = {
 	.writer_up = 1,
@@ -578,7 +579,7 @@ static const struct expo_own own_writers = {
 	.writers_live = 3,
 	.writers_stale = 1,
 	.writers_max = 8,
-	.recoveries = { 4, 2, 1, 0, 7 },
+	.recoveries = { 4, 2, 1, 0, 7, 5 },
 };
 
 static const struct expo_own own_down = {
@@ -633,7 +634,8 @@ START_TEST(test_own_writers)
 	                 "mstore_exporter_writer_recoveries_total{kind=\"counter_shard\"} 1\n"
 	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_forward\"} "
 	                 "0\n"
-	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_back\"} 7\n");
+	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_back\"} 7\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"exemplar\"} 5\n");
 }
 END_TEST
 
@@ -1516,6 +1518,9 @@ END_TEST
 #define D_15   "\x00\x00\x00\x00\x00\x00\xf8\x3f" /* 1.5 */
 #define D_0    "\x00\x00\x00\x00\x00\x00\x00\x00" /* 0.0 */
 #define D_1EM3 "\xfc\xa9\xf1\xd2\x4d\x62\x50\x3f" /* 0.001 */
+#define D_25   "\x00\x00\x00\x00\x00\x00\x04\x40" /* 2.5 */
+#define D_05   "\x00\x00\x00\x00\x00\x00\xe0\x3f" /* 0.5 */
+#define D_INF  "\x00\x00\x00\x00\x00\x00\xf0\x7f" /* +Inf */
 
 static void
 assert_bytes(const char *got, size_t got_len, const char *want, size_t want_len)
@@ -1975,6 +1980,187 @@ START_TEST(test_proto_store_changed)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Exemplars                                                           */
+/* ------------------------------------------------------------------ */
+
+/* 2 s and 500 ms after the epoch, and a whole second (times print as
+ * seconds with their nanoseconds, trailing zeros dropped). */
+#define EX_T1 INT64_C(2500000000)
+#define EX_T2 INT64_C(3000000001)
+#define EX_T3 INT64_C(4000000000)
+
+static struct mstore_family *
+ex_family(enum mstore_type type, const char *name, size_t n, const char *const *labels, size_t nb,
+          const double *bounds)
+{
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = type,
+		                           .name = name,
+		                           .help = "With exemplars.",
+		                           .nlabels = n,
+		                           .label_names = labels,
+		                           .nbounds = nb,
+		                           .bounds = bounds,
+		                           .exemplars = 1 };
+	struct mstore_family *f = NULL;
+
+	ck_assert_int_eq(mstore_family_register(st, &spec, &f), 0);
+	return f;
+}
+
+/* A counter whose series have an exemplar (escapes in it), none, one on a
+ * value still 0 (not shown), the empty label set; a histogram with
+ * exemplars on its first and +Inf buckets. */
+static void
+make_exemplars(void)
+{
+	static const char *const m[] = { "m" };
+	static const char *const v[][1] = { { "a" }, { "b" }, { "c" }, { "d" } };
+	static const char *const en[] = { "trace_id", "q" };
+	static const char *const ev[] = { "4bf9", "x\"y\\z\n\xc3\xa9" };
+	static const double bounds[] = { 1, 2 };
+	struct mstore_exemplar ex = { 2, en, ev, EX_T1 };
+	struct mstore_exemplar one = { 1, en, ev, EX_T2 };
+	struct mstore_exemplar none = { 0, NULL, NULL, EX_T3 };
+	struct mstore_family *f = ex_family(MSTORE_COUNTER, "x_total", 1, m, 0, NULL);
+	struct mstore_series *h;
+
+	ck_assert_int_eq(mstore_counter_add_exemplar(series(f, v[0]), 2, &ex), 0);
+	ck_assert_int_eq(mstore_counter_inc(series(f, v[1])), 0);
+	ck_assert_int_eq(mstore_counter_add_exemplar(series(f, v[2]), 0, &ex), 0);
+	ck_assert_int_eq(mstore_counter_inc_exemplar(series(f, v[3]), &none), 0);
+	f = ex_family(MSTORE_HISTOGRAM, "y_seconds", 0, NULL, 2, bounds);
+	h = series(f, NULL);
+	ck_assert_int_eq(mstore_histogram_observe_exemplar(h, 0.5, &one), 0);
+	ck_assert_int_eq(mstore_histogram_observe(h, 1.5), 0);
+	ck_assert_int_eq(mstore_histogram_observe_exemplar(h, 5, &none), 0);
+}
+
+START_TEST(test_exemplar_openmetrics)
+{
+	make_exemplars();
+	ck_assert_str_eq(
+	        render(1, EXPO_OPENMETRICS, NULL),
+	        "# TYPE x counter\n"
+	        "# HELP x With exemplars.\n"
+	        "x_total{m=\"a\"} 2 # {trace_id=\"4bf9\",q=\"x\\\"y\\\\z\\n\xc3\xa9\"} 2 2.5\n"
+	        "x_total{m=\"b\"} 1\n"
+	        "x_total{m=\"c\"} 0\n"
+	        "x_total{m=\"d\"} 1 # {} 1 4\n"
+	        "# TYPE y_seconds histogram\n"
+	        "# HELP y_seconds With exemplars.\n"
+	        "y_seconds_bucket{le=\"1.0\"} 1 # {trace_id=\"4bf9\"} 0.5 3.000000001\n"
+	        "y_seconds_bucket{le=\"2.0\"} 2\n"
+	        "y_seconds_bucket{le=\"+Inf\"} 3 # {} 5 4\n"
+	        "y_seconds_sum 7\n"
+	        "y_seconds_count 3\n"
+	        "# EOF\n");
+}
+END_TEST
+
+/* Text 0.0.4 has no exemplars. */
+START_TEST(test_exemplar_text)
+{
+	make_exemplars();
+	ck_assert_str_eq(render(1, EXPO_TEXT, NULL), "# HELP x_total With exemplars.\n"
+	                                             "# TYPE x_total counter\n"
+	                                             "x_total{m=\"a\"} 2\n"
+	                                             "x_total{m=\"b\"} 1\n"
+	                                             "x_total{m=\"c\"} 0\n"
+	                                             "x_total{m=\"d\"} 1\n"
+	                                             "# HELP y_seconds With exemplars.\n"
+	                                             "# TYPE y_seconds histogram\n"
+	                                             "y_seconds_bucket{le=\"1\"} 1\n"
+	                                             "y_seconds_bucket{le=\"2\"} 2\n"
+	                                             "y_seconds_bucket{le=\"+Inf\"} 3\n"
+	                                             "y_seconds_sum 7\n"
+	                                             "y_seconds_count 3\n");
+}
+END_TEST
+
+/* Counter.exemplar and Bucket.exemplar, field by field; the +Inf bucket
+ * is written when it carries one. */
+START_TEST(test_proto_exemplar_bytes)
+{
+	static const char *const en[] = { "t" };
+	static const char *const ev[] = { "ab" };
+	static const double bounds[] = { 1 };
+	struct mstore_exemplar ex = { 1, en, ev, EX_T2 };
+	struct mstore_exemplar none = { 0, NULL, NULL, EX_T3 };
+	struct mstore_series *h;
+
+	ck_assert_int_eq(
+	        mstore_counter_inc_exemplar(
+	                series(ex_family(MSTORE_COUNTER, "a_total", 0, NULL, 0, NULL), NULL), &ex),
+	        0);
+	h = series(ex_family(MSTORE_HISTOGRAM, "h_seconds", 0, NULL, 1, bounds), NULL);
+	ck_assert_int_eq(mstore_histogram_observe_exemplar(h, 0.5, &none), 0);
+	ck_assert_int_eq(mstore_histogram_observe_exemplar(h, 2, &ex), 0);
+	render(1, EXPO_PROTOBUF, NULL);
+	ASSERT_BYTES(out, out_len,
+	             /* counter: Metric: Counter: value, Exemplar: LabelPair,
+	              * value, Timestamp 3 s + 1 ns */
+	             "\x43"
+	             "\x0a\x07"
+	             "a_total"
+	             "\x12\x0f"
+	             "With exemplars."
+	             "\x18\x00"
+	             "\x22\x25\x1a\x23\x09" D_1 "\x12\x18"
+	             "\x0a\x07\x0a\x01t\x12\x02"
+	             "ab"
+	             "\x11" D_1 "\x1a\x04\x08\x03\x10\x01"
+	             /* histogram: count, sum, bucket 1 with an exemplar
+	              * without labels (4 s), the +Inf bucket with one */
+	             "\x72"
+	             "\x0a\x09"
+	             "h_seconds"
+	             "\x12\x0f"
+	             "With exemplars."
+	             "\x18\x04"
+	             "\x22\x52\x3a\x50"
+	             "\x08\x02\x11" D_25 "\x1a\x1c\x08\x01\x11" D_1 "\x1a\x0f\x11" D_05
+	             "\x1a\x04\x08\x04\x10\x00"
+	             "\x1a\x25\x08\x02\x11" D_INF "\x1a\x18\x0a\x07\x0a\x01t\x12\x02"
+	             "ab"
+	             "\x11" D_2 "\x1a\x04\x08\x03\x10\x01");
+}
+END_TEST
+
+/* Streaming gives the same bytes, in every format. */
+START_TEST(test_stream_exemplars)
+{
+	make_exemplars();
+	make_counters();
+	check_stream_same(1);
+}
+END_TEST
+
+/* A record no writer writes fails the render that shows exemplars, and
+ * only those: text 0.0.4 reads none. */
+START_TEST(test_exemplar_corrupt)
+{
+	static const double bounds[] = { 1, 2 };
+	struct mstore_exemplar none = { 0, NULL, NULL, EX_T3 };
+	struct mstore_series *h =
+	        series(ex_family(MSTORE_HISTOGRAM, "y_seconds", 0, NULL, 2, bounds), NULL);
+	struct mstore_reader *r;
+	size_t len;
+
+	ck_assert_int_eq(mstore_histogram_observe_exemplar(h, 0.5, &none), 0);
+	/* bucket 0 holds values up to 1 */
+	atomic_store(&h->v[mstore_exemplar_off(MSTORE_HISTOGRAM, 2, 0, 0) + MSTORE_EX_VALUE],
+	             double_to_bits(1.5));
+	r = open_reader(1);
+	ck_assert_int_eq(expo_render(r, EXPO_OPENMETRICS, NULL, out, OUT_CAP, &len),
+	                 MSTORE_E_CORRUPT);
+	ck_assert_int_eq(expo_render(r, EXPO_PROTOBUF, NULL, out, OUT_CAP, &len), MSTORE_E_CORRUPT);
+	ck_assert_int_eq(expo_render(r, EXPO_TEXT, NULL, out, OUT_CAP, &len), 0);
+	mstore_reader_close(r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* API errors and constants                                            */
 /* ------------------------------------------------------------------ */
 
@@ -2036,6 +2222,10 @@ expo_suite(void)
 	tcase_add_test(core, test_stream_flush_error);
 	tcase_add_test(core, test_stream_store_error);
 	tcase_add_test(core, test_stream_prefix);
+	tcase_add_test(core, test_exemplar_openmetrics);
+	tcase_add_test(core, test_exemplar_text);
+	tcase_add_test(core, test_stream_exemplars);
+	tcase_add_test(core, test_exemplar_corrupt);
 	suite_add_tcase(s, core);
 	tcase_add_checked_fixture(limits, setup, teardown);
 	tcase_add_test(limits, test_huge_labels);
@@ -2050,6 +2240,7 @@ expo_suite(void)
 	suite_add_tcase(s, errors);
 	tcase_add_checked_fixture(proto, setup, teardown);
 	tcase_add_test(proto, test_proto_bytes);
+	tcase_add_test(proto, test_proto_exemplar_bytes);
 	tcase_add_test(proto, test_proto_own);
 	tcase_add_test(proto, test_proto_native_bytes);
 	tcase_add_test(proto, test_proto_native_states);

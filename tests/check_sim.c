@@ -40,9 +40,12 @@ struct tally {
 	unsigned long by_route[SIM_ROUTE_COUNT];
 	unsigned long orders[SIM_OUTCOME_COUNT];
 	unsigned long errors[SIM_ERROR_KIND_COUNT];
+	unsigned long traced;
 	int bad_latency;
 	int bad_order;
-	int fail_with; /* nonzero: every callback returns this */
+	int bad_trace;
+	int traffic_only; /* the hash leaves the traces out */
+	int fail_with;    /* nonzero: every callback returns this */
 };
 
 static void
@@ -55,7 +58,7 @@ mix(struct tally *t, const void *p, size_t n)
 }
 
 static int
-t_request(void *ctx, unsigned ep, enum sim_status st, double s)
+t_request(void *ctx, unsigned ep, enum sim_status st, double s, const struct sim_trace *tr)
 {
 	struct tally *t = ctx;
 
@@ -64,6 +67,14 @@ t_request(void *ctx, unsigned ep, enum sim_status st, double s)
 	mix(t, &ep, sizeof ep);
 	mix(t, &st, sizeof st);
 	mix(t, &s, sizeof s);
+	if (tr != NULL) {
+		if (!t->traffic_only)
+			mix(t, tr, sizeof *tr);
+		t->traced++;
+		if (strspn(tr->trace_id, "0123456789abcdef") != 32 || tr->trace_id[32] != '\0' ||
+		    strspn(tr->span_id, "0123456789abcdef") != 16 || tr->span_id[16] != '\0')
+			t->bad_trace = 1;
+	}
 	t->requests++;
 	t->by_status[st]++;
 	t->by_route[sim_endpoint_route(ep)]++;
@@ -129,6 +140,32 @@ START_TEST(test_same_seed_same_run)
 }
 END_TEST
 
+/* Traces come from a stream of their own: other traces, the same
+ * traffic. */
+START_TEST(test_traces_apart)
+{
+	struct sim_shop a, b;
+	struct tally ta, tb;
+	struct sim_sink sa = tally_sink(&ta), sb = tally_sink(&tb);
+
+	sim_shop_init(&a, 42);
+	sim_shop_init(&b, 42);
+	b.trace_rng ^= 0x5555;
+	ta.traffic_only = tb.traffic_only = 1;
+	for (int i = 0; i < SHORT_RUN_TICKS; i++) {
+		ck_assert_int_eq(sim_shop_step(&a, TICK_S, &sa), 0);
+		ck_assert_int_eq(sim_shop_step(&b, TICK_S, &sb), 0);
+	}
+	ck_assert_uint_gt(ta.traced, 0);
+	ck_assert_uint_eq(ta.hash, tb.hash);
+	ta.traffic_only = 0;
+	tb.traffic_only = 0;
+	ck_assert_int_eq(sim_shop_step(&a, 100.0, &sa), 0);
+	ck_assert_int_eq(sim_shop_step(&b, 100.0, &sb), 0);
+	ck_assert_uint_ne(ta.hash, tb.hash);
+}
+END_TEST
+
 START_TEST(test_uniform_range)
 {
 	struct sim_shop shop;
@@ -166,6 +203,10 @@ START_TEST(test_plausible_values)
 	}
 	ck_assert_int_eq(t.bad_latency, 0);
 	ck_assert_int_eq(t.bad_order, 0);
+	/* About SIM_TRACE_SHARE of the requests are traced, with ids in hex. */
+	ck_assert_int_eq(t.bad_trace, 0);
+	ck_assert(t.traced > t.requests * SIM_TRACE_SHARE / 2 &&
+	          t.traced < t.requests * SIM_TRACE_SHARE * 2);
 	for (int r = 0; r < SIM_ROUTE_COUNT; r++)
 		ck_assert_uint_gt(t.by_route[r], 0);
 	/* Mostly successes, but every kind of status and outcome occurs. */
@@ -360,6 +401,39 @@ read_family(struct mstore_reader *r, const char *name, int label, double by_rout
 	return total;
 }
 
+/* Exemplars of family name's series (every record): how many, each with
+ * a trace_id of 32 and a span_id of 16 hex digits. */
+static int
+count_exemplars(struct mstore_reader *r, const char *name)
+{
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	struct mstore_exemplar_view ev;
+	int n = 0, rc;
+
+	family(r, name, &f);
+	ck_assert_int_eq(f.exemplars, 1);
+	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
+	     rc = mstore_reader_series_next(r, &f, &s)) {
+		for (uint32_t i = 0; i <= (f.type == MSTORE_HISTOGRAM ? f.nbounds : 0); i++) {
+			int e = mstore_reader_exemplar(r, &f, &s, i, &ev);
+
+			ck_assert_int_ge(e, 0);
+			if (e == 0)
+				continue;
+			ck_assert_uint_eq(ev.nlabels, 2);
+			ck_assert_str_eq(ev.text + ev.name_off[0], "trace_id");
+			ck_assert_uint_eq(strspn(ev.text + ev.value_off[0], "0123456789abcdef"),
+			                  32);
+			ck_assert_str_eq(ev.text + ev.name_off[1], "span_id");
+			ck_assert_uint_eq(ev.value_len[1], 16);
+			n++;
+		}
+	}
+	ck_assert_int_eq(rc, 0);
+	return n;
+}
+
 static void
 tick_into(struct sim_store *st, struct sim_shop *shop)
 {
@@ -413,6 +487,9 @@ START_TEST(test_store_consistent)
 		prev_orders = orders;
 	}
 	ck_assert(read_family(r, "process_cpu_seconds_total", -1, NULL, NULL) >= 0.0);
+	/* traced requests left their ids with the counter and the latency */
+	ck_assert_int_gt(count_exemplars(r, "shop_http_requests_total"), 0);
+	ck_assert_int_gt(count_exemplars(r, "shop_http_request_duration_seconds"), 0);
 	ck_assert_int_eq(mstore_reader_info(r, &after), 0);
 	ck_assert_uint_eq(before.series, after.series);
 	ck_assert_uint_eq(before.families, after.families);
@@ -474,6 +551,7 @@ sim_suite(void)
 	TCase *store = tcase_create("store");
 
 	tcase_add_test(shop, test_same_seed_same_run);
+	tcase_add_test(shop, test_traces_apart);
 	tcase_add_test(shop, test_uniform_range);
 	tcase_add_loop_test(shop, test_plausible_values, 0, 3);
 	tcase_add_loop_test(shop, test_rate_follows_cycle, 0, 5);

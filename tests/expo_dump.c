@@ -7,11 +7,11 @@
  * (test_native_*: with and without classic buckets, both signs, NaN and
  * the infinities, the zero bucket widened, the resolution reduced, empty,
  * zeros only), per-writer families written by two writers, one with the
- * writer label), render it with the responder's own families (the writer
- * families included) in the format named on the command line, and print
- * the result.  tests/expo-validate.sh feeds the output to promtool and to
- * the python OpenMetrics parser, and decodes the protobuf output with
- * protoc.
+ * writer label, a counter and a histogram with exemplars), render it with
+ * the responder's own families (the writer families included) in the
+ * format named on the command line, and print the result.
+ * tests/expo-validate.sh feeds the output to promtool and to the python
+ * OpenMetrics parser, and decodes the protobuf output with protoc.
  *
  * Usage: expo_dump text|openmetrics|protobuf [NATIVE]
  *        expo_dump --store PATH [NATIVE]
@@ -132,6 +132,70 @@ fail:
 	return rc;
 }
 
+/* Families with exemplars: a counter whose series have a trace and span
+ * id, labels with every escape and UTF-8, an empty label set, none; a
+ * histogram with exemplars on some buckets (+Inf among them), one at the
+ * 128-character limit of 4-byte characters.  Fixed times, in ns. */
+#define EX_TIME INT64_C(1712345678123456789)
+
+static int
+add_exemplars(struct mstore *st)
+{
+	static const double bounds[] = { 0.1, 0.5, 1 };
+	static const char *const ls[] = { "method" };
+	static const char *const ids[] = { "trace_id", "span_id" };
+	static const char *const trace[] = { "4bf92f3577b34da6a3ce929d0e0e4736",
+		                             "00f067aa0ba902b7" };
+	static const char *const odd_names[] = { "traceID", "q" };
+	/* (no '}': prometheus_client 0.16's parser ends an exemplar's labels
+	 * at the first; Prometheus' own reads it, tests/integration/exemplars.sh) */
+	static const char *const odd_values[] = { "a\"b\\c\nd", "caf\xc3\xa9 { # =," };
+	static const char *const v[][1] = { { "GET" }, { "POST" }, { "PUT" }, { "DELETE" } };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_COUNTER,
+		                           .name = "shop_checkouts_total",
+		                           .help = "Checkouts, with the trace of the latest.",
+		                           .nlabels = 1,
+		                           .label_names = ls,
+		                           .exemplars = 1 };
+	struct mstore_exemplar ex = { 2, ids, trace, EX_TIME };
+	struct mstore_exemplar odd = { 2, odd_names, odd_values, EX_TIME + 1000000 };
+	struct mstore_exemplar empty = { 0, NULL, NULL, 1712345678 * MSTORE_NS_PER_SEC };
+	char longv[4 * 127 + 1];
+	const char *long_name[] = { "t" }, *long_value[] = { longv };
+	struct mstore_exemplar lng = { 1, long_name, long_value, EX_TIME };
+	struct mstore_family *fam;
+	struct mstore_series *s;
+	int rc, i;
+
+	for (i = 0; i < 127; i++) /* U+1F370, 4 bytes: 1 + 127 characters */
+		memcpy(longv + 4 * i, "\xf0\x9f\x8d\xb0", 4);
+	longv[4 * 127] = '\0';
+	OK(mstore_family_register(st, &spec, &fam));
+	OK(mstore_series_get(fam, v[0], &s));
+	OK(mstore_counter_add_exemplar(s, 3, &ex));
+	OK(mstore_series_get(fam, v[1], &s));
+	OK(mstore_counter_inc_exemplar(s, &odd));
+	OK(mstore_series_get(fam, v[2], &s));
+	OK(mstore_counter_add_exemplar(s, 0.25, &empty));
+	OK(mstore_series_get(fam, v[3], &s)); /* no exemplar */
+	OK(mstore_counter_inc(s));
+	spec.type = MSTORE_HISTOGRAM;
+	spec.name = "shop_checkout_duration_seconds";
+	spec.help = "Checkout latency, with the trace of the latest in each bucket.";
+	spec.unit = "seconds";
+	spec.nbounds = 3;
+	spec.bounds = bounds;
+	OK(mstore_family_register(st, &spec, &fam));
+	OK(mstore_series_get(fam, v[0], &s));
+	OK(mstore_histogram_observe_exemplar(s, 0.05, &ex));
+	OK(mstore_histogram_observe(s, 0.3)); /* a bucket without exemplar */
+	OK(mstore_histogram_observe_exemplar(s, 1, &lng));
+	OK(mstore_histogram_observe_exemplar(s, 7, &odd));
+fail:
+	return rc;
+}
+
 /* Per-writer families, each set by st and by a second writer b. */
 static int
 add_per_writer(struct mstore *st, struct mstore *b)
@@ -197,26 +261,28 @@ struct native_kind {
 	double factor;
 	uint32_t max_buckets;
 	double zero_threshold, max_zero_threshold;
-	int classic; /* with classic buckets too */
+	int classic;   /* with classic buckets too */
+	int exemplars; /* every 7th observation with an exemplar */
 };
 
 static const struct native_kind native_kinds[NATIVE_KINDS] = {
 	/* a latency, with classic buckets beside the native ones: schema 3,
 	 * the default zero threshold */
-	{ "test_native_latency_seconds", "seconds", "latency", V_LATENCY, 1.1, 160, 0, 0, 1 },
+	{ "test_native_latency_seconds", "seconds", "latency", V_LATENCY, 1.1, 160, 0, 0, 1, 1 },
 	/* both signs, zero, NaN, the infinities and the extremes in a small
 	 * window at schema 8, zero threshold exactly 0: the zero bucket
 	 * widens, the resolution drops to -4, and the zero bucket widens past
 	 * its limit */
-	{ "test_native_wide", NULL, "wide", V_WIDE, 1.001, 12, -1, 0.01, 0 },
-	/* both signs over 20 powers of two in 40 buckets: schema 8 drops to 1 */
-	{ "test_native_reduced", NULL, "reduced", V_REDUCED, 1.001, 40, -1, 1e-6, 0 },
+	{ "test_native_wide", NULL, "wide", V_WIDE, 1.001, 12, -1, 0.01, 0, 0 },
+	/* both signs over 20 powers of two in 40 buckets: schema 8 drops to 1;
+	 * exemplars on its one classic bucket, +Inf */
+	{ "test_native_reduced", NULL, "reduced", V_REDUCED, 1.001, 40, -1, 1e-6, 0, 1 },
 	/* nothing observed: only the no-op span says "native" (the default
 	 * zero threshold: Prometheus 2.42 takes an empty histogram whose
 	 * threshold is 0 for a classic one) */
-	{ "test_native_empty", NULL, "empty", V_NONE, 2, 8, 0, 0, 0 },
+	{ "test_native_empty", NULL, "empty", V_NONE, 2, 8, 0, 0, 0, 0 },
 	/* only zeros, schema -4, one bucket */
-	{ "test_native_zeros", NULL, "zeros", V_ZERO, 65536, 1, 1, 1, 0 },
+	{ "test_native_zeros", NULL, "zeros", V_ZERO, 65536, 1, 1, 1, 0, 0 },
 };
 
 static const double native_bounds[] = { 0.001, 0.01, 0.1, 1 };
@@ -262,7 +328,12 @@ add_native(struct mstore *st, int i, FILE *vf)
 		                           .native_factor = nk->factor,
 		                           .native_max_buckets = nk->max_buckets,
 		                           .native_zero_threshold = nk->zero_threshold,
-		                           .native_max_zero_threshold = nk->max_zero_threshold };
+		                           .native_max_zero_threshold = nk->max_zero_threshold,
+		                           .exemplars = nk->exemplars };
+	static const char *const ids[] = { "trace_id" };
+	char id[16];
+	const char *idv[] = { id };
+	struct mstore_exemplar ex = { 1, ids, idv, EX_TIME };
 	struct mstore_family *fam;
 	struct mstore_series *s;
 	int k, n = nk->values == V_NONE ? 0 : NATIVE_VALUES, rc;
@@ -274,7 +345,13 @@ add_native(struct mstore *st, int i, FILE *vf)
 	for (k = 0; k < n; k++) {
 		double x = native_value(nk->values, k);
 
-		OK(mstore_histogram_observe(s, x));
+		if (nk->exemplars && k % 7 == 0) {
+			snprintf(id, sizeof(id), "n%d", k);
+			ex.timestamp_ns = EX_TIME + k;
+			OK(mstore_histogram_observe_exemplar(s, x, &ex));
+		} else {
+			OK(mstore_histogram_observe(s, x));
+		}
 		if (vf != NULL)
 			fprintf(vf, "%a\n", x);
 	}
@@ -303,6 +380,7 @@ fill(struct mstore *st, FILE *vf)
 	OK(add_gauges(st));
 	OK(add_histograms(st));
 	OK(add_natives(st, vf));
+	OK(add_exemplars(st));
 fail:
 	return rc;
 }

@@ -13,6 +13,18 @@
  *
  *   mkstore --store PATH [--interval MS] [--static] [--run SECONDS]
  *           [--stop-heartbeat-after MS] [--series N] [--corrupt-tail]
+ *           [--exemplars LOG]
+ *
+ * --exemplars LOG registers a counter (mkstore_checkouts_total{method})
+ * and a histogram (mkstore_checkout_seconds, bounds 0.1 and 1) with
+ * exemplars, and every tick adds to the one and observes into the other
+ * (each bucket in turn) with an exemplar of a new trace: trace_id,
+ * span_id and a label "note" whose value needs every escape and holds
+ * '}' and UTF-8, at the time of the tick to the millisecond plus 0.5 ms
+ * (so that seconds as text, and as a double, convert back to exactly its
+ * millisecond).  Each exemplar written is appended to LOG as one JSON line:
+ * {"sample", "labels" (the series', "le" for a bucket), "exemplar":
+ * {"labels", "value", "time_ns"}}.
  *
  * --corrupt-tail registers one more histogram family, mkstore_corrupt_seconds
  * (the last family of the store, so it renders last), observes a few values
@@ -67,12 +79,15 @@ struct mk_opts {
 	long stop_heartbeat_ms; /* -1: never */
 	long extra_series;
 	int corrupt_tail;
+	const char *exemplar_log; /* --exemplars */
 };
 
 struct mk_series {
 	struct mstore_series *get_ok, *post_err, *escaped, *bytes;
 	struct mstore_series *temp, *inflight, *special;
 	struct mstore_series *lat_home, *lat_odd;
+	struct mstore_series *checkouts, *checkout_seconds; /* --exemplars */
+	FILE *exemplar_log;
 };
 
 static volatile sig_atomic_t mk_stop;
@@ -89,7 +104,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " --store PATH [--interval MS] [--static] "
 	           "[--run SECONDS] [--stop-heartbeat-after MS] [--series N] "
-	           "[--corrupt-tail]\n");
+	           "[--corrupt-tail] [--exemplars LOG]\n");
 }
 
 static int
@@ -106,7 +121,16 @@ parse_num(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-enum { OPT_STORE = 256, OPT_INTERVAL, OPT_STATIC, OPT_RUN, OPT_STOP, OPT_SERIES, OPT_CORRUPT_TAIL };
+enum {
+	OPT_STORE = 256,
+	OPT_INTERVAL,
+	OPT_STATIC,
+	OPT_RUN,
+	OPT_STOP,
+	OPT_SERIES,
+	OPT_CORRUPT_TAIL,
+	OPT_EXEMPLARS
+};
 
 static int
 parse_opts(int argc, char **argv, struct mk_opts *o)
@@ -119,6 +143,7 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 		{ "stop-heartbeat-after", required_argument, NULL, OPT_STOP },
 		{ "series", required_argument, NULL, OPT_SERIES },
 		{ "corrupt-tail", no_argument, NULL, OPT_CORRUPT_TAIL },
+		{ "exemplars", required_argument, NULL, OPT_EXEMPLARS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -138,6 +163,9 @@ parse_opts(int argc, char **argv, struct mk_opts *o)
 			break;
 		case OPT_CORRUPT_TAIL:
 			o->corrupt_tail = 1;
+			break;
+		case OPT_EXEMPLARS:
+			o->exemplar_log = optarg;
 			break;
 		case OPT_INTERVAL:
 			bad = parse_num(optarg, 1, INTERVAL_MAX_MS, &o->interval_ms);
@@ -259,6 +287,123 @@ register_histograms(struct mstore *st, struct mk_series *s)
 	if (get(lat, v_home, &s->lat_home) || get(lat, v_odd, &s->lat_odd))
 		return -1;
 	return 0;
+}
+
+/* --exemplars: the two families, and the log. */
+#define EX_BOUNDS 2
+static const double ex_bounds[EX_BOUNDS] = { 0.1, 1 };
+
+static int
+register_exemplars(struct mstore *st, struct mk_series *s, const char *log)
+{
+	static const char *const lbl[] = { "method" };
+	static const char *const v_get[] = { "GET" };
+	struct mstore_family_spec spec = { .size = sizeof spec,
+		                           .type = MSTORE_COUNTER,
+		                           .name = "mkstore_checkouts_total",
+		                           .help = "Checkouts, with the trace of the latest.",
+		                           .nlabels = 1,
+		                           .label_names = lbl,
+		                           .exemplars = 1 };
+	struct mstore_family *f;
+	int rc;
+
+	if (log == NULL)
+		return 0;
+	if ((s->exemplar_log = fopen(log, "w")) == NULL) {
+		fprintf(stderr, PROG ": %s: %s\n", log, strerror(errno));
+		return -1;
+	}
+	if ((rc = mstore_family_register(st, &spec, &f)) != 0)
+		return fail("counter family with exemplars", rc);
+	if (get(f, v_get, &s->checkouts))
+		return -1;
+	spec.type = MSTORE_HISTOGRAM;
+	spec.name = "mkstore_checkout_seconds";
+	spec.help = "Checkout latency, with the trace of the latest per bucket.";
+	spec.unit = "seconds";
+	spec.nlabels = 0;
+	spec.nbounds = EX_BOUNDS;
+	spec.bounds = ex_bounds;
+	if ((rc = mstore_family_register(st, &spec, &f)) != 0)
+		return fail("histogram family with exemplars", rc);
+	return get(f, NULL, &s->checkout_seconds);
+}
+
+/* s as a JSON string (escapes the quote, the backslash, control bytes). */
+static void
+json_str(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(o, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(o, "\\u%04x", c);
+		else
+			fputc(c, o);
+	}
+	fputc('"', o);
+}
+
+/* Log the exemplar ex written with value v on sample name (le: its
+ * bucket's bound, NULL for the counter). */
+static void
+log_exemplar(FILE *o, const char *name, const char *le, const struct mstore_exemplar *ex, double v)
+{
+	size_t i;
+
+	fprintf(o, "{\"sample\": \"%s\", \"labels\": {", name);
+	if (le != NULL)
+		fprintf(o, "\"le\": \"%s\"", le);
+	else
+		fputs("\"method\": \"GET\"", o);
+	fputs("}, \"exemplar\": {\"labels\": {", o);
+	for (i = 0; i < ex->nlabels; i++) {
+		fputs(i > 0 ? ", " : "", o);
+		json_str(o, ex->label_names[i]);
+		fputs(": ", o);
+		json_str(o, ex->label_values[i]);
+	}
+	fprintf(o, "}, \"value\": %.17g, \"time_ns\": %lld}}\n", v, (long long)ex->timestamp_ns);
+}
+
+/* --exemplars: one tick's counter add and observation, each with the
+ * exemplar of a new trace. */
+static int
+update_exemplars(const struct mk_series *s, long tick)
+{
+	static const char *const names[] = { "trace_id", "span_id", "note" };
+	static const double obs[EX_BOUNDS + 1] = { 0.05, 0.5, 5 };
+	static const char *const le[EX_BOUNDS + 1] = { "0.1", "1", "+Inf" };
+	char trace[33], span[17];
+	const char *values[] = { trace, span, "a\"b\\c}\nd \xc3\xa9" };
+	struct mstore_exemplar ex = { 3, names, values, 0 };
+	struct timespec now;
+	uint64_t h = (uint64_t)getpid() * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)tick;
+	double v = (double)(1 + tick % 3), o = obs[tick % (EX_BOUNDS + 1)];
+	int rc;
+
+	if (s->exemplar_log == NULL)
+		return 0;
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	ex.timestamp_ns = (int64_t)now.tv_sec * MSTORE_NS_PER_SEC +
+	                  now.tv_nsec / MSTORE_NS_PER_MS * MSTORE_NS_PER_MS + MSTORE_NS_PER_MS / 2;
+	(void)snprintf(trace, sizeof trace, "%016llx%016llx", (unsigned long long)h,
+	               (unsigned long long)(h * 31 + 7));
+	(void)snprintf(span, sizeof span, "%016llx", (unsigned long long)(h >> 3));
+	if ((rc = mstore_counter_add_exemplar(s->checkouts, v, &ex)) != 0)
+		return fail("counter add with exemplar", rc);
+	log_exemplar(s->exemplar_log, "mkstore_checkouts_total", NULL, &ex, v);
+	span[0] = 'f'; /* the observation: another span of the trace */
+	ex.timestamp_ns += MSTORE_NS_PER_MS;
+	if ((rc = mstore_histogram_observe_exemplar(s->checkout_seconds, o, &ex)) != 0)
+		return fail("observe with exemplar", rc);
+	log_exemplar(s->exemplar_log, "mkstore_checkout_seconds_bucket", le[tick % (EX_BOUNDS + 1)],
+	             &ex, o);
+	return fflush(s->exemplar_log) == 0 ? 0 : fail("exemplar log", MSTORE_E_SYS);
 }
 
 /* Add n series to a gauge family "mkstore_bulk" (large outputs). */
@@ -410,7 +555,7 @@ update(const struct mk_series *s, long tick)
 	for (i = 0; i < sizeof rc / sizeof rc[0]; i++)
 		if (rc[i] != 0)
 			return fail("update", rc[i]);
-	return 0;
+	return update_exemplars(s, tick);
 }
 
 static void
@@ -488,9 +633,12 @@ main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot create store: %s: %s\n", o.path, why(err));
 		return 1;
 	}
+	memset(&s, 0, sizeof s);
 	rc = register_counters(st, &s) || register_gauges(st, &s) || register_histograms(st, &s) ||
-	     register_bulk(st, o.extra_series) ||
+	     register_exemplars(st, &s, o.exemplar_log) || register_bulk(st, o.extra_series) ||
 	     (o.corrupt_tail && (register_corrupt(st) || corrupt_tail(o.path))) || run(st, &s, &o);
 	mstore_close(st);
+	if (s.exemplar_log != NULL && fclose(s.exemplar_log) != 0)
+		rc = fail("exemplar log", MSTORE_E_SYS);
 	return rc == 0 ? 0 : 1;
 }

@@ -6,10 +6,12 @@
 #   text 0.0.4    -> promtool check metrics (parse and lint, clean) and
 #                    prometheus_client's text parser
 #   OpenMetrics   -> prometheus_client's strict OpenMetrics parser, and the
-#                    same samples as the text body (names_prop_check.py)
+#                    same samples as the text body, and exactly the
+#                    exemplars the library kept (names_prop_check.py)
 #   protobuf      -> protoc with Debian's metrics.proto, the same families,
 #                    help, types and samples as the text body
-#                    (protobuf_check.py); one protoc run costs about 0.1 s,
+#                    (protobuf_check.py), and the OpenMetrics body's
+#                    exemplars; one protoc run costs about 0.1 s,
 #                    so every regression case and every
 #                    NAMES_PROP_PROTO_EVERY-th random case (default 10)
 # and the reader accepts every store the writer wrote (tests/propgen).
@@ -120,7 +122,9 @@ if [ -n "$py" ]; then
 	np=0
 	for d in $pdirs; do
 		"$py" "$srcdir/tests/protobuf_check.py" compare "$d/protobuf.txt" "$d/text.txt" \
-			>"$d/protobuf.out" 2>&1
+			>"$d/protobuf.out" 2>&1 &&
+			"$py" "$srcdir/tests/protobuf_check.py" exemplars "$d/protobuf.txt" \
+				"$d/openmetrics.txt" >>"$d/protobuf.out" 2>&1
 		case $? in
 		0) np=$((np + 1)) ;;
 		77) echo "protoc or metrics.proto not found: protobuf bodies not checked"; break ;;

@@ -8,10 +8,15 @@ same samples under the same names, labels and values (a counter's sample
 name is the same in every format).  The only samples the text body may
 have on its own are a histogram's _sum and _count, which OpenMetrics
 leaves out of a histogram that is not counter-like (negative bucket
-bounds, or a negative or NaN sum).
+bounds, or a negative or NaN sum).  The OpenMetrics body's exemplars must
+be exactly those in exemplars.json (what propgen saw the library keep):
+on the same samples, with the same labels, value and time to the
+nanosecond.  The text body has none (its parser and promtool would fail
+on one).
 
 Prints "ok DIR" or "FAIL DIR: reason" per case; exits 1 if any failed.
 """
+import json
 import math
 import sys
 
@@ -46,8 +51,44 @@ def same(a, b):
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
+def key_of(name, labels):
+    return (name, tuple(sorted((k, float(v) if k == "le" else v) for k, v in labels.items())))
+
+
+def exemplars(families):
+    """{(name, labels): (exemplar labels, value, (seconds, nanoseconds))}"""
+    out = {}
+    for fam in families:
+        for s in fam.samples:
+            if s.exemplar is not None:
+                t = s.exemplar.timestamp
+                out[key_of(s.name, s.labels)] = (dict(s.exemplar.labels),
+                                                 float(s.exemplar.value), (t.sec, t.nsec))
+    return out
+
+
+def check_exemplars(d, families):
+    want = {}
+    with open(d + "/exemplars.json", encoding="utf-8") as f:
+        for e in json.load(f):
+            x = e["exemplar"]
+            want[key_of(e["sample"], e["labels"])] = (x["labels"], float(x["value"]),
+                                                      tuple(x["time"]))
+    got = exemplars(families)
+    for key in set(want) | set(got):
+        if key not in got:
+            raise ValueError(f"exemplar on {key} kept by the library, not in OpenMetrics")
+        if key not in want:
+            raise ValueError(f"exemplar on {key} in OpenMetrics, not kept by the library")
+        (wl, wv, wt), (gl, gv, gt) = want[key], got[key]
+        if wl != gl or not same(wv, gv) or wt != gt:
+            raise ValueError(f"exemplar on {key}: library {want[key]}, OpenMetrics {got[key]}")
+
+
 def check(d):
-    om = samples(list(parse_openmetrics(read(d + "/openmetrics.txt"))))
+    om_families = list(parse_openmetrics(read(d + "/openmetrics.txt")))
+    check_exemplars(d, om_families)
+    om = samples(om_families)
     text = samples(list(parse_text(read(d + "/text.txt"))))
     for key, value in om.items():
         if key not in text:

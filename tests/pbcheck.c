@@ -19,10 +19,13 @@ enum msg {
 	M_FAMILY,
 	M_METRIC,
 	M_LABEL,
-	M_VALUE, /* Gauge, Counter, Untyped: value = 1 (double) */
+	M_VALUE,   /* Gauge, Untyped: value = 1 (double) */
+	M_COUNTER, /* value = 1, exemplar = 2 */
 	M_HISTOGRAM,
 	M_BUCKET,
 	M_SPAN,
+	M_EXEMPLAR,
+	M_TIMESTAMP, /* google.protobuf.Timestamp */
 };
 
 /* What a field is: its wire type, and for length-delimited fields what
@@ -52,12 +55,13 @@ static const struct field schema[][FIELD_MAX + 1] = {
 	               [5] = { K_STRING, 0 } },
 	[M_METRIC] = { [1] = { K_MSG, M_LABEL },
 	               [2] = { K_MSG, M_VALUE },
-	               [3] = { K_MSG, M_VALUE },
+	               [3] = { K_MSG, M_COUNTER },
 	               [5] = { K_MSG, M_VALUE },
 	               [6] = { K_VARINT, 0 },
 	               [7] = { K_MSG, M_HISTOGRAM } },
 	[M_LABEL] = { [1] = { K_STRING, 0 }, [2] = { K_STRING, 0 } },
 	[M_VALUE] = { [1] = { K_I64, 0 } },
+	[M_COUNTER] = { [1] = { K_I64, 0 }, [2] = { K_MSG, M_EXEMPLAR } },
 	[M_HISTOGRAM] = { [1] = { K_VARINT, 0 },
 	                  [2] = { K_I64, 0 },
 	                  [3] = { K_MSG, M_BUCKET },
@@ -72,8 +76,15 @@ static const struct field schema[][FIELD_MAX + 1] = {
 	                  [12] = { K_MSG, M_SPAN },
 	                  [13] = { K_PACKED, 0 },
 	                  [14] = { K_PACKED_I64, 0 } },
-	[M_BUCKET] = { [1] = { K_VARINT, 0 }, [2] = { K_I64, 0 }, [4] = { K_I64, 0 } },
+	[M_BUCKET] = { [1] = { K_VARINT, 0 },
+	               [2] = { K_I64, 0 },
+	               [3] = { K_MSG, M_EXEMPLAR },
+	               [4] = { K_I64, 0 } },
 	[M_SPAN] = { [1] = { K_VARINT, 0 }, [2] = { K_VARINT, 0 } },
+	[M_EXEMPLAR] = { [1] = { K_MSG, M_LABEL },
+	                 [2] = { K_I64, 0 },
+	                 [3] = { K_MSG, M_TIMESTAMP } },
+	[M_TIMESTAMP] = { [1] = { K_VARINT, 0 }, [2] = { K_VARINT, 0 } },
 };
 
 struct walk {

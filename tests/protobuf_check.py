@@ -4,6 +4,7 @@
 and compare it with what it must say.
 
     protobuf_check.py compare PROTO_BODY TEXT_BODY [NATIVE_VALUES]
+    protobuf_check.py exemplars PROTO_BODY OPENMETRICS_BODY
     protobuf_check.py dump PROTO_BODY
 
 The decoder is protoc (--decode) with client_model's metrics.proto as
@@ -27,6 +28,12 @@ zero threshold it reports, with bucket indices computed here with exact
 integer arithmetic; its count and sum those of the values, its classic
 buckets (if any) their cumulative counts.  Every native histogram of the
 body must be listed there, and every listed one be in the body.
+
+exemplars: the exemplars of the protobuf body (a counter's, a classic
+bucket's) must be those of the OpenMetrics body (read with
+prometheus_client's strict parser), on the same samples, with the same
+labels, value and time to the nanosecond, and the other way round; both
+bodies rendered from one unchanging store.
 
 dump: print the decoded families as protoc does.
 """
@@ -414,7 +421,71 @@ def check_native_one(key, h, vals):
                  % (kind, bound, one(b, "cumulative_count"), n))
 
 
+# ------------------------------------------------------------ exemplars
+
+def proto_exemplars(families):
+    """{(sample name, sorted labels): (labels, value, (seconds, nanos))}"""
+    out = {}
+    for fam in families:
+        name, typ = one(fam, "name"), one(fam, "type", "COUNTER")
+        for m in fam.get("metric", []):
+            labels = tuple(sorted((one(lp, "name"), one(lp, "value"))
+                                  for lp in m.get("label", [])))
+            found = []
+            if typ == "COUNTER":
+                found.append((name, labels, one(one(m, "counter"), "exemplar")))
+            elif typ == "HISTOGRAM":
+                for b in one(m, "histogram").get("bucket", []):
+                    le = (("le", float(one(b, "upper_bound"))),)
+                    found.append((name + "_bucket", tuple(sorted(labels + le)),
+                                  one(b, "exemplar")))
+            for sname, key_labels, ex in found:
+                if ex is None:
+                    continue
+                t = one(ex, "timestamp") or {}
+                out[(sname, key_labels)] = (
+                    {one(lp, "name"): one(lp, "value") for lp in ex.get("label", [])},
+                    float(one(ex, "value", 0)),
+                    (one(t, "seconds", 0), one(t, "nanos", 0)))
+    return out
+
+
+def om_exemplars(text):
+    try:
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+    except ImportError:
+        skip("python3-prometheus-client not installed")
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            if s.exemplar is None:
+                continue
+            labels = tuple(sorted((k, float(v) if k == "le" else v)
+                                  for k, v in s.labels.items()))
+            ts = s.exemplar.timestamp
+            out[(s.name, labels)] = (dict(s.exemplar.labels), float(s.exemplar.value),
+                                     (ts.sec, ts.nsec) if ts is not None else None)
+    return out
+
+
+def compare_exemplars(proto, om):
+    pe = proto_exemplars(parse_text(protoc_text(proto)))
+    oe = om_exemplars(om.decode("utf-8"))
+    for key in sorted(set(pe) | set(oe), key=repr):
+        if key not in oe:
+            fail("protobuf has an exemplar on %s, OpenMetrics has not" % (key,))
+        if key not in pe:
+            fail("OpenMetrics has an exemplar on %s, protobuf has not" % (key,))
+        (pl, pv, pt), (ol, ov, ot) = pe[key], oe[key]
+        if pl != ol or not same(pv, ov) or pt != ot:
+            fail("exemplar on %s: protobuf %r, OpenMetrics %r" % (key, pe[key], oe[key]))
+    print("ok: %d exemplars, the same in protobuf and OpenMetrics" % len(pe))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "exemplars":
+        compare_exemplars(open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read())
+        return
     if len(sys.argv) >= 3 and sys.argv[1] == "dump":
         sys.stdout.write(protoc_text(open(sys.argv[2], "rb").read()))
         return

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mstore_layout.h"
@@ -275,4 +277,34 @@ tu_find_family(const struct mstore_reader *r, const char *name, struct mstore_fa
 			return 0;
 	}
 	return -1;
+}
+
+struct mstore *
+tu_store_for(const char *path, uint32_t max_writers, uint32_t tick_ms, int *err)
+{
+	struct mstore_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.max_writers = max_writers;
+	o.tick_interval_ms = tick_ms;
+	return mstore_create(path, &o, err);
+}
+
+void
+tu_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+int
+tu_reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }

@@ -51,6 +51,15 @@ struct mstore_clock_id;
 int tu_patch_heartbeat(const char *path, uint32_t w, int64_t hb);
 int tu_patch_writer_clock(const char *path, uint32_t w, const struct mstore_clock_id *c);
 
+/* Create a store at path for max_writers writer processes with a tick of
+ * tick_ms (other options default): the store, or NULL with *err set. */
+struct mstore *tu_store_for(const char *path, uint32_t max_writers, uint32_t tick_ms, int *err);
+/* Sleep ms milliseconds, to the end (through signals). */
+void tu_sleep_ms(long ms);
+/* Wait for the child pid: its exit status, 128 + the signal that ended
+ * it, or -1 when waitpid fails. */
+int tu_reap(pid_t pid);
+
 /* Find the family called name in r and fill *f: 0, or -1 if it is absent
  * or a family view fails. */
 int tu_find_family(const struct mstore_reader *r, const char *name, struct mstore_family_view *f);

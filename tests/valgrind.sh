@@ -5,7 +5,7 @@
 # valgrind --leak-check=full --error-exitcode=1 on:
 #   - metrics.fcgi in CGI mode: GET /metrics (text and OpenMetrics, plain
 #     and gzipped), HEAD (plain and gzipped), /health, 404, 405, against a
-#     live store (tests/mkstore), a stale one, a static one, a corrupted
+#     live store (tests/mkstore, with exemplars), a stale one, a static one, a corrupted
 #     one (magic overwritten, a count made huge), a truncated one and a
 #     missing one;
 #   - metrics.fcgi --listen serving FastCGI requests on one kept
@@ -97,7 +97,8 @@ wait_file() {
 }
 
 store=$T/live.store
-"$MKSTORE" --store "$store" --interval 100 --series 50 >"$T/mkstore.log" 2>&1 &
+"$MKSTORE" --store "$store" --interval 100 --series 50 --exemplars "$T/exemplars.jsonl" \
+	>"$T/mkstore.log" 2>&1 &
 mk=$!
 PIDS="$PIDS $mk"
 wait_file "$store" || { echo "FAIL: mkstore made no store"; exit 1; }

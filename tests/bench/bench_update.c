@@ -4,10 +4,12 @@
  * writer's update paths on an existing labelled series (counter inc, gauge
  * set, histogram observe with values cycling over every bucket, and the
  * same values into a native histogram: schema 3, the default 160 buckets,
- * no classic buckets, as client_golang makes one), from one thread and from
- * two threads hammering the same series.  Afterwards the two-thread series
- * are read back through the reader to check that no update was lost and
- * that the histograms are consistent.
+ * no classic buckets, as client_golang makes one; counter inc and observe
+ * of a family with exemplars, each with an exemplar of a trace and span id
+ * timed now), from one thread and from two threads hammering the same
+ * series.  Afterwards the two-thread series are read back through the
+ * reader to check that no update was lost and that the histograms are
+ * consistent.
  */
 #include "config.h"
 
@@ -35,17 +37,21 @@ static const double values[NVALUES] = {
 	0.001, 0.007, 0.02, 0.03, 0.07, 0.2, 0.3, 0.7, 2.0, 3.0, 7.0, 20.0, 0.004, 0.04, 0.4, 4.0,
 };
 
-enum op { OP_COUNTER, OP_GAUGE, OP_HIST, OP_NATIVE, OP_COUNT };
+enum op { OP_COUNTER, OP_GAUGE, OP_HIST, OP_NATIVE, OP_COUNTER_EX, OP_HIST_EX, OP_COUNT };
 /* The native histogram's bucket factor: schema 3 (client_golang's usual 1.1). */
 #define NATIVE_FACTOR 1.1
 enum mode { MODE_1T, MODE_2T, MODE_COUNT };
 
 static const char *const op_key[OP_COUNT] = {
-	"counter_inc",
-	"gauge_set",
-	"hist_observe",
-	"native_observe",
+	"counter_inc",          "gauge_set",
+	"hist_observe",         "native_observe",
+	"counter_inc_exemplar", "hist_observe_exemplar",
 };
+
+/* The exemplar of the _exemplar ops: a W3C trace and span id, now. */
+static const char *const ex_names[] = { "trace_id", "span_id" };
+static const char *const ex_values[] = { "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7" };
+static const struct mstore_exemplar exemplar = { 2, ex_names, ex_values, 0 };
 static const char *const mode_suffix[MODE_COUNT] = { "", "_2t" };
 static const char *const mode_label[MODE_COUNT] = { "1t", "2t" };
 
@@ -54,6 +60,7 @@ struct update_bench {
 	struct mstore_family *fam[OP_COUNT];
 	struct mstore_series *series[OP_COUNT][MODE_COUNT];
 	unsigned long iters, runs;
+	uint64_t allocs; /* heap allocations in the one-thread loops */
 	pthread_barrier_t start;
 };
 
@@ -63,6 +70,8 @@ struct worker {
 	struct mstore_series *s;
 	uint64_t elapsed_ns;   /* CPU time of the loop */
 	uint64_t wall0, wall1; /* wall-clock start and end of the loop */
+	int count_allocs;      /* the only thread: count its allocations */
+	uint64_t allocs;
 	int failed;
 };
 
@@ -73,9 +82,12 @@ update_loop(struct worker *wk)
 {
 	unsigned long i, n = wk->b->iters;
 	struct mstore_series *s = wk->s;
-	uint64_t t0 = bench_cpu_ns();
+	uint64_t t0;
 	int bad = 0;
 
+	if (wk->count_allocs)
+		bench_alloc_start();
+	t0 = bench_cpu_ns();
 	wk->wall0 = bench_now_ns();
 	switch (wk->op) {
 	case OP_COUNTER:
@@ -86,6 +98,15 @@ update_loop(struct worker *wk)
 		for (i = 0; i < n; i++)
 			bad |= mstore_gauge_set(s, values[i & VALUE_MASK]);
 		break;
+	case OP_COUNTER_EX:
+		for (i = 0; i < n; i++)
+			bad |= mstore_counter_inc_exemplar(s, &exemplar);
+		break;
+	case OP_HIST_EX:
+		for (i = 0; i < n; i++)
+			bad |= mstore_histogram_observe_exemplar(s, values[i & VALUE_MASK],
+			                                         &exemplar);
+		break;
 	default:
 		for (i = 0; i < n; i++)
 			bad |= mstore_histogram_observe(s, values[i & VALUE_MASK]);
@@ -93,6 +114,8 @@ update_loop(struct worker *wk)
 	}
 	wk->elapsed_ns = bench_cpu_ns() - t0;
 	wk->wall1 = bench_now_ns();
+	if (wk->count_allocs)
+		wk->allocs = bench_alloc_stop();
 	wk->failed = bad != 0;
 }
 
@@ -140,7 +163,8 @@ run_threads(struct update_bench *b, enum op op, int nthreads, double *ns, double
 	for (i = 0; i < nthreads; i++) {
 		wk[i] = (struct worker){ .b = b,
 			                 .op = op,
-			                 .s = b->series[op][nthreads > 1 ? MODE_2T : MODE_1T] };
+			                 .s = b->series[op][nthreads > 1 ? MODE_2T : MODE_1T],
+			                 .count_allocs = nthreads == 1 };
 		if (pthread_create(&tid[i], NULL, worker_main, &wk[i]) != 0)
 			break;
 		started++;
@@ -155,6 +179,7 @@ run_threads(struct update_bench *b, enum op op, int nthreads, double *ns, double
 			failed = 1;
 		if (wk[i].elapsed_ns > worst)
 			worst = wk[i].elapsed_ns;
+		b->allocs += wk[i].allocs;
 	}
 	if (pthread_barrier_destroy(&b->start) != 0 || failed) {
 		fprintf(stderr, "metrics-bench: %s failed\n", op_key[op]);
@@ -169,6 +194,13 @@ static int
 register_all(struct update_bench *b)
 {
 	static const char *const names[] = { "mode" };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_COUNTER,
+		                           .name = "bench_traced_total",
+		                           .help = "Benchmark counter with exemplars.",
+		                           .nlabels = 1,
+		                           .label_names = names,
+		                           .exemplars = 1 };
 	int rc, op, m;
 
 	rc = mstore_counter_family(b->st, "bench_ops_total", "Benchmark counter.", NULL, 1, names,
@@ -181,16 +213,25 @@ register_all(struct update_bench *b)
 		                             "Benchmark histogram.", NULL, 1, names, BENCH_NBOUNDS,
 		                             bench_bounds, &b->fam[OP_HIST]);
 	if (rc == 0) {
-		struct mstore_family_spec spec = { .size = sizeof(spec),
-			                           .type = MSTORE_HISTOGRAM,
-			                           .name = "bench_latency_seconds",
-			                           .help = "Benchmark native histogram.",
-			                           .nlabels = 1,
-			                           .label_names = names,
-			                           .native_factor = NATIVE_FACTOR };
+		struct mstore_family_spec nspec = { .size = sizeof(nspec),
+			                            .type = MSTORE_HISTOGRAM,
+			                            .name = "bench_latency_seconds",
+			                            .help = "Benchmark native histogram.",
+			                            .nlabels = 1,
+			                            .label_names = names,
+			                            .native_factor = NATIVE_FACTOR };
 
-		rc = mstore_family_register(b->st, &spec, &b->fam[OP_NATIVE]);
+		rc = mstore_family_register(b->st, &nspec, &b->fam[OP_NATIVE]);
 	}
+	if (rc == 0)
+		rc = mstore_family_register(b->st, &spec, &b->fam[OP_COUNTER_EX]);
+	spec.type = MSTORE_HISTOGRAM;
+	spec.name = "bench_traced_seconds";
+	spec.help = "Benchmark histogram with exemplars.";
+	spec.nbounds = BENCH_NBOUNDS;
+	spec.bounds = bench_bounds;
+	if (rc == 0)
+		rc = mstore_family_register(b->st, &spec, &b->fam[OP_HIST_EX]);
 	for (op = 0; rc == 0 && op < OP_COUNT; op++)
 		for (m = 0; rc == 0 && m < MODE_COUNT; m++)
 			rc = mstore_series_get(b->fam[op], &mode_label[m], &b->series[op][m]);
@@ -238,6 +279,11 @@ measure_all(struct update_bench *b)
 		for (m = 0; m < MODE_COUNT; m++)
 			print_op(op_key[op], mode_suffix[m], &ns[slot(b, op, m, 0)],
 			         &cc[slot(b, op, m, 0)], b->runs);
+	/* every update path, exemplars too, allocates nothing; -1: not
+	 * countable in this build */
+	if (rc == 0)
+		printf("update_allocs %lld\n",
+		       bench_alloc_available() ? (long long)b->allocs : -1LL);
 	free(ns);
 	return rc;
 }

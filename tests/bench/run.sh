@@ -520,10 +520,12 @@ summary() {
 		    "$(ratio "$(get "render.$n.protobuf.nat.render_cpu_median_us")" "$(get "render.$n.text.nat.render_cpu_median_us")")x ($(get "render.$n.protobuf.nat.render_cpu_median_us") / $(get "render.$n.text.nat.render_cpu_median_us") us); $(get "render.$n.protobuf.nat.allocs_per_render")" \
 		    "$([ "$n" = 10000 ] && echo "<= 1.5x")"
 	done
-	for op in counter_inc:2.2 gauge_set:2.5 hist_observe:16; do
+	for op in counter_inc:2.2 gauge_set:2.5 hist_observe:16 counter_inc_exemplar: \
+	    hist_observe_exemplar:; do
 		k=${op%%:*} t=${op#*:}
 		row "$k ns, 1 thread (min..max)" \
-		    "$(get "update.${k}_ns") ($(get "update.${k}_min_ns")..$(get "update.${k}_max_ns"))" "<= $t ns"
+		    "$(get "update.${k}_ns") ($(get "update.${k}_min_ns")..$(get "update.${k}_max_ns"))" \
+		    "${t:+<= $t ns}"
 		row "$k ns, 2 threads same series (min..max; CPUs)" \
 		    "$(get "update.${k}_2t_ns") ($(get "update.${k}_2t_min_ns")..$(get "update.${k}_2t_max_ns"); $(get "update.${k}_2t_cpus"))" \
 		    "$([ "$k" = hist_observe ] && echo "<= 3x 1 thread")"

@@ -60,7 +60,10 @@ if ! "$bench" update 1000 1 >"$tmp/update" 2>"$tmp/err"; then
 	fail=1
 fi
 expect "$tmp/update" counter_inc_ns gauge_set_ns hist_observe_ns native_observe_ns \
-	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns native_observe_2t_ns
+	counter_inc_2t_ns gauge_set_2t_ns hist_observe_2t_ns native_observe_2t_ns \
+	counter_inc_exemplar_ns hist_observe_exemplar_ns
+grep -Eq '^update_allocs (0|-1)$' "$tmp/update" ||
+	{ echo "FAIL: the update paths allocated: $(grep update_allocs "$tmp/update")" >&2; fail=1; }
 grep -q '^hist_2t_consistent 1$' "$tmp/update" && grep -q '^native_2t_consistent 1$' "$tmp/update" ||
 	{ echo "FAIL: hist_2t_consistent or native_2t_consistent is not 1" >&2; fail=1; }
 

@@ -13,7 +13,8 @@
 #      against a real Prometheus scraping the real stack (simulator,
 #      lighttpd with the shipped lighttpd.conf, metrics.fcgi) on free
 #      loopback ports, and must return data; the Grafana dashboard's
-#      expressions too;
+#      expressions too, and its exemplar queries (the latency panel's)
+#      must return exemplars;
 #  (c) the metrics table (names, types, labels) of both READMEs matches the
 #      # TYPE lines and sample labels of a real /metrics, both directions;
 #  (d) examples/example.c equals the README's ```c block, compiles against
@@ -263,6 +264,13 @@ ok "$(tail -n 1 "$T/queries.log") (README)"
 $TOOL queries "$PROM" "$T/grafana-queries" 10 >"$T/gqueries.log" 2>&1 ||
 	fail "dashboard query: $(tail -n 3 "$T/gqueries.log")"
 ok "$(tail -n 1 "$T/gqueries.log") (dashboard)"
+# The panels that show exemplars have some: the simulator's traced
+# requests, in a Prometheus with exemplar storage (run-stack.sh).
+$TOOL grafana-exemplars "$top_srcdir/contrib/grafana/shop-dashboard.json" >"$T/grafana-exemplars"
+[ -s "$T/grafana-exemplars" ] || fail "the dashboard shows no exemplars"
+$TOOL exemplars "$PROM" "$T/grafana-exemplars" 30 >"$T/gexemplars.log" 2>&1 ||
+	fail "dashboard exemplars: $(tail -n 3 "$T/gexemplars.log")"
+ok "$(tail -n 1 "$T/gexemplars.log") (dashboard)"
 if grep -i 'level=error' "$T/run/log/prometheus.log" | grep -i scrape; then
 	fail "Prometheus logged scrape errors"
 fi

@@ -12,11 +12,15 @@ Subcommands (each prints what it found; exit 1 with a message on a mismatch):
                           labels of a /metrics body (both directions)
   lines-in BLOCKFILE BODY every line of BLOCKFILE occurs as a line of BODY
   grafana FILE            the PromQL expressions of a Grafana dashboard
+  grafana-exemplars FILE  those of its targets that show exemplars
   rules-file QUERYFILE    a Prometheus rules file recording each query
                           (so `promtool check rules` parses them)
   queries URL FILE [SEC]  each line of FILE as a query, retrying an empty
                           answer (rate() needs two scrapes) for up to SEC
                           seconds in all (default 30)
+  exemplars URL FILE [SEC] each line of FILE as an exemplar query
+                          (/api/v1/query_exemplars, the last ten minutes),
+                          retrying an empty answer likewise
   skeleton FILE           heading levels and every fenced block (promql
                           without comments): equal for the two READMEs
   compose FILE            services and published host ports in the output
@@ -197,7 +201,7 @@ def cmd_lines_in(block_path, body_path):
         die("lines not in the real output:\n  " + "\n  ".join(missing))
 
 
-def grafana(path):
+def grafana(path, exemplars_only=False):
     with open(path, encoding="utf-8") as f:
         dash = json.load(f)
     exprs = []
@@ -205,7 +209,7 @@ def grafana(path):
     def walk(panels):
         for p in panels:
             for t in p.get("targets", []):
-                if t.get("expr"):
+                if t.get("expr") and (t.get("exemplar") or not exemplars_only):
                     exprs.append(t["expr"])
             walk(p.get("panels", []))
 
@@ -224,11 +228,16 @@ def cmd_rules_file(query_file):
         print("        expr: %s" % json.dumps(q))
 
 
-def run_query(url, query):
-    """The result list of an instant query; dies on any failure."""
-    data = urllib.parse.urlencode({"query": query}).encode()
+def run_query(url, query, api="query"):
+    """The result list of an instant query (api "query") or of an exemplar
+    query over the last ten minutes ("query_exemplars"); dies on any
+    failure."""
+    params = {"query": query}
+    if api == "query_exemplars":
+        params.update(start=str(time.time() - 600), end=str(time.time() + 60))
+    data = urllib.parse.urlencode(params).encode()
     try:
-        with urllib.request.urlopen(url + "/api/v1/query", data, timeout=5) as r:
+        with urllib.request.urlopen(url + "/api/v1/" + api, data, timeout=5) as r:
             res = json.load(r)
     except urllib.error.HTTPError as e:
         die("query failed (%s): %s: %s" % (e.code, query, e.read().decode(errors="replace")))
@@ -236,17 +245,20 @@ def run_query(url, query):
         die("query failed: %s: %s" % (query, e))
     if res.get("status") != "success":
         die("status %s: %s" % (res.get("status"), query))
+    # query_exemplars: a list of series, each with its exemplars
+    if api == "query_exemplars":
+        return [s for s in res["data"] if s.get("exemplars")]
     return res["data"]["result"]
 
 
-def cmd_queries(url, path, limit="30"):
+def cmd_queries(url, path, limit="30", api="query"):
     deadline = time.monotonic() + float(limit)
     n = 0
     for q in (l.strip() for l in read(path)):
         if not q:
             continue
         while True:
-            result = run_query(url, q)
+            result = run_query(url, q, api)
             if result:
                 break
             if time.monotonic() > deadline:
@@ -254,7 +266,7 @@ def cmd_queries(url, path, limit="30"):
             time.sleep(0.5)
         n += 1
         print("ok %d series: %s" % (len(result), q))
-    print("%d queries returned data" % n)
+    print("%d %s returned data" % (n, "queries" if api == "query" else "exemplar queries"))
 
 
 def cmd_compose(path):
@@ -304,6 +316,10 @@ def main(argv):
         cmd_lines_in(*args)
     elif cmd == "grafana" and len(args) == 1:
         print("\n".join(grafana(args[0])))
+    elif cmd == "grafana-exemplars" and len(args) == 1:
+        print("\n".join(grafana(args[0], exemplars_only=True)))
+    elif cmd == "exemplars" and len(args) in (2, 3):
+        cmd_queries(*args[:2], args[2] if len(args) == 3 else "30", "query_exemplars")
     elif cmd == "rules-file" and len(args) == 1:
         cmd_rules_file(args[0])
     elif cmd == "queries" and len(args) in (2, 3):

@@ -23,6 +23,10 @@
  *     window, a schema no finer and a zero threshold no narrower than
  *     configured, buckets within the schema, counts adding up to at most
  *     the count, and the classic part as mstore_reader_snapshot() gives it;
+ *   - exemplars only on shared counters and histograms, and every one the
+ *     reader returns keeps the rules: label names and values valid and
+ *     inside its text, at most 128 characters, a positive time, a value
+ *     inside its bucket (a counter's not negative);
  *   - a per-writer series: the live writers' values one by one
  *     (mstore_reader_per_writer, slots increasing, below max_writers) are
  *     as many as the snapshot's writers and combine to its value;
@@ -49,6 +53,7 @@
 #include "expo.h"
 #include "mstore.h"
 #include "mstore_layout.h" /* the rules for names and label values */
+#include "mstore_names.h"  /* mstore_name_reserved */
 #include "pbcheck.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -146,6 +151,9 @@ fuzz_check_family(const struct mstore_family_view *f)
 		                    f->native_min_reset_ns == 0,
 		            "family %u: native fields without buckets", f->index);
 	}
+	FUZZ_ASSERT(!f->exemplars || (f->type != MSTORE_GAUGE && f->per_writer == MSTORE_SHARED),
+	            "exemplars on family %u of type %d, per-writer %d", f->index, (int)f->type,
+	            (int)f->per_writer);
 }
 
 /* A native histogram's reading, against its family and the classic
@@ -165,6 +173,61 @@ fuzz_check_native(const struct mstore_reader *r, const struct mstore_family_view
 	FUZZ_ASSERT(nhist_snapshot_valid(&nat, both.count), "native reading not exposable");
 	FUZZ_ASSERT(both.count == sn->count && fuzz_same_bits(both.sum, sn->sum),
 	            "native reading's classic part differs");
+}
+
+/* Characters of valid UTF-8 s[0..n). */
+static uint32_t
+fuzz_chars(const char *s, size_t n)
+{
+	uint32_t c = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+/* Every exemplar record of series s, as a renderer reads them. */
+static void
+fuzz_check_exemplars(const struct mstore_reader *r, const struct mstore_family_view *f,
+                     const struct mstore_series_view *s)
+{
+	struct mstore_exemplar_view ev;
+	uint32_t i, j, records = f->type == MSTORE_COUNTER ? 1 : f->nbounds + 1, chars;
+	int rc;
+
+	for (i = 0; i < records; i++) {
+		rc = mstore_reader_exemplar(r, f, s, i, &ev);
+		FUZZ_ASSERT(rc == 0 || rc == 1 || rc == MSTORE_E_CORRUPT, "exemplar %u: %d", i, rc);
+		if (rc != 1)
+			continue;
+		FUZZ_ASSERT(ev.timestamp_ns > 0 && ev.nlabels <= MSTORE_MAX_LABELS &&
+		                    ev.text_len <= MSTORE_EXEMPLAR_TEXT_MAX,
+		            "exemplar %u: time %lld, %u labels", i, (long long)ev.timestamp_ns,
+		            ev.nlabels);
+		for (j = chars = 0; j < ev.nlabels; j++) {
+			const char *n = ev.text + ev.name_off[j], *v = ev.text + ev.value_off[j];
+
+			FUZZ_ASSERT((uint32_t)ev.name_off[j] + ev.name_len[j] < ev.text_len &&
+			                    (uint32_t)ev.value_off[j] + ev.value_len[j] <
+			                            ev.text_len &&
+			                    n[ev.name_len[j]] == '\0' && v[ev.value_len[j]] == '\0',
+			            "exemplar %u label %u outside its text", i, j);
+			FUZZ_ASSERT(mstore_valid_label_name(n, ev.name_len[j]) &&
+			                    !mstore_name_reserved(n, ev.name_len[j]) &&
+			                    mstore_valid_text(v, ev.value_len[j]),
+			            "exemplar %u label %u", i, j);
+			chars += ev.name_len[j] + fuzz_chars(v, ev.value_len[j]);
+		}
+		FUZZ_ASSERT(chars <= MSTORE_EXEMPLAR_CHARS_MAX, "exemplar %u: %u characters", i,
+		            chars);
+		if (f->type == MSTORE_COUNTER)
+			FUZZ_ASSERT(ev.value >= 0, "counter exemplar %g", ev.value);
+		else
+			FUZZ_ASSERT((i == f->nbounds || ev.value <= f->bounds[i]) &&
+			                    (i == 0 || ev.value > f->bounds[i - 1]),
+			            "exemplar %g outside bucket %u", ev.value, i);
+	}
 }
 
 static void
@@ -277,6 +340,8 @@ fuzz_walk(const struct mstore_reader *r)
 				FUZZ_ASSERT(
 				        mstore_valid_text(s.label_value[k], s.label_value_len[k]),
 				        "label value not UTF-8 or has a NUL");
+			if (f.exemplars)
+				fuzz_check_exemplars(r, &f, &s);
 			if (mstore_reader_snapshot(r, &f, &s, &sn) != 0)
 				continue;
 			fuzz_check_snapshot(&f, &sn);

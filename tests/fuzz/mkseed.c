@@ -31,6 +31,10 @@
  *                     bucket; and, edited in afterwards, one whose writer
  *                     (slot 1, LIVE) died inside a reset, after zeroing its
  *                     classic buckets and before switching copies
+ *   exemplars.store   a counter, a histogram and a native-only histogram
+ *                     with exemplars (escapes, UTF-8, +Inf), one record
+ *                     left locked half written by a dead writer, one
+ *                     emptied
  * Prints "mkseed: N stores" and exits 0; 1 on a library error.
  */
 #include <fcntl.h>
@@ -44,6 +48,7 @@
 
 #include "mstore.h"
 #include "mstore_layout.h" /* writers.store: a dead writer's leftovers */
+#include "mstore_writer.h" /* exemplars.store: the records behind a series */
 
 #define SEED_PATH_MAX 4096
 
@@ -489,6 +494,83 @@ seed_native(const char *dir)
 	seed_dead_reset(path);
 }
 
+/*
+ * Exemplars: a counter's (trace and span id), a histogram's on two buckets
+ * (+Inf: labels that need escaping, 128 characters), and, edited in
+ * afterwards, bucket 1's record left locked and half written by writer
+ * slot 1, which died inside, and a record emptied by a cleanup.
+ */
+static void
+seed_exemplars(const char *dir)
+{
+	static const double bounds[] = { 0.1, 1 };
+	static const char *const names[] = { "trace_id", "span_id" };
+	static const char *const ids[] = { "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7" };
+	static const char *const odd[] = { "traceID", "q" };
+	static const char *const oddv[] = { "a\"b\\c\nd}", "caf\xc3\xa9 \xf0\x9f\x8d\xb0" };
+	struct mstore_options o = { .max_families = 4,
+		                    .max_series = 4,
+		                    .value_slots = 1024,
+		                    .string_bytes = 1024,
+		                    .mode = 0644,
+		                    .tick_interval_ms = 100,
+		                    .max_writers = 2 };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_COUNTER,
+		                           .name = "seed_checkouts_total",
+		                           .help = "With exemplars.",
+		                           .exemplars = 1 };
+	struct mstore_exemplar ex = { 2, names, ids, INT64_C(1712345678123456789) };
+	struct mstore_exemplar ex2 = { 2, odd, oddv, INT64_C(1712345678000000000) };
+	char path[SEED_PATH_MAX];
+	struct mstore *st;
+	struct mstore_family *f;
+	struct mstore_series *c = NULL, *h = NULL;
+	_Atomic uint64_t *rec;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "%s/exemplars.store", dir);
+	if ((st = mstore_create(path, &o, &err)) == NULL) {
+		fprintf(stderr, "mkseed: %s: %s\n", path, mstore_strerror(err));
+		failures++;
+		return;
+	}
+	if (check(mstore_family_register(st, &spec, &f), "counter") == 0 &&
+	    check(mstore_series_get(f, NULL, &c), "series") == 0)
+		check(mstore_counter_add_exemplar(c, 2, &ex), "add");
+	spec.type = MSTORE_HISTOGRAM;
+	spec.name = "seed_checkout_seconds";
+	spec.unit = "seconds";
+	spec.nbounds = 2;
+	spec.bounds = bounds;
+	if (check(mstore_family_register(st, &spec, &f), "histogram") == 0 &&
+	    check(mstore_series_get(f, NULL, &h), "series") == 0) {
+		check(mstore_histogram_observe_exemplar(h, 0.05, &ex), "observe");
+		check(mstore_histogram_observe_exemplar(h, 0.5, &ex), "observe");
+		check(mstore_histogram_observe_exemplar(h, 7, &ex2), "observe");
+		/* bucket 1: writer slot 1 died inside; the counter's: emptied */
+		rec = h->v + mstore_exemplar_off(MSTORE_HISTOGRAM, 2, 0, 1);
+		atomic_store(&rec[MSTORE_EX_SEQ], atomic_load(&rec[MSTORE_EX_SEQ]) |
+		                                          (UINT64_C(1) << MSTORE_SEQ_OWNER_SHIFT) |
+		                                          MSTORE_SEQ_LOCKED);
+		atomic_store(&rec[MSTORE_EX_LEN], 3);
+		if (c != NULL) {
+			rec = c->v + mstore_exemplar_off(MSTORE_COUNTER, 0, 0, 0);
+			atomic_store(&rec[MSTORE_EX_TIME], 0);
+		}
+	}
+	/* a native-only histogram's exemplar, on its +Inf bucket */
+	spec.name = "seed_native_checkout_seconds";
+	spec.nbounds = 0;
+	spec.bounds = NULL;
+	spec.native_factor = 2;
+	spec.native_max_buckets = 4;
+	if (check(mstore_family_register(st, &spec, &f), "native histogram") == 0 &&
+	    check(mstore_series_get(f, NULL, &h), "series") == 0)
+		check(mstore_histogram_observe_exemplar(h, 0.3, &ex), "observe");
+	mstore_close(st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -507,6 +589,7 @@ main(int argc, char **argv)
 	seed_names(argv[1]);
 	seed_writers(argv[1]);
 	seed_native(argv[1]);
+	seed_exemplars(argv[1]);
 	if (failures != 0)
 		return 1;
 	printf("mkseed: 8 stores\n");
