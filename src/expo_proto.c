@@ -628,6 +628,19 @@ struct measure_ctx {
 	uint32_t messages; /* Metric messages in it */
 };
 
+/*
+ * Series come and go between the passes (mstore.h, mstore_series_remove()).
+ * A walk returns a family's series in the order they were created, each
+ * with its generation (the view's _gen, increasing along the walk): the
+ * write pass stops after the last one the first pass saw, so it writes no
+ * series the first pass did not count, and a streamed family (whose
+ * length went out first) comes out no longer than measured.  A series
+ * removed in between is left out: the family is shorter by its bytes,
+ * which fam_streamed() makes up with padding (fam_pad()).
+ */
+#define PAD_FIELD_TAG 0x7a      /* MetricFamily field 15, length-delimited: no such field */
+#define PAD_FIELD_MAX (2 + 127) /* one field: a byte for the tag, one for the length */
+
 static int
 measure_cb(void *ctx, const struct pser *e)
 {
@@ -638,26 +651,33 @@ measure_cb(void *ctx, const struct pser *e)
 	return 0;
 }
 
-/* The first pass: the family's message length, its series count and
- * whether it has any Metric message (*empty). */
+/* The first pass: the family's message length, the generation of the last
+ * series it saw (*last) and whether it has any Metric message (*empty). */
 static int
-fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint32_t *nseries,
+fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint64_t *last,
             int *empty)
 {
 	struct mstore_series_view s;
 	struct measure_ctx m = { f->head_len + f->tail_len, 0 };
-	uint32_t count = 0;
 	int rc, src;
 
+	*last = 0;
 	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1;
 	     rc = mstore_reader_series_next(r, f->v, &s)) {
+		size_t before = m.len;
+		uint32_t msgs = m.messages;
+
 		src = ser_each(r, f, &s, 0, measure_cb, &m);
+		if (src == MSTORE_E_REMOVED) {
+			m.len = before; /* gone already */
+			m.messages = msgs;
+			continue;
+		}
 		if (src < 0)
 			return src;
-		count++;
+		*last = s._gen;
 	}
 	*len = m.len;
-	*nseries = count;
 	*empty = m.messages == 0;
 	return rc;
 }
@@ -667,6 +687,10 @@ struct write_ctx {
 	const struct pfam *f;
 	int each;    /* each message a piece of its own */
 	size_t *len; /* bytes written */
+	/* where the current series began (after its piece was made room
+	 * for), to take it back: set when it writes its first message */
+	int started;
+	size_t at, len_at;
 };
 
 static int
@@ -678,6 +702,11 @@ write_cb(void *ctx, const struct pser *e)
 
 	if (w->each && (rc = piece(w->o, piece_len(e))) < 0)
 		return rc;
+	if (!w->started) {
+		w->started = 1;
+		w->at = w->o->len;
+		w->len_at = *w->len;
+	}
 	*w->len += piece_len(e);
 	p = take(w->o, piece_len(e));
 	if (p != NULL)
@@ -686,30 +715,57 @@ write_cb(void *ctx, const struct pser *e)
 }
 
 /*
- * Write the family's first nseries series, those the first pass counted (a
- * series registered in between waits for the next render), from fresh
- * snapshots; each message a piece of its own when each (streamed).  Adds
- * their bytes to *len.
+ * Write the family's series up to the last one the first pass saw (one
+ * created in between waits for the next render; one removed in between is
+ * left out), from fresh snapshots; each message a piece of its own when
+ * each (streamed).  A series removed while it was written is taken back:
+ * a series is one piece, so it is still in the buffer (or only counted).
+ * Adds their bytes to *len.
  */
 static int
-fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint32_t nseries,
+fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint64_t last,
            int each, size_t *len)
 {
 	struct mstore_series_view s;
-	struct write_ctx w = { o, f, each, len };
-	uint32_t count = 0;
+	struct write_ctx w = { o, f, each, len, 0, 0, 0 };
 	int rc;
 
-	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1 && count < nseries;
-	     rc = mstore_reader_series_next(r, f->v, &s), count++) {
-		int src = ser_each(r, f, &s, 1, write_cb, &w);
+	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1 && s._gen <= last;
+	     rc = mstore_reader_series_next(r, f->v, &s)) {
+		int src;
 
-		if (src < 0)
+		w.started = 0;
+		src = ser_each(r, f, &s, 1, write_cb, &w);
+		if (src == 0 && (src = mstore_reader_series_check(r, &s)) == 0)
+			src = MSTORE_E_REMOVED;
+		if (src == MSTORE_E_REMOVED && w.started) {
+			o->len = w.at;
+			*len = w.len_at;
+		} else if (src < 0 && src != MSTORE_E_REMOVED) {
 			return src;
+		}
 	}
-	if (rc < 0)
-		return rc;
-	return count == nseries ? 0 : MSTORE_E_RETRY; /* a series went away */
+	return rc < 0 ? rc : 0;
+}
+
+/* Fill n bytes (n != 1) with fields MetricFamily does not have, which
+ * every protobuf parser skips: a streamed family shorter than its length
+ * because a series went away between the passes. */
+static void
+fam_pad(char *p, size_t n)
+{
+	while (n > 0) {
+		/* a field of n bytes, or one that leaves at least 2 for the next */
+		size_t k = n <= PAD_FIELD_MAX       ? n
+		           : n - PAD_FIELD_MAX >= 2 ? PAD_FIELD_MAX
+		                                    : PAD_FIELD_MAX - 1;
+
+		p[0] = (char)PAD_FIELD_TAG;
+		p[1] = (char)(k - 2);
+		memset(p + 2, ' ', k - 2); /* text, as a string field's bytes may be */
+		p += k;
+		n -= k;
+	}
 }
 
 /*
@@ -720,9 +776,9 @@ fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, 
  */
 static int
 fam_streamed(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t len,
-             uint32_t nseries)
+             uint64_t last)
 {
-	size_t done = f->head_len;
+	size_t done = f->head_len, pad;
 	char *p;
 	int rc = piece(o, vlen(len) + f->head_len);
 
@@ -730,15 +786,19 @@ fam_streamed(struct pout *o, const struct mstore_reader *r, const struct pfam *f
 		return rc;
 	p = take(o, vlen(len) + f->head_len);
 	put_head(put_varint(p, len), f);
-	rc = fam_series(o, r, f, nseries, 1, &done);
+	rc = fam_series(o, r, f, last, 1, &done);
+	done += f->tail_len;
+	if (rc == 0 && (done > len || len - done == 1))
+		rc = MSTORE_E_RETRY; /* cannot happen (fam_series); the length is out */
+	pad = rc == 0 ? len - done : 0;
 	if (rc == 0)
-		rc = piece(o, f->tail_len);
+		rc = piece(o, pad + f->tail_len);
 	if (rc < 0)
 		return rc;
-	p = take(o, f->tail_len);
-	put_tail(p, f);
-	done += f->tail_len;
-	return done == len ? 0 : MSTORE_E_RETRY;
+	p = take(o, pad + f->tail_len);
+	fam_pad(p, pad);
+	put_tail(p + pad, f);
+	return 0;
 }
 
 /* Set the length prefix of the message of len bytes written after w bytes
@@ -766,7 +826,7 @@ fam_prefix(struct pout *o, size_t start, size_t w, size_t len)
  */
 static int
 fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t len,
-          uint32_t nseries)
+          uint64_t last)
 {
 	int tries, rc;
 
@@ -781,7 +841,7 @@ fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, s
 		p = take(o, w + f->head_len);
 		if (p != NULL)
 			put_head(p + w, f);
-		rc = fam_series(o, r, f, nseries, 0, &done);
+		rc = fam_series(o, r, f, last, 0, &done);
 		if (rc < 0)
 			return rc;
 		p = take(o, f->tail_len);
@@ -801,12 +861,12 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 {
 	struct pfam f;
 	size_t len = 0;
-	uint32_t nseries = 0;
+	uint64_t last = 0;
 	int empty = 1;
 	int rc = fam_init(&f, v);
 
 	if (rc == 0)
-		rc = fam_measure(r, &f, &len, &nseries, &empty);
+		rc = fam_measure(r, &f, &len, &last, &empty);
 	if (rc < 0 || empty)
 		return rc;
 	/* Only a family whose size cannot change between the passes streams:
@@ -814,8 +874,8 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 	 * writers (fam_whole sets the length from what it wrote). */
 	if (o->k != NULL && f.type != TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED &&
 	    vlen(len) + len > o->cap)
-		return fam_streamed(o, r, &f, len, nseries);
-	return fam_whole(o, r, &f, len, nseries);
+		return fam_streamed(o, r, &f, len, last);
+	return fam_whole(o, r, &f, len, last);
 }
 
 struct store_ctx {

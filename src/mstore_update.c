@@ -3,8 +3,10 @@
  * mstore_update.c - the writer's update paths: counters (per-thread
  * shards owned across processes), gauges, histograms (the seqlock and the
  * recovery of one a dead writer left locked), per-writer values, and the
- * sweep that cleans a dead writer's slot.  No system call and no lock on
- * the fast paths.  Protocols: "Counters", "Histograms" and "Per-writer
+ * sweep that cleans a dead writer's slot, and the reset of a value range
+ * for a new series.  No system call and no lock on the fast paths, which
+ * check that their series was not removed (one load: "Series records" in
+ * mstore_layout.h).  Protocols: "Counters", "Histograms" and "Per-writer
  * values" in mstore_layout.h.
  */
 #include "config.h"
@@ -57,6 +59,11 @@ static pthread_key_t shard_key;
 
 /* The seq word's owner and lock bits. */
 #define SEQ_HELD ((MSTORE_SEQ_OWNER_MASK << MSTORE_SEQ_OWNER_SHIFT) | MSTORE_SEQ_LOCKED)
+/* The owner a range's reset holds its histogram seq as: one no writer
+ * slot has (a registration holds no slot necessarily).  Only a series that
+ * is not published yet has it; left by a registration that died, the next
+ * reuse takes it over. */
+#define SEQ_RESET_TAG SEQ_HELD
 
 /* ------------------------------------------------------------- shards */
 
@@ -211,6 +218,23 @@ counter_add_int(struct mstore_series *s, uint64_t n)
 		counter_add_int_slow(s, n);
 }
 
+/* 1 if handle s's series was removed: its record's gen is not the
+ * handle's (one relaxed load of the record's line; mstore_layout.h,
+ * "Series records", and mstore.h on what a late write may do). */
+static inline int
+series_gone(const struct mstore_series *s)
+{
+	return __builtin_expect(atomic_load_explicit(s->gen_now, memory_order_relaxed) != s->gen,
+	                        0);
+}
+
+/* An update through the handle of a removed series. */
+static __attribute__((noinline, cold)) int
+update_removed(void)
+{
+	return mstore_fail(MSTORE_E_REMOVED);
+}
+
 /* ----------------------------------------------------- per-writer values */
 
 enum pw_op { PW_SET, PW_ADD };
@@ -257,7 +281,7 @@ per_writer_update(struct mstore_series *s, enum pw_op op, double v)
 int
 mstore_per_writer_set(struct mstore_series *s, double v)
 {
-	return per_writer_update(s, PW_SET, v);
+	return series_gone(s) ? update_removed() : per_writer_update(s, PW_SET, v);
 }
 
 /* ------------------------------------------------------------- updates */
@@ -272,6 +296,8 @@ update_other(struct mstore_series *s, uint32_t type, enum pw_op op, double v)
 		return mstore_fail(MSTORE_E_INVAL);
 	if (s->type != (type | MSTORE_T_PER_WRITER))
 		return mstore_fail(MSTORE_E_TYPE);
+	if (series_gone(s))
+		return update_removed();
 	if (type == MSTORE_COUNTER && !(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
 	return per_writer_update(s, op, v);
@@ -282,6 +308,8 @@ mstore_counter_inc(struct mstore_series *s)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_COUNTER, 0))
 		return update_other(s, MSTORE_COUNTER, PW_ADD, 1);
+	if (series_gone(s))
+		return update_removed();
 	counter_add_int(s, 1);
 	return 0;
 }
@@ -291,6 +319,8 @@ mstore_counter_add(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_COUNTER, 0))
 		return update_other(s, MSTORE_COUNTER, PW_ADD, v);
+	if (series_gone(s))
+		return update_removed();
 	if (!(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
 	if (v < COUNTER_INT_LIMIT && (double)(uint64_t)v == v)
@@ -305,6 +335,8 @@ mstore_gauge_set(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_SET, v);
+	if (series_gone(s))
+		return update_removed();
 	atomic_store_explicit(&s->v[0], double_to_bits(v), memory_order_relaxed);
 	return 0;
 }
@@ -314,6 +346,8 @@ mstore_gauge_add(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_ADD, v);
+	if (series_gone(s))
+		return update_removed();
 	atomic_add_double(&s->v[0], v);
 	return 0;
 }
@@ -449,6 +483,8 @@ mstore_histogram_observe(struct mstore_series *s, double v)
 
 	if (__builtin_expect(s == NULL || s->type != MSTORE_HISTOGRAM, 0))
 		return update_other(s, MSTORE_HISTOGRAM, PW_ADD, v);
+	if (series_gone(s))
+		return update_removed();
 	tag = atomic_load_explicit(&s->st->seq_tag, memory_order_relaxed);
 	if (tag == 0 && (rc = hist_identity(s->st, &tag)) != 0)
 		return mstore_fail(rc);
@@ -485,16 +521,21 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 
 	for (i = 0; i < n && i < st->max_series; i++) {
 		const struct mstore_series_rec *r = &st->srec[i];
+		uint32_t fam = atomic_load_explicit(&r->family, memory_order_relaxed);
+		uint32_t off = atomic_load_explicit(&r->value_off, memory_order_relaxed);
+		uint32_t state = atomic_load_explicit(&r->state, memory_order_relaxed);
 		const struct mstore_family_rec *f;
 		_Atomic uint64_t *v;
 		uint64_t seq;
 
-		if (r->family >= nf)
+		/* LIVE and LIMBO series hold rooms; a FREE one's are listed,
+		 * and a histogram locked there is taken over at reuse. */
+		if ((state != MSTORE_SERIES_LIVE && state != MSTORE_SERIES_LIMBO) || fam >= nf)
 			continue;
-		f = &st->frec[r->family];
-		if ((uint64_t)r->value_off + f->nslots > st->value_slots)
+		f = &st->frec[fam];
+		if ((uint64_t)off + f->nslots > st->value_slots)
 			continue;
-		v = &st->slots[r->value_off];
+		v = &st->slots[off];
 		if (f->per_writer != MSTORE_SHARED) {
 			if (w < f->nslots)
 				atomic_store_explicit(&v[w], MSTORE_PW_UNSET, memory_order_relaxed);
@@ -520,4 +561,58 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 			(*shards)++;
 	}
 	return hists;
+}
+
+/* ------------------------------------------------ resetting a range */
+
+/* 1 if seq value seq is held by a live writer (ours, or one whose slot
+ * lock the kernel still holds); 0 if free, or held by a dead writer or by
+ * no writer slot (a reset a registration left). */
+static int
+seq_held_live(struct mstore *st, uint64_t seq)
+{
+	uint64_t owner = (seq >> MSTORE_SEQ_OWNER_SHIFT) & MSTORE_SEQ_OWNER_MASK;
+
+	return (seq & MSTORE_SEQ_LOCKED) && owner < st->max_writers &&
+	       (owner == atomic_load_explicit(&st->slot, memory_order_relaxed) ||
+	        mstore_ofd_free(st->fd,
+	                        mstore_slot_lock_off(st->hdr->writer_off, (uint32_t)owner)) != 1);
+}
+
+int
+mstore_values_busy(struct mstore *st, const struct mstore_family_rec *f, uint32_t off)
+{
+	return f->per_writer == MSTORE_SHARED && f->type == MSTORE_HISTOGRAM &&
+	       seq_held_live(st, atomic_load_explicit(&st->slots[off + MSTORE_HIST_SEQ],
+	                                              memory_order_relaxed));
+}
+
+int
+mstore_values_reset(struct mstore *st, const struct mstore_family_rec *f, uint32_t off, int reused)
+{
+	_Atomic uint64_t *v = &st->slots[off];
+	uint64_t init = f->per_writer != MSTORE_SHARED ? MSTORE_PW_UNSET : 0, seq;
+	uint32_t i;
+
+	if (f->per_writer != MSTORE_SHARED || f->type != MSTORE_HISTOGRAM || !reused) {
+		for (i = 0; i < f->nslots; i++)
+			atomic_store_explicit(&v[i], init, memory_order_relaxed);
+		return 0;
+	}
+	/* A removed histogram's range: its seq (now the free list's link, or
+	 * a late observation's), taken as observations take it
+	 * (mstore_layout.h, allocation). */
+	seq = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed);
+	if (seq_held_live(st, seq))
+		return 1; /* a live writer's late observation is inside */
+	if (!atomic_compare_exchange_strong_explicit(&v[MSTORE_HIST_SEQ], &seq,
+	                                             (seq & ~SEQ_HELD) | SEQ_RESET_TAG,
+	                                             memory_order_acquire, memory_order_relaxed))
+		return 1; /* one came in just now */
+	atomic_thread_fence(memory_order_release);
+	for (i = MSTORE_HIST_COUNT; i < f->nslots; i++)
+		atomic_store_explicit(&v[i], 0, memory_order_relaxed);
+	atomic_store_explicit(&v[MSTORE_HIST_SEQ], (seq & ~SEQ_HELD) + MSTORE_SEQ_ONE,
+	                      memory_order_release);
+	return 0;
 }

@@ -319,8 +319,6 @@ seed_dead_writers(const char *path)
 	}
 	h->intent.index = atomic_load(&h->series);
 	h->intent.family = 0;
-	h->intent.strings_before = atomic_load(&h->strings_used);
-	h->intent.values_before = atomic_load(&h->values_used);
 	atomic_store(&h->intent.op, MSTORE_INTENT_SERIES);
 	(void)munmap(m, (size_t)sb.st_size);
 	(void)close(fd);
