@@ -180,44 +180,6 @@ shard_add(_Atomic uint64_t *p, uint64_t n)
 	                      memory_order_relaxed);
 }
 
-/* Update by a thread without a shard of this store: get one if it can
- * (a writer slot first, in a forked child), else add to SHARED. */
-static __attribute__((noinline)) void
-counter_add_int_slow(struct mstore_series *s, uint64_t n)
-{
-	struct mstore *st = s->st;
-	uint32_t t = thread_shard, k;
-	int w;
-
-	if (t != SHARD_NEVER && shards_on &&
-	    !atomic_load_explicit(&st->no_slot, memory_order_relaxed) &&
-	    (w = mstore_identity(st)) >= 0) {
-		if (t == 0)
-			t = shard_take(st, (uint32_t)w);
-		else if (t - 1u < MSTORE_COUNTER_SHARDS)
-			(void)shard_claim_store(st, t - 1u, (uint32_t)w);
-		k = t - 1u;
-		if (k < MSTORE_COUNTER_SHARDS &&
-		    (atomic_load_explicit(&st->owned, memory_order_relaxed) & (1u << k))) {
-			thread_key = s->shard_key | k; /* the fast path's, from now on */
-			shard_add(&s->v[MSTORE_COUNTER_SHARD0 + k], n);
-			return;
-		}
-	}
-	atomic_fetch_add_explicit(&s->v[MSTORE_COUNTER_SHARED], n, memory_order_relaxed);
-}
-
-static inline void
-counter_add_int(struct mstore_series *s, uint64_t n)
-{
-	uint64_t key = thread_key;
-
-	if (__builtin_expect((key & ~SHARD_KEY_MASK) == s->shard_key, 1))
-		shard_add(&s->v[MSTORE_COUNTER_SHARD0 + (key & SHARD_KEY_MASK)], n);
-	else
-		counter_add_int_slow(s, n);
-}
-
 /* 1 if handle s's series was removed: its record's gen is not the
  * handle's (one relaxed load of the record's line; mstore_layout.h,
  * "Series records", and mstore.h on what a late write may do). */
@@ -233,6 +195,52 @@ static __attribute__((noinline, cold)) int
 update_removed(void)
 {
 	return mstore_fail(MSTORE_E_REMOVED);
+}
+
+/* Update by a thread without a shard of this store: get one if it can
+ * (a writer slot first, in a forked child), else add to SHARED; or the
+ * series was removed. */
+static __attribute__((noinline)) int
+counter_add_int_slow(struct mstore_series *s, uint64_t n)
+{
+	struct mstore *st = s->st;
+	uint32_t t = thread_shard, k;
+	int w;
+
+	if (series_gone(s))
+		return update_removed();
+	if (t != SHARD_NEVER && shards_on &&
+	    !atomic_load_explicit(&st->no_slot, memory_order_relaxed) &&
+	    (w = mstore_identity(st)) >= 0) {
+		if (t == 0)
+			t = shard_take(st, (uint32_t)w);
+		else if (t - 1u < MSTORE_COUNTER_SHARDS)
+			(void)shard_claim_store(st, t - 1u, (uint32_t)w);
+		k = t - 1u;
+		if (k < MSTORE_COUNTER_SHARDS &&
+		    (atomic_load_explicit(&st->owned, memory_order_relaxed) & (1u << k))) {
+			thread_key = s->shard_key | k; /* the fast path's, from now on */
+			shard_add(&s->v[MSTORE_COUNTER_SHARD0 + k], n);
+			return 0;
+		}
+	}
+	atomic_fetch_add_explicit(&s->v[MSTORE_COUNTER_SHARED], n, memory_order_relaxed);
+	return 0;
+}
+
+/* The fast path: this thread's shard of this store, and the series still
+ * there, in one test (either miss goes to the slow path, which tells). */
+static inline int
+counter_add_int(struct mstore_series *s, uint64_t n)
+{
+	uint64_t key = thread_key;
+	uint64_t miss = ((key & ~SHARD_KEY_MASK) ^ s->shard_key) |
+	                (atomic_load_explicit(s->gen_now, memory_order_relaxed) ^ s->gen);
+
+	if (__builtin_expect(miss != 0, 0))
+		return counter_add_int_slow(s, n);
+	shard_add(&s->v[MSTORE_COUNTER_SHARD0 + (key & SHARD_KEY_MASK)], n);
+	return 0;
 }
 
 /* ----------------------------------------------------- per-writer values */
@@ -308,10 +316,7 @@ mstore_counter_inc(struct mstore_series *s)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_COUNTER, 0))
 		return update_other(s, MSTORE_COUNTER, PW_ADD, 1);
-	if (series_gone(s))
-		return update_removed();
-	counter_add_int(s, 1);
-	return 0;
+	return counter_add_int(s, 1);
 }
 
 int
@@ -319,14 +324,13 @@ mstore_counter_add(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_COUNTER, 0))
 		return update_other(s, MSTORE_COUNTER, PW_ADD, v);
-	if (series_gone(s))
-		return update_removed();
 	if (!(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
 	if (v < COUNTER_INT_LIMIT && (double)(uint64_t)v == v)
-		counter_add_int(s, (uint64_t)v);
-	else
-		atomic_add_double(&s->v[MSTORE_COUNTER_FRAC], v);
+		return counter_add_int(s, (uint64_t)v);
+	if (series_gone(s))
+		return update_removed();
+	atomic_add_double(&s->v[MSTORE_COUNTER_FRAC], v);
 	return 0;
 }
 
