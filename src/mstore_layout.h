@@ -580,9 +580,10 @@ _Static_assert(MSTORE_REFUSAL_KINDS <= MSTORE_REFUSAL_ROOM, "refusal counters fi
  * A list empty and the region's rest used up: a string takes a block of a
  * larger class and splits it in halves; a value range takes a larger range
  * of any shape and leaves its rest unlisted (a reuse across shapes, only
- * in a store that is nearly full); and when that fails too and rooms were
- * freed since the last rebuild, the writer rebuilds the lists, which
- * merges neighbouring free rooms, and tries once more.
+ * in a store that is nearly full); and when that fails too and enough
+ * rooms were freed since the last rebuild (REBUILD_MIN_FREED in
+ * mstore_register.c), the writer rebuilds the lists, which merges
+ * neighbouring free rooms, and tries once more.
  * The rebuild (after a dead writer's intent, a dirty list, or on a full
  * store) derives everything from the records and families: rooms they hold
  * (LIVE and LIMBO records, every family) are used, every gap between them

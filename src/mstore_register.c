@@ -33,6 +33,9 @@
 /* Ranges found busy (a late observation inside) before a registration
  * gives up on reused ones. */
 #define RESET_TRIES 4
+/* Rooms freed since the last rebuild before a full store rebuilds its
+ * lists to merge them (rebuild_may_help()). */
+#define REBUILD_MIN_FREED 16
 
 /* ---------------------------------------------------------- arguments */
 
@@ -173,11 +176,18 @@ count_refusal(struct mstore *st, int rc)
 	atomic_fetch_add_explicit(&st->hdr->refused[why], 1, memory_order_relaxed);
 }
 
+/* After a registration failed with rc: would a rebuild of the lists help?
+ * It merges neighbouring free value ranges and string blocks (records do
+ * not fragment), so only when enough were freed since the last one, or
+ * a list is dirty; a store kept full by a churn then does not rebuild at
+ * every refused registration. */
 static int
-space_error(int rc)
+rebuild_may_help(const struct mstore *st, int rc)
 {
-	return rc == MSTORE_E_NO_SERIES_SPACE || rc == MSTORE_E_NO_VALUE_SPACE ||
-	       rc == MSTORE_E_NO_STRING_SPACE;
+	const struct mstore_alloc *a = &st->hdr->alloc;
+
+	return (rc == MSTORE_E_NO_VALUE_SPACE || rc == MSTORE_E_NO_STRING_SPACE) &&
+	       (a->dirty || a->freed >= REBUILD_MIN_FREED);
 }
 
 /* --------------------------------------------------------- the strings */
@@ -362,7 +372,7 @@ family_new(struct mstore *st, const struct family_args *a, uint32_t *out)
 		h->intent.index = i;
 		atomic_store_explicit(&h->intent.op, MSTORE_INTENT_FAMILY, memory_order_relaxed);
 		rc = family_fill(st, i, a);
-		if (rc != 0 && h->alloc.freed > 0 && mstore_alloc_rebuild(st) == 0)
+		if (rebuild_may_help(st, rc) && mstore_alloc_rebuild(st) == 0)
 			rc = family_fill(st, i, a); /* once more, free blocks merged */
 		if (rc == 0) {
 			mstore_step(MSTORE_STEP_FAMILY_FILLED);
@@ -828,8 +838,7 @@ series_new(struct mstore *st, const struct mstore_family *f, const struct labels
 
 	mstore_limbo_expire(st);
 	rc = series_take(st, f, l, &idx, &voff);
-	if (space_error(rc) && (hd->alloc.freed > 0 || hd->alloc.dirty) &&
-	    mstore_alloc_rebuild(st) == 0)
+	if (rebuild_may_help(st, rc) && mstore_alloc_rebuild(st) == 0)
 		rc = series_take(st, f, l, &idx, &voff); /* once more, free rooms merged */
 	if (rc != 0) {
 		count_refusal(st, rc);

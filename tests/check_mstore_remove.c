@@ -341,6 +341,41 @@ START_TEST(test_reuse_after_delay)
 }
 END_TEST
 
+/* Allocation: a store whose value slots went to removed gauges (1 slot
+ * each) still fits a counter (6): the lists are rebuilt, the neighbouring
+ * free slots merged. */
+START_TEST(test_reuse_across_shapes)
+{
+	struct mstore_options o = { .value_slots = 20, .reuse_delay_ms = DELAY_MS };
+	struct mstore_family *g, *c;
+	struct mstore_series *s;
+	struct mstore *st;
+	struct mstore_info info;
+	char v[16];
+	const char *vals[] = { v };
+	int err, i;
+
+	st = mstore_create(path, &o, &err);
+	ck_assert_ptr_nonnull(st);
+	g = family(st, MSTORE_GAUGE, "sh_depth", 1, 0, 0);
+	c = family(st, MSTORE_COUNTER, "sh_total", 1, 0, 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(v, sizeof v, "g%d", i);
+		ck_assert_int_eq(mstore_series_get(g, vals, &s), 0);
+	}
+	ck_assert_int_eq(mstore_series_get(c, vals, &s), MSTORE_E_NO_VALUE_SPACE);
+	ck_assert_int_eq(mstore_family_clear(g), 20);
+	expire(st);
+	snprintf(v, sizeof v, "c");
+	ck_assert_int_eq(mstore_series_get(c, vals, &s), 0);
+	ck_assert_int_eq(mstore_counter_inc(s), 0);
+	info_now(&info);
+	ck_assert_uint_eq(info.values_used, MSTORE_COUNTER_SLOTS);
+	ck_assert_uint_eq(info.refused[MSTORE_REFUSED_FULL], 1);
+	mstore_close(st);
+}
+END_TEST
+
 /* Handles are counted: freed when given back as often as got. */
 START_TEST(test_free_handles)
 {
@@ -970,6 +1005,7 @@ remove_suite(void)
 	tcase_add_test(core, test_remove_by_handle);
 	tcase_add_test(core, test_remove_labels_and_matching);
 	tcase_add_test(core, test_reuse_after_delay);
+	tcase_add_test(core, test_reuse_across_shapes);
 	tcase_add_test(core, test_free_handles);
 	tcase_add_test(core, test_remove_other_process);
 	tcase_add_test(core, test_usage_matches);
