@@ -24,5 +24,6 @@ sh "$top_srcdir/tests/fuzz/make-corpus.sh" "$T/corpus"
 if [ "${RELIABILITY_LONG:-0}" = 1 ]; then
 	"$replay" --mutate "$T/corpus"
 else
-	"$replay" --mutate "$T/corpus/seed-mixed.store" "$T/corpus/seed-buckets.store"
+	"$replay" --mutate "$T/corpus/seed-mixed.store" "$T/corpus/seed-buckets.store" \
+		"$T/corpus/seed-removed.store" "$T/corpus/seed-reused.store"
 fi
