@@ -216,13 +216,16 @@ import math, sys
 from prometheus_client.parser import text_string_to_metric_families as text_parse
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_parse
 
-# federate: the series as stored (text format, with job and instance, and
-# the scrape's own series); the body: OpenMetrics, as Prometheus read it
+# federate: the series as stored (text format, with job and instance, the
+# scrape's own series, and the alerts the rules raise for this job: a
+# static store this large is nearly full); the body: OpenMetrics, as
+# Prometheus read it
 def samples(parse, path, drop):
     out = {}
     for fam in parse(open(path).read()):
         for s in fam.samples:
-            if s.name.startswith(("mstore_exporter_", "scrape_")) or s.name == "up":
+            if (s.name.startswith(("mstore_exporter_", "scrape_", "ALERTS"))
+                    or s.name == "up"):
                 continue
             key = (s.name, tuple(sorted((k, v) for k, v in s.labels.items() if k not in drop)))
             out[key] = s.value
