@@ -64,27 +64,6 @@ make_store(uint32_t writers)
 	return st;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* Wait for pid; returns its exit status, or 128 + the signal. */
-static int
-reap(pid_t pid)
-{
-	int status;
-
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 /* The value (snapshot) of family name's series with first label value v
  * (NULL: its first series) in the store at p; -1 if absent. */
 static int
@@ -233,7 +212,7 @@ START_TEST(test_attach_unrelated)
 	s = counter(st, "multi_total");
 	ck_assert_int_eq(mstore_counter_add(s, 5), 0);
 	ck_assert_int_eq(write(go[1], &c, 1), 1);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	ck_assert_double_eq(counter_value("multi_total"), 12);
 	ck_assert_int_eq(series_count("multi_total"), 1);
 	mstore_close(st);
@@ -348,7 +327,7 @@ START_TEST(test_fork_keeps_writing)
 	reader_info(&info, &l);
 	ck_assert_uint_eq(l.writers_live, 2);
 	ck_assert_int_eq(write(done[1], &b, 1), 1);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	ck_assert_double_eq(counter_value("fork_total"), 2.0 * CHILD_INCS + 1);
 	ck_assert_int_eq(read_series("multi_seconds", NULL, &snap), 0);
 	ck_assert_uint_eq(snap.count, 2 * CHILD_INCS);
@@ -402,7 +381,7 @@ START_TEST(test_shards_across_processes)
 	for (j = 0; j < 3; j++)
 		ck_assert_int_eq(write(go[j][1], &b, 1), 1);
 	for (j = 0; j < 3; j++)
-		ck_assert_int_eq(reap(pids[j]), 0);
+		ck_assert_int_eq(tu_reap(pids[j]), 0);
 	ck_assert_double_eq(counter_value("procs_total"), 4.0 * CHILD_INCS);
 	mstore_close(st);
 }
@@ -449,7 +428,7 @@ START_TEST(test_shard_owned_per_store)
 	for (i = 0; i < 20 * CHILD_INCS; i++)
 		bad |= mstore_counter_inc(cb);
 	ck_assert_int_eq(bad, 0);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	/* the parent's adds all went to B's shared slot */
 	ck_assert_uint_eq(atomic_load(&cb->v[MSTORE_COUNTER_SHARED]), 20 * CHILD_INCS);
 	ck_assert_int_eq(read_series_in(pb, "b_total", NULL, &snap), 0);
@@ -480,7 +459,7 @@ START_TEST(test_fork_without_slot)
 			_exit(12);
 		_exit(bad != 0);
 	}
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	ck_assert_double_eq(counter_value("one_total"), CHILD_INCS + 1.0);
 	mstore_close(st);
 }
@@ -512,10 +491,10 @@ START_TEST(test_slots_reused)
 				_exit(1);
 			raise(SIGKILL);
 		}
-		ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+		ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 		reader_info(&info, &l);
 		ck_assert_uint_eq(l.writers_live + l.writers_stale, 2);
-		sleep_ms(LATE_MS);
+		tu_sleep_ms(LATE_MS);
 		ck_assert_int_eq(mstore_heartbeat(st), 0);
 		reader_info(&info, &l);
 		ck_assert_uint_eq(l.writers_live, 1);
@@ -556,7 +535,7 @@ START_TEST(test_kill_in_claim)
 		(void)mstore_heartbeat(st);
 		_exit(1);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 	ck_assert_uint_eq(atomic_load(&st->wrec[1].gen) & 1u, 1);
 	reader_info(&info, &l);
 	ck_assert_uint_eq(l.writers_live, 1);
@@ -610,7 +589,7 @@ START_TEST(test_kill_in_series_registration)
 		(void)mstore_series_get(f, v1, &s1);
 		_exit(1);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 	ck_assert_uint_eq(atomic_load(&st->hdr->intent.op), MSTORE_INTENT_SERIES);
 	/* valid for a reader as it is: the series is there or not, never
 	 * half (published but not linked: not reached by a walk) */
@@ -648,7 +627,7 @@ START_TEST(test_kill_in_family_registration)
 		(void)mstore_gauge_family(st, "half_depth", "H.", NULL, 0, NULL, &f);
 		_exit(1);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 	reader_info(&info, NULL);
 	ck_assert_uint_eq(info.families, 0);
 	/* its two blocks are held until the next writer rolls it back */
@@ -681,7 +660,7 @@ START_TEST(test_heartbeat_rolls_forward)
 		(void)mstore_series_get(f, NULL, &s);
 		_exit(1);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 	ck_assert_int_eq(series_count("late_depth"), 0);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	ck_assert_int_eq(series_count("late_depth"), 1);
@@ -708,7 +687,7 @@ die_inside(struct mstore *st, struct mstore_series *h, int count_ahead)
 			atomic_fetch_add(&h->v[MSTORE_HIST_COUNT], 1);
 		raise(SIGKILL);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 }
 
 /* A child takes the histogram's seqlock (as observe does) and is killed
@@ -751,7 +730,7 @@ START_TEST(test_cleanup_recovers_histograms)
 	struct mstore_info info;
 
 	die_inside(st, h, 0);
-	sleep_ms(LATE_MS);
+	tu_sleep_ms(LATE_MS);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	ck_assert_uint_eq(atomic_load(&h->v[MSTORE_HIST_SEQ]) & MSTORE_SEQ_LOCKED, 0);
 	reader_info(&info, NULL);
@@ -781,15 +760,15 @@ START_TEST(test_random_kills)
 			for (;;)
 				(void)(mstore_histogram_observe(h, 1.5) | mstore_counter_inc(c));
 		}
-		sleep_ms(1 + rand() % 5);
+		tu_sleep_ms(1 + rand() % 5);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
-		ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+		ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 		ck_assert_int_eq(read_series("multi_seconds", NULL, &snap), 0);
 		ck_assert_int_eq(mstore_histogram_observe(h, 2.5), 0);
 		now = counter_value("kills_total");
 		ck_assert(now >= last);
 		last = now;
-		sleep_ms(LATE_MS);
+		tu_sleep_ms(LATE_MS);
 		ck_assert_int_eq(mstore_heartbeat(st), 0);
 	}
 	ck_assert_int_eq(read_series("multi_seconds", NULL, &snap), 0);
@@ -822,11 +801,11 @@ START_TEST(test_shard_reclaim)
 			_exit(1);
 		raise(SIGKILL);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 	for (k = 0; k < MSTORE_COUNTER_SHARDS; k++)
 		owned_by_child += atomic_load(&st->hdr->shard_owner[k]) == 2;
 	ck_assert_uint_eq(owned_by_child, 1);
-	sleep_ms(LATE_MS);
+	tu_sleep_ms(LATE_MS);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	for (k = 0; k < MSTORE_COUNTER_SHARDS; k++)
 		ck_assert_uint_ne(atomic_load(&st->hdr->shard_owner[k]), 2);
@@ -838,7 +817,7 @@ START_TEST(test_shard_reclaim)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
 		_exit(mstore_counter_add(c, 10) != 0 || mstore_counter_inc(c) != 0);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	ck_assert_double_eq(counter_value("reclaim_total"), CHILD_INCS + 12.0);
 	mstore_close(st);
 }
@@ -925,8 +904,8 @@ START_TEST(test_per_writer_gauges)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_double_eq(pw_value("pw_each", &n), 6);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
-	sleep_ms(LATE_MS);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
+	tu_sleep_ms(LATE_MS);
 	ck_assert_int_eq(mstore_heartbeat(idle), 0); /* any writer cleans up */
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	ck_assert_double_eq(pw_value("pw_plus", &n), 1);
@@ -946,7 +925,7 @@ START_TEST(test_per_writer_gauges)
 	ck_assert_double_eq(pw_value("pw_most", &n), 1);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 	mstore_close(idle);
 	/* a writer that closed cleanly leaves its values behind (nobody
 	 * cleans a FREE slot): the next claim of the slot resets them */
@@ -1075,7 +1054,7 @@ START_TEST(test_process_metrics)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
 		_exit(mstore_heartbeat(st) != 0 || pw_value("process_open_fds", &n) <= 0 || n != 2);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	mstore_close(st);
 }
 END_TEST

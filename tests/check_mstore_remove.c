@@ -82,26 +82,6 @@ make_store(uint32_t series, uint32_t delay_ms, uint32_t writers)
 	return st;
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static int
-reap(pid_t pid)
-{
-	int status;
-
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
-
 static struct mstore_family *
 family(struct mstore *st, enum mstore_type type, const char *name, size_t nlabels,
        uint32_t max_series, enum mstore_limit_mode on_limit)
@@ -193,7 +173,7 @@ info_now(struct mstore_info *info)
 static void
 expire(struct mstore *st)
 {
-	sleep_ms(DELAY_MS + 5);
+	tu_sleep_ms(DELAY_MS + 5);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 }
 
@@ -408,7 +388,7 @@ START_TEST(test_remove_other_process)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0)
 		_exit(mstore_series_remove(a) != 0);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	ck_assert_int_eq(mstore_counter_inc(a), MSTORE_E_REMOVED);
 	a2 = get(f, "a");
 	ck_assert_ptr_ne(a2, a);
@@ -589,7 +569,7 @@ START_TEST(test_churn_flat)
 		while ((rc = mstore_series_get(f[i % 3], vals, &s)) != 0) {
 			/* every room is in limbo for a moment */
 			ck_assert_msg(space_error_or(rc), "cycle %lu: %s", i, mstore_strerror(rc));
-			sleep_ms(1);
+			tu_sleep_ms(1);
 			waits++;
 		}
 		ck_assert_int_eq(i % 3 == 2   ? mstore_histogram_observe(s, 1.5)
@@ -603,7 +583,7 @@ START_TEST(test_churn_flat)
 		if (st->hdr->strings_top > strings_top)
 			strings_top = st->hdr->strings_top;
 	}
-	sleep_ms(5);
+	tu_sleep_ms(5);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	info_now(&after);
 	ck_assert_uint_eq(after.series, before.series);
@@ -752,7 +732,7 @@ START_TEST(test_reader_during_churn)
 		walks++;
 	}
 	mstore_reader_close(r);
-	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
 	printf("reader during churn: walks=%lu series=%lu removed_meanwhile=%lu\n", walks, series,
 	       removed);
 	ck_assert_uint_gt(series, 0);
@@ -785,7 +765,7 @@ die_at(enum mstore_step step, void (*fn)(struct mstore_family *, const char *),
 		fn(f, v);
 		_exit(1);
 	}
-	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 }
 
 static void
@@ -919,7 +899,7 @@ START_TEST(test_kill_in_expiry_and_rebuild)
 
 	(void)get(f, "b");
 	ck_assert_int_eq(mstore_series_remove(a), 0);
-	sleep_ms(DELAY_MS + 5);
+	tu_sleep_ms(DELAY_MS + 5);
 	die_at(MSTORE_STEP_EXPIRE_GIVEN, do_heartbeat, f, NULL);
 	ck_assert_uint_eq(atomic_load(&st->hdr->intent.op), MSTORE_INTENT_EXPIRE);
 	check_recovered(st, "ke_depth", 1);
@@ -959,12 +939,12 @@ START_TEST(test_random_kills_churn)
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0)
 			churn_child(st, g, h, 0);
-		sleep_ms(1 + rand() % 8);
+		tu_sleep_ms(1 + rand() % 8);
 		ck_assert_int_eq(kill(pid, SIGKILL), 0);
-		ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+		ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
 		ck_assert_int_ge(labels_now("rk_level", seen, sizeof seen), 1);
 		ck_assert_int_eq(mstore_gauge_set(mine, i), 0);
-		sleep_ms(3 * TICK_MS);
+		tu_sleep_ms(3 * TICK_MS);
 		ck_assert_int_eq(mstore_heartbeat(st), 0);
 		/* what the dead child left, cleared ("parent" comes back) */
 		ck_assert_int_ge(mstore_family_clear(h), 0);
@@ -976,7 +956,7 @@ START_TEST(test_random_kills_churn)
 	ck_assert_int_ge(mstore_family_clear(h), 0);
 	n = mstore_family_clear(g);
 	ck_assert_int_eq(n, 1);
-	sleep_ms(5);
+	tu_sleep_ms(5);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	info_now(&info);
 	ck_assert_uint_eq(info.series, before.series - 1);

@@ -51,6 +51,12 @@ struct mstore_clock_id;
 int tu_patch_heartbeat(const char *path, uint32_t w, int64_t hb);
 int tu_patch_writer_clock(const char *path, uint32_t w, const struct mstore_clock_id *c);
 
+/* Sleep ms milliseconds (again after a signal). */
+void tu_sleep_ms(long ms);
+/* Wait for child pid: its exit status, 128 + the signal that killed it,
+ * or -1 (errno) if waitpid fails. */
+int tu_reap(pid_t pid);
+
 /* Find the family called name in r and fill *f: 0, or -1 if it is absent
  * or a family view fails. */
 int tu_find_family(const struct mstore_reader *r, const char *name, struct mstore_family_view *f);
