@@ -66,8 +66,9 @@ stop_check() {
 num() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
 # 1. Churn.
+# at least 3 s, so that checkbody (a Python start-up away) scrapes it
 start_bg churner1 "$CHURNER" --store "$STORE" --workers "$workers" --cycles "$cycles" \
-	--reuse-ms 1
+	--min-seconds 3 --reuse-ms 1
 CHURNER_PID=$BG_PID
 wait_for "store $STORE" test -s "$STORE"
 wait_status 200 "$BASE/health" 100 || fail "/health not 200 with the churner running"

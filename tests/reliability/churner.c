@@ -4,13 +4,14 @@
  * can, for tests/reliability/churn.sh.
  *
  *   churner --store PATH [--workers N] [--cycles C] [--seconds S]
- *           [--reuse-ms D] [--live K] [--tick-ms T]
+ *           [--min-seconds M] [--reuse-ms D] [--live K] [--tick-ms T]
  *
  * The master creates the store (2N + 2 writer slots), registers the
  * families and forks N workers; it stamps the heartbeat every tick and
  * replaces a worker that died (the script kills them), until C create or
- * remove cycles were made in all (0: no limit) or S seconds passed (0: no
- * limit) or SIGTERM.  Then it stops the workers, removes every series they
+ * remove cycles were made in all (0: no limit) and at least M seconds
+ * passed (so that a reader has time to watch a short churn), or S seconds
+ * passed (0: no limit), or SIGTERM.  Then it stops the workers, removes every series they
  * left (workers that were killed leave theirs), waits the reuse delay and
  * prints the store's usage before and after.
  *
@@ -65,7 +66,7 @@ struct opts {
 	const char *store;
 	unsigned workers, live, tick_ms, reuse_ms;
 	unsigned long cycles;
-	double seconds;
+	double seconds, min_seconds;
 };
 
 static volatile sig_atomic_t got_term;
@@ -256,6 +257,8 @@ parse(int argc, char **argv, struct opts *o)
 			o->cycles = strtoul(v, NULL, 10);
 		else if (strcmp(a, "--seconds") == 0)
 			o->seconds = atof(v);
+		else if (strcmp(a, "--min-seconds") == 0)
+			o->min_seconds = atof(v);
 		else if (strcmp(a, "--reuse-ms") == 0)
 			o->reuse_ms = (unsigned)atoi(v);
 		else if (strcmp(a, "--live") == 0)
@@ -300,7 +303,7 @@ main(int argc, char **argv)
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr,
 		        "usage: churner --store PATH [--workers N] [--cycles C] [--seconds S] "
-		        "[--reuse-ms D] [--live K] [--tick-ms T]\n");
+		        "[--min-seconds M] [--reuse-ms D] [--live K] [--tick-ms T]\n");
 		return 2;
 	}
 	memset(&mo, 0, sizeof mo);
@@ -328,7 +331,9 @@ main(int argc, char **argv)
 	t0 = now_s();
 	tick.tv_sec = o.tick_ms / 1000;
 	tick.tv_nsec = (long)(o.tick_ms % 1000) * 1000000L;
-	while (!got_term && (o.cycles == 0 || atomic_load(&sh->cycles) < o.cycles) &&
+	while (!got_term &&
+	       (o.cycles == 0 || atomic_load(&sh->cycles) < o.cycles ||
+	        now_s() - t0 < o.min_seconds) &&
 	       (o.seconds <= 0 || now_s() - t0 < o.seconds)) {
 		pid_t dead;
 
