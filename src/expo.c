@@ -158,6 +158,29 @@ out_settle(struct out *o, char *start)
 	return out_refit(o, start);
 }
 
+/* Where a piece began, to take it back whole (out_drop) after it settled:
+ * nothing was flushed since, so it is all in the buffer or only counted. */
+struct out_mark {
+	char *p, *end;
+	size_t over;
+};
+
+static inline void
+out_mark(const struct out *o, struct out_mark *m)
+{
+	m->p = o->p;
+	m->end = o->end;
+	m->over = o->over;
+}
+
+static inline void
+out_drop(struct out *o, const struct out_mark *m)
+{
+	o->p = m->p;
+	o->end = m->end;
+	o->over = m->over;
+}
+
 static void
 out_double(struct out *o, double v, enum fmt_style style)
 {
@@ -754,13 +777,21 @@ render_store_family(struct out *o, enum expo_format fmt, const struct mstore_rea
 		return rc;
 	for (rc = mstore_reader_series_first(r, v, &s); rc == 1;
 	     rc = mstore_reader_series_next(r, v, &s)) {
+		struct out_mark m;
 		int src;
 
 		do {
 			start = o->p;
+			out_mark(o, &m);
 			src = render_series(o, r, &c, &s);
 		} while (src == 0 && (src = out_settle(o, start)) == 1);
-		if (src < 0)
+		/* Its label values were copied from the mapping after the walk
+		 * read them: still the same series?  (mstore.h) */
+		if (src == 0 && (src = mstore_reader_series_check(r, &s)) == 0)
+			src = MSTORE_E_REMOVED;
+		if (src == MSTORE_E_REMOVED)
+			out_drop(o, &m); /* removed meanwhile: not in this scrape */
+		else if (src < 0)
 			return src;
 	}
 	return rc;

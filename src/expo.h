@@ -120,9 +120,34 @@ const char *expo_strerror(int code);
  *                                                enum mstore_recovery,
  *                                                mstore_recovery_name()):
  *                                                recoveries[kind]
+ * and, when have_usage (the store could be read), how full it is:
+ *   mstore_exporter_store_used           gauge   label resource (one sample
+ *                                                per enum expo_resource,
+ *                                                expo_resource_name()):
+ *                                                used[resource]
+ *   mstore_exporter_store_capacity       gauge   same: capacity[resource]
+ *   mstore_exporter_registrations_refused_total
+ *                                        counter label reason (one sample per
+ *                                                enum mstore_refusal,
+ *                                                mstore_refusal_name()):
+ *                                                refused[reason]
  * version may be NULL (the package version is used).  store_format is the
  * store format version this build reads.
  */
+
+/* What the usage families count, as X(name, label). */
+#define EXPO_RESOURCE_MAP(X)                   \
+	X(EXPO_RESOURCE_FAMILIES, "families")  \
+	X(EXPO_RESOURCE_SERIES, "series")      \
+	X(EXPO_RESOURCE_VALUES, "value_slots") \
+	X(EXPO_RESOURCE_STRINGS, "string_bytes")
+
+#define EXPO_RESOURCE_ENUM_(name, label) name,
+enum expo_resource { EXPO_RESOURCE_MAP(EXPO_RESOURCE_ENUM_) EXPO_RESOURCES };
+#undef EXPO_RESOURCE_ENUM_
+
+/* The label of a resource ("families" ...), or NULL. */
+const char *expo_resource_name(enum expo_resource r);
 struct expo_own {
 	int writer_up;            /* 1: the writer heartbeats (or static) */
 	int have_store_age;       /* 0: age unknown, family omitted */
@@ -136,6 +161,10 @@ struct expo_own {
 	uint32_t writers_stale;   /* held by writers that stopped heartbeating */
 	uint32_t writers_max;     /* writer slots of the store */
 	uint64_t recoveries[MSTORE_RECOVERY_KINDS]; /* mstore_info's */
+	int have_usage;                             /* 0: the usage families are omitted */
+	uint64_t used[EXPO_RESOURCES];              /* in use, by enum expo_resource */
+	uint64_t capacity[EXPO_RESOURCES];          /* the store's capacity */
+	uint64_t refused[MSTORE_REFUSAL_KINDS];     /* mstore_info's */
 };
 
 /*

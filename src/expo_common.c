@@ -22,6 +22,9 @@
 #define OWN_WRITERS EXPO_OWN_PREFIX "writers"
 #define OWN_SLOTS   EXPO_OWN_PREFIX "writer_slots"
 #define OWN_RECOVER EXPO_OWN_PREFIX "writer_recoveries_total"
+#define OWN_USED    EXPO_OWN_PREFIX "store_used"
+#define OWN_CAP     EXPO_OWN_PREFIX "store_capacity"
+#define OWN_REFUSED EXPO_OWN_PREFIX "registrations_refused_total"
 
 #define HELP_UP                                                                \
 	"Whether the store's writer is alive: 1 if its heartbeat is fresh or " \
@@ -42,9 +45,36 @@
 #define HELP_RECOVER                                                           \
 	"What writers recovered after writer processes died, by kind: slots "  \
 	"cleaned up, histograms and counter shards taken back, registrations " \
-	"finished or undone, exemplar records emptied."
+	"finished or undone, exemplar records emptied, removals finished."
+
+#define HELP_USED                                                                \
+	"How much of the store is in use, by resource: families, series, value " \
+	"slots, string bytes (a removed series' room counts until the store "    \
+	"reuses it, a few seconds later)."
+#define HELP_CAP                                                                \
+	"What the store can hold, by resource: families, series, value slots, " \
+	"string bytes (fixed when it was created)."
+#define HELP_REFUSED                                                           \
+	"Registrations of families and series the store refused, by reason: "  \
+	"store_full (no room left), family_limit (the family had its maximum " \
+	"number of series: refused, or counted in its overflow series)."
 
 #define FORMAT_LABEL_MAX 12 /* a uint32_t in decimal, with room to spare */
+/* The most series an own family with one label has. */
+#define OWN_SERIES_MAX 8
+_Static_assert(MSTORE_RECOVERY_KINDS <= OWN_SERIES_MAX && EXPO_RESOURCES <= OWN_SERIES_MAX &&
+                       MSTORE_REFUSAL_KINDS <= OWN_SERIES_MAX,
+               "own_labelled's room holds every labelled own family");
+
+const char *
+expo_resource_name(enum expo_resource r)
+{
+#define RESOURCE_NAME(name, label) [name] = label,
+	static const char *const names[] = { EXPO_RESOURCE_MAP(RESOURCE_NAME) };
+#undef RESOURCE_NAME
+
+	return (unsigned)r < EXPO_RESOURCES ? names[r] : NULL;
+}
 
 static int
 own_name(const struct mstore_family_view *v)
@@ -113,7 +143,7 @@ static void
 own_labelled(struct mstore_family_view *v, const char *name, const char *const *values,
              const double *x, size_t n, expo_own_fn *fn, void *ctx)
 {
-	struct mstore_series_view s[MSTORE_RECOVERY_KINDS];
+	struct mstore_series_view s[OWN_SERIES_MAX];
 	size_t i;
 
 	v->nlabels = 1;
@@ -133,12 +163,11 @@ own_writers(const struct expo_own *own, expo_own_fn *fn, void *ctx)
 {
 	static const char *const states[] = { "live", "stale" };
 	const char *kinds[MSTORE_RECOVERY_KINDS];
-	double x[MSTORE_RECOVERY_KINDS];
+	double x[OWN_SERIES_MAX];
 	struct mstore_family_view v;
 	struct mstore_series_view none;
 	size_t k;
 
-	_Static_assert(MSTORE_RECOVERY_KINDS >= 2, "own_labelled's room holds the states");
 	own_view(&v, MSTORE_GAUGE, OWN_WRITERS, HELP_WRITERS, NULL);
 	x[0] = own->writers_live;
 	x[1] = own->writers_stale;
@@ -153,6 +182,33 @@ own_writers(const struct expo_own *own, expo_own_fn *fn, void *ctx)
 		x[k] = (double)own->recoveries[k];
 	}
 	own_labelled(&v, "kind", kinds, x, MSTORE_RECOVERY_KINDS, fn, ctx);
+}
+
+/* How full the store is: used and capacity by resource, refusals. */
+static void
+own_usage(const struct expo_own *own, expo_own_fn *fn, void *ctx)
+{
+	const char *res[EXPO_RESOURCES], *why[MSTORE_REFUSAL_KINDS];
+	double x[OWN_SERIES_MAX];
+	struct mstore_family_view v;
+	size_t k;
+
+	for (k = 0; k < EXPO_RESOURCES; k++) {
+		res[k] = expo_resource_name((enum expo_resource)k);
+		x[k] = (double)own->used[k];
+	}
+	own_view(&v, MSTORE_GAUGE, OWN_USED, HELP_USED, NULL);
+	own_labelled(&v, "resource", res, x, EXPO_RESOURCES, fn, ctx);
+	for (k = 0; k < EXPO_RESOURCES; k++)
+		x[k] = (double)own->capacity[k];
+	own_view(&v, MSTORE_GAUGE, OWN_CAP, HELP_CAP, NULL);
+	own_labelled(&v, "resource", res, x, EXPO_RESOURCES, fn, ctx);
+	for (k = 0; k < MSTORE_REFUSAL_KINDS; k++) {
+		why[k] = mstore_refusal_name((enum mstore_refusal)k);
+		x[k] = (double)own->refused[k];
+	}
+	own_view(&v, MSTORE_COUNTER, OWN_REFUSED, HELP_REFUSED, NULL);
+	own_labelled(&v, "reason", why, x, MSTORE_REFUSAL_KINDS, fn, ctx);
 }
 
 void
@@ -179,6 +235,8 @@ expo_own_each(const struct expo_own *own, expo_own_fn *fn, void *ctx)
 	fn(ctx, &v, &none, &x, 1);
 	if (own->have_writers)
 		own_writers(own, fn, ctx);
+	if (own->have_usage)
+		own_usage(own, fn, ctx);
 }
 
 int

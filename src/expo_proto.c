@@ -788,6 +788,22 @@ ser_each(const struct mstore_reader *r, const struct pfam *f, const struct mstor
 	return rc;
 }
 
+/*
+ * Series come and go between the passes (mstore.h, mstore_series_remove()).
+ * A walk returns a family's series in the order they were created, each
+ * with its generation (the view's _gen, increasing along the walk): the
+ * write pass stops after the last one the first pass saw, so it writes no
+ * series the first pass did not count, and a streamed family (whose
+ * length went out first) comes out no longer than measured.  A series
+ * removed in between is left out: the family is shorter by its bytes,
+ * which fam_streamed() makes up with padding (fam_pad()).  A family
+ * written in one pass (fam_histogram()) takes every series (LAST_ANY).
+ */
+#define PAD_FIELD_TAG 0x7a      /* MetricFamily field 15, length-delimited: no such field */
+#define PAD_FIELD_MAX (2 + 127) /* one field: a byte for the tag, one for the length */
+/* fam_series()'s last for every series of the chain (no first pass). */
+#define LAST_ANY UINT64_MAX
+
 struct measure_ctx {
 	size_t len;        /* the family's message */
 	uint32_t messages; /* Metric messages in it */
@@ -803,26 +819,33 @@ measure_cb(void *ctx, const struct pser *e)
 	return 0;
 }
 
-/* The first pass: the family's message length, its series count and
- * whether it has any Metric message (*empty). */
+/* The first pass: the family's message length, the generation of the last
+ * series it saw (*last) and whether it has any Metric message (*empty). */
 static int
-fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint32_t *nseries,
+fam_measure(const struct mstore_reader *r, const struct pfam *f, size_t *len, uint64_t *last,
             int *empty, struct mstore_exemplar_view *ex)
 {
 	struct mstore_series_view s;
 	struct measure_ctx m = { f->head_len + f->tail_len, 0 };
-	uint32_t count = 0;
 	int rc, src;
 
+	*last = 0;
 	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1;
 	     rc = mstore_reader_series_next(r, f->v, &s)) {
+		size_t before = m.len;
+		uint32_t msgs = m.messages;
+
 		src = ser_each(r, f, &s, 0, ex, measure_cb, &m);
+		if (src == MSTORE_E_REMOVED) {
+			m.len = before; /* gone already */
+			m.messages = msgs;
+			continue;
+		}
 		if (src < 0)
 			return src;
-		count++;
+		*last = s._gen;
 	}
 	*len = m.len;
-	*nseries = count;
 	*empty = m.messages == 0;
 	return rc;
 }
@@ -832,6 +855,10 @@ struct write_ctx {
 	const struct pfam *f;
 	int each;    /* each message a piece of its own */
 	size_t *len; /* bytes written */
+	/* where the current series began (after its piece was made room
+	 * for), to take it back: set when it writes its first message */
+	int started;
+	size_t at, len_at;
 };
 
 static int
@@ -843,6 +870,11 @@ write_cb(void *ctx, const struct pser *e)
 
 	if (w->each && (rc = piece(w->o, piece_len(e))) < 0)
 		return rc;
+	if (!w->started) {
+		w->started = 1;
+		w->at = w->o->len;
+		w->len_at = *w->len;
+	}
 	*w->len += piece_len(e);
 	p = take(w->o, piece_len(e));
 	if (p != NULL)
@@ -850,50 +882,79 @@ write_cb(void *ctx, const struct pser *e)
 	return 0;
 }
 
-/* fam_series()'s nseries for every series of the chain (no first pass). */
-#define ALL_SERIES UINT32_MAX
-
 /*
- * Write the family's first nseries series, those the first pass counted (a
- * series registered in between waits for the next render), or with
- * ALL_SERIES every series there is, counted in *written; from fresh
- * snapshots; each message a piece of its own when each (streamed).  Adds
- * their bytes to *len.
+ * Write the family's series up to the last one the first pass saw (one
+ * created in between waits for the next render; one removed in between is
+ * left out), or with LAST_ANY every series there is; from fresh snapshots;
+ * each message a piece of its own when each (streamed).  A series removed
+ * while it was written is taken back: a series is one piece, so it is
+ * still in the buffer (or only counted).  Adds their bytes to *len; the
+ * series written in *written.
  */
 static int
-fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint32_t nseries,
+fam_series(struct pout *o, const struct mstore_reader *r, const struct pfam *f, uint64_t last,
            int each, size_t *len, uint32_t *written)
 {
 	struct mstore_series_view s;
-	struct write_ctx w = { o, f, each, len };
+	struct write_ctx w = { o, f, each, len, 0, 0, 0 };
 	uint32_t count = 0;
 	int rc;
 
-	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1 && count < nseries;
-	     rc = mstore_reader_series_next(r, f->v, &s), count++) {
-		int src = ser_each(r, f, &s, 1, o->ex, write_cb, &w);
+	for (rc = mstore_reader_series_first(r, f->v, &s); rc == 1 && s._gen <= last;
+	     rc = mstore_reader_series_next(r, f->v, &s)) {
+		int src;
 
-		if (src < 0)
+		w.started = 0;
+		src = ser_each(r, f, &s, 1, o->ex, write_cb, &w);
+		if (src == 0 && (src = mstore_reader_series_check(r, &s)) == 0)
+			src = MSTORE_E_REMOVED;
+		if (src == MSTORE_E_REMOVED) {
+			if (w.started) {
+				o->len = w.at;
+				*len = w.len_at;
+			}
+		} else if (src < 0) {
 			return src;
+		} else {
+			count++;
+		}
 	}
-	if (rc < 0)
-		return rc;
 	*written = count;
-	/* a series went away */
-	return nseries == ALL_SERIES || count == nseries ? 0 : MSTORE_E_RETRY;
+	return rc < 0 ? rc : 0;
+}
+
+/* Fill n bytes (n != 1) with fields MetricFamily does not have, which
+ * every protobuf parser skips: a streamed family shorter than its length
+ * because a series went away between the passes. */
+static void
+fam_pad(char *p, size_t n)
+{
+	while (n > 0) {
+		/* a field of n bytes, or one that leaves at least 2 for the next */
+		size_t k = n <= PAD_FIELD_MAX       ? n
+		           : n - PAD_FIELD_MAX >= 2 ? PAD_FIELD_MAX
+		                                    : PAD_FIELD_MAX - 1;
+
+		p[0] = (char)PAD_FIELD_TAG;
+		p[1] = (char)(k - 2);
+		memset(p + 2, ' ', k - 2); /* text, as a string field's bytes may be */
+		p += k;
+		n -= k;
+	}
 }
 
 /*
  * A counter or gauge family larger than the buffer: its length from the
  * first pass, then head, series and tail as pieces of their own.  Their
- * sizes do not depend on the values, so the length still holds unless the
- * family's series changed in between.
+ * sizes do not depend on the values; a series removed in between leaves
+ * it shorter, made up with padding.
  */
 static int
 fam_streamed(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t len,
-             uint32_t nseries)
+             uint64_t last)
 {
-	size_t done = f->head_len;
+	size_t done = f->head_len, pad;
+	uint32_t n;
 	char *p;
 	int rc = piece(o, vlen(len) + f->head_len);
 
@@ -901,15 +962,19 @@ fam_streamed(struct pout *o, const struct mstore_reader *r, const struct pfam *f
 		return rc;
 	p = take(o, vlen(len) + f->head_len);
 	put_head(put_varint(p, len), f);
-	rc = fam_series(o, r, f, nseries, 1, &done, &nseries);
+	rc = fam_series(o, r, f, last, 1, &done, &n);
+	done += f->tail_len;
+	if (rc == 0 && (done > len || len - done == 1))
+		rc = MSTORE_E_RETRY; /* cannot happen (fam_series); the length is out */
+	pad = rc == 0 ? len - done : 0;
 	if (rc == 0)
-		rc = piece(o, f->tail_len);
+		rc = piece(o, pad + f->tail_len);
 	if (rc < 0)
 		return rc;
-	p = take(o, f->tail_len);
-	put_tail(p, f);
-	done += f->tail_len;
-	return done == len ? 0 : MSTORE_E_RETRY;
+	p = take(o, pad + f->tail_len);
+	fam_pad(p, pad);
+	put_tail(p + pad, f);
+	return 0;
 }
 
 /* Set the length prefix of the message of len bytes written after w bytes
@@ -931,13 +996,12 @@ fam_prefix(struct pout *o, size_t start, size_t w, size_t len)
 
 /*
  * Write the family once at o->len: a length prefix of w bytes, the head,
- * its series (the first *nseries, or with ALL_SERIES all; *nseries set to
- * those written), the tail, then the prefix set from what was written
- * (*len: the message's length).
+ * its series up to last (*nseries: those written), the tail, then the
+ * prefix set from what was written (*len: the message's length).
  */
 static int
 fam_once(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t w,
-         uint32_t *nseries, size_t *len)
+         uint64_t last, uint32_t *nseries, size_t *len)
 {
 	size_t start = o->len;
 	char *p;
@@ -947,7 +1011,7 @@ fam_once(struct pout *o, const struct mstore_reader *r, const struct pfam *f, si
 	p = take(o, w + f->head_len);
 	if (p != NULL)
 		put_head(p + w, f);
-	rc = fam_series(o, r, f, *nseries, 0, len, nseries);
+	rc = fam_series(o, r, f, last, 0, len, nseries);
 	if (rc < 0)
 		return rc;
 	p = take(o, f->tail_len);
@@ -965,8 +1029,9 @@ fam_once(struct pout *o, const struct mstore_reader *r, const struct pfam *f, si
  */
 static int
 fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, size_t len,
-          uint32_t nseries)
+          uint64_t last)
 {
+	uint32_t n;
 	int tries, rc;
 
 	for (tries = 0; tries < SETTLE_TRIES; tries++) {
@@ -976,7 +1041,7 @@ fam_whole(struct pout *o, const struct mstore_reader *r, const struct pfam *f, s
 		if (rc < 0)
 			return rc;
 		start = o->len;
-		rc = fam_once(o, r, f, w, &nseries, &done);
+		rc = fam_once(o, r, f, w, last, &n, &done);
 		if (rc < 0)
 			return rc;
 		if (o->k == NULL || o->len <= o->cap)
@@ -1000,10 +1065,11 @@ static int
 fam_histogram(struct pout *o, const struct mstore_reader *r, const struct pfam *f)
 {
 	size_t start = o->len, done;
-	uint32_t nseries = ALL_SERIES;
+	uint32_t nseries;
 	int rc;
 
-	rc = fam_once(o, r, f, vlen(o->cap > start ? o->cap - start : 0), &nseries, &done);
+	rc = fam_once(o, r, f, vlen(o->cap > start ? o->cap - start : 0), LAST_ANY, &nseries,
+	              &done);
 	if (rc < 0 || nseries == 0) {
 		o->len = start;
 		return rc;
@@ -1011,7 +1077,7 @@ fam_histogram(struct pout *o, const struct mstore_reader *r, const struct pfam *
 	if (o->k == NULL || o->len <= o->cap)
 		return 0;
 	o->len = start; /* streaming: it did not fit; again, with its size */
-	return fam_whole(o, r, f, done, nseries);
+	return fam_whole(o, r, f, done, LAST_ANY);
 }
 
 static int
@@ -1019,24 +1085,24 @@ render_family(struct pout *o, const struct mstore_reader *r, const struct mstore
 {
 	struct pfam f;
 	size_t len = 0;
-	uint32_t nseries = 0;
+	uint64_t last = 0;
 	int empty = 1;
 	int rc = fam_init(&f, v);
 
 	if (rc == 0 && f.type == TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED)
 		return fam_histogram(o, r, &f);
 	if (rc == 0)
-		rc = fam_measure(r, &f, &len, &nseries, &empty, o->ex);
+		rc = fam_measure(r, &f, &len, &last, &empty, o->ex);
 	if (rc < 0 || empty)
 		return rc;
-	/* Only a family whose size cannot change between the passes streams:
-	 * a histogram's grows with its counts, a per-writer family's with its
-	 * writers, a family's with exemplars with them (fam_whole sets the
-	 * length from what it wrote). */
+	/* Only a family whose size cannot change between the passes but by
+	 * removed series streams: a histogram's grows with its counts, a
+	 * per-writer family's with its writers, a family's with exemplars with
+	 * them (fam_whole sets the length from what it wrote). */
 	if (o->k != NULL && f.type != TYPE_HISTOGRAM && v->per_writer == MSTORE_SHARED &&
 	    !v->exemplars && vlen(len) + len > o->cap)
-		return fam_streamed(o, r, &f, len, nseries);
-	return fam_whole(o, r, &f, len, nseries);
+		return fam_streamed(o, r, &f, len, last);
+	return fam_whole(o, r, &f, len, last);
 }
 
 struct store_ctx {

@@ -136,13 +136,16 @@ extern "C" {
 	  "exemplar labels longer than 128 characters (names and values together); the update "   \
 	  "was counted without it")                                                               \
 	X(MSTORE_E_NO_EXEMPLARS, -36, EINVAL,                                                     \
-	  "the family was registered without exemplars; the update was counted without it")
+	  "the family was registered without exemplars; the update was counted without it")       \
+	/* removable series */                                                                    \
+	X(MSTORE_E_REMOVED, -37, EIDRM, "the series was removed")                                 \
+	X(MSTORE_E_LIMIT, -38, EDQUOT, "the family has its maximum number of series")
 
 #define MSTORE_ERROR_ENUM_(name, value, errno_value, message) name = value,
 enum mstore_error { MSTORE_ERROR_MAP(MSTORE_ERROR_ENUM_) };
 #undef MSTORE_ERROR_ENUM_
 /* The most negative code; other modules number their own codes below it. */
-#define MSTORE_E_LAST MSTORE_E_NO_EXEMPLARS
+#define MSTORE_E_LAST MSTORE_E_LIMIT
 
 /* The message of an MSTORE_E_* code, or "unknown mstore error"; never NULL. */
 const char *mstore_strerror(int code);
@@ -184,7 +187,7 @@ enum mstore_per_writer {
  * (struct mstore_info), as X(name, label): writer slots of dead processes
  * cleaned up, histograms a writer left locked, counter shards it owned,
  * registrations it left halfway, finished or undone, exemplar records it
- * left half written (emptied).
+ * left half written (emptied), removals it left halfway, finished.
  */
 #define MSTORE_RECOVERY_MAP(X)                             \
 	X(MSTORE_RECOVERY_SLOT, "writer_slot")             \
@@ -192,7 +195,8 @@ enum mstore_per_writer {
 	X(MSTORE_RECOVERY_SHARD, "counter_shard")          \
 	X(MSTORE_RECOVERY_FORWARD, "registration_forward") \
 	X(MSTORE_RECOVERY_BACK, "registration_back")       \
-	X(MSTORE_RECOVERY_EXEMPLAR, "exemplar")
+	X(MSTORE_RECOVERY_EXEMPLAR, "exemplar")            \
+	X(MSTORE_RECOVERY_REMOVAL, "removal")
 
 #define MSTORE_RECOVERY_ENUM_(name, label) name,
 enum mstore_recovery { MSTORE_RECOVERY_MAP(MSTORE_RECOVERY_ENUM_) MSTORE_RECOVERY_KINDS };
@@ -200,6 +204,24 @@ enum mstore_recovery { MSTORE_RECOVERY_MAP(MSTORE_RECOVERY_ENUM_) MSTORE_RECOVER
 
 /* The label of a recovery kind ("writer_slot" ...), or NULL. */
 const char *mstore_recovery_name(enum mstore_recovery kind);
+
+/*
+ * Registrations the store refused, counted in the store (struct
+ * mstore_info), as X(name, label): the store was full (no room for the
+ * family or series record, its value slots or its strings), or the family
+ * had its max_series series (the registration failed with MSTORE_E_LIMIT,
+ * or went to the family's overflow series).
+ */
+#define MSTORE_REFUSAL_MAP(X)                \
+	X(MSTORE_REFUSED_FULL, "store_full") \
+	X(MSTORE_REFUSED_LIMIT, "family_limit")
+
+#define MSTORE_REFUSAL_ENUM_(name, label) name,
+enum mstore_refusal { MSTORE_REFUSAL_MAP(MSTORE_REFUSAL_ENUM_) MSTORE_REFUSAL_KINDS };
+#undef MSTORE_REFUSAL_ENUM_
+
+/* The label of a refusal reason ("store_full" ...), or NULL. */
+const char *mstore_refusal_name(enum mstore_refusal kind);
 
 /* ------------------------------------------------------------------ */
 /* Writer                                                              */
@@ -266,6 +288,11 @@ struct mstore_series; /* a series handle; owned by its store */
  * needs its workers, plus its master if the master writes, plus room for
  * a worker that is being replaced (a killed worker's slot is free again
  * once another writer's heartbeat found it dead, within a tick or two).
+ * reuse_delay_ms is how long the room of a removed series (its record,
+ * value slots and strings) is held before a new series may take it
+ * (default 2000; see mstore_series_remove() for why).  A label value takes
+ * a block of string bytes of the next power of two above its length (at
+ * least 8 bytes), a family's strings likewise.
  */
 struct mstore_options {
 	uint32_t max_families;
@@ -276,7 +303,9 @@ struct mstore_options {
 	uint32_t flags;            /* MSTORE_F_* */
 	uint32_t tick_interval_ms; /* how often the writer promises to heartbeat */
 	uint32_t max_writers;      /* writer processes at once; 0 = 1 */
-	uint64_t reserved[8];      /* zero: room for later options */
+	uint32_t reuse_delay_ms;   /* a removed series' room is held this long; 0 = 2000 */
+	uint32_t reserved32;       /* zero */
+	uint64_t reserved[7];      /* zero: room for later options */
 };
 
 /*
@@ -399,6 +428,17 @@ int mstore_process_metrics(struct mstore *st);
  *   bounds       histograms only: nbounds finite, strictly increasing
  *                upper bounds; +Inf is implicit
  *   per_writer   enum mstore_per_writer (0: shared)
+ *   max_series   the most series the family may have at once (0: no
+ *                limit but the store's capacity), so that a label whose
+ *                values explode cannot fill the store (or Prometheus)
+ *   on_limit     what a registration of one more series gets: with
+ *                MSTORE_LIMIT_REFUSE (0) mstore_series_get() fails with
+ *                MSTORE_E_LIMIT; with MSTORE_LIMIT_OVERFLOW (a family
+ *                with labels only) it returns the family's overflow
+ *                series instead, whose label values are all
+ *                MSTORE_OVERFLOW_VALUE and which does not count towards
+ *                max_series.  Either way the refusal is counted
+ *                (MSTORE_REFUSED_LIMIT).
  *   exemplars    1: keep exemplars (mstore_counter_add_exemplar()); each
  *                series then takes mstore_exemplar_slots() more value slots
  * and, for a histogram that is also a native histogram (the Prometheus
@@ -429,6 +469,14 @@ int mstore_process_metrics(struct mstore *st);
  * histogram (a native-only family: its +Inf bucket, _sum and _count, as
  * client_golang shows it), protobuf scrapers both.
  */
+enum mstore_limit_mode {
+	MSTORE_LIMIT_REFUSE = 0,
+	MSTORE_LIMIT_OVERFLOW = 1,
+};
+
+/* Every label value of a family's overflow series (see on_limit). */
+#define MSTORE_OVERFLOW_VALUE "__overflow__"
+
 struct mstore_family_spec {
 	size_t size; /* sizeof(struct mstore_family_spec) */
 	enum mstore_type type;
@@ -451,6 +499,9 @@ struct mstore_family_spec {
 	 * shared counters and histograms only.  0: none, and no room taken
 	 * for them. */
 	int exemplars;
+	/* removable series (format 8) */
+	uint32_t max_series;
+	enum mstore_limit_mode on_limit;
 };
 
 /*
@@ -465,7 +516,8 @@ struct mstore_family_spec {
  * On success *out is the family handle (valid until mstore_close()).
  * Errors: E_INVAL (a NULL argument, spec->size too small or unknown fields
  * not zero, help not UTF-8, a per-writer mode the type does not take,
- * exemplars not 0 or 1, or 1 for a gauge or a per-writer family),
+ * exemplars not 0 or 1, or 1 for a gauge or a per-writer family, an
+ * unknown on_limit, MSTORE_LIMIT_OVERFLOW without labels),
  * E_NAME, E_RESERVED, E_NAME_CASE, E_COUNTER_TOTAL, E_SUFFIX, E_NAME_TYPE,
  * E_BASE_UNIT, E_UNIT_ABBREV, E_LABEL_NAME, E_DUPLICATE (the names clash
  * with a registered family's, or a label name twice), E_CONFLICT (a family
@@ -514,22 +566,79 @@ int mstore_family_clash(struct mstore *st, enum mstore_type type, const char *na
  * for a set of values, in any writer process, creates the series (value 0;
  * per-writer: no value) and publishes it; later calls, in any process,
  * return it.  Values must be valid UTF-8 without NUL bytes, at most
- * MSTORE_LABEL_VALUE_MAX bytes; they are copied.  Handles stay valid until
- * mstore_close().  Keep the handle: looking it up costs a hash and a
+ * MSTORE_LABEL_VALUE_MAX bytes; they are copied.  Every call for the same
+ * live series in a process returns the same handle, valid until
+ * mstore_series_free() was called as often as mstore_series_get() returned
+ * it, or mstore_close().  Keep the handle: looking it up costs a hash and a
  * comparison (and, the first time in a process, the registration lock),
  * updating through it one atomic operation.
- * Errors: E_INVAL, E_LABEL_VALUE, E_TOO_LONG, E_NO_SERIES_SPACE,
- * E_NO_VALUE_SPACE, E_NO_STRING_SPACE, E_SYS (ENOMEM, a failed mutex lock,
- * or the registration lock's fcntl).
+ * Returns 0, or 1 when the family has its max_series series and asked for
+ * MSTORE_LIMIT_OVERFLOW: *out is then the family's overflow series.
+ * Errors: E_INVAL, E_LABEL_VALUE, E_TOO_LONG, E_LIMIT (the family has its
+ * max_series series), E_NO_SERIES_SPACE, E_NO_VALUE_SPACE,
+ * E_NO_STRING_SPACE (every room taken, or held for a series removed less
+ * than reuse_delay_ms ago), E_SYS (ENOMEM, a failed mutex lock, or the
+ * registration lock's fcntl).
  */
 int mstore_series_get(struct mstore_family *fam, const char *const *label_values,
                       struct mstore_series **out);
 
 /*
+ * Remove series from the store, from any writer process: readers stop
+ * showing them at once (a scrape in progress shows each one whole or not
+ * at all), and their room (series record, value slots, strings) is reused
+ * by new series once reuse_delay_ms have passed.  A handle of a removed
+ * series stays valid memory: every update through it fails with
+ * MSTORE_E_REMOVED (errno EIDRM), in every process, also after a new
+ * series with the same labels was created (get a new handle for that).
+ *   mstore_series_remove()         the series of handle s; E_REMOVED if it
+ *                                  was removed already
+ *   mstore_series_remove_labels()  family fam's series with these label
+ *                                  values: returns 1, or 0 if there is none
+ *   mstore_family_remove_matching()  every series of fam whose label values
+ *                                  equal the non-NULL ones of label_values
+ *                                  (label_values NULL: all): returns how
+ *                                  many were removed
+ *   mstore_family_clear()          every series of fam: returns how many
+ * The family itself stays.  Each series is removed whole or not at all,
+ * also when the writer is killed meanwhile (the next writer finishes the
+ * removal it left); a writer killed during a removal of several series
+ * leaves the ones it had not reached.
+ * Updating while a series is removed: an update checks that its series is
+ * still there (one load) and then writes without a lock.  An update whose
+ * thread is held up between that check and its write (preempted, stopped
+ * by a signal or a debugger) for longer than reuse_delay_ms after the
+ * removal writes into whatever series took the room meanwhile: one
+ * increment, set, add or observation counted in that series (a counter
+ * increment that was interrupted between the load and the store of its
+ * thread's shard writes the removed counter's shard total plus the
+ * increment).  No shorter interruption can, and no update ever tears a
+ * histogram reading.
+ * Errors: E_INVAL, E_LABEL_VALUE, E_TOO_LONG, E_REMOVED, E_SYS (a failed
+ * mutex lock or the registration lock's fcntl; ENOMEM while finishing what
+ * a dead writer left).
+ */
+int mstore_series_remove(struct mstore_series *s);
+int mstore_series_remove_labels(struct mstore_family *fam, const char *const *label_values);
+int mstore_family_remove_matching(struct mstore_family *fam, const char *const *label_values);
+int mstore_family_clear(struct mstore_family *fam);
+
+/*
+ * Give back a handle returned by mstore_series_get() (once for each time
+ * it was returned): when no call is left, the handle's memory is freed and
+ * s must not be used again.  The series stays in the store (remove it with
+ * mstore_series_remove() first if it should go).  A program that creates
+ * and removes series for ever frees their handles, or its memory grows by
+ * one handle per series it ever had.  Accepts NULL.
+ */
+void mstore_series_free(struct mstore_series *s);
+
+/*
  * Update a series.  No system call, no allocation; counters and gauges take
  * no lock, a histogram observation takes the series' sequence lock, which
  * only other writer threads and processes contend for.  Errors: E_INVAL (s
- * NULL), E_TYPE (s is of another type), for counter_add E_NEGATIVE (v < 0
+ * NULL), E_TYPE (s is of another type), E_REMOVED (the series was removed:
+ * see mstore_series_remove()), for counter_add E_NEGATIVE (v < 0
  * or NaN; the counter is unchanged), and in a forked child that has no
  * writer slot yet, for observations and per-writer updates, what
  * mstore_heartbeat() returns when it cannot claim one.
@@ -640,6 +749,10 @@ struct mstore_info {
 	 * mstore_reader_liveness(). */
 	int64_t heartbeat_ns;
 	int64_t tick_interval_ns; /* the creator's promised heartbeat interval */
+	/* How full the store is: used and total capacity.  A series, its
+	 * value slots and its strings stay used for reuse_delay_ms after the
+	 * series was removed; string bytes count whole blocks (see struct
+	 * mstore_options). */
 	uint32_t families, max_families;
 	uint32_t series, max_series;
 	uint32_t values_used, value_slots;
@@ -649,6 +762,8 @@ struct mstore_info {
 	/* What writers recovered after others died, by enum mstore_recovery
 	 * (only grows while the file exists). */
 	uint64_t recoveries[MSTORE_RECOVERY_KINDS];
+	/* Registrations refused, by enum mstore_refusal (only grows). */
+	uint64_t refused[MSTORE_REFUSAL_KINDS];
 };
 
 /*
@@ -721,6 +836,7 @@ struct mstore_series_view {
 	uint32_t label_value_len[MSTORE_MAX_LABELS];
 	uint32_t _value_off; /* internal: first value slot */
 	uint32_t _next;      /* internal: iteration */
+	uint64_t _gen;       /* internal: the series' generation when read */
 };
 
 /*
@@ -772,12 +888,15 @@ uint32_t mstore_reader_family_count(const struct mstore_reader *r);
 int mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_family_view *out);
 
 /*
- * Iterate the series of a family in registration order:
+ * Iterate the series of a family in the order they were created:
  *   for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
  *        rc = mstore_reader_series_next(r, &f, &s)) ...
  * Returns 1 with *s filled, 0 at the end, or a negative code: E_INVAL (a
  * NULL or foreign view), the last refresh error, E_BOUNDS, E_CORRUPT (e.g.
- * a cycle or a series of another family).
+ * a cycle or a series of another family), E_RETRY (writers kept removing
+ * the series the walk stood on).  A walk returns each series at most once,
+ * also while writers remove series and create others in their room; a
+ * series created meanwhile may or may not be returned.
  */
 int mstore_reader_series_first(const struct mstore_reader *r, const struct mstore_family_view *f,
                                struct mstore_series_view *s);
@@ -789,7 +908,8 @@ int mstore_reader_series_next(const struct mstore_reader *r, const struct mstore
  * times (tens of ms at worst) while a writer is inside the series, then
  * fails with E_RETRY rather than return a torn reading.  Errors: E_INVAL,
  * the last refresh error, E_RETRY, E_CORRUPT (a histogram whose buckets do
- * not add up to its count).
+ * not add up to its count), E_REMOVED (the series was removed since s was
+ * filled: its values may be another series'; skip it).
  */
 int mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family_view *f,
                            const struct mstore_series_view *s, struct mstore_snapshot *out);
@@ -806,6 +926,16 @@ int mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_fa
 int mstore_reader_native(const struct mstore_reader *r, const struct mstore_family_view *f,
                          const struct mstore_series_view *s, struct mstore_snapshot *out,
                          struct mstore_native_snapshot *native);
+
+/*
+ * Is series s still the one its view was filled with?  A series may be
+ * removed, and its room taken by another, while its label values (which
+ * the view points to in the mapping) and values are read: check after
+ * copying them, and drop the copy on 0.  Returns 1 (everything read
+ * through s since it was filled belongs to that series), 0 (removed:
+ * drop it), or a negative code: E_INVAL, the last refresh error.
+ */
+int mstore_reader_series_check(const struct mstore_reader *r, const struct mstore_series_view *s);
 
 /*
  * The values of a per-writer series one live writer at a time, lowest
@@ -845,8 +975,9 @@ struct mstore_exemplar_view {
  * negative code: E_INVAL (f without exemplars, i out of range, a NULL or
  * foreign view), the last refresh error, E_CORRUPT (a record no correct
  * writer leaves: labels against the rules, a value outside its bucket, a
- * negative counter increment or time).  The labels, value and time are
- * always those of one write.
+ * negative counter increment or time), E_REMOVED (the series was removed
+ * meanwhile, as for mstore_reader_snapshot()).  The labels, value and time
+ * are always those of one write.
  */
 int mstore_reader_exemplar(const struct mstore_reader *r, const struct mstore_family_view *f,
                            const struct mstore_series_view *s, uint32_t i,

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 7.0) and the protocols
+ * mstore_layout.h - the store file format (version 8.0) and the protocols
  * by which several writer processes and any number of reader processes
  * share it, plus the library's internal helpers.  Only the library and its
  * tests include this header; applications and the renderer use mstore.h.
  * Each concurrency argument is written here once, beside the data it
  * guards: writer slots and the lock handover before struct
- * mstore_writer_rec, registration and intents before struct
- * mstore_intent, publication before struct mstore_family_rec, counters
+ * mstore_writer_rec, registration, removal and intents before struct
+ * mstore_intent, the shared index before struct mstore_index_ent, series
+ * records (life cycle, publication, chains, the reader's walk) before
+ * struct mstore_family_rec, allocation in the file before struct
+ * mstore_alloc, counters
  * before MSTORE_COUNTER_SHARDS, histograms before MSTORE_HIST_FIXED_SLOTS,
  * native histograms before MSTORE_NATIVE_ACTIVE, exemplars before
  * MSTORE_EX_SEQ, per-writer values before MSTORE_PW_UNSET, the heartbeat
@@ -30,8 +33,8 @@
  *
  * Every field shared while the file is in use is a lock-free C11 atomic
  * (asserted below), or is written only under the registration lock and
- * read only by its holders (the intent and the index: mstore_intent), so
- * the protocols hold between processes.
+ * read only by its holders (the intent, the allocator, the chains' back
+ * links: mstore_intent), so the protocols hold between processes.
  */
 #ifndef MSTORE_LAYOUT_H
 #define MSTORE_LAYOUT_H
@@ -55,8 +58,10 @@
  * histogram seqlock owners in the file, per-writer values); 6: native
  * histograms (their configuration in the family record, their buckets in
  * the value slots); 7: exemplar records in value slots (a family's
- * exemplars word) */
-#define MSTORE_VERSION_MAJOR 7u
+ * exemplars word); 8: removable series (series records with a generation
+ * and a state, doubly linked chains, free lists and limbo, per-family
+ * limits, usage and refusal counts) */
+#define MSTORE_VERSION_MAJOR 8u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -397,8 +402,12 @@ _Static_assert(MSTORE_EXEMPLAR_TEXT_MAX <= UINT16_MAX, "exemplar offsets fit u16
 #define MSTORE_DEF_STRINGS          (256u * 1024u)
 #define MSTORE_DEF_MODE             0666
 #define MSTORE_DEF_WRITERS          1u
-#define MSTORE_DEF_TICK_MS          1000u
-#define MSTORE_NS_PER_MS            (MSTORE_NS_PER_SEC / 1000)
+/* How long a removed series' room is held (struct mstore_alloc), and the
+ * most a store may ask for (freed_ms compares times mod 2^32 ms). */
+#define MSTORE_DEF_REUSE_DELAY_MS 2000u
+#define MSTORE_REUSE_DELAY_MAX_MS (24u * 3600u * 1000u)
+#define MSTORE_DEF_TICK_MS        1000u
+#define MSTORE_NS_PER_MS          (MSTORE_NS_PER_SEC / 1000)
 
 /* A string in the string region: offset from string_off, length without
  * the NUL that must follow it.  Offset 0 holds the shared empty string. */
@@ -556,75 +565,91 @@ struct mstore_writer_rec {
 };
 
 /*
- * Registration from several processes.
+ * Registration and removal from several processes.
  *
- * Every change to the file's structure (a family or series registered, a
- * slot claimed or cleaned up) is made under the registration lock: the
- * handle's pthread mutex (threads of one process), then a blocking
- * F_OFD_SETLKW write lock on byte MSTORE_LOCK_REGISTRY (processes).  The
- * kernel releases the lock of a holder that dies, so the store never
- * wedges; but the holder may have died halfway.  So each registration is a
- * short sequence of idempotent steps, described beforehand by the intent
- * record in the header:
+ * Every change to the file's structure (a family or series registered or
+ * removed, the room of removed series given back, a slot claimed or
+ * cleaned up) is made under the registration lock: the handle's pthread
+ * mutex (threads of one process), then a blocking F_OFD_SETLKW write lock
+ * on byte MSTORE_LOCK_REGISTRY (processes).  The kernel releases the lock
+ * of a holder that dies, so the store never wedges; but the holder may
+ * have died halfway.  So each change is a short sequence of steps,
+ * announced beforehand by the intent record in the header:
  *
- *   family at index i = families: intent {FAMILY, i, strings_used}
- *     1. strings and record i filled        (unreachable: i >= families)
- *     2. strings_used, then families = i + 1 (release): published
- *   series at index i = series, of family f: intent {SERIES, i, f,
- *   strings_used, values_used}
- *     1. strings, record i and its value slots initialised (unreachable)
- *     2. values_used, strings_used, then series = i + 1 (release): published
- *     3. linked at the end of f's chain: the predecessor's next (or f's
- *        first_series) = i (release), then f's last_series = i
- *     4. entered into the shared index (struct mstore_index_ent)
- *   then the intent is cleared.
+ *   family at index i = families: intent {FAMILY, i}
+ *     1. strings allocated, record i filled  (unreachable: i >= families)
+ *     2. families = i + 1 (release): published
+ *   series of family f: intent {SERIES, i, f}, i MSTORE_NONE until chosen
+ *     1. record i, its value slots and strings taken (struct mstore_alloc)
+ *     2. record i filled, its values reset (unreachable: not linked)
+ *     3. published: LIVE with a new even gen (struct mstore_series_rec)
+ *     4. linked at the end of f's chain
+ *     5. entered into the shared index (struct mstore_index_ent)
+ *   removal of series i of family f: intent {REMOVE, i, f}
+ *     1. unlinked from f's chain
+ *     2. gen odd, then LIMBO with a new even gen and the removal time,
+ *        appended to the limbo list
+ *     3. deleted from the shared index
+ *   expiry: intent {EXPIRE}: LIMBO records whose reuse delay has passed
+ *     become FREE, their rooms go to the free lists
+ *   then the usage counts are updated and the intent cleared.
  *
  * The next holder of the lock (the lock handover makes the dead holder's
  * stores visible to it) finds the intent left behind and, before its own
- * work: if the record was not published (families or series <= i), rolls
- * back by restoring strings_used and values_used (the record and its slots
- * are unreachable garbage, overwritten by the next registration); if it
- * was, rolls forward by redoing steps 3 and 4, each of which first checks
- * whether it was done (f's last_series == i; i in the index).  It counts
- * the recovery in the header either way.  mstore_heartbeat() does the same
- * when it finds an intent and the lock free, so a series published but not
- * yet linked becomes visible within a tick even if nobody registers.  The
- * reader never reads the intent, and what it sees at every step is valid:
- * nothing at or past the published counts; a published series not yet
- * linked is simply not reached by a walk; chains stay strictly increasing,
- * because a series is linked (by its registration or by the roll-forward)
- * before the next one is added.
+ * work, finishes or undoes it: FAMILY: nothing (published, or unreachable
+ * garbage); SERIES: record i LIVE rolls forward (its gen made even if the
+ * holder died between the state and the gen; linked unless f's
+ * last_series is i already), else rolls back (record i made FREE);
+ * REMOVE: record i still LIVE finishes the removal (unlinking is
+ * idempotent: a link is moved only while it still names i; the record's
+ * own links are never changed by its removal); EXPIRE: nothing.  The
+ * records and families are the truth; everything derived from them (the
+ * free lists, the limbo list, the shared index, the usage counts, each
+ * family's live count) may have been half updated, so the recovery then
+ * rebuilds all of it from the records (allocation, before struct
+ * mstore_alloc).  It counts the recovery in the header
+ * (registration_forward, registration_back, removal).
+ * mstore_heartbeat() does the same when it finds an intent and the lock
+ * free, so a series published but not linked becomes visible, and one
+ * half removed goes, within a tick even if nobody registers.  The reader
+ * never reads the intent, and what it sees at every step is valid
+ * (series records, before struct mstore_family_rec).
  *
  * Same definition, same family: registration looks the name up among all
  * published families, whoever registered them; one with the same type,
- * name, help, unit, label names, bounds and per-writer mode is returned,
- * another with that name is MSTORE_E_CONFLICT, and one whose names clash
- * (mstore_names_clash()) is MSTORE_E_DUPLICATE.  Same label values, same
- * series: found through the shared index.
+ * name, help, unit, label names, bounds, per-writer mode and series limit
+ * is returned, another with that name is MSTORE_E_CONFLICT, and one whose
+ * names clash (mstore_names_clash()) is MSTORE_E_DUPLICATE.  Same label
+ * values, same series: found through the shared index.
  */
 #define MSTORE_INTENT_NONE   0u
 #define MSTORE_INTENT_FAMILY 1u
 #define MSTORE_INTENT_SERIES 2u
+#define MSTORE_INTENT_REMOVE 3u
+#define MSTORE_INTENT_EXPIRE 4u
 
 struct mstore_intent {
 	_Atomic uint32_t op; /* MSTORE_INTENT_*; peeked at without the lock */
-	uint32_t index;      /* the record being added */
-	uint32_t family;     /* SERIES: its family */
-	uint32_t strings_before;
-	uint32_t values_before;
-	uint32_t reserved[11];
+	uint32_t index;      /* FAMILY, SERIES, REMOVE: the record */
+	uint32_t family;     /* SERIES, REMOVE: its family */
+	uint32_t reserved[13];
 };
 
 /*
  * The shared series index: open addressing over index_slots entries (a
  * power of two, at least twice max_series), keyed by the series hash
- * (family and label values: series_hash() in mstore_writer.c), linear
- * probing.  Written only under the registration lock (step 4 above): the
- * hash with a relaxed store, then the series number + 1 with release;
- * entries never go back to empty.  A writer first looks a series up
- * without the lock (acquire load of the entry, then the record's labels,
- * published before the entry was written); a miss takes the lock and looks
- * again.  Readers ignore the index.
+ * (family and label values: series_hash() in mstore_register.c), linear
+ * probing.  Written only under the registration lock: an entry goes into
+ * the first empty slot of its probe sequence (the hash with a relaxed
+ * store, then the series number + 1 with release); a removed series'
+ * entry is deleted by moving the later entries of its run back into the
+ * hole (linear probing's deletion without tombstones, so that churn never
+ * clogs the table), the emptied slot last.  A writer first looks a series
+ * up without the lock: an acquire load of an entry, then a stable read of
+ * the record it names (a LIVE record of the family with these label
+ * values; series records, below).  An entry being moved can make such a
+ * lookup miss a series, never find a wrong one; a miss takes the lock and
+ * looks again, which is exact.  Readers ignore the index.
  */
 struct mstore_index_ent {
 	_Atomic uint32_t series; /* series index + 1; 0: empty */
@@ -652,9 +677,113 @@ struct mstore_index_ent {
 #define MSTORE_PW_UNSET     UINT64_C(0x7ff00000dead0001)
 #define MSTORE_PW_QUIET_NAN UINT64_C(0x7ff8000000000000)
 
-/* Recovery counters in the header: room for this many kinds. */
+/* Recovery and refusal counters in the header: room for this many kinds. */
 #define MSTORE_RECOVERY_ROOM 8u
+#define MSTORE_REFUSAL_ROOM  4u
 _Static_assert(MSTORE_RECOVERY_KINDS <= MSTORE_RECOVERY_ROOM, "recovery counters fit");
+_Static_assert(MSTORE_REFUSAL_KINDS <= MSTORE_REFUSAL_ROOM, "refusal counters fit");
+
+/*
+ * Allocation in the file (writers only, under the registration lock; the
+ * reader never reads struct mstore_alloc and finds every room through the
+ * records).  Code: mstore_alloc.c.
+ *
+ * Three kinds of room: series records; value slot ranges (the nslots
+ * consecutive slots a family's definition fixes); string blocks (8 << c
+ * bytes for class c, the smallest that holds the string and its NUL;
+ * families' strings too, so that every block is found the same way).
+ * Each is taken from a free list if one has it, else from the untouched
+ * rest of its region: records at `series` (the high-water mark readers
+ * know), slots at values_top, bytes at strings_top.  Free lists:
+ *   - records: FREE records, linked through their `link` (free_series);
+ *   - value ranges: one list per shape (type and nslots) in val_free, so
+ *     a removed series' slots go to a series whose slots mean the same:
+ *     where a late update through a stale handle lands (mstore.h,
+ *     mstore_series_remove()) it is one update of the same kind.  A range
+ *     is linked through its first slot, holding MSTORE_VLINK_*: the next
+ *     range, the size, and a check code over the range's own offset, the
+ *     size and the next, because a late update may write there too; a link
+ *     that fails the check or points outside the region ends the list and
+ *     marks the lists dirty (rebuilt before the next allocation);
+ *   - string blocks: one list per class in str_free, linked through the
+ *     block's first four bytes (only writers under the lock write strings).
+ * A removed series does not free its room at once.  Its record waits in
+ * the limbo list (oldest first, through `link`) with its value range and
+ * strings until reuse_delay_ms have passed since its removal, on the
+ * host's CLOCK_BOOTTIME in ms mod 2^32 (freed_ms; each writer removes its
+ * time namespace's offset, see the heartbeat's clock; a time ahead of
+ * now was stamped in another boot and counts as passed); then (expiry) its
+ * rooms go to the free lists and it becomes FREE.  Writers expire what is
+ * due before each registration and at each heartbeat.  The delay is what
+ * keeps a stale handle's late update out of a newer series unless its
+ * thread stalled that long.
+ * A list empty and the region's rest used up: a string takes a block of a
+ * larger class and splits it in halves; a value range takes a larger range
+ * of any shape and leaves its rest unlisted (a reuse across shapes, only
+ * in a store that is nearly full); and when that fails too and enough
+ * rooms were freed since the last rebuild (REBUILD_MIN_FREED in
+ * mstore_register.c), the writer rebuilds the lists, which merges
+ * neighbouring free rooms, and tries once more.
+ * The rebuild (after a dead writer's intent, a dirty list, or on a full
+ * store) derives everything from the records and families: rooms they hold
+ * (LIVE and LIMBO records, every family) are used, every gap between them
+ * below the tops is free (value gaps as ranges, string gaps cut into
+ * blocks), a gap at a top lowers the top, FREE records are listed, LIMBO
+ * records go to the limbo list by removal time; the shared index, the
+ * usage counts and each family's live count are rebuilt with them.  It
+ * needs memory for a sorted list of the used rooms (8 bytes each),
+ * allocated only then: dirty stays set and the caller fails with E_SYS
+ * (ENOMEM) if that fails.
+ *
+ * Reusing a range resets it to a new series' zero (counters and gauges 0,
+ * per-writer slots MSTORE_PW_UNSET); a histogram's count, sum and buckets
+ * inside its seqlock: the writer takes the seq as an observation does
+ * (held by a live writer, i.e. a late observation: the range goes back
+ * and another is taken; by a dead one: taken over), so the seq keeps
+ * counting up across reuses and no late observation overlaps the reset.
+ */
+#define MSTORE_STR_CLASSES   16u /* blocks of 8 << c bytes */
+#define MSTORE_STR_BLOCK_MIN 8u
+#define MSTORE_VAL_CLASSES   16u
+/* A free value range's first slot: bit 0 clear (a histogram observer
+ * stalled there sees an unlocked seq, never waits), the next range's first
+ * slot (MSTORE_VLINK_END: none) in bits 1..31, the range's nslots in bits
+ * 32..47, the check code in bits 48..63. */
+#define MSTORE_VLINK_NEXT_SHIFT  1u
+#define MSTORE_VLINK_NEXT_MASK   UINT64_C(0x7fffffff)
+#define MSTORE_VLINK_END         UINT32_C(0x7fffffff)
+#define MSTORE_VLINK_SIZE_SHIFT  32u
+#define MSTORE_VLINK_SIZE_MASK   UINT64_C(0xffff)
+#define MSTORE_VLINK_CHECK_SHIFT 48u
+_Static_assert(MSTORE_CAP_SLOTS_MAX < MSTORE_VLINK_END, "a slot offset fits a link");
+_Static_assert(MSTORE_MAX_WRITERS <= MSTORE_VLINK_SIZE_MASK &&
+                       MSTORE_MAX_BUCKETS + 4 <= MSTORE_VLINK_SIZE_MASK,
+               "a range's size fits a link");
+
+/* One list of free value ranges: those of series of one shape,
+ * mstore_val_shape() (0: the entry is unused). */
+struct mstore_val_class {
+	uint32_t shape;
+	uint32_t head; /* first range's first slot, or MSTORE_VLINK_END */
+};
+
+/* A series shape for struct mstore_val_class: its type and nslots. */
+static inline uint32_t
+mstore_val_shape(uint32_t type, uint32_t nslots)
+{
+	return type << 16 | (nslots & 0xffffu);
+}
+
+struct mstore_alloc {
+	_Atomic uint32_t limbo_head; /* oldest LIMBO record; peeked at without the lock */
+	uint32_t limbo_tail;
+	uint32_t free_series; /* first FREE record on the list, or MSTORE_NONE */
+	uint32_t dirty;       /* 1: the lists may be wrong: rebuild before use */
+	uint32_t freed;       /* rooms freed since the last rebuild */
+	uint32_t reserved[11];
+	uint32_t str_free[MSTORE_STR_CLASSES]; /* first block of class c; 0: none */
+	struct mstore_val_class val_free[MSTORE_VAL_CLASSES];
+};
 
 /* The file header.  Bytes 0..191 are written once before the rename;
  * the rest holds the fields that change afterwards, one cache line each. */
@@ -686,51 +815,127 @@ struct mstore_hdr {
 	uint64_t index_off;
 	uint32_t writer_rec_size; /* sizeof(struct mstore_writer_rec) */
 	uint32_t index_slots;     /* a power of two >= 2 * max_series */
-	unsigned char reserved0[40];
-	/* ---- cache line 3: the published counts (publication, below) ---- */
+	uint32_t reuse_delay_ms;  /* struct mstore_alloc; 1..MSTORE_REUSE_DELAY_MAX_MS */
+	unsigned char reserved0[36];
+	/* ---- cache line 3: the counts (series records, allocation) ---- */
 	_Atomic uint32_t families;     /* published family records */
-	_Atomic uint32_t series;       /* published series records */
-	_Atomic uint32_t values_used;  /* value slots handed out */
-	_Atomic uint32_t strings_used; /* string bytes handed out */
-	unsigned char reserved1[48];
+	_Atomic uint32_t series;       /* series records ever taken: readers read below it */
+	_Atomic uint32_t values_used;  /* value slots held by LIVE and LIMBO series */
+	_Atomic uint32_t strings_used; /* string bytes held (blocks; families' and the empty one) */
+	_Atomic uint32_t series_used;  /* LIVE and LIMBO series records */
+	uint32_t values_top;           /* writers: slots at and above it never taken */
+	uint32_t strings_top;          /* writers: bytes at and above it never taken */
+	uint32_t reserved1;
+	uint64_t clock; /* writers: the generation clock (series records) */
+	unsigned char reserved2[24];
 	/* ---- cache line 4: counter shard owners (counters, above) ---- */
 	_Atomic uint32_t shard_owner[MSTORE_COUNTER_SHARDS]; /* writer slot + 1; 0: free */
-	unsigned char reserved2[64 - 4 * MSTORE_COUNTER_SHARDS];
+	unsigned char reserved3[64 - 4 * MSTORE_COUNTER_SHARDS];
 	/* ---- cache line 5: what writers recovered from dead writers ---- */
 	_Atomic uint64_t recoveries[MSTORE_RECOVERY_ROOM]; /* enum mstore_recovery */
 	/* ---- cache line 6: the intent (registration, above) ---- */
 	struct mstore_intent intent;
-	unsigned char reserved3[64];
+	/* ---- cache line 7: registrations refused (enum mstore_refusal) ---- */
+	_Atomic uint64_t refused[MSTORE_REFUSAL_ROOM];
+	unsigned char reserved4[64 - 8 * MSTORE_REFUSAL_ROOM];
+	/* ---- cache lines 8 to 11: allocation (writers only) ---- */
+	struct mstore_alloc alloc;
 };
 
 /*
- * Publication of families and series (append-only; registration is
- * serialised by the registration lock and made of steps, above):
- *   1. The writer copies the strings into the string region, initialises
- *      the value slots and fills the record completely with plain stores;
- *      the file regions it writes are not reachable from anything
- *      published.
- *   2. It stores values_used and strings_used (relaxed), then the new
- *      families or series count in the header with a release store.
- *   3. For a series: it links the series at the end of its family's chain
- *      with a release store into the predecessor's next (or into the
- *      family's first_series).
- * A reader loads series, then families, with acquire and reads only
- * records below those counts, so every byte of such a record (and of the
- * strings and slots it points to) happens-before the reader's reads: a
- * half-registered family or series is never visible.  Loading series
- * first matters: a series below the acquired series count had its family
- * published before it, hence below the family count loaded after it.
+ * Series records: life cycle, publication, chains.
  *
- * Series of one family form a singly linked chain in registration order:
- * family.first_series, then series.next, MSTORE_NONE at the end.  A link a
- * reader loads (acquire) may name a series at or above the count it
- * acquired earlier: it treats that as the end of the chain.  Because
- * series are appended and linked in order, a valid chain is strictly
- * increasing; the reader rejects next <= current as MSTORE_E_CORRUPT,
- * which also makes a cycle impossible to follow and bounds every walk by
- * the series count.
+ * A series record is FREE (never used, or its series' room given back),
+ * LIVE (a series readers show) or LIMBO (its series was removed; its room
+ * is held until the reuse delay has passed: struct mstore_alloc).  gen, a
+ * 64-bit generation, changes with every state change: odd while the record
+ * is being filled or removed, even while it is stable.  An even gen is a
+ * value of the store's generation clock (clock in the header: + 2 under
+ * the registration lock for each state change, stored back before the
+ * value is used, so a writer killed in between wastes a value and never
+ * hands one out twice), so a LIVE record's gen says when it went LIVE:
+ * unique, never reused, and increasing along every chain.  A handle and a
+ * reader's view remember the gen they were made for; any other gen means
+ * the series they stood for is gone.
+ *
+ * Writer (under the registration lock; the intent steps above):
+ *   Create: take record i (FREE) and its rooms; gen odd (relaxed) and a
+ *     release fence; family, value_off, next = NONE and the labels
+ *     (relaxed stores), the values reset (struct mstore_alloc); state LIVE
+ *     (relaxed); gen = clock (release).  A fresh record (i == series)
+ *     raises series to i + 1 (release) first.  Then link it at the end of
+ *     its family's chain: a release store of i into the predecessor's next
+ *     (or the family's first_series); its link = that predecessor; the
+ *     family's last_series = i.
+ *   Remove: unlink it (the predecessor's next, or first_series, = its next,
+ *     with release; the successor's link, or last_series, = its link); gen
+ *     odd, then a release fence; state LIMBO, freed_ms; gen = clock
+ *     (release).  Its own next and link stay as they were, so a reader
+ *     standing on it still finds the way on.
+ *   Expire (LIMBO to FREE): its rooms to the free lists; state FREE, gen =
+ *     clock, value_off = NONE, labels cleared.
+ * Reader (no lock), a "stable read": g1 = load gen (acquire), odd: not
+ *   stable; state, family, value_off, next, the label references and the
+ *   label bytes it checks, with relaxed loads; atomic_thread_fence
+ *   (acquire); g2 = load gen (relaxed); g1 != g2: not stable.  Later reads
+ *   through the view (a snapshot's values, the renderer's copy of the
+ *   label bytes) are followed by the same fence and another load of gen
+ *   (mstore_reader_series_check()), and kept only if it still is g1.
+ * Why a reader never shows a half-removed series, nor old labels with new
+ * values or the other way round: every store that changes a LIVE record
+ * or its rooms (removal, expiry, reuse) comes after the store of an odd
+ * gen and a release fence.  If any load between the reader's acquire load
+ * of g1 and its acquire fence read such a store (or a later one), the
+ * fences synchronise: the odd gen happens-before the final load of gen,
+ * which returns it or a later value, never g1 (gen only grows).  If none
+ * did, every load returned the record and its rooms as they were when g1
+ * was published (the acquire load of g1 synchronised with its release):
+ * one LIVE series, whole.  Values are relaxed atomics and strings plain
+ * bytes that a writer may rewrite while they are read: a torn read is
+ * wrong, never out of bounds (every offset and length is checked against
+ * the region first), and the gen check discards it, as the histogram
+ * seqlock's check does.
+ * Updates through a handle (mstore_update.c) load gen (relaxed) before
+ * their write and fail with MSTORE_E_REMOVED when it is not the handle's.
+ * The load and the write are not one atomic step: what a write late by
+ * more than the reuse delay does is in mstore.h (mstore_series_remove()).
+ *
+ * Publication of families: the writer fills the record and its strings
+ * with plain stores (unreachable: at or past the published count), then
+ * stores families = i + 1 with release; a reader loads families with
+ * acquire and reads only records below it.  Families are never removed.
+ * Series need no count to be published: a reader reaches a series only
+ * through a link, stored with release after the record went LIVE, and
+ * loads links with acquire.  It reads only records below `series` as it
+ * acquired it at refresh: a link at or past it names a record taken since
+ * and ends the walk there.
+ *
+ * Chains: the LIVE series of one family form a doubly linked list in the
+ * order they went LIVE, hence in increasing gen: the family's
+ * first_series, then next (readers and writers), link back (writers only),
+ * the family's last_series at the end (writers only).  A reader's walk
+ * (walk() in mstore_reader.c) reads each record stably and steps to its
+ * next.  It only ever moves to a record of a greater gen than the one it
+ * comes from: a stably read next was linked after its record, and a record
+ * that took that room since went LIVE later still.  A stable LIVE record
+ * of the family whose gen is not greater is therefore a corrupt store
+ * (which also makes a cycle impossible to follow), and so is a record that
+ * is stably not a LIVE member of the family while the link of a stably
+ * read predecessor, read again, still names it.  A record that is not a
+ * member (removed, perhaps taken over, since the link to it was read)
+ * sends the walk back to the record it came from: still LIVE with the same
+ * gen, its next is read again; gone too, the walk starts again at
+ * first_series and skips every series of a gen it has passed (the view's
+ * gen), so no series is returned twice, and none that stayed LIVE and
+ * linked throughout is skipped.  Restarts and retries are bounded
+ * (MSTORE_WALK_RETRIES, with the snapshot's backoff): then E_RETRY.  A
+ * walk also ends after max_series steps (a writer that keeps creating
+ * series cannot hold it).
  */
+#define MSTORE_SERIES_FREE  0u
+#define MSTORE_SERIES_LIVE  1u
+#define MSTORE_SERIES_LIMBO 2u
+#define MSTORE_WALK_RETRIES 1000u
 
 /* A histogram family's native histogram, its configuration resolved
  * (mstore.h, struct mstore_family_spec; nhist.h, struct nhist_config).
@@ -743,8 +948,8 @@ struct mstore_native_rec {
 	int64_t min_reset_ns;      /* >= 0; 0: never reset */
 };
 
-/* One family.  Immutable once published, except first_series and
- * last_series. */
+/* One family.  Immutable once published, except first_series,
+ * last_series and nseries. */
 struct mstore_family_rec {
 	uint32_t type;    /* enum mstore_type */
 	uint32_t nlabels; /* <= MSTORE_MAX_LABELS */
@@ -759,35 +964,50 @@ struct mstore_family_rec {
 	/* The chain's last series, MSTORE_NONE while none: where the next one
 	 * is linked (writers only, under the registration lock). */
 	uint32_t last_series;
-	uint32_t reserved[2];
-	uint32_t exemplars;                /* 1: exemplar records (MSTORE_EX_SEQ); else 0 */
+	uint32_t max_series; /* at most this many LIVE series but the overflow one; 0: no limit */
+	uint32_t on_limit;   /* enum mstore_limit_mode */
+	uint32_t nseries;    /* writers: its LIVE series but the overflow one */
 	double bounds[MSTORE_MAX_BUCKETS]; /* finite, strictly increasing */
 	struct mstore_native_rec native;   /* histograms: native buckets, if any */
-};
-
-/* One series.  Immutable once published, except next. */
-struct mstore_series_rec {
-	uint32_t family;       /* index of its family record */
-	uint32_t value_off;    /* first value slot (index into the value region) */
-	_Atomic uint32_t next; /* next series of the family, or MSTORE_NONE */
+	uint32_t exemplars;                /* 1: exemplar records (MSTORE_EX_SEQ); else 0 */
 	uint32_t reserved;
-	struct mstore_str label[MSTORE_MAX_LABELS]; /* family's nlabels are used */
 };
 
-#define MSTORE_HDR_SIZE        512u
+/* One series (the life cycle above). */
+struct mstore_series_rec {
+	_Atomic uint64_t gen;       /* odd while changing; even: a clock value */
+	_Atomic uint32_t state;     /* MSTORE_SERIES_* */
+	_Atomic uint32_t family;    /* index of its family record */
+	_Atomic uint32_t value_off; /* first value slot; MSTORE_NONE while FREE */
+	_Atomic uint32_t next;      /* next series of the family, or MSTORE_NONE */
+	/* Writers only: LIVE, the previous series of the family (MSTORE_NONE:
+	 * first); LIMBO and FREE, the next record of its list. */
+	uint32_t link;
+	_Atomic uint32_t freed_ms; /* LIMBO: removal time (struct mstore_alloc) */
+	/* Label values, the family's nlabels used: struct mstore_str as one
+	 * word each (mstore_str_pack()), so readers load them atomically. */
+	_Atomic uint64_t label[MSTORE_MAX_LABELS];
+};
+
+#define MSTORE_HDR_SIZE        768u
 #define MSTORE_WRITER_REC_SIZE 64u
 #define MSTORE_INDEX_ENT_SIZE  8u
-#define MSTORE_FAMILY_REC_SIZE 736u
-#define MSTORE_SERIES_REC_SIZE 144u
+#define MSTORE_FAMILY_REC_SIZE 744u
+#define MSTORE_SERIES_REC_SIZE 160u
 #define MSTORE_SLOT_SIZE       8u
 
 _Static_assert(sizeof(struct mstore_hdr) == MSTORE_HDR_SIZE, "header size");
 _Static_assert(offsetof(struct mstore_hdr, writer_off) == 128, "header layout");
-_Static_assert(offsetof(struct mstore_hdr, families) == 192, "published counts start line 3");
+_Static_assert(offsetof(struct mstore_hdr, reuse_delay_ms) == 152, "header layout");
+_Static_assert(offsetof(struct mstore_hdr, families) == 192, "counts start line 3");
+_Static_assert(offsetof(struct mstore_hdr, clock) == 224, "header layout");
 _Static_assert(offsetof(struct mstore_hdr, shard_owner) == 256, "shard owners start line 4");
 _Static_assert(offsetof(struct mstore_hdr, recoveries) == 320, "recoveries start line 5");
 _Static_assert(offsetof(struct mstore_hdr, intent) == 384, "the intent starts line 6");
+_Static_assert(offsetof(struct mstore_hdr, refused) == 448, "refusals start line 7");
+_Static_assert(offsetof(struct mstore_hdr, alloc) == 512, "the allocator starts line 8");
 _Static_assert(sizeof(struct mstore_intent) == 64, "intent size");
+_Static_assert(sizeof(struct mstore_alloc) == 256, "allocator size");
 _Static_assert(MSTORE_HDR_SIZE % MSTORE_REGION_ALIGN == 0, "header alignment");
 _Static_assert(offsetof(struct mstore_hdr, string_bytes) == 124, "header layout");
 _Static_assert(sizeof(struct mstore_clock_id) == 24, "clock identity layout");
@@ -799,21 +1019,41 @@ _Static_assert(sizeof(struct mstore_index_ent) == MSTORE_INDEX_ENT_SIZE, "index 
 _Static_assert(sizeof(struct mstore_family_rec) == MSTORE_FAMILY_REC_SIZE, "family record size");
 _Static_assert(offsetof(struct mstore_family_rec, first_series) == 168 &&
                        offsetof(struct mstore_family_rec, per_writer) == 172 &&
-                       offsetof(struct mstore_family_rec, last_series) == 176,
+                       offsetof(struct mstore_family_rec, last_series) == 176 &&
+                       offsetof(struct mstore_family_rec, max_series) == 180,
                "family layout");
-_Static_assert(offsetof(struct mstore_family_rec, exemplars) == 188 &&
+_Static_assert(offsetof(struct mstore_family_rec, nseries) == 188 &&
                        offsetof(struct mstore_family_rec, bounds) == 192 &&
+                       offsetof(struct mstore_family_rec, exemplars) == 736 &&
                        offsetof(struct mstore_family_rec, native) == 704 &&
                        sizeof(struct mstore_native_rec) == 32,
                "family layout");
 _Static_assert(sizeof(struct mstore_series_rec) == MSTORE_SERIES_REC_SIZE, "series record size");
-_Static_assert(offsetof(struct mstore_series_rec, label) == 16, "series layout");
+_Static_assert(offsetof(struct mstore_series_rec, state) == 8 &&
+                       offsetof(struct mstore_series_rec, link) == 24 &&
+                       offsetof(struct mstore_series_rec, label) == 32,
+               "series layout");
 _Static_assert(sizeof(_Atomic uint64_t) == MSTORE_SLOT_SIZE, "slot size");
 _Static_assert(_Alignof(_Atomic uint64_t) == MSTORE_SLOT_SIZE, "slot alignment");
 _Static_assert(sizeof(double) == MSTORE_SLOT_SIZE, "double fits a slot");
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free in shared memory");
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free in shared memory");
 _Static_assert(sizeof(struct mstore_str) == 8, "string reference size");
+
+/* A string reference as the one word a series record stores it in. */
+static inline uint64_t
+mstore_str_pack(struct mstore_str r)
+{
+	return (uint64_t)r.off | (uint64_t)r.len << 32;
+}
+
+static inline struct mstore_str
+mstore_str_unpack(uint64_t w)
+{
+	struct mstore_str r = { (uint32_t)w, (uint32_t)(w >> 32) };
+
+	return r;
+}
 
 /* Doubles live in value slots as their IEEE-754 bit pattern. */
 static inline double

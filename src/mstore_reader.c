@@ -2,11 +2,12 @@
 /*
  * mstore_reader.c - the reader side of the store: map a store file
  * read-only behind a guard page, validate the header with a series of named
- * checks, validate every record it hands out, follow series chains, take
- * seqlock snapshots, native histograms included (and read a section a
- * dead writer left locked), tell
- * which writers are live, combine per-writer values, and notice a replaced
- * or truncated file.  Nothing in the file is trusted: every offset, count
+ * checks, validate every record it hands out, walk series chains while
+ * writers remove series and reuse their room (stable reads under each
+ * record's generation), take seqlock snapshots, native histograms included
+ * (and read a section a dead writer left locked), tell which writers are
+ * live, combine per-writer values, and notice a replaced or truncated
+ * file.  Nothing in the file is trusted: every offset, count
  * and length is checked against the validated region sizes before it is
  * used.  Protocols: mstore_layout.h.
  */
@@ -50,7 +51,10 @@ struct mapping {
 	const _Atomic uint64_t *slots;
 	const char *strings;
 	uint32_t max_families, max_series, value_slots, string_bytes, max_writers;
-	uint32_t nfam, nser, values_used, strings_used; /* acquired at refresh */
+	uint32_t nfam, nser, values_used, strings_used, series_used; /* acquired at refresh */
+	/* Per series record, seen_tag() of the gen its label values were last
+	 * checked in full at (0: never); NULL: check every record in full. */
+	uint32_t *seen;
 	uint64_t writer_off;
 	int64_t tick_ns;
 	/* Writer slots counted live at the last refresh (per-writer values). */
@@ -73,6 +77,8 @@ map_release(struct mapping *m)
 		(void)munmap(m->base, m->map_len);
 	if (m->fd >= 0)
 		(void)close(m->fd);
+	free(m->seen);
+	m->seen = NULL;
 	m->base = NULL;
 	m->fd = -1;
 }
@@ -189,6 +195,8 @@ check_fields(const struct mstore_hdr *h, const unsigned char *base)
 	/* The shared empty string. */
 	if (base[h->string_off] != '\0')
 		return MSTORE_E_CORRUPT;
+	if (h->reuse_delay_ms == 0 || h->reuse_delay_ms > MSTORE_REUSE_DELAY_MAX_MS)
+		return MSTORE_E_CORRUPT;
 	return 0;
 }
 
@@ -243,7 +251,7 @@ str_get(const struct mapping *m, struct mstore_str ref, uint32_t max, const char
 
 /*
  * The naming rules (mstore_names.c) are checked in full when full (at open
- * and refresh, for new records, as series_fill() checks label values),
+ * and refresh, for new records, as series_read() checks label values),
  * else only the syntax the renderers rely on: a published name never
  * changes under a correct writer, and the full rules cost about 200 ns a
  * name, on every family of every scrape otherwise.
@@ -316,7 +324,9 @@ family_fill(const struct mapping *m, uint32_t i, struct mstore_family_view *out,
 	nslots = mstore_family_nslots(type, nbounds, nc.nbuckets, mode, m->max_writers,
 	                              rec->exemplars);
 	out->nlabels = rec->nlabels;
-	if (nslots == 0 || rec->nslots != nslots || out->nlabels > MSTORE_MAX_LABELS)
+	if (nslots == 0 || rec->nslots != nslots || out->nlabels > MSTORE_MAX_LABELS ||
+	    rec->on_limit > MSTORE_LIMIT_OVERFLOW ||
+	    (rec->on_limit == MSTORE_LIMIT_OVERFLOW && out->nlabels == 0))
 		return MSTORE_E_CORRUPT;
 	out->native_buckets = nc.nbuckets;
 	out->native_schema = nc.schema;
@@ -353,42 +363,75 @@ view_slots(const struct mapping *m, const struct mstore_family_view *f)
 	                            m->max_writers, f->exemplars != 0);
 }
 
+/* What a stable read of a series record found (series_read()). */
+#define RD_UNSTABLE 0 /* it changed while read */
+#define RD_MEMBER   1 /* a LIVE series of the family, read whole */
+#define RD_OTHER    2 /* stably not a LIVE series of the family */
+
+/* The tag m->seen keeps of a gen: never 0. */
+static inline uint32_t
+seen_tag(uint64_t g)
+{
+	return (uint32_t)g | 1u;
+}
+
 /*
- * Validate series record idx (< nser) as a member of family f; fill out.
- * Offsets, lengths, terminators and links are checked on every call;
- * the UTF-8 content of label values only when full (at open and refresh,
- * for new records): the renderer walks every series on every scrape, and
- * published strings never change under a correct writer.
+ * A stable read of series record idx (< max_series) as a member of family
+ * f (mstore_layout.h, "Series records"): RD_MEMBER with *out filled, and
+ * RD_OTHER or RD_UNSTABLE as above; a record that reads stably as a LIVE
+ * member of f but holds a bad offset, length, link or string is a
+ * negative code.  Offsets, lengths, terminators and links are checked on
+ * every read; the UTF-8 of label values when the record's gen is one not
+ * checked yet (m->seen): the renderer walks every series on every scrape,
+ * and a LIVE record's strings never change under a correct writer.
  */
 static inline int
-series_fill(const struct mapping *m, const struct mstore_family_view *f, uint32_t nslots,
-            uint32_t idx, struct mstore_series_view *out, int full)
+series_read(const struct mapping *m, const struct mstore_family_view *f, uint32_t nslots,
+            uint32_t idx, struct mstore_series_view *out)
 {
 	const struct mstore_series_rec *rec = &m->srec[idx];
-	uint32_t voff = rec->value_off, next, i;
-	int rc;
+	uint64_t g = atomic_load_explicit(&rec->gen, memory_order_acquire);
+	uint32_t state, voff, next, i;
+	int rc = 0, full;
 
-	if (rec->family != f->index)
-		return MSTORE_E_CORRUPT;
-	if ((uint64_t)voff + nslots > m->value_slots)
-		return MSTORE_E_BOUNDS;
-	for (i = 0; i < f->nlabels; i++) {
-		if ((rc = str_get(m, rec->label[i], MSTORE_LABEL_VALUE_MAX, &out->label_value[i],
-		                  &out->label_value_len[i])) != 0)
-			return rc;
-		if (full && !mstore_valid_text(out->label_value[i], out->label_value_len[i]))
-			return MSTORE_E_CORRUPT;
+	if (g & 1u)
+		return RD_UNSTABLE;
+	state = atomic_load_explicit(&rec->state, memory_order_relaxed);
+	if (state != MSTORE_SERIES_LIVE ||
+	    atomic_load_explicit(&rec->family, memory_order_relaxed) != f->index) {
+		atomic_thread_fence(memory_order_acquire);
+		return atomic_load_explicit(&rec->gen, memory_order_relaxed) == g ? RD_OTHER
+		                                                                  : RD_UNSTABLE;
 	}
-	next = atomic_load_explicit(&rec->next, memory_order_acquire);
-	if (next != MSTORE_NONE && next >= m->max_series)
-		return MSTORE_E_BOUNDS;
-	if (next != MSTORE_NONE && next <= idx)
-		return MSTORE_E_CORRUPT; /* chains only go forward: a cycle */
+	full = m->seen == NULL || m->seen[idx] != seen_tag(g);
+	voff = atomic_load_explicit(&rec->value_off, memory_order_relaxed);
+	next = atomic_load_explicit(&rec->next, memory_order_relaxed);
+	if ((uint64_t)voff + nslots > m->value_slots ||
+	    (next != MSTORE_NONE && next >= m->max_series))
+		rc = MSTORE_E_BOUNDS;
+	for (i = 0; rc == 0 && i < f->nlabels; i++) {
+		rc = str_get(m,
+		             mstore_str_unpack(
+		                     atomic_load_explicit(&rec->label[i], memory_order_relaxed)),
+		             MSTORE_LABEL_VALUE_MAX, &out->label_value[i],
+		             &out->label_value_len[i]);
+		if (rc == 0 && full &&
+		    !mstore_valid_text(out->label_value[i], out->label_value_len[i]))
+			rc = MSTORE_E_CORRUPT;
+	}
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&rec->gen, memory_order_relaxed) != g)
+		return RD_UNSTABLE;
+	if (rc != 0)
+		return rc;
+	if (full && m->seen != NULL)
+		m->seen[idx] = seen_tag(g);
 	out->index = idx;
 	out->family = f->index;
 	out->_value_off = voff;
 	out->_next = next;
-	return 0;
+	out->_gen = g;
+	return RD_MEMBER;
 }
 
 /* ------------------------------------------------------------ clashes */
@@ -482,42 +525,74 @@ out:
 	return rc;
 }
 
+static int walk(const struct mapping *m, const struct mstore_family_view *f, uint32_t nslots,
+                uint32_t p, uint64_t pg, uint32_t cand, uint64_t floor,
+                struct mstore_series_view *s);
+
+/* At open: walk every family's chain once (a link out of bounds, into
+ * another family or back is found here rather than by the first scrape). */
+static int
+validate_chains(const struct mapping *m)
+{
+	struct mstore_family_view fv;
+	struct mstore_series_view sv;
+	uint32_t i, first, nslots;
+	int rc;
+
+	for (i = 0; i < m->nfam; i++) {
+		if ((rc = family_fill(m, i, &fv, 0)) != 0)
+			return rc;
+		nslots = view_slots(m, &fv);
+		first = atomic_load_explicit(&m->frec[i].first_series, memory_order_acquire);
+		if (first != MSTORE_NONE && first >= m->max_series)
+			return MSTORE_E_BOUNDS;
+		for (rc = walk(m, &fv, nslots, MSTORE_NONE, 0, first, 0, &sv); rc == 1;
+		     rc = walk(m, &fv, nslots, sv.index, sv._gen, sv._next, sv._gen, &sv))
+			;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Validate records published since the last check (families [f0, nfam),
- * series [s0, nser)), that no two families clash when families were added,
- * and that each chain link they hold stays within one family.  Reuses the family view while consecutive series belong to the
- * same family.  At open (f0 = s0 = 0) this covers every published record;
- * links set later on old records are checked when a walk follows them. */
+ * series records [s0, nser)), and that no two families clash when
+ * families were added.  At open (f0 = s0 = 0) this covers every record.
+ * A series record is checked when it reads stably: LIVE, as a member of
+ * its family, in full; FREE or LIMBO, its state.  Links, and records
+ * reused below s0, are checked when a walk reads them (series_read()). */
 static int
 validate_new(const struct mapping *m, uint32_t f0, uint32_t s0)
 {
 	struct mstore_family_view fv;
 	struct mstore_series_view sv;
-	uint32_t i, cached = MSTORE_NONE;
+	uint32_t i, fam, state, cached = MSTORE_NONE;
+	uint64_t g;
 	int rc;
 
-	for (i = f0; i < m->nfam; i++) {
+	for (i = f0; i < m->nfam; i++)
 		if ((rc = family_fill(m, i, &fv, 1)) != 0)
 			return rc;
-		if (fv._first_series < m->nser && m->srec[fv._first_series].family != i)
-			return MSTORE_E_CORRUPT;
-	}
 	if (f0 < m->nfam && (rc = check_clashes(m)) != 0)
 		return rc;
 	for (i = s0; i < m->nser; i++) {
-		uint32_t fam = m->srec[i].family;
-
-		if (fam >= m->nfam)
+		g = atomic_load_explicit(&m->srec[i].gen, memory_order_acquire);
+		state = atomic_load_explicit(&m->srec[i].state, memory_order_relaxed);
+		fam = atomic_load_explicit(&m->srec[i].family, memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		if ((g & 1u) || atomic_load_explicit(&m->srec[i].gen, memory_order_relaxed) != g)
+			continue; /* changing now: checked when a walk reads it */
+		if (state > MSTORE_SERIES_LIMBO || (state == MSTORE_SERIES_LIVE && fam >= m->nfam))
 			return MSTORE_E_CORRUPT;
+		if (state != MSTORE_SERIES_LIVE)
+			continue;
 		if (fam != cached && (rc = family_fill(m, fam, &fv, 0)) != 0)
 			return rc;
 		cached = fam;
-		if ((rc = series_fill(m, &fv, view_slots(m, &fv), i, &sv, 1)) != 0)
+		if ((rc = series_read(m, &fv, view_slots(m, &fv), i, &sv)) < 0)
 			return rc;
-		/* Links only join series of one family (checked again on use). */
-		if (sv._next < m->nser && m->srec[sv._next].family != fam)
-			return MSTORE_E_CORRUPT;
 	}
-	return 0;
+	return s0 == 0 ? validate_chains(m) : 0;
 }
 
 /* Acquire the published counts (series first: a series published before
@@ -531,9 +606,10 @@ load_counts(struct mapping *m)
 	uint32_t fam = atomic_load_explicit(&h->families, memory_order_acquire);
 	uint32_t vals = atomic_load_explicit(&h->values_used, memory_order_relaxed);
 	uint32_t strs = atomic_load_explicit(&h->strings_used, memory_order_relaxed);
+	uint32_t used = atomic_load_explicit(&h->series_used, memory_order_relaxed);
 
 	if (fam > m->max_families || ser > m->max_series || vals > m->value_slots ||
-	    strs > m->string_bytes)
+	    strs > m->string_bytes || used > m->max_series)
 		return MSTORE_E_BOUNDS;
 	if (fam < m->nfam || ser < m->nser)
 		return MSTORE_E_CORRUPT;
@@ -541,6 +617,7 @@ load_counts(struct mapping *m)
 	m->nser = ser;
 	m->values_used = vals;
 	m->strings_used = strs;
+	m->series_used = used;
 	return 0;
 }
 
@@ -628,6 +705,19 @@ mstore_check_file(const unsigned char *base, size_t len)
 	return map_validate(&m);
 }
 
+/* The reader's record of which series records it checked in full, sized
+ * by the header (checked again by map_validate: it never shrinks). */
+static int
+map_seen(struct mapping *m)
+{
+	const struct mstore_hdr *h = m->hdr;
+
+	if (check_header(h, m->file_len) != 0)
+		return 0; /* map_validate says why */
+	m->seen = calloc(h->max_series > 0 ? h->max_series : 1, sizeof(*m->seen));
+	return m->seen != NULL ? 0 : MSTORE_E_SYS;
+}
+
 /* Open, check and map path into *m.  On error *m holds nothing. */
 static int
 map_open(const char *path, struct mapping *m)
@@ -654,7 +744,7 @@ map_open(const char *path, struct mapping *m)
 	m->dev = sb.st_dev;
 	m->ino = sb.st_ino;
 	m->file_len = (size_t)sb.st_size;
-	if ((rc = map_validate(m)) != 0)
+	if ((rc = map_seen(m)) != 0 || (rc = map_validate(m)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -820,7 +910,7 @@ mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out)
 	out->tick_interval_ns = m->tick_ns;
 	out->families = m->nfam;
 	out->max_families = m->max_families;
-	out->series = m->nser;
+	out->series = m->series_used;
 	out->max_series = m->max_series;
 	out->values_used = m->values_used;
 	out->value_slots = m->value_slots;
@@ -831,6 +921,8 @@ mstore_reader_info(const struct mstore_reader *r, struct mstore_info *out)
 	for (k = 0; k < MSTORE_RECOVERY_KINDS; k++)
 		out->recoveries[k] =
 		        atomic_load_explicit(&m->hdr->recoveries[k], memory_order_relaxed);
+	for (k = 0; k < MSTORE_REFUSAL_KINDS; k++)
+		out->refused[k] = atomic_load_explicit(&m->hdr->refused[k], memory_order_relaxed);
 	return 0;
 }
 
@@ -856,21 +948,6 @@ mstore_reader_family(const struct mstore_reader *r, uint32_t i, struct mstore_fa
 	return 0;
 }
 
-/* Go to series idx of f's chain: 1 with *s filled, 0 at the end. */
-static int
-series_step(const struct mstore_reader *r, const struct mstore_family_view *f, uint32_t nslots,
-            uint32_t idx, struct mstore_series_view *s)
-{
-	int rc;
-
-	/* At or past our acquired count: linked but not yet published to us. */
-	if (idx == MSTORE_NONE || idx >= r->m.nser)
-		return 0;
-	if ((rc = series_fill(&r->m, f, nslots, idx, s, 0)) != 0)
-		return mstore_fail(rc);
-	return 1;
-}
-
 /* Check the arguments of a series call; *nslots gets the value slots of
  * each of f's series (computed once per call: the renderer makes several
  * per series). */
@@ -890,18 +967,91 @@ series_args(const struct mstore_reader *r, const struct mstore_family_view *f,
 	return 0;
 }
 
+/* Rounds in a row a stably read predecessor may still link to a record
+ * that is not a member (a writer changing it meanwhile would have moved
+ * the link) before the store counts as corrupt. */
+#define WALK_STUCK 4u
+
+static void snapshot_backoff(uint32_t tries);
+
+/*
+ * The walk (mstore_layout.h, "Series records", chains): from predecessor p
+ * (gen pg; MSTORE_NONE: the family's head) whose link read cand, on to the
+ * first LIVE member of f with a gen above floor (the last series returned).
+ * 1 with *s filled, 0 at the end, or a negative code (*s then holds
+ * whatever the walk read last: a caller does not step on from it).
+ */
+static int
+walk(const struct mapping *m, const struct mstore_family_view *f, uint32_t nslots, uint32_t p,
+     uint64_t pg, uint32_t cand, uint64_t floor, struct mstore_series_view *s)
+{
+	const _Atomic uint32_t *head = &m->frec[f->index].first_series;
+	uint32_t tries = 0, steps = 0, stuck = 0, fresh;
+	struct mstore_series_view v;
+	int rc, crc;
+
+	for (;;) {
+		if (cand == MSTORE_NONE || cand >= m->nser)
+			return 0; /* the end, or a series taken after our refresh */
+		/* read straight into *s (the caller's position is in p, pg and
+		 * floor): a copy of the view per series cost a sixth of a walk */
+		crc = series_read(m, f, nslots, cand, s);
+		if (crc < 0)
+			return crc;
+		if (crc == RD_MEMBER) {
+			if (s->_gen <= pg)
+				return MSTORE_E_CORRUPT; /* chains rise: a cycle */
+			if (s->_gen > floor)
+				return 1;
+			if (++steps > m->max_series)
+				return 0;
+			p = cand;
+			pg = s->_gen;
+			cand = s->_next;
+			stuck = 0;
+			continue;
+		}
+		/* Not a member (now): back to where the link came from. */
+		if (++tries > MSTORE_WALK_RETRIES)
+			return MSTORE_E_RETRY;
+		snapshot_backoff(tries);
+		if (p == MSTORE_NONE) {
+			fresh = atomic_load_explicit(head, memory_order_acquire);
+		} else if ((rc = series_read(m, f, nslots, p, &v)) < 0) {
+			return rc;
+		} else if (rc == RD_MEMBER && v._gen == pg) {
+			fresh = v._next;
+		} else {
+			/* p went too: again from the head, past what was returned */
+			p = MSTORE_NONE;
+			pg = 0;
+			fresh = atomic_load_explicit(head, memory_order_acquire);
+			steps = 0;
+		}
+		if (fresh != MSTORE_NONE && fresh >= m->max_series)
+			return MSTORE_E_BOUNDS;
+		if (fresh == cand && ++stuck >= WALK_STUCK)
+			return MSTORE_E_CORRUPT; /* a live link to a non-member */
+		if (fresh != cand)
+			stuck = 0;
+		cand = fresh;
+	}
+}
+
 int
 mstore_reader_series_first(const struct mstore_reader *r, const struct mstore_family_view *f,
                            struct mstore_series_view *s)
 {
-	uint32_t nslots;
+	uint32_t nslots, first;
 	int rc;
 
 	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
-	if (f->_first_series != MSTORE_NONE && f->_first_series >= r->m.max_series)
+	first = atomic_load_explicit(&r->m.frec[f->index].first_series, memory_order_acquire);
+	if (first != MSTORE_NONE && first >= r->m.max_series)
 		return mstore_fail(MSTORE_E_BOUNDS);
-	return series_step(r, f, nslots, f->_first_series, s);
+	rc = walk(&r->m, f, nslots, MSTORE_NONE, 0, first, 0, s);
+	return rc < 0 ? mstore_fail(rc) : rc;
 }
 
 int
@@ -913,11 +1063,33 @@ mstore_reader_series_next(const struct mstore_reader *r, const struct mstore_fam
 
 	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
-	if (s->family != f->index)
+	if (s->family != f->index || s->index >= r->m.max_series)
 		return mstore_fail(MSTORE_E_INVAL);
-	if (s->_next != MSTORE_NONE && s->_next <= s->index)
-		return mstore_fail(MSTORE_E_CORRUPT);
-	return series_step(r, f, nslots, s->_next, s);
+	rc = walk(&r->m, f, nslots, s->index, s->_gen, s->_next, s->_gen, s);
+	return rc < 0 ? mstore_fail(rc) : rc;
+}
+
+/* 1 if the record of view s still has the gen s was read at (mstore_layout.h:
+ * the fence orders every read made through s before this load). */
+static int
+series_still(const struct mapping *m, const struct mstore_series_view *s)
+{
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&m->srec[s->index].gen, memory_order_relaxed) == s->_gen;
+}
+
+int
+mstore_reader_series_check(const struct mstore_reader *r, const struct mstore_series_view *s)
+{
+	int rc;
+
+	if (s == NULL)
+		return mstore_fail(MSTORE_E_INVAL);
+	if ((rc = reader_ok(r)) != 0)
+		return mstore_fail(rc);
+	if (s->index >= r->m.max_series)
+		return mstore_fail(MSTORE_E_INVAL);
+	return series_still(&r->m, s);
 }
 
 /* Wait before retry number tries (see MSTORE_SNAPSHOT_RETRIES). */
@@ -1109,7 +1281,7 @@ mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family
 	if (out == NULL || (rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(out == NULL ? MSTORE_E_INVAL : rc);
 	if (s->family != f->index || f->nbounds > MSTORE_MAX_BUCKETS ||
-	    (uint64_t)s->_value_off + nslots > r->m.value_slots)
+	    s->index >= r->m.max_series || (uint64_t)s->_value_off + nslots > r->m.value_slots)
 		return mstore_fail(MSTORE_E_INVAL);
 	v = &r->m.slots[s->_value_off];
 	out->count = 0;
@@ -1117,20 +1289,23 @@ mstore_reader_snapshot(const struct mstore_reader *r, const struct mstore_family
 	out->writers = 0;
 	if (f->per_writer != MSTORE_SHARED) {
 		per_writer_combine(&r->m, v, f->per_writer, out);
-		return 0;
-	}
-	switch (f->type) {
-	case MSTORE_COUNTER:
+		rc = 0;
+	} else if (f->type == MSTORE_COUNTER) {
 		out->value = counter_value(v);
-		return 0;
-	case MSTORE_GAUGE:
+		rc = 0;
+	} else if (f->type == MSTORE_GAUGE) {
 		out->value = bits_to_double(atomic_load_explicit(&v[0], memory_order_relaxed));
-		return 0;
-	case MSTORE_HISTOGRAM:
+		rc = 0;
+	} else if (f->type == MSTORE_HISTOGRAM) {
 		rc = hist_snapshot(&r->m, v, f->nbounds, NULL, out, NULL);
-		return rc != 0 ? mstore_fail(rc) : 0;
+	} else {
+		return mstore_fail(MSTORE_E_INVAL);
 	}
-	return mstore_fail(MSTORE_E_INVAL);
+	/* Values of another series, or a reset in progress (whatever it made
+	 * the seqlock say): the series is gone. */
+	if (!series_still(&r->m, s))
+		return mstore_fail(MSTORE_E_REMOVED);
+	return rc != 0 ? mstore_fail(rc) : 0;
 }
 
 int
@@ -1160,6 +1335,9 @@ mstore_reader_native(const struct mstore_reader *r, const struct mstore_family_v
 	out->value = 0;
 	out->writers = 0;
 	rc = hist_snapshot(&r->m, &r->m.slots[s->_value_off], f->nbounds, &nc, out, native);
+	/* as mstore_reader_snapshot(): another series' values, or a reset */
+	if (!series_still(&r->m, s))
+		return mstore_fail(MSTORE_E_REMOVED);
 	return rc != 0 ? mstore_fail(rc) : 0;
 }
 
@@ -1179,18 +1357,20 @@ mstore_reader_per_writer(const struct mstore_reader *r, const struct mstore_fami
 	if ((rc = series_args(r, f, s, &nslots)) != 0)
 		return mstore_fail(rc);
 	if (f->per_writer == MSTORE_SHARED || s->family != f->index ||
-	    (uint64_t)s->_value_off + nslots > r->m.value_slots)
+	    s->index >= r->m.max_series || (uint64_t)s->_value_off + nslots > r->m.value_slots)
 		return mstore_fail(MSTORE_E_INVAL);
 	v = &r->m.slots[s->_value_off];
 	for (w = from; w < r->m.max_writers; w++) {
 		if (!live_has(r->m.live, w) ||
 		    (bits = atomic_load_explicit(&v[w], memory_order_relaxed)) == MSTORE_PW_UNSET)
 			continue;
+		if (!series_still(&r->m, s))
+			return mstore_fail(MSTORE_E_REMOVED);
 		*slot = w;
 		*value = bits_to_double(bits);
 		return 1;
 	}
-	return 0;
+	return series_still(&r->m, s) ? 0 : mstore_fail(MSTORE_E_REMOVED);
 }
 
 /* Whether a stable exemplar's value fits record i of family f: a
@@ -1228,6 +1408,9 @@ mstore_reader_exemplar(const struct mstore_reader *r, const struct mstore_family
 	        out);
 	if (rc == 1 && !exemplar_value_ok(f, i, out->value))
 		rc = MSTORE_E_CORRUPT;
+	/* as mstore_reader_snapshot(): another series' record, or a reset */
+	if (!series_still(&r->m, s))
+		return mstore_fail(MSTORE_E_REMOVED);
 	return rc < 0 ? mstore_fail(rc) : rc;
 }
 

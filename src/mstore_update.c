@@ -3,10 +3,12 @@
  * mstore_update.c - the writer's update paths: counters (per-thread
  * shards owned across processes), gauges, histograms (the seqlock and the
  * recovery of one a dead writer left locked; a native histogram's own part
- * is mstore_nhist.c), per-writer values, and the sweep that cleans a dead
- * writer's slot.  No system call and no lock on the fast paths.
- * Protocols: "Counters", "Histograms", "Native histograms" and
- * "Per-writer values" in mstore_layout.h.
+ * is mstore_nhist.c), per-writer values, the sweep that cleans a dead
+ * writer's slot, and the reset of a value range for a new series.  No
+ * system call and no lock on the fast paths, which check that their series
+ * was not removed (one load: "Series records" in mstore_layout.h).
+ * Protocols: "Counters", "Histograms", "Native histograms" and "Per-writer
+ * values" in mstore_layout.h.
  */
 #include "config.h"
 
@@ -58,6 +60,11 @@ static pthread_key_t shard_key;
 
 /* The seq word's owner and lock bits. */
 #define SEQ_HELD ((MSTORE_SEQ_OWNER_MASK << MSTORE_SEQ_OWNER_SHIFT) | MSTORE_SEQ_LOCKED)
+/* The owner a range's reset holds its histogram seq as: one no writer
+ * slot has (a registration holds no slot necessarily).  Only a series that
+ * is not published yet has it; left by a registration that died, the next
+ * reuse takes it over. */
+#define SEQ_RESET_TAG SEQ_HELD
 
 /* ------------------------------------------------------------- shards */
 
@@ -174,15 +181,35 @@ shard_add(_Atomic uint64_t *p, uint64_t n)
 	                      memory_order_relaxed);
 }
 
+/* 1 if handle s's series was removed: its record's gen is not the
+ * handle's (one relaxed load of the record's line; mstore_layout.h,
+ * "Series records", and mstore.h on what a late write may do). */
+static inline int
+series_gone(const struct mstore_series *s)
+{
+	return __builtin_expect(atomic_load_explicit(s->gen_now, memory_order_relaxed) != s->gen,
+	                        0);
+}
+
+/* An update through the handle of a removed series. */
+static __attribute__((noinline, cold)) int
+update_removed(void)
+{
+	return mstore_fail(MSTORE_E_REMOVED);
+}
+
 /* Update by a thread without a shard of this store: get one if it can
- * (a writer slot first, in a forked child), else add to SHARED. */
-static __attribute__((noinline)) void
+ * (a writer slot first, in a forked child), else add to SHARED; or the
+ * series was removed. */
+static __attribute__((noinline)) int
 counter_add_int_slow(struct mstore_series *s, uint64_t n)
 {
 	struct mstore *st = s->st;
 	uint32_t t = thread_shard, k;
 	int w;
 
+	if (series_gone(s))
+		return update_removed();
 	if (t != SHARD_NEVER && shards_on &&
 	    !atomic_load_explicit(&st->no_slot, memory_order_relaxed) &&
 	    (w = mstore_identity(st)) >= 0) {
@@ -195,21 +222,26 @@ counter_add_int_slow(struct mstore_series *s, uint64_t n)
 		    (atomic_load_explicit(&st->owned, memory_order_relaxed) & (1u << k))) {
 			thread_key = s->shard_key | k; /* the fast path's, from now on */
 			shard_add(&s->v[MSTORE_COUNTER_SHARD0 + k], n);
-			return;
+			return 0;
 		}
 	}
 	atomic_fetch_add_explicit(&s->v[MSTORE_COUNTER_SHARED], n, memory_order_relaxed);
+	return 0;
 }
 
-static inline void
+/* The fast path: this thread's shard of this store, and the series still
+ * there, in one test (either miss goes to the slow path, which tells). */
+static inline int
 counter_add_int(struct mstore_series *s, uint64_t n)
 {
 	uint64_t key = thread_key;
+	uint64_t miss = ((key & ~SHARD_KEY_MASK) ^ s->shard_key) |
+	                (atomic_load_explicit(s->gen_now, memory_order_relaxed) ^ s->gen);
 
-	if (__builtin_expect((key & ~SHARD_KEY_MASK) == s->shard_key, 1))
-		shard_add(&s->v[MSTORE_COUNTER_SHARD0 + (key & SHARD_KEY_MASK)], n);
-	else
-		counter_add_int_slow(s, n);
+	if (__builtin_expect(miss != 0, 0))
+		return counter_add_int_slow(s, n);
+	shard_add(&s->v[MSTORE_COUNTER_SHARD0 + (key & SHARD_KEY_MASK)], n);
+	return 0;
 }
 
 /* ----------------------------------------------------- per-writer values */
@@ -258,7 +290,7 @@ per_writer_update(struct mstore_series *s, enum pw_op op, double v)
 int
 mstore_per_writer_set(struct mstore_series *s, double v)
 {
-	return per_writer_update(s, PW_SET, v);
+	return series_gone(s) ? update_removed() : per_writer_update(s, PW_SET, v);
 }
 
 /* ------------------------------------------------------------- updates */
@@ -273,6 +305,8 @@ update_other(struct mstore_series *s, uint32_t type, enum pw_op op, double v)
 		return mstore_fail(MSTORE_E_INVAL);
 	if (s->type != (type | MSTORE_T_PER_WRITER))
 		return mstore_fail(MSTORE_E_TYPE);
+	if (series_gone(s))
+		return update_removed();
 	if (type == MSTORE_COUNTER && !(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
 	return per_writer_update(s, op, v);
@@ -283,8 +317,7 @@ mstore_counter_inc(struct mstore_series *s)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_COUNTER, 0))
 		return update_other(s, MSTORE_COUNTER, PW_ADD, 1);
-	counter_add_int(s, 1);
-	return 0;
+	return counter_add_int(s, 1);
 }
 
 int
@@ -295,9 +328,10 @@ mstore_counter_add(struct mstore_series *s, double v)
 	if (!(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
 	if (v < COUNTER_INT_LIMIT && (double)(uint64_t)v == v)
-		counter_add_int(s, (uint64_t)v);
-	else
-		atomic_add_double(&s->v[MSTORE_COUNTER_FRAC], v);
+		return counter_add_int(s, (uint64_t)v);
+	if (series_gone(s))
+		return update_removed();
+	atomic_add_double(&s->v[MSTORE_COUNTER_FRAC], v);
 	return 0;
 }
 
@@ -306,6 +340,8 @@ mstore_gauge_set(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_SET, v);
+	if (series_gone(s))
+		return update_removed();
 	atomic_store_explicit(&s->v[0], double_to_bits(v), memory_order_relaxed);
 	return 0;
 }
@@ -315,6 +351,8 @@ mstore_gauge_add(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_ADD, v);
+	if (series_gone(s))
+		return update_removed();
 	atomic_add_double(&s->v[0], v);
 	return 0;
 }
@@ -423,9 +461,11 @@ mstore_histogram_observe(struct mstore_series *s, double v)
 
 	if (__builtin_expect(s == NULL || s->type != MSTORE_HISTOGRAM, 0)) {
 		if (s != NULL && s->type == (MSTORE_HISTOGRAM | MSTORE_T_NATIVE))
-			return mstore_native_observe(s, v);
+			return series_gone(s) ? update_removed() : mstore_native_observe(s, v);
 		return update_other(s, MSTORE_HISTOGRAM, PW_ADD, v);
 	}
+	if (series_gone(s))
+		return update_removed();
 	b = mstore_bucket_index(s->bounds, s->nbounds, v);
 	/* The seqlock (mstore_layout.h): one try inline, the rest (and the
 	 * owner recovery) out of line. */
@@ -480,17 +520,22 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 
 	for (i = 0; i < n && i < st->max_series; i++) {
 		const struct mstore_series_rec *r = &st->srec[i];
+		uint32_t fam = atomic_load_explicit(&r->family, memory_order_relaxed);
+		uint32_t off = atomic_load_explicit(&r->value_off, memory_order_relaxed);
+		uint32_t state = atomic_load_explicit(&r->state, memory_order_relaxed);
 		const struct mstore_family_rec *f;
 		struct nhist_config nc;
 		_Atomic uint64_t *v;
 		uint64_t seq;
 
-		if (r->family >= nf)
+		/* LIVE and LIMBO series hold rooms; a FREE one's are listed,
+		 * and a histogram locked there is taken over at reuse. */
+		if ((state != MSTORE_SERIES_LIVE && state != MSTORE_SERIES_LIMBO) || fam >= nf)
 			continue;
-		f = &st->frec[r->family];
-		if ((uint64_t)r->value_off + f->nslots > st->value_slots)
+		f = &st->frec[fam];
+		if ((uint64_t)off + f->nslots > st->value_slots)
 			continue;
-		v = &st->slots[r->value_off];
+		v = &st->slots[off];
 		if (f->per_writer != MSTORE_SHARED) {
 			if (w < f->nslots)
 				atomic_store_explicit(&v[w], MSTORE_PW_UNSET, memory_order_relaxed);
@@ -530,4 +575,83 @@ mstore_slot_sweep(struct mstore *st, uint32_t w, int clean, uint32_t *shards)
 			(*shards)++;
 	}
 	return hists;
+}
+
+/* ------------------------------------------------ resetting a range */
+
+/* 1 if seq value seq is held by a live writer (ours, or one whose slot
+ * lock the kernel still holds); 0 if free, or held by a dead writer or by
+ * no writer slot (a reset a registration left). */
+static int
+seq_held_live(struct mstore *st, uint64_t seq)
+{
+	uint64_t owner = (seq >> MSTORE_SEQ_OWNER_SHIFT) & MSTORE_SEQ_OWNER_MASK;
+
+	return (seq & MSTORE_SEQ_LOCKED) && owner < st->max_writers &&
+	       (owner == atomic_load_explicit(&st->slot, memory_order_relaxed) ||
+	        mstore_ofd_free(st->fd,
+	                        mstore_slot_lock_off(st->hdr->writer_off, (uint32_t)owner)) != 1);
+}
+
+/* 1 if a live writer is inside one of the exemplar records of range off
+ * of a series of family f (a late exemplar write). */
+static int
+exemplars_busy(struct mstore *st, const struct mstore_family_rec *f, uint32_t off)
+{
+	uint32_t i, n = mstore_exemplar_records(f->type, f->nbounds);
+	const _Atomic uint64_t *rec;
+
+	if (!f->exemplars)
+		return 0;
+	rec = &st->slots[off + mstore_exemplar_off(f->type, f->nbounds, f->native.nbuckets, 0)];
+	for (i = 0; i < n; i++, rec += MSTORE_EX_SLOTS)
+		if (seq_held_live(st,
+		                  atomic_load_explicit(&rec[MSTORE_EX_SEQ], memory_order_relaxed)))
+			return 1;
+	return 0;
+}
+
+int
+mstore_values_busy(struct mstore *st, const struct mstore_family_rec *f, uint32_t off)
+{
+	if (f->per_writer != MSTORE_SHARED)
+		return 0;
+	return (f->type == MSTORE_HISTOGRAM &&
+	        seq_held_live(st, atomic_load_explicit(&st->slots[off + MSTORE_HIST_SEQ],
+	                                               memory_order_relaxed))) ||
+	       exemplars_busy(st, f, off);
+}
+
+int
+mstore_values_reset(struct mstore *st, const struct mstore_family_rec *f, uint32_t off, int reused)
+{
+	_Atomic uint64_t *v = &st->slots[off];
+	uint64_t init = f->per_writer != MSTORE_SHARED ? MSTORE_PW_UNSET : 0, seq;
+	uint32_t i;
+
+	/* An exemplar record a late writer is inside: as a histogram's
+	 * section, below (its record is zeroed with the range otherwise). */
+	if (reused && f->per_writer == MSTORE_SHARED && exemplars_busy(st, f, off))
+		return 1;
+	if (f->per_writer != MSTORE_SHARED || f->type != MSTORE_HISTOGRAM || !reused) {
+		for (i = 0; i < f->nslots; i++)
+			atomic_store_explicit(&v[i], init, memory_order_relaxed);
+		return 0;
+	}
+	/* A removed histogram's range: its seq (now the free list's link, or
+	 * a late observation's), taken as observations take it
+	 * (mstore_layout.h, allocation). */
+	seq = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed);
+	if (seq_held_live(st, seq))
+		return 1; /* a live writer's late observation is inside */
+	if (!atomic_compare_exchange_strong_explicit(&v[MSTORE_HIST_SEQ], &seq,
+	                                             (seq & ~SEQ_HELD) | SEQ_RESET_TAG,
+	                                             memory_order_acquire, memory_order_relaxed))
+		return 1; /* one came in just now */
+	atomic_thread_fence(memory_order_release);
+	for (i = MSTORE_HIST_COUNT; i < f->nslots; i++)
+		atomic_store_explicit(&v[i], 0, memory_order_relaxed);
+	atomic_store_explicit(&v[MSTORE_HIST_SEQ], (seq & ~SEQ_HELD) + MSTORE_SEQ_ONE,
+	                      memory_order_release);
+	return 0;
 }

@@ -3,10 +3,11 @@
  * mstore_writer.c - the writer's store handle: create the file (built
  * under a temporary name, then renamed into place) or attach to one, claim
  * and give back writer slots, the registration lock, the fork handlers,
- * the heartbeat, and the upkeep after writers that died (cleanup of their
- * slots, intents they left).  Registration is mstore_register.c, the
+ * the heartbeat, and the upkeep (cleanup of dead writers' slots, intents
+ * they left, removed series whose reuse delay has passed).  Registration
+ * and removal are mstore_register.c, rooms in the file mstore_alloc.c, the
  * update paths mstore_update.c; the protocols are in mstore_layout.h
- * ("Writer slots", "Registration from several processes").
+ * ("Writer slots", "Registration and removal").
  */
 #include "config.h"
 
@@ -112,7 +113,7 @@ options_reserved_zero(const struct mstore_options *o)
 	for (i = 0; i < sizeof(o->reserved) / sizeof(o->reserved[0]); i++)
 		if (o->reserved[i] != 0)
 			return 0;
-	return 1;
+	return o->reserved32 == 0;
 }
 
 static int
@@ -138,7 +139,10 @@ options_resolve(const struct mstore_options *in, struct mstore_options *o)
 		o->tick_interval_ms = MSTORE_DEF_TICK_MS;
 	if (o->max_writers == 0)
 		o->max_writers = MSTORE_DEF_WRITERS;
-	if (o->max_families > MSTORE_CAP_FAMILIES_MAX || o->max_series > MSTORE_CAP_SERIES_MAX ||
+	if (o->reuse_delay_ms == 0)
+		o->reuse_delay_ms = MSTORE_DEF_REUSE_DELAY_MS;
+	if (o->reuse_delay_ms > MSTORE_REUSE_DELAY_MAX_MS ||
+	    o->max_families > MSTORE_CAP_FAMILIES_MAX || o->max_series > MSTORE_CAP_SERIES_MAX ||
 	    o->value_slots > MSTORE_CAP_SLOTS_MAX || o->string_bytes > MSTORE_CAP_STRINGS_MAX ||
 	    o->max_writers > MSTORE_MAX_WRITERS || (o->mode & ~(mode_t)MODE_MASK) != 0 ||
 	    (o->flags & ~MSTORE_F_STATIC) != 0)
@@ -177,6 +181,19 @@ layout_compute(const struct mstore_options *o, struct layout *l, uint64_t page)
 	l->file_size = mstore_align_up(l->string_off + o->string_bytes, page);
 }
 
+/* The allocator of a new file: every list empty (mstore_layout.h). */
+static void
+alloc_init(struct mstore_alloc *a)
+{
+	uint32_t k;
+
+	atomic_store_explicit(&a->limbo_head, MSTORE_NONE, memory_order_relaxed);
+	a->limbo_tail = MSTORE_NONE;
+	a->free_series = MSTORE_NONE;
+	for (k = 0; k < MSTORE_VAL_CLASSES; k++)
+		a->val_free[k].head = MSTORE_VLINK_END;
+}
+
 /* Fill the header of a new file; start is the creation time
  * (CLOCK_REALTIME). */
 static void
@@ -209,9 +226,12 @@ header_init(struct mstore_hdr *h, const struct mstore_options *o, const struct l
 	h->index_off = l->index_off;
 	h->writer_rec_size = MSTORE_WRITER_REC_SIZE;
 	h->index_slots = l->index_slots;
+	h->reuse_delay_ms = o->reuse_delay_ms;
 	/* Everything else is zero (a fresh file); byte 0 of the string
 	 * region is the shared empty string. */
 	atomic_store_explicit(&h->strings_used, 1, memory_order_relaxed);
+	h->strings_top = 1;
+	alloc_init(&h->alloc);
 }
 
 /* Point the handle into the mapping, from the (validated) header. */
@@ -235,6 +255,7 @@ store_adopt(struct mstore *st, unsigned char *map, size_t len)
 	st->value_slots = h->value_slots;
 	st->string_bytes = h->string_bytes;
 	st->index_mask = h->index_slots - 1;
+	st->reuse_delay_ms = h->reuse_delay_ms;
 }
 
 /* A handle with private caches for a store of these capacities; no file
@@ -429,9 +450,19 @@ set_err(int *err, int code)
 int
 mstore_reg_lock(struct mstore *st)
 {
+	int saved;
+
 	if (mstore_ofd_lock(st->fd, MSTORE_LOCK_REGISTRY, F_WRLCK, 1) != 0)
 		return MSTORE_E_SYS;
 	mstore_intent_recover(st);
+	/* Nothing may look a series up or take a room from lists a dead
+	 * writer (or a late update) left half done. */
+	if (st->hdr->alloc.dirty && mstore_alloc_rebuild(st) != 0) {
+		saved = errno;
+		mstore_reg_unlock(st);
+		errno = saved;
+		return MSTORE_E_SYS;
+	}
 	return 0;
 }
 
@@ -742,7 +773,8 @@ attach_options(const struct mstore_options *in, uint32_t *tick_ms)
 	o.tick_interval_ms = 0;
 	return o.max_families == 0 && o.max_series == 0 && o.value_slots == 0 &&
 	                       o.string_bytes == 0 && o.mode == 0 && o.flags == 0 &&
-	                       o.max_writers == 0 && options_reserved_zero(&o)
+	                       o.max_writers == 0 && o.reuse_delay_ms == 0 &&
+	                       options_reserved_zero(&o)
 	               ? 0
 	               : MSTORE_E_INVAL;
 }
@@ -892,7 +924,8 @@ upkeep_clean(struct mstore *st, const unsigned char *dead)
 }
 
 /* The store's upkeep (mstore_heartbeat): dead writers' slots, an intent
- * left behind.  Takes the locks only when there is something to do. */
+ * left behind, removed series whose rooms are due.  Takes the locks only
+ * when there is something to do. */
 static int
 upkeep(struct mstore *st, uint32_t self)
 {
@@ -900,12 +933,14 @@ upkeep(struct mstore *st, uint32_t self)
 	int rc;
 
 	if (upkeep_suspects(st, self, dead) == 0 &&
-	    atomic_load_explicit(&st->hdr->intent.op, memory_order_relaxed) == MSTORE_INTENT_NONE)
+	    atomic_load_explicit(&st->hdr->intent.op, memory_order_relaxed) == MSTORE_INTENT_NONE &&
+	    !mstore_limbo_due(st))
 		return 0;
 	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
 		return MSTORE_E_SYS;
 	if ((rc = mstore_reg_lock(st)) == 0) { /* also recovers the intent */
 		upkeep_clean(st, dead);
+		mstore_limbo_expire(st);
 		mstore_reg_unlock(st);
 	}
 	(void)pthread_mutex_unlock(&st->lock);
@@ -940,4 +975,14 @@ mstore_recovery_name(enum mstore_recovery kind)
 #undef RECOVERY_NAME
 
 	return (unsigned)kind < MSTORE_RECOVERY_KINDS ? names[kind] : NULL;
+}
+
+const char *
+mstore_refusal_name(enum mstore_refusal kind)
+{
+#define REFUSAL_NAME(name, label) [name] = label,
+	static const char *const names[] = { MSTORE_REFUSAL_MAP(REFUSAL_NAME) };
+#undef REFUSAL_NAME
+
+	return (unsigned)kind < MSTORE_REFUSAL_KINDS ? names[kind] : NULL;
 }

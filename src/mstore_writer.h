@@ -3,7 +3,9 @@
  * mstore_writer.h - the writer's private structures and the functions its
  * source files share: mstore_writer.c (create, attach, close, writer
  * slots, fork, heartbeat and the upkeep after dead writers),
- * mstore_register.c (families, series, intents, the shared index),
+ * mstore_register.c (families, series, removal, limits, intents, the
+ * shared index, the private handle caches), mstore_alloc.c (rooms in the
+ * file: free lists, limbo, the rebuild),
  * mstore_update.c (the update paths: counter shards, the histogram
  * seqlock and its owner recovery, per-writer values), mstore_nhist.c
  * (native histograms) and mstore_proc.c (process metrics).  The protocols are in mstore_layout.h.  Internal: the
@@ -36,21 +38,27 @@ struct mstore_family {
 	uint32_t nbounds;
 	uint32_t nslots;
 	uint32_t per_writer; /* enum mstore_per_writer */
+	uint32_t shape;      /* its value ranges' shape (struct mstore_val_class) */
 	double bounds[MSTORE_MAX_BUCKETS];
 	struct nhist_config native; /* histograms: native.nbuckets 0: none */
 	uint32_t exemplars;         /* 1: its series have exemplar records */
 };
 
+/* A series handle.  The first cache line holds what every update reads. */
 struct mstore_series {
 	uint32_t type; /* first: checked on every update (| MSTORE_T_PER_WRITER) */
 	uint32_t nbounds;
-	_Atomic uint64_t *v;  /* first value slot, in the mapping */
+	_Atomic uint64_t *v;             /* first value slot, in the mapping */
+	const _Atomic uint64_t *gen_now; /* its record's gen, in the mapping */
+	uint64_t gen;                    /* the gen it was made for */
 	uint64_t shard_key;   /* the store uid << MSTORE_SHARD_KEY_BITS (mstore_update.c) */
 	const double *bounds; /* the family's private copy */
 	struct mstore *st;
 	struct mstore_family *fam;
 	uint64_t hash;
 	uint32_t index; /* its record in the file */
+	uint32_t refs;  /* mstore_series_get() results not given back (under st->lock) */
+	struct mstore_series *prev_h, *next_h; /* every handle of the store (under st->lock) */
 };
 
 struct mstore_proc; /* process metrics (mstore_proc.c) */
@@ -92,12 +100,14 @@ struct mstore {
 	uint32_t index_mask;
 	/* private handle caches, under lock */
 	struct mstore_family **fams;   /* by family index */
-	struct mstore_series **series; /* by series index */
-	uint32_t *htab;                /* series index + 1, 0 = empty */
+	struct mstore_series **series; /* by series index: its current handle, or NULL */
+	uint32_t *htab;                /* series index + 1 of a cached handle, 0 = empty */
 	size_t hmask;
-	uint32_t fams_hi, series_hi; /* handles exist below these indexes */
-	struct mstore_proc *proc;    /* NULL: no process metrics */
-	struct mstore *next_open;    /* the process's open stores (fork, shards) */
+	uint32_t fams_hi;              /* handles exist below this index */
+	struct mstore_series *handles; /* every series handle (freed at close) */
+	uint32_t reuse_delay_ms;       /* the file's, validated */
+	struct mstore_proc *proc;      /* NULL: no process metrics */
+	struct mstore *next_open;      /* the process's open stores (fork, shards) */
 };
 
 /* ---- test hooks: points of the protocols where the tests kill a writer
@@ -105,10 +115,16 @@ struct mstore {
 enum mstore_step {
 	MSTORE_STEP_FAMILY_FILLED,
 	MSTORE_STEP_SERIES_FILLED,
+	MSTORE_STEP_SERIES_STATE, /* LIVE, gen still odd */
 	MSTORE_STEP_SERIES_PUBLISHED,
 	MSTORE_STEP_SERIES_LINKED,
 	MSTORE_STEP_CLAIM_RESET,
 	MSTORE_STEP_CLEANUP_SWEPT,
+	MSTORE_STEP_REMOVE_UNLINKED,
+	MSTORE_STEP_REMOVE_ODD,
+	MSTORE_STEP_REMOVE_RETIRED,
+	MSTORE_STEP_EXPIRE_GIVEN,
+	MSTORE_STEP_REBUILD,
 };
 MSTORE_INTERNAL extern void (*mstore_test_hook)(enum mstore_step step);
 
@@ -139,9 +155,51 @@ MSTORE_INTERNAL void mstore_count_recovery(struct mstore *st, enum mstore_recove
                                            uint64_t n);
 
 /* ---- mstore_register.c ---- */
-/* Under the registration lock: finish or undo the intent left behind. */
+/* Under the registration lock: finish or undo the structural part of the
+ * intent left behind; the lists are then marked dirty (rebuilt next). */
 MSTORE_INTERNAL void mstore_intent_recover(struct mstore *st);
 MSTORE_INTERNAL void mstore_register_free(struct mstore *st);
+/* The shared index emptied, and series idx entered into it (rebuild). */
+MSTORE_INTERNAL void mstore_index_reset(struct mstore *st);
+MSTORE_INTERNAL void mstore_index_add(struct mstore *st, uint32_t idx);
+/* 1 if record idx holds its family's overflow series (every label value
+ * MSTORE_OVERFLOW_VALUE, a family with labels). */
+MSTORE_INTERNAL int mstore_series_is_overflow(const struct mstore *st, uint32_t idx);
+/* A string of the file, checked against the region: 1 with *p, *len. */
+MSTORE_INTERNAL int mstore_file_str(const struct mstore *st, struct mstore_str r, const char **p,
+                                    size_t *len);
+
+/* ---- mstore_alloc.c (allocation in the file, mstore_layout.h) ---- */
+/* The string block a string of len bytes takes (0 for len 0). */
+MSTORE_INTERNAL uint32_t mstore_str_block(uint32_t len);
+/* Take a block for a string of len > 0 bytes: 0 with *off, or
+ * E_NO_STRING_SPACE.  Give one back (len 0: nothing). */
+MSTORE_INTERNAL int mstore_str_take(struct mstore *st, uint32_t len, uint32_t *off);
+MSTORE_INTERNAL void mstore_str_give(struct mstore *st, struct mstore_str r);
+/* Take a value range of nslots slots for a series of this shape: 0 with
+ * *off (*same: it held a series of this shape), or E_NO_VALUE_SPACE.
+ * Give one back. */
+MSTORE_INTERNAL int mstore_val_take(struct mstore *st, uint32_t shape, uint32_t nslots,
+                                    uint32_t *off, int *same);
+MSTORE_INTERNAL void mstore_val_give(struct mstore *st, uint32_t shape, uint32_t nslots,
+                                     uint32_t off);
+/* Take a FREE series record: 0 with *idx, or E_NO_SERIES_SPACE.  Give a
+ * record back: made FREE (nothing of it in use any more) and listed. */
+MSTORE_INTERNAL int mstore_rec_take(struct mstore *st, uint32_t *idx);
+MSTORE_INTERNAL void mstore_rec_give(struct mstore *st, uint32_t idx);
+/* The next even value of the generation clock, stored back first. */
+MSTORE_INTERNAL uint64_t mstore_clock_next(struct mstore *st);
+/* Removal: record idx, unlinked, into limbo (LIMBO, its removal time). */
+MSTORE_INTERNAL void mstore_limbo_add(struct mstore *st, uint32_t idx);
+/* 1 if the oldest record in limbo is due (a peek, without the lock). */
+MSTORE_INTERNAL int mstore_limbo_due(const struct mstore *st);
+/* Under the lock: expire what is due (intent EXPIRE). */
+MSTORE_INTERNAL void mstore_limbo_expire(struct mstore *st);
+/* Under the lock: rebuild the lists, the index and the counts from the
+ * records.  0, or E_SYS (ENOMEM; the lists stay dirty). */
+MSTORE_INTERNAL int mstore_alloc_rebuild(struct mstore *st);
+/* A family record's value shape (struct mstore_val_class). */
+MSTORE_INTERNAL uint32_t mstore_family_shape(const struct mstore_family_rec *f);
 
 /* ---- mstore_update.c ---- */
 /* Under the registration lock, holding slot w's lock (its owner is dead):
@@ -276,6 +334,17 @@ MSTORE_INTERNAL int mstore_exemplar_put(struct mstore_series *s, uint32_t i, dou
 /* Under the registration lock, holding dead slot w's lock: empty the n
  * records from rec on that w left locked.  Returns how many. */
 MSTORE_INTERNAL uint32_t mstore_exemplar_sweep(_Atomic uint64_t *rec, uint32_t n, uint32_t w);
+/* Reset value range off to a new series' zero for family f
+ * (mstore_layout.h, allocation; reused: it held a series of f's shape):
+ * 0, or 1 if a live writer is inside its histogram section (a late
+ * observation: take another range). */
+MSTORE_INTERNAL int mstore_values_reset(struct mstore *st, const struct mstore_family_rec *f,
+                                        uint32_t off, int reused);
+/* 1 if a live writer is inside the histogram section of range off of a
+ * series of family f (a late observation: its rooms cannot be listed
+ * yet). */
+MSTORE_INTERNAL int mstore_values_busy(struct mstore *st, const struct mstore_family_rec *f,
+                                       uint32_t off);
 
 /* ---- mstore_proc.c ---- */
 /* Update the process metrics (mstore_heartbeat()). */

@@ -184,19 +184,32 @@ store_acquire(struct store_job *j)
 	return rc;
 }
 
-/* The store's writer figures (mstore_exporter_writers ...), from the
- * liveness and info the job took. */
+/* The store's writer figures (mstore_exporter_writers ...) and how full
+ * it is (mstore_exporter_store_used ...), from the liveness and info the
+ * job took. */
 static void
-fill_own_writers(const struct store_job *j, struct expo_own *own)
+fill_own_store(const struct store_job *j, struct expo_own *own)
 {
+	const struct mstore_info *i = &j->info;
 	unsigned k;
 
 	own->have_writers = 1;
 	own->writers_live = j->live.writers_live;
 	own->writers_stale = j->live.writers_stale;
-	own->writers_max = j->info.max_writers;
+	own->writers_max = i->max_writers;
 	for (k = 0; k < MSTORE_RECOVERY_KINDS; k++)
-		own->recoveries[k] = j->info.recoveries[k];
+		own->recoveries[k] = i->recoveries[k];
+	own->have_usage = 1;
+	own->used[EXPO_RESOURCE_FAMILIES] = i->families;
+	own->capacity[EXPO_RESOURCE_FAMILIES] = i->max_families;
+	own->used[EXPO_RESOURCE_SERIES] = i->series;
+	own->capacity[EXPO_RESOURCE_SERIES] = i->max_series;
+	own->used[EXPO_RESOURCE_VALUES] = i->values_used;
+	own->capacity[EXPO_RESOURCE_VALUES] = i->value_slots;
+	own->used[EXPO_RESOURCE_STRINGS] = i->strings_used;
+	own->capacity[EXPO_RESOURCE_STRINGS] = i->string_bytes;
+	for (k = 0; k < MSTORE_REFUSAL_KINDS; k++)
+		own->refused[k] = i->refused[k];
 }
 
 /* The responder's own families, rendered with (or instead of) the store's. */
@@ -211,7 +224,7 @@ fill_own(const struct store_job *j, struct expo_own *own)
 	own->store_format = j->info.version;
 	own->scrapes = j->s->scrapes;
 	own->scrape_errors = j->s->scrape_errors;
-	fill_own_writers(j, own);
+	fill_own_store(j, own);
 }
 
 /* Grow *buf (of *cap bytes) to hold need bytes, keeping its content. */

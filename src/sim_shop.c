@@ -88,6 +88,18 @@
 #define ORDER_SIGMA      0.9
 #define ORDER_MIN_EUR    1.0
 
+/* ---- campaigns ------------------------------------------------------ */
+
+/* Mean gap between campaign starts while fewer than the most run. */
+#define CAMPAIGN_MEAN_GAP_S 60.0
+/* How long a campaign runs. */
+#define CAMPAIGN_MIN_S 90.0
+#define CAMPAIGN_MAX_S 300.0
+/* Share of completed orders that came through a running campaign. */
+#define CAMPAIGN_ORDER_SHARE 0.3
+/* Mixed into the seed of the campaigns' own generator ("campaign"). */
+#define CAMPAIGN_SEED_SALT 0x63616d706169676eULL
+
 /* Poisson draws switch from exact to a normal approximation above this. */
 #define POISSON_EXACT_MAX 30.0
 
@@ -136,6 +148,8 @@ static const char *const status_names[SIM_STATUS_COUNT] = { "200", "304", "404",
 static const char *const outcome_names[SIM_OUTCOME_COUNT] = { "completed", "failed", "cancelled" };
 static const char *const error_names[SIM_ERROR_KIND_COUNT] = { "database", "upstream", "timeout",
 	                                                       "overload", "payment" };
+static const char *const channel_names[] = { "newsletter", "social", "search", "partner" };
+#define CHANNEL_COUNT (sizeof channel_names / sizeof channel_names[0])
 
 #define NAME_OR_UNKNOWN(table, i, n) ((unsigned)(i) < (unsigned)(n) ? (table)[i] : "unknown")
 
@@ -199,10 +213,9 @@ splitmix64(uint64_t *x)
 	return z ^ (z >> 31);
 }
 
-uint64_t
-sim_shop_rand(struct sim_shop *shop)
+static uint64_t
+xoshiro(uint64_t *s)
 {
-	uint64_t *s = shop->rng;
 	uint64_t result = rotl(s[1] * 5, 7) * 9;
 	uint64_t t = s[1] << 17;
 
@@ -215,10 +228,24 @@ sim_shop_rand(struct sim_shop *shop)
 	return result;
 }
 
+uint64_t
+sim_shop_rand(struct sim_shop *shop)
+{
+	return xoshiro(shop->rng);
+}
+
 double
 sim_shop_uniform(struct sim_shop *shop)
 {
 	return (double)(sim_shop_rand(shop) >> 11) * UNIT_53;
+}
+
+/* The campaigns' generator: a stream of its own, so that campaigns leave
+ * every other event of a seed as it was. */
+static double
+campaign_uniform(struct sim_shop *shop)
+{
+	return (double)(xoshiro(shop->campaign_rng) >> 11) * UNIT_53;
 }
 
 static double
@@ -295,7 +322,28 @@ sim_shop_init(struct sim_shop *shop, uint64_t seed)
 	/* Traces draw from their own stream: a seed gives the same traffic
 	 * with them as it gave before they existed. */
 	shop->trace_rng = splitmix64(&x);
+	x = seed ^ CAMPAIGN_SEED_SALT;
+	for (size_t i = 0; i < sizeof shop->campaign_rng / sizeof shop->campaign_rng[0]; i++)
+		shop->campaign_rng[i] = splitmix64(&x);
 	shop->burst_factor = 1.0;
+	shop->next_campaign = 1;
+}
+
+void
+sim_campaign_name(const struct sim_campaign *c, char *buf)
+{
+	const char *ch = channel_names[c->channel % CHANNEL_COUNT];
+	size_t n = strlen(ch), i = SIM_CAMPAIGN_NAME_MAX - 1;
+	uint32_t v = c->seq;
+
+	/* "<channel>-<seq>", built backwards from the end of buf */
+	buf[i] = '\0';
+	do
+		buf[--i] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	buf[--i] = '-';
+	memmove(buf, ch, n);
+	memmove(buf + n, buf + i, SIM_CAMPAIGN_NAME_MAX - i);
 }
 
 double
@@ -314,6 +362,70 @@ const struct sim_gauges *
 sim_shop_gauges(const struct sim_shop *shop)
 {
 	return &shop->gauges;
+}
+
+/* ---- campaigns -------------------------------------------------------- */
+
+/* Report event ev of campaign c (euros: an order's value). */
+static int
+campaign_report(const struct sim_sink *sink, enum sim_campaign_event ev,
+                const struct sim_campaign *c, double euros)
+{
+	char name[SIM_CAMPAIGN_NAME_MAX];
+
+	if (sink->campaign == NULL)
+		return 0;
+	sim_campaign_name(c, name);
+	return sink->campaign(sink->ctx, ev, name, euros);
+}
+
+static int
+campaign_start(struct sim_shop *shop, const struct sim_sink *sink)
+{
+	struct sim_campaign *c = &shop->campaigns[shop->ncampaigns++];
+
+	c->seq = shop->next_campaign++;
+	c->channel = (unsigned)(campaign_uniform(shop) * CHANNEL_COUNT);
+	c->left = CAMPAIGN_MIN_S + (CAMPAIGN_MAX_S - CAMPAIGN_MIN_S) * campaign_uniform(shop);
+	return campaign_report(sink, SIM_CAMPAIGN_START, c, 0);
+}
+
+/* End the campaigns whose time is up, start new ones (one at least runs). */
+static int
+update_campaigns(struct sim_shop *shop, double dt, const struct sim_sink *sink)
+{
+	unsigned i = 0;
+	int rc;
+
+	while (i < shop->ncampaigns) {
+		struct sim_campaign *c = &shop->campaigns[i];
+
+		c->left -= dt;
+		if (c->left > 0.0) {
+			i++;
+			continue;
+		}
+		if ((rc = campaign_report(sink, SIM_CAMPAIGN_END, c, 0)) != 0)
+			return rc;
+		*c = shop->campaigns[--shop->ncampaigns];
+	}
+	if (shop->ncampaigns == 0 ||
+	    (shop->ncampaigns < SIM_CAMPAIGNS_MAX &&
+	     campaign_uniform(shop) < start_probability(dt, CAMPAIGN_MEAN_GAP_S)))
+		return campaign_start(shop, sink);
+	return 0;
+}
+
+/* A completed order: through a running campaign, now and then. */
+static int
+campaign_order(struct sim_shop *shop, const struct sim_sink *sink, double euros)
+{
+	unsigned i;
+
+	if (shop->ncampaigns == 0 || campaign_uniform(shop) >= CAMPAIGN_ORDER_SHARE)
+		return 0;
+	i = (unsigned)(campaign_uniform(shop) * shop->ncampaigns);
+	return campaign_report(sink, SIM_CAMPAIGN_ORDER, &shop->campaigns[i], euros);
 }
 
 /* ---- one tick --------------------------------------------------------- */
@@ -450,8 +562,11 @@ place_order(struct sim_shop *shop, const struct request *rq, const struct sim_si
 	} else if (chance(shop, CANCEL_RATE)) {
 		outcome = SIM_ORDER_CANCELLED;
 	}
-	if (outcome == SIM_ORDER_COMPLETED)
+	if (outcome == SIM_ORDER_COMPLETED) {
 		take_from_carts(shop, uniform_int(shop, ORDER_ITEMS_MAX));
+		if ((rc = campaign_order(shop, sink, euros)) != 0)
+			return rc;
+	}
 	return sink->order(sink->ctx, outcome, euros);
 }
 
@@ -539,6 +654,8 @@ sim_shop_step(struct sim_shop *shop, double dt, const struct sim_sink *sink)
 	if (shop == NULL || sink == NULL || sink->request == NULL || sink->order == NULL ||
 	    sink->error == NULL || !(dt > 0.0) || !isfinite(dt))
 		return SIM_SHOP_E_ARG;
+	if (update_campaigns(shop, dt, sink) != 0)
+		return SIM_SHOP_E_SINK;
 	update_bursts(shop, dt);
 	arrivals = poisson(shop, sim_shop_cycle_rate(shop->t) * shop->burst_factor * dt);
 	for (unsigned i = 0; i < arrivals; i++) {

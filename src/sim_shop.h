@@ -4,7 +4,9 @@
  *
  * Pure logic, no I/O: a seeded PRNG drives traffic (a compressed daily
  * cycle plus random bursts), per-request route, method, status and latency
- * (lognormal with slow outliers), error bursts, orders and a few gauges.
+ * (lognormal with slow outliers), error bursts, orders, a few gauges, and
+ * marketing campaigns that start and end (each one a new label value: the
+ * series that come and go).
  * sim_shop_step() advances the model by one tick and reports every event
  * through a caller-supplied sink, so the same model feeds the store in the
  * daemon and plain counters in the tests.  Same seed and same sequence of
@@ -80,13 +82,27 @@ struct sim_trace {
 	char span_id[17];
 };
 
+/* What happens to a campaign (sim_sink.campaign). */
+enum sim_campaign_event {
+	SIM_CAMPAIGN_START, /* it begins: its name is new */
+	SIM_CAMPAIGN_ORDER, /* a completed order came through it */
+	SIM_CAMPAIGN_END,   /* it is over: its name never comes back */
+};
+
+/* Campaigns running at once, at most; at least one always runs. */
+#define SIM_CAMPAIGNS_MAX 3
+/* A campaign's name: its channel and sequence number ("newsletter-17"). */
+#define SIM_CAMPAIGN_NAME_MAX 32
+
 /*
  * Event sink.  Each callback returns 0 to go on, or non-zero to stop the
  * step (sim_shop_step() then returns SIM_SHOP_E_SINK; the sink keeps its
  * own reason).  request: one finished request on endpoint (index into the
  * endpoint table) with its status and latency, and its trace when it was
  * traced (SIM_TRACE_SHARE of them; else NULL).  order: one order with its
- * outcome and value.  error: one application error.
+ * outcome and value.  error: one application error.  campaign (may be
+ * NULL: not reported): a campaign started, brought an order (euros), or
+ * ended; name is valid during the call.
  */
 struct sim_sink {
 	void *ctx;
@@ -94,6 +110,14 @@ struct sim_sink {
 	               const struct sim_trace *trace);
 	int (*order)(void *ctx, enum sim_outcome outcome, double euros);
 	int (*error)(void *ctx, enum sim_error_kind kind);
+	int (*campaign)(void *ctx, enum sim_campaign_event ev, const char *name, double euros);
+};
+
+/* One running campaign. */
+struct sim_campaign {
+	uint32_t seq;     /* its number: names never repeat */
+	double left;      /* seconds it still runs */
+	unsigned channel; /* index into the channel names */
 };
 
 /* Gauges after a step. */
@@ -117,6 +141,11 @@ struct sim_shop {
 	double conn_smooth;  /* smoothed keep-alive connections */
 	double cart;         /* items sitting in carts */
 	struct sim_gauges gauges;
+	/* campaigns: their own generator, so that they change nothing else */
+	uint64_t campaign_rng[4];
+	struct sim_campaign campaigns[SIM_CAMPAIGNS_MAX];
+	unsigned ncampaigns;
+	uint32_t next_campaign; /* the next campaign's number */
 };
 
 /* Seed the model; the same seed gives the same run. */
@@ -149,6 +178,9 @@ double sim_shop_cycle_rate(double t);
 
 /* The daily cycle's period, seconds of simulated time. */
 double sim_shop_cycle_period(void);
+
+/* The name of campaign c into buf (SIM_CAMPAIGN_NAME_MAX bytes). */
+void sim_campaign_name(const struct sim_campaign *c, char *buf);
 
 /* Raw PRNG access for tests: next 64-bit value, and a uniform in [0, 1). */
 uint64_t sim_shop_rand(struct sim_shop *shop);

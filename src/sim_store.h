@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sim_store.h - metrics-simulator's binding to the store: creates the store
- * file, registers every family and series up front (so the number of
- * exposed samples never changes while it runs), and turns shop events,
- * shop gauges into store updates (the process metrics are the library's).
+ * file, registers every family and its fixed series up front, turns shop
+ * events and shop gauges into store updates (the process metrics are the
+ * library's), and gives each running marketing campaign series of its own,
+ * removed when the campaign ends (series that come and go).
  */
 #ifndef SIM_STORE_H
 #define SIM_STORE_H
@@ -23,6 +24,12 @@ enum sim_gauge {
 	SIM_GAUGE_COUNT
 };
 
+/* A running campaign's series. */
+struct sim_store_campaign {
+	char name[SIM_CAMPAIGN_NAME_MAX]; /* "" while the entry is unused */
+	struct mstore_series *orders, *revenue;
+};
+
 /* Handles of every series the simulator writes. */
 struct sim_store {
 	struct mstore *st;
@@ -34,6 +41,8 @@ struct sim_store {
 	struct mstore_series *billed;
 	struct mstore_series *order_value;
 	struct mstore_series *gauges[SIM_GAUGE_COUNT];
+	struct mstore_family *campaign_orders, *campaign_revenue;
+	struct sim_store_campaign campaigns[SIM_CAMPAIGNS_MAX];
 	const char *failed; /* family being registered when it failed */
 	int sink_err;       /* MSTORE_E_* of the update that stopped a shop step */
 };

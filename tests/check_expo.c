@@ -569,7 +569,18 @@ static const struct expo_own own_up = {
 #define OWN_HELP_RECOVER                                                       \
 	"What writers recovered after writer processes died, by kind: slots "  \
 	"cleaned up, histograms and counter shards taken back, registrations " \
-	"finished or undone, exemplar records emptied."
+	"finished or undone, exemplar records emptied, removals finished."
+#define OWN_HELP_USED                                                            \
+	"How much of the store is in use, by resource: families, series, value " \
+	"slots, string bytes (a removed series' room counts until the store "    \
+	"reuses it, a few seconds later)."
+#define OWN_HELP_CAP                                                            \
+	"What the store can hold, by resource: families, series, value slots, " \
+	"string bytes (fixed when it was created)."
+#define OWN_HELP_REFUSED                                                       \
+	"Registrations of families and series the store refused, by reason: "  \
+	"store_full (no room left), family_limit (the family had its maximum " \
+	"number of series: refused, or counted in its overflow series)."
 
 static const struct expo_own own_writers = {
 	.writer_up = 1,
@@ -579,7 +590,11 @@ static const struct expo_own own_writers = {
 	.writers_live = 3,
 	.writers_stale = 1,
 	.writers_max = 8,
-	.recoveries = { 4, 2, 1, 0, 7, 5 },
+	.recoveries = { 4, 2, 1, 0, 7, 5, 3 },
+	.have_usage = 1,
+	.used = { 12, 4000, 70000, 1048576 },
+	.capacity = { 256, 4096, 131072, 4194304 },
+	.refused = { 5, 123456789 },
 };
 
 static const struct expo_own own_down = {
@@ -635,7 +650,25 @@ START_TEST(test_own_writers)
 	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_forward\"} "
 	                 "0\n"
 	                 "mstore_exporter_writer_recoveries_total{kind=\"registration_back\"} 7\n"
-	                 "mstore_exporter_writer_recoveries_total{kind=\"exemplar\"} 5\n");
+	                 "mstore_exporter_writer_recoveries_total{kind=\"exemplar\"} 5\n"
+	                 "mstore_exporter_writer_recoveries_total{kind=\"removal\"} 3\n"
+	                 "# HELP mstore_exporter_store_used " OWN_HELP_USED "\n"
+	                 "# TYPE mstore_exporter_store_used gauge\n"
+	                 "mstore_exporter_store_used{resource=\"families\"} 12\n"
+	                 "mstore_exporter_store_used{resource=\"series\"} 4000\n"
+	                 "mstore_exporter_store_used{resource=\"value_slots\"} 70000\n"
+	                 "mstore_exporter_store_used{resource=\"string_bytes\"} 1048576\n"
+	                 "# HELP mstore_exporter_store_capacity " OWN_HELP_CAP "\n"
+	                 "# TYPE mstore_exporter_store_capacity gauge\n"
+	                 "mstore_exporter_store_capacity{resource=\"families\"} 256\n"
+	                 "mstore_exporter_store_capacity{resource=\"series\"} 4096\n"
+	                 "mstore_exporter_store_capacity{resource=\"value_slots\"} 131072\n"
+	                 "mstore_exporter_store_capacity{resource=\"string_bytes\"} 4194304\n"
+	                 "# HELP mstore_exporter_registrations_refused_total " OWN_HELP_REFUSED "\n"
+	                 "# TYPE mstore_exporter_registrations_refused_total counter\n"
+	                 "mstore_exporter_registrations_refused_total{reason=\"store_full\"} 5\n"
+	                 "mstore_exporter_registrations_refused_total{reason=\"family_limit\"} "
+	                 "123456789\n");
 }
 END_TEST
 
@@ -1923,6 +1956,7 @@ shorten_label_hook(int call)
 	static const char label[] = "/grow/99";
 	struct mstore_hdr h;
 	struct mstore_series_rec sr;
+	struct mstore_str ref;
 	uint32_t i, n;
 	size_t len;
 	char *file, *at;
@@ -1944,9 +1978,11 @@ shorten_label_hook(int call)
 	for (i = 0; i < n; i++) {
 		off = (off_t)(h.series_off + (uint64_t)i * MSTORE_SERIES_REC_SIZE);
 		memcpy(&sr, file + off, sizeof sr);
-		if (sr.label[1].off != (uint32_t)(at - file - (off_t)h.string_off))
+		ref = mstore_str_unpack(atomic_load(&sr.label[1]));
+		if (ref.off != (uint32_t)(at - file - (off_t)h.string_off))
 			continue;
-		sr.label[1].len--;
+		ref.len--;
+		atomic_store(&sr.label[1], mstore_str_pack(ref));
 		ck_assert_int_eq(pwrite(fd, &sr, sizeof sr, off), (ssize_t)sizeof sr);
 		ck_assert_int_eq(pwrite(fd, "", 1, (off_t)(at - file) + 7), 1);
 		break;

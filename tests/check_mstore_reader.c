@@ -108,6 +108,19 @@ str_at(unsigned char *b, struct mstore_str s)
 	return (char *)(b + hdr(b)->string_off + s.off);
 }
 
+/* Label value k of series record i, and a new reference for it. */
+static struct mstore_str
+slabel(unsigned char *b, uint32_t i, uint32_t k)
+{
+	return mstore_str_unpack(atomic_load(&srec(b, i)->label[k]));
+}
+
+static void
+slabel_set(unsigned char *b, uint32_t i, uint32_t k, struct mstore_str r)
+{
+	atomic_store(&srec(b, i)->label[k], mstore_str_pack(r));
+}
+
 /* Walk everything r holds; returns the first error or the series count. */
 static int
 walk_all(struct mstore_reader *r)
@@ -709,9 +722,9 @@ static size_t m_label_dup(unsigned char *b, size_t n) { frec(b, 0)->label[1] = f
 static size_t m_label_char(unsigned char *b, size_t n) { str_at(b, frec(b, 0)->label[0])[1] = '-'; return n; }
 static size_t m_first_oob(unsigned char *b, size_t n) { atomic_store(&frec(b, 0)->first_series, hdr(b)->max_series); return n; }
 static size_t m_first_foreign(unsigned char *b, size_t n) { atomic_store(&frec(b, 1)->first_series, 0); return n; }
-static size_t m_sval_off(unsigned char *b, size_t n) { srec(b, 0)->label[0].off = hdr(b)->string_bytes + 5; return n; }
-static size_t m_sval_unterm(unsigned char *b, size_t n) { srec(b, 0)->label[0].len += 1; return n; }
-static size_t m_sval_utf8(unsigned char *b, size_t n) { str_at(b, srec(b, 4)->label[0])[0] = (char)0xc3; return n; }
+static size_t m_sval_off(unsigned char *b, size_t n) { struct mstore_str r = slabel(b, 0, 0); r.off = hdr(b)->string_bytes + 5; slabel_set(b, 0, 0, r); return n; }
+static size_t m_sval_unterm(unsigned char *b, size_t n) { struct mstore_str r = slabel(b, 0, 0); r.len += 1; slabel_set(b, 0, 0, r); return n; }
+static size_t m_sval_utf8(unsigned char *b, size_t n) { str_at(b, slabel(b, 4, 0))[0] = (char)0xc3; return n; }
 static size_t m_value_off(unsigned char *b, size_t n) { srec(b, 0)->value_off = hdr(b)->value_slots - 1; return n; }
 static size_t m_sfam_other(unsigned char *b, size_t n) { srec(b, 0)->family = 3; return n; }
 static size_t m_sfam_oob(unsigned char *b, size_t n) { srec(b, 0)->family = 99; return n; }
@@ -831,6 +844,7 @@ START_TEST(test_bad_after_open)
 	                          &one, sizeof(one)),
 	                 0);
 	ck_assert_int_eq(mstore_reader_series_first(r, &f, &s), 1);
+	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), 1);
 	ck_assert_int_eq(mstore_reader_series_next(r, &f, &s), MSTORE_E_CORRUPT);
 	/* series 0's first label value now points outside the string region */
 	ck_assert_int_eq(tu_patch(mut_path, soff + (off_t)offsetof(struct mstore_series_rec, label),

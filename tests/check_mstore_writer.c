@@ -1119,7 +1119,9 @@ START_TEST(test_create_errors)
 	struct mstore_options mode = { .mode = 010000 };
 	struct mstore_options flags = { .flags = 0x80 };
 	struct mstore_options writers = { .max_writers = MSTORE_MAX_WRITERS + 1 };
-	struct mstore_options resv = { .reserved[7] = 1 };
+	struct mstore_options resv = { .reserved[6] = 1 };
+	struct mstore_options resv32 = { .reserved32 = 1 };
+	struct mstore_options delay = { .reuse_delay_ms = 24u * 3600u * 1000u + 1 };
 	char p[TU_PATH_MAX], sub[TU_PATH_MAX];
 	int err = 0;
 
@@ -1137,6 +1139,10 @@ START_TEST(test_create_errors)
 	ck_assert_int_eq(err, MSTORE_E_INVAL);
 	/* Reserved words must be zero: later versions give them meanings. */
 	ck_assert_ptr_null(mstore_create(store_path, &resv, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_create(store_path, &resv32, &err));
+	ck_assert_int_eq(err, MSTORE_E_INVAL);
+	ck_assert_ptr_null(mstore_create(store_path, &delay, &err));
 	ck_assert_int_eq(err, MSTORE_E_INVAL);
 	ck_assert_ptr_nonnull(tu_path(&dir, "missing/store", p, sizeof(p)));
 	ck_assert_ptr_null(mstore_create(p, NULL, &err));
@@ -1270,18 +1276,21 @@ START_TEST(test_string_space)
 {
 	static const char *const ln[] = { "k" };
 	const char *v[] = { "0123456789" };
-	struct mstore *s = small_store(0, 0, 0, 32);
+	struct mstore *s = small_store(0, 0, 0, 64);
 	struct mstore_family *f;
 	struct mstore_series *x;
 
-	/* 1 byte is the shared empty string; "g" + NUL and "k" + NUL: 5 used. */
-	ck_assert_int_eq(
-	        mstore_gauge_family(s, "h", "0123456789012345678901234567890", NULL, 0, NULL, &f),
-	        MSTORE_E_NO_STRING_SPACE);
+	/* 1 byte is the shared empty string; every string takes a block of a
+	 * power of two, at least 8 bytes: "h" 8, its help (64 with NUL) 64 */
+	ck_assert_int_eq(mstore_gauge_family(
+	                         s, "h",
+	                         "012345678901234567890123456789012345678901234567890123456789012",
+	                         NULL, 0, NULL, &f),
+	                 MSTORE_E_NO_STRING_SPACE);
 	ck_assert_int_eq(errno, ENOSPC);
-	ck_assert_int_eq(mstore_gauge_family(s, "g", NULL, NULL, 1, ln, &f), 0);
-	ck_assert_int_eq(mstore_series_get(f, v, &x), 0); /* 11 more: 16 */
-	v[0] = "0123456789abcdef";                        /* 17 more: 33 > 32 */
+	ck_assert_int_eq(mstore_gauge_family(s, "g", NULL, NULL, 1, ln, &f), 0); /* 8 + 8: 17 */
+	ck_assert_int_eq(mstore_series_get(f, v, &x), 0); /* 11 bytes, a block of 16: 33 */
+	v[0] = "0123456789abcdef";                        /* a block of 32: 65 > 64 */
 	ck_assert_int_eq(mstore_series_get(f, v, &x), MSTORE_E_NO_STRING_SPACE);
 	mstore_close(s);
 }

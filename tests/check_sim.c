@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * check_sim.c - Check suite for metrics-simulator's parts: the shop model
- * (determinism, plausible values, the daily cycle) and the store binding
- * read back through the mstore reader (the process metrics, now the
- * library's, are tested in check_mstore_writer).
+ * (determinism, plausible values, the daily cycle, campaigns that come and
+ * go) and the store binding read back through the mstore reader (the
+ * process metrics, now the library's, are tested in check_mstore_writer),
+ * including a simulated week of campaigns with the store's usage flat.
  */
 #include "config.h"
 
@@ -20,12 +21,16 @@
 #include <unistd.h>
 
 #include "mstore.h"
+#include "mstore_writer.h" /* the week test: the store's reuse delay */
 #include "sim_shop.h"
 #include "sim_store.h"
 
 #define TICK_S          1.0
 #define LONG_RUN_TICKS  3000
 #define SHORT_RUN_TICKS 300
+/* A simulated week in ticks of a minute. */
+#define WEEK_TICK_S 60.0
+#define WEEK_TICKS  (7 * 24 * 60)
 /* Largest latency the model may report: the timeout is below the top bound. */
 #define MAX_LATENCY_S 10.0
 #define FNV_OFFSET    0xcbf29ce484222325ULL
@@ -46,6 +51,13 @@ struct tally {
 	int bad_trace;
 	int traffic_only; /* the hash leaves the traces out */
 	int fail_with;    /* nonzero: every callback returns this */
+	/* campaigns: started, ended, orders, running now, the most at once;
+	 * the running ones' names; any event out of order */
+	unsigned long started, ended, campaign_orders;
+	unsigned running, most;
+	char names[SIM_CAMPAIGNS_MAX][SIM_CAMPAIGN_NAME_MAX];
+	char last[SIM_CAMPAIGN_NAME_MAX];
+	int bad_campaign;
 };
 
 static void
@@ -106,10 +118,52 @@ t_error(void *ctx, enum sim_error_kind k)
 	return 0;
 }
 
+/* The running campaign called name (NULL: a free entry), or -1. */
+static int
+t_campaign_at(const struct tally *t, const char *name)
+{
+	for (int i = 0; i < SIM_CAMPAIGNS_MAX; i++)
+		if (name == NULL ? t->names[i][0] == '\0' : strcmp(t->names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+t_campaign(void *ctx, enum sim_campaign_event ev, const char *name, double euros)
+{
+	struct tally *t = ctx;
+	int i = t_campaign_at(t, name);
+
+	mix(t, name, strlen(name));
+	if (ev == SIM_CAMPAIGN_START) {
+		/* a new name (numbers rise), a free entry */
+		if (i >= 0 || strcmp(name, t->last) == 0 || (i = t_campaign_at(t, NULL)) < 0) {
+			t->bad_campaign = 1;
+			return 0;
+		}
+		snprintf(t->names[i], sizeof t->names[i], "%s", name);
+		snprintf(t->last, sizeof t->last, "%s", name);
+		t->started++;
+		if (++t->running > t->most)
+			t->most = t->running;
+	} else if (i < 0) {
+		t->bad_campaign = 1; /* an order or end of no running campaign */
+	} else if (ev == SIM_CAMPAIGN_END) {
+		t->names[i][0] = '\0';
+		t->ended++;
+		t->running--;
+	} else {
+		t->campaign_orders++;
+		if (!(euros >= 1.0))
+			t->bad_order = 1;
+	}
+	return 0;
+}
+
 static struct sim_sink
 tally_sink(struct tally *t)
 {
-	struct sim_sink s = { t, t_request, t_order, t_error };
+	struct sim_sink s = { t, t_request, t_order, t_error, t_campaign };
 
 	memset(t, 0, sizeof *t);
 	t->hash = FNV_OFFSET;
@@ -132,6 +186,32 @@ run_hash(uint64_t seed, int ticks)
 }
 
 /* ---- shop model ------------------------------------------------------- */
+
+/* Campaigns come and go: one runs at least, SIM_CAMPAIGNS_MAX at most,
+ * every name is new, orders and ends only of running ones; about a
+ * third of completed orders come through one. */
+START_TEST(test_campaigns)
+{
+	struct sim_shop shop;
+	struct tally t;
+	struct sim_sink sink = tally_sink(&t);
+
+	sim_shop_init(&shop, 7);
+	for (int i = 0; i < LONG_RUN_TICKS; i++) {
+		ck_assert_int_eq(sim_shop_step(&shop, TICK_S, &sink), 0);
+		ck_assert_uint_ge(t.running, 1);
+	}
+	ck_assert_int_eq(t.bad_campaign, 0);
+	ck_assert_int_eq(t.bad_order, 0);
+	ck_assert_uint_le(t.most, SIM_CAMPAIGNS_MAX);
+	ck_assert_uint_gt(t.most, 1);
+	/* 3000 s of campaigns of 90..300 s */
+	ck_assert_uint_ge(t.started, 10);
+	ck_assert_uint_eq(t.started - t.ended, t.running);
+	ck_assert(t.campaign_orders > t.orders[SIM_ORDER_COMPLETED] / 5 &&
+	          t.campaign_orders < t.orders[SIM_ORDER_COMPLETED] / 2);
+}
+END_TEST
 
 START_TEST(test_same_seed_same_run)
 {
@@ -490,10 +570,82 @@ START_TEST(test_store_consistent)
 	/* traced requests left their ids with the counter and the latency */
 	ck_assert_int_gt(count_exemplars(r, "shop_http_requests_total"), 0);
 	ck_assert_int_gt(count_exemplars(r, "shop_http_request_duration_seconds"), 0);
+	ck_assert_int_gt(count_exemplars(r, "shop_http_request_latency_seconds"), 0);
+	ck_assert_int_ge(mstore_reader_refresh(r), 0);
 	ck_assert_int_eq(mstore_reader_info(r, &after), 0);
-	ck_assert_uint_eq(before.series, after.series);
+	/* the fixed series, and two for each running (or just ended) campaign */
+	ck_assert_uint_ge(after.series, before.series + 2);
+	ck_assert_uint_le(after.series, before.series + 4 * SIM_CAMPAIGNS_MAX);
 	ck_assert_uint_eq(before.families, after.families);
 	ck_assert_int_eq(mstore_reader_fresh(r, 0, NULL), 1);
+	mstore_reader_close(r);
+	sim_store_close(&st);
+}
+END_TEST
+
+/* The running campaigns' series in the store: their names, one each. */
+static unsigned
+store_campaigns(struct mstore_reader *r)
+{
+	struct mstore_family_view f;
+	struct mstore_series_view s;
+	unsigned n = 0;
+	int rc;
+
+	ck_assert_int_eq(mstore_reader_refresh(r) >= 0, 1);
+	family(r, "shop_campaign_orders_total", &f);
+	for (rc = mstore_reader_series_first(r, &f, &s); rc == 1;
+	     rc = mstore_reader_series_next(r, &f, &s))
+		n++;
+	ck_assert_int_eq(rc, 0);
+	return n;
+}
+
+/*
+ * A simulated week of campaigns (ticks of a minute, rooms reused at once
+ * so that the week takes seconds): thousands of campaigns, each a new
+ * label value, come and go; the store's usage at the end is what it was
+ * at the start, nothing was ever refused, and Prometheus would have seen
+ * only the running ones at any time.
+ */
+START_TEST(test_store_campaign_week)
+{
+	struct sim_store st;
+	struct sim_shop shop;
+	struct mstore_reader *r;
+	struct mstore_info first, last;
+	struct sim_sink sink;
+	unsigned running = 0;
+	int err, i;
+
+	ck_assert_int_eq(sim_store_open(&st, store_path, 1000), 0);
+	st.st->reuse_delay_ms = 0;
+	sink = sim_store_sink(&st);
+	r = mstore_reader_open(store_path, &err);
+	ck_assert_ptr_nonnull(r);
+	sim_shop_init(&shop, 9);
+	for (i = 0; i < WEEK_TICKS; i++) {
+		ck_assert_int_eq(sim_shop_step(&shop, WEEK_TICK_S, &sink), 0);
+		ck_assert_int_eq(sim_store_heartbeat(&st), 0);
+		if (i == 0) {
+			ck_assert_int_eq(mstore_reader_refresh(r) >= 0, 1);
+			ck_assert_int_eq(mstore_reader_info(r, &first), 0);
+			ck_assert_uint_eq(store_campaigns(r), shop.ncampaigns);
+			running = shop.ncampaigns;
+		}
+	}
+	ck_assert_uint_eq(store_campaigns(r), shop.ncampaigns);
+	ck_assert_int_eq(mstore_reader_info(r, &last), 0);
+	ck_assert_uint_eq(last.series, first.series + 2 * (shop.ncampaigns - running));
+	ck_assert_uint_le(last.values_used,
+	                  first.values_used + 12 * (shop.ncampaigns - running + SIM_CAMPAIGNS_MAX));
+	ck_assert_uint_le(last.strings_used, first.strings_used + 128 * SIM_CAMPAIGNS_MAX);
+	ck_assert_uint_eq(last.refused[MSTORE_REFUSED_FULL] + last.refused[MSTORE_REFUSED_LIMIT],
+	                  0);
+	ck_assert_uint_ge(shop.next_campaign, 1000);
+	printf("campaign week: campaigns=%u series=%u/%u values=%u/%u strings=%u/%u\n",
+	       shop.next_campaign - 1, first.series, last.series, first.values_used,
+	       last.values_used, first.strings_used, last.strings_used);
 	mstore_reader_close(r);
 	sim_store_close(&st);
 }
@@ -558,12 +710,15 @@ sim_suite(void)
 	tcase_add_test(shop, test_step_rejects_bad_args);
 	tcase_add_test(shop, test_sink_error_stops_step);
 	tcase_add_test(shop, test_names);
+	tcase_add_test(shop, test_campaigns);
 	suite_add_tcase(s, shop);
 	tcase_add_checked_fixture(store, store_setup, store_teardown);
 	tcase_add_test(store, test_store_consistent);
 	tcase_add_test(store, test_store_mode);
 	tcase_add_test(store, test_store_sink_error);
 	tcase_add_test(store, test_store_unwritable);
+	tcase_add_test(store, test_store_campaign_week);
+	tcase_set_timeout(store, 120);
 	suite_add_tcase(s, store);
 	return s;
 }

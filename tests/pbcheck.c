@@ -52,7 +52,10 @@ static const struct field schema[][FIELD_MAX + 1] = {
 	               [2] = { K_STRING, 0 },
 	               [3] = { K_VARINT, 0 },
 	               [4] = { K_MSG, M_METRIC },
-	               [5] = { K_STRING, 0 } },
+	               [5] = { K_STRING, 0 },
+	               /* not in metrics.proto: expo_proto.c's padding of a
+	                * streamed family a series left (fam_pad()) */
+	               [15] = { K_STRING, 0 } },
 	[M_METRIC] = { [1] = { K_MSG, M_LABEL },
 	               [2] = { K_MSG, M_VALUE },
 	               [3] = { K_MSG, M_COUNTER },

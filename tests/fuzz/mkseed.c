@@ -35,6 +35,15 @@
  *                     with exemplars (escapes, UTF-8, +Inf), one record
  *                     left locked half written by a dead writer, one
  *                     emptied
+ *   removed.store     series that came and went: records LIVE, LIMBO
+ *                     (removed, rooms held) and reused by newer series,
+ *                     an overflow series and refusals; edited in
+ *                     afterwards, a removal a writer left halfway (a LIVE
+ *                     series unlinked, its intent left)
+ *   reused.store      the same once the limbo expired (records FREE, their
+ *                     rooms in the free lists), with a reuse a writer left
+ *                     halfway (a FREE record made LIVE with its gen odd,
+ *                     not linked, its intent left)
  * Prints "mkseed: N stores" and exits 0; 1 on a library error.
  */
 #include <fcntl.h>
@@ -44,6 +53,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mstore.h"
@@ -273,6 +283,182 @@ seed_writer_values(struct mstore *st, double v)
 	}
 }
 
+/* A store of series that came and went (removed.store, reused.store). */
+static struct mstore *
+seed_churned(const char *path)
+{
+	static const char *const ll[] = { "shop", "item" };
+	static const double bounds[] = { 1, 10 };
+	struct mstore_options o = { .max_families = 4,
+		                    .max_series = 12,
+		                    .value_slots = 96,
+		                    .string_bytes = 1024,
+		                    .mode = 0644,
+		                    .tick_interval_ms = 100,
+		                    .reuse_delay_ms = 1 };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_GAUGE,
+		                           .name = "seed_stock",
+		                           .help = "Stock, at most 3 items.",
+		                           .nlabels = 2,
+		                           .label_names = ll,
+		                           .max_series = 3,
+		                           .on_limit = MSTORE_LIMIT_OVERFLOW };
+	const char *v[2];
+	char item[16];
+	struct mstore_family *c, *h, *g;
+	struct mstore_series *s, *keep[6];
+	struct timespec ms = { 0, 3000000L };
+	struct mstore *st;
+	int err = 0, i, n = 0;
+
+	st = mstore_create(path, &o, &err);
+	if (st == NULL) {
+		fprintf(stderr, "mkseed: %s: %s\n", path, mstore_strerror(err));
+		failures++;
+		return NULL;
+	}
+	if (check(mstore_counter_family(st, "seed_sold_total", "Sold.", NULL, 2, ll, &c),
+	          "counter") != 0 ||
+	    check(mstore_histogram_family(st, "seed_wait_seconds", NULL, "seconds", 2, ll, 2,
+	                                  bounds, &h),
+	          "histogram") != 0 ||
+	    check(mstore_family_register(st, &spec, &g), "gauge") != 0)
+		return st;
+	v[0] = "north";
+	v[1] = item;
+	for (i = 0; i < 6; i++) {
+		snprintf(item, sizeof item, "item-%d", i);
+		if (check(mstore_series_get(i % 2 ? c : h, v, &keep[n]), "series") == 0)
+			check(i % 2 ? mstore_counter_add(keep[n], i)
+			            : mstore_histogram_observe(keep[n], i),
+			      "update");
+		n++;
+	}
+	/* removed long ago (FREE), then reused by newer series */
+	check(mstore_series_remove(keep[0]), "remove");
+	check(mstore_series_remove(keep[1]), "remove");
+	nanosleep(&ms, NULL);
+	check(mstore_heartbeat(st), "heartbeat");
+	v[0] = "south";
+	snprintf(item, sizeof item, "new");
+	if (check(mstore_series_get(c, v, &s), "series") == 0)
+		check(mstore_counter_inc(s), "inc");
+	/* removed just now (LIMBO), by labels and by a partial match */
+	v[0] = "north";
+	snprintf(item, sizeof item, "item-3");
+	check(mstore_series_remove_labels(c, v) == 1 ? 0 : -1, "remove_labels");
+	v[1] = NULL;
+	check(mstore_family_remove_matching(h, v) >= 1 ? 0 : -1, "remove_matching");
+	/* a family at its limit: the overflow series and a refusal */
+	v[1] = item;
+	for (i = 0; i < 5; i++) {
+		snprintf(item, sizeof item, "g%d", i);
+		if (mstore_series_get(g, v, &s) >= 0)
+			check(mstore_gauge_set(s, i), "set");
+	}
+	return st;
+}
+
+/* Map path read-write for an edit behind the writer's back: the header,
+ * or NULL (and *len). */
+static struct mstore_hdr *
+seed_map(const char *path, size_t *len)
+{
+	struct stat sb;
+	void *m;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &sb) != 0 ||
+	    (m = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) ==
+	            MAP_FAILED) {
+		check(-1, path);
+		if (fd >= 0)
+			(void)close(fd);
+		return NULL;
+	}
+	(void)close(fd);
+	*len = (size_t)sb.st_size;
+	return m;
+}
+
+/* removed.store: the first series of the counter family unlinked from its
+ * chain by a writer that died right after (LIVE, an intent REMOVE). */
+static void
+seed_removed(const char *dir)
+{
+	char path[SEED_PATH_MAX];
+	struct mstore_family_rec *f;
+	struct mstore_series_rec *r;
+	struct mstore_hdr *h;
+	struct mstore *st;
+	uint32_t x, next;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/removed.store", dir);
+	if ((st = seed_churned(path)) == NULL)
+		return;
+	mstore_close(st);
+	if ((h = seed_map(path, &len)) == NULL)
+		return;
+	f = (struct mstore_family_rec *)(void *)((unsigned char *)h + h->family_off);
+	r = (struct mstore_series_rec *)(void *)((unsigned char *)h + h->series_off);
+	x = atomic_load(&f[0].first_series);
+	if (x < h->max_series) {
+		next = atomic_load(&r[x].next);
+		atomic_store(&f[0].first_series, next);
+		if (next < h->max_series)
+			r[next].link = MSTORE_NONE;
+		else
+			f[0].last_series = MSTORE_NONE;
+		h->intent.index = x;
+		h->intent.family = 0;
+		atomic_store(&h->intent.op, MSTORE_INTENT_REMOVE);
+	} else {
+		check(-1, "removed.store has no counter series");
+	}
+	(void)munmap(h, len);
+}
+
+/* reused.store: a FREE record taken by a registration that died between
+ * the state and the gen (LIVE, gen odd, not linked, an intent SERIES). */
+static void
+seed_reused(const char *dir)
+{
+	char path[SEED_PATH_MAX];
+	struct mstore_series_rec *r;
+	struct mstore_hdr *h;
+	struct mstore *st;
+	struct timespec ms = { 0, 3000000L };
+	uint32_t x;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/reused.store", dir);
+	if ((st = seed_churned(path)) == NULL)
+		return;
+	/* the removed series' rooms out of limbo, onto the free lists */
+	nanosleep(&ms, NULL);
+	check(mstore_heartbeat(st), "heartbeat");
+	mstore_close(st);
+	if ((h = seed_map(path, &len)) == NULL)
+		return;
+	r = (struct mstore_series_rec *)(void *)((unsigned char *)h + h->series_off);
+	x = h->alloc.free_series;
+	if (x < h->max_series) {
+		atomic_store(&r[x].family, 1);
+		atomic_store(&r[x].value_off, 0);
+		atomic_store(&r[x].next, MSTORE_NONE);
+		atomic_store(&r[x].state, MSTORE_SERIES_LIVE);
+		atomic_store(&r[x].gen, atomic_load(&r[x].gen) | 1u);
+		h->intent.index = x;
+		h->intent.family = 1;
+		atomic_store(&h->intent.op, MSTORE_INTENT_SERIES);
+	} else {
+		check(-1, "reused.store has no free record");
+	}
+	(void)munmap(h, len);
+}
+
 /* The first series' value slots of the last family (raw: the file). */
 static _Atomic uint64_t *
 raw_last_family_values(unsigned char *m)
@@ -288,7 +474,7 @@ raw_last_family_values(unsigned char *m)
 	if (atomic_load(&f->first_series) >= h->max_series)
 		return NULL;
 	s = (struct mstore_series_rec *)(void *)(m + h->series_off) + atomic_load(&f->first_series);
-	return (_Atomic uint64_t *)(void *)(m + h->value_off) + s->value_off;
+	return (_Atomic uint64_t *)(void *)(m + h->value_off) + atomic_load(&s->value_off);
 }
 
 /*
@@ -331,8 +517,6 @@ seed_dead_writers(const char *path)
 	}
 	h->intent.index = atomic_load(&h->series);
 	h->intent.family = 0;
-	h->intent.strings_before = atomic_load(&h->strings_used);
-	h->intent.values_before = atomic_load(&h->values_used);
 	atomic_store(&h->intent.op, MSTORE_INTENT_SERIES);
 	(void)munmap(m, (size_t)sb.st_size);
 	(void)close(fd);
@@ -590,8 +774,10 @@ main(int argc, char **argv)
 	seed_writers(argv[1]);
 	seed_native(argv[1]);
 	seed_exemplars(argv[1]);
+	seed_removed(argv[1]);
+	seed_reused(argv[1]);
 	if (failures != 0)
 		return 1;
-	printf("mkseed: 8 stores\n");
+	printf("mkseed: 11 stores\n");
 	return 0;
 }

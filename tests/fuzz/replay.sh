@@ -25,5 +25,6 @@ if [ "${RELIABILITY_LONG:-0}" = 1 ]; then
 	"$replay" --mutate "$T/corpus"
 else
 	"$replay" --mutate "$T/corpus/seed-mixed.store" "$T/corpus/seed-buckets.store" \
-		"$T/corpus/seed-native.store" "$T/corpus/seed-exemplars.store"
+		"$T/corpus/seed-native.store" "$T/corpus/seed-exemplars.store" \
+		"$T/corpus/seed-removed.store" "$T/corpus/seed-reused.store"
 fi

@@ -3,7 +3,8 @@
 # cgi.sh - metrics.fcgi as a plain CGI program (stdin not a socket: one
 # request from the environment, /cgi-bin/metrics.fcgi/metrics style), and
 # its command line: the Status/Content-Type/Content-Length headers, HEAD,
-# 404, 405 + Allow, negotiation, gzip, 503 without a store, a stale
+# 404, 405 + Allow, negotiation, the fill level against the store's
+# records, gzip, 503 without a store, a stale
 # writer, --help, --version and bad flags (exit 2, one line).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -59,6 +60,17 @@ cgi hg GET /health
 assert_eq "$(hdr hh Content-Length)" "$(size_of "$T/hg.body")" "HEAD /health length"
 assert_eq "$(size_of "$T/hh.body")" 0 "HEAD /health body"
 ok "GET, HEAD, negotiation"
+
+# the fill level served is what the store's records hold (worked out from
+# the records, not from the header's counts)
+"$PY" "$top_srcdir/tests/integration/store_usage.py" "$store" >"$T/usage" ||
+	fail "store_usage.py $store"
+while read -r res used cap; do
+	assert_grep m "^mstore_exporter_store_used{resource=\"$res\"} $used\$" "$res used"
+	assert_grep m "^mstore_exporter_store_capacity{resource=\"$res\"} $cap\$" "$res capacity"
+done <"$T/usage"
+assert_grep m '^mstore_exporter_registrations_refused_total{reason="store_full"} 0$' "refusals"
+ok "fill level equals the records: $(tr '\n' ' ' <"$T/usage")"
 
 cgi nf GET /other
 assert_eq "$STATUS" 404 "404"

@@ -223,9 +223,9 @@ from prometheus_client.parser import text_string_to_metric_families as text_pars
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as om_parse
 
 # federate: the series as stored (text format, with job and instance, the
-# scrape's own series, and the rules' ALERTS series of this job: the
-# StoreWriterSlotsFull alert goes pending on the static store, whose one
-# writer slot is held); the body: OpenMetrics, as Prometheus read it
+# scrape's own series, and the rules' output of this job, which keeps its
+# job label (a static store this large is nearly full, so the store alerts
+# may be pending); the body: OpenMetrics, as Prometheus read it
 def samples(parse, path, drop):
     out = {}
     for fam in parse(open(path).read()):

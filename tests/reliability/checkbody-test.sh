@@ -118,6 +118,20 @@ h_sum 1
 h_count 3
 # EOF
 '
+# --churn (tests/reliability/churner.c): each series shows its own id's
+# values (id 7-1: level 875792, weight 17; id 7-2: 208649, 10).
+churn_ok='# TYPE churn_level gauge
+churn_level{worker="0",id="7-1"} 875792
+churn_level{worker="0",id="7-2"} 0
+# TYPE churn_seconds histogram
+churn_seconds_bucket{worker="0",id="7-1",le="8"} 0
+churn_seconds_bucket{worker="0",id="7-1",le="+Inf"} 2
+churn_seconds_sum{worker="0",id="7-1"} 34
+churn_seconds_count{worker="0",id="7-1"} 2
+'
+expect good text churn-good "$churn_ok"
+expect bad text churn-other-value "$(echo "$churn_ok" | sed 's/"7-1"} 875792/"7-1"} 208649/')$NL"
+expect bad text churn-other-weight "$(echo "$churn_ok" | sed 's/_sum{worker="0",id="7-1"} 34/_sum{worker="0",id="7-1"} 20/')$NL"
 
 # --monotonic over two scrapes: a sequence of files sharing one checker.
 printf '# TYPE a_total counter\na_total 5\n' >"$T/text/bad-down.1.body"
@@ -129,7 +143,7 @@ printf '# TYPE c_total counter\nc_total{writer="1"} 9\n' >"$T/text/good-restart.
 printf '# TYPE c_total counter\nc_total{writer="1"} 2\n' >"$T/text/good-restart.2.body"
 
 for fmt in text openmetrics; do
-	"$PY" "$REL/checkbody.py" --expect-from-name --hammer --monotonic --format "$fmt" \
+	"$PY" "$REL/checkbody.py" --expect-from-name --hammer --churn --monotonic --format "$fmt" \
 		"$T/$fmt"/*.body >"$T/$fmt.out" 2>&1 || { cat "$T/$fmt.out" >&2; fail "$fmt verdicts"; }
 	cat "$T/$fmt.out"
 	n=$((n + $(sed -n 's/.*cases=\([0-9]*\).*/\1/p' "$T/$fmt.out")))

@@ -4,11 +4,11 @@
 
 Two ways to run it:
 
-  checkbody.py [--format text|openmetrics|auto] [--hammer] FILE...
+  checkbody.py [--format text|openmetrics|auto] [--hammer] [--churn] FILE...
       check saved bodies (auto: OpenMetrics when the body ends in "# EOF").
 
   checkbody.py --url URL [--seconds S] [--max-scrapes N] [--formats text,openmetrics]
-               [--allow-status 503] [--monotonic] [--hammer] [--save-dir DIR]
+               [--allow-status 503] [--monotonic] [--hammer] [--churn] [--save-dir DIR]
                [--until-file PATH] [--times FILE]
       scrape URL continuously (keep-alive, alternating the Accept header
       between the formats) and check every body; --times writes each
@@ -29,7 +29,12 @@ What a body must satisfy (a failure is a "violation"):
          sample (nor histogram _count) ever decreases from one scrape to the
          next, except per-writer series (those with a `writer` label: one
          process's counter, which restarts with the process in that slot); with --hammer, the invariant of tests/reliability/hammer.c:
-         hammer_pair_seconds_sum == 0.25*le0.5 + 4*(count - le0.5).
+         hammer_pair_seconds_sum == 0.25*le0.5 + 4*(count - le0.5);
+         with --churn, those of tests/reliability/churner.c: every
+         churn_level series shows level(id) (or 0: not set yet), every
+         churn_seconds series only observations of weight(id), at most 4
+         (a series shown with another series' values or labels, or half
+         removed, breaks them).
 
 Prints one summary line:
   checkbody: scrapes=N text=N openmetrics=N status_other=N samples=N
@@ -232,7 +237,37 @@ def parse_openmetrics(body):
     return samples
 
 
-def check_semantics(samples, hammer, om):
+def churn_fnv(s):
+    """FNV-1a over the bytes of s, 32 bits (churner.c's fnv32)."""
+    h = 2166136261
+    for b in s.encode('utf-8'):
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return h
+
+
+CHURN_OBS_MAX = 4
+
+
+def check_churn(samples, hists):
+    """churner.c's invariants: each series shows its own label's values."""
+    for fam, ftype, name, labels, value in samples:
+        if name == 'churn_level':
+            want = churn_fnv(labels.get('id', '')) % 1000000
+            if value not in (0, want):
+                raise BodyError('churn_level%s is %r, want %r (or 0): another series\' value'
+                                % (labels, value, want))
+    for (fam, rest), h in hists.items():
+        if fam != 'churn_seconds':
+            continue
+        labels = dict(rest)
+        w = churn_fnv(labels.get('id', '')) % 64 + 1
+        count = h['count']
+        if count is None or count > CHURN_OBS_MAX or h['sum'] != w * count:
+            raise BodyError('churn_seconds%s: sum %r count %r, want %d per observation, '
+                            'at most %d' % (labels, h['sum'], count, w, CHURN_OBS_MAX))
+
+
+def check_semantics(samples, hammer, om, churn=False):
     """Histogram and counter rules on parsed samples; returns per-family info."""
     hists = {}
     for fam, ftype, name, labels, value in samples:
@@ -286,6 +321,8 @@ def check_semantics(samples, hammer, om):
             if h['sum'] != want:
                 raise BodyError('%s: torn reading: sum %r != %r (count %r, le0.5 %r)'
                                 % (where, h['sum'], want, h['count'], low))
+    if churn:
+        check_churn(samples, hists)
     return hists
 
 
@@ -352,7 +389,7 @@ class Checker:
                         raise BodyError('prometheus_client text parser: %s' % e) from None
             else:
                 samples = parse_openmetrics(body)
-            check_semantics(samples, self.args.hammer, fmt == 'openmetrics')
+            check_semantics(samples, self.args.hammer, fmt == 'openmetrics', self.args.churn)
             if self.args.monotonic:
                 self.monotonic(samples)
             self.counts['samples'] += len(samples)
@@ -469,6 +506,7 @@ def main():
     ap.add_argument('--allow-status', default='')
     ap.add_argument('--monotonic', action='store_true')
     ap.add_argument('--hammer', action='store_true')
+    ap.add_argument('--churn', action='store_true')
     ap.add_argument('--save-dir')
     ap.add_argument('--times', help='write each scrape\'s duration (ms) to this file')
     ap.add_argument('--require-om', action='store_true')
