@@ -203,7 +203,7 @@ const char *mstore_recovery_name(enum mstore_recovery kind);
  * descriptions of their own, so the parent's locks never depend on the
  * child).  What is not allowed: calling fork() from a signal handler that
  * interrupted a library call (the fork handlers take the library's locks);
- * closing the store's descriptor behind the library's back (e.g.
+ * closing the lock file's descriptor behind the library's back (e.g.
  * closefrom(3) in a daemon; it drops the writer's locks, and the others
  * then take it for dead); vfork() children that call the library; and,
  * with max_writers 1, histogram observations, per-writer updates and
@@ -212,7 +212,11 @@ const char *mstore_recovery_name(enum mstore_recovery kind);
  *
  * The file lives on a local file system (tmpfs, ext4 ...): the writers'
  * locks are Linux OFD locks (Linux 3.15 or later), which do not cross
- * hosts.
+ * hosts.  They live in the lock file PATH.lock beside the store, created
+ * by the first writer (mode: the store's write permissions as read and
+ * write permissions, so that only writers may open it; 0640 -> 0600) and
+ * never removed: a writer needs read-write access to it (and to the
+ * directory, to create it).
  */
 struct mstore;        /* a store open for writing */
 struct mstore_family; /* a registered family; owned by its store */
@@ -266,7 +270,8 @@ uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
  * Before that it removes leftover "path.tmp.PID" regular files of processes
  * that no longer exist (a writer killed inside mstore_create); symlinks and
  * other names are left alone.  The calling process becomes the store's
- * first writer: it claims writer slot 0, with its pid, start time, tick
+ * first writer (after opening, or creating, the lock file path.lock, which
+ * is never removed; see above): it claims writer slot 0, with its pid, start time, tick
  * interval and a first heartbeat.  opts may be NULL (defaults).
  * Returns the store, or NULL with *err set: E_SYS (errno from open,
  * ftruncate, mmap, fcntl (EINVAL: a kernel without OFD locks), rename or
@@ -278,14 +283,15 @@ struct mstore *mstore_create(const char *path, const struct mstore_options *opts
 /*
  * Attach to the existing store at path as one more writer process: open it
  * read-write, check it as a reader would (E_MAGIC, E_VERSION ... for a file
- * that is not a store of this format), and claim a free writer slot.
+ * that is not a store of this format), open (or create) its lock file
+ * path.lock read-write, and claim a free writer slot.
  * Families and series registered by any writer are found by registering
  * them again (same definition, same family; same labels, same series).
  * opts may be NULL; only tick_interval_ms (this writer's heartbeat
  * interval; 0: 1000) is read from it, every other field must be zero (the
  * file fixes capacities, mode, flags and max_writers).  Returns the store,
  * or NULL with *err set: E_SYS (open, fstat, mmap, fcntl, malloc),
- * E_INVAL, E_NOT_REGULAR, E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI,
+ * E_INVAL, E_NOT_REGULAR (also: path.lock is not a regular file), E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI,
  * E_BOUNDS, E_CORRUPT, E_NO_WRITER (max_writers processes write it).
  */
 struct mstore *mstore_attach(const char *path, const struct mstore_options *opts, int *err);

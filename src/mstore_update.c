@@ -379,7 +379,7 @@ hist_take_over(struct mstore_series *s, uint64_t locked, uint64_t tag)
 	 * beyond the slots no correct writer wrote: nobody will release it. */
 	if (owner == atomic_load_explicit(&st->slot, memory_order_relaxed) ||
 	    (owner < st->max_writers &&
-	     mstore_ofd_free(st->fd, mstore_slot_lock_off(st->hdr->writer_off, owner)) != 1))
+	     mstore_ofd_free(st->fd, mstore_slot_lock_off(st->lock_base, owner)) != 1))
 		return;
 	if (!atomic_compare_exchange_strong_explicit(seq, &expect, (locked & ~SEQ_HELD) | tag,
 	                                             memory_order_acquire, memory_order_relaxed))

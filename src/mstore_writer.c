@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +178,23 @@ layout_compute(const struct mstore_options *o, struct layout *l, uint64_t page)
 	l->file_size = mstore_align_up(l->string_off + o->string_bytes, page);
 }
 
+/* A random lock_nonce (mstore_layout.h, writer slots); without entropy
+ * yet (early boot), the clocks and the pid mixed (splitmix64's finaliser):
+ * it only has to differ from the replaced store's. */
+static uint64_t
+lock_nonce(void)
+{
+	uint64_t n;
+
+	if (getrandom(&n, sizeof n, GRND_NONBLOCK) == (ssize_t)sizeof n)
+		return n;
+	n = (uint64_t)mstore_now_ns() ^ ((uint64_t)mstore_boottime_ns() << 17) ^
+	    ((uint64_t)getpid() << 40);
+	n = (n ^ (n >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	n = (n ^ (n >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return n ^ (n >> 31);
+}
+
 /* Fill the header of a new file; start is the creation time
  * (CLOCK_REALTIME). */
 static void
@@ -209,6 +227,7 @@ header_init(struct mstore_hdr *h, const struct mstore_options *o, const struct l
 	h->index_off = l->index_off;
 	h->writer_rec_size = MSTORE_WRITER_REC_SIZE;
 	h->index_slots = l->index_slots;
+	h->lock_nonce = lock_nonce();
 	/* Everything else is zero (a fresh file); byte 0 of the string
 	 * region is the shared empty string. */
 	atomic_store_explicit(&h->strings_used, 1, memory_order_relaxed);
@@ -235,10 +254,11 @@ store_adopt(struct mstore *st, unsigned char *map, size_t len)
 	st->value_slots = h->value_slots;
 	st->string_bytes = h->string_bytes;
 	st->index_mask = h->index_slots - 1;
+	st->lock_base = mstore_lock_base(h->lock_nonce);
 }
 
-/* A handle with private caches for a store of these capacities; no file
- * yet (fd -1).  NULL with errno set. */
+/* A handle with private caches for a store of these capacities; no lock
+ * file yet (fd -1).  NULL with errno set. */
 static struct mstore *
 store_alloc(uint32_t max_families, uint32_t max_series, uint32_t tick_ms, const char *path)
 {
@@ -257,7 +277,9 @@ store_alloc(uint32_t max_families, uint32_t max_series, uint32_t tick_ms, const 
 	st->fams = calloc(max_families, sizeof(*st->fams));
 	st->series = calloc(max_series, sizeof(*st->series));
 	st->htab = calloc(hsize, sizeof(*st->htab));
-	st->path = strdup(path);
+	st->path = malloc(strlen(path) + sizeof(MSTORE_LOCK_SUFFIX));
+	if (st->path != NULL)
+		(void)strcat(strcpy(st->path, path), MSTORE_LOCK_SUFFIX);
 	if (st->fams == NULL || st->series == NULL || st->htab == NULL || st->path == NULL ||
 	    (errno = pthread_mutex_init(&st->lock, NULL)) != 0) {
 		free(st->fams);
@@ -304,12 +326,53 @@ tmp_name(const char *path)
 	return s;
 }
 
-/* Create, size and map the temporary file; the handle keeps the
- * descriptor (its OFD locks are our identity).  On failure nothing is
+/* The lock file's mode for a store of mode m: the store's write
+ * permissions, as read and write (mstore_layout.h, writer slots). */
+static mode_t
+lock_mode(mode_t m)
+{
+	return ((m & 0222) << 1) | (m & 0222);
+}
+
+/* Open (or create, mode from the store's mode) the lock file st->path for
+ * the handle: a description of its own, whose OFD locks are our identity
+ * (mstore_layout.h, writer slots).  0, or E_SYS / E_NOT_REGULAR (errno). */
+static int
+lock_open(struct mstore *st, mode_t store_mode)
+{
+	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, created = 1, fd, saved;
+	struct stat sb;
+
+	fd = open(st->path, flags | O_CREAT | O_EXCL, lock_mode(store_mode));
+	if (fd < 0 && errno == EEXIST) {
+		created = 0;
+		fd = open(st->path, flags);
+	}
+	if (fd < 0)
+		return MSTORE_E_SYS;
+	if (fstat(fd, &sb) != 0 || (created && fchmod(fd, lock_mode(store_mode)) != 0)) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return MSTORE_E_SYS;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		(void)close(fd);
+		errno = EINVAL;
+		return MSTORE_E_NOT_REGULAR;
+	}
+	st->fd = fd;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	return 0;
+}
+
+/* Create, size and map the temporary file (its descriptor closed: the
+ * mapping keeps the file); *fmode gets its mode.  On failure nothing is
  * left behind: returns -1, errno set. */
 static int
 tmp_create(struct mstore *st, const char *tmp, const struct mstore_options *o,
-           const struct layout *l)
+           const struct layout *l, mode_t *fmode)
 {
 	mode_t mode = o->mode != 0 ? o->mode : MSTORE_DEF_MODE;
 	struct stat sb;
@@ -328,9 +391,8 @@ tmp_create(struct mstore *st, const char *tmp, const struct mstore_options *o,
 	p = mmap(NULL, (size_t)l->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		goto fail;
-	st->fd = fd;
-	st->dev = sb.st_dev;
-	st->ino = sb.st_ino;
+	(void)close(fd);
+	*fmode = sb.st_mode & MODE_MASK;
 	st->map = p;
 	st->map_len = (size_t)l->file_size;
 	return 0;
@@ -429,7 +491,7 @@ set_err(int *err, int code)
 int
 mstore_reg_lock(struct mstore *st)
 {
-	if (mstore_ofd_lock(st->fd, MSTORE_LOCK_REGISTRY, F_WRLCK, 1) != 0)
+	if (mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_WRLCK, 1) != 0)
 		return MSTORE_E_SYS;
 	mstore_intent_recover(st);
 	return 0;
@@ -440,7 +502,7 @@ mstore_reg_unlock(struct mstore *st)
 {
 	/* Cannot fail for a lock we hold on a valid descriptor; closing the
 	 * descriptor would drop it anyway. */
-	(void)mstore_ofd_lock(st->fd, MSTORE_LOCK_REGISTRY, F_UNLCK, 0);
+	(void)mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_UNLCK, 0);
 }
 
 /* ------------------------------------------------------- writer slots */
@@ -448,7 +510,7 @@ mstore_reg_unlock(struct mstore *st)
 static uint64_t
 slot_lock_off(const struct mstore *st, uint32_t w)
 {
-	return mstore_slot_lock_off(st->hdr->writer_off, w);
+	return mstore_slot_lock_off(st->lock_base, w);
 }
 
 /*
@@ -538,8 +600,9 @@ slot_claim(struct mstore *st)
 	return MSTORE_E_NO_WRITER;
 }
 
-/* Open path again for a forked child whose fork-time reopen failed: it
- * must be the same file (device and inode), or the child has lost it. */
+/* Open the lock file again for a forked child whose fork-time reopen
+ * failed: it must be the same file (device and inode), or the child has
+ * lost it. */
 static int
 store_reopen(struct mstore *st)
 {
@@ -691,6 +754,7 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	int64_t start;
 	int rc = MSTORE_E_SYS, saved;
 	long page = sysconf(_SC_PAGESIZE);
+	mode_t fmode;
 
 	if (path == NULL || *path == '\0' || page <= 0 || options_resolve(opts, &o) != 0) {
 		set_err(err, mstore_fail(MSTORE_E_INVAL));
@@ -701,11 +765,12 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	stale_tmp_sweep(path);
 	if ((start = mstore_now_ns()) < 0 ||
 	    (st = store_alloc(o.max_families, o.max_series, o.tick_interval_ms, path)) == NULL ||
-	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &o, &l) != 0)
+	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &o, &l, &fmode) != 0)
 		goto fail;
 	header_init((struct mstore_hdr *)(void *)st->map, &o, &l, start);
 	store_adopt(st, st->map, st->map_len);
-	if ((rc = store_first_claim(st)) != 0 || rename(tmp, path) != 0) {
+	if ((rc = lock_open(st, fmode)) != 0 || (rc = store_first_claim(st)) != 0 ||
+	    rename(tmp, path) != 0) {
 		rc = rc != 0 ? rc : MSTORE_E_SYS;
 		saved = errno;
 		(void)unlink(tmp);
@@ -747,23 +812,24 @@ attach_options(const struct mstore_options *in, uint32_t *tick_ms)
 }
 
 /* Open and map path read-write and check it as a reader would.  Returns
- * 0 with *fd, *map, *len, or a code (nothing left open). */
+ * 0 with *map, *len and the file's *sb, or a code (nothing left open);
+ * the descriptor is closed either way (the mapping keeps the file). */
 static int
-attach_map(const char *path, int *fd, unsigned char **map, size_t *len, struct stat *sb)
+attach_map(const char *path, unsigned char **map, size_t *len, struct stat *sb)
 {
 	void *p;
-	int rc, saved;
+	int rc, saved, fd;
 
 	/* O_NONBLOCK: a FIFO at path must not hang us (S_ISREG refuses it). */
-	*fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (*fd < 0)
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
 		return errno == EISDIR ? MSTORE_E_NOT_REGULAR : MSTORE_E_SYS;
-	rc = fstat(*fd, sb) != 0                    ? MSTORE_E_SYS
+	rc = fstat(fd, sb) != 0                     ? MSTORE_E_SYS
 	     : !S_ISREG(sb->st_mode)                ? MSTORE_E_NOT_REGULAR
 	     : sb->st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED
 	                                            : 0;
 	if (rc == 0) {
-		p = mmap(NULL, (size_t)sb->st_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+		p = mmap(NULL, (size_t)sb->st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED) {
 			rc = MSTORE_E_SYS;
 		} else {
@@ -773,11 +839,9 @@ attach_map(const char *path, int *fd, unsigned char **map, size_t *len, struct s
 				(void)munmap(p, *len);
 		}
 	}
-	if (rc != 0) {
-		saved = errno;
-		(void)close(*fd);
-		errno = saved;
-	}
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
 	return rc;
 }
 
@@ -790,14 +854,14 @@ mstore_attach(const char *path, const struct mstore_options *opts, int *err)
 	struct stat sb;
 	uint32_t tick_ms;
 	size_t len;
-	int fd, rc, saved;
+	int rc, saved;
 
 	if (path == NULL || *path == '\0' || attach_options(opts, &tick_ms) != 0) {
 		set_err(err, mstore_fail(MSTORE_E_INVAL));
 		return NULL;
 	}
 	(void)pthread_once(&process_once, process_init);
-	if ((rc = attach_map(path, &fd, &map, &len, &sb)) != 0) {
+	if ((rc = attach_map(path, &map, &len, &sb)) != 0) {
 		set_err(err, mstore_fail(rc));
 		return NULL;
 	}
@@ -806,16 +870,13 @@ mstore_attach(const char *path, const struct mstore_options *opts, int *err)
 	if (st == NULL) {
 		saved = errno;
 		(void)munmap(map, len);
-		(void)close(fd);
 		errno = saved;
 		set_err(err, mstore_fail(MSTORE_E_SYS));
 		return NULL;
 	}
-	st->fd = fd;
-	st->dev = sb.st_dev;
-	st->ino = sb.st_ino;
 	store_adopt(st, map, len);
-	if ((rc = store_first_claim(st)) != 0) {
+	if ((rc = lock_open(st, sb.st_mode & MODE_MASK)) != 0 ||
+	    (rc = store_first_claim(st)) != 0) {
 		saved = errno;
 		store_free(st);
 		errno = saved;
@@ -839,7 +900,7 @@ mstore_close(struct mstore *st)
 	if (w != MSTORE_NONE) {
 		/* Shards first, then the state: a reader that sees the slot
 		 * FREE no longer counts its values; the lock goes with the
-		 * descriptor (store_free). */
+		 * lock file's descriptor (store_free). */
 		mstore_shards_release(st);
 		atomic_store_explicit(&st->wrec[w].state, MSTORE_SLOT_FREE, memory_order_release);
 	}

@@ -187,6 +187,49 @@ histogram(struct mstore *st)
 
 /* ------------------------------------------------------------ attach */
 
+/* A process that may only read the store takes read locks on all of it
+ * (from review demo rdlock.c): a writer still attaches, registers and
+ * claims (the writers' locks live in the lock file, which readers cannot
+ * open). */
+START_TEST(test_reader_locks_cannot_stall)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	struct mstore *st = make_store(3);
+	int ready[2], fd;
+	pid_t holder, writer;
+	char b = 0;
+
+	mstore_close(st); /* slot 0 free: the claim tries every slot's lock */
+	ck_assert_int_eq(pipe(ready), 0);
+	holder = fork();
+	ck_assert_int_ge(holder, 0);
+	if (holder == 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) != 0 || write(ready[1], &b, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(ready[0], &b, 1), 1);
+	writer = fork();
+	ck_assert_int_ge(writer, 0);
+	if (writer == 0) {
+		struct mstore_series *c;
+		int err;
+
+		alarm(5); /* stalled by the reader's locks: dies here */
+		st = mstore_attach(path, NULL, &err);
+		if (st == NULL)
+			_exit(2);
+		c = counter(st, "stall_total");
+		_exit(mstore_counter_inc(c) != 0);
+	}
+	ck_assert_int_eq(reap(writer), 0);
+	ck_assert_int_eq(kill(holder, SIGKILL), 0);
+	ck_assert_int_eq(reap(holder), 128 + SIGKILL);
+}
+END_TEST
+
 /* An unrelated process (forked before the store existed, so it inherits
  * no handle) attaches, finds the family and the series registered by the
  * creator, adds to them, and is refused a conflicting definition. */
@@ -1088,6 +1131,7 @@ multi_suite(void)
 
 	tcase_add_checked_fixture(attach, setup, teardown);
 	tcase_add_test(attach, test_attach_unrelated);
+	tcase_add_test(attach, test_reader_locks_cannot_stall);
 	tcase_add_test(attach, test_attach_errors);
 	tcase_add_test(attach, test_two_handles);
 	tcase_add_test(attach, test_fork_keeps_writing);
