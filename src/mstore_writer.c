@@ -42,6 +42,12 @@ void (*mstore_test_hook)(enum mstore_step step);
  * and for thread exit (mstore_update.c gives a thread's shards back in
  * each).  With the shard state in mstore_update.c, this list is the
  * library's only global state.  Lock order: open_lock, then a store's lock.
+ * A descriptor of the library's exists only while its handle is on the
+ * list: create and attach hold open_lock from their open() through the
+ * slot claim to open_add, and close from open_remove until after the
+ * close().  fork_prepare takes open_lock, so a fork by another thread
+ * waits, and every descriptor a child inherits is one fork_child sees and
+ * replaces (a child must never keep a writer's locks alive).
  */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mstore *open_stores;
@@ -76,13 +82,12 @@ mstore_count_recovery(struct mstore *st, enum mstore_recovery kind, uint64_t n)
 
 /* ------------------------------------------------------------ the list */
 
+/* Both under open_lock (above). */
 static void
 open_add(struct mstore *st)
 {
-	(void)pthread_mutex_lock(&open_lock);
 	st->next_open = open_stores;
 	open_stores = st;
-	(void)pthread_mutex_unlock(&open_lock);
 }
 
 static void
@@ -90,13 +95,11 @@ open_remove(struct mstore *st)
 {
 	struct mstore **p;
 
-	(void)pthread_mutex_lock(&open_lock);
 	for (p = &open_stores; *p != NULL; p = &(*p)->next_open)
 		if (*p == st) {
 			*p = st->next_open;
 			break;
 		}
-	(void)pthread_mutex_unlock(&open_lock);
 }
 
 /* ------------------------------------------------------------ creation */
@@ -763,6 +766,7 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	layout_compute(&o, &l, (uint64_t)page);
 	(void)pthread_once(&process_once, process_init);
 	stale_tmp_sweep(path);
+	(void)pthread_mutex_lock(&open_lock);
 	if ((start = mstore_now_ns()) < 0 ||
 	    (st = store_alloc(o.max_families, o.max_series, o.tick_interval_ms, path)) == NULL ||
 	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &o, &l, &fmode) != 0)
@@ -779,12 +783,14 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	}
 	free(tmp);
 	open_add(st);
+	(void)pthread_mutex_unlock(&open_lock);
 	set_err(err, 0);
 	return st;
 fail:
 	saved = errno;
 	if (st != NULL)
 		store_free(st);
+	(void)pthread_mutex_unlock(&open_lock);
 	free(tmp);
 	errno = saved;
 	set_err(err, mstore_fail(rc));
@@ -875,15 +881,18 @@ mstore_attach(const char *path, const struct mstore_options *opts, int *err)
 		return NULL;
 	}
 	store_adopt(st, map, len);
+	(void)pthread_mutex_lock(&open_lock);
 	if ((rc = lock_open(st, sb.st_mode & MODE_MASK)) != 0 ||
 	    (rc = store_first_claim(st)) != 0) {
 		saved = errno;
 		store_free(st);
+		(void)pthread_mutex_unlock(&open_lock);
 		errno = saved;
 		set_err(err, mstore_fail(rc));
 		return NULL;
 	}
 	open_add(st);
+	(void)pthread_mutex_unlock(&open_lock);
 	set_err(err, 0);
 	return st;
 }
@@ -895,6 +904,7 @@ mstore_close(struct mstore *st)
 
 	if (st == NULL)
 		return;
+	(void)pthread_mutex_lock(&open_lock);
 	open_remove(st);
 	w = atomic_load_explicit(&st->slot, memory_order_acquire);
 	if (w != MSTORE_NONE) {
@@ -905,6 +915,7 @@ mstore_close(struct mstore *st)
 		atomic_store_explicit(&st->wrec[w].state, MSTORE_SLOT_FREE, memory_order_release);
 	}
 	store_free(st);
+	(void)pthread_mutex_unlock(&open_lock);
 }
 
 /* ----------------------------------------------------- heartbeat, upkeep */

@@ -15,6 +15,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -782,6 +783,82 @@ START_TEST(test_kill_in_histogram)
 }
 END_TEST
 
+/* A fork() by another thread while mstore_attach() claims its slot (from
+ * review demo forkrace.c): the child must not inherit the new handle's
+ * descriptor, whose lock would keep the writer "alive" after it dies, so
+ * that its locked histogram could never be recovered. */
+static int fork_go[2], fork_pid[2];
+
+static void *
+forker(void *unused)
+{
+	char b;
+	pid_t pid;
+
+	(void)unused;
+	if (read(fork_go[0], &b, 1) != 1)
+		return NULL;
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (write(fork_pid[1], &pid, sizeof pid) != (ssize_t)sizeof pid)
+		_exit(11);
+	return NULL;
+}
+
+static void
+fork_in_claim(enum mstore_step step)
+{
+	char b = 0;
+
+	if (step == MSTORE_STEP_CLAIM_RESET) {
+		if (write(fork_go[1], &b, 1) != 1)
+			_exit(12);
+		sleep_ms(200); /* the other thread forks now, unless it must wait */
+	}
+}
+
+START_TEST(test_fork_during_attach)
+{
+	struct mstore_options o = { .tick_interval_ms = TICK_MS };
+	struct mstore *st = make_store(3), *a;
+	struct mstore_series *h = histogram(st);
+	struct mstore_info info;
+	pthread_t t;
+	pid_t pid, grandchild;
+	int err;
+
+	ck_assert_int_eq(pipe(fork_go), 0);
+	ck_assert_int_eq(pipe(fork_pid), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (pthread_create(&t, NULL, forker, NULL) != 0)
+			_exit(13);
+		mstore_test_hook = fork_in_claim;
+		a = mstore_attach(path, &o, &err);
+		mstore_test_hook = NULL;
+		if (a == NULL || pthread_join(t, NULL) != 0)
+			_exit(14);
+		h = histogram(a);
+		atomic_fetch_or(&h->v[MSTORE_HIST_SEQ], atomic_load(&a->seq_tag));
+		raise(SIGKILL); /* dies inside the section */
+	}
+	ck_assert_int_eq(read(fork_pid[0], &grandchild, sizeof grandchild),
+	                 (ssize_t)sizeof grandchild);
+	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	sleep_ms(LATE_MS);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	(void)kill(grandchild, SIGKILL);
+	ck_assert_uint_eq(atomic_load(&h->v[MSTORE_HIST_SEQ]) & MSTORE_SEQ_LOCKED, 0);
+	reader_info(&info, NULL);
+	ck_assert_uint_eq(info.recoveries[MSTORE_RECOVERY_SLOT], 1);
+	mstore_close(st);
+}
+END_TEST
+
 /* Cleanup of a dead writer's slot recovers every histogram it left
  * locked, before the slot can be claimed again: the new owner of slot 1
  * must not inherit a seqlock "held by itself". */
@@ -1149,6 +1226,7 @@ multi_suite(void)
 	tcase_add_test(kill, test_heartbeat_rolls_forward);
 	tcase_add_test(kill, test_kill_in_histogram);
 	tcase_add_test(kill, test_cleanup_recovers_histograms);
+	tcase_add_test(kill, test_fork_during_attach);
 	tcase_add_test(kill, test_random_kills);
 	tcase_add_test(kill, test_shard_reclaim);
 	tcase_set_timeout(kill, 60);
