@@ -491,13 +491,22 @@ set_err(int *err, int code)
 
 /* ------------------------------------------------ the registration lock */
 
+/* The registration lock; wait 0: 1 if another process holds it. */
+static int
+reg_lock(struct mstore *st, int wait)
+{
+	int rc = mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_WRLCK, wait);
+
+	if (rc != 0)
+		return rc < 0 ? MSTORE_E_SYS : 1;
+	mstore_intent_recover(st);
+	return 0;
+}
+
 int
 mstore_reg_lock(struct mstore *st)
 {
-	if (mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_WRLCK, 1) != 0)
-		return MSTORE_E_SYS;
-	mstore_intent_recover(st);
-	return 0;
+	return reg_lock(st, 1);
 }
 
 void
@@ -963,7 +972,10 @@ upkeep_clean(struct mstore *st, const unsigned char *dead)
 }
 
 /* The store's upkeep (mstore_heartbeat): dead writers' slots, an intent
- * left behind.  Takes the locks only when there is something to do. */
+ * left behind.  Takes the locks only when there is something to do, and
+ * never waits for them: a holder that is stopped (SIGSTOP, a debugger,
+ * swapped out) inside a registration must not hang every other writer's
+ * heartbeat, nor a fork() waiting for it; the next tick tries again. */
 static int
 upkeep(struct mstore *st, uint32_t self)
 {
@@ -973,14 +985,16 @@ upkeep(struct mstore *st, uint32_t self)
 	if (upkeep_suspects(st, self, dead) == 0 &&
 	    atomic_load_explicit(&st->hdr->intent.op, memory_order_relaxed) == MSTORE_INTENT_NONE)
 		return 0;
-	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
-		return MSTORE_E_SYS;
-	if ((rc = mstore_reg_lock(st)) == 0) { /* also recovers the intent */
+	if ((rc = pthread_mutex_trylock(&st->lock)) != 0) {
+		errno = rc;
+		return rc == EBUSY ? 0 : MSTORE_E_SYS;
+	}
+	if ((rc = reg_lock(st, 0)) == 0) { /* also recovers the intent */
 		upkeep_clean(st, dead);
 		mstore_reg_unlock(st);
 	}
 	(void)pthread_mutex_unlock(&st->lock);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 int

@@ -731,6 +731,51 @@ START_TEST(test_heartbeat_rolls_forward)
 }
 END_TEST
 
+/* A writer stopped (SIGSTOP, a debugger) inside a registration holds the
+ * registration lock: another writer's heartbeat must not wait for it
+ * (from review demo hbblock.c; the alarm fires if it does).  Once the
+ * stopped writer is killed, the next heartbeat undoes its intent. */
+static void
+stop_at(enum mstore_step step)
+{
+	if (step == kill_step)
+		raise(SIGSTOP);
+}
+
+START_TEST(test_heartbeat_never_waits)
+{
+	static const char *const names[] = { "k" }, *const values[] = { "a" };
+	struct mstore *st = make_store(2);
+	struct mstore_family *f;
+	struct mstore_series *s;
+	struct mstore_info info;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_family(st, "stop_total", "S.", NULL, 1, names, &f), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		kill_step = MSTORE_STEP_SERIES_FILLED;
+		mstore_test_hook = stop_at;
+		(void)mstore_series_get(f, values, &s);
+		_exit(1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+	ck_assert(WIFSTOPPED(status));
+	alarm(5);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	alarm(0);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	reader_info(&info, NULL);
+	ck_assert_uint_eq(info.recoveries[MSTORE_RECOVERY_BACK], 1);
+	ck_assert_uint_eq(info.series, 0);
+	mstore_close(st);
+}
+END_TEST
+
 /* ---------------------------------------------------------- histograms */
 
 /* A child claims a writer slot, enters h's seqlock as observe does (with
@@ -1224,6 +1269,7 @@ multi_suite(void)
 	                    (int)(sizeof(kill_reg_cases) / sizeof(kill_reg_cases[0])));
 	tcase_add_test(kill, test_kill_in_family_registration);
 	tcase_add_test(kill, test_heartbeat_rolls_forward);
+	tcase_add_test(kill, test_heartbeat_never_waits);
 	tcase_add_test(kill, test_kill_in_histogram);
 	tcase_add_test(kill, test_cleanup_recovers_histograms);
 	tcase_add_test(kill, test_fork_during_attach);
