@@ -208,7 +208,14 @@ const char *mstore_recovery_name(enum mstore_recovery kind);
  * then take it for dead); vfork() children that call the library; and,
  * with max_writers 1, histogram observations, per-writer updates and
  * heartbeats in the child (its parent holds the only slot: E_NO_WRITER;
- * counters and shared gauges still work).
+ * counters and shared gauges still work).  A child that writes must be
+ * able to open the store's lock file path.lock O_RDWR (the fork handler
+ * reopens it through /proc/self/fd, else the child reopens it by path): a
+ * parent that drops privileges before fork() keeps that access for its
+ * children.  A child that cannot has no writer slot: its registrations,
+ * histogram observations, per-writer updates and heartbeats fail with
+ * E_SYS (errno from that open, remembered: no retry), while its counters
+ * and shared gauges still work.
  *
  * The file lives on a local file system (tmpfs, ext4 ...): the writers'
  * locks are Linux OFD locks (Linux 3.15 or later), which do not cross

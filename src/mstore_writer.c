@@ -491,12 +491,26 @@ set_err(int *err, int code)
 
 /* ------------------------------------------------ the registration lock */
 
-/* The registration lock; wait 0: 1 if another process holds it. */
+static int store_reopen(struct mstore *st);
+
+/* The registration lock; wait 0: 1 if another process holds it.  A forked
+ * child whose fork-time reopen failed reopens the lock file here first;
+ * if that fails too, the handle has lost it for good (st->lost): every
+ * later call fails at once with the same errno. */
 static int
 reg_lock(struct mstore *st, int wait)
 {
-	int rc = mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_WRLCK, wait);
+	int rc;
 
+	if (st->fd < 0) {
+		if (st->lost == 0 && store_reopen(st) != 0)
+			st->lost = errno != 0 ? errno : EBADF;
+		if (st->lost != 0) {
+			errno = st->lost;
+			return MSTORE_E_SYS;
+		}
+	}
+	rc = mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_WRLCK, wait);
 	if (rc != 0)
 		return rc < 0 ? MSTORE_E_SYS : 1;
 	mstore_intent_recover(st);
@@ -641,12 +655,13 @@ mstore_identity_slow(struct mstore *st)
 		return MSTORE_E_SYS;
 	rc = (int)atomic_load_explicit(&st->slot, memory_order_relaxed);
 	if ((uint32_t)rc == MSTORE_NONE) {
-		rc = st->fd < 0 ? store_reopen(st) : 0;
-		if (rc == 0 && (rc = mstore_reg_lock(st)) == 0) {
+		if ((rc = mstore_reg_lock(st)) == 0) {
 			rc = slot_claim(st);
 			mstore_reg_unlock(st);
 		}
-		atomic_store_explicit(&st->no_slot, rc == MSTORE_E_NO_WRITER, memory_order_relaxed);
+		/* counters use SHARED without asking again */
+		atomic_store_explicit(&st->no_slot, rc == MSTORE_E_NO_WRITER || st->lost != 0,
+		                      memory_order_relaxed);
 	}
 	(void)pthread_mutex_unlock(&st->lock);
 	return rc;
@@ -688,6 +703,7 @@ fork_child_store(struct mstore *st)
 		(void)close(st->fd); /* the parent's locks stay with the parent */
 	}
 	st->fd = fd; /* -1: reopened from the path at the first claim */
+	st->lost = 0;
 	atomic_store_explicit(&st->slot, MSTORE_NONE, memory_order_relaxed);
 	atomic_store_explicit(&st->seq_tag, 0, memory_order_relaxed);
 	atomic_store_explicit(&st->owned, 0, memory_order_relaxed);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -187,6 +188,49 @@ histogram(struct mstore *st)
 }
 
 /* ------------------------------------------------------------ attach */
+
+/* A child forked while no descriptor can be opened (EMFILE here; in
+ * review demo privdrop.c, privileges dropped before fork): neither the
+ * fork handler's reopen nor the one by path works.  The child remembers
+ * that: its counters count (SHARED) without trying again, its heartbeat,
+ * histogram observation and registration fail with E_SYS and that errno
+ * (a registration used to reach fcntl(-1): EBADF). */
+START_TEST(test_fork_without_lock_file)
+{
+	static const char *const names[] = { "k" }, *const values[] = { "new" };
+	struct mstore *st = make_store(3);
+	struct mstore_series *c = counter(st, "lost_total"), *h = histogram(st), *s;
+	struct mstore_family *f;
+	struct rlimit old, lim;
+	int lowest, i, bad = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_family(st, "lost_new_total", "N.", NULL, 1, names, &f), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lowest = dup(0);
+	ck_assert_int_ge(lowest, 0);
+	ck_assert_int_eq(close(lowest), 0);
+	lim = old;
+	/* no new descriptor, even after the child closes its inherited one */
+	lim.rlim_cur = (rlim_t)(st->fd < lowest ? st->fd : lowest);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < 1000; i++)
+			bad |= mstore_counter_inc(c) != 0;
+		bad |= (st->fd != -1 || st->lost != EMFILE || !atomic_load(&st->no_slot)) << 1;
+		bad |= (mstore_heartbeat(st) != MSTORE_E_SYS || errno != EMFILE) << 2;
+		bad |= (mstore_histogram_observe(h, 1) != MSTORE_E_SYS || errno != EMFILE) << 3;
+		bad |= (mstore_series_get(f, values, &s) != MSTORE_E_SYS || errno != EMFILE) << 4;
+		_exit(bad);
+	}
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_ge(pid, 0);
+	ck_assert_int_eq(reap(pid), 0);
+	ck_assert_double_eq(counter_value("lost_total"), 1000);
+	mstore_close(st);
+}
+END_TEST
 
 /* A process that may only read the store takes read locks on all of it
  * (from review demo rdlock.c): a writer still attaches, registers and
@@ -1260,6 +1304,7 @@ multi_suite(void)
 	tcase_add_test(attach, test_shards_across_processes);
 	tcase_add_test(attach, test_shard_owned_per_store);
 	tcase_add_test(attach, test_fork_without_slot);
+	tcase_add_test(attach, test_fork_without_lock_file);
 	tcase_set_timeout(attach, 60);
 	suite_add_tcase(s, attach);
 	tcase_add_checked_fixture(kill, setup, teardown);
