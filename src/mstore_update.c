@@ -358,6 +358,9 @@ hist_close_dead(_Atomic uint64_t *v, uint32_t nbounds, uint64_t locked)
 	uint64_t count = 0;
 	uint32_t i;
 
+	/* As in observe: the count stored below must not become visible
+	 * before the locked seq (the take-over's CAS, or the dead owner's). */
+	atomic_thread_fence(memory_order_release);
 	for (i = 0; i <= nbounds; i++)
 		count += atomic_load_explicit(&v[MSTORE_HIST_BUCKET0 + i], memory_order_relaxed);
 	atomic_store_explicit(&v[MSTORE_HIST_COUNT], count, memory_order_relaxed);
