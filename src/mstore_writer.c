@@ -82,6 +82,31 @@ mstore_count_recovery(struct mstore *st, enum mstore_recovery kind, uint64_t n)
 
 /* ------------------------------------------------------------ the list */
 
+/* open_lock for create, attach and close, whose sections hold system
+ * calls that are cancellation points (open, fcntl, close): a thread
+ * cancelled in one would leave open_lock held, and every fork() of the
+ * process waiting.  Cancellation waits until the section is over. */
+static int open_cancel_state;
+
+static void
+open_lock_take(void)
+{
+	int old;
+
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	(void)pthread_mutex_lock(&open_lock);
+	open_cancel_state = old;
+}
+
+static void
+open_lock_give(void)
+{
+	int old = open_cancel_state;
+
+	(void)pthread_mutex_unlock(&open_lock);
+	(void)pthread_setcancelstate(old, &old);
+}
+
 /* Both under open_lock (above). */
 static void
 open_add(struct mstore *st)
@@ -496,23 +521,35 @@ static int store_reopen(struct mstore *st);
 /* The registration lock; wait 0: 1 if another process holds it.  A forked
  * child whose fork-time reopen failed reopens the lock file here first;
  * if that fails too, the handle has lost it for good (st->lost): every
- * later call fails at once with the same errno. */
+ * later call fails at once with the same errno.  Thread cancellation is
+ * off from here to mstore_reg_unlock(): the reopen and F_OFD_SETLKW are
+ * cancellation points, and a thread cancelled there would leave st->lock
+ * held for good (the only cancellation points of st->lock's sections are
+ * inside the registration lock). */
 static int
 reg_lock(struct mstore *st, int wait)
 {
-	int rc;
+	int rc, old;
 
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
 	if (st->fd < 0) {
 		if (st->lost == 0 && store_reopen(st) != 0)
 			st->lost = errno != 0 ? errno : EBADF;
 		if (st->lost != 0) {
+			(void)pthread_setcancelstate(old, &old);
 			errno = st->lost;
 			return MSTORE_E_SYS;
 		}
 	}
 	rc = mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_WRLCK, wait);
-	if (rc != 0)
+	if (rc != 0) {
+		int saved = errno;
+
+		(void)pthread_setcancelstate(old, &old);
+		errno = saved;
 		return rc < 0 ? MSTORE_E_SYS : 1;
+	}
+	st->cancel_state = old;
 	mstore_intent_recover(st);
 	return 0;
 }
@@ -526,9 +563,12 @@ mstore_reg_lock(struct mstore *st)
 void
 mstore_reg_unlock(struct mstore *st)
 {
+	int old = st->cancel_state;
+
 	/* Cannot fail for a lock we hold on a valid descriptor; closing the
 	 * descriptor would drop it anyway. */
 	(void)mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_UNLCK, 0);
+	(void)pthread_setcancelstate(old, &old);
 }
 
 /* ------------------------------------------------------- writer slots */
@@ -791,7 +831,7 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	layout_compute(&o, &l, (uint64_t)page);
 	(void)pthread_once(&process_once, process_init);
 	stale_tmp_sweep(path);
-	(void)pthread_mutex_lock(&open_lock);
+	open_lock_take();
 	if ((start = mstore_now_ns()) < 0 ||
 	    (st = store_alloc(o.max_families, o.max_series, o.tick_interval_ms, path)) == NULL ||
 	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &o, &l, &fmode) != 0)
@@ -808,14 +848,14 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	}
 	free(tmp);
 	open_add(st);
-	(void)pthread_mutex_unlock(&open_lock);
+	open_lock_give();
 	set_err(err, 0);
 	return st;
 fail:
 	saved = errno;
 	if (st != NULL)
 		store_free(st);
-	(void)pthread_mutex_unlock(&open_lock);
+	open_lock_give();
 	free(tmp);
 	errno = saved;
 	set_err(err, mstore_fail(rc));
@@ -906,18 +946,18 @@ mstore_attach(const char *path, const struct mstore_options *opts, int *err)
 		return NULL;
 	}
 	store_adopt(st, map, len);
-	(void)pthread_mutex_lock(&open_lock);
+	open_lock_take();
 	if ((rc = lock_open(st, sb.st_mode & MODE_MASK)) != 0 ||
 	    (rc = store_first_claim(st)) != 0) {
 		saved = errno;
 		store_free(st);
-		(void)pthread_mutex_unlock(&open_lock);
+		open_lock_give();
 		errno = saved;
 		set_err(err, mstore_fail(rc));
 		return NULL;
 	}
 	open_add(st);
-	(void)pthread_mutex_unlock(&open_lock);
+	open_lock_give();
 	set_err(err, 0);
 	return st;
 }
@@ -929,7 +969,7 @@ mstore_close(struct mstore *st)
 
 	if (st == NULL)
 		return;
-	(void)pthread_mutex_lock(&open_lock);
+	open_lock_take();
 	open_remove(st);
 	w = atomic_load_explicit(&st->slot, memory_order_acquire);
 	if (w != MSTORE_NONE) {
@@ -940,7 +980,7 @@ mstore_close(struct mstore *st)
 		atomic_store_explicit(&st->wrec[w].state, MSTORE_SLOT_FREE, memory_order_release);
 	}
 	store_free(st);
-	(void)pthread_mutex_unlock(&open_lock);
+	open_lock_give();
 }
 
 /* ----------------------------------------------------- heartbeat, upkeep */

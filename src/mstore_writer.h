@@ -63,6 +63,7 @@ struct mstore {
 	int fd;
 	uint64_t lock_base;       /* the store's lock window: mstore_lock_base() */
 	int lost;                 /* 0, or the errno of a forked child's failed reopen (reg_lock) */
+	int cancel_state;         /* the holder's cancel state, under the registration lock */
 	_Atomic uint32_t slot;    /* our writer slot; MSTORE_NONE: none yet */
 	_Atomic uint64_t seq_tag; /* slot << 1 | 1, the seq owner bits; 0: none */
 	_Atomic uint32_t owned;   /* counter shards this process owns here */

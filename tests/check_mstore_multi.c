@@ -820,6 +820,54 @@ START_TEST(test_heartbeat_never_waits)
 }
 END_TEST
 
+/* A thread cancelled while it waits for the registration lock (here held
+ * by a stopped child) must not leave the handle's mutex held: the next
+ * registration would hang (the alarm fires).  Review finding 7. */
+static void *
+register_new(void *arg)
+{
+	static const char *const values[] = { "t" };
+	struct mstore_series *s;
+
+	return (void *)(intptr_t)mstore_series_get(arg, values, &s);
+}
+
+START_TEST(test_cancel_in_registration)
+{
+	static const char *const names[] = { "k" }, *const values[] = { "a" },
+	                         *const after[] = { "after" };
+	struct mstore *st = make_store(2);
+	struct mstore_family *f;
+	struct mstore_series *s;
+	pthread_t t;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_family(st, "cancel_total", "C.", NULL, 1, names, &f), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		kill_step = MSTORE_STEP_SERIES_FILLED;
+		mstore_test_hook = stop_at;
+		(void)mstore_series_get(f, values, &s);
+		_exit(1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+	ck_assert(WIFSTOPPED(status));
+	ck_assert_int_eq(pthread_create(&t, NULL, register_new, f), 0);
+	sleep_ms(50); /* the thread waits in F_OFD_SETLKW */
+	ck_assert_int_eq(pthread_cancel(t), 0);
+	sleep_ms(50);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	alarm(5);
+	ck_assert_int_eq(mstore_series_get(f, after, &s), 0);
+	alarm(0);
+	mstore_close(st);
+}
+END_TEST
+
 /* ---------------------------------------------------------- histograms */
 
 /* A child claims a writer slot, enters h's seqlock as observe does (with
@@ -1315,6 +1363,7 @@ multi_suite(void)
 	tcase_add_test(kill, test_kill_in_family_registration);
 	tcase_add_test(kill, test_heartbeat_rolls_forward);
 	tcase_add_test(kill, test_heartbeat_never_waits);
+	tcase_add_test(kill, test_cancel_in_registration);
 	tcase_add_test(kill, test_kill_in_histogram);
 	tcase_add_test(kill, test_cleanup_recovers_histograms);
 	tcase_add_test(kill, test_fork_during_attach);
