@@ -469,6 +469,11 @@ int mstore_series_get(struct mstore_family *fam, const char *const *label_values
  * threads get the most out of it.  Do not update a counter from a signal
  * handler that may interrupt an update of the same counter on the same
  * thread: the interrupted update may overwrite the handler's.
+ * mstore_histogram_observe() is not async-signal-safe: from a signal
+ * handler that interrupted an observation of the same series on the same
+ * thread it would wait for ever for the sequence lock its own thread
+ * holds (and a forked child's first observation claims a writer slot,
+ * which takes locks).  Do not observe from signal handlers.
  * Per-writer series: set, add and sub change the calling process's own
  * value (a gauge's first add starts from 0), never another writer's.
  */
