@@ -247,7 +247,7 @@ struct mstore_series; /* a series handle; owned by its store */
  * that may write at once (up to MSTORE_MAX_WRITERS): a pre-fork server
  * needs its workers, plus its master if the master writes, plus room for
  * a worker that is being replaced (a killed worker's slot is free again
- * once another writer's heartbeat found it dead, within a tick or two).
+ * once another writer's heartbeat found it dead, within two or three ticks).
  */
 struct mstore_options {
 	uint32_t max_families;
@@ -324,7 +324,8 @@ void mstore_close(struct mstore *st);
  * longer holds their lock) and finishes a registration one of them left
  * halfway.  Without dead writers it makes no system call beyond reading
  * the clock (and /proc for process metrics; when that fails they keep
- * their last values).  Errors: E_INVAL (st NULL),
+ * their last values), unless a live writer's heartbeat is over two of its
+ * ticks late (then one fcntl per such writer).  Errors: E_INVAL (st NULL),
  * E_SYS (clock_gettime, fcntl, open of the store in a forked child),
  * E_NO_WRITER (a forked child found no free slot).
  */

@@ -393,8 +393,10 @@ struct mstore_clock_id {
  * count what was recovered in the header.  Every step is idempotent and the
  * state changes last, so a cleaner killed midway leaves D to the next
  * one.  Cleanup runs at claim, and in mstore_heartbeat() for LIVE slots
- * whose heartbeat is older than one of their ticks and whose byte lock
- * F_OFD_GETLK finds free.
+ * whose heartbeat is older than MSTORE_SUSPECT_TICKS of their ticks and
+ * whose byte lock F_OFD_GETLK finds free (a live writer's heartbeat is up
+ * to a tick old plus its scheduling delay: one tick made live writers
+ * suspects, and cost a system call, all the time).
  * Release (mstore_close()): shards given back, state FREE (release), then
  * the lock file's descriptor closed, which drops the lock.  The identity and the last
  * heartbeat stay, so readers can still tell the age of the last heartbeat.
@@ -420,8 +422,9 @@ struct mstore_clock_id {
  * name this edge; it is the kernel's, and the only one the writers use
  * besides atomics.
  */
-#define MSTORE_SLOT_FREE 0u
-#define MSTORE_SLOT_LIVE 1u
+#define MSTORE_SLOT_FREE     0u
+#define MSTORE_SLOT_LIVE     1u
+#define MSTORE_SUSPECT_TICKS 2 /* upkeep: a LIVE slot's heartbeat this late */
 /* The lock file: PATH + MSTORE_LOCK_SUFFIX.  A store's locks lie in a
  * window of MSTORE_LOCK_SPAN bytes at mstore_lock_base(lock_nonce): the
  * registration lock (struct mstore_intent) at its first byte, writer slot

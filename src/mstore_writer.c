@@ -985,8 +985,9 @@ mstore_close(struct mstore *st)
 
 /* ----------------------------------------------------- heartbeat, upkeep */
 
-/* Slots that look dead: LIVE, heartbeat older than one of their ticks,
- * and no lock held on them.  Marks them in dead[]; returns how many. */
+/* Slots that look dead: LIVE, heartbeat older than MSTORE_SUSPECT_TICKS
+ * of their ticks, and no lock held on them.  Marks them in dead[];
+ * returns how many. */
 static uint32_t
 upkeep_suspects(struct mstore *st, uint32_t self, unsigned char *dead)
 {
@@ -1000,7 +1001,8 @@ upkeep_suspects(struct mstore *st, uint32_t self, unsigned char *dead)
 		if (w == self || mstore_slot_read(&st->wrec[w], &v) != 1 ||
 		    v.state != MSTORE_SLOT_LIVE || !mstore_slot_valid(&v))
 			continue;
-		if (mstore_slot_judge(&v, v.tick_interval_ns, mstore_clock_self(), now, &l) == 1)
+		if (mstore_slot_judge(&v, MSTORE_SUSPECT_TICKS * v.tick_interval_ns,
+		                      mstore_clock_self(), now, &l) == 1)
 			continue;
 		if (mstore_ofd_free(st->fd, slot_lock_off(st, w)) == 1) {
 			dead[w] = 1;
