@@ -511,7 +511,7 @@ struct mstore_intent {
 /*
  * The shared series index: open addressing over index_slots entries (a
  * power of two, at least twice max_series), keyed by the series hash
- * (family and label values: series_hash() in mstore_writer.c), linear
+ * (family and label values: series_hash() in mstore_register.c), linear
  * probing.  Written only under the registration lock (step 4 above): the
  * hash with a relaxed store, then the series number + 1 with release;
  * entries never go back to empty.  A writer first looks a series up

@@ -189,6 +189,37 @@ histogram(struct mstore *st)
 
 /* ------------------------------------------------------------ attach */
 
+/* The shared index's hash is the one doc/store-format.md defines: FNV-1a
+ * over the family index and each label value's length, as u32s, and
+ * bytes, the same for writers of every word size (review finding 10:
+ * it hashed size_t lengths). */
+START_TEST(test_index_hash)
+{
+	static const char *const names[] = { "k" }, *const values[] = { "abc" };
+	struct mstore *st = make_store(1);
+	struct mstore_family *f;
+	struct mstore_series *s;
+	uint32_t fam = 0, len = 3, i, found = 0;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	unsigned char key[11];
+
+	ck_assert_int_eq(mstore_counter_family(st, "hash_total", "H.", NULL, 1, names, &f), 0);
+	ck_assert_int_eq(mstore_series_get(f, values, &s), 0);
+	memcpy(key, &fam, 4);
+	memcpy(key + 4, &len, 4);
+	memcpy(key + 8, "abc", 3);
+	for (i = 0; i < sizeof key; i++)
+		h = (h ^ key[i]) * UINT64_C(0x100000001b3);
+	for (i = 0; i <= st->index_mask; i++)
+		if (atomic_load(&st->index[i].series) == s->index + 1) {
+			ck_assert_uint_eq(atomic_load(&st->index[i].hash), (uint32_t)h);
+			found++;
+		}
+	ck_assert_uint_eq(found, 1);
+	mstore_close(st);
+}
+END_TEST
+
 /* A child forked while no descriptor can be opened (EMFILE here; in
  * review demo privdrop.c, privileges dropped before fork): neither the
  * fork handler's reopen nor the one by path works.  The child remembers
@@ -1346,6 +1377,7 @@ multi_suite(void)
 	tcase_add_checked_fixture(attach, setup, teardown);
 	tcase_add_test(attach, test_attach_unrelated);
 	tcase_add_test(attach, test_reader_locks_cannot_stall);
+	tcase_add_test(attach, test_index_hash);
 	tcase_add_test(attach, test_attach_errors);
 	tcase_add_test(attach, test_two_handles);
 	tcase_add_test(attach, test_fork_keeps_writing);
