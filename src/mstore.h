@@ -281,8 +281,8 @@ uint32_t mstore_value_slots(enum mstore_type type, size_t nbounds);
  * is never removed; see above): it claims writer slot 0, with its pid, start time, tick
  * interval and a first heartbeat.  opts may be NULL (defaults).
  * Returns the store, or NULL with *err set: E_SYS (errno from open,
- * ftruncate, mmap, fcntl (EINVAL: a kernel without OFD locks), rename or
- * malloc), E_INVAL (path NULL or empty, a capacity, mode or flag out of
+ * ftruncate, mmap, fcntl (EINVAL: a kernel without OFD locks), rename,
+ * malloc, or ENOMEM: the library's fork handlers could not be installed), E_INVAL (path NULL or empty, a capacity, mode or flag out of
  * range, a reserved word not zero).
  */
 struct mstore *mstore_create(const char *path, const struct mstore_options *opts, int *err);
@@ -297,7 +297,8 @@ struct mstore *mstore_create(const char *path, const struct mstore_options *opts
  * opts may be NULL; only tick_interval_ms (this writer's heartbeat
  * interval; 0: 1000) is read from it, every other field must be zero (the
  * file fixes capacities, mode, flags and max_writers).  Returns the store,
- * or NULL with *err set: E_SYS (open, fstat, mmap, fcntl, malloc),
+ * or NULL with *err set: E_SYS (open, fstat, mmap, fcntl, malloc, fork
+ * handlers as for mstore_create()),
  * E_INVAL, E_NOT_REGULAR (also: path.lock is not a regular file), E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI,
  * E_BOUNDS, E_CORRUPT, E_NO_WRITER (max_writers processes write it).
  */
@@ -427,7 +428,7 @@ int mstore_histogram_family(struct mstore *st, const char *name, const char *hel
  * (NUL-terminated, cut to cap - 1 bytes; MSTORE_NAME_MAX + 1 always fits;
  * buf may be NULL when cap is 0), 0 if none clashes (a duplicate label
  * name, or the family was not registered), or a negative code: E_INVAL (st
- * or name NULL, an unknown type), E_TOO_LONG, E_SYS (a failed mutex lock).
+ * or name NULL, an unknown type), E_TOO_LONG.
  * Only reads the store: it may also ask before registering.
  *   if (rc == MSTORE_E_DUPLICATE &&
  *       mstore_family_clash(st, MSTORE_COUNTER, name, other, sizeof other) == 1)

@@ -786,14 +786,29 @@ fork_child(void)
 }
 
 /* Once per process, before its first store.  Without the fork handlers a
- * forked child would share its parent's identity: counter shards stay off
- * (mstore_update.c) and the child's claims fail. */
+ * forked child would write as its parent (its slot, its locks, its
+ * shards): create and attach then fail (forkable stays 0). */
+static int forkable;
+
 static void
 process_init(void)
 {
 	if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
 		return;
+	forkable = 1;
 	mstore_shards_init();
+}
+
+/* The process-wide setup for create and attach: 0, or E_SYS (ENOMEM:
+ * pthread_atfork failed). */
+static int
+process_ready(void)
+{
+	(void)pthread_once(&process_once, process_init);
+	if (forkable)
+		return 0;
+	errno = ENOMEM;
+	return MSTORE_E_SYS;
 }
 
 /* ------------------------------------------------------------- open */
@@ -829,7 +844,10 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 		return NULL;
 	}
 	layout_compute(&o, &l, (uint64_t)page);
-	(void)pthread_once(&process_once, process_init);
+	if (process_ready() != 0) {
+		set_err(err, mstore_fail(MSTORE_E_SYS));
+		return NULL;
+	}
 	stale_tmp_sweep(path);
 	open_lock_take();
 	if ((start = mstore_now_ns()) < 0 ||
@@ -931,8 +949,7 @@ mstore_attach(const char *path, const struct mstore_options *opts, int *err)
 		set_err(err, mstore_fail(MSTORE_E_INVAL));
 		return NULL;
 	}
-	(void)pthread_once(&process_once, process_init);
-	if ((rc = attach_map(path, &map, &len, &sb)) != 0) {
+	if ((rc = process_ready()) != 0 || (rc = attach_map(path, &map, &len, &sb)) != 0) {
 		set_err(err, mstore_fail(rc));
 		return NULL;
 	}
