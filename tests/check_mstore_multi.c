@@ -817,18 +817,16 @@ stop_at(enum mstore_step step)
 		raise(SIGSTOP);
 }
 
-START_TEST(test_heartbeat_never_waits)
+/* A child that registers f's series with label value "a" and is stopped
+ * (SIGSTOP) inside, holding the registration lock. */
+static pid_t
+stopped_registrant(struct mstore_family *f)
 {
-	static const char *const names[] = { "k" }, *const values[] = { "a" };
-	struct mstore *st = make_store(2);
-	struct mstore_family *f;
+	static const char *const values[] = { "a" };
 	struct mstore_series *s;
-	struct mstore_info info;
 	int status;
-	pid_t pid;
+	pid_t pid = fork();
 
-	ck_assert_int_eq(mstore_counter_family(st, "stop_total", "S.", NULL, 1, names, &f), 0);
-	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		kill_step = MSTORE_STEP_SERIES_FILLED;
@@ -838,6 +836,19 @@ START_TEST(test_heartbeat_never_waits)
 	}
 	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
 	ck_assert(WIFSTOPPED(status));
+	return pid;
+}
+
+START_TEST(test_heartbeat_never_waits)
+{
+	static const char *const names[] = { "k" };
+	struct mstore *st = make_store(2);
+	struct mstore_family *f;
+	struct mstore_info info;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_family(st, "stop_total", "S.", NULL, 1, names, &f), 0);
+	pid = stopped_registrant(f);
 	alarm(5);
 	ck_assert_int_eq(mstore_heartbeat(st), 0);
 	alarm(0);
@@ -865,26 +876,15 @@ register_new(void *arg)
 
 START_TEST(test_cancel_in_registration)
 {
-	static const char *const names[] = { "k" }, *const values[] = { "a" },
-	                         *const after[] = { "after" };
+	static const char *const names[] = { "k" }, *const after[] = { "after" };
 	struct mstore *st = make_store(2);
 	struct mstore_family *f;
 	struct mstore_series *s;
 	pthread_t t;
-	int status;
 	pid_t pid;
 
 	ck_assert_int_eq(mstore_counter_family(st, "cancel_total", "C.", NULL, 1, names, &f), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		kill_step = MSTORE_STEP_SERIES_FILLED;
-		mstore_test_hook = stop_at;
-		(void)mstore_series_get(f, values, &s);
-		_exit(1);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
-	ck_assert(WIFSTOPPED(status));
+	pid = stopped_registrant(f);
 	ck_assert_int_eq(pthread_create(&t, NULL, register_new, f), 0);
 	sleep_ms(50); /* the thread waits in F_OFD_SETLKW */
 	ck_assert_int_eq(pthread_cancel(t), 0);
