@@ -112,8 +112,9 @@ metrics_init(struct metrics *m, const char *path, int workers)
 	struct mstore_options opts = {
 		.mode = 0644,
 		.tick_interval_ms = TICK_MS,
-		/* a dead worker's slot is free again for its replacement */
-		.max_writers = (uint32_t)workers + 1,
+		/* a dead worker's slot is free again for its replacement;
+		 * one more for a tool that attaches */
+		.max_writers = (uint32_t)workers + 2,
 	};
 	struct mstore_family_spec inflight = {
 		.size = sizeof(inflight),

@@ -253,16 +253,27 @@ const char *mstore_refusal_name(enum mstore_refusal kind);
  * descriptions of their own, so the parent's locks never depend on the
  * child).  What is not allowed: calling fork() from a signal handler that
  * interrupted a library call (the fork handlers take the library's locks);
- * closing the store's descriptor behind the library's back (e.g.
+ * closing the lock file's descriptor behind the library's back (e.g.
  * closefrom(3) in a daemon; it drops the writer's locks, and the others
  * then take it for dead); vfork() children that call the library; and,
  * with max_writers 1, histogram observations, per-writer updates and
  * heartbeats in the child (its parent holds the only slot: E_NO_WRITER;
- * counters and shared gauges still work).
+ * counters and shared gauges still work).  A child that writes must be
+ * able to open the store's lock file path.lock O_RDWR (the fork handler
+ * reopens it through /proc/self/fd, else the child reopens it by path): a
+ * parent that drops privileges before fork() keeps that access for its
+ * children.  A child that cannot has no writer slot: its registrations,
+ * histogram observations, per-writer updates and heartbeats fail with
+ * E_SYS (errno from that open, remembered: no retry), while its counters
+ * and shared gauges still work.
  *
  * The file lives on a local file system (tmpfs, ext4 ...): the writers'
  * locks are Linux OFD locks (Linux 3.15 or later), which do not cross
- * hosts.
+ * hosts.  They live in the lock file PATH.lock beside the store, created
+ * by the first writer (mode: the store's write permissions as read and
+ * write permissions, so that only writers may open it; 0640 -> 0600) and
+ * never removed: a writer needs read-write access to it (and to the
+ * directory, to create it).
  */
 struct mstore;        /* a store open for writing */
 struct mstore_family; /* a registered family; owned by its store */
@@ -287,7 +298,7 @@ struct mstore_series; /* a series handle; owned by its store */
  * that may write at once (up to MSTORE_MAX_WRITERS): a pre-fork server
  * needs its workers, plus its master if the master writes, plus room for
  * a worker that is being replaced (a killed worker's slot is free again
- * once another writer's heartbeat found it dead, within a tick or two).
+ * once another writer's heartbeat found it dead, within two or three ticks).
  * reuse_delay_ms is how long the room of a removed series (its record,
  * value slots and strings) is held before a new series may take it
  * (default 2000; see mstore_series_remove() for why).  A label value takes
@@ -335,11 +346,12 @@ uint32_t mstore_native_value_slots(size_t nbounds, uint32_t max_buckets);
  * Before that it removes leftover "path.tmp.PID" regular files of processes
  * that no longer exist (a writer killed inside mstore_create); symlinks and
  * other names are left alone.  The calling process becomes the store's
- * first writer: it claims writer slot 0, with its pid, start time, tick
+ * first writer (after opening, or creating, the lock file path.lock, which
+ * is never removed; see above): it claims writer slot 0, with its pid, start time, tick
  * interval and a first heartbeat.  opts may be NULL (defaults).
  * Returns the store, or NULL with *err set: E_SYS (errno from open,
- * ftruncate, mmap, fcntl (EINVAL: a kernel without OFD locks), rename or
- * malloc), E_INVAL (path NULL or empty, a capacity, mode or flag out of
+ * ftruncate, mmap, fcntl (EINVAL: a kernel without OFD locks), rename,
+ * malloc, or ENOMEM: the library's fork handlers could not be installed), E_INVAL (path NULL or empty, a capacity, mode or flag out of
  * range, a reserved word not zero).
  */
 struct mstore *mstore_create(const char *path, const struct mstore_options *opts, int *err);
@@ -347,14 +359,16 @@ struct mstore *mstore_create(const char *path, const struct mstore_options *opts
 /*
  * Attach to the existing store at path as one more writer process: open it
  * read-write, check it as a reader would (E_MAGIC, E_VERSION ... for a file
- * that is not a store of this format), and claim a free writer slot.
+ * that is not a store of this format), open (or create) its lock file
+ * path.lock read-write, and claim a free writer slot.
  * Families and series registered by any writer are found by registering
  * them again (same definition, same family; same labels, same series).
  * opts may be NULL; only tick_interval_ms (this writer's heartbeat
  * interval; 0: 1000) is read from it, every other field must be zero (the
  * file fixes capacities, mode, flags and max_writers).  Returns the store,
- * or NULL with *err set: E_SYS (open, fstat, mmap, fcntl, malloc),
- * E_INVAL, E_NOT_REGULAR, E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI,
+ * or NULL with *err set: E_SYS (open, fstat, mmap, fcntl, malloc, fork
+ * handlers as for mstore_create()),
+ * E_INVAL, E_NOT_REGULAR (also: path.lock is not a regular file), E_TRUNCATED, E_MAGIC, E_VERSION, E_ABI,
  * E_BOUNDS, E_CORRUPT, E_NO_WRITER (max_writers processes write it).
  */
 struct mstore *mstore_attach(const char *path, const struct mstore_options *opts, int *err);
@@ -380,7 +394,8 @@ void mstore_close(struct mstore *st);
  * longer holds their lock) and finishes a registration one of them left
  * halfway.  Without dead writers it makes no system call beyond reading
  * the clock (and /proc for process metrics; when that fails they keep
- * their last values).  Errors: E_INVAL (st NULL),
+ * their last values), unless a live writer's heartbeat is over two of its
+ * ticks late (then one fcntl per such writer).  Errors: E_INVAL (st NULL),
  * E_SYS (clock_gettime, fcntl, open of the store in a forked child),
  * E_NO_WRITER (a forked child found no free slot).
  */
@@ -551,7 +566,7 @@ int mstore_histogram_family(struct mstore *st, const char *name, const char *hel
  * (NUL-terminated, cut to cap - 1 bytes; MSTORE_NAME_MAX + 1 always fits;
  * buf may be NULL when cap is 0), 0 if none clashes (a duplicate label
  * name, or the family was not registered), or a negative code: E_INVAL (st
- * or name NULL, an unknown type), E_TOO_LONG, E_SYS (a failed mutex lock).
+ * or name NULL, an unknown type), E_TOO_LONG.
  * Only reads the store: it may also ask before registering.
  *   if (rc == MSTORE_E_DUPLICATE &&
  *       mstore_family_clash(st, MSTORE_COUNTER, name, other, sizeof other) == 1)
@@ -651,6 +666,11 @@ void mstore_series_free(struct mstore_series *s);
  * threads get the most out of it.  Do not update a counter from a signal
  * handler that may interrupt an update of the same counter on the same
  * thread: the interrupted update may overwrite the handler's.
+ * mstore_histogram_observe() is not async-signal-safe: from a signal
+ * handler that interrupted an observation of the same series on the same
+ * thread it would wait for ever for the sequence lock its own thread
+ * holds (and a forked child's first observation claims a writer slot,
+ * which takes locks).  Do not observe from signal handlers.
  * Per-writer series: set, add and sub change the calling process's own
  * value (a gauge's first add starts from 0), never another writer's.
  * Native histograms: an observation inside the kept buckets costs a few

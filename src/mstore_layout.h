@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 8.0) and the protocols
+ * mstore_layout.h - the store file format (version 9.0) and the protocols
  * by which several writer processes and any number of reader processes
  * share it, plus the library's internal helpers.  Only the library and its
  * tests include this header; applications and the renderer use mstore.h.
@@ -60,8 +60,10 @@
  * the value slots); 7: exemplar records in value slots (a family's
  * exemplars word); 8: removable series (series records with a generation
  * and a state, doubly linked chains, free lists and limbo, per-family
- * limits, usage and refusal counts) */
-#define MSTORE_VERSION_MAJOR 8u
+ * limits, usage and refusal counts); 9: the writers' locks moved to the
+ * lock file PATH.lock at offsets from the header's lock_nonce, and readers
+ * judge a seqlock owner by its slot */
+#define MSTORE_VERSION_MAJOR 9u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -198,9 +200,9 @@
  * A writer killed inside (the owner recovery).  A writer process that dies
  * inside a section leaves seq locked for good, and its owner bits say
  * whose it was.  A writer that has yielded MSTORE_SEQLOCK_RECOVER_YIELDS
- * times on one locked value asks the kernel (F_OFD_GETLK) whether the
- * owner slot's lock is held; a live owner always holds it, so if it is not,
- * the owner is dead and writes nothing more.  The writer then takes the
+ * times on one locked value asks the kernel (F_OFD_GETLK on the lock
+ * file) whether the owner slot's lock is held; a live owner always holds
+ * it, so if it is not, the owner is dead and writes nothing more.  The writer then takes the
  * section over by CAS from exactly that value to itself (a later section,
  * or another recoverer, has a different value: the count only grows), sets
  * count to the sum of the buckets, leaves sum as found, and releases with
@@ -211,14 +213,22 @@
  * stores visible to the recoverer.  Cleanup of a dead writer slot
  * recovers every histogram still locked by it the same way before the
  * slot can be claimed again: a reused slot never inherits a locked seq.
- * The reader never writes: finding seq locked after its spin phase
- * (MSTORE_SNAPSHOT_SPINS tries, and then every MSTORE_SNAPSHOT_OWNER_EVERY),
- * it asks the same question on its read-only descriptor; if the owner is
- * dead it reads the section as a writer would recover it: s1 (locked),
- * the buckets and sum, the fence, s2 == s1 (no recoverer or new writer
- * came in between), count = the sum of the buckets.  So a writer killed
- * inside observe costs a scrape some spins and a system call per such
- * series, never a failed scrape.
+ * The reader never writes and cannot open the lock file: finding seq
+ * locked after its spin phase (MSTORE_SNAPSHOT_SPINS tries, and then every
+ * MSTORE_SNAPSHOT_OWNER_EVERY), it reads the owner's writer slot, and
+ * treats the owner as gone when the slot is not LIVE (or being claimed)
+ * or its heartbeat is stale (MSTORE_STALE_TICKS of its ticks; a static
+ * store: not LIVE only).  It then reads the section as a writer would
+ * recover it: s1 (locked), the buckets and sum, the fence, s2 == s1 (no
+ * recoverer or new writer came in between), count = the sum of the
+ * buckets.  That is safe even when the owner is in fact alive (stopped,
+ * or with a late heartbeat): it writes nothing, every bucket only grows
+ * and a section adds one to one bucket, so the count it shows is the
+ * count of the observations whose bucket is done, never more than a
+ * later completed section shows and never less than an earlier one; only
+ * _sum may miss that one observation.  So a writer killed inside observe
+ * costs a scrape some spins per such series until its heartbeat is stale
+ * (or another writer recovers it), never a failed scrape.
  *
  * Retries: a writer holds the lock for a few tens of ns, so a few
  * immediate retries are normal under contention (MSTORE_SNAPSHOT_SPINS).
@@ -492,19 +502,32 @@ struct mstore_clock_id {
  * with restarts.
  *
  * Liveness truth is an OFD lock (fcntl F_OFD_SETLK, Linux >= 3.15): a
- * writer holds a write lock on the first byte of its record
- * (mstore_slot_lock_off()) through an open file description of its own.
- * The kernel drops it when the last descriptor of that description
- * closes: when the process closes the store, exits or is killed (SIGKILL,
- * OOM), across PID namespaces and containers alike, and no reused pid can
- * fool it.  Every writer handle opens the file itself (O_CLOEXEC); in a
- * forked child the fork handler gives each store handle a description of
- * its own (/proc/self/fd/N reopened) and closes the inherited descriptor,
- * so a child never keeps its parent's locks alive (which would make a dead
+ * writer holds a write lock on its slot's byte (mstore_slot_lock_off())
+ * of the lock file through an open file description of its own.  The
+ * kernel drops it when the last reference to that description goes: when
+ * the process closes the store, exits or is killed (SIGKILL, OOM), across
+ * PID namespaces and containers alike, and no reused pid can fool it.
+ * The lock file is PATH.lock beside the store (created by the first
+ * writer, removed by nothing), never mapped (a mapping holds a reference
+ * to its description, in every forked child too), and only writers can
+ * open it: its mode gives the store's write permissions as read and write
+ * (0640 -> 0600, 0660 -> 0660, lock_mode() in mstore_writer.c), so a
+ * process that may only read the store cannot take or hold a lock that
+ * stalls the writers (any descriptor may take a read lock).  Every writer
+ * handle opens the lock file itself (O_CLOEXEC); in a forked child the
+ * fork handler gives each store handle a description of its own
+ * (/proc/self/fd/N reopened) and closes the inherited descriptor, so a
+ * child never keeps its parent's locks alive (which would make a dead
  * parent look alive, and its locked histograms unrecoverable).  That is a
  * reopen and a close per store per fork(); the slot claim itself waits for
  * the child's first operation that needs it, so a fork that only execs
  * pays no more.
+ * Several stores, one lock file: mstore_create() replacing a store
+ * (rename over PATH) while old writers still use the old one keeps
+ * PATH.lock, and the old writers keep their locks in it.  Each store's
+ * locks lie at offsets from a random 64-bit lock_nonce in its header
+ * (mstore_lock_base(): one of 2^40 windows of MSTORE_LOCK_SPAN bytes), so
+ * the locks of an old and a new store collide with probability 2^-40.
  *
  * Claim (under the registration lock, struct mstore_intent): for each
  * slot, a non-blocking F_OFD_SETLK on its byte; success proves that no live
@@ -520,10 +543,12 @@ struct mstore_clock_id {
  * count what was recovered in the header.  Every step is idempotent and the
  * state changes last, so a cleaner killed midway leaves D to the next
  * one.  Cleanup runs at claim, and in mstore_heartbeat() for LIVE slots
- * whose heartbeat is older than one of their ticks and whose byte lock
- * F_OFD_GETLK finds free.
+ * whose heartbeat is older than MSTORE_SUSPECT_TICKS of their ticks and
+ * whose byte lock F_OFD_GETLK finds free (a live writer's heartbeat is up
+ * to a tick old plus its scheduling delay: one tick made live writers
+ * suspects, and cost a system call, all the time).
  * Release (mstore_close()): shards given back, state FREE (release), then
- * the descriptor closed, which drops the lock.  The identity and the last
+ * the lock file's descriptor closed, which drops the lock.  The identity and the last
  * heartbeat stay, so readers can still tell the age of the last heartbeat.
  *
  * Reader: copies a slot's fields between two loads of gen, an acquire load
@@ -547,10 +572,18 @@ struct mstore_clock_id {
  * name this edge; it is the kernel's, and the only one the writers use
  * besides atomics.
  */
-#define MSTORE_SLOT_FREE 0u
-#define MSTORE_SLOT_LIVE 1u
-/* The registration lock: byte 0 of the file (struct mstore_intent). */
+#define MSTORE_SLOT_FREE     0u
+#define MSTORE_SLOT_LIVE     1u
+#define MSTORE_SUSPECT_TICKS 2 /* upkeep: a LIVE slot's heartbeat this late */
+/* The lock file: PATH + MSTORE_LOCK_SUFFIX.  A store's locks lie in a
+ * window of MSTORE_LOCK_SPAN bytes at mstore_lock_base(lock_nonce): the
+ * registration lock (struct mstore_intent) at its first byte, writer slot
+ * w's at byte 1 + w. */
+#define MSTORE_LOCK_SUFFIX   ".lock"
 #define MSTORE_LOCK_REGISTRY 0u
+#define MSTORE_LOCK_SPAN     2048u
+#define MSTORE_LOCK_WINDOWS  (UINT64_C(1) << 40)
+_Static_assert(MSTORE_MAX_WRITERS + 1 <= MSTORE_LOCK_SPAN, "a store's locks fit its window");
 
 struct mstore_writer_rec {
 	_Atomic uint32_t state;           /* MSTORE_SLOT_FREE or MSTORE_SLOT_LIVE */
@@ -571,7 +604,8 @@ struct mstore_writer_rec {
  * removed, the room of removed series given back, a slot claimed or
  * cleaned up) is made under the registration lock: the handle's pthread
  * mutex (threads of one process), then a blocking F_OFD_SETLKW write lock
- * on byte MSTORE_LOCK_REGISTRY (processes).  The kernel releases the lock
+ * on byte MSTORE_LOCK_REGISTRY of the store's window in the lock file
+ * (processes).  The kernel releases the lock
  * of a holder that dies, so the store never wedges; but the holder may
  * have died halfway.  So each change is a short sequence of steps,
  * announced beforehand by the intent record in the header:
@@ -816,7 +850,9 @@ struct mstore_hdr {
 	uint32_t writer_rec_size; /* sizeof(struct mstore_writer_rec) */
 	uint32_t index_slots;     /* a power of two >= 2 * max_series */
 	uint32_t reuse_delay_ms;  /* struct mstore_alloc; 1..MSTORE_REUSE_DELAY_MAX_MS */
-	unsigned char reserved0[36];
+	uint32_t reserved_pad;
+	uint64_t lock_nonce; /* random: where its locks lie in the lock file */
+	unsigned char reserved0[24];
 	/* ---- cache line 3: the counts (series records, allocation) ---- */
 	_Atomic uint32_t families;     /* published family records */
 	_Atomic uint32_t series;       /* series records ever taken: readers read below it */
@@ -999,6 +1035,7 @@ struct mstore_series_rec {
 _Static_assert(sizeof(struct mstore_hdr) == MSTORE_HDR_SIZE, "header size");
 _Static_assert(offsetof(struct mstore_hdr, writer_off) == 128, "header layout");
 _Static_assert(offsetof(struct mstore_hdr, reuse_delay_ms) == 152, "header layout");
+_Static_assert(offsetof(struct mstore_hdr, lock_nonce) == 160, "header layout");
 _Static_assert(offsetof(struct mstore_hdr, families) == 192, "counts start line 3");
 _Static_assert(offsetof(struct mstore_hdr, clock) == 224, "header layout");
 _Static_assert(offsetof(struct mstore_hdr, shard_owner) == 256, "shard owners start line 4");
@@ -1167,11 +1204,18 @@ mstore_exemplar_off(uint32_t type, uint32_t nbounds, uint32_t native, uint32_t i
 	return mstore_slots_for(type, nbounds, native) + i * MSTORE_EX_SLOTS;
 }
 
-/* File offset of writer slot w's lock byte (writer slots, above). */
+/* Lock file offset of a store's lock window (writer slots, above). */
 static inline uint64_t
-mstore_slot_lock_off(uint64_t writer_off, uint32_t w)
+mstore_lock_base(uint64_t lock_nonce)
 {
-	return writer_off + (uint64_t)w * MSTORE_WRITER_REC_SIZE;
+	return (lock_nonce % MSTORE_LOCK_WINDOWS) * MSTORE_LOCK_SPAN;
+}
+
+/* Lock file offset of writer slot w's lock byte. */
+static inline uint64_t
+mstore_slot_lock_off(uint64_t lock_base, uint32_t w)
+{
+	return lock_base + 1u + w;
 }
 
 /* ---- internal helpers (mstore_common.c), not exported ---- */
@@ -1259,7 +1303,8 @@ MSTORE_INTERNAL int mstore_slot_judge(const struct mstore_slot_view *v, int64_t 
  * description holds it (not waiting), or -1 with errno. */
 MSTORE_INTERNAL int mstore_ofd_lock(int fd, uint64_t off, short type, int wait);
 /* 1 if no other open file description holds a lock on byte off (a
- * writer slot's owner is then dead), 0 if one does, -1 with errno. */
+ * writer slot's owner is then dead), 0 if one does, -1 with errno.
+ * Writers only (fd: the lock file). */
 MSTORE_INTERNAL int mstore_ofd_free(int fd, uint64_t off);
 
 /* ---- native histogram records (mstore_nhist.c), writers and readers ---- */

@@ -55,7 +55,6 @@ struct mapping {
 	/* Per series record, seen_tag() of the gen its label values were last
 	 * checked in full at (0: never); NULL: check every record in full. */
 	uint32_t *seen;
-	uint64_t writer_off;
 	int64_t tick_ns;
 	/* Writer slots counted live at the last refresh (per-writer values). */
 	uint64_t live[LIVE_WORDS];
@@ -230,7 +229,6 @@ map_adopt_header(struct mapping *m)
 	m->value_slots = h->value_slots;
 	m->string_bytes = h->string_bytes;
 	m->max_writers = h->max_writers;
-	m->writer_off = h->writer_off;
 	m->tick_ns = h->tick_interval_ns;
 }
 
@@ -635,20 +633,36 @@ live_has(const uint64_t *live, uint32_t w)
 	return (live[w / 64] >> (w % 64)) & 1u;
 }
 
+/* Is writer slot w live at now (the reader's CLOCK_BOOTTIME): LIVE, and
+ * its heartbeat within MSTORE_STALE_TICKS of its ticks (static store:
+ * LIVE)?  1, 0 (also while a claim rewrites it), MSTORE_E_CORRUPT for a
+ * slot no writer writes. */
+static int
+writer_live(const struct mapping *m, uint32_t w, int64_t now)
+{
+	struct mstore_slot_view v;
+	struct mstore_liveness l;
+
+	if (mstore_slot_read(&m->wrec[w], &v) != 1)
+		return 0; /* being claimed: not live yet */
+	if (!mstore_slot_valid(&v))
+		return MSTORE_E_CORRUPT;
+	if (v.state != MSTORE_SLOT_LIVE)
+		return 0;
+	if ((m->hdr->flags & MSTORE_F_STATIC) != 0)
+		return 1;
+	return mstore_slot_judge(&v, 0, mstore_clock_self(), now, &l);
+}
+
 /*
  * Check every writer slot (MSTORE_E_CORRUPT for one no writer writes) and
  * the shard owners, which name slots, and take the live set: the writers
- * whose values per-writer families show until the next refresh (LIVE,
- * heartbeat within MSTORE_STALE_TICKS of their ticks; static store:
- * LIVE).  Reads only: mstore_layout.h, "Writer slots".
+ * whose values per-writer families show until the next refresh
+ * (writer_live).  Reads only: mstore_layout.h, "Writer slots".
  */
 static int
 scan_writers(struct mapping *m)
 {
-	const struct mstore_clock_id *self = mstore_clock_self();
-	int is_static = (m->hdr->flags & MSTORE_F_STATIC) != 0;
-	struct mstore_slot_view v;
-	struct mstore_liveness l;
 	int64_t now = mstore_boottime_ns();
 	uint32_t w, k;
 	int rc;
@@ -661,14 +675,7 @@ scan_writers(struct mapping *m)
 		    m->max_writers)
 			return MSTORE_E_CORRUPT;
 	for (w = 0; w < m->max_writers; w++) {
-		if (mstore_slot_read(&m->wrec[w], &v) != 1)
-			continue; /* being claimed: not live yet */
-		if (!mstore_slot_valid(&v))
-			return MSTORE_E_CORRUPT;
-		if (v.state != MSTORE_SLOT_LIVE)
-			continue;
-		rc = is_static ? 1 : mstore_slot_judge(&v, 0, self, now, &l);
-		if (rc < 0)
+		if ((rc = writer_live(m, w, now)) < 0)
 			return rc;
 		if (rc == 1)
 			live_set(m->live, w);
@@ -1122,19 +1129,25 @@ counter_value(const _Atomic uint64_t *v)
 }
 
 /*
- * Is the writer that holds a histogram's seq (locked value v) dead?  1 if
- * the kernel holds no lock on its writer slot (mstore_layout.h, "A writer
- * killed inside"), 0 if it does or we cannot tell, MSTORE_E_CORRUPT for an
- * owner no writer slot has.
+ * Is the writer that holds a histogram's seq (locked value v) gone?  1 if
+ * its writer slot is not live now (mstore_layout.h, "A writer killed
+ * inside", says why reading the section then is safe even if it is only
+ * late), 0 if it is, or we cannot tell; MSTORE_E_CORRUPT for an owner no
+ * writer slot has.
  */
 static int
 seq_owner_dead(const struct mapping *m, uint64_t v)
 {
 	uint64_t owner = (v >> MSTORE_SEQ_OWNER_SHIFT) & MSTORE_SEQ_OWNER_MASK;
+	int64_t now = mstore_boottime_ns();
+	int rc;
 
 	if (owner >= m->max_writers)
 		return MSTORE_E_CORRUPT;
-	return mstore_ofd_free(m->fd, mstore_slot_lock_off(m->writer_off, (uint32_t)owner)) == 1;
+	if (now < 0)
+		return 0;
+	rc = writer_live(m, (uint32_t)owner, now);
+	return rc < 0 ? rc : rc == 0;
 }
 
 /*

@@ -611,15 +611,18 @@ fnv(uint64_t h, const void *p, size_t len)
 }
 
 /* The series' key: its family and label values (the private cache and
- * the shared index both use it). */
+ * the shared index both use it).  Lengths are hashed as u32 (a label
+ * value has at most MSTORE_LABEL_VALUE_MAX bytes), so that writers of
+ * every word size find each other's series in the index. */
 static uint64_t
 series_hash(uint32_t fam, const char *const *v, const size_t *len, uint32_t n)
 {
 	uint64_t h = fnv(FNV_OFFSET, &fam, sizeof(fam));
-	uint32_t i;
+	uint32_t i, l;
 
 	for (i = 0; i < n; i++) {
-		h = fnv(h, &len[i], sizeof(len[i]));
+		l = (uint32_t)len[i];
+		h = fnv(h, &l, sizeof(l));
 		h = fnv(h, v[i], len[i]);
 	}
 	return h;

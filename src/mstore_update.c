@@ -375,6 +375,9 @@ mstore_hist_close_dead(_Atomic uint64_t *v, uint32_t nbounds, const struct nhist
 	uint64_t count = 0;
 	uint32_t i;
 
+	/* As in observe: the count stored below must not become visible
+	 * before the locked seq (the take-over's CAS, or the dead owner's). */
+	atomic_thread_fence(memory_order_release);
 	for (i = 0; i <= nbounds; i++)
 		count += atomic_load_explicit(&v[MSTORE_HIST_BUCKET0 + i], memory_order_relaxed);
 	atomic_store_explicit(&v[MSTORE_HIST_COUNT], count, memory_order_relaxed);
@@ -398,7 +401,7 @@ hist_take_over(struct mstore_series *s, uint64_t locked, uint64_t tag)
 	 * beyond the slots no correct writer wrote: nobody will release it. */
 	if (owner == atomic_load_explicit(&st->slot, memory_order_relaxed) ||
 	    (owner < st->max_writers &&
-	     mstore_ofd_free(st->fd, mstore_slot_lock_off(st->hdr->writer_off, owner)) != 1))
+	     mstore_ofd_free(st->fd, mstore_slot_lock_off(st->lock_base, owner)) != 1))
 		return;
 	if (!atomic_compare_exchange_strong_explicit(seq, &expect, (locked & ~SEQ_HELD) | tag,
 	                                             memory_order_acquire, memory_order_relaxed))
@@ -589,8 +592,7 @@ seq_held_live(struct mstore *st, uint64_t seq)
 
 	return (seq & MSTORE_SEQ_LOCKED) && owner < st->max_writers &&
 	       (owner == atomic_load_explicit(&st->slot, memory_order_relaxed) ||
-	        mstore_ofd_free(st->fd,
-	                        mstore_slot_lock_off(st->hdr->writer_off, (uint32_t)owner)) != 1);
+	        mstore_ofd_free(st->fd, mstore_slot_lock_off(st->lock_base, (uint32_t)owner)) != 1);
 }
 
 /* 1 if a live writer is inside one of the exemplar records of range off

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,12 @@ void (*mstore_test_hook)(enum mstore_step step);
  * and for thread exit (mstore_update.c gives a thread's shards back in
  * each).  With the shard state in mstore_update.c, this list is the
  * library's only global state.  Lock order: open_lock, then a store's lock.
+ * A descriptor of the library's exists only while its handle is on the
+ * list: create and attach hold open_lock from their open() through the
+ * slot claim to open_add, and close from open_remove until after the
+ * close().  fork_prepare takes open_lock, so a fork by another thread
+ * waits, and every descriptor a child inherits is one fork_child sees and
+ * replaces (a child must never keep a writer's locks alive).
  */
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mstore *open_stores;
@@ -76,13 +83,37 @@ mstore_count_recovery(struct mstore *st, enum mstore_recovery kind, uint64_t n)
 
 /* ------------------------------------------------------------ the list */
 
+/* open_lock for create, attach and close, whose sections hold system
+ * calls that are cancellation points (open, fcntl, close): a thread
+ * cancelled in one would leave open_lock held, and every fork() of the
+ * process waiting.  Cancellation waits until the section is over. */
+static int open_cancel_state;
+
+static void
+open_lock_take(void)
+{
+	int old;
+
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	(void)pthread_mutex_lock(&open_lock);
+	open_cancel_state = old;
+}
+
+static void
+open_lock_give(void)
+{
+	int old = open_cancel_state;
+
+	(void)pthread_mutex_unlock(&open_lock);
+	(void)pthread_setcancelstate(old, &old);
+}
+
+/* Both under open_lock (above). */
 static void
 open_add(struct mstore *st)
 {
-	(void)pthread_mutex_lock(&open_lock);
 	st->next_open = open_stores;
 	open_stores = st;
-	(void)pthread_mutex_unlock(&open_lock);
 }
 
 static void
@@ -90,13 +121,11 @@ open_remove(struct mstore *st)
 {
 	struct mstore **p;
 
-	(void)pthread_mutex_lock(&open_lock);
 	for (p = &open_stores; *p != NULL; p = &(*p)->next_open)
 		if (*p == st) {
 			*p = st->next_open;
 			break;
 		}
-	(void)pthread_mutex_unlock(&open_lock);
 }
 
 /* ------------------------------------------------------------ creation */
@@ -194,6 +223,23 @@ alloc_init(struct mstore_alloc *a)
 		a->val_free[k].head = MSTORE_VLINK_END;
 }
 
+/* A random lock_nonce (mstore_layout.h, writer slots); without entropy
+ * yet (early boot), the clocks and the pid mixed (splitmix64's finaliser):
+ * it only has to differ from the replaced store's. */
+static uint64_t
+lock_nonce(void)
+{
+	uint64_t n;
+
+	if (getrandom(&n, sizeof n, GRND_NONBLOCK) == (ssize_t)sizeof n)
+		return n;
+	n = (uint64_t)mstore_now_ns() ^ ((uint64_t)mstore_boottime_ns() << 17) ^
+	    ((uint64_t)getpid() << 40);
+	n = (n ^ (n >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	n = (n ^ (n >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return n ^ (n >> 31);
+}
+
 /* Fill the header of a new file; start is the creation time
  * (CLOCK_REALTIME). */
 static void
@@ -227,6 +273,7 @@ header_init(struct mstore_hdr *h, const struct mstore_options *o, const struct l
 	h->writer_rec_size = MSTORE_WRITER_REC_SIZE;
 	h->index_slots = l->index_slots;
 	h->reuse_delay_ms = o->reuse_delay_ms;
+	h->lock_nonce = lock_nonce();
 	/* Everything else is zero (a fresh file); byte 0 of the string
 	 * region is the shared empty string. */
 	atomic_store_explicit(&h->strings_used, 1, memory_order_relaxed);
@@ -256,10 +303,11 @@ store_adopt(struct mstore *st, unsigned char *map, size_t len)
 	st->string_bytes = h->string_bytes;
 	st->index_mask = h->index_slots - 1;
 	st->reuse_delay_ms = h->reuse_delay_ms;
+	st->lock_base = mstore_lock_base(h->lock_nonce);
 }
 
-/* A handle with private caches for a store of these capacities; no file
- * yet (fd -1).  NULL with errno set. */
+/* A handle with private caches for a store of these capacities; no lock
+ * file yet (fd -1).  NULL with errno set. */
 static struct mstore *
 store_alloc(uint32_t max_families, uint32_t max_series, uint32_t tick_ms, const char *path)
 {
@@ -278,7 +326,9 @@ store_alloc(uint32_t max_families, uint32_t max_series, uint32_t tick_ms, const 
 	st->fams = calloc(max_families, sizeof(*st->fams));
 	st->series = calloc(max_series, sizeof(*st->series));
 	st->htab = calloc(hsize, sizeof(*st->htab));
-	st->path = strdup(path);
+	st->path = malloc(strlen(path) + sizeof(MSTORE_LOCK_SUFFIX));
+	if (st->path != NULL)
+		(void)strcat(strcpy(st->path, path), MSTORE_LOCK_SUFFIX);
 	if (st->fams == NULL || st->series == NULL || st->htab == NULL || st->path == NULL ||
 	    (errno = pthread_mutex_init(&st->lock, NULL)) != 0) {
 		free(st->fams);
@@ -325,12 +375,53 @@ tmp_name(const char *path)
 	return s;
 }
 
-/* Create, size and map the temporary file; the handle keeps the
- * descriptor (its OFD locks are our identity).  On failure nothing is
+/* The lock file's mode for a store of mode m: the store's write
+ * permissions, as read and write (mstore_layout.h, writer slots). */
+static mode_t
+lock_mode(mode_t m)
+{
+	return ((m & 0222) << 1) | (m & 0222);
+}
+
+/* Open (or create, mode from the store's mode) the lock file st->path for
+ * the handle: a description of its own, whose OFD locks are our identity
+ * (mstore_layout.h, writer slots).  0, or E_SYS / E_NOT_REGULAR (errno). */
+static int
+lock_open(struct mstore *st, mode_t store_mode)
+{
+	int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, created = 1, fd, saved;
+	struct stat sb;
+
+	fd = open(st->path, flags | O_CREAT | O_EXCL, lock_mode(store_mode));
+	if (fd < 0 && errno == EEXIST) {
+		created = 0;
+		fd = open(st->path, flags);
+	}
+	if (fd < 0)
+		return MSTORE_E_SYS;
+	if (fstat(fd, &sb) != 0 || (created && fchmod(fd, lock_mode(store_mode)) != 0)) {
+		saved = errno;
+		(void)close(fd);
+		errno = saved;
+		return MSTORE_E_SYS;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		(void)close(fd);
+		errno = EINVAL;
+		return MSTORE_E_NOT_REGULAR;
+	}
+	st->fd = fd;
+	st->dev = sb.st_dev;
+	st->ino = sb.st_ino;
+	return 0;
+}
+
+/* Create, size and map the temporary file (its descriptor closed: the
+ * mapping keeps the file); *fmode gets its mode.  On failure nothing is
  * left behind: returns -1, errno set. */
 static int
 tmp_create(struct mstore *st, const char *tmp, const struct mstore_options *o,
-           const struct layout *l)
+           const struct layout *l, mode_t *fmode)
 {
 	mode_t mode = o->mode != 0 ? o->mode : MSTORE_DEF_MODE;
 	struct stat sb;
@@ -349,9 +440,8 @@ tmp_create(struct mstore *st, const char *tmp, const struct mstore_options *o,
 	p = mmap(NULL, (size_t)l->file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		goto fail;
-	st->fd = fd;
-	st->dev = sb.st_dev;
-	st->ino = sb.st_ino;
+	(void)close(fd);
+	*fmode = sb.st_mode & MODE_MASK;
 	st->map = p;
 	st->map_len = (size_t)l->file_size;
 	return 0;
@@ -447,18 +537,46 @@ set_err(int *err, int code)
 
 /* ------------------------------------------------ the registration lock */
 
-int
-mstore_reg_lock(struct mstore *st)
-{
-	int saved;
+static int store_reopen(struct mstore *st);
 
-	if (mstore_ofd_lock(st->fd, MSTORE_LOCK_REGISTRY, F_WRLCK, 1) != 0)
-		return MSTORE_E_SYS;
+/* The registration lock; wait 0: 1 if another process holds it.  A forked
+ * child whose fork-time reopen failed reopens the lock file here first;
+ * if that fails too, the handle has lost it for good (st->lost): every
+ * later call fails at once with the same errno.  Thread cancellation is
+ * off from here to mstore_reg_unlock(): the reopen and F_OFD_SETLKW are
+ * cancellation points, and a thread cancelled there would leave st->lock
+ * held for good (the only cancellation points of st->lock's sections are
+ * inside the registration lock). */
+static int
+reg_lock(struct mstore *st, int wait)
+{
+	int rc, old;
+
+	(void)pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	if (st->fd < 0) {
+		if (st->lost == 0 && store_reopen(st) != 0)
+			st->lost = errno != 0 ? errno : EBADF;
+		if (st->lost != 0) {
+			(void)pthread_setcancelstate(old, &old);
+			errno = st->lost;
+			return MSTORE_E_SYS;
+		}
+	}
+	rc = mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_WRLCK, wait);
+	if (rc != 0) {
+		int saved = errno;
+
+		(void)pthread_setcancelstate(old, &old);
+		errno = saved;
+		return rc < 0 ? MSTORE_E_SYS : 1;
+	}
+	st->cancel_state = old;
 	mstore_intent_recover(st);
 	/* Nothing may look a series up or take a room from lists a dead
 	 * writer (or a late update) left half done. */
 	if (st->hdr->alloc.dirty && mstore_alloc_rebuild(st) != 0) {
-		saved = errno;
+		int saved = errno;
+
 		mstore_reg_unlock(st);
 		errno = saved;
 		return MSTORE_E_SYS;
@@ -466,12 +584,21 @@ mstore_reg_lock(struct mstore *st)
 	return 0;
 }
 
+int
+mstore_reg_lock(struct mstore *st)
+{
+	return reg_lock(st, 1);
+}
+
 void
 mstore_reg_unlock(struct mstore *st)
 {
+	int old = st->cancel_state;
+
 	/* Cannot fail for a lock we hold on a valid descriptor; closing the
 	 * descriptor would drop it anyway. */
-	(void)mstore_ofd_lock(st->fd, MSTORE_LOCK_REGISTRY, F_UNLCK, 0);
+	(void)mstore_ofd_lock(st->fd, st->lock_base + MSTORE_LOCK_REGISTRY, F_UNLCK, 0);
+	(void)pthread_setcancelstate(old, &old);
 }
 
 /* ------------------------------------------------------- writer slots */
@@ -479,7 +606,7 @@ mstore_reg_unlock(struct mstore *st)
 static uint64_t
 slot_lock_off(const struct mstore *st, uint32_t w)
 {
-	return mstore_slot_lock_off(st->hdr->writer_off, w);
+	return mstore_slot_lock_off(st->lock_base, w);
 }
 
 /*
@@ -570,8 +697,9 @@ slot_claim(struct mstore *st)
 	return MSTORE_E_NO_WRITER;
 }
 
-/* Open path again for a forked child whose fork-time reopen failed: it
- * must be the same file (device and inode), or the child has lost it. */
+/* Open the lock file again for a forked child whose fork-time reopen
+ * failed: it must be the same file (device and inode), or the child has
+ * lost it. */
 static int
 store_reopen(struct mstore *st)
 {
@@ -598,12 +726,13 @@ mstore_identity_slow(struct mstore *st)
 		return MSTORE_E_SYS;
 	rc = (int)atomic_load_explicit(&st->slot, memory_order_relaxed);
 	if ((uint32_t)rc == MSTORE_NONE) {
-		rc = st->fd < 0 ? store_reopen(st) : 0;
-		if (rc == 0 && (rc = mstore_reg_lock(st)) == 0) {
+		if ((rc = mstore_reg_lock(st)) == 0) {
 			rc = slot_claim(st);
 			mstore_reg_unlock(st);
 		}
-		atomic_store_explicit(&st->no_slot, rc == MSTORE_E_NO_WRITER, memory_order_relaxed);
+		/* counters use SHARED without asking again */
+		atomic_store_explicit(&st->no_slot, rc == MSTORE_E_NO_WRITER || st->lost != 0,
+		                      memory_order_relaxed);
 	}
 	(void)pthread_mutex_unlock(&st->lock);
 	return rc;
@@ -645,6 +774,7 @@ fork_child_store(struct mstore *st)
 		(void)close(st->fd); /* the parent's locks stay with the parent */
 	}
 	st->fd = fd; /* -1: reopened from the path at the first claim */
+	st->lost = 0;
 	atomic_store_explicit(&st->slot, MSTORE_NONE, memory_order_relaxed);
 	atomic_store_explicit(&st->seq_tag, 0, memory_order_relaxed);
 	atomic_store_explicit(&st->owned, 0, memory_order_relaxed);
@@ -687,14 +817,29 @@ fork_child(void)
 }
 
 /* Once per process, before its first store.  Without the fork handlers a
- * forked child would share its parent's identity: counter shards stay off
- * (mstore_update.c) and the child's claims fail. */
+ * forked child would write as its parent (its slot, its locks, its
+ * shards): create and attach then fail (forkable stays 0). */
+static int forkable;
+
 static void
 process_init(void)
 {
 	if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
 		return;
+	forkable = 1;
 	mstore_shards_init();
+}
+
+/* The process-wide setup for create and attach: 0, or E_SYS (ENOMEM:
+ * pthread_atfork failed). */
+static int
+process_ready(void)
+{
+	(void)pthread_once(&process_once, process_init);
+	if (forkable)
+		return 0;
+	errno = ENOMEM;
+	return MSTORE_E_SYS;
 }
 
 /* ------------------------------------------------------------- open */
@@ -723,21 +868,27 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	int64_t start;
 	int rc = MSTORE_E_SYS, saved;
 	long page = sysconf(_SC_PAGESIZE);
+	mode_t fmode;
 
 	if (path == NULL || *path == '\0' || page <= 0 || options_resolve(opts, &o) != 0) {
 		set_err(err, mstore_fail(MSTORE_E_INVAL));
 		return NULL;
 	}
 	layout_compute(&o, &l, (uint64_t)page);
-	(void)pthread_once(&process_once, process_init);
+	if (process_ready() != 0) {
+		set_err(err, mstore_fail(MSTORE_E_SYS));
+		return NULL;
+	}
 	stale_tmp_sweep(path);
+	open_lock_take();
 	if ((start = mstore_now_ns()) < 0 ||
 	    (st = store_alloc(o.max_families, o.max_series, o.tick_interval_ms, path)) == NULL ||
-	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &o, &l) != 0)
+	    (tmp = tmp_name(path)) == NULL || tmp_create(st, tmp, &o, &l, &fmode) != 0)
 		goto fail;
 	header_init((struct mstore_hdr *)(void *)st->map, &o, &l, start);
 	store_adopt(st, st->map, st->map_len);
-	if ((rc = store_first_claim(st)) != 0 || rename(tmp, path) != 0) {
+	if ((rc = lock_open(st, fmode)) != 0 || (rc = store_first_claim(st)) != 0 ||
+	    rename(tmp, path) != 0) {
 		rc = rc != 0 ? rc : MSTORE_E_SYS;
 		saved = errno;
 		(void)unlink(tmp);
@@ -746,12 +897,14 @@ mstore_create(const char *path, const struct mstore_options *opts, int *err)
 	}
 	free(tmp);
 	open_add(st);
+	open_lock_give();
 	set_err(err, 0);
 	return st;
 fail:
 	saved = errno;
 	if (st != NULL)
 		store_free(st);
+	open_lock_give();
 	free(tmp);
 	errno = saved;
 	set_err(err, mstore_fail(rc));
@@ -780,23 +933,24 @@ attach_options(const struct mstore_options *in, uint32_t *tick_ms)
 }
 
 /* Open and map path read-write and check it as a reader would.  Returns
- * 0 with *fd, *map, *len, or a code (nothing left open). */
+ * 0 with *map, *len and the file's *sb, or a code (nothing left open);
+ * the descriptor is closed either way (the mapping keeps the file). */
 static int
-attach_map(const char *path, int *fd, unsigned char **map, size_t *len, struct stat *sb)
+attach_map(const char *path, unsigned char **map, size_t *len, struct stat *sb)
 {
 	void *p;
-	int rc, saved;
+	int rc, saved, fd;
 
 	/* O_NONBLOCK: a FIFO at path must not hang us (S_ISREG refuses it). */
-	*fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (*fd < 0)
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
 		return errno == EISDIR ? MSTORE_E_NOT_REGULAR : MSTORE_E_SYS;
-	rc = fstat(*fd, sb) != 0                    ? MSTORE_E_SYS
+	rc = fstat(fd, sb) != 0                     ? MSTORE_E_SYS
 	     : !S_ISREG(sb->st_mode)                ? MSTORE_E_NOT_REGULAR
 	     : sb->st_size < (off_t)MSTORE_HDR_SIZE ? MSTORE_E_TRUNCATED
 	                                            : 0;
 	if (rc == 0) {
-		p = mmap(NULL, (size_t)sb->st_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+		p = mmap(NULL, (size_t)sb->st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED) {
 			rc = MSTORE_E_SYS;
 		} else {
@@ -806,11 +960,9 @@ attach_map(const char *path, int *fd, unsigned char **map, size_t *len, struct s
 				(void)munmap(p, *len);
 		}
 	}
-	if (rc != 0) {
-		saved = errno;
-		(void)close(*fd);
-		errno = saved;
-	}
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
 	return rc;
 }
 
@@ -823,14 +975,13 @@ mstore_attach(const char *path, const struct mstore_options *opts, int *err)
 	struct stat sb;
 	uint32_t tick_ms;
 	size_t len;
-	int fd, rc, saved;
+	int rc, saved;
 
 	if (path == NULL || *path == '\0' || attach_options(opts, &tick_ms) != 0) {
 		set_err(err, mstore_fail(MSTORE_E_INVAL));
 		return NULL;
 	}
-	(void)pthread_once(&process_once, process_init);
-	if ((rc = attach_map(path, &fd, &map, &len, &sb)) != 0) {
+	if ((rc = process_ready()) != 0 || (rc = attach_map(path, &map, &len, &sb)) != 0) {
 		set_err(err, mstore_fail(rc));
 		return NULL;
 	}
@@ -839,23 +990,23 @@ mstore_attach(const char *path, const struct mstore_options *opts, int *err)
 	if (st == NULL) {
 		saved = errno;
 		(void)munmap(map, len);
-		(void)close(fd);
 		errno = saved;
 		set_err(err, mstore_fail(MSTORE_E_SYS));
 		return NULL;
 	}
-	st->fd = fd;
-	st->dev = sb.st_dev;
-	st->ino = sb.st_ino;
 	store_adopt(st, map, len);
-	if ((rc = store_first_claim(st)) != 0) {
+	open_lock_take();
+	if ((rc = lock_open(st, sb.st_mode & MODE_MASK)) != 0 ||
+	    (rc = store_first_claim(st)) != 0) {
 		saved = errno;
 		store_free(st);
+		open_lock_give();
 		errno = saved;
 		set_err(err, mstore_fail(rc));
 		return NULL;
 	}
 	open_add(st);
+	open_lock_give();
 	set_err(err, 0);
 	return st;
 }
@@ -867,22 +1018,25 @@ mstore_close(struct mstore *st)
 
 	if (st == NULL)
 		return;
+	open_lock_take();
 	open_remove(st);
 	w = atomic_load_explicit(&st->slot, memory_order_acquire);
 	if (w != MSTORE_NONE) {
 		/* Shards first, then the state: a reader that sees the slot
 		 * FREE no longer counts its values; the lock goes with the
-		 * descriptor (store_free). */
+		 * lock file's descriptor (store_free). */
 		mstore_shards_release(st);
 		atomic_store_explicit(&st->wrec[w].state, MSTORE_SLOT_FREE, memory_order_release);
 	}
 	store_free(st);
+	open_lock_give();
 }
 
 /* ----------------------------------------------------- heartbeat, upkeep */
 
-/* Slots that look dead: LIVE, heartbeat older than one of their ticks,
- * and no lock held on them.  Marks them in dead[]; returns how many. */
+/* Slots that look dead: LIVE, heartbeat older than MSTORE_SUSPECT_TICKS
+ * of their ticks, and no lock held on them.  Marks them in dead[];
+ * returns how many. */
 static uint32_t
 upkeep_suspects(struct mstore *st, uint32_t self, unsigned char *dead)
 {
@@ -896,7 +1050,8 @@ upkeep_suspects(struct mstore *st, uint32_t self, unsigned char *dead)
 		if (w == self || mstore_slot_read(&st->wrec[w], &v) != 1 ||
 		    v.state != MSTORE_SLOT_LIVE || !mstore_slot_valid(&v))
 			continue;
-		if (mstore_slot_judge(&v, v.tick_interval_ns, mstore_clock_self(), now, &l) == 1)
+		if (mstore_slot_judge(&v, MSTORE_SUSPECT_TICKS * v.tick_interval_ns,
+		                      mstore_clock_self(), now, &l) == 1)
 			continue;
 		if (mstore_ofd_free(st->fd, slot_lock_off(st, w)) == 1) {
 			dead[w] = 1;
@@ -925,7 +1080,10 @@ upkeep_clean(struct mstore *st, const unsigned char *dead)
 
 /* The store's upkeep (mstore_heartbeat): dead writers' slots, an intent
  * left behind, removed series whose rooms are due.  Takes the locks only
- * when there is something to do. */
+ * when there is something to do, and never waits for them: a holder that
+ * is stopped (SIGSTOP, a debugger, swapped out) inside a registration must
+ * not hang every other writer's heartbeat, nor a fork() waiting for it;
+ * the next tick tries again. */
 static int
 upkeep(struct mstore *st, uint32_t self)
 {
@@ -936,15 +1094,17 @@ upkeep(struct mstore *st, uint32_t self)
 	    atomic_load_explicit(&st->hdr->intent.op, memory_order_relaxed) == MSTORE_INTENT_NONE &&
 	    !mstore_limbo_due(st))
 		return 0;
-	if ((errno = pthread_mutex_lock(&st->lock)) != 0)
-		return MSTORE_E_SYS;
-	if ((rc = mstore_reg_lock(st)) == 0) { /* also recovers the intent */
+	if ((rc = pthread_mutex_trylock(&st->lock)) != 0) {
+		errno = rc;
+		return rc == EBUSY ? 0 : MSTORE_E_SYS;
+	}
+	if ((rc = reg_lock(st, 0)) == 0) { /* also recovers the intent */
 		upkeep_clean(st, dead);
 		mstore_limbo_expire(st);
 		mstore_reg_unlock(st);
 	}
 	(void)pthread_mutex_unlock(&st->lock);
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 int

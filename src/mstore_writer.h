@@ -68,10 +68,14 @@ struct mstore {
 	 * before the registration lock; held across fork by the fork
 	 * handlers. */
 	pthread_mutex_t lock;
-	/* This handle's own open file description (mstore_layout.h, writer
-	 * slots): its OFD locks are our identity.  -1 in a forked child whose
-	 * reopen failed (reopened from path on the next claim). */
+	/* This handle's own open file description of the lock file
+	 * (mstore_layout.h, writer slots): its OFD locks are our identity.  -1
+	 * in a forked child whose reopen failed (reopened from path on the
+	 * next claim). */
 	int fd;
+	uint64_t lock_base;       /* the store's lock window: mstore_lock_base() */
+	int lost;                 /* 0, or the errno of a forked child's failed reopen (reg_lock) */
+	int cancel_state;         /* the holder's cancel state, under the registration lock */
 	_Atomic uint32_t slot;    /* our writer slot; MSTORE_NONE: none yet */
 	_Atomic uint64_t seq_tag; /* slot << 1 | 1, the seq owner bits; 0: none */
 	/* The boot's clock (mstore_layout.h, "Native histograms") at this
@@ -83,8 +87,8 @@ struct mstore {
 	 * SHARED, which needs no slot) until a claim succeeds. */
 	_Atomic int no_slot;
 	uint32_t tick_ms; /* this writer's heartbeat interval */
-	char *path;       /* for a forked child's reopen */
-	dev_t dev;
+	char *path;       /* the lock file, for a forked child's reopen */
+	dev_t dev;        /* the lock file's */
 	ino_t ino;
 	unsigned char *map;
 	size_t map_len;

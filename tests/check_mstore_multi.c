@@ -15,11 +15,13 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -163,6 +165,123 @@ histogram(struct mstore *st)
 }
 
 /* ------------------------------------------------------------ attach */
+
+/* The shared index's hash is the one doc/store-format.md defines: FNV-1a
+ * over the family index and each label value's length, as u32s, and
+ * bytes, the same for writers of every word size (review finding 10:
+ * it hashed size_t lengths). */
+START_TEST(test_index_hash)
+{
+	static const char *const names[] = { "k" }, *const values[] = { "abc" };
+	struct mstore *st = make_store(1);
+	struct mstore_family *f;
+	struct mstore_series *s;
+	uint32_t fam = 0, len = 3, i, found = 0;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	unsigned char key[11];
+
+	ck_assert_int_eq(mstore_counter_family(st, "hash_total", "H.", NULL, 1, names, &f), 0);
+	ck_assert_int_eq(mstore_series_get(f, values, &s), 0);
+	memcpy(key, &fam, 4);
+	memcpy(key + 4, &len, 4);
+	memcpy(key + 8, "abc", 3);
+	for (i = 0; i < sizeof key; i++)
+		h = (h ^ key[i]) * UINT64_C(0x100000001b3);
+	for (i = 0; i <= st->index_mask; i++)
+		if (atomic_load(&st->index[i].series) == s->index + 1) {
+			ck_assert_uint_eq(atomic_load(&st->index[i].hash), (uint32_t)h);
+			found++;
+		}
+	ck_assert_uint_eq(found, 1);
+	mstore_close(st);
+}
+END_TEST
+
+/* A child forked while no descriptor can be opened (EMFILE here; in
+ * review demo privdrop.c, privileges dropped before fork): neither the
+ * fork handler's reopen nor the one by path works.  The child remembers
+ * that: its counters count (SHARED) without trying again, its heartbeat,
+ * histogram observation and registration fail with E_SYS and that errno
+ * (a registration used to reach fcntl(-1): EBADF). */
+START_TEST(test_fork_without_lock_file)
+{
+	static const char *const names[] = { "k" }, *const values[] = { "new" };
+	struct mstore *st = make_store(3);
+	struct mstore_series *c = counter(st, "lost_total"), *h = histogram(st), *s;
+	struct mstore_family *f;
+	struct rlimit old, lim;
+	int lowest, i, bad = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_family(st, "lost_new_total", "N.", NULL, 1, names, &f), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lowest = dup(0);
+	ck_assert_int_ge(lowest, 0);
+	ck_assert_int_eq(close(lowest), 0);
+	lim = old;
+	/* no new descriptor, even after the child closes its inherited one */
+	lim.rlim_cur = (rlim_t)(st->fd < lowest ? st->fd : lowest);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < 1000; i++)
+			bad |= mstore_counter_inc(c) != 0;
+		bad |= (st->fd != -1 || st->lost != EMFILE || !atomic_load(&st->no_slot)) << 1;
+		bad |= (mstore_heartbeat(st) != MSTORE_E_SYS || errno != EMFILE) << 2;
+		bad |= (mstore_histogram_observe(h, 1) != MSTORE_E_SYS || errno != EMFILE) << 3;
+		bad |= (mstore_series_get(f, values, &s) != MSTORE_E_SYS || errno != EMFILE) << 4;
+		_exit(bad);
+	}
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_ge(pid, 0);
+	ck_assert_int_eq(tu_reap(pid), 0);
+	ck_assert_double_eq(counter_value("lost_total"), 1000);
+	mstore_close(st);
+}
+END_TEST
+
+/* A process that may only read the store takes read locks on all of it
+ * (from review demo rdlock.c): a writer still attaches, registers and
+ * claims (the writers' locks live in the lock file, which readers cannot
+ * open). */
+START_TEST(test_reader_locks_cannot_stall)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	struct mstore *st = make_store(3);
+	int ready[2], fd;
+	pid_t holder, writer;
+	char b = 0;
+
+	mstore_close(st); /* slot 0 free: the claim tries every slot's lock */
+	ck_assert_int_eq(pipe(ready), 0);
+	holder = fork();
+	ck_assert_int_ge(holder, 0);
+	if (holder == 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) != 0 || write(ready[1], &b, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	ck_assert_int_eq(read(ready[0], &b, 1), 1);
+	writer = fork();
+	ck_assert_int_ge(writer, 0);
+	if (writer == 0) {
+		struct mstore_series *c;
+		int err;
+
+		alarm(5); /* stalled by the reader's locks: dies here */
+		st = mstore_attach(path, NULL, &err);
+		if (st == NULL)
+			_exit(2);
+		c = counter(st, "stall_total");
+		_exit(mstore_counter_inc(c) != 0);
+	}
+	ck_assert_int_eq(tu_reap(writer), 0);
+	ck_assert_int_eq(kill(holder, SIGKILL), 0);
+	ck_assert_int_eq(tu_reap(holder), 128 + SIGKILL);
+}
+END_TEST
 
 /* An unrelated process (forked before the store existed, so it inherits
  * no handle) attaches, finds the family and the series registered by the
@@ -666,6 +785,99 @@ START_TEST(test_heartbeat_rolls_forward)
 }
 END_TEST
 
+/* A writer stopped (SIGSTOP, a debugger) inside a registration holds the
+ * registration lock: another writer's heartbeat must not wait for it
+ * (from review demo hbblock.c; the alarm fires if it does).  Once the
+ * stopped writer is killed, the next heartbeat undoes its intent. */
+static void
+stop_at(enum mstore_step step)
+{
+	if (step == kill_step)
+		raise(SIGSTOP);
+}
+
+/* A child that registers f's series with label value "a" and is stopped
+ * (SIGSTOP) inside, holding the registration lock. */
+static pid_t
+stopped_registrant(struct mstore_family *f)
+{
+	static const char *const values[] = { "a" };
+	struct mstore_series *s;
+	int status;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		kill_step = MSTORE_STEP_SERIES_FILLED;
+		mstore_test_hook = stop_at;
+		(void)mstore_series_get(f, values, &s);
+		_exit(1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
+	ck_assert(WIFSTOPPED(status));
+	return pid;
+}
+
+START_TEST(test_heartbeat_never_waits)
+{
+	static const char *const names[] = { "k" };
+	struct mstore *st = make_store(2);
+	struct mstore_family *f;
+	struct mstore_info info;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_family(st, "stop_total", "S.", NULL, 1, names, &f), 0);
+	pid = stopped_registrant(f);
+	alarm(5);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	alarm(0);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	reader_info(&info, NULL);
+	ck_assert_uint_eq(info.recoveries[MSTORE_RECOVERY_BACK], 1);
+	ck_assert_uint_eq(info.series, 0);
+	mstore_close(st);
+}
+END_TEST
+
+/* A thread cancelled while it waits for the registration lock (here held
+ * by a stopped child) must not leave the handle's mutex held: the next
+ * registration would hang (the alarm fires).  Review finding 7. */
+static void *
+register_new(void *arg)
+{
+	static const char *const values[] = { "t" };
+	struct mstore_series *s;
+
+	return (void *)(intptr_t)mstore_series_get(arg, values, &s);
+}
+
+START_TEST(test_cancel_in_registration)
+{
+	static const char *const names[] = { "k" }, *const after[] = { "after" };
+	struct mstore *st = make_store(2);
+	struct mstore_family *f;
+	struct mstore_series *s;
+	pthread_t t;
+	pid_t pid;
+
+	ck_assert_int_eq(mstore_counter_family(st, "cancel_total", "C.", NULL, 1, names, &f), 0);
+	pid = stopped_registrant(f);
+	ck_assert_int_eq(pthread_create(&t, NULL, register_new, f), 0);
+	tu_sleep_ms(50); /* the thread waits in F_OFD_SETLKW */
+	ck_assert_int_eq(pthread_cancel(t), 0);
+	tu_sleep_ms(50);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	alarm(5);
+	ck_assert_int_eq(mstore_series_get(f, after, &s), 0);
+	alarm(0);
+	mstore_close(st);
+}
+END_TEST
+
 /* ---------------------------------------------------------- histograms */
 
 /* A child claims a writer slot, enters h's seqlock as observe does (with
@@ -714,6 +926,82 @@ START_TEST(test_kill_in_histogram)
 	ck_assert_uint_eq(snap.bucket[0], 1);
 	reader_info(&info, NULL);
 	ck_assert_uint_eq(info.recoveries[MSTORE_RECOVERY_HISTOGRAM], 1);
+	mstore_close(st);
+}
+END_TEST
+
+/* A fork() by another thread while mstore_attach() claims its slot (from
+ * review demo forkrace.c): the child must not inherit the new handle's
+ * descriptor, whose lock would keep the writer "alive" after it dies, so
+ * that its locked histogram could never be recovered. */
+static int fork_go[2], fork_pid[2];
+
+static void *
+forker(void *unused)
+{
+	char b;
+	pid_t pid;
+
+	(void)unused;
+	if (read(fork_go[0], &b, 1) != 1)
+		return NULL;
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	if (write(fork_pid[1], &pid, sizeof pid) != (ssize_t)sizeof pid)
+		_exit(11);
+	return NULL;
+}
+
+static void
+fork_in_claim(enum mstore_step step)
+{
+	char b = 0;
+
+	if (step == MSTORE_STEP_CLAIM_RESET) {
+		if (write(fork_go[1], &b, 1) != 1)
+			_exit(12);
+		tu_sleep_ms(200); /* the other thread forks now, unless it must wait */
+	}
+}
+
+START_TEST(test_fork_during_attach)
+{
+	struct mstore_options o = { .tick_interval_ms = TICK_MS };
+	struct mstore *st = make_store(3), *a;
+	struct mstore_series *h = histogram(st);
+	struct mstore_info info;
+	pthread_t t;
+	pid_t pid, grandchild;
+	int err;
+
+	ck_assert_int_eq(pipe(fork_go), 0);
+	ck_assert_int_eq(pipe(fork_pid), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (pthread_create(&t, NULL, forker, NULL) != 0)
+			_exit(13);
+		mstore_test_hook = fork_in_claim;
+		a = mstore_attach(path, &o, &err);
+		mstore_test_hook = NULL;
+		if (a == NULL || pthread_join(t, NULL) != 0)
+			_exit(14);
+		h = histogram(a);
+		atomic_fetch_or(&h->v[MSTORE_HIST_SEQ], atomic_load(&a->seq_tag));
+		raise(SIGKILL); /* dies inside the section */
+	}
+	ck_assert_int_eq(read(fork_pid[0], &grandchild, sizeof grandchild),
+	                 (ssize_t)sizeof grandchild);
+	ck_assert_int_eq(tu_reap(pid), 128 + SIGKILL);
+	tu_sleep_ms(LATE_MS);
+	ck_assert_int_eq(mstore_heartbeat(st), 0);
+	(void)kill(grandchild, SIGKILL);
+	ck_assert_uint_eq(atomic_load(&h->v[MSTORE_HIST_SEQ]) & MSTORE_SEQ_LOCKED, 0);
+	reader_info(&info, NULL);
+	ck_assert_uint_eq(info.recoveries[MSTORE_RECOVERY_SLOT], 1);
 	mstore_close(st);
 }
 END_TEST
@@ -1067,12 +1355,15 @@ multi_suite(void)
 
 	tcase_add_checked_fixture(attach, setup, teardown);
 	tcase_add_test(attach, test_attach_unrelated);
+	tcase_add_test(attach, test_reader_locks_cannot_stall);
+	tcase_add_test(attach, test_index_hash);
 	tcase_add_test(attach, test_attach_errors);
 	tcase_add_test(attach, test_two_handles);
 	tcase_add_test(attach, test_fork_keeps_writing);
 	tcase_add_test(attach, test_shards_across_processes);
 	tcase_add_test(attach, test_shard_owned_per_store);
 	tcase_add_test(attach, test_fork_without_slot);
+	tcase_add_test(attach, test_fork_without_lock_file);
 	tcase_set_timeout(attach, 60);
 	suite_add_tcase(s, attach);
 	tcase_add_checked_fixture(kill, setup, teardown);
@@ -1082,8 +1373,11 @@ multi_suite(void)
 	                    (int)(sizeof(kill_reg_cases) / sizeof(kill_reg_cases[0])));
 	tcase_add_test(kill, test_kill_in_family_registration);
 	tcase_add_test(kill, test_heartbeat_rolls_forward);
+	tcase_add_test(kill, test_heartbeat_never_waits);
+	tcase_add_test(kill, test_cancel_in_registration);
 	tcase_add_test(kill, test_kill_in_histogram);
 	tcase_add_test(kill, test_cleanup_recovers_histograms);
+	tcase_add_test(kill, test_fork_during_attach);
 	tcase_add_test(kill, test_random_kills);
 	tcase_add_test(kill, test_shard_reclaim);
 	tcase_set_timeout(kill, 60);

@@ -980,8 +980,10 @@ START_TEST(test_snapshot_torn)
 	struct mstore_family_view f;
 	struct mstore_series_view s;
 	struct mstore_snapshot snap;
+	struct mstore_writer_rec *w;
+	uint32_t slot_free = MSTORE_SLOT_FREE;
+	struct timespec now;
 	uint64_t *v;
-	int fd;
 
 	hist_slots(img, &v);
 	v[MSTORE_HIST_BUCKET0] += 1; /* buckets no longer add up to count */
@@ -1000,21 +1002,26 @@ START_TEST(test_snapshot_torn)
 	v[MSTORE_HIST_BUCKET0] -= UINT64_C(1) << 63;
 	v[MSTORE_HIST_BUCKET0 + 1] -= UINT64_C(1) << 63;
 	/* The writer in slot 0 was inside the seqlock, and had counted the
-	 * observation but not yet put it in its bucket.  While a process holds
-	 * slot 0's lock (the owner is alive) the reader waits and gives up. */
+	 * observation but not yet put it in its bucket.  While slot 0 is LIVE
+	 * with a fresh heartbeat (the owner is alive) the reader waits and
+	 * gives up. */
 	v[MSTORE_HIST_SEQ] = 5 * MSTORE_SEQ_ONE | MSTORE_SEQ_LOCKED;
 	v[MSTORE_HIST_COUNT] += 1;
-	ck_assert_int_eq(tu_write_file(mut_path, img, img_len), 0);
-	fd = open(mut_path, O_RDWR | O_CLOEXEC);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(mstore_ofd_lock(fd, hdr(img)->writer_off, F_WRLCK, 0), 0);
+	w = (struct mstore_writer_rec *)(void *)(img + hdr(img)->writer_off);
+	atomic_store(&w->state, MSTORE_SLOT_LIVE);
+	ck_assert_int_eq(clock_gettime(CLOCK_BOOTTIME, &now), 0);
+	atomic_store(&w->heartbeat_ns, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
 	r = open_histogram(&f, &s);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), MSTORE_E_RETRY);
 	ck_assert_int_eq(errno, EAGAIN);
-	/* The owner died (its lock went with it): the reader shows the
-	 * section as a recoverer would, count = the sum of the buckets,
-	 * without writing anything. */
-	ck_assert_int_eq(close(fd), 0);
+	/* The owner died and another writer cleaned up its slot (FREE): the
+	 * reader shows the section as a recoverer would, count = the sum of
+	 * the buckets, without writing anything. */
+	ck_assert_int_eq(
+	        tu_patch(mut_path,
+	                 (off_t)(hdr(img)->writer_off + offsetof(struct mstore_writer_rec, state)),
+	                 &slot_free, sizeof slot_free),
+	        0);
 	ck_assert_int_eq(mstore_reader_snapshot(r, &f, &s, &snap), 0);
 	ck_assert_uint_eq(snap.count, v[MSTORE_HIST_COUNT] - 1);
 	ck_assert_uint_eq(snap.bucket[f.nbounds], snap.count);

@@ -84,11 +84,11 @@ START_TEST(test_create_file)
 	struct mstore_options o = { .mode = 0640,
 		                    .tick_interval_ms = 250,
 		                    .flags = MSTORE_F_STATIC };
-	char p[TU_PATH_MAX];
+	char p[TU_PATH_MAX], lp[TU_PATH_MAX];
 	struct mstore *s2;
 	struct mstore_reader *r;
 	struct mstore_info info;
-	struct stat sb;
+	struct stat sb, lsb;
 	int err;
 
 	ck_assert_ptr_nonnull(tu_path(&dir, "other", p, sizeof(p)));
@@ -97,7 +97,12 @@ START_TEST(test_create_file)
 	ck_assert_int_eq(err, 0);
 	ck_assert_int_eq(stat(p, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 07777, 0640);
-	ck_assert_int_eq(tu_dir_count(&dir), 2); /* no temp file left */
+	/* Its lock file: only writers may open it (the store's write bits). */
+	ck_assert_ptr_nonnull(tu_path(&dir, "other.lock", lp, sizeof(lp)));
+	ck_assert_int_eq(stat(lp, &lsb), 0);
+	ck_assert_int_eq(lsb.st_mode & 07777, 0600);
+	/* no temp file left: the stores and their lock files */
+	ck_assert_int_eq(tu_dir_count(&dir), 4);
 	r = mstore_reader_open(p, &err);
 	ck_assert_msg(r != NULL, "%s", mstore_strerror(err));
 	ck_assert_int_eq(mstore_reader_info(r, &info), 0);
@@ -1155,7 +1160,9 @@ START_TEST(test_create_errors)
 	ck_assert_int_eq(tu_write_file(sub, "x", 1), 0);
 	ck_assert_ptr_null(mstore_create(p, NULL, &err));
 	ck_assert_int_eq(err, MSTORE_E_SYS);
-	ck_assert_int_eq(tu_dir_count(&dir), 2); /* store + adir */
+	/* store + adir, and their lock files (created before the rename; a
+	 * lock file stays: another writer may have opened it meanwhile) */
+	ck_assert_int_eq(tu_dir_count(&dir), 4);
 	ck_assert_int_eq(unlink(sub), 0);
 }
 END_TEST

@@ -36,8 +36,11 @@ NGINX_PARAMS=/etc/nginx/fastcgi_params
 skip() { echo "SKIP: $NAME: $*"; exit 77; }
 # fail MESSAGE: say what failed, then the end of every log in $T (and in
 # its subdirectories' log/, where run-stack.sh keeps the stack's).
+# Before setup_tmp (T empty) there are none: "$T"/*.log would be the
+# host's /*.log.
 fail() {
 	echo "FAIL: $NAME: $*" >&2
+	[ -n "${T:-}" ] || exit 1
 	for f in "$T"/*.log "$T"/*/log/*.log; do
 		[ -f "$f" ] || continue
 		echo "---- $f" >&2

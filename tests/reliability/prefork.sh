@@ -22,8 +22,15 @@
 #      first and the last 100 scrapes printed (a figure, not a verdict:
 #      make check asserts no timing; set PREFORK_SCRAPE_GROWTH to fail when
 #      the last is above that many times the first plus 1 ms).
+#      Meanwhile tests/reliability/churn attaches as one more writer and is
+#      SIGKILLed PREFORK_CHURN_KILLS times at random moments of its series
+#      registrations (the workers register nothing: the master did before
+#      forking), so that kills land inside registration intents; the
+#      recovery counters registration_forward and registration_back are
+#      reported and must both be > 0 (200 such kills give about 25 and 15).
 #
 # Knobs: PREFORK_WORKERS (4), PREFORK_KILLS (60; long 1000),
+# PREFORK_CHURN_KILLS (200; about 0.6 s),
 # PREFORK_SECONDS (2), PREFORK_SCRAPE_GROWTH (unset), PREFORK_SEED (random;
 # printed).
 # Prints: "prefork: exact workers=N requests=N", "prefork: kills=N
@@ -40,6 +47,9 @@ need_python_om
 need_built
 PREFORK="$top_builddir/examples/prefork"
 [ -x "$PREFORK" ] || fail "not built: $PREFORK"
+CHURN="$top_builddir/tests/reliability/churn"
+[ -x "$CHURN" ] || fail "not built: $CHURN"
+churn_kills=${PREFORK_CHURN_KILLS:-200}
 workers=${PREFORK_WORKERS:-4}
 kills=${PREFORK_KILLS:-$(long_or_short 60 1000)}
 seconds=${PREFORK_SECONDS:-2}
@@ -105,6 +115,8 @@ size_before=$(stat -c %s "$STORE")
 start_bg checkbody "$PY" "$REL/checkbody.py" --url "$BASE/metrics" --seconds 3600 \
 	--monotonic --until-file "$T/stop" --save-dir "$T" --times "$T/times"
 CHECK_PID=$BG_PID
+start_bg churn "$CHURN" --store "$STORE" --kills "$churn_kills" --per-life 2 --seed "$seed"
+CHURN_PID=$BG_PID
 sleep 0.5
 i=0 early=0
 while [ "$i" -lt "$kills" ]; do
@@ -126,6 +138,9 @@ done
 n=0
 while [ "$(pgrep -P "$MASTER" | wc -l)" -ne "$workers" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
 assert_eq "$(pgrep -P "$MASTER" | wc -l | tr -d ' ')" "$workers" "workers running after the storm"
+wait "$CHURN_PID" || { cat "$T/churn.log"; fail "churn exited with $?"; }
+PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$CHURN_PID" | tr '\n' ' ')
+cat "$T/churn.log"
 sleep 0.5
 touch "$T/stop"
 n=0
@@ -154,6 +169,10 @@ assert_eq "$replaced" "$kills" "workers the master replaced"
 [ "${ahead% *}" -le "$kills" ] && [ "${ahead#* }" -le "$kills" ] ||
 	fail "store ahead of the tallies by more than one request per kill: $ahead"
 assert_eq "$size_after" "$size_before" "store file size"
+# kills inside registrations, recovered
+rkind() { echo "$recovered" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+[ "$(rkind registration_forward)" -gt 0 ] && [ "$(rkind registration_back)" -gt 0 ] ||
+	fail "no registration rolled forward and back after $churn_kills churn kills: $recovered"
 [ -z "$growth" ] || awk -v f="$first" -v l="$last" -v g="$growth" 'BEGIN { exit !(l <= f * g + 1) }' ||
 	fail "scrapes got slower: median $first ms -> $last ms"
 ok "$kills kills of $workers workers under continuous scrapes: nothing lost, nothing grew"

@@ -15,7 +15,12 @@
 #      mapped r--s.
 #   4. The simulator's store file is mode 0640 (owner writes, group reads,
 #      no world access) whatever the umask (022 and 000 tried).
-#   5. The shipped configs run unprivileged: lighttpd.conf sets
+#   5. The writers' lock file (STORE.lock) takes the store's write bits as
+#      read and write bits (a 0644 store: 0600), so a reader-side user
+#      cannot open it (as nobody when root); and a reader holding read
+#      locks on the whole store file (OFD and POSIX, as nobody when root)
+#      does not stall a writer that attaches and registers.
+#   6. The shipped configs run unprivileged: lighttpd.conf sets
 #      server.username/groupname (default www-data); the Dockerfile ends
 #      with a non-root USER; docker-compose services set a non-root user;
 #      the systemd units set User= (not root) and NoNewPrivileges=yes.
@@ -125,7 +130,28 @@ for mask in 022 000; do
 done
 pass "simulator store is 0640 (umask 022 and 000)"
 
-# -- 5. the shipped configurations
+# -- 5. the writers' lock file; a reader's locks
+lock="$STORE.lock"
+[ -f "$lock" ] || fail "no lock file $lock beside the store"
+assert_eq "$(stat -c %a "$STORE") $(stat -c %a "$lock")" "644 600" "store and lock file modes"
+if [ -n "$as_user" ]; then
+	# shellcheck disable=SC2086,SC2016 # as_user is a command prefix; $1 is sh's
+	! $as_user sh -c 'exec 3<"$1"' sh "$lock" 2>/dev/null ||
+		fail "a reader-side user (nobody) can open the lock file"
+	pass "the lock file is 0600: a reader-side user cannot open it"
+fi
+# shellcheck disable=SC2086 # as_user is a command prefix
+$as_user "$PROBE" --hold-locks "$STORE" >"$T/hold.out" 2>&1 &
+hpid=$!
+PIDS="$PIDS $hpid"
+wait_for "the reader's read locks" grep -q "holding read locks" "$T/hold.out"
+"$PROBE" --attach "$STORE" >"$T/attach.out" 2>&1 ||
+	{ cat "$T/hold.out" "$T/attach.out" >&2; fail "a writer stalled by a reader's read locks"; }
+cat "$T/attach.out"
+stop_pid "$hpid"
+pass "a reader's read locks on the store do not stall a writer"
+
+# -- 6. the shipped configurations
 conf="$top_srcdir/lighttpd.conf"
 grep -Eq '^server\.username *= *var\.user' "$conf" || fail "lighttpd.conf sets no server.username"
 grep -Eq '^server\.groupname *= *var\.group' "$conf" || fail "lighttpd.conf sets no server.groupname"

@@ -17,6 +17,18 @@
  *      descriptor can never back a writable shared mapping).
  * Prints one line per fact and "privprobe: N checks, N failed".  Exit 0 if
  * all hold, 1 if one failed, 2 on bad usage or when the store cannot be read.
+ *
+ *   privprobe --hold-locks STORE
+ *
+ * A hostile reader: opens STORE read-only, takes read locks on the whole
+ * file (OFD and POSIX: a read-only descriptor may), prints
+ * "privprobe: holding read locks" and sleeps until killed (exit 2 if it
+ * cannot).
+ *
+ *   privprobe --attach STORE
+ *
+ * A writer: mstore_attach(), register a counter, increment it, close;
+ * prints how long that took; exit 0, or 1 (error, or not done in 10 s).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +40,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,6 +124,52 @@ mapping_perms(const void *addr, char perms[5], uintptr_t *lo_out, uintptr_t *hi_
 	return -1;
 }
 
+/* Read locks on the whole of path, as any process that may read it can
+ * take them; then sleep until killed. */
+static int
+hold_locks(const char *path)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	int ofd = open(path, O_RDONLY | O_CLOEXEC), pfd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (ofd < 0 || pfd < 0 || fcntl(ofd, F_OFD_SETLK, &fl) != 0 ||
+	    fcntl(pfd, F_SETLK, &fl) != 0) {
+		fprintf(stderr, "privprobe: read locks on %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	printf("privprobe: holding read locks\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/* Attach to path as a writer and register and increment a counter. */
+static int
+attach_writer(const char *path)
+{
+	struct mstore_family *f;
+	struct mstore_series *s;
+	struct timespec t0, t1;
+	struct mstore *st;
+	int err = 0;
+
+	alarm(10); /* a writer stalled by a reader's locks dies here */
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	st = mstore_attach(path, NULL, &err);
+	if (st == NULL ||
+	    (err = mstore_counter_family(st, "privprobe_attach_total", "Attaches by privprobe.",
+	                                 NULL, 0, NULL, &f)) != 0 ||
+	    (err = mstore_series_get(f, NULL, &s)) != 0 || (err = mstore_counter_inc(s)) != 0) {
+		fprintf(stderr, "privprobe: attach %s: %s\n", path, mstore_strerror(err));
+		return 1;
+	}
+	mstore_close(st);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("privprobe: attached, registered and counted in %ld ms\n",
+	       (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,8 +182,12 @@ main(int argc, char **argv)
 	int err = 0, mode, fd = -1, status;
 	pid_t pid;
 
+	if (argc == 3 && strcmp(argv[1], "--hold-locks") == 0)
+		return hold_locks(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--attach") == 0)
+		return attach_writer(argv[2]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: privprobe STORE\n");
+		fprintf(stderr, "usage: privprobe [--hold-locks | --attach] STORE\n");
 		return 2;
 	}
 	if (realpath(argv[1], rp) == NULL) {
