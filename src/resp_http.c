@@ -233,6 +233,27 @@ read_param(const char **pp, struct media_range *mr)
 	return 1;
 }
 
+/* The ";name=value" parameters after a media range or a coding, up to
+ * the next ',' or the end, into mr: 0 if one is malformed. */
+static int
+read_params(const char **pp, struct media_range *mr)
+{
+	const char *p = *pp;
+
+	for (;;) {
+		p = skip_ows(p);
+		if (*p == ',' || *p == '\0')
+			break;
+		if (*p != ';')
+			return 0;
+		p++;
+		if (!read_param(&p, mr))
+			return 0;
+	}
+	*pp = p;
+	return 1;
+}
+
 /*
  * Parse one media range at *pp, up to (not including) the next ',' or the
  * end.  Returns 0 if it is malformed; *pp is then left anywhere inside
@@ -251,18 +272,8 @@ read_range(const char **pp, struct media_range *mr)
 	p++;
 	if (!read_token(&p, &mr->subtype))
 		return 0;
-	for (;;) {
-		p = skip_ows(p);
-		if (*p == ',' || *p == '\0')
-			break;
-		if (*p != ';')
-			return 0;
-		p++;
-		if (!read_param(&p, mr))
-			return 0;
-	}
 	*pp = p;
-	return 1;
+	return read_params(pp, mr);
 }
 
 /* Skip to the ',' ending the current (malformed) range, honouring quotes. */
@@ -400,18 +411,8 @@ read_coding(const char **pp, struct span *name, int *q)
 
 	memset(&params, 0, sizeof params);
 	params.q = Q_MAX;
-	if (!read_token(&p, name))
+	if (!read_token(&p, name) || !read_params(&p, &params))
 		return 0;
-	for (;;) {
-		p = skip_ows(p);
-		if (*p == ',' || *p == '\0')
-			break;
-		if (*p != ';')
-			return 0;
-		p++;
-		if (!read_param(&p, &params))
-			return 0;
-	}
 	*q = params.q;
 	*pp = p;
 	return 1;
