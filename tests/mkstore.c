@@ -15,10 +15,11 @@
  *           [--stop-heartbeat-after MS] [--series N] [--corrupt-tail]
  *           [--exemplars LOG]
  *
- * --exemplars LOG registers a counter (mkstore_checkouts_total{method})
- * and a histogram (mkstore_checkout_seconds, bounds 0.1 and 1) with
- * exemplars, and every tick adds to the one and observes into the other
- * (each bucket in turn) with an exemplar of a new trace: trace_id,
+ * --exemplars LOG registers a counter (mkstore_checkouts_total{method}),
+ * a histogram (mkstore_checkout_seconds, bounds 0.1 and 1) and a native
+ * histogram without classic bounds (mkstore_checkout_native_seconds) with
+ * exemplars, and every tick adds to the counter and observes into the
+ * histograms (each bucket in turn) with an exemplar of a new trace: trace_id,
  * span_id and a label "note" whose value needs every escape and holds
  * '}' and UTF-8, at the time of the tick to the millisecond plus 0.5 ms
  * (so that seconds as text, and as a double, convert back to exactly its
@@ -86,7 +87,7 @@ struct mk_series {
 	struct mstore_series *get_ok, *post_err, *escaped, *bytes;
 	struct mstore_series *temp, *inflight, *special;
 	struct mstore_series *lat_home, *lat_odd;
-	struct mstore_series *checkouts, *checkout_seconds; /* --exemplars */
+	struct mstore_series *checkouts, *checkout_seconds, *checkout_native; /* --exemplars */
 	FILE *exemplar_log;
 };
 
@@ -327,7 +328,16 @@ register_exemplars(struct mstore *st, struct mk_series *s, const char *log)
 	spec.bounds = ex_bounds;
 	if ((rc = mstore_family_register(st, &spec, &f)) != 0)
 		return fail("histogram family with exemplars", rc);
-	return get(f, NULL, &s->checkout_seconds);
+	if (get(f, NULL, &s->checkout_seconds))
+		return -1;
+	spec.name = "mkstore_checkout_native_seconds";
+	spec.help = "Checkout latency as a native histogram, with the trace of the latest.";
+	spec.nbounds = 0;
+	spec.bounds = NULL;
+	spec.native_factor = 2;
+	if ((rc = mstore_family_register(st, &spec, &f)) != 0)
+		return fail("native histogram family with exemplars", rc);
+	return get(f, NULL, &s->checkout_native);
 }
 
 /* s as a JSON string (escapes the quote, the backslash, control bytes). */
@@ -403,6 +413,11 @@ update_exemplars(const struct mk_series *s, long tick)
 		return fail("observe with exemplar", rc);
 	log_exemplar(s->exemplar_log, "mkstore_checkout_seconds_bucket", le[tick % (EX_BOUNDS + 1)],
 	             &ex, o);
+	span[0] = 'e'; /* and into the native histogram: its one record, +Inf */
+	ex.timestamp_ns += MSTORE_NS_PER_MS;
+	if ((rc = mstore_histogram_observe_exemplar(s->checkout_native, o, &ex)) != 0)
+		return fail("native observe with exemplar", rc);
+	log_exemplar(s->exemplar_log, "mkstore_checkout_native_seconds_bucket", "+Inf", &ex, o);
 	return fflush(s->exemplar_log) == 0 ? 0 : fail("exemplar log", MSTORE_E_SYS);
 }
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # exemplars.sh - exemplars from the writer to a real Prometheus and back:
-# tests/mkstore --exemplars writes a counter and a histogram with an
-# exemplar of a new trace at every tick (labels with every escape, '}' and
+# tests/mkstore --exemplars writes a counter, a histogram and a native
+# histogram (no classic bounds) with an exemplar of a new trace at every tick (labels with every escape, '}' and
 # UTF-8; times to the millisecond plus 0.5 ms) and logs each one; lighttpd
 # serves the store through metrics.fcgi; two Debian Prometheus 2.42 scrape
 # it once a second with --enable-feature=exemplar-storage, one as it comes
@@ -68,18 +68,22 @@ start_prom om exemplar-storage
 start_prom pb exemplar-storage,native-histograms
 
 # has_exemplars BASE JOB: Prometheus has exemplars of all three buckets,
-# and three of the counter (from three scrapes).
+# of the native histogram, and three of the counter (from three scrapes).
 has_exemplars() {
 	curl -fsS "$1/api/v1/query_exemplars" 2>/dev/null \
 		--data-urlencode "query={job=\"$2\",__name__=~\"mkstore_checkout.*\"}" \
 		--data-urlencode "start=$(($(date +%s) - 600))" \
 		--data-urlencode "end=$(($(date +%s) + 600))" >"$T/$2.json" || return 1
-	"$PY" - "$T/$2.json" <<-'EOF'
+	"$PY" - "$T/$2.json" "$2" <<-'EOF'
 	import json, sys
 	r = json.load(open(sys.argv[1]))["data"]
 	have = {(s["seriesLabels"]["__name__"], s["seriesLabels"].get("le")) for s in r if s["exemplars"]}
 	want = {("mkstore_checkouts_total", None)} | {
 	    ("mkstore_checkout_seconds_bucket", le) for le in ("0.1", "1.0", "+Inf")}
+	# the native histogram: a histogram series of its own where Prometheus
+	# keeps native histograms (pb), its +Inf bucket where it reads text
+	want.add(("mkstore_checkout_native_seconds", None) if sys.argv[2] == "pb"
+	         else ("mkstore_checkout_native_seconds_bucket", "+Inf"))
 	counter = sum(len(s["exemplars"]) for s in r
 	              if s["seriesLabels"]["__name__"] == "mkstore_checkouts_total")
 	sys.exit(0 if want <= have and counter >= 3 else 1)
@@ -94,7 +98,7 @@ for job in om pb; do
 			fail "Prometheus ($job) lacks exemplars after 30 s: $(cat "$T/$job.json" 2>/dev/null)"
 		sleep 0.1
 	done
-	ok "Prometheus 2.42 ($job) stored exemplars of the counter (3 scrapes) and every bucket"
+	ok "Prometheus 2.42 ($job) stored exemplars of the counter (3 scrapes), every bucket and the native histogram"
 done
 stop_pid "$WRITER_PID" # the log is complete
 for job in om pb; do
@@ -120,7 +124,10 @@ for job in om pb; do
 	    e = json.loads(line)
 	    x = e["exemplar"]
 	    labels = {k: as_stored(v) for k, v in x["labels"].items()}
-	    written.setdefault(key(e["sample"], e["labels"]), []).append(
+	    sample, slabels = e["sample"], e["labels"]
+	    if sys.argv[3] == "pb" and sample == "mkstore_checkout_native_seconds_bucket":
+	        sample, slabels = "mkstore_checkout_native_seconds", {}  # a native histogram
+	    written.setdefault(key(sample, slabels), []).append(
 	        (labels, float(x["value"]), x["time_ns"] // 1000000))
 	n = 0
 	for s in json.load(open(sys.argv[2]))["data"]:
