@@ -727,7 +727,9 @@ struct mstore_exemplar {
  *   E_NO_EXEMPLARS   the family was registered without exemplars;
  *   E_NO_WRITER      (counters) a forked child found no free writer slot
  *                    (an exemplar write needs one, the counter does not);
- *   E_SYS            the clock could not be read (timestamp_ns 0).
+ *   E_SYS            the clock could not be read (timestamp_ns 0);
+ *   E_REMOVED        the series was removed between the update and its
+ *                    exemplar (the update counted in the removed series).
  * No allocation and no system call (but the clock read of timestamp_ns 0);
  * an exemplar of a trace and a span id adds about 80 ns to the update
  * (about 25 of them the clock read; doc/performance.md).  When two

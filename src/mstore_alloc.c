@@ -21,8 +21,6 @@
 /* Values a check code mixes (any odd 64-bit constants do). */
 #define VLINK_MIX1 UINT64_C(0x9e3779b97f4a7c15)
 #define VLINK_MIX2 UINT64_C(0xbf58476d1ce4e5b9)
-/* A series' shape carries this bit when it is per-writer. */
-#define SHAPE_PER_WRITER 0x100u
 /* Ages mod 2^32 ms at or above this were stamped ahead of now. */
 #define AGE_AHEAD (UINT32_C(1) << 31)
 
@@ -50,10 +48,9 @@ mstore_clock_next(struct mstore *st)
 }
 
 uint32_t
-mstore_family_shape(const struct mstore_family_rec *f)
+mstore_family_shape(uint32_t family, uint32_t nslots)
 {
-	return mstore_val_shape(f->type | (f->per_writer != MSTORE_SHARED ? SHAPE_PER_WRITER : 0),
-	                        f->nslots);
+	return mstore_val_shape(family + 1, nslots);
 }
 
 /* ---------------------------------------------------------- strings */
@@ -428,7 +425,13 @@ expire_one(struct mstore *st, uint32_t x, const struct mstore_family_rec *f)
 	struct mstore_series_rec *r = &st->srec[x];
 	uint32_t k, off = atomic_load_explicit(&r->value_off, memory_order_relaxed);
 
-	mstore_val_give(st, mstore_family_shape(f), f->nslots, off);
+	/* a record a dead writer left locked is emptied now: by the time the
+	 * range is reused its slot may be another process's */
+	(void)mstore_exemplars_empty(st, f, off);
+	mstore_val_give(st,
+	                mstore_family_shape(atomic_load_explicit(&r->family, memory_order_relaxed),
+	                                    f->nslots),
+	                f->nslots, off);
 	for (k = 0; k < f->nlabels && k < MSTORE_MAX_LABELS; k++)
 		mstore_str_give(st, mstore_str_unpack(atomic_load_explicit(&r->label[k],
 		                                                           memory_order_relaxed)));

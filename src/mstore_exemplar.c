@@ -178,6 +178,10 @@ mstore_exemplar_put(struct mstore_series *s, uint32_t i, double value,
 			return mstore_fail(w);
 		tag = atomic_load_explicit(&s->st->seq_tag, memory_order_relaxed);
 	}
+	/* the update was made; its series removed since (a range reused by
+	 * another series gets no exemplar of this one) */
+	if (mstore_series_gone(s))
+		return mstore_fail(MSTORE_E_REMOVED);
 	record_write(s->v + mstore_exemplar_off(type, s->nbounds, s->fam->native.nbuckets, i), tag,
 	             &v);
 	return 0;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mstore_layout.h - the store file format (version 9.0) and the protocols
+ * mstore_layout.h - the store file format (version 10.0) and the protocols
  * by which several writer processes and any number of reader processes
  * share it, plus the library's internal helpers.  Only the library and its
  * tests include this header; applications and the renderer use mstore.h.
@@ -62,8 +62,9 @@
  * and a state, doubly linked chains, free lists and limbo, per-family
  * limits, usage and refusal counts); 9: the writers' locks moved to the
  * lock file PATH.lock at offsets from the header's lock_nonce, and readers
- * judge a seqlock owner by its slot */
-#define MSTORE_VERSION_MAJOR 9u
+ * judge a seqlock owner by its slot; 10: free value ranges listed per
+ * family (struct mstore_alloc) */
+#define MSTORE_VERSION_MAJOR 10u
 #define MSTORE_VERSION_MINOR 0u
 /* Written as a native u64; a reader of the other byte order sees it reversed. */
 #define MSTORE_BYTE_ORDER_MARK UINT64_C(0x0102030405060708)
@@ -399,7 +400,7 @@ _Static_assert(MSTORE_EXEMPLAR_TEXT_MAX % 8 == 0, "exemplar text fills whole slo
 _Static_assert(MSTORE_EXEMPLAR_TEXT_MAX <= UINT16_MAX, "exemplar offsets fit u16");
 
 /* Capacity limits accepted by mstore_create() (keep files and u32 offsets sane). */
-#define MSTORE_CAP_FAMILIES_MAX (UINT32_C(1) << 16)
+#define MSTORE_CAP_FAMILIES_MAX ((UINT32_C(1) << 16) - 1) /* index + 1 in a shape */
 #define MSTORE_CAP_SERIES_MAX   (UINT32_C(1) << 22)
 #define MSTORE_CAP_SLOTS_MAX    (UINT32_C(1) << 28)
 #define MSTORE_CAP_STRINGS_MAX  (UINT32_C(1) << 30)
@@ -730,10 +731,14 @@ _Static_assert(MSTORE_REFUSAL_KINDS <= MSTORE_REFUSAL_ROOM, "refusal counters fi
  * rest of its region: records at `series` (the high-water mark readers
  * know), slots at values_top, bytes at strings_top.  Free lists:
  *   - records: FREE records, linked through their `link` (free_series);
- *   - value ranges: one list per shape (type and nslots) in val_free, so
- *     a removed series' slots go to a series whose slots mean the same:
- *     where a late update through a stale handle lands (mstore.h,
- *     mstore_series_remove()) it is one update of the same kind.  A range
+ *   - value ranges: one list per family in val_free (its shape: the
+ *     family index + 1 and nslots), so a removed series' slots go to a
+ *     series of the same family, whose slots mean the same: where a late
+ *     update through a stale handle lands (mstore.h,
+ *     mstore_series_remove()) it is one update of the same kind.  (Keyed
+ *     by type and nslots, as in format 8, a classic histogram's range
+ *     could go to a native one of as many slots, where one late
+ *     observation left a series no reader accepts.)  A range
  *     is linked through its first slot, holding MSTORE_VLINK_*: the next
  *     range, the size, and a check code over the range's own offset, the
  *     size and the next, because a late update may write there too; a link
@@ -791,8 +796,11 @@ _Static_assert(MSTORE_REFUSAL_KINDS <= MSTORE_REFUSAL_ROOM, "refusal counters fi
 #define MSTORE_VLINK_CHECK_SHIFT 48u
 _Static_assert(MSTORE_CAP_SLOTS_MAX < MSTORE_VLINK_END, "a slot offset fits a link");
 _Static_assert(MSTORE_MAX_WRITERS <= MSTORE_VLINK_SIZE_MASK &&
-                       MSTORE_MAX_BUCKETS + 4 <= MSTORE_VLINK_SIZE_MASK,
-               "a range's size fits a link");
+                       MSTORE_MAX_BUCKETS + MSTORE_HIST_FIXED_SLOTS +
+                                       MSTORE_NATIVE_SLOTS(MSTORE_NATIVE_BUCKETS_MAX) +
+                                       (MSTORE_MAX_BUCKETS + 1) * MSTORE_EX_SLOTS <=
+                               MSTORE_VLINK_SIZE_MASK,
+               "the largest series' range size fits a link");
 
 /* One list of free value ranges: those of series of one shape,
  * mstore_val_shape() (0: the entry is unused). */
@@ -801,11 +809,12 @@ struct mstore_val_class {
 	uint32_t head; /* first range's first slot, or MSTORE_VLINK_END */
 };
 
-/* A series shape for struct mstore_val_class: its type and nslots. */
+/* A shape for struct mstore_val_class: a family index + 1 (0: a gap, of
+ * no family) and nslots. */
 static inline uint32_t
-mstore_val_shape(uint32_t type, uint32_t nslots)
+mstore_val_shape(uint32_t kind, uint32_t nslots)
 {
-	return type << 16 | (nslots & 0xffffu);
+	return kind << 16 | (nslots & 0xffffu);
 }
 
 struct mstore_alloc {
@@ -1157,7 +1166,8 @@ static inline uint32_t
 mstore_family_slots(uint32_t type, uint32_t nbounds, uint32_t native, uint32_t mode,
                     uint32_t max_writers)
 {
-	if (!mstore_per_writer_ok(type, mode) || (type != MSTORE_HISTOGRAM && nbounds != 0))
+	if (!mstore_per_writer_ok(type, mode) || (type != MSTORE_HISTOGRAM && nbounds != 0) ||
+	    (native > 0 && mode != MSTORE_SHARED))
 		return 0;
 	return mode == MSTORE_SHARED ? mstore_slots_for(type, nbounds, native) : max_writers;
 }

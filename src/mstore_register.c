@@ -311,7 +311,7 @@ family_handle(struct mstore *st, uint32_t i)
 	f->nslots = rec->nslots;
 	f->per_writer = rec->per_writer;
 	f->exemplars = rec->exemplars;
-	f->shape = mstore_family_shape(rec);
+	f->shape = mstore_family_shape(i, rec->nslots);
 	memcpy(f->bounds, rec->bounds, f->nbounds * sizeof(double));
 	/* (void): the record has the definition registration checked, or
 	 * the same (family_same) */
@@ -848,9 +848,6 @@ take_values(struct mstore *st, const struct mstore_family *f, uint32_t *off)
 	}
 	for (k = 0; k < n; k++)
 		mstore_val_give(st, f->shape, f->nslots, aside[k]);
-	if (rc == 0 && f->native.nbuckets > 0) /* zeroed: now its configured state */
-		mstore_native_init(&st->slots[*off + f->nbounds + MSTORE_HIST_FIXED_SLOTS],
-		                   &f->native, mstore_native_time(mstore_boottime_ns()));
 	return rc;
 }
 

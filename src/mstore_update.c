@@ -181,16 +181,6 @@ shard_add(_Atomic uint64_t *p, uint64_t n)
 	                      memory_order_relaxed);
 }
 
-/* 1 if handle s's series was removed: its record's gen is not the
- * handle's (one relaxed load of the record's line; mstore_layout.h,
- * "Series records", and mstore.h on what a late write may do). */
-static inline int
-series_gone(const struct mstore_series *s)
-{
-	return __builtin_expect(atomic_load_explicit(s->gen_now, memory_order_relaxed) != s->gen,
-	                        0);
-}
-
 /* An update through the handle of a removed series. */
 static __attribute__((noinline, cold)) int
 update_removed(void)
@@ -208,7 +198,7 @@ counter_add_int_slow(struct mstore_series *s, uint64_t n)
 	uint32_t t = thread_shard, k;
 	int w;
 
-	if (series_gone(s))
+	if (mstore_series_gone(s))
 		return update_removed();
 	if (t != SHARD_NEVER && shards_on &&
 	    !atomic_load_explicit(&st->no_slot, memory_order_relaxed) &&
@@ -290,7 +280,7 @@ per_writer_update(struct mstore_series *s, enum pw_op op, double v)
 int
 mstore_per_writer_set(struct mstore_series *s, double v)
 {
-	return series_gone(s) ? update_removed() : per_writer_update(s, PW_SET, v);
+	return mstore_series_gone(s) ? update_removed() : per_writer_update(s, PW_SET, v);
 }
 
 /* ------------------------------------------------------------- updates */
@@ -305,7 +295,7 @@ update_other(struct mstore_series *s, uint32_t type, enum pw_op op, double v)
 		return mstore_fail(MSTORE_E_INVAL);
 	if (s->type != (type | MSTORE_T_PER_WRITER))
 		return mstore_fail(MSTORE_E_TYPE);
-	if (series_gone(s))
+	if (mstore_series_gone(s))
 		return update_removed();
 	if (type == MSTORE_COUNTER && !(v >= 0))
 		return mstore_fail(MSTORE_E_NEGATIVE);
@@ -329,7 +319,7 @@ mstore_counter_add(struct mstore_series *s, double v)
 		return mstore_fail(MSTORE_E_NEGATIVE);
 	if (v < COUNTER_INT_LIMIT && (double)(uint64_t)v == v)
 		return counter_add_int(s, (uint64_t)v);
-	if (series_gone(s))
+	if (mstore_series_gone(s))
 		return update_removed();
 	atomic_add_double(&s->v[MSTORE_COUNTER_FRAC], v);
 	return 0;
@@ -340,7 +330,7 @@ mstore_gauge_set(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_SET, v);
-	if (series_gone(s))
+	if (mstore_series_gone(s))
 		return update_removed();
 	atomic_store_explicit(&s->v[0], double_to_bits(v), memory_order_relaxed);
 	return 0;
@@ -351,7 +341,7 @@ mstore_gauge_add(struct mstore_series *s, double v)
 {
 	if (__builtin_expect(s == NULL || s->type != MSTORE_GAUGE, 0))
 		return update_other(s, MSTORE_GAUGE, PW_ADD, v);
-	if (series_gone(s))
+	if (mstore_series_gone(s))
 		return update_removed();
 	atomic_add_double(&s->v[0], v);
 	return 0;
@@ -464,10 +454,11 @@ mstore_histogram_observe(struct mstore_series *s, double v)
 
 	if (__builtin_expect(s == NULL || s->type != MSTORE_HISTOGRAM, 0)) {
 		if (s != NULL && s->type == (MSTORE_HISTOGRAM | MSTORE_T_NATIVE))
-			return series_gone(s) ? update_removed() : mstore_native_observe(s, v);
+			return mstore_series_gone(s) ? update_removed()
+			                             : mstore_native_observe(s, v);
 		return update_other(s, MSTORE_HISTOGRAM, PW_ADD, v);
 	}
-	if (series_gone(s))
+	if (mstore_series_gone(s))
 		return update_removed();
 	b = mstore_bucket_index(s->bounds, s->nbounds, v);
 	/* The seqlock (mstore_layout.h): one try inline, the rest (and the
@@ -595,17 +586,23 @@ seq_held_live(struct mstore *st, uint64_t seq)
 	        mstore_ofd_free(st->fd, mstore_slot_lock_off(st->lock_base, (uint32_t)owner)) != 1);
 }
 
-/* 1 if a live writer is inside one of the exemplar records of range off
- * of a series of family f (a late exemplar write). */
-static int
-exemplars_busy(struct mstore *st, const struct mstore_family_rec *f, uint32_t off)
+/* The exemplar records of range v of a series of shared family f: the
+ * first, and how many in *n. */
+static _Atomic uint64_t *
+ex_records(const struct mstore_family_rec *f, _Atomic uint64_t *v, uint32_t *n)
 {
-	uint32_t i, n = mstore_exemplar_records(f->type, f->nbounds);
-	const _Atomic uint64_t *rec;
+	*n = f->exemplars ? mstore_exemplar_records(f->type, f->nbounds) : 0;
+	return v + mstore_exemplar_off(f->type, f->nbounds, f->native.nbuckets, 0);
+}
 
-	if (!f->exemplars)
-		return 0;
-	rec = &st->slots[off + mstore_exemplar_off(f->type, f->nbounds, f->native.nbuckets, 0)];
+/* 1 if a live writer is inside one of the exemplar records of range v of
+ * a series of family f (a late exemplar write). */
+static int
+exemplars_busy(struct mstore *st, const struct mstore_family_rec *f, _Atomic uint64_t *v)
+{
+	uint32_t i, n;
+	_Atomic uint64_t *rec = ex_records(f, v, &n);
+
 	for (i = 0; i < n; i++, rec += MSTORE_EX_SLOTS)
 		if (seq_held_live(st,
 		                  atomic_load_explicit(&rec[MSTORE_EX_SEQ], memory_order_relaxed)))
@@ -616,12 +613,60 @@ exemplars_busy(struct mstore *st, const struct mstore_family_rec *f, uint32_t of
 int
 mstore_values_busy(struct mstore *st, const struct mstore_family_rec *f, uint32_t off)
 {
+	_Atomic uint64_t *v = &st->slots[off];
+
 	if (f->per_writer != MSTORE_SHARED)
 		return 0;
 	return (f->type == MSTORE_HISTOGRAM &&
-	        seq_held_live(st, atomic_load_explicit(&st->slots[off + MSTORE_HIST_SEQ],
-	                                               memory_order_relaxed))) ||
-	       exemplars_busy(st, f, off);
+	        seq_held_live(st,
+	                      atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed))) ||
+	       exemplars_busy(st, f, v);
+}
+
+/*
+ * Empty the exemplar records of range off of a removed series of shared
+ * family f (mstore_layout.h, "Exemplars" and allocation): each record is
+ * taken as a writer takes it, by CAS from its free value or a dead
+ * writer's locked one to the reset tag, emptied (time 0: none), and given
+ * back one write further; a late writer meanwhile finds it locked and
+ * drops its exemplar.  1 if a live writer is inside one (that one is left
+ * as it is, and the caller keeps the range out of use).
+ */
+int
+mstore_exemplars_empty(struct mstore *st, const struct mstore_family_rec *f, uint32_t off)
+{
+	uint32_t i, k, n;
+	_Atomic uint64_t *rec = ex_records(f, &st->slots[off], &n);
+	uint64_t seq;
+
+	if (f->per_writer != MSTORE_SHARED)
+		return 0;
+	for (i = 0; i < n; i++, rec += MSTORE_EX_SLOTS) {
+		seq = atomic_load_explicit(&rec[MSTORE_EX_SEQ], memory_order_relaxed);
+		if (seq_held_live(st, seq) ||
+		    !atomic_compare_exchange_strong_explicit(
+		            &rec[MSTORE_EX_SEQ], &seq, (seq & ~SEQ_HELD) | SEQ_RESET_TAG,
+		            memory_order_acquire, memory_order_relaxed))
+			return 1;
+		atomic_thread_fence(memory_order_release);
+		for (k = MSTORE_EX_SEQ + 1; k < MSTORE_EX_SLOTS; k++)
+			atomic_store_explicit(&rec[k], 0, memory_order_relaxed);
+		atomic_store_explicit(&rec[MSTORE_EX_SEQ], (seq & ~SEQ_HELD) + MSTORE_SEQ_ONE,
+		                      memory_order_release);
+	}
+	return 0;
+}
+
+/* A new series' native part of histogram range v of family f: the
+ * configured state, last reset now. */
+static void
+native_reset(const struct mstore_family_rec *f, _Atomic uint64_t *v)
+{
+	struct nhist_config nc;
+
+	if (f->native.nbuckets > 0 && mstore_native_config(&f->native, &nc) == 0)
+		mstore_native_init(v + f->nbounds + MSTORE_HIST_FIXED_SLOTS, &nc,
+		                   mstore_native_time(mstore_boottime_ns()));
 }
 
 int
@@ -629,20 +674,30 @@ mstore_values_reset(struct mstore *st, const struct mstore_family_rec *f, uint32
 {
 	_Atomic uint64_t *v = &st->slots[off];
 	uint64_t init = f->per_writer != MSTORE_SHARED ? MSTORE_PW_UNSET : 0, seq;
-	uint32_t i;
+	uint32_t i, own;
 
-	/* An exemplar record a late writer is inside: as a histogram's
-	 * section, below (its record is zeroed with the range otherwise). */
-	if (reused && f->per_writer == MSTORE_SHARED && exemplars_busy(st, f, off))
-		return 1;
-	if (f->per_writer != MSTORE_SHARED || f->type != MSTORE_HISTOGRAM || !reused) {
+	if (f->per_writer != MSTORE_SHARED || !reused) {
+		/* per-writer slots, or a range no series of f held: nothing of
+		 * ours can be inside */
 		for (i = 0; i < f->nslots; i++)
 			atomic_store_explicit(&v[i], init, memory_order_relaxed);
+		if (f->type == MSTORE_HISTOGRAM && f->per_writer == MSTORE_SHARED)
+			native_reset(f, v);
 		return 0;
 	}
-	/* A removed histogram's range: its seq (now the free list's link, or
-	 * a late observation's), taken as observations take it
-	 * (mstore_layout.h, allocation). */
+	/* A removed series' range of this family: its exemplar records, then
+	 * its own slots. */
+	if (mstore_exemplars_empty(st, f, off) != 0)
+		return 1; /* a live writer's late exemplar is inside */
+	own = mstore_slots_for(f->type, f->nbounds, f->native.nbuckets);
+	if (f->type != MSTORE_HISTOGRAM) {
+		for (i = 0; i < own; i++)
+			atomic_store_explicit(&v[i], 0, memory_order_relaxed);
+		return 0;
+	}
+	/* Its seq (now the free list's link, or a late observation's), taken
+	 * as observations take it (mstore_layout.h, allocation); the native
+	 * part set to its configured state inside the section too. */
 	seq = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed);
 	if (seq_held_live(st, seq))
 		return 1; /* a live writer's late observation is inside */
@@ -651,8 +706,9 @@ mstore_values_reset(struct mstore *st, const struct mstore_family_rec *f, uint32
 	                                             memory_order_acquire, memory_order_relaxed))
 		return 1; /* one came in just now */
 	atomic_thread_fence(memory_order_release);
-	for (i = MSTORE_HIST_COUNT; i < f->nslots; i++)
+	for (i = MSTORE_HIST_COUNT; i < own; i++)
 		atomic_store_explicit(&v[i], 0, memory_order_relaxed);
+	native_reset(f, v);
 	atomic_store_explicit(&v[MSTORE_HIST_SEQ], (seq & ~SEQ_HELD) + MSTORE_SEQ_ONE,
 	                      memory_order_release);
 	return 0;

@@ -202,8 +202,9 @@ MSTORE_INTERNAL void mstore_limbo_expire(struct mstore *st);
 /* Under the lock: rebuild the lists, the index and the counts from the
  * records.  0, or E_SYS (ENOMEM; the lists stay dirty). */
 MSTORE_INTERNAL int mstore_alloc_rebuild(struct mstore *st);
-/* A family record's value shape (struct mstore_val_class). */
-MSTORE_INTERNAL uint32_t mstore_family_shape(const struct mstore_family_rec *f);
+/* The value shape (struct mstore_val_class) of family index family's
+ * series of nslots slots: its free ranges are its own. */
+MSTORE_INTERNAL uint32_t mstore_family_shape(uint32_t family, uint32_t nslots);
 
 /* ---- mstore_update.c ---- */
 /* Under the registration lock, holding slot w's lock (its owner is dead):
@@ -312,6 +313,16 @@ MSTORE_INTERNAL void mstore_hist_close_dead(_Atomic uint64_t *v, uint32_t nbound
                                             const struct nhist_config *nc, int64_t now,
                                             uint64_t locked);
 
+/* 1 if handle s's series was removed: its record's gen is not the
+ * handle's (one relaxed load of the record's line; mstore_layout.h,
+ * "Series records", and mstore.h on what a late write may do). */
+static inline int
+mstore_series_gone(const struct mstore_series *s)
+{
+	return __builtin_expect(atomic_load_explicit(s->gen_now, memory_order_relaxed) != s->gen,
+	                        0);
+}
+
 /* ---- mstore_nhist.c ---- */
 /* Observe v in native histogram series s (mstore_histogram_observe()). */
 MSTORE_INTERNAL int mstore_native_observe(struct mstore_series *s, double v);
@@ -349,6 +360,11 @@ MSTORE_INTERNAL int mstore_values_reset(struct mstore *st, const struct mstore_f
  * yet). */
 MSTORE_INTERNAL int mstore_values_busy(struct mstore *st, const struct mstore_family_rec *f,
                                        uint32_t off);
+/* Empty the exemplar records of range off of a removed series of family f
+ * (taken, emptied, given back; a dead writer's lock taken over): 1 if a
+ * live writer is inside one. */
+MSTORE_INTERNAL int mstore_exemplars_empty(struct mstore *st, const struct mstore_family_rec *f,
+                                           uint32_t off);
 
 /* ---- mstore_proc.c ---- */
 /* Update the process metrics (mstore_heartbeat()). */

@@ -765,6 +765,7 @@ static void r_nslots(void) { frec(0)->nslots += 1; }
 static void r_on_counter(void) { frec(1)->native = frec(0)->native; }
 static void r_leftover(void) { frec(1)->native.schema = 3; }
 static void r_per_writer(void) { frec(0)->per_writer = MSTORE_PER_WRITER_SUM; }
+static void r_per_writer_counter(void) { frec(1)->per_writer = MSTORE_PER_WRITER_ALL; frec(1)->nslots = hdr()->max_writers; frec(1)->native = frec(0)->native; }
 static void v_active(void) { atomic_store(nslot(-1), 2); }
 static void v_schema_high(void) { atomic_store(nslot(NHIST_SLOT_SCHEMA), 9); }
 static void v_schema_finer(void) { atomic_store(nslot(NHIST_SLOT_SCHEMA), 1); }
@@ -796,6 +797,7 @@ static const struct {
 	{ "native counter", r_on_counter, 1 },
 	{ "native fields without buckets", r_leftover, 1 },
 	{ "native per-writer histogram", r_per_writer, 1 },
+	{ "native on a per-writer counter", r_per_writer_counter, 1 },
 	{ "current copy 2", v_active, 0 },
 	{ "schema above 8 in the state", v_schema_high, 0 },
 	{ "schema finer than configured", v_schema_finer, 0 },

@@ -382,6 +382,87 @@ START_TEST(test_reuse_native_exemplars)
 }
 END_TEST
 
+/* Free value ranges are a family's own: a removed classic histogram's
+ * range does not go to a native histogram of as many slots (a late
+ * observation through the stale handle would write the classic layout
+ * over a native one), but to the next series of its family. */
+START_TEST(test_reuse_same_family_only)
+{
+	static const double many[25] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
+		                         14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25 };
+	struct mstore_family_spec cspec = { .size = sizeof(cspec),
+		                            .type = MSTORE_HISTOGRAM,
+		                            .name = "classic_seconds",
+		                            .help = "Test.",
+		                            .nlabels = 1,
+		                            .label_names = one_label,
+		                            .nbounds = 25,
+		                            .bounds = many };
+	struct mstore_family_spec nspec = { .size = sizeof(nspec),
+		                            .type = MSTORE_HISTOGRAM,
+		                            .name = "native_seconds",
+		                            .help = "Test.",
+		                            .nlabels = 1,
+		                            .label_names = one_label,
+		                            .native_factor = 2,
+		                            .native_max_buckets = 1 };
+	struct mstore *st = make_store(0, DELAY_MS, 1);
+	struct mstore_family *c, *n;
+	struct mstore_series *a, *b;
+
+	ck_assert_int_eq(mstore_family_register(st, &cspec, &c), 0);
+	ck_assert_int_eq(mstore_family_register(st, &nspec, &n), 0);
+	ck_assert_uint_eq(mstore_value_slots(MSTORE_HISTOGRAM, 25),
+	                  mstore_native_value_slots(0, 1)); /* the same size */
+	a = get(c, "a");
+	ck_assert_int_eq(mstore_series_remove(a), 0);
+	expire(st);
+	b = get(n, "b");
+	ck_assert_ptr_ne(b->v, a->v);
+	b = get(c, "c");
+	ck_assert_ptr_eq(b->v, a->v);
+	mstore_close(st);
+}
+END_TEST
+
+/* An exemplar record a dead writer left locked is emptied when its
+ * removed series' room is given back: by the time the room is reused the
+ * dead writer's slot may be another live process's. */
+START_TEST(test_expiry_empties_dead_exemplar)
+{
+	static const char *const trace_name[] = { "trace_id" };
+	const char *id[] = { "t" };
+	struct mstore_exemplar ex = { 1, trace_name, id, 0 };
+	struct mstore_family_spec spec = { .size = sizeof(spec),
+		                           .type = MSTORE_COUNTER,
+		                           .name = "ex_total",
+		                           .help = "Test.",
+		                           .nlabels = 1,
+		                           .label_names = one_label,
+		                           .exemplars = 1 };
+	struct mstore *st = make_store(0, DELAY_MS, 4);
+	struct mstore_family *f;
+	struct mstore_series *a;
+	_Atomic uint64_t *rec;
+	uint64_t seq;
+
+	ck_assert_int_eq(mstore_family_register(st, &spec, &f), 0);
+	a = get(f, "a");
+	ck_assert_int_eq(mstore_counter_inc_exemplar(a, &ex), 0);
+	rec = a->v + mstore_exemplar_off(MSTORE_COUNTER, 0, 0, 0);
+	/* writer slot 3 (never claimed: dead) died inside the record */
+	seq = atomic_load(&rec[MSTORE_EX_SEQ]);
+	atomic_store(&rec[MSTORE_EX_SEQ],
+	             seq | (UINT64_C(3) << MSTORE_SEQ_OWNER_SHIFT) | MSTORE_SEQ_LOCKED);
+	ck_assert_int_eq(mstore_series_remove(a), 0);
+	expire(st);
+	seq = atomic_load(&rec[MSTORE_EX_SEQ]);
+	ck_assert_uint_eq(seq & MSTORE_SEQ_LOCKED, 0);
+	ck_assert_uint_eq(atomic_load(&rec[MSTORE_EX_TIME]), 0);
+	mstore_close(st);
+}
+END_TEST
+
 /* Allocation: a store whose value slots went to removed gauges (1 slot
  * each) still fits a counter (6): the lists are rebuilt, the neighbouring
  * free slots merged. */
@@ -1047,6 +1128,8 @@ remove_suite(void)
 	tcase_add_test(core, test_remove_labels_and_matching);
 	tcase_add_test(core, test_reuse_after_delay);
 	tcase_add_test(core, test_reuse_native_exemplars);
+	tcase_add_test(core, test_reuse_same_family_only);
+	tcase_add_test(core, test_expiry_empties_dead_exemplar);
 	tcase_add_test(core, test_reuse_across_shapes);
 	tcase_add_test(core, test_free_handles);
 	tcase_add_test(core, test_remove_other_process);

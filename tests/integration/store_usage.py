@@ -14,7 +14,7 @@ writer does not register or remove series."""
 import struct
 import sys
 
-FORMAT = 9  # the offsets below are this major version's
+FORMAT = 10  # the offsets below are this major version's
 LIVE, LIMBO = 1, 2
 
 
