@@ -22,8 +22,9 @@
 #      first and the last 100 scrapes printed (a figure, not a verdict:
 #      make check asserts no timing; set PREFORK_SCRAPE_GROWTH to fail when
 #      the last is above that many times the first plus 1 ms).
-#      Meanwhile tests/reliability/churn attaches as one more writer and is
-#      SIGKILLed PREFORK_CHURN_KILLS times at random moments of its series
+#      First (scraped, but before the timed scrapes) tests/reliability/churn
+#      attaches as one more writer and is SIGKILLed PREFORK_CHURN_KILLS
+#      times at random moments of its series
 #      registrations (the workers register nothing: the master did before
 #      forking), so that kills land inside registration intents; the
 #      recovery counters registration_forward and registration_back are
@@ -117,7 +118,13 @@ start_bg checkbody "$PY" "$REL/checkbody.py" --url "$BASE/metrics" --seconds 360
 CHECK_PID=$BG_PID
 start_bg churn "$CHURN" --store "$STORE" --kills "$churn_kills" --per-life 2 --seed "$seed"
 CHURN_PID=$BG_PID
+# the churner first (it adds up to ~400 series): the scrape times compared
+# below are then of bodies of one size
+wait "$CHURN_PID" || { cat "$T/churn.log"; fail "churn exited with $?"; }
+PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$CHURN_PID" | tr '\n' ' ')
+cat "$T/churn.log"
 sleep 0.5
+timed_from=$(($(wc -l <"$T/times") + 1))
 i=0 early=0
 while [ "$i" -lt "$kills" ]; do
 	i=$((i + 1))
@@ -138,9 +145,6 @@ done
 n=0
 while [ "$(pgrep -P "$MASTER" | wc -l)" -ne "$workers" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
 assert_eq "$(pgrep -P "$MASTER" | wc -l | tr -d ' ')" "$workers" "workers running after the storm"
-wait "$CHURN_PID" || { cat "$T/churn.log"; fail "churn exited with $?"; }
-PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$CHURN_PID" | tr '\n' ' ')
-cat "$T/churn.log"
 sleep 0.5
 touch "$T/stop"
 n=0
@@ -156,7 +160,7 @@ ahead=$(compare "$T/storm.tally") || { cat "$T/checkbody.log"; fail "a series be
 recovered=$(sed -n 's/^mstore_exporter_writer_recoveries_total{kind="\([a-z_]*\)"} \([0-9]*\)$/\1=\2/p' "$T/final.body" | tr '\n' ' ')
 median() { awk 'NR >= '"$1"' && NR <= '"$2"'' "$T/times" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 scrapes=$(wc -l <"$T/times" | tr -d ' ')
-first=$(median 1 100)
+first=$(median "$timed_from" $((timed_from + 99)))
 last=$(median $((scrapes - 99)) "$scrapes")
 echo "prefork: kills=$kills early_kills=$early replaced=$replaced scrapes=$(num scrapes) violations=$(num violations) ahead_counter=${ahead% *} ahead_count=${ahead#* } file_size=$size_before/$size_after first100_median_ms=$first last100_median_ms=$last seed=$seed"
 echo "prefork: recovered $recovered"
