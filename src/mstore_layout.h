@@ -382,6 +382,13 @@ _Static_assert(NHIST_WINDOW_MAX == MSTORE_NATIVE_BUCKETS_MAX, "one bound on the 
  *     (time 0 is none).  The cleaner is the record's only writer then
  *     (writers drop rather than take a locked record), and the lock
  *     handover orders the dead writer's stores before its own.
+ *   - A removed series' records are emptied when its room expires and
+ *     again when the room is reused (mstore_exemplars_empty()): taken by
+ *     CAS like a writer takes them (a dead writer's lock is taken over,
+ *     a live late writer's makes the room wait), emptied, released one
+ *     write further.  A late writer meanwhile drops its exemplar; one
+ *     whose series was removed before its write checks the handle's
+ *     generation first (mstore_exemplar_put()).
  * A stable copy that breaks a rule above cannot come from a correct
  * writer: MSTORE_E_CORRUPT.  Why the renderers show an exemplar only with
  * a non-zero counter or bucket: expo_exemplar() (expo_common.c).
