@@ -113,6 +113,14 @@ while [ "$i" -lt "$kills" ]; do
 	sleep "$delay"
 	kill -KILL "$victim" 2>/dev/null || i=$((i - 1))
 done
+# the last one killed reaped and replaced (the churner reaps once a tick;
+# a slow build, e.g. under ASan, may not have got there yet)
+n=0
+until [ "$(ps -o stat= --ppid "$CHURNER_PID" 2>/dev/null | awk '$1 !~ /^Z/' | wc -l)" -eq 4 ] &&
+	! ps -o stat= --ppid "$CHURNER_PID" 2>/dev/null | grep -q '^Z' || [ $n -ge 200 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
 sleep 0.5
 kill -TERM "$CHURNER_PID"
 n=0
