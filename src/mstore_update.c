@@ -586,6 +586,30 @@ seq_held_live(struct mstore *st, uint64_t seq)
 	        mstore_ofd_free(st->fd, mstore_slot_lock_off(st->lock_base, (uint32_t)owner)) != 1);
 }
 
+/* Take seq word p for a reset, as a writer takes its section: 0 with
+ * *seq the free (or dead writer's locked) value it held, now the reset
+ * tag; 1 if a live writer is inside or came in just now. */
+static int
+seq_take_reset(struct mstore *st, _Atomic uint64_t *p, uint64_t *seq)
+{
+	*seq = atomic_load_explicit(p, memory_order_relaxed);
+	if (seq_held_live(st, *seq) ||
+	    !atomic_compare_exchange_strong_explicit(p, seq, (*seq & ~SEQ_HELD) | SEQ_RESET_TAG,
+	                                             memory_order_acquire, memory_order_relaxed))
+		return 1;
+	/* No reset store below may become visible before the locked seq. */
+	atomic_thread_fence(memory_order_release);
+	return 0;
+}
+
+/* Give back seq word p taken by seq_take_reset() from seq: one completed
+ * section more (release). */
+static void
+seq_give_reset(_Atomic uint64_t *p, uint64_t seq)
+{
+	atomic_store_explicit(p, (seq & ~SEQ_HELD) + MSTORE_SEQ_ONE, memory_order_release);
+}
+
 /* The exemplar records of range v of a series of shared family f: the
  * first, and how many in *n. */
 static _Atomic uint64_t *
@@ -642,17 +666,11 @@ mstore_exemplars_empty(struct mstore *st, const struct mstore_family_rec *f, uin
 	if (f->per_writer != MSTORE_SHARED)
 		return 0;
 	for (i = 0; i < n; i++, rec += MSTORE_EX_SLOTS) {
-		seq = atomic_load_explicit(&rec[MSTORE_EX_SEQ], memory_order_relaxed);
-		if (seq_held_live(st, seq) ||
-		    !atomic_compare_exchange_strong_explicit(
-		            &rec[MSTORE_EX_SEQ], &seq, (seq & ~SEQ_HELD) | SEQ_RESET_TAG,
-		            memory_order_acquire, memory_order_relaxed))
+		if (seq_take_reset(st, &rec[MSTORE_EX_SEQ], &seq) != 0)
 			return 1;
-		atomic_thread_fence(memory_order_release);
 		for (k = MSTORE_EX_SEQ + 1; k < MSTORE_EX_SLOTS; k++)
 			atomic_store_explicit(&rec[k], 0, memory_order_relaxed);
-		atomic_store_explicit(&rec[MSTORE_EX_SEQ], (seq & ~SEQ_HELD) + MSTORE_SEQ_ONE,
-		                      memory_order_release);
+		seq_give_reset(&rec[MSTORE_EX_SEQ], seq);
 	}
 	return 0;
 }
@@ -698,18 +716,11 @@ mstore_values_reset(struct mstore *st, const struct mstore_family_rec *f, uint32
 	/* Its seq (now the free list's link, or a late observation's), taken
 	 * as observations take it (mstore_layout.h, allocation); the native
 	 * part set to its configured state inside the section too. */
-	seq = atomic_load_explicit(&v[MSTORE_HIST_SEQ], memory_order_relaxed);
-	if (seq_held_live(st, seq))
+	if (seq_take_reset(st, &v[MSTORE_HIST_SEQ], &seq) != 0)
 		return 1; /* a live writer's late observation is inside */
-	if (!atomic_compare_exchange_strong_explicit(&v[MSTORE_HIST_SEQ], &seq,
-	                                             (seq & ~SEQ_HELD) | SEQ_RESET_TAG,
-	                                             memory_order_acquire, memory_order_relaxed))
-		return 1; /* one came in just now */
-	atomic_thread_fence(memory_order_release);
 	for (i = MSTORE_HIST_COUNT; i < own; i++)
 		atomic_store_explicit(&v[i], 0, memory_order_relaxed);
 	native_reset(f, v);
-	atomic_store_explicit(&v[MSTORE_HIST_SEQ], (seq & ~SEQ_HELD) + MSTORE_SEQ_ONE,
-	                      memory_order_release);
+	seq_give_reset(&v[MSTORE_HIST_SEQ], seq);
 	return 0;
 }
